@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Installs kata's Debian 12 build dependencies if missing (quick no-op when all are present).
+# Sourced by tools/test.sh and tools/demo.sh; can also be run directly.
+kata_install_deps() {
+    local pkgs=(g++ cmake make libboost1.81-dev xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
+                libopenblas-dev doctest-dev graphviz)
+    local missing=() p
+    for p in "${pkgs[@]}"; do
+        if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+            missing+=("$p")
+        fi
+    done
+    if ((${#missing[@]})); then
+        echo "kata: installing missing packages: ${missing[*]}"
+        local sudo=""
+        if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+        export DEBIAN_FRONTEND=noninteractive
+        $sudo apt-get update -q
+        $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+    fi
+}
+
+kata_env() {
+    if [[ -x /usr/local/cuda/bin/nvcc && -z "${CUDACXX:-}" ]]; then
+        export CUDACXX=/usr/local/cuda/bin/nvcc
+    fi
+    # OpenBLAS misdetects AVX-512 Zen CPUs as AVX2-only; force the AVX-512 kernels where available.
+    if [[ -z "${OPENBLAS_CORETYPE:-}" ]] && grep -qw avx512f /proc/cpuinfo 2>/dev/null; then
+        export OPENBLAS_CORETYPE=SkylakeX
+    fi
+}
+
+if [[ "${BASH_SOURCE[0]}" == "$0" ]]; then
+    set -euo pipefail
+    kata_install_deps
+fi
