@@ -1,0 +1,80 @@
+// kata/ops/affine.hpp
+//
+// F::affine (nnabla Affine) and F::embed (nnabla Embed).
+//
+// Affine: x is flattened from base_axis: K = prod(x.shape[base_axis:]); W (K, O...), i.e. (in, out)
+// as in nnabla (spec 0.1), b W.shape[1:]. Output x.shape[:base_axis] + W.shape[1:]. For a 4-D NCHW
+// input the flattened index is c*H*W + h*W + w (and h*W*C + w*C + c for NHWC: layout matters, which is
+// why converters rewrite W when they change the layout).
+#pragma once
+
+#include "common.hpp"
+
+namespace kata {
+
+struct affine_args {
+    int base_axis = 1;
+};
+
+namespace F {
+
+constexpr var affine(var x, var w, var b, affine_args args = {}) {
+    builder& g = *x.g;
+    constexpr op_kind k = op_kind::affine;
+    const shape_t& xs = x.shape();
+    const shape_t& ws = w.shape();
+    attributes a;
+    a.base_axis = args.base_axis;
+    a.has_bias = !is_none(b);
+    auto fail_shapes = [&](const char* why) {
+        auto m = g.prefix(k);
+        m.append(why).append(": ");
+        detail::append_var(m, "x", x).append(", ");
+        detail::append_var(m, "W", w).append(", base_axis ").append_int(args.base_axis);
+        g.fail(m);
+        return g.function(k, {x, w}, a, xs, layout::none);
+    };
+    if (args.base_axis < 0 || args.base_axis >= xs.rank) return fail_shapes("base_axis out of range");
+    if (ws.rank < 2) return fail_shapes("W must have rank >= 2 (in, out...)");
+    if (xs.prod_from(args.base_axis) != ws.dims[0])
+        return fail_shapes("prod(x.shape[base_axis:]) must equal W.shape[0]");
+    shape_t out;
+    for (int i = 0; i < args.base_axis; ++i) out.push_back(xs.dims[i]);
+    for (int i = 1; i < ws.rank; ++i) out.push_back(ws.dims[i]);
+    if (!is_none(b)) {
+        shape_t bs;
+        for (int i = 1; i < ws.rank; ++i) bs.push_back(ws.dims[i]);
+        if (!(b.shape() == bs)) {
+            auto m = g.prefix(k);
+            detail::append_var(m, "bias b", b).append(" must have shape W.shape[1:] = ");
+            append_shape(m, bs);
+            g.fail(m);
+        }
+        return g.function(k, {x, w, b}, a, out, layout::none);
+    }
+    return g.function(k, {x, w}, a, out, layout::none);
+}
+constexpr var affine(var x, var w, affine_args args = {}) { return affine(x, w, none, args); }
+
+// nnabla: F.embed(x0, w): x0 integer indices of any shape, w (n_inputs, n_features...).
+// Output x0.shape + w.shape[1:].
+constexpr var embed(var x, var w) {
+    builder& g = *x.g;
+    constexpr op_kind k = op_kind::embed;
+    attributes a;
+    const shape_t& ws = w.shape();
+    shape_t out = x.shape();
+    if (x.type() != dtype::i32 || ws.rank < 2 || out.rank + ws.rank - 1 > max_rank) {
+        auto m = g.prefix(k);
+        detail::append_var(m, "indices x", x).append(" must be int32 and W ");
+        append_shape(m, ws).append(" must have rank >= 2");
+        g.fail(m);
+    }
+    for (int i = 1; i < ws.rank && out.rank < max_rank; ++i) out.push_back(ws.dims[i]);
+    var r = g.function(k, {x, w}, a, out, layout::none);
+    g.nodes[std::size_t(r.id)].type = w.type();
+    return r;
+}
+
+}  // namespace F
+}  // namespace kata

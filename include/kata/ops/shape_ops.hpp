@@ -1,0 +1,144 @@
+// kata/ops/shape_ops.hpp
+//
+// Concatenate, Reshape, Transpose, Softmax and Sink.
+//
+// Reshape keeps the element order (row-major) and so is free at run time: the CPU executor aliases
+// the input buffer. Like nnabla, one dimension of the target may be -1.
+// Concatenate's default axis is the last one (nnabla: len(x[0].shape) - 1), Softmax's too.
+#pragma once
+
+#include "common.hpp"
+
+namespace kata {
+
+namespace F {
+
+// nnabla: F.concatenate(*x, axis=None)
+constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
+    const var* v = xs.begin();
+    builder& g = *v[0].g;
+    constexpr op_kind k = op_kind::concatenate;
+    const shape_t& s0 = v[0].shape();
+    attributes a;
+    a.axis = axis < 0 ? axis + s0.rank : axis;
+    shape_t out = s0;
+    if (a.axis < 0 || a.axis >= s0.rank) {
+        auto m = g.prefix(k);
+        m.append("axis ").append_int(axis).append(" out of range for ");
+        detail::append_var(m, "x0", v[0]);
+        g.fail(m);
+        return g.function_n(k, v, int(xs.size()), a, s0, v[0].lay());
+    }
+    for (std::size_t i = 1; i < xs.size(); ++i) {
+        const shape_t& si = v[i].shape();
+        bool ok = si.rank == s0.rank;
+        for (int d = 0; ok && d < s0.rank; ++d) ok = d == a.axis || si.dims[d] == s0.dims[d];
+        if (!ok) {
+            auto m = g.prefix(k);
+            m.append("input ").append_int(std::int64_t(i)).append(" ");
+            append_shape(m, si).append(" does not match x0 ");
+            append_shape(m, s0).append(" outside axis ").append_int(a.axis);
+            g.fail(m);
+            break;
+        }
+        if (v[i].lay() != v[0].lay() && s0.rank >= 3) {
+            auto m = g.prefix(k);
+            m.append("inputs mix layouts (input ").append_int(std::int64_t(i)).append(")");
+            g.fail(m);
+            break;
+        }
+        out.dims[a.axis] += si.dims[a.axis];
+    }
+    return g.function_n(k, v, int(xs.size()), a, out, v[0].lay());
+}
+
+// nnabla: F.reshape(x, shape, inplace=True)
+constexpr var reshape(var x, shape_t target) {
+    builder& g = *x.g;
+    constexpr op_kind k = op_kind::reshape;
+    attributes a;
+    std::int64_t known = 1;
+    int unknown = -1;
+    for (int i = 0; i < target.rank; ++i) {
+        if (target.dims[i] == -1 && unknown < 0) unknown = i;
+        else known *= target.dims[i];
+    }
+    if (unknown >= 0 && known > 0 && x.shape().numel() % known == 0) target.dims[unknown] = x.shape().numel() / known;
+    a.target = target;
+    if (target.numel() != x.shape().numel()) {
+        auto m = g.prefix(k);
+        m.append("cannot reshape ");
+        append_shape(m, x.shape()).append(" to ");
+        append_shape(m, target).append(" (different number of elements)");
+        g.fail(m);
+    }
+    // A reshape that keeps the leading batch/channel structure keeps the layout; anything else is
+    // "none" because the channel axis can no longer be identified.
+    layout l = (target.rank == x.ndim() && target.rank >= 3) ? x.lay() : layout::none;
+    return g.function(k, {x}, a, target, l);
+}
+
+// nnabla: F.transpose(x, axes)
+constexpr var transpose(var x, std::initializer_list<int> axes) {
+    builder& g = *x.g;
+    constexpr op_kind k = op_kind::transpose;
+    const shape_t& xs = x.shape();
+    attributes a;
+    a.naxes = int(axes.size());
+    shape_t out;
+    bool seen[max_rank]{};
+    bool ok = a.naxes == xs.rank;
+    int i = 0;
+    for (int ax : axes) {
+        if (i >= max_rank) break;
+        int axn = ax < 0 ? ax + xs.rank : ax;
+        a.axes[i++] = axn;
+        if (axn < 0 || axn >= xs.rank || seen[axn]) ok = false;
+        else {
+            seen[axn] = true;
+            out.push_back(xs.dims[axn]);
+        }
+    }
+    if (!ok) {
+        auto m = g.prefix(k);
+        m.append("axes are not a permutation of the ").append_int(xs.rank).append(" axes of ");
+        detail::append_var(m, "x", x);
+        g.fail(m);
+        return g.function(k, {x}, a, xs, x.lay());
+    }
+    // The standard layout permutations flip the layout tag; any other permutation loses it.
+    layout l = layout::none;
+    if (xs.rank >= 3) {
+        bool to_last = a.axes[0] == 0 && a.axes[xs.rank - 1] == 1;
+        bool to_first = a.axes[0] == 0 && a.axes[1] == xs.rank - 1;
+        for (int d = 1; d + 1 < xs.rank; ++d) to_last = to_last && a.axes[d] == d + 1;
+        for (int d = 2; d < xs.rank; ++d) to_first = to_first && a.axes[d] == d - 1;
+        if (to_last && x.lay() == layout::channel_first) l = layout::channel_last;
+        if (to_first && x.lay() == layout::channel_last) l = layout::channel_first;
+    }
+    return g.function(k, {x}, a, out, l);
+}
+
+// nnabla: F.softmax(x, axis=None) (default: last axis)
+constexpr var softmax(var x, int axis = -1) {
+    builder& g = *x.g;
+    attributes a;
+    a.axis = axis < 0 ? axis + x.ndim() : axis;
+    if (a.axis < 0 || a.axis >= x.ndim()) {
+        auto m = g.prefix(op_kind::softmax);
+        m.append("axis ").append_int(axis).append(" out of range for ");
+        detail::append_var(m, "x", x);
+        g.fail(m);
+        a.axis = 0;
+    }
+    return g.function(op_kind::softmax, {x}, a, x.shape(), x.lay());
+}
+
+// nnabla: F.sink(*x): a terminal function with no output data, used to run several outputs at once.
+constexpr var sink(std::initializer_list<var> xs) {
+    const var* v = xs.begin();
+    return v[0].g->function_n(op_kind::sink, v, int(xs.size()), attributes{}, shape_t{}, layout::none);
+}
+
+}  // namespace F
+}  // namespace kata

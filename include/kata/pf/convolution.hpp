@@ -1,0 +1,156 @@
+// kata/pf/convolution.hpp
+//
+// PF::convolution, PF::depthwise_convolution, PF::deconvolution, PF::depthwise_deconvolution:
+// nnabla's parametric functions with the same argument defaults, parameter shapes, scope names and
+// default initializers (Glorot uniform for W with nnabla's calc_uniform_lim_glorot, zeros for b).
+#pragma once
+
+#include "../ops/convolution.hpp"
+#include "../ops/deconvolution.hpp"
+#include "common.hpp"
+
+namespace kata {
+
+struct pf_convolution_args {
+    dims pad{};
+    dims stride{};
+    dims dilation{};
+    std::int64_t group = 1;
+    bool channel_last = false;
+    init_spec w_init{};  // default: glorot uniform
+    init_spec b_init{};  // default: constant 0
+    int base_axis = 1;
+    bool fix_parameters = false;
+    bool with_bias = true;
+    std::string_view name = {};  // default scope "conv"
+};
+
+struct pf_deconvolution_args {
+    dims pad{};
+    dims stride{};
+    dims dilation{};
+    std::int64_t group = 1;
+    bool channel_last = false;
+    dims output_padding{};
+    init_spec w_init{};
+    init_spec b_init{};
+    int base_axis = 1;
+    bool fix_parameters = false;
+    bool with_bias = true;
+    std::string_view name = {};  // default scope "deconv"
+};
+
+struct pf_depthwise_convolution_args {
+    dims pad{};
+    dims stride{};
+    dims dilation{};
+    std::int64_t multiplier = 1;  // divisor for depthwise_deconvolution
+    init_spec w_init{};
+    init_spec b_init{};
+    int base_axis = 1;
+    bool fix_parameters = false;
+    bool with_bias = true;
+    std::string_view name = {};  // default "depthwise_conv" / "depthwise_deconv"
+};
+
+namespace PF {
+
+// nnabla: PF.convolution(inp, outmaps, kernel, pad, stride, dilation, group=1, channel_last=False,
+//   w_init=None, b_init=None, base_axis=1, fix_parameters=False, rng=None, with_bias=True, name="conv")
+// W: (outmaps, inmaps/group, *kernel) or (outmaps, *kernel, inmaps/group) when channel_last.
+constexpr var convolution(var x, std::int64_t outmaps, dims kernel, pf_convolution_args a = {}) {
+    builder& g = *x.g;
+    auto s = g.scope(detail::scope_name(a.name, "conv"));
+    const shape_t& xs = x.shape();
+    const int cax = a.channel_last ? xs.rank - 1 : a.base_axis;
+    const std::int64_t inmaps = (cax >= 0 && cax < xs.rank) ? xs.dims[cax] : 1;
+    shape_t ws;
+    ws.push_back(outmaps);
+    if (!a.channel_last) ws.push_back(a.group > 0 ? inmaps / a.group : inmaps);
+    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
+    if (a.channel_last) ws.push_back(a.group > 0 ? inmaps / a.group : inmaps);
+    init_spec wi = a.w_init.kind == init_kind::none
+                       ? glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel)))
+                       : a.w_init;
+    var w = g.parameter("W", ws, wi, !a.fix_parameters);
+    var b = none;
+    if (a.with_bias) {
+        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
+        b = g.parameter("b", shape_t{outmaps}, bi, !a.fix_parameters);
+    }
+    return F::convolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last});
+}
+
+// nnabla: PF.deconvolution(..., name="deconv"). W: (inmaps, outmaps/group, *kernel) or
+// (inmaps, *kernel, outmaps/group) when channel_last.
+constexpr var deconvolution(var x, std::int64_t outmaps, dims kernel, pf_deconvolution_args a = {}) {
+    builder& g = *x.g;
+    auto s = g.scope(detail::scope_name(a.name, "deconv"));
+    const shape_t& xs = x.shape();
+    const int cax = a.channel_last ? xs.rank - 1 : a.base_axis;
+    const std::int64_t inmaps = (cax >= 0 && cax < xs.rank) ? xs.dims[cax] : 1;
+    shape_t ws;
+    ws.push_back(inmaps);
+    if (!a.channel_last) ws.push_back(a.group > 0 ? outmaps / a.group : outmaps);
+    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
+    if (a.channel_last) ws.push_back(a.group > 0 ? outmaps / a.group : outmaps);
+    init_spec wi = a.w_init.kind == init_kind::none
+                       ? glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel)))
+                       : a.w_init;
+    var w = g.parameter("W", ws, wi, !a.fix_parameters);
+    var b = none;
+    if (a.with_bias) {
+        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
+        b = g.parameter("b", shape_t{outmaps}, bi, !a.fix_parameters);
+    }
+    return F::deconvolution(x, w, b,
+                            {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last, a.output_padding});
+}
+
+// nnabla: PF.depthwise_convolution(inp, kernel, pad, stride, dilation, multiplier=1, ...,
+// name="depthwise_conv"). W: (inmaps * multiplier, *kernel).
+constexpr var depthwise_convolution(var x, dims kernel, pf_depthwise_convolution_args a = {}) {
+    builder& g = *x.g;
+    auto s = g.scope(detail::scope_name(a.name, "depthwise_conv"));
+    const std::int64_t inmaps = x.shape().dims[a.base_axis];
+    shape_t ws;
+    ws.push_back(inmaps * a.multiplier);
+    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
+    init_spec wi = a.w_init.kind == init_kind::none
+                       ? glorot_uniform_init(double(inmaps), double(inmaps * a.multiplier),
+                                             double(detail::kernel_prod(kernel)))
+                       : a.w_init;
+    var w = g.parameter("W", ws, wi, !a.fix_parameters);
+    var b = none;
+    if (a.with_bias) {
+        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
+        b = g.parameter("b", shape_t{inmaps * a.multiplier}, bi, !a.fix_parameters);
+    }
+    return F::depthwise_convolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.multiplier});
+}
+
+// nnabla: PF.depthwise_deconvolution(inp, kernel, pad, stride, dilation, divisor=1, ...,
+// name="depthwise_deconv"). W: (inmaps, *kernel); output inmaps / divisor. `multiplier` is the divisor.
+constexpr var depthwise_deconvolution(var x, dims kernel, pf_depthwise_convolution_args a = {}) {
+    builder& g = *x.g;
+    auto s = g.scope(detail::scope_name(a.name, "depthwise_deconv"));
+    const std::int64_t inmaps = x.shape().dims[a.base_axis];
+    const std::int64_t divisor = a.multiplier;
+    shape_t ws;
+    ws.push_back(inmaps);
+    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
+    init_spec wi = a.w_init.kind == init_kind::none
+                       ? glorot_uniform_init(double(inmaps), double(divisor > 0 ? inmaps / divisor : inmaps),
+                                             double(detail::kernel_prod(kernel)))
+                       : a.w_init;
+    var w = g.parameter("W", ws, wi, !a.fix_parameters);
+    var b = none;
+    if (a.with_bias) {
+        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
+        b = g.parameter("b", shape_t{divisor > 0 ? inmaps / divisor : inmaps}, bi, !a.fix_parameters);
+    }
+    return F::depthwise_deconvolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, divisor});
+}
+
+}  // namespace PF
+}  // namespace kata
