@@ -3,7 +3,8 @@
 # Sourced by tools/test.sh and tools/demo.sh; can also be run directly.
 kata_install_deps() {
     local pkgs=(g++ cmake make libboost1.81-dev xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
-                libopenblas-dev doctest-dev graphviz)
+                libopenblas-dev doctest-dev graphviz
+                clang libclang-rt-14-dev)  # clang + its fuzzer runtime: ctest npz_fuzz_smoke
     local missing=() p
     for p in "${pkgs[@]}"; do
         if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then

@@ -70,15 +70,27 @@ struct init_spec {
     double a = 0;  // constant value / uniform low / normal mean / glorot: inmaps
     double b = 0;  // uniform high / normal std / glorot: outmaps
     double k = 1;  // glorot: product of kernel dims
+    // nnabla's `rng=` argument of parametric functions/classes: when has_seed, the values are drawn
+    // from a fresh kata::rng(seed) (numpy RandomState(seed)) instead of the parameter store's
+    // generator, which is then not advanced (kata/parameters.hpp).
+    std::uint32_t seed = 0;
+    bool has_seed = false;
     constexpr bool operator==(const init_spec&) const = default;
 };
 
-constexpr init_spec constant_init(double v) { return {init_kind::constant, v, 0, 1}; }
-constexpr init_spec uniform_init(double lo, double hi) { return {init_kind::uniform, lo, hi, 1}; }
-constexpr init_spec normal_init(double mean, double stddev) { return {init_kind::normal, mean, stddev, 1}; }
+// The same initializer, drawn from its own generator seeded with `seed` (see init_spec::seed).
+constexpr init_spec with_seed(init_spec s, std::uint32_t seed) {
+    s.seed = seed;
+    s.has_seed = true;
+    return s;
+}
+
+constexpr init_spec constant_init(double v) { return {init_kind::constant, v, 0, 1, 0, false}; }
+constexpr init_spec uniform_init(double lo, double hi) { return {init_kind::uniform, lo, hi, 1, 0, false}; }
+constexpr init_spec normal_init(double mean, double stddev) { return {init_kind::normal, mean, stddev, 1, 0, false}; }
 // nnabla's calc_uniform_lim_glorot(inmaps, outmaps, kernel): U(-b, b), b = sqrt(6 / (K (N + M))).
 constexpr init_spec glorot_uniform_init(double inmaps, double outmaps, double kernel_prod = 1) {
-    return {init_kind::glorot_uniform, inmaps, outmaps, kernel_prod};
+    return {init_kind::glorot_uniform, inmaps, outmaps, kernel_prod, 0, false};
 }
 
 }  // namespace kata

@@ -20,7 +20,9 @@
 // the graph is lifted (graph.hpp), so the compiler prints the op, the scope and the shapes.
 #pragma once
 
+#include <cstdint>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fixed_string.hpp"
@@ -50,6 +52,13 @@ public:
     message_string error{};
     bool failed = false;
 
+    constexpr builder() {
+        // Reallocation copies every node during constant evaluation, which costs more than the
+        // unused capacity; graphs beyond this size simply grow as usual.
+        nodes.reserve(1024);
+        edges.reserve(2048);
+    }
+
     // ---- leaves -------------------------------------------------------------------------------
     // A graph input. 4-D (and 3-D/5-D) inputs default to channel-first, as in nnabla.
     constexpr var input(std::string_view name, shape_t shape, layout l = layout::none, dtype t = dtype::f32) {
@@ -67,19 +76,26 @@ public:
     // returned as is (weight sharing); a different shape is an error; the initializer is ignored.
     constexpr var parameter(std::string_view name, shape_t shape, init_spec init = {}, bool need_grad = true) {
         name_string key = scoped(name);
-        for (std::size_t i = 0; i < nodes.size(); ++i) {
-            if (nodes[i].op == op_kind::parameter && nodes[i].name == key) {
-                if (!(nodes[i].shape == shape)) {
-                    message_string m("Parameter '");
-                    m.append(key.view()).append("' already exists with shape ");
-                    append_shape(m, nodes[i].shape).append(" but was requested with shape ");
-                    append_shape(m, shape);
-                    fail(m);
-                }
-                nodes[i].need_grad = need_grad;  // nnabla overwrites the stored flag
-                return {this, int(i)};
+        // Lookup by hash first, with a raw-pointer loop: comparing names character by character, or
+        // iterating with vector iterators, dominated the constant evaluation of ResNet-50 (3.5 s and
+        // 1.8 s against 1.0 s for the whole lift with g++ 12).
+        const std::uint64_t h = hash_name(key.view());
+        const std::size_t np = param_index_.size();
+        const std::pair<std::uint64_t, int>* pi = param_index_.data();
+        for (std::size_t j = 0; j < np; ++j) {
+            const int i = pi[j].second;
+            if (pi[j].first != h || !(nodes[std::size_t(i)].name == key)) continue;
+            if (!(nodes[std::size_t(i)].shape == shape)) {
+                message_string m("Parameter '");
+                m.append(key.view()).append("' already exists with shape ");
+                append_shape(m, nodes[std::size_t(i)].shape).append(" but was requested with shape ");
+                append_shape(m, shape);
+                fail(m);
             }
+            nodes[std::size_t(i)].need_grad = need_grad;  // nnabla overwrites the stored flag
+            return {this, i};
         }
+        param_index_.push_back({h, int(nodes.size())});
         node n;
         n.op = op_kind::parameter;
         n.shape = shape;
@@ -168,7 +184,14 @@ private:
         }
     }
 
+    static constexpr std::uint64_t hash_name(std::string_view s) {
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+        for (char c : s) h = (h ^ std::uint64_t(static_cast<unsigned char>(c))) * 1099511628211ull;
+        return h;
+    }
+
     name_string scope_{};
+    std::vector<std::pair<std::uint64_t, int>> param_index_;
 };
 
 constexpr const node& var::get() const { return g->nodes[std::size_t(id)]; }

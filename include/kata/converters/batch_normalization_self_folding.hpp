@@ -1,0 +1,49 @@
+// kata/converters/batch_normalization_self_folding.hpp
+//
+// BatchNormalizationSelfFoldingModifier(name = "bn-self-folding") (nnabla, spec 2.5): every test-mode
+// BatchNormalization becomes  c0 * x + c1  (Mul2(c0, x) then Add2(., c1)) with
+//     c0 = gamma / sqrt(var + eps),   c1 = beta - mean c0          (BN parameter shape: any layout/rank)
+// as derived parameters `<name>/c0-<name>-<k>` and `<name>/c1-<name>-<k>`, k counting the folded BNs in
+// visit order from 0 (nnabla's names, e.g. "bn-self-folding/c0-bn-self-folding-0").
+//
+// kata vs upstream: the name is kept for every conversion (upstream resets it to the default after the
+// first one) and k restarts at 0 per conversion, so the modifier is reusable; values are recomputed by
+// apply_conversion (no stale get-or-create); only test-mode BNs are folded (a batch_stat BN is not an
+// affine map; run TestModeModifier first); no_bias / no_scale BNs fold correctly.
+#pragma once
+
+#include "inner_product.hpp"
+
+namespace kata {
+
+struct BatchNormalizationSelfFoldingModifier {
+    name_string name{"bn-self-folding"};
+    int k = 0;  // conversion state: BNs folded so far (every conversion starts from a fresh copy)
+
+    constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) {
+        using namespace converters_detail;
+        if (f.type() != op_kind::batch_normalization || f.attr().batch_stat || !bn_params_are_parameters(f))
+            return keep;
+        const bn_input_slots s = bn_slots(f.attr());
+        auto pname = [&](const char* which) {
+            name_string leaf(which);
+            leaf.append('-').append(name.view()).append('-').append_int(k);
+            return modify_context::join(name.view(), leaf.view());
+        };
+        derivation d0;
+        d0.kind = derivation_kind::bn_c0;
+        d0.target = pname("c0");
+        d0.shape = f.input_shape(s.mean);
+        set_bn_sources(d0, f);
+        derivation d1 = d0;
+        d1.kind = derivation_kind::bn_c1;
+        d1.target = pname("c1");
+        ++k;
+        const var c0 = c.derive(d0);
+        const var c1 = c.derive(d1);
+        auto guard = c.g.scope(f.name());
+        return F::add2(F::mul2(c0, inputs[0]), c1);
+    }
+};
+
+}  // namespace kata

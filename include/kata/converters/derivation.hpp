@@ -1,0 +1,97 @@
+// kata/converters/derivation.hpp
+//
+// Value transforms recorded by graph converters.
+//
+// A converter rewrites the graph at compile time; the new parameter VALUES it implies (folded weights,
+// c0/c1 of a self-folded batch norm, transposed channel-last weights, pruned weights...) are computed
+// at run time from a parameter_store. Each new parameter is described by one `derivation`: a
+// structural record (usable inside a lifted type) naming the target parameter, the kind of transform,
+// its source parameters (up to 6, by full key) and the numeric arguments. `kata::convert<...>` exposes
+// the list in creation order as `Converted::derivations` (for a chained conversion the predecessor's
+// derivations come first) and `kata::apply_conversion<Converted>(store)` (apply_conversion.hpp)
+// evaluates them in that order with `create_or_replace`, so converting twice gives identical values
+// (upstream's get-or-create returns stale values, spec 0.4 / 10.6).
+//
+// Source slots (`sources[i]`, empty = absent):
+//     src_w = 0     the weight W (or the source of copy / transpose / constant-free kinds)
+//     src_beta = 1, src_gamma = 2, src_mean = 3, src_var = 4   batch-norm parameters
+//                   (absent beta means 0, absent gamma means 1: BNs with no_bias / no_scale fold correctly)
+//     src_b = 5     the bias b of the inner-product function (absent: 0)
+//
+// Channel maps: the batch-norm vectors are indexed by channel; `channel_map` says which channel flat
+// element t of W belongs to:  ch(t) = (t / inner) % len + (outer_stride ? (t / outer_stride) / gsize * len : 0).
+// The group term handles grouped convolutions (input channel of W[o, i, k...] is (o / (O/g)) (I/g) + i)
+// and grouped deconvolutions (output channel of W[i, j, k...] is (i / (I/g)) (O/g) + j).
+#pragma once
+
+#include <cstdint>
+
+#include "../core/fixed_string.hpp"
+#include "../core/shape.hpp"
+
+namespace kata {
+
+enum class derivation_kind : std::uint8_t {
+    constant,               // target[:] = value                                   (AddBias: b = 0)
+    bn_scale_weight,        // target[t] = W[t] * c0[map(t)]                       (BN folding, both directions)
+    bn_fold_bias_inner,     // target[o] = c1[o] + c0[o] * b[o]                    (IP -> BN)
+    bn_fold_bias_opposite,  // target[o] = b[o] + sum_{t : map2(t) = o} W[t] c1[map(t)]   (BN -> IP)
+    bn_c0,                  // target = gamma / sqrt(var + eps)                   (BN parameter shape)
+    bn_c1,                  // target = beta - mean * gamma / sqrt(var + eps)
+    copy,                   // target = source (same number of elements; reshaped to `shape`)
+    transpose,              // target = reshape(transpose(reshape(source, view), perm), shape)
+    count_
+};
+
+constexpr const char* derivation_kind_name(derivation_kind k) {
+    switch (k) {
+    case derivation_kind::constant: return "constant";
+    case derivation_kind::bn_scale_weight: return "bn_scale_weight";
+    case derivation_kind::bn_fold_bias_inner: return "bn_fold_bias_inner";
+    case derivation_kind::bn_fold_bias_opposite: return "bn_fold_bias_opposite";
+    case derivation_kind::bn_c0: return "bn_c0";
+    case derivation_kind::bn_c1: return "bn_c1";
+    case derivation_kind::copy: return "copy";
+    case derivation_kind::transpose: return "transpose";
+    case derivation_kind::count_: break;
+    }
+    return "?";
+}
+
+inline constexpr int src_w = 0, src_beta = 1, src_gamma = 2, src_mean = 3, src_var = 4, src_b = 5;
+inline constexpr int max_derivation_sources = 6;
+
+struct channel_map {
+    std::int64_t inner = 1;
+    std::int64_t len = 1;
+    std::int64_t outer_stride = 0;  // 0: no group term
+    std::int64_t gsize = 1;
+    constexpr std::int64_t operator()(std::int64_t t) const {
+        std::int64_t c = (t / inner) % len;
+        if (outer_stride) c += (t / outer_stride) / gsize * len;
+        return c;
+    }
+    constexpr bool operator==(const channel_map&) const = default;
+};
+
+struct derivation {
+    derivation_kind kind = derivation_kind::constant;
+    name_string target{};
+    shape_t shape{};  // shape of the target parameter
+    bool need_grad = true;
+    name_string sources[max_derivation_sources]{};
+    // Numeric arguments (meaning per kind, see derivation_kind).
+    double eps = 1e-5;      // batch-norm eps
+    double value = 0;       // constant
+    double threshold = 0;   // reserved (pruning)
+    channel_map map{};      // BN channel of W[t] (input channel for the opposite direction)
+    channel_map map2{};     // output channel of W[t] (bn_fold_bias_opposite)
+    int axis = -1;          // reserved (channel / output-channel axis for other helpers)
+    shape_t view{};         // transpose: the source viewed with this shape first (rank 0: its own shape)
+    int perm[max_rank]{};   // transpose permutation
+    int nperm = 0;
+
+    constexpr bool operator==(const derivation&) const = default;
+};
+
+}  // namespace kata

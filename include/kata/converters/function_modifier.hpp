@@ -1,0 +1,314 @@
+// kata/converters/function_modifier.hpp
+//
+// The FunctionModifier interface (nnabla's graph_converters.FunctionModifier, spec 1.2).
+//
+// A modifier is a structural aggregate (it is passed as a template argument to kata::convert) with
+//
+//     constexpr kata::var modify(kata::modify_context& c, kata::function_ref f,
+//                                std::span<const kata::var> inputs);
+//
+// called for every function f of the ORIGINAL graph (the previous pass's result) in nnabla's visit
+// order (spec 0.3), with `inputs` = f's inputs mapped into the NEW graph `c.g` (a kata::builder):
+// outputs of functions visited before are replaced by whatever modify returned for them; graph inputs
+// and parameters are carried over (copied) into the new graph, parameters by name. modify returns
+//     kata::keep      -> rebuild the same function type with the same arguments on `inputs`
+//                        (shapes and layouts re-inferred, see rebuild.hpp);
+//     a kata::var      -> the replacement of f's output: one of `inputs` (removes f), a newly built
+//                        sub-graph in c.g, or a carried-over leaf.
+// Optional members, detected by the converter:
+//     constexpr kata::var map_leaf(kata::modify_context& c, kata::function_ref leaf);
+//         called once per graph input (all of them) and per parameter that a reachable function
+//         reads, in creation order, BEFORE the functions are visited; return kata::keep to copy the
+//         leaf or a new var (IdentityModifier's input substitution, NoGradModifier's need_grad=false,
+//         a channel-last input declaration...).
+//     constexpr void finish_up();  called after the pass (nnabla's finish_up / __finish__).
+//     constexpr auto expand() const;  makes the value a LIST of modifiers (nnabla's nested lists,
+//         flattened in place): it returns a kata::modifier_list (or another modifier / list).
+//
+// The converter copies each modifier into a local before the pass, so modify may mutate member state
+// (nnabla modifiers are stateful) and every modifier value is reusable: state never leaks from one
+// conversion into the next (kata fixes upstream's single-use modifiers, spec 10.7).
+//
+// Inside modify:
+//     c.g                         the new graph (call F::/PF:: on vars of it)
+//     c.rebuild(f, inputs[, a])   f's function type on new inputs (optionally with changed attributes)
+//     c.mapped(ref)               the new var that an ORIGINAL node (function already visited, or a
+//                                 carried leaf) was mapped to (kata::none if not yet)
+//     c.parameter_scope(v)        nnabla's get_parameter_scope: "cb1/conv" for the parameter
+//                                 "cb1/conv/W", "" for anything that is not a parameter
+//     c.derive(d)                 creates the parameter d.target (shape d.shape) in the new graph and
+//                                 records the value transform d (derivation.hpp); returns its var
+//     c.fail(message)             a compile-time error naming the layer (raised when the type is lifted)
+// function_ref (a node of the ORIGINAL graph): type(), attr() (nnabla's info.args), shape(), lay(),
+// name() (the function's parameter scope; for leaves the input name or full parameter key),
+// num_inputs(), input(k) (the original producer / leaf, a function_ref), num_consumers() and
+// consumer(i) (nnabla's function_references: consumer functions in creation order), is_output().
+#pragma once
+
+#include <concepts>
+#include <initializer_list>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../core/graph.hpp"
+#include "derivation.hpp"
+#include "rebuild.hpp"
+
+namespace kata {
+
+// "Rebuild this function unchanged" (nnabla: modify returns None).
+inline constexpr var keep{nullptr, -2};
+constexpr bool is_keep(var v) { return v.id == -2 && v.g == nullptr; }
+
+namespace detail {
+
+// The previous pass's graph, with what modifiers query precomputed: visit order, reachability and
+// consumers (CSR, creation order, reachable functions only; a function reading the same variable
+// twice is listed once, as in nnabla's function_references).
+struct pass_source {
+    const builder* b = nullptr;
+    std::vector<int> order;
+    int num_order = 0;
+    std::vector<char> reach;     // reachable function / used leaf
+    std::vector<int> cons_first;  // size N + 1
+    std::vector<int> cons;
+    std::vector<char> out;
+
+    constexpr explicit pass_source(const builder& g) : b(&g) {
+        const std::size_t n = g.nodes.size();
+        order.assign(n, 0);
+        num_order = visit_order(g.nodes, g.edges, g.outputs, g.outputs.size(), order);
+        reach.assign(n, 0);
+        out.assign(n, 0);
+        cons_first.assign(n + 1, 0);
+        const node* nd = g.nodes.data();
+        const int* ed = g.edges.data();
+        for (int t = 0; t < num_order; ++t) reach[std::size_t(order[std::size_t(t)])] = 1;
+        for (std::size_t o = 0; o < g.outputs.size(); ++o) out[std::size_t(g.outputs[o])] = 1;
+        // count
+        for (std::size_t f = 0; f < n; ++f) {
+            if (!reach[f] || !is_function(nd[f].op)) continue;
+            for (int k = 0; k < nd[f].num_inputs; ++k) {
+                const int in = ed[nd[f].first_input + k];
+                bool dup = false;
+                for (int j = 0; j < k; ++j) dup = dup || ed[nd[f].first_input + j] == in;
+                if (!dup) ++cons_first[std::size_t(in) + 1];
+            }
+        }
+        for (std::size_t i = 0; i < n; ++i) cons_first[i + 1] += cons_first[i];
+        cons.assign(std::size_t(cons_first[n]), 0);
+        std::vector<int> fill(cons_first.begin(), cons_first.end() - 1);
+        for (std::size_t f = 0; f < n; ++f) {
+            if (!reach[f] || !is_function(nd[f].op)) continue;
+            for (int k = 0; k < nd[f].num_inputs; ++k) {
+                const int in = ed[nd[f].first_input + k];
+                bool dup = false;
+                for (int j = 0; j < k; ++j) dup = dup || ed[nd[f].first_input + j] == in;
+                if (!dup) cons[std::size_t(fill[std::size_t(in)]++)] = int(f);
+            }
+        }
+        // leaves read by reachable functions count as reachable (they are carried over)
+        for (int t = 0; t < num_order; ++t) {
+            const node& f = nd[order[std::size_t(t)]];
+            for (int k = 0; k < f.num_inputs; ++k) reach[std::size_t(ed[f.first_input + k])] = 1;
+        }
+    }
+};
+
+}  // namespace detail
+
+// A node (function or leaf) of the graph a modifier is visiting (the previous pass's result).
+class function_ref {
+public:
+    constexpr function_ref() = default;
+    constexpr function_ref(const detail::pass_source* s, int id) : s_(s), id_(id) {}
+
+    constexpr bool valid() const { return s_ != nullptr && id_ >= 0; }
+    constexpr int id() const { return id_; }
+    constexpr const node& get() const { return s_->b->nodes[std::size_t(id_)]; }
+    constexpr op_kind type() const { return get().op; }
+    constexpr std::string_view type_name() const { return kata::type_name(get().op); }
+    constexpr const attributes& attr() const { return get().attr; }
+    constexpr const shape_t& shape() const { return get().shape; }
+    constexpr layout lay() const { return get().lay; }
+    constexpr int ndim() const { return get().shape.rank; }
+    // Functions: the parameter scope they were created in ("cb1/conv"); leaves: input name or the
+    // full parameter key ("cb1/conv/W").
+    constexpr std::string_view name() const { return get().name.view(); }
+    constexpr bool is_leaf() const { return kata::is_leaf(get().op); }
+    constexpr bool is_parameter() const { return get().op == op_kind::parameter; }
+    constexpr bool is_input() const { return get().op == op_kind::input; }
+
+    constexpr int num_inputs() const { return get().num_inputs; }
+    constexpr int input_id(int k) const { return s_->b->edges[std::size_t(get().first_input + k)]; }
+    constexpr function_ref input(int k) const { return {s_, input_id(k)}; }
+    constexpr const shape_t& input_shape(int k) const { return input(k).shape(); }
+
+    // nnabla's function_references of this node's output: consumer functions in creation order.
+    constexpr int num_consumers() const {
+        return s_->cons_first[std::size_t(id_) + 1] - s_->cons_first[std::size_t(id_)];
+    }
+    constexpr function_ref consumer(int i) const {
+        return {s_, s_->cons[std::size_t(s_->cons_first[std::size_t(id_)] + i)]};
+    }
+    constexpr bool is_output() const { return s_->out[std::size_t(id_)] != 0; }
+
+    constexpr bool operator==(const function_ref& o) const { return s_ == o.s_ && id_ == o.id_; }
+
+private:
+    const detail::pass_source* s_ = nullptr;
+    int id_ = -1;
+};
+
+// What modify() gets besides the function: the new graph and the converter's services.
+class modify_context {
+public:
+    builder& g;  // the new graph
+
+    constexpr modify_context(builder& nb, const detail::pass_source& src, std::vector<int>& map,
+                             std::vector<derivation>& ders)
+        : g(nb), src_(&src), map_(&map), ders_(&ders) {}
+
+    // f's function type with f's arguments (or `a`) on `inputs`, in f's parameter scope.
+    constexpr var rebuild(function_ref f, std::span<const var> inputs) {
+        return kata::rebuild(g, f.type(), f.attr(), inputs, f.name());
+    }
+    constexpr var rebuild(function_ref f, std::span<const var> inputs, const attributes& a) {
+        return kata::rebuild(g, f.type(), a, inputs, f.name());
+    }
+    constexpr var rebuild(function_ref f, std::initializer_list<var> inputs) {
+        return rebuild(f, std::span<const var>(inputs.begin(), inputs.size()));
+    }
+
+    // The new var an original node was mapped to (a visited function or a carried leaf), or none.
+    constexpr var mapped(function_ref old) const {
+        const int id = (*map_)[std::size_t(old.id())];
+        return id < 0 ? none : var{&g, id};
+    }
+
+    // nnabla's get_parameter_scope(v): the parameter key without its last component, "" otherwise.
+    // (kata: also for need_grad=false parameters, which upstream misses.)
+    constexpr name_string parameter_scope(var v) const {
+        if (v.g != &g || v.id < 0) return {};
+        const node& n = g.nodes[std::size_t(v.id)];
+        if (n.op != op_kind::parameter) return {};
+        std::string_view s = n.name.view();
+        const auto p = s.rfind('/');
+        return p == std::string_view::npos ? name_string{} : name_string{s.substr(0, p)};
+    }
+    // "<scope>/<name>" (or "<name>" at the root).
+    static constexpr name_string join(std::string_view scope, std::string_view name) {
+        name_string r{scope};
+        if (!r.empty()) r.append('/');
+        r.append(name);
+        return r;
+    }
+
+    // Creates parameter d.target (shape d.shape, d.need_grad) in the new graph and records d. Deriving
+    // the same target twice with the same record returns the same parameter (weight sharing);
+    // a different record, or a name that is already an ordinary parameter of the graph, is an error.
+    constexpr var derive(const derivation& d) {
+        if (d.target.overflowed || d.target.empty()) {
+            message_string m("derived parameter name is empty or too long: '");
+            m.append(d.target.view()).append("'");
+            g.fail(m);
+        }
+        // Hash first (comparing names character by character is slow in constant evaluation).
+        const std::uint64_t h = hash(d.target.view());
+        const std::uint64_t* hs = hashes_.data();
+        for (std::size_t i = first_own_; i < ders_->size(); ++i) {
+            const derivation& o = (*ders_)[i];
+            if (i - first_own_ >= hashes_.size() || hs[i - first_own_] != h || !(o.target == d.target)) continue;
+            if (!(o == d)) {
+                message_string m("derived parameter '");
+                m.append(d.target.view()).append("' is produced twice with different values (shared weights "
+                                                 "folded with different batch norms?)");
+                g.fail(m);
+            }
+            return g.parameter(d.target.view(), d.shape, {}, d.need_grad);
+        }
+        const std::size_t before = g.nodes.size();
+        var v = g.parameter(d.target.view(), d.shape, {}, d.need_grad);
+        if (g.nodes.size() == before) {
+            message_string m("derived parameter '");
+            m.append(d.target.view()).append("' collides with an existing parameter of the graph");
+            g.fail(m);
+        }
+        ders_->push_back(d);
+        hashes_.push_back(h);
+        return v;
+    }
+
+    constexpr void fail(const message_string& m) { g.fail(m); }
+
+    constexpr const detail::pass_source& source() const { return *src_; }
+    constexpr void set_first_own(std::size_t i) { first_own_ = i; }
+
+    static constexpr std::uint64_t hash(std::string_view s) {
+        std::uint64_t h = 1469598103934665603ull;  // FNV-1a
+        for (char ch : s) h = (h ^ std::uint64_t(static_cast<unsigned char>(ch))) * 1099511628211ull;
+        return h;
+    }
+
+private:
+    const detail::pass_source* src_;
+    std::vector<int>* map_;
+    std::vector<derivation>* ders_;
+    std::size_t first_own_ = 0;
+    std::vector<std::uint64_t> hashes_;  // target hashes of the derivations from first_own_ on
+};
+
+// The interface every (non-list) modifier satisfies.
+template <class M>
+concept function_modifier = requires(M m, modify_context& c, function_ref f, std::span<const var> in) {
+    { m.modify(c, f, in) } -> std::convertible_to<var>;
+};
+
+// A modifier that stands for a list of modifiers (nnabla's nested lists).
+template <class M>
+concept modifier_sequence = requires(const M& m) { m.expand(); };
+
+// A structural list of modifiers, applied in order (nested lists are flattened).
+template <class... Ms>
+struct modifier_list {};
+template <class M, class... Ms>
+struct modifier_list<M, Ms...> {
+    M head;
+    modifier_list<Ms...> tail;
+};
+template <class... Ms>
+constexpr modifier_list<Ms...> make_modifier_list(Ms... ms) {
+    if constexpr (sizeof...(Ms) == 0) {
+        return {};
+    } else {
+        return [](auto h, auto... t) { return modifier_list<Ms...>{h, make_modifier_list(t...)}; }(ms...);
+    }
+}
+
+// ---- helpers shared by the modifiers -------------------------------------------------------------
+
+// Original input index of a batch norm's beta / gamma / mean / var (-1 when absent: no_bias,
+// no_scale); nnabla's positional inputs[1..4] assume all four exist, kata does not.
+struct bn_input_slots {
+    int beta = -1, gamma = -1, mean = -1, var = -1;
+};
+constexpr bn_input_slots bn_slots(const attributes& a) {
+    bn_input_slots s;
+    int i = 1;
+    if (!a.no_bias) s.beta = i++;
+    if (!a.no_scale) s.gamma = i++;
+    s.mean = i++;
+    s.var = i++;
+    return s;
+}
+
+// The name of the parameter at input k of f (empty when k < 0 or the input is not a parameter).
+constexpr name_string param_name(function_ref f, int k) {
+    if (k < 0 || k >= f.num_inputs() || !f.input(k).is_parameter()) return {};
+    return name_string{f.input(k).name()};
+}
+
+}  // namespace kata
