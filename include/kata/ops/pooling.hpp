@@ -52,6 +52,8 @@ constexpr var pooling(op_kind k, var x, const dims& kernel, const pooling_args& 
     for (int i = 0; i < nk; ++i) {
         const std::int64_t w = xs.dims[first + i], kk = a.kernel[i], s = a.stride[i], p = a.pad[i];
         if (kk <= 0 || s <= 0 || p < 0) return failed("kernel and stride must be positive, pad non-negative");
+        // Checked before the division: C++ truncates (4 - 5) / 5 to 0, which would hide the error.
+        if (args.ignore_border && w + 2 * p < kk) return failed("kernel larger than the padded input");
         out.dims[first + i] = (w + p - (args.ignore_border ? kk - p : 1)) / s + 1;
         if (out.dims[first + i] <= 0) return failed("kernel larger than the padded input");
     }
