@@ -22,4 +22,24 @@ constexpr std::int64_t kernel_prod(const dims& k) {
     return p;
 }
 
+// `given` unless it is "none" (nnabla's `w_init=None` / `b_init=None`), then `dflt`.
+constexpr init_spec or_default(init_spec given, init_spec dflt) { return given.kind == init_kind::none ? dflt : given; }
+
+// The weight shape of the convolution family: (lead, per_group, *kernel), or (lead, *kernel, per_group)
+// when channel_last (spec 0.1).
+constexpr shape_t weight_shape(std::int64_t lead, std::int64_t per_group, const dims& kernel, bool channel_last) {
+    shape_t ws;
+    ws.push_back(lead);
+    if (!channel_last) ws.push_back(per_group);
+    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
+    if (channel_last) ws.push_back(per_group);
+    return ws;
+}
+
+// The optional bias "b" of length n (nnabla: zeros unless b_init is given), or kata::none.
+constexpr var make_bias(builder& g, bool with_bias, std::int64_t n, init_spec b_init, bool fix_parameters) {
+    if (!with_bias) return none;
+    return g.parameter("b", shape_t{n}, or_default(b_init, constant_init(0)), !fix_parameters);
+}
+
 }  // namespace kata::PF::detail

@@ -64,20 +64,10 @@ constexpr var convolution(var x, std::int64_t outmaps, dims kernel, pf_convoluti
     const shape_t& xs = x.shape();
     const int cax = a.channel_last ? xs.rank - 1 : a.base_axis;
     const std::int64_t inmaps = (cax >= 0 && cax < xs.rank) ? xs.dims[cax] : 1;
-    shape_t ws;
-    ws.push_back(outmaps);
-    if (!a.channel_last) ws.push_back(a.group > 0 ? inmaps / a.group : inmaps);
-    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
-    if (a.channel_last) ws.push_back(a.group > 0 ? inmaps / a.group : inmaps);
-    init_spec wi = a.w_init.kind == init_kind::none
-                       ? glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel)))
-                       : a.w_init;
+    const shape_t ws = detail::weight_shape(outmaps, a.group > 0 ? inmaps / a.group : inmaps, kernel, a.channel_last);
+    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
-    var b = none;
-    if (a.with_bias) {
-        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
-        b = g.parameter("b", shape_t{outmaps}, bi, !a.fix_parameters);
-    }
+    var b = detail::make_bias(g, a.with_bias, outmaps, a.b_init, a.fix_parameters);
     return F::convolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last});
 }
 
@@ -89,20 +79,10 @@ constexpr var deconvolution(var x, std::int64_t outmaps, dims kernel, pf_deconvo
     const shape_t& xs = x.shape();
     const int cax = a.channel_last ? xs.rank - 1 : a.base_axis;
     const std::int64_t inmaps = (cax >= 0 && cax < xs.rank) ? xs.dims[cax] : 1;
-    shape_t ws;
-    ws.push_back(inmaps);
-    if (!a.channel_last) ws.push_back(a.group > 0 ? outmaps / a.group : outmaps);
-    for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
-    if (a.channel_last) ws.push_back(a.group > 0 ? outmaps / a.group : outmaps);
-    init_spec wi = a.w_init.kind == init_kind::none
-                       ? glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel)))
-                       : a.w_init;
+    const shape_t ws = detail::weight_shape(inmaps, a.group > 0 ? outmaps / a.group : outmaps, kernel, a.channel_last);
+    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
-    var b = none;
-    if (a.with_bias) {
-        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
-        b = g.parameter("b", shape_t{outmaps}, bi, !a.fix_parameters);
-    }
+    var b = detail::make_bias(g, a.with_bias, outmaps, a.b_init, a.fix_parameters);
     return F::deconvolution(x, w, b,
                             {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last, a.output_padding});
 }
@@ -116,16 +96,9 @@ constexpr var depthwise_convolution(var x, dims kernel, pf_depthwise_convolution
     shape_t ws;
     ws.push_back(inmaps * a.multiplier);
     for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
-    init_spec wi = a.w_init.kind == init_kind::none
-                       ? glorot_uniform_init(double(inmaps), double(inmaps * a.multiplier),
-                                             double(detail::kernel_prod(kernel)))
-                       : a.w_init;
+    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(inmaps * a.multiplier), double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
-    var b = none;
-    if (a.with_bias) {
-        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
-        b = g.parameter("b", shape_t{inmaps * a.multiplier}, bi, !a.fix_parameters);
-    }
+    var b = detail::make_bias(g, a.with_bias, inmaps * a.multiplier, a.b_init, a.fix_parameters);
     return F::depthwise_convolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.multiplier});
 }
 
@@ -139,16 +112,9 @@ constexpr var depthwise_deconvolution(var x, dims kernel, pf_depthwise_convoluti
     shape_t ws;
     ws.push_back(inmaps);
     for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
-    init_spec wi = a.w_init.kind == init_kind::none
-                       ? glorot_uniform_init(double(inmaps), double(divisor > 0 ? inmaps / divisor : inmaps),
-                                             double(detail::kernel_prod(kernel)))
-                       : a.w_init;
+    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(divisor > 0 ? inmaps / divisor : inmaps), double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
-    var b = none;
-    if (a.with_bias) {
-        init_spec bi = a.b_init.kind == init_kind::none ? constant_init(0) : a.b_init;
-        b = g.parameter("b", shape_t{divisor > 0 ? inmaps / divisor : inmaps}, bi, !a.fix_parameters);
-    }
+    var b = detail::make_bias(g, a.with_bias, divisor > 0 ? inmaps / divisor : inmaps, a.b_init, a.fix_parameters);
     return F::depthwise_deconvolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, divisor});
 }
 

@@ -151,7 +151,6 @@ constexpr fp_weights fp_quantized_params(builder& g, const shape_t& ws, const sh
     return r;
 }
 
-constexpr init_spec or_default(init_spec given, init_spec dflt) { return given.kind == init_kind::none ? dflt : given; }
 
 }  // namespace detail
 
