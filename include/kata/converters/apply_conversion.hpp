@@ -174,6 +174,11 @@ inline xt::xarray<float> compute(parameter_store& store, const derivation& d) {
         }
         break;
     }
+    case derivation_kind::prune_weight:
+    case derivation_kind::prune_bias:
+        throw parameter_error("kata::apply_conversion: prune derivations are not implemented yet");  // PRUNE-STUB
+    case derivation_kind::fixed_point:
+        throw parameter_error("kata::apply_conversion: fixed_point derivations are not implemented yet");  // FIXED-POINT-STUB
     case derivation_kind::count_: break;
     }
     return out;

@@ -40,6 +40,10 @@ enum class derivation_kind : std::uint8_t {
     bn_c1,                  // target = beta - mean * gamma / sqrt(var + eps)
     copy,                   // target = source (same number of elements; reshaped to `shape`)
     transpose,              // target = reshape(transpose(reshape(source, view), perm), shape)
+    prune_weight,           // target = W * (s[o] > threshold), s[o] = sum of W^2 over all axes but the
+                            //          output-channel axis `axis` (PruningModifier, spec 2.14)
+    prune_bias,             // target = b * (s[o] > threshold), s from the weight source W (src_w), b at src_b
+    fixed_point,            // target = FixedPointQuantize(source; sign, n, delta) (legacy FixedPointWeight)
     count_
 };
 
@@ -53,6 +57,9 @@ constexpr const char* derivation_kind_name(derivation_kind k) {
     case derivation_kind::bn_c1: return "bn_c1";
     case derivation_kind::copy: return "copy";
     case derivation_kind::transpose: return "transpose";
+    case derivation_kind::prune_weight: return "prune_weight";
+    case derivation_kind::prune_bias: return "prune_bias";
+    case derivation_kind::fixed_point: return "fixed_point";
     case derivation_kind::count_: break;
     }
     return "?";
