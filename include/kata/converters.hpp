@@ -14,4 +14,5 @@
 #include "converters/test_mode.hpp"
 #include "converters/identity.hpp"
 #include "converters/no_grad.hpp"
+#include "converters/channel_last.hpp"
 #include "converters/apply_conversion.hpp"

@@ -41,7 +41,8 @@ constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
             g.fail(m);
             break;
         }
-        if (v[i].lay() != v[0].lay() && s0.rank >= 3) {
+        // A parameter (layout none) may join either layout; two tagged layouts must agree.
+        if (v[i].lay() != v[0].lay() && v[i].lay() != layout::none && v[0].lay() != layout::none && s0.rank >= 3) {
             auto m = g.prefix(k);
             m.append("inputs mix layouts (input ").append_int(std::int64_t(i)).append(")");
             g.fail(m);
@@ -49,7 +50,9 @@ constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
         }
         out.dims[a.axis] += si.dims[a.axis];
     }
-    return g.function_n(k, v, int(xs.size()), a, out, v[0].lay());
+    layout l = layout::none;
+    for (std::size_t i = 0; i < xs.size() && l == layout::none; ++i) l = v[i].lay();
+    return g.function_n(k, v, int(xs.size()), a, out, l);
 }
 
 // nnabla: F.reshape(x, shape, inplace=True)
