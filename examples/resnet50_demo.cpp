@@ -4,12 +4,22 @@
 //
 // Builds ResNet-50 (torchvision layout) as a compile-time graph at batch 1, fills it with the
 // synthetic weights of examples/models/synthetic_weights.hpp (or loads an .npz whose names follow
-// examples/models/resnet50.hpp), runs it, and prints the latency (median of 20 runs after warm-up)
-// and the top-5 classes of a synthetic image.
+// examples/models/resnet50.hpp), then converts it for inference with nnabla's graph converters:
+//
+//     using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{},
+//                                     kata::ChannelLastModifier{}>;
+//
+// (every batch normalization folded into its convolution, the whole network in NHWC). The converted
+// network is a new graph type whose parameters kata::apply_conversion computes from the trained ones.
+// The demo runs both networks on the same image (NCHW for the original, NHWC for the converted one),
+// shows that their outputs agree, prints both latencies (medians of interleaved runs after warm-up)
+// and the top-5 classes.
+#include <kata/converters.hpp>
 #include <kata/cpu.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <numeric>
 #include <vector>
@@ -18,6 +28,46 @@
 #include "models/synthetic_weights.hpp"
 
 using ResNet50 = kata::network<kata::models::resnet50_net<1>>;
+using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
+
+static_assert(Inference::graph.count(kata::op_kind::batch_normalization) == 0, "every BN is folded");
+static_assert(Inference::graph.count(kata::op_kind::transpose) == 0, "the whole network runs NHWC");
+
+namespace {
+
+template <class G>
+void describe(const char* what, const G& g) {
+    std::printf("%-34s %3d functions: %2d convolutions, %2d batch normalizations, %2d channel-last layers\n", what,
+                g.num_functions(), g.count(kata::op_kind::convolution), g.count(kata::op_kind::batch_normalization),
+                [&] {
+                    int n = 0;
+                    for (std::size_t i = 0; i < g.size(); ++i) n += g.nodes[i].attr.channel_last ? 1 : 0;
+                    return n;
+                }());
+}
+
+template <class Run, class X>
+double time_ms(Run& run, const X& x) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run(x);
+    return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+}
+
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+
+template <class Y>
+std::vector<int> top5(const Y& y) {
+    std::vector<int> idx(1000);
+    std::iota(idx.begin(), idx.end(), 0);
+    std::partial_sort(idx.begin(), idx.begin() + 5, idx.end(), [&](int a, int b) { return y(0, a) > y(0, b); });
+    idx.resize(5);
+    return idx;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     kata::parameter_store store;
@@ -27,33 +77,48 @@ int main(int argc, char** argv) {
     } else {
         kata::models::synthetic_parameters<ResNet50>(store);
     }
-    constexpr const auto& g = ResNet50::graph;
-    std::printf("ResNet-50: %d functions (%d convolutions, %d batch normalizations), %zu parameter tensors\n",
-                g.num_functions(), g.count(kata::op_kind::convolution), g.count(kata::op_kind::batch_normalization),
-                store.size());
-    kata::cpu::executor<ResNet50> run(store);
+    describe("ResNet-50 as written (NCHW):", ResNet50::graph);
+    describe("converted (BN folded, NHWC):", Inference::graph);
+
+    kata::apply_conversion<Inference>(store);  // w-folded, b-folded, then their _cl transposes
+    std::printf("conversion derived %zu parameters (e.g. layer1/0/conv1/conv/w-folded_cl)\n",
+                Inference::derivations.size());
+
+    kata::cpu::executor<ResNet50> original(store);
+    kata::cpu::executor<Inference> converted(store);
     std::printf("activation memory planned at compile time: %.1f MiB (%.1f MiB without reuse), scratch %.1f MiB\n",
-                double(run.arena_bytes) / (1 << 20), double(run.plan.naive_bytes) / (1 << 20),
-                double(run.workspace_bytes) / (1 << 20));
+                double(original.arena_bytes) / (1 << 20), double(original.plan.naive_bytes) / (1 << 20),
+                double(original.workspace_bytes) / (1 << 20));
 
     xt::xarray<float> x = xt::zeros<float>({1, 3, 224, 224});
     kata::models::synthetic_input("x", x.data(), x.size());
-    for (int i = 0; i < 3; ++i) run(x);  // warm-up: first touch of the arena and BLAS buffers
-    std::vector<double> ms;
-    for (int i = 0; i < 20; ++i) {
-        auto t0 = std::chrono::steady_clock::now();
-        run(x);
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-    }
-    std::sort(ms.begin(), ms.end());
-    std::printf("batch-1 latency: median %.2f ms, min %.2f ms (20 runs)\n", ms[ms.size() / 2], ms.front());
+    xt::xarray<float> x_nhwc = xt::transpose(x, {0, 2, 3, 1});
 
-    auto y = run(x);
-    std::vector<int> idx(1000);
-    std::iota(idx.begin(), idx.end(), 0);
-    std::partial_sort(idx.begin(), idx.begin() + 5, idx.end(), [&](int a, int b) { return y(0, a) > y(0, b); });
+    // Warm-up (first touch of the arenas and BLAS buffers), then interleaved timing.
+    for (int i = 0; i < 3; ++i) {
+        original(x);
+        converted(x_nhwc);
+    }
+    std::vector<double> ta, tb;
+    for (int i = 0; i < 15; ++i) {
+        ta.push_back(time_ms(original, x));
+        tb.push_back(time_ms(converted, x_nhwc));
+    }
+
+    xt::xarray<float> ya = original(x);
+    xt::xarray<float> yb = converted(x_nhwc);
+    double diff = 0, mag = 0;
+    for (std::size_t i = 0; i < ya.size(); ++i) {
+        diff = std::max(diff, double(std::abs(ya.data()[i] - yb.data()[i])));
+        mag = std::max(mag, double(std::abs(ya.data()[i])));
+    }
+    const auto ka = top5(ya), kb = top5(yb);
+    std::printf("outputs agree: max |original - converted| / max |original| = %.2e, same top-5: %s\n", diff / mag,
+                ka == kb ? "yes" : "NO");
+    std::printf("batch-1 latency (median of 15 interleaved runs): as written %.2f ms, converted %.2f ms (%.2fx)\n",
+                median(ta), median(tb), median(ta) / median(tb));
     std::printf("top-5:");
-    for (int k = 0; k < 5; ++k) std::printf("  class %d (%.4f)", idx[std::size_t(k)], double(y(0, idx[std::size_t(k)])));
+    for (int k : kb) std::printf("  class %d (%.4f)", k, double(yb(0, k)));
     std::printf("\n");
-    return 0;
+    return diff / mag < 1e-4 && ka == kb ? 0 : 1;
 }
