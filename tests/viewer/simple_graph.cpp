@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include <kata/converters.hpp>
 #include <kata/kata.hpp>
 #include <kata/viewer/simple_graph.hpp>
 
@@ -374,6 +375,26 @@ TEST_CASE("SimpleGraph: residual DAG with a shared input and a shared intermedia
     CHECK(d.nodes.at("ReLU-2").at("color") == "green");
     // Visit order: the left branch before the Add2 (ids count in visit order).
     CHECK(heads_of(d, "Convolution-2").size() == 1);
+}
+
+// The residual net after a converter pipeline (BN folded, then NHWC): the viewer draws the new type.
+// The BN (batch_stat true by default in PF) is switched to test mode first, so it folds.
+using ResidualConverted = convert<Residual, BatchNormBatchStatModifier{}, BatchNormalizationFoldingModifier{},
+                                  ChannelLastModifier{}>;
+TEST_CASE("SimpleGraph: a converted graph (BN folding + channel-last)") {
+    static_assert(ResidualConverted::graph.count(op_kind::batch_normalization) == 0);
+    dot_graph d = check_structure(ResidualConverted::graph);
+    CHECK(d.nodes.count("BatchNormalization-1") == 0);
+    // The folded, transposed parameters are drawn as parameters with their names relative to the scope.
+    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1");
+    CHECK(!labels_with_fill(d, "pink").empty());
+    bool folded = false;
+    for (const auto& l : labels_with_fill(d, "pink")) folded = folded || l.find("w-folded_cl") != std::string::npos;
+    CHECK(folded);
+    // Verbose mode shows the NHWC shapes (functions with a scope show the scope, not arguments).
+    const std::string v = SimpleGraph("png", true).create_graphviz_digraph(ResidualConverted::graph);
+    CHECK(v.find("(2, 16, 16, 8)") != std::string::npos);
+    CHECK(v.find("(2, 8, 16, 16)") == std::string::npos);
 }
 
 TEST_CASE("SimpleGraph: several outputs, one of which is also consumed") {
