@@ -183,6 +183,23 @@ TEST_CASE("the zoo net back to channel-first keeps every value") {
     CHECK(test::compare<Zoo, ZooBack>(store) < tol);
 }
 
+// Two inputs, two outputs (upstream's small_multiple_inputs_outputs_resnet): both inputs converted
+// by default, both heads' Affines re-ordered; only "z" converted: x's branch stays NCHW until the merge,
+// where it is permuted.
+using Multi = network<ref::small_multiple_inputs_outputs_resnet<true, false>>;
+using MultiCl = convert<Multi, ChannelLastModifier{}>;
+using MultiZ = convert<Multi, ChannelLastModifier{{"z"}}>;
+static_assert(MultiCl::graph.num_outputs() == 2 && MultiCl::graph.count(op_kind::transpose) == 0);
+static_assert(MultiCl::graph.find(op_kind::parameter, "fc0/W_cl") >= 0 && MultiCl::graph.find(op_kind::parameter, "fc1/W_cl") >= 0);
+static_assert(MultiZ::graph.count(op_kind::transpose) == 1);
+static_assert(MultiZ::graph.nodes[std::size_t(MultiZ::graph.find(op_kind::input, "x"))].shape == shape_t{1, 3, 32, 32});
+TEST_CASE("ChannelLast on the two-input, two-output net (all inputs, and one input only)") {
+    auto store = test::prepare<Multi, MultiCl>();
+    CHECK(compare_layouts<Multi, MultiCl>(store) < tol);
+    apply_conversion<MultiZ>(store);
+    CHECK(compare_layouts<Multi, MultiZ>(store) < tol);
+}
+
 // A modifier value is reusable: two conversions with one value give the same graph (upstream's
 // inputs_cl is replaced by unconnected variables after the first conversion, spec 10.7).
 constexpr ChannelLastModifier shared_cl{{"x"}};
