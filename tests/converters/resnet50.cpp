@@ -7,13 +7,9 @@
 #include <kata/converters.hpp>
 #include <kata/cpu.hpp>
 
-#include <algorithm>
-#include <cmath>
-#include <numeric>
-
 #include "../../examples/models/resnet50.hpp"
 #include "../../examples/models/synthetic_weights.hpp"
-#include "../support/fixtures.hpp"
+#include "../support/resnet50_reference.hpp"
 #include "converter_test_support.hpp"
 
 using namespace kata;
@@ -45,17 +41,5 @@ TEST_CASE("ResNet-50 with BN folded and in NHWC matches PyTorch within 1e-4 rela
 
     cpu::executor<Inference> run(store);
     auto y = run(x_nhwc);
-    const auto& want = ref["logits"];
-    REQUIRE(y.size() == want.size());
-    double max_err = 0, max_ref = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) {
-        max_err = std::max(max_err, std::abs(double(y.data()[i]) - double(want.data()[i])));
-        max_ref = std::max(max_ref, std::abs(double(want.data()[i])));
-    }
-    INFO("max |kata - torch| = " << max_err << ", max |torch| = " << max_ref);
-    CHECK(max_err / max_ref < 1e-4);
-    std::vector<int> idx(1000);
-    std::iota(idx.begin(), idx.end(), 0);
-    std::partial_sort(idx.begin(), idx.begin() + 5, idx.end(), [&](int a, int b) { return y.data()[a] > y.data()[b]; });
-    for (int k = 0; k < 5; ++k) CHECK(idx[std::size_t(k)] == int(ref["top5"](k)));
+    kata::test::check_resnet50_logits(y.data(), y.size(), ref);
 }
