@@ -130,3 +130,27 @@ TEST_CASE("NoGradModifier keeps values") {
 }
 
 }  // namespace
+
+// A modifier that grows the graph beyond the converter's one-pass buffer (twice the source's nodes):
+// each ReLU becomes 60 Identities and a ReLU. kata::convert then runs the pipeline a second time into
+// the exact sizes; the result must be the same as for small growth.
+struct grow_modifier {
+    int copies = 60;
+    constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
+        if (f.type() != op_kind::relu) return keep;
+        var h = inputs[0];
+        for (int i = 0; i < copies; ++i) h = F::identity(h);
+        return c.rebuild(f, {h});
+    }
+};
+using Grown = convert<BnNet, grow_modifier{}>;
+using GrownSmall = convert<BnNet, grow_modifier{1}>;
+static_assert(Grown::graph.size() > 2 * BnNet::graph.size() + 64);  // beyond the buffer
+static_assert(Grown::graph.count(op_kind::identity) == 60 * BnNet::graph.count(op_kind::relu));
+static_assert(GrownSmall::graph.count(op_kind::identity) == BnNet::graph.count(op_kind::relu));
+static_assert(Grown::graph.num_functions() == BnNet::graph.num_functions() + 60 * BnNet::graph.count(op_kind::relu));
+TEST_CASE("a conversion larger than the one-pass buffer gives the same values") {
+    auto store = test::prepare<BnNet, Grown>();
+    CHECK(test::compare<BnNet, Grown>(store) == 0.0);
+    CHECK(test::compare<BnNet, GrownSmall>(store) == 0.0);
+}

@@ -13,7 +13,8 @@
 // reachable functions in nnabla's visit order and builds a fresh graph (function_modifier.hpp). The
 // whole pipeline runs inside one constant evaluation over kata::builder values (std::vector, raw
 // index loops: TOOLCHAIN.md trap 4) and is lifted into a `kata::graph<N, E, O>` once, exactly like
-// kata::network (a sizes pass, then a value pass). Errors recorded by a modifier or by a rebuilt
+// kata::network, except that the pipeline runs once: its result goes into arrays of a capacity derived
+// from the source graph and is copied into the exact-size type (run again only if it outgrew them). Errors recorded by a modifier or by a rebuilt
 // op's shape checks (c.g.fail) stop the compilation with kata::invalid_graph<"message">.
 //
 // The converted type exposes:
@@ -197,29 +198,88 @@ struct conversion_result {
     std::array<derivation, D> derivations{};
 };
 
+// The whole conversion in ONE constant evaluation: the result in arrays of a generous capacity
+// (derived from the source graph), plus the exact sizes. When it fits (always, unless modifiers grow
+// the graph more than twofold), the exact-size type is copied out of it instead of running the
+// pipeline a second time: the pipeline is the expensive part (about half of a converted ResNet-50
+// translation unit's compile time), the copy is cheap.
+template <std::size_t N, std::size_t E, std::size_t O, std::size_t D>
+struct conversion_buffer {
+    conversion_sizes sizes{};
+    bool fits = false;
+    std::array<node, N> nodes{};
+    std::array<int, E> edges{};
+    std::array<int, O> outputs{};
+    std::array<derivation, D> derivations{};
+};
+
+template <std::size_t N, std::size_t E, std::size_t O, std::size_t D, class Net, auto... Mods>
+constexpr conversion_buffer<N, E, O, D> run_conversion_buffered() {
+    conversion_buffer<N, E, O, D> r;
+    auto st = run_conversion<Net, Mods...>();
+    r.sizes = conversion_sizes{st.g.nodes.size(), st.g.edges.size(), st.g.outputs.size(), st.derivations.size(),
+                               st.g.error, st.g.failed};
+    r.fits = st.g.nodes.size() <= N && st.g.edges.size() <= E && st.g.outputs.size() <= O &&
+             st.derivations.size() <= D;
+    if (!r.fits || st.g.failed) return r;
+    for (std::size_t i = 0; i < st.g.nodes.size(); ++i) r.nodes[i] = st.g.nodes[i];
+    for (std::size_t i = 0; i < st.g.edges.size(); ++i) r.edges[i] = st.g.edges[i];
+    for (std::size_t i = 0; i < st.g.outputs.size(); ++i) r.outputs[i] = st.g.outputs[i];
+    for (std::size_t i = 0; i < st.derivations.size(); ++i) r.derivations[i] = st.derivations[i];
+    return r;
+}
+
+template <std::size_t N, std::size_t E, std::size_t O, std::size_t D, class Buffer>
+constexpr conversion_result<N, E, O, D> copy_conversion(const Buffer& b) {
+    conversion_result<N, E, O, D> r;
+    for (std::size_t i = 0; i < N; ++i) r.graph.nodes[i] = b.nodes[i];
+    for (std::size_t i = 0; i < b.sizes.edges; ++i) r.graph.edges[i] = b.edges[i];
+    for (std::size_t i = 0; i < O; ++i) r.graph.outputs[i] = b.outputs[i];
+    r.graph.num_order = visit_order(r.graph.nodes, r.graph.edges, r.graph.outputs, O, r.graph.order);
+    for (std::size_t i = 0; i < D; ++i) r.derivations[i] = b.derivations[i];
+    return r;
+}
+
+template <class Net>
+constexpr std::size_t source_derivations() {
+    if constexpr (requires { Net::derivations; }) return Net::derivations.size();
+    else return 0;
+}
+
 }  // namespace detail
 
 // The type of a converted network (see the header comment). Use the alias kata::convert.
 template <graph_type Net, auto... Mods>
 struct converted {
     using source = Net;
-    static constexpr detail::conversion_sizes sizes = [] {
-        auto st = detail::run_conversion<Net, Mods...>();
-        return detail::conversion_sizes{st.g.nodes.size(), st.g.edges.size(), st.g.outputs.size(),
-                                        st.derivations.size(), st.g.error, st.g.failed};
-    }();
+
+private:
+    static constexpr std::size_t cap_nodes_ = 2 * Net::graph.nodes.size() + 64;
+    static constexpr std::size_t cap_edges_ = 2 * Net::graph.edges.size() + 128;
+    static constexpr std::size_t cap_outputs_ = Net::graph.outputs.size() + 8;
+    static constexpr std::size_t cap_derivations_ = detail::source_derivations<Net>() + Net::graph.nodes.size() + 16;
+    static constexpr auto buffer_ =
+        detail::run_conversion_buffered<cap_nodes_, cap_edges_, cap_outputs_, cap_derivations_, Net, Mods...>();
+
+public:
+    static constexpr detail::conversion_sizes sizes = buffer_.sizes;
     static_assert(invalid_graph<sizes.error>::ok);
 
 private:
     static constexpr std::size_t E_ = sizes.edges ? sizes.edges : 1;
     static constexpr auto result_ = [] {
-        detail::conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations> r;
-        if constexpr (!sizes.failed) {
+        if constexpr (sizes.failed) {
+            return detail::conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations>{};
+        } else if constexpr (buffer_.fits) {
+            return detail::copy_conversion<sizes.nodes, E_, sizes.outputs, sizes.derivations>(buffer_);
+        } else {
+            // Grown beyond the buffer: run the pipeline again into the exact sizes.
+            detail::conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations> r;
             auto st = detail::run_conversion<Net, Mods...>();
             r.graph = detail::freeze<sizes.nodes, E_, sizes.outputs>(st.g);
             for (std::size_t i = 0; i < sizes.derivations; ++i) r.derivations[i] = st.derivations[i];
+            return r;
         }
-        return r;
     }();
 
 public:
