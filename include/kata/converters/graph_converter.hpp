@@ -13,9 +13,10 @@
 // reachable functions in nnabla's visit order and builds a fresh graph (function_modifier.hpp). The
 // whole pipeline runs inside one constant evaluation over kata::builder values (std::vector, raw
 // index loops: TOOLCHAIN.md trap 4) and is lifted into a `kata::graph<N, E, O>` once, exactly like
-// kata::network, except that the pipeline runs once: its result goes into arrays of a capacity derived
-// from the source graph and is copied into the exact-size type (run again only if it outgrew them). Errors recorded by a modifier or by a rebuilt
-// op's shape checks (c.g.fail) stop the compilation with kata::invalid_graph<"message">.
+// kata::network, except that the pipeline runs once: its result goes into arrays of a capacity
+// derived from the source graph and is copied into the exact-size type (run again only if it
+// outgrew them). Errors recorded by a modifier or by a rebuilt op's shape checks (c.g.fail) stop the
+// compilation with kata::invalid_graph<"message">.
 //
 // The converted type exposes:
 //     static constexpr auto graph         kata::graph<N, E, O>: satisfies kata::graph_type, so it works
