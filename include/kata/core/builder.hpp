@@ -175,8 +175,9 @@ private:
         nodes.push_back(n);
         return {this, int(nodes.size()) - 1};
     }
-    template <std::size_t N>
-    constexpr void check_name(const fixed_string<N>& s, std::string_view what) {
+    // Not a template: clang 14 reports a member function template that is defined after its first
+    // use in the class as "undefined ... in a constant expression" (KATA_CLANG_LATE_MEMBER_TEMPLATE).
+    constexpr void check_name(const name_string& s, std::string_view what) {
         if (s.overflowed) {
             message_string m("name too long (kata::name_string holds 95 characters): '");
             m.append(what).append("'");
