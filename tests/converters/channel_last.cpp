@@ -200,6 +200,11 @@ TEST_CASE("ChannelLast on the two-input, two-output net (all inputs, and one inp
     CHECK(compare_layouts<Multi, MultiZ>(store) < tol);
 }
 
+// Converting twice changes nothing (the second pass finds every input already channel-last).
+static_assert(same_structure(convert<Cl<2>, ChannelLastModifier{{"x"}}>::graph, Cl<2>::graph));
+static_assert(convert<Cl<2>, ChannelLastModifier{{"x"}}>::derivations.size() == Cl<2>::derivations.size());
+static_assert(same_structure(convert<Cf<2>, ChannelFirstModifier{}>::graph, Cf<2>::graph));
+
 // A modifier value is reusable: two conversions with one value give the same graph (upstream's
 // inputs_cl is replaced by unconnected variables after the first conversion, spec 10.7).
 constexpr ChannelLastModifier shared_cl{{"x"}};

@@ -125,7 +125,8 @@ struct layout_converter {
 
     template <class Names>
     static constexpr var map_input(modify_context& c, const Names& names, function_ref leaf) {
-        if (!leaf.is_input() || !selects(names, leaf)) return keep;
+        // An input already in the target layout stays as it is: converting twice changes nothing.
+        if (!leaf.is_input() || !selects(names, leaf) || leaf.lay() == target) return keep;
         if (leaf.ndim() < 3) {
             message_string m(modifier_name.data());
             m.append(": input '").append(leaf.name()).append("' ");
