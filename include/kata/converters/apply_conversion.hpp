@@ -177,8 +177,51 @@ inline xt::xarray<float> compute(parameter_store& store, const derivation& d) {
     case derivation_kind::prune_weight:
     case derivation_kind::prune_bias:
         throw parameter_error("kata::apply_conversion: prune derivations are not implemented yet");  // PRUNE-STUB
-    case derivation_kind::fixed_point:
-        throw parameter_error("kata::apply_conversion: fixed_point derivations are not implemented yet");  // FIXED-POINT-STUB
+    case derivation_kind::fixed_point: {
+        // FixedPointQuantize (spec 3.5) with the CPU kernel's float32 arithmetic (kernels/elementwise.hpp,
+        // sync_quantized_parameters), so a derived W_q equals what a graph quantizing W computes, bit for
+        // bit. Automatic step (fp_delta == 0, spec 3.3): 2^R(log2(max|W| / (2^n' - 1))), R = ceil or floor,
+        // with log2 taken exactly from frexp (r = m 2^e, m in [0.5, 1): log2 r = e - 1 iff m == 0.5,
+        // otherwise it lies in (e - 1, e)); an all-zero source gives exact zeros.
+        const auto* s = source(store, d, src_w, true);
+        expect_size(d, s, n, "source");
+        const int nb = d.fp_sign ? d.fp_n - 1 : d.fp_n;
+        if (d.fp_n <= 0 || nb <= 0 || d.fp_n > 62 || !(d.fp_delta >= 0))
+            throw parameter_error("kata::apply_conversion: bad fixed-point arguments for '" +
+                                  std::string(d.target.view()) + "' (n=" + std::to_string(d.fp_n) +
+                                  ", delta=" + std::to_string(d.fp_delta) + ")");
+        const float* x = s->data();
+        float delta = float(d.fp_delta);
+        if (d.fp_delta == 0) {
+            double mx = 0;
+            for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::fabs(double(x[i])));
+            if (mx == 0 || !std::isfinite(mx)) {
+                if (mx != 0)
+                    throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) +
+                                          "': automatic fixed-point step of a non-finite source");
+                for (std::size_t i = 0; i < n; ++i) o[i] = 0.0f;
+                break;
+            }
+            int e = 0;
+            const double m = std::frexp(mx / (std::ldexp(1.0, nb) - 1.0), &e);
+            delta = float(std::ldexp(1.0, (m == 0.5 || d.fp_floor) ? e - 1 : e));
+            if (!(delta > 0.0f))
+                throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) +
+                                      "': automatic fixed-point step underflows float32");
+        }
+        const float vmax = float((std::ldexp(1.0, nb) - 1.0) * double(delta));
+        const float vmin = d.fp_sign ? -vmax : 0.0f;
+        for (std::size_t i = 0; i < n; ++i) {
+            const float v = x[i];
+            if (v > vmax) o[i] = vmax;
+            else if (v < vmin) o[i] = vmin;
+            else {
+                const float q = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
+                o[i] = v < 0.0f ? -q : q;
+            }
+        }
+        break;
+    }
     case derivation_kind::count_: break;
     }
     return out;

@@ -97,6 +97,16 @@ struct derivation {
     shape_t view{};         // transpose: the source viewed with this shape first (rank 0: its own shape)
     int perm[max_rank]{};   // transpose permutation
     int nperm = 0;
+    // fixed_point (legacy FixedPointWeightConverter, spec 3.3 / 3.5): target = FixedPointQuantize(W)
+    // with the CPU kernel's float32 arithmetic, round half away from zero:
+    //   max = (2^n' - 1) delta, n' = n - 1 if fp_sign else n; min = -max if fp_sign else 0;
+    //   t = clip(x, min, max) outside [min, max], else sgn(x) floor(|x| / delta + 0.5) delta.
+    bool fp_sign = true;    // signed quantizer
+    int fp_n = 8;           // bit width n (n > 0, n > 1 when signed, n <= 62)
+    double fp_delta = 0;    // step; 0: automatic power-of-two step computed at apply time,
+                            //   delta = 2^R(log2(max|W| / (2^n' - 1))), R = ceil (floor when fp_floor);
+                            //   an all-zero W gives an all-zero target (no step needed)
+    bool fp_floor = false;  // automatic step rounds log2 down instead of up (nnabla's floor=True)
 
     constexpr bool operator==(const derivation&) const = default;
 };
