@@ -45,7 +45,9 @@
 //   * call_forward has no twin: apply_conversion writes W_q/b_q without running the network, so no
 //     running statistics of batch_stat BNs are touched (upstream's forward updates them);
 //   * W must be a parameter (a compile-time error otherwise; upstream raises ValueError);
-//   * a listed kind other than Affine/Convolution/Deconvolution is a compile-time error.
+//   * a listed kind other than Affine/Convolution/Deconvolution is a compile-time error;
+//   * an empty name is a compile-time error when something is converted (the copy of W would take the
+//     original's key; upstream's get-or-create would silently hand back the original).
 #pragma once
 
 #include "../../ops/elementwise.hpp"
