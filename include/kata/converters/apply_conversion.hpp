@@ -175,8 +175,39 @@ inline xt::xarray<float> compute(parameter_store& store, const derivation& d) {
         break;
     }
     case derivation_kind::prune_weight:
-    case derivation_kind::prune_bias:
-        throw parameter_error("kata::apply_conversion: prune derivations are not implemented yet");  // PRUNE-STUB
+    case derivation_kind::prune_bias: {
+        // PruningModifier (spec 2.14): s[o] = sum of W^2 over the elements t with map(t) = o (double),
+        // kept iff s[o] > threshold; a pruned weight / bias element is exactly 0, a kept one the source.
+        const bool weight = d.kind == derivation_kind::prune_weight;
+        const auto* w = source(store, d, src_w, true);
+        const auto* b = weight ? nullptr : source(store, d, src_b, true);
+        if (weight) expect_size(d, w, n, "W");
+        else expect_size(d, b, n, "b");
+        const channel_map& m = d.map;
+        if (m.len <= 0 || m.inner <= 0 || m.gsize <= 0 || m.outer_stride < 0)
+            throw parameter_error("kata::apply_conversion: bad channel map for '" + std::string(d.target.view()) +
+                                  "'");
+        const float* wd = w->data();
+        const std::size_t nw = w->size();
+        std::vector<double> s;
+        for (std::size_t t = 0; t < nw; ++t) {
+            const std::size_t ch = std::size_t(m(std::int64_t(t)));
+            if (ch >= s.size()) s.resize(ch + 1, 0.0);
+            s[ch] += double(wd[t]) * double(wd[t]);
+        }
+        if (!weight && s.size() != n)
+            throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) + "' has " +
+                                  std::to_string(n) + " elements but the weight '" +
+                                  std::string(d.sources[src_w].view()) + "' feeds " + std::to_string(s.size()) +
+                                  " output channels");
+        if (weight) {
+            for (std::size_t t = 0; t < n; ++t)
+                o[t] = s[std::size_t(m(std::int64_t(t)))] > d.threshold ? wd[t] : 0.0f;
+        } else {
+            for (std::size_t i = 0; i < n; ++i) o[i] = s[i] > d.threshold ? b->data()[i] : 0.0f;
+        }
+        break;
+    }
     case derivation_kind::fixed_point: {
         // FixedPointQuantize (spec 3.5) with the CPU kernel's float32 arithmetic (kernels/elementwise.hpp,
         // sync_quantized_parameters), so a derived W_q equals what a graph quantizing W computes, bit for

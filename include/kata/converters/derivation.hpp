@@ -40,9 +40,10 @@ enum class derivation_kind : std::uint8_t {
     bn_c1,                  // target = beta - mean * gamma / sqrt(var + eps)
     copy,                   // target = source (same number of elements; reshaped to `shape`)
     transpose,              // target = reshape(transpose(reshape(source, view), perm), shape)
-    prune_weight,           // target = W * (s[o] > threshold), s[o] = sum of W^2 over all axes but the
-                            //          output-channel axis `axis` (PruningModifier, spec 2.14)
-    prune_bias,             // target = b * (s[o] > threshold), s from the weight source W (src_w), b at src_b
+    prune_weight,           // target[t] = s[map(t)] > threshold ? W[t] : 0, s[o] = sum of W[t]^2 over the t
+                            //          with map(t) = o: the output channel of W[t] (PruningModifier, spec 2.14)
+    prune_bias,             // target[o] = s[o] > threshold ? b[o] : 0, s from the weight W (src_w) and `map`
+                            //          as for prune_weight, b at src_b (b's length = number of channels)
     fixed_point,            // target = FixedPointQuantize(source; sign, n, delta) (legacy FixedPointWeight)
     count_
 };
@@ -90,10 +91,11 @@ struct derivation {
     // Numeric arguments (meaning per kind, see derivation_kind).
     double eps = 1e-5;      // batch-norm eps
     double value = 0;       // constant
-    double threshold = 0;   // reserved (pruning)
-    channel_map map{};      // BN channel of W[t] (input channel for the opposite direction)
+    double threshold = 0;   // prune_weight / prune_bias: channels with s[o] <= threshold are pruned
+    channel_map map{};      // BN channel of W[t] (input channel for the opposite direction);
+                            // prune_*: output channel of W[t]
     channel_map map2{};     // output channel of W[t] (bn_fold_bias_opposite)
-    int axis = -1;          // reserved (channel / output-channel axis for other helpers)
+    int axis = -1;          // reserved (channel / output-channel axis for other helpers; pruning uses `map`)
     shape_t view{};         // transpose: the source viewed with this shape first (rank 0: its own shape)
     int perm[max_rank]{};   // transpose permutation
     int nperm = 0;
