@@ -142,7 +142,7 @@ using FoldCl = convert<Bn<2>, BatchNormalizationFoldingModifier{}, ChannelLastMo
 static_assert(FoldCl::graph.count(op_kind::batch_normalization) == 0);
 static_assert(all_convs_channel_last(FoldCl::graph, true));
 static_assert(FoldCl::graph.find(op_kind::parameter, "cb3/conv/w-folded_cl") >= 0);
-TEST_CASE("BN folding + channel-last pipeline keeps the values; applying twice changes nothing") {
+TEST_CASE("BN folding + channel-last pipeline keeps the values, applying twice changes nothing") {
     auto store = test::prepare<Bn<2>, FoldCl>();
     CHECK(compare_layouts<Bn<2>, FoldCl>(store) < tol);
     const xt::xarray<float> before = store.find("cb3/conv/w-folded_cl")->data;

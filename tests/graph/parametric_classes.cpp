@@ -141,7 +141,7 @@ TEST_CASE("classes: a root module's parameters are 'W', 'b' (upstream: '/W', '/b
     check_params(params_of<network<root_module>>(), {{"W", {6, 3}, true}, {"b", {3}, true}});
 }
 
-TEST_CASE("classes: module names nest under builder scopes; one object called twice shares parameters") {
+TEST_CASE("classes: module names nest under builder scopes, one object called twice shares parameters") {
     check_params(params_of<network<scoped_modules>>(), {{"net/block/conv/W", {2, 2, 1, 1}, true},
                                                         {"net/block/conv/b", {2}, true},
                                                         {"net/conv/W", {3, 2, 3, 3}, true},
@@ -338,7 +338,7 @@ constexpr var embed_class(builder& g) {
 }
 }  // namespace
 
-TEST_CASE("Embed: constructs and runs; W (n_inputs, n_features) ~ U(-sqrt 3, sqrt 3); rows are looked up") {
+TEST_CASE("Embed: constructs and runs, W (n_inputs, n_features) ~ U(-sqrt 3, sqrt 3), rows are looked up") {
     using Net = network<embed_class>;
     check_params(params_of<Net>(), {{"emb/W", {10, 4}, true}});
     static_assert(Net::graph.nodes[Net::graph.outputs[0]].shape == shape_t{2, 3, 4});

@@ -83,7 +83,7 @@ TEST_CASE("npz written by numpy.savez (zip64 local extra fields) reads back exac
     }
 }
 
-TEST_CASE("every supported dtype reads into its own element type; others are dtype errors") {
+TEST_CASE("every supported dtype reads into its own element type, others are dtype errors") {
     const auto path = fixture("dtypes.npz");
     const auto bytes = read_bytes(path);
     const auto es = kio::read_npz(bytes, path.string());
@@ -292,7 +292,7 @@ TEST_CASE("forged sizes never allocate: shape overflow and huge counts are error
     CHECK(kio::read_npz(kio::write_npz(none), "empty.npz").empty());
 }
 
-TEST_CASE("non-.npy members and duplicate keys are errors; directory entries are skipped") {
+TEST_CASE("non-.npy members and duplicate keys are errors, directory entries are skipped") {
     auto z = one_entry_npz("x");
     auto renamed = z;
     // Rename "x.npy" to "x.npz" in both headers (CRC covers data only).

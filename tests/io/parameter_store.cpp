@@ -128,7 +128,7 @@ TEST_CASE("get_parameters: nnabla tree order and grad_only") {
     CHECK(names_of(s.get_parameters()) == std::vector<std::string>{"x", "z"});
 }
 
-TEST_CASE("a path cannot be both a parameter and a scope; erase, clear and copies") {
+TEST_CASE("a path cannot be both a parameter and a scope, erase, clear and copies") {
     parameter_store s;
     s.get_or_create("a/b", {1});
     CHECK_THROWS_AS(s.get_or_create("a", {1}), kata::parameter_error);
@@ -283,7 +283,7 @@ TEST_CASE("load errors name file, parameter, expected and found, and leave the s
     }
 }
 
-TEST_CASE("save/load round trip keeps names, order, values; grad_only and scopes") {
+TEST_CASE("save/load round trip keeps names, order, values, grad_only and scopes") {
     temp_dir d;
     parameter_store s(7);
     make_kata_params(s);
