@@ -17,6 +17,13 @@
 // `parameter` objects (stable addresses) and reads their data pointer at every call, so loading new
 // values into the same store is picked up. Erasing a parameter from the store while an executor
 // uses it is undefined behaviour, as with any reference.
+//
+// Frozen executors (`executor<Net, parameter_mode::frozen>`, alias `frozen_executor<Net>`) read the
+// parameter values once instead, at construction and at every bind() (like torch.jit.freeze): their
+// channel-last group-1 convolutions run the direct NHWC kernel (kernels/conv_nhwc.hpp) on weights
+// packed at bind time, with bias, a residual Add2 and ReLU fused into the epilogue (fusion.hpp). Other
+// ops run the same kernels as in a live executor. Changing a parameter's values without calling
+// bind() again is not seen by a frozen executor.
 #pragma once
 
 #include "../detail/xtensor_fix.hpp"
@@ -32,9 +39,15 @@
 
 #include <xtensor/xadapt.hpp>
 
+#ifdef KATA_CPU_PROFILE
+#include <chrono>
+#endif
+
 #include "../io/parameter_store.hpp"
+#include "fusion.hpp"
 #include "kernel.hpp"
 #include "kernels.hpp"
+#include "kernels/conv_nhwc.hpp"
 #include "memory_plan.hpp"
 
 namespace kata::cpu {
@@ -71,12 +84,15 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-template <graph_type Net>
+template <graph_type Net, parameter_mode Mode = parameter_mode::live>
 class executor {
 public:
     static constexpr const auto& graph = Net::graph;
     static constexpr std::size_t num_nodes = graph.size();
-    static constexpr auto plan = detail::make_memory_plan(graph);
+    static constexpr parameter_mode mode = Mode;
+    // Frozen executors: fast NHWC convolutions with packed weights and fused epilogues (fusion.hpp).
+    static constexpr auto fusion = detail::make_fusion_plan(graph, Mode == parameter_mode::frozen);
+    static constexpr auto plan = detail::make_memory_plan(graph, fusion.absorbed_by);
 
 private:
     template <std::size_t... T>
@@ -90,6 +106,9 @@ private:
         constexpr node n = graph.nodes[Id];
         if constexpr (n.op == op_kind::sink || plan.aliased[Id]) {
             return 0;
+        } else if constexpr (fusion.fast[Id]) {
+            constexpr op_instance I = instance_of<graph>(Id);
+            return std::size_t(nhwc::scratch_floats(nhwc::make_params(I))) * sizeof(float);
         } else {
             constexpr op_instance I = instance_of<graph>(Id);
             return kernel<n.op>::template workspace_bytes<I>();
@@ -111,8 +130,12 @@ public:
     static constexpr std::size_t workspace_bytes = detail::align_up(max_workspace(order_seq), arena_alignment);
     static constexpr std::size_t arena_bytes = std::size_t(plan.arena_bytes);
     static constexpr std::size_t num_inputs = input_ids.size();
+    // Bytes of packed weights a frozen executor keeps (0 for live executors).
+    static constexpr std::size_t packed_bytes = std::size_t(fusion.packed_floats) * sizeof(float);
 
     explicit executor(parameter_store& store) {
+        if constexpr (packed_bytes > 0)
+            packed_.reset(static_cast<std::byte*>(::operator new[](packed_bytes, std::align_val_t{arena_alignment})));
         bind(store);
         const std::size_t total = arena_bytes + workspace_bytes + arena_alignment;
         arena_.reset(static_cast<std::byte*>(::operator new[](total, std::align_val_t{arena_alignment})));
@@ -124,7 +147,8 @@ public:
     executor(const executor&) = delete;
     executor& operator=(const executor&) = delete;
 
-    // Re-resolves parameters by name (after replacing the store or its entries).
+    // Re-resolves parameters by name (after replacing the store or its entries). A frozen executor also
+    // re-reads (re-packs) the parameter values here: call bind() after changing them.
     void bind(parameter_store& store) {
         for (std::size_t i = 0; i < num_nodes; ++i) {
             const node& n = graph.nodes[i];
@@ -137,6 +161,7 @@ public:
             check_param_shape(n, *p);
             params_[i] = p;
         }
+        if constexpr (fusion.num_fast > 0) pack_all(std::make_index_sequence<fast_ids.size()>{});
     }
 
     // Runs the graph. Inputs in the order the network created them; each a contiguous row-major
@@ -228,19 +253,72 @@ private:
         (run_node<graph.order[T]>(), ...);
     }
 
+    // Ids of the fast convolutions (frozen executors).
+    static constexpr auto fast_ids = [] {
+        std::array<int, std::size_t(fusion.num_fast)> ids{};
+        int c = 0;
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (fusion.fast[i]) ids[std::size_t(c++)] = int(i);
+        return ids;
+    }();
+
+    template <std::size_t... K>
+    void pack_all(std::index_sequence<K...>) {
+        (pack_one<fast_ids[K]>(), ...);
+    }
+    template <int Id>
+    void pack_one() {
+        constexpr op_instance I = instance_of<graph>(Id);
+        constexpr nhwc::params P = nhwc::make_params(I);
+        const float* w = params_[std::size_t(graph.input_of(Id, 1))]->data.data();
+        const float* b = nullptr;
+        if constexpr (P.has_bias) b = params_[std::size_t(graph.input_of(Id, 2))]->data.data();
+        nhwc::pack(P, w, b, packed_floats() + fusion.packed_offset[Id]);
+    }
+    float* packed_floats() { return reinterpret_cast<float*>(packed_.get()); }
+
     template <int Id>
     void run_node() {
         constexpr node n = graph.nodes[Id];
         if constexpr (n.op == op_kind::sink || plan.aliased[Id]) {
             return;
+        } else if constexpr (fusion.fast[Id]) {
+            constexpr op_instance I = instance_of<graph>(Id);
+            constexpr nhwc::params P = nhwc::make_params(I);
+            const float* res = nullptr;
+            if constexpr (fusion.residual[Id] >= 0) res = node_ptr<fusion.residual[Id]>();
+#ifdef KATA_CPU_PROFILE
+            const auto t0 = std::chrono::steady_clock::now();
+#endif
+            nhwc::forward(P, node_ptr<graph.input_of(Id, 0)>(), packed_floats() + fusion.packed_offset[Id], res,
+                          fusion.relu[Id], node_ptr<Id>(), reinterpret_cast<float*>(workspace_));
+#ifdef KATA_CPU_PROFILE
+            profile_ns_[std::size_t(Id)] +=
+                double(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+#endif
         } else {
             constexpr op_instance I = instance_of<graph>(Id);
             constexpr int nin = n.num_inputs;
             float* ins[nin > 0 ? nin : 1];
             gather_inputs<Id>(ins, std::make_index_sequence<std::size_t(nin)>{});
+#ifdef KATA_CPU_PROFILE
+            const auto t0 = std::chrono::steady_clock::now();
+#endif
             kernel<n.op>::template run<I>(kernel_io{ins, node_ptr<Id>(), workspace_});
+#ifdef KATA_CPU_PROFILE
+            profile_ns_[std::size_t(Id)] +=
+                double(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+#endif
         }
     }
+
+public:
+#ifdef KATA_CPU_PROFILE
+    // Accumulated nanoseconds per node (benchmarks only: compiled in with -DKATA_CPU_PROFILE).
+    std::array<double, num_nodes> profile_ns_{};
+#endif
+
+private:
     template <int Id, std::size_t... K>
     void gather_inputs(float** ins, std::index_sequence<K...>) {
         ((ins[K] = node_ptr<graph.input_of(Id, int(K))>()), ...);
@@ -249,7 +327,14 @@ private:
     std::array<float*, num_nodes> ptr_{};
     std::array<parameter*, num_nodes> params_{};
     std::unique_ptr<std::byte[], detail::aligned_free> arena_;
+    std::unique_ptr<std::byte[], detail::aligned_free> packed_;
     std::byte* workspace_ = nullptr;
 };
+
+// An executor whose parameters are read once (at construction and at every bind()), like a frozen
+// inference module: channel-last convolutions run the direct NHWC kernel on weights packed at bind time,
+// with bias, residual Add2 and ReLU fused into their epilogue (kata/cpu/fusion.hpp).
+template <graph_type Net>
+using frozen_executor = executor<Net, parameter_mode::frozen>;
 
 }  // namespace kata::cpu

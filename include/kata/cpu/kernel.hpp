@@ -38,8 +38,9 @@ struct op_instance {
     constexpr bool operator==(const op_instance&) const = default;
 };
 
-template <auto const& G>
-constexpr op_instance instance_of(int id) {
+// The op_instance of node `id` of graph G (usable inside constexpr functions over a graph value).
+template <std::size_t N, std::size_t E, std::size_t O>
+constexpr op_instance make_instance(const graph<N, E, O>& G, int id) {
     const node& n = G.nodes[std::size_t(id)];
     op_instance I;
     I.op = n.op;
@@ -55,6 +56,11 @@ constexpr op_instance instance_of(int id) {
         I.in_type[k] = in.type;
     }
     return I;
+}
+
+template <auto const& G>
+constexpr op_instance instance_of(int id) {
+    return make_instance(G, id);
 }
 
 // Pointers for one kernel call. Inputs are mutable only so that BatchNormalization in batch_stat mode

@@ -1,0 +1,475 @@
+// kata/cpu/kernels/conv_nhwc.hpp
+//
+// Direct channel-last (NHWC) convolution with pre-packed weights and a fused epilogue: the fast path
+// of the CPU executor for Convolution with channel_last = true, group = 1 (any kernel size, stride,
+// pad, dilation; 1-D/2-D/3-D; batch axes folded into the pixel dimension).
+//
+// Formulation: Y(M, O) = sum over taps t and channels c of X_t(M, c) * W(t, c, O), M = B * out pixels.
+// There is no im2col: a tile of MR output pixels carries, for each tap, one pointer per pixel to its
+// input C-vector (or to a zero vector where the tap falls into the padding; a tap that is padding for
+// every pixel of the tile is skipped). Consecutive taps whose input vectors are contiguous for every
+// pixel (kw neighbours with dilation 1 inside the image, and all taps of a 1x1 convolution) merge into
+// one run, so the 7x7 stem reduces over runs of 7 * 3 channels and a 3x3 over runs of 3 * C.
+//
+// Weights are packed once per layer into blocks of NR = 64 output channels:
+//     packed = [bias (nb * 64)] [block 0: K x 64] [block 1: K x 64] ...   K = taps * C, zero-padded
+// so the micro-kernel streams 64 output channels of one k as four 16-float vectors. The micro-kernel
+// keeps an MR x 64 accumulator tile in registers (MR = 7: 28 zmm accumulators + 4 weight vectors),
+// broadcasts one input value per pixel per k, and applies the epilogue on the last reduction chunk:
+// + bias (initial value), + residual (an NHWC tensor of the output's shape), ReLU, then stores.
+// The reduction is split into chunks of <= 1024 k (a 256 KiB weight panel stays in L2 while every
+// pixel tile of the work unit uses it); between chunks the partial sums live in the output.
+//
+// ISA: the AVX-512 micro-kernel is compiled with a function target attribute and chosen at run time
+// (`__builtin_cpu_supports("avx512f")`), so the library keeps building for plain x86-64 and runs the
+// fast kernel on AVX-512 machines without -march=native. Elsewhere (or with KATA_CPU_SIMD=generic in
+// the environment, or kata::cpu::nhwc::force_generic(true) in tests) a portable C++ micro-kernel with
+// the same blocking runs.
+//
+// Threads: work units are (64-channel block, pixel range) pairs spread over kata's pool
+// (kata/cpu/parallel.hpp); OpenBLAS is not involved.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define KATA_NHWC_X86 1
+#define KATA_NHWC_AVX512_TARGET __attribute__((target("avx512f")))
+#else
+#define KATA_NHWC_X86 0
+#endif
+
+#include "../kernel.hpp"
+#include "../parallel.hpp"
+
+namespace kata::cpu::nhwc {
+
+using i64 = std::int64_t;
+
+inline constexpr int NR = 64;    // output channels per packed block (4 x 16 floats)
+inline constexpr int MR = 6;     // output pixels per register tile
+inline constexpr i64 KC = 1024;  // reduction length per chunk (k values)
+inline constexpr int max_segs = 64;
+
+// Run-time description of one convolution (normalised to 3 spatial axes, leading unit axes added).
+struct params {
+    i64 B = 1, C = 1, O = 1;
+    i64 in[3]{1, 1, 1}, out[3]{1, 1, 1}, k[3]{1, 1, 1}, pad[3]{}, stride[3]{1, 1, 1}, dil[3]{1, 1, 1};
+    i64 taps = 1, K = 1, nb = 1, M = 1, out_sp = 1, in_sp = 1;
+    bool has_bias = false;
+    // Reduction chunking: chunks of `tpc` taps with the full C (C <= KC), or one tap split into `cpt`
+    // channel pieces (C > KC).
+    i64 tpc = 1, cpt = 1, nchunks = 1;
+};
+
+// Whether the fast path handles this op instance.
+constexpr bool eligible(const op_instance& I) {
+    if (I.op != op_kind::convolution || !I.attr.channel_last || I.attr.group != 1) return false;
+    if (I.type != dtype::f32 || I.nin < 2 || I.in_type[0] != dtype::f32 || I.in_type[1] != dtype::f32) return false;
+    const int nsp = I.attr.spatial_dims;
+    if (nsp < 1 || nsp > 3) return false;
+    if (I.in[0].rank != I.attr.base_axis + nsp + 1 || I.out.rank != I.attr.base_axis + nsp + 1) return false;
+    return true;
+}
+
+constexpr params make_params(const op_instance& I) {
+    params p;
+    const shape_t& xs = I.in[0];
+    const shape_t& ys = I.out;
+    const int ba = I.attr.base_axis;
+    const int nsp = I.attr.spatial_dims;
+    p.B = xs.prod(0, ba);
+    p.C = xs.dims[xs.rank - 1];
+    p.O = ys.dims[ys.rank - 1];
+    for (int i = 0; i < nsp; ++i) {
+        const int j = 3 - nsp + i;
+        p.in[j] = xs.dims[ba + i];
+        p.out[j] = ys.dims[ba + i];
+        p.k[j] = I.attr.kernel[i];
+        p.pad[j] = I.attr.pad[i];
+        p.stride[j] = I.attr.stride[i];
+        p.dil[j] = I.attr.dilation[i];
+    }
+    p.taps = p.k[0] * p.k[1] * p.k[2];
+    p.K = p.taps * p.C;
+    p.nb = (p.O + NR - 1) / NR;
+    p.out_sp = p.out[0] * p.out[1] * p.out[2];
+    p.in_sp = p.in[0] * p.in[1] * p.in[2];
+    p.M = p.B * p.out_sp;
+    p.has_bias = I.attr.has_bias && I.nin >= 3;
+    if (p.C <= KC) {
+        p.tpc = std::min<i64>(std::max<i64>(1, KC / p.C), max_segs);
+        p.cpt = 1;
+        p.nchunks = (p.taps + p.tpc - 1) / p.tpc;
+    } else {
+        p.tpc = 1;
+        p.cpt = (p.C + KC - 1) / KC;
+        p.nchunks = p.taps * p.cpt;
+    }
+    return p;
+}
+
+// Floats of the packed weights (+ bias) of one layer.
+constexpr i64 packed_floats(const params& p) { return p.nb * NR + p.nb * p.K * NR; }
+// Floats of scratch the forward needs (the zero vector for padding taps).
+constexpr i64 scratch_floats(const params& p) { return std::min(p.C, KC) + 16; }
+
+// W (O, taps, C) row-major and bias (O) or null -> packed (see the header comment). Threaded.
+inline void pack(const params& p, const float* w, const float* bias, float* packed) {
+    for (i64 j = 0; j < p.nb * NR; ++j) packed[j] = (bias && j < p.O) ? bias[j] : 0.f;
+    float* pw = packed + p.nb * NR;
+    const i64 K = p.K;
+    parallel_for(
+        p.nb * ((K + 63) / 64),
+        [&](i64 u0, i64 u1) {
+            const i64 kb_count = (K + 63) / 64;
+            for (i64 u = u0; u < u1; ++u) {
+                const i64 b = u / kb_count, k0 = (u % kb_count) * 64, k1 = std::min(K, k0 + 64);
+                float* dst = pw + b * K * NR;
+                for (int j = 0; j < NR; ++j) {
+                    const i64 o = b * NR + j;
+                    if (o < p.O) {
+                        const float* src = w + o * K;
+                        for (i64 k = k0; k < k1; ++k) dst[k * NR + j] = src[k];
+                    } else {
+                        for (i64 k = k0; k < k1; ++k) dst[k * NR + j] = 0.f;
+                    }
+                }
+            }
+        },
+        1);
+}
+
+// One run of the reduction: `len` consecutive packed k values starting at k0; a[r] is pixel r's input.
+struct seg {
+    i64 k0 = 0, len = 0;
+    bool full = false;  // every pixel reads real input (no zero vector): may be extended
+    const float* a[MR]{};
+};
+
+// Epilogue / accumulation control for one micro-kernel call.
+struct tile_args {
+    const float* w;     // packed block base: k-th row at w + k * NR
+    float* out;         // output tile: row r at out + r * ldo
+    i64 ldo;
+    const float* bias;  // 64 floats (initial value) when !accumulate
+    bool accumulate;    // start from out's current values (not the first chunk)
+    bool last;          // apply residual / relu
+    const float* res;   // residual tile (row stride ldo) or null
+    bool relu;
+    int ncols;          // valid columns of this block (1..64)
+};
+
+using ukernel_fn = void (*)(const seg*, int, const tile_args&);
+
+// ---- portable micro-kernel ------------------------------------------------------------------------
+template <int R, int V>
+void ukernel_generic(const seg* s, int ns, const tile_args& t) {
+    constexpr int W = V * 16;
+    float acc[R][W];
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < W; ++j) acc[r][j] = t.accumulate ? (j < t.ncols ? t.out[r * t.ldo + j] : 0.f) : t.bias[j];
+    for (int q = 0; q < ns; ++q) {
+        const float* w = t.w + s[q].k0 * NR;
+        for (i64 k = 0; k < s[q].len; ++k, w += NR) {
+            for (int r = 0; r < R; ++r) {
+                const float xv = s[q].a[r][k];
+                for (int j = 0; j < W; ++j) acc[r][j] += xv * w[j];
+            }
+        }
+    }
+    for (int r = 0; r < R; ++r) {
+        float* o = t.out + r * t.ldo;
+        for (int j = 0; j < t.ncols; ++j) {
+            float v = acc[r][j];
+            if (t.last) {
+                if (t.res) v += t.res[r * t.ldo + j];
+                if (t.relu) v = v > 0.f ? v : 0.f;
+            }
+            o[j] = v;
+        }
+    }
+}
+
+#if KATA_NHWC_X86
+// ---- AVX-512 micro-kernel ---------------------------------------------------------------------------
+template <int R, int V>
+KATA_NHWC_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args& t) {
+    __m512 acc[R][V];
+    const __mmask16 tail = t.ncols >= V * 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t.ncols - (V - 1) * 16)) - 1u);
+    if (t.accumulate) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v)
+                acc[r][v] = v == V - 1 ? _mm512_maskz_loadu_ps(tail, t.out + r * t.ldo + v * 16)
+                                       : _mm512_loadu_ps(t.out + r * t.ldo + v * 16);
+        }
+    } else {
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) {
+            const __m512 b = _mm512_loadu_ps(t.bias + v * 16);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) acc[r][v] = b;
+        }
+    }
+    for (int q = 0; q < ns; ++q) {
+        const float* w = t.w + s[q].k0 * NR;
+        const float* a[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) a[r] = s[q].a[r];
+        const i64 len = s[q].len;
+        for (i64 k = 0; k < len; ++k, w += NR) {
+            __m512 b[V];
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v) b[v] = _mm512_load_ps(w + v * 16);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const __m512 x = _mm512_set1_ps(a[r][k]);
+#pragma GCC unroll 4
+                for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(x, b[v], acc[r][v]);
+            }
+        }
+    }
+    const __m512 zero = _mm512_setzero_ps();
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+        for (int v = 0; v < V; ++v) {
+            __m512 y = acc[r][v];
+            if (t.last) {
+                if (t.res)
+                    y = _mm512_add_ps(y, v == V - 1 ? _mm512_maskz_loadu_ps(tail, t.res + r * t.ldo + v * 16)
+                                                    : _mm512_loadu_ps(t.res + r * t.ldo + v * 16));
+                if (t.relu) y = _mm512_max_ps(y, zero);
+            }
+            if (v == V - 1)
+                _mm512_mask_storeu_ps(t.out + r * t.ldo + v * 16, tail, y);
+            else
+                _mm512_storeu_ps(t.out + r * t.ldo + v * 16, y);
+        }
+    }
+}
+
+inline bool cpu_has_avx512() {
+    static const bool has = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") != 0;
+    }();
+    return has;
+}
+#endif
+
+// Micro-kernel selection: AVX-512 where the CPU has it (unless forced off), the portable one otherwise.
+inline std::atomic<int>& generic_override() {
+    static std::atomic<int> v{-1};  // -1: environment decides
+    return v;
+}
+// Tests: run the portable micro-kernel even on AVX-512 machines.
+inline void force_generic(bool on) { generic_override().store(on ? 1 : 0); }
+
+inline bool use_avx512() {
+#if KATA_NHWC_X86
+    int o = generic_override().load(std::memory_order_relaxed);
+    if (o < 0) {
+        const char* e = std::getenv("KATA_CPU_SIMD");
+        o = (e && std::strcmp(e, "generic") == 0) ? 1 : 0;
+        generic_override().store(o);
+    }
+    return o == 0 && cpu_has_avx512();
+#else
+    return false;
+#endif
+}
+
+template <int R, int V>
+inline ukernel_fn pick_one(bool avx) {
+#if KATA_NHWC_X86
+    if (avx) return &ukernel_avx512<R, V>;
+#endif
+    (void)avx;
+    return &ukernel_generic<R, V>;
+}
+template <int R>
+inline ukernel_fn pick_rv(bool avx, int V) {
+    switch (V) {
+        case 1: return pick_one<R, 1>(avx);
+        case 2: return pick_one<R, 2>(avx);
+        case 3: return pick_one<R, 3>(avx);
+        default: return pick_one<R, 4>(avx);
+    }
+}
+inline ukernel_fn pick(bool avx, int R, int V) {
+    switch (R) {
+        case 1: return pick_rv<1>(avx, V);
+        case 2: return pick_rv<2>(avx, V);
+        case 3: return pick_rv<3>(avx, V);
+        case 4: return pick_rv<4>(avx, V);
+        case 5: return pick_rv<5>(avx, V);
+        case 6: return pick_rv<6>(avx, V);
+        default: return pick_rv<7>(avx, V);
+    }
+}
+
+// Appends the run (tap t, channels [c0, c1)) for R pixels; merges it into the previous run when every
+// pixel's input continues the previous run's (full channel range, no padding). Skips a tap that is
+// padding for every pixel.
+inline void add_tap(const params& p, const float* x, const float* zero, int R, const i64* base, const i64* i0,
+                    const i64* i1, const i64* i2, i64 t, i64 c0, i64 c1, seg* s, int& ns) {
+    const i64 t2 = t % p.k[2], t1 = (t / p.k[2]) % p.k[1], t0 = t / (p.k[2] * p.k[1]);
+    const float* a[MR];
+    bool any = false, all = true;
+    for (int r = 0; r < R; ++r) {
+        const i64 d = i0[r] + t0 * p.dil[0], h = i1[r] + t1 * p.dil[1], w = i2[r] + t2 * p.dil[2];
+        if (d < 0 || d >= p.in[0] || h < 0 || h >= p.in[1] || w < 0 || w >= p.in[2]) {
+            a[r] = zero;
+            all = false;
+        } else {
+            a[r] = x + (base[r] + (d * p.in[1] + h) * p.in[2] + w) * p.C + c0;
+            any = true;
+        }
+    }
+    if (!any) return;
+    const bool full_c = c0 == 0 && c1 == p.C;
+    const i64 k0 = t * p.C + c0;
+    if (ns > 0 && full_c && all && s[ns - 1].full && s[ns - 1].k0 + s[ns - 1].len == k0) {
+        bool contiguous = true;
+        for (int r = 0; r < R; ++r) contiguous = contiguous && a[r] == s[ns - 1].a[r] + s[ns - 1].len;
+        if (contiguous) {
+            s[ns - 1].len += p.C;
+            return;
+        }
+    }
+    seg& g = s[ns++];
+    g.k0 = k0;
+    g.len = c1 - c0;
+    g.full = full_c && all;
+    for (int r = 0; r < R; ++r) g.a[r] = a[r];
+}
+
+// Builds the reduction runs of chunk `ch` for the R pixels starting at m0. Returns the count.
+inline int build_segs(const params& p, const float* x, const float* zero, i64 m0, int R, i64 ch, seg* s) {
+    i64 base[MR], i0[MR], i1[MR], i2[MR];
+    for (int r = 0; r < R; ++r) {
+        const i64 m = m0 + r;
+        const i64 b = m / p.out_sp, q = m % p.out_sp;
+        const i64 o2 = q % p.out[2], o1 = (q / p.out[2]) % p.out[1], o0 = q / (p.out[2] * p.out[1]);
+        base[r] = b * p.in_sp;
+        i0[r] = o0 * p.stride[0] - p.pad[0];
+        i1[r] = o1 * p.stride[1] - p.pad[1];
+        i2[r] = o2 * p.stride[2] - p.pad[2];
+    }
+    int ns = 0;
+    if (p.cpt > 1) {  // one tap, a piece of the channels
+        const i64 t = ch / p.cpt;
+        const i64 piece = (p.C + p.cpt - 1) / p.cpt;
+        const i64 c0 = (ch % p.cpt) * piece, c1 = std::min(p.C, c0 + piece);
+        add_tap(p, x, zero, R, base, i0, i1, i2, t, c0, c1, s, ns);
+        return ns;
+    }
+    const i64 tb = ch * p.tpc, te = std::min(p.taps, tb + p.tpc);
+    const i64 kw = p.k[2];
+    i64 t = tb;
+    while (t < te) {
+        // The taps of one kernel row (fixed kd, kh) inside the chunk: [t, row_end).
+        const i64 row_end = std::min(te, (t / kw + 1) * kw);
+        if (p.dil[2] == 1 && row_end - t > 1) {
+            // Fast case: every pixel reads the whole kw run inside the image -> one contiguous run.
+            const i64 q = t / kw;
+            const i64 t1 = q % p.k[1], t0 = q / p.k[1];
+            const i64 wa = t % kw, wb = wa + (row_end - t);
+            bool inside = true;
+            for (int r = 0; r < R && inside; ++r) {
+                const i64 d = i0[r] + t0 * p.dil[0], h = i1[r] + t1 * p.dil[1];
+                inside = d >= 0 && d < p.in[0] && h >= 0 && h < p.in[1] && i2[r] + wa >= 0 && i2[r] + wb <= p.in[2];
+            }
+            if (inside) {
+                seg& g = s[ns++];
+                g.k0 = t * p.C;
+                g.len = (row_end - t) * p.C;
+                g.full = false;  // runs of different kernel rows are not contiguous in general
+                for (int r = 0; r < R; ++r) {
+                    const i64 d = i0[r] + t0 * p.dil[0], h = i1[r] + t1 * p.dil[1];
+                    g.a[r] = x + (base[r] + (d * p.in[1] + h) * p.in[2] + i2[r] + wa) * p.C;
+                }
+                t = row_end;
+                continue;
+            }
+        }
+        for (; t < row_end; ++t) add_tap(p, x, zero, R, base, i0, i1, i2, t, 0, p.C, s, ns);
+    }
+    return ns;
+}
+
+// The forward: y (M, O) = conv(x) + bias [+ res] [relu]. `packed` from pack(); `zero` holds at least
+// scratch_floats(p) floats (zeroed here).
+//
+// Work order: when the weights are smaller than the input rows they multiply (early layers, large
+// batches), a unit is a group of pixels that runs every channel block (its input rows stay in cache
+// while the small weight panels stream); otherwise a unit is (channel block, pixel range), so each
+// weight panel is fetched once and reused by every pixel tile of the unit.
+inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu, float* y,
+                    float* zero) {
+    std::memset(zero, 0, sizeof(float) * std::size_t(scratch_floats(p)));
+    const bool avx = use_avx512();
+    const i64 tiles = (p.M + MR - 1) / MR;
+    const i64 nt = i64(num_threads());
+    const float* bias = packed;
+    const float* pw = packed + p.nb * NR;
+    const bool pixel_major = p.nb > 1 && p.K * p.O < p.M * p.C;
+    i64 mg, units;
+    if (pixel_major) {
+        // Pixel groups of ~64 KiB of input channels (at least one tile), at least 4 per thread.
+        const i64 tile_bytes = MR * std::min(p.K, KC) * i64(sizeof(float));
+        mg = std::clamp<i64>(tiles / std::max<i64>(1, (i64(64) << 10) / tile_bytes), 4 * nt, tiles);
+        units = mg;
+    } else {
+        mg = std::clamp<i64>((8 * nt + p.nb - 1) / p.nb, 1, tiles);
+        units = p.nb * mg;
+    }
+    parallel_for(
+        units,
+        [&](i64 u0, i64 u1) {
+            seg segs[max_segs];
+            auto run_unit = [&](i64 b, i64 tb, i64 te) {
+                const int ncols = int(std::min<i64>(NR, p.O - b * NR));
+                const int V = (ncols + 15) / 16;
+                tile_args ta{};
+                ta.w = pw + b * p.K * NR;
+                ta.ldo = p.O;
+                ta.bias = bias + b * NR;
+                ta.relu = relu;
+                ta.ncols = ncols;
+                for (i64 ch = 0; ch < p.nchunks; ++ch) {
+                    ta.accumulate = ch > 0;
+                    ta.last = ch == p.nchunks - 1;
+                    for (i64 tile = tb; tile < te; ++tile) {
+                        const i64 m0 = tile * MR;
+                        const int R = int(std::min<i64>(MR, p.M - m0));
+                        const int ns = build_segs(p, x, zero, m0, R, ch, segs);
+                        ta.out = y + m0 * p.O + b * NR;
+                        ta.res = res ? res + m0 * p.O + b * NR : nullptr;
+                        pick(avx, R, V)(segs, ns, ta);
+                    }
+                }
+            };
+            for (i64 u = u0; u < u1; ++u) {
+                if (pixel_major) {
+                    const i64 tb = tiles * u / mg, te = tiles * (u + 1) / mg;
+                    for (i64 b = 0; b < p.nb; ++b) run_unit(b, tb, te);
+                } else {
+                    const i64 b = u / mg, g = u % mg;
+                    run_unit(b, tiles * g / mg, tiles * (g + 1) / mg);
+                }
+            }
+        },
+        1);
+}
+
+}  // namespace kata::cpu::nhwc

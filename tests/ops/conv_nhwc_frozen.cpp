@@ -1,0 +1,326 @@
+// The frozen executor's fast path (kata/cpu/kernels/conv_nhwc.hpp, kata/cpu/fusion.hpp): direct NHWC
+// convolution on packed weights with fused bias / residual Add2 / ReLU epilogues.
+//
+// References, independent of the kernel under test:
+//   * a naive convolution written here (double accumulation, straight from the definition), with
+//     the residual and ReLU applied afterwards; tolerance from the float32 summation bound:
+//     |y - ref| <= 1e-5 * sum_k |x_k w_k| + 1e-6 per element;
+//   * the PyTorch fixture conv1d_cl.npz (rtol = atol = 1e-5), as in convolution.cpp;
+//   * the live executor (im2col + OpenBLAS, unfused) on the same nets.
+// Shapes are odd on purpose: output channels not a multiple of 16 or 64 (masked tails), pixel counts
+// not a multiple of the 6-pixel tile, C > 1024 (reduction split inside a tap), C * taps > 1024
+// (several reduction chunks), taps entirely in the padding, stride / dilation / asymmetric pads,
+// 1-D and 3-D, base_axis 2. Every case runs with the AVX-512 micro-kernel (where the CPU has it) and
+// with the portable one.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../support/fixtures.hpp"
+
+using namespace kata;
+namespace kt = kata::test;
+using i64 = std::int64_t;
+
+namespace {
+
+// ---- nets -------------------------------------------------------------------------------------------
+constexpr var conv_relu(builder& g) {  // 165 pixels (tail 3), 70 channels (tails 6 / 64+6)
+    auto x = g.input("x", {3, 9, 11, 5}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {70, 3, 3, 5}), g.parameter("b", {70}),
+                                  {.pad = {1, 2}, .stride = {2, 1}, .dilation = {1, 2}, .channel_last = true}));
+}
+constexpr var stem_like(builder& g) {  // 7x7 / 2, C = 3, pad 3: merged kw runs, taps in the padding
+    auto x = g.input("x", {2, 17, 15, 3}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {64, 7, 7, 3}), g.parameter("b", {64}),
+                          {.pad = {3, 3}, .stride = {2, 2}, .channel_last = true});
+}
+constexpr var big_pad(builder& g) {  // pad larger than the kernel reach: whole tiles of padding
+    auto x = g.input("x", {1, 4, 5, 9}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {17, 3, 2, 9}), {.pad = {4, 3}, .stride = {1, 2}, .channel_last = true});
+}
+constexpr var wide_c(builder& g) {  // C = 1100 > 1024: one tap split over two reduction chunks
+    auto x = g.input("x", {1, 3, 5, 1100}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {20, 1, 1, 1100}), g.parameter("b", {20}),
+                                  {.channel_last = true}));
+}
+constexpr var many_chunks(builder& g) {  // 3x3, C = 300: taps * C = 2700 -> 3 chunks of 3 taps
+    auto x = g.input("x", {1, 5, 4, 300}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {33, 3, 3, 300}), g.parameter("b", {33}),
+                          {.pad = {1, 1}, .channel_last = true});
+}
+constexpr var conv1d_cl_net(builder& g) {  // = convolution.cpp's conv1d_cl (PyTorch fixture)
+    auto x = g.input("x", {3, 13, 5}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {7, 3, 5}), g.parameter("b", {7}),
+                          {.pad = {1}, .stride = {3}, .dilation = {2}, .channel_last = true});
+}
+constexpr var conv3d_base2(builder& g) {  // 3-D, base_axis 2 (two batch axes)
+    auto x = g.input("x", {2, 2, 4, 5, 6, 7}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {19, 2, 3, 2, 7}), g.parameter("b", {19}),
+                                  {.base_axis = 2, .pad = {1, 1, 0}, .stride = {1, 2, 1}, .dilation = {2, 1, 2},
+                                   .channel_last = true}));
+}
+// Residual block: relu(conv3x3(relu(conv1x1(x))) + x), residual = the graph input, operand 0 or 1.
+template <bool ResidualFirst>
+constexpr var residual_block(builder& g) {
+    auto x = g.input("x", {2, 7, 6, 13}, layout::channel_last);
+    auto h = F::relu(F::convolution(x, g.parameter("W1", {11, 1, 1, 13}), g.parameter("b1", {11}), {.channel_last = true}));
+    h = F::convolution(h, g.parameter("W2", {13, 3, 3, 11}), {.pad = {1, 1}, .channel_last = true});
+    return F::relu(ResidualFirst ? x + h : h + x);
+}
+// Down-sampling block: relu(conv1x1(conv3x3/2(x)) + conv1x1/2(x)): both Add2 operands are
+// convolutions; the later one absorbs the Add2 with the earlier one as its residual.
+constexpr var down_block(builder& g) {
+    auto x = g.input("x", {1, 9, 9, 24}, layout::channel_last);
+    auto h = F::relu(F::convolution(x, g.parameter("W1", {16, 3, 3, 24}), g.parameter("b1", {16}),
+                                    {.pad = {1, 1}, .stride = {2, 2}, .channel_last = true}));
+    h = F::convolution(h, g.parameter("W2", {80, 1, 1, 16}), g.parameter("b2", {80}), {.channel_last = true});
+    auto d = F::convolution(x, g.parameter("W3", {80, 1, 1, 24}), g.parameter("b3", {80}),
+                            {.stride = {2, 2}, .channel_last = true});
+    return F::relu(h + d);
+}
+// Patterns that must not be fused: a convolution read twice, a convolution that is a graph output,
+// an Add2 that broadcasts, a ReLU whose input is also a graph output.
+constexpr void no_fusion(builder& g) {
+    auto x = g.input("x", {1, 5, 5, 8}, layout::channel_last);
+    auto c1 = F::convolution(x, g.parameter("W1", {8, 3, 3, 8}), {.pad = {1, 1}, .channel_last = true});
+    auto r1 = F::relu(c1);
+    auto m = F::mul_scalar(c1, 2.0);  // c1 read twice
+    auto c2 = F::convolution(r1, g.parameter("W2", {8, 1, 1, 8}), {.channel_last = true});
+    auto s = c2 + g.parameter("p", {1, 1, 1, 8});  // broadcasting Add2
+    auto c3 = F::convolution(m, g.parameter("W3", {8, 1, 1, 8}), {.channel_last = true});
+    g.output(F::relu(s));
+    g.output(c3);  // graph output: its buffer stays its own
+    g.output(F::relu(c3));
+}
+
+// ---- helpers ----------------------------------------------------------------------------------------
+std::vector<std::size_t> dims(const shape_t& s) {
+    std::vector<std::size_t> d;
+    for (int i = 0; i < s.rank; ++i) d.push_back(std::size_t(s.dims[i]));
+    return d;
+}
+
+// Fills every parameter of Net and returns a random input of its shape.
+template <class Net>
+xt::xarray<float> fill(parameter_store& store, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    constexpr auto& G = Net::graph;
+    xt::xarray<float> x;
+    for (std::size_t i = 0; i < G.size(); ++i) {
+        const node& n = G.nodes[i];
+        if (n.op != op_kind::parameter && n.op != op_kind::input) continue;
+        xt::xarray<float> a = xt::zeros<float>(dims(n.shape));
+        for (auto& v : a) v = nd(rng) * (n.op == op_kind::parameter ? 0.3f : 1.f);
+        if (n.op == op_kind::input) x = a;
+        else kt::set_param(store, n.name.view(), a);
+    }
+    return x;
+}
+
+// Naive channel-last convolution (any rank 1..3, base_axis >= 1) in double, with |terms| sums.
+struct conv_ref {
+    std::vector<double> y, mag;
+};
+conv_ref naive(const xt::xarray<float>& x, const xt::xarray<float>& w, const float* b, int base_axis, int nsp,
+               const i64* pad, const i64* stride, const i64* dil, const shape_t& out) {
+    const auto& xs = x.shape();
+    i64 B = 1;
+    for (int i = 0; i < base_axis; ++i) B *= i64(xs[std::size_t(i)]);
+    const i64 C = i64(xs.back()), O = out.dims[out.rank - 1];
+    i64 in[3] = {1, 1, 1}, on[3] = {1, 1, 1}, k[3] = {1, 1, 1}, p[3] = {0, 0, 0}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
+    for (int i = 0; i < nsp; ++i) {
+        const int j = 3 - nsp + i;
+        in[j] = i64(xs[std::size_t(base_axis + i)]);
+        on[j] = out.dims[base_axis + i];
+        k[j] = i64(w.shape()[std::size_t(1 + i)]);
+        p[j] = pad[i];
+        s[j] = stride[i];
+        d[j] = dil[i];
+    }
+    conv_ref r;
+    const i64 M = B * on[0] * on[1] * on[2];
+    r.y.assign(std::size_t(M * O), 0.0);
+    r.mag.assign(std::size_t(M * O), 0.0);
+    for (i64 bb = 0; bb < B; ++bb)
+        for (i64 o0 = 0; o0 < on[0]; ++o0)
+            for (i64 o1 = 0; o1 < on[1]; ++o1)
+                for (i64 o2 = 0; o2 < on[2]; ++o2)
+                    for (i64 o = 0; o < O; ++o) {
+                        double acc = b ? double(b[o]) : 0.0, mag = b ? std::abs(double(b[o])) : 0.0;
+                        for (i64 t0 = 0; t0 < k[0]; ++t0)
+                            for (i64 t1 = 0; t1 < k[1]; ++t1)
+                                for (i64 t2 = 0; t2 < k[2]; ++t2) {
+                                    const i64 i0 = o0 * s[0] - p[0] + t0 * d[0], i1 = o1 * s[1] - p[1] + t1 * d[1],
+                                              i2 = o2 * s[2] - p[2] + t2 * d[2];
+                                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 || i2 >= in[2]) continue;
+                                    const float* xp = x.data() + (((bb * in[0] + i0) * in[1] + i1) * in[2] + i2) * C;
+                                    const float* wp = w.data() + (((o * k[0] + t0) * k[1] + t1) * k[2] + t2) * C;
+                                    for (i64 c = 0; c < C; ++c) {
+                                        const double v = double(xp[c]) * double(wp[c]);
+                                        acc += v;
+                                        mag += std::abs(v);
+                                    }
+                                }
+                        const std::size_t at = std::size_t((((bb * on[0] + o0) * on[1] + o1) * on[2] + o2) * O + o);
+                        r.y[at] = acc;
+                        r.mag[at] = mag;
+                    }
+    return r;
+}
+
+template <class Y>
+void check_ref(const Y& y, const conv_ref& r, bool relu, const xt::xarray<float>* res = nullptr) {
+    REQUIRE(std::size_t(y.size()) == r.y.size());
+    std::size_t bad = 0, worst_i = 0;
+    double worst = 0;
+    for (std::size_t i = 0; i < r.y.size(); ++i) {
+        double want = r.y[i] + (res ? double(res->data()[i]) : 0.0);
+        double mag = r.mag[i] + (res ? std::abs(double(res->data()[i])) : 0.0);
+        if (relu) want = want > 0 ? want : 0.0;
+        const double err = std::abs(double(y.data()[i]) - want);
+        if (err > 1e-5 * mag + 1e-6) ++bad;
+        if (err > worst) {
+            worst = err;
+            worst_i = i;
+        }
+    }
+    INFO("worst |kata - naive| = " << worst << " at flat index " << worst_i << " (naive " << r.y[worst_i] << ")");
+    CHECK(bad == 0);
+}
+
+// One-convolution nets: frozen executor against the naive reference (both micro-kernels), and
+// against the live executor.
+template <class Net>
+void check_single_conv(bool relu, unsigned seed) {
+    constexpr auto& G = Net::graph;
+    constexpr int cid = [] {
+        for (int t = 0; t < G.num_order; ++t)
+            if (G.nodes[std::size_t(G.order[t])].op == op_kind::convolution) return G.order[t];
+        return -1;
+    }();
+    static_assert(cid >= 0);
+    using Frozen = cpu::frozen_executor<Net>;
+    static_assert(Frozen::fusion.fast[cid], "the convolution takes the fast path");
+    static_assert(Frozen::fusion.relu[cid] == (G.count(op_kind::relu) == 1), "a trailing ReLU is absorbed");
+    parameter_store store;
+    const xt::xarray<float> x = fill<Net>(store, seed);
+    constexpr node cn = G.nodes[std::size_t(cid)];
+    const xt::xarray<float>& w = store.find(G.input_node(cid, 1).name.view())->data;
+    const float* b = cn.attr.has_bias ? store.find(G.input_node(cid, 2).name.view())->data.data() : nullptr;
+    const conv_ref r = naive(x, w, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad, cn.attr.stride,
+                             cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
+    for (bool generic : {false, true}) {
+        INFO("portable micro-kernel: " << generic);
+        cpu::nhwc::force_generic(generic);
+        Frozen run(store);
+        check_ref(run(x), r, relu);
+        check_ref(run(x), r, relu);  // a second call: nothing stale
+    }
+    cpu::nhwc::force_generic(false);
+    cpu::executor<Net> live(store);
+    Frozen frozen(store);
+    kt::check_close(frozen(x), xt::xarray<float>(live(x)), 1e-4, 1e-4);
+}
+
+}  // namespace
+
+TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fused ReLU") {
+    check_single_conv<network<conv_relu>>(true, 1);
+    check_single_conv<network<stem_like>>(false, 2);
+    check_single_conv<network<big_pad>>(false, 3);
+    check_single_conv<network<wide_c>>(true, 4);
+    check_single_conv<network<many_chunks>>(false, 5);
+    check_single_conv<network<conv3d_base2>>(true, 6);
+    check_single_conv<network<conv1d_cl_net>>(false, 7);
+}
+
+TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
+    const kt::fixture fx = kt::load_fixture("ops/conv1d_cl.npz");
+    parameter_store store;
+    kt::set_param(store, "W", fx["W"]);
+    kt::set_param(store, "b", fx["b"]);
+    for (bool generic : {false, true}) {
+        cpu::nhwc::force_generic(generic);
+        cpu::frozen_executor<network<conv1d_cl_net>> run(store);
+        const xt::xarray<float> x = fx["x"];
+        kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
+    }
+    cpu::nhwc::force_generic(false);
+}
+
+template <class Net>
+void check_block(unsigned seed) {
+    using Frozen = cpu::frozen_executor<Net>;
+    parameter_store store;
+    const xt::xarray<float> x = fill<Net>(store, seed);
+    cpu::executor<Net> live(store);
+    const xt::xarray<float> want = live(x);
+    for (bool generic : {false, true}) {
+        INFO("portable micro-kernel: " << generic);
+        cpu::nhwc::force_generic(generic);
+        Frozen run(store);
+        kt::check_close(run(x), want, 1e-5, 1e-5);
+        kt::check_close(run(x), want, 1e-5, 1e-5);
+    }
+    cpu::nhwc::force_generic(false);
+}
+
+TEST_CASE("Frozen executor: residual Add2 + ReLU fused into the convolution epilogue") {
+    using A = network<residual_block<false>>;
+    using B = network<residual_block<true>>;
+    using D = network<down_block>;
+    // Both convolutions fast; the second absorbs Add2 (residual = the graph input) and ReLU, the
+    // first its ReLU.
+    static_assert(cpu::frozen_executor<A>::fusion.num_fast == 2 && cpu::frozen_executor<A>::fusion.num_absorbed == 3);
+    static_assert(cpu::frozen_executor<B>::fusion.num_fast == 2 && cpu::frozen_executor<B>::fusion.num_absorbed == 3);
+    // Three convolutions; the down-sampling one (run last) absorbs Add2 + ReLU, the 3x3 its ReLU.
+    static_assert(cpu::frozen_executor<D>::fusion.num_fast == 3 && cpu::frozen_executor<D>::fusion.num_absorbed == 3);
+    // Live executors fuse nothing.
+    static_assert(cpu::executor<D>::fusion.num_fast == 0 && cpu::executor<D>::fusion.num_absorbed == 0);
+    check_block<A>(11);
+    check_block<B>(12);
+    check_block<D>(13);
+}
+
+TEST_CASE("Frozen executor: no fusion across a shared, broadcast or output value") {
+    using Net = network<no_fusion>;
+    using Frozen = cpu::frozen_executor<Net>;
+    // Three fast convolutions, no absorption: c1 is read twice, c2's Add2 broadcasts (its ReLU follows
+    // the Add2, not c2), c3 is a graph output.
+    static_assert(Frozen::fusion.num_fast == 3);
+    static_assert(Frozen::fusion.num_absorbed == 0);
+    parameter_store store;
+    const xt::xarray<float> x = fill<Net>(store, 21);
+    cpu::executor<Net> live(store);
+    live(x);
+    const xt::xarray<float> a0 = live.output<0>(), a1 = live.output<1>(), a2 = live.output<2>();
+    Frozen run(store);
+    run(x);
+    kt::check_close(run.output<0>(), a0, 1e-5, 1e-5);
+    kt::check_close(run.output<1>(), a1, 1e-5, 1e-5);
+    kt::check_close(run.output<2>(), a2, 1e-5, 1e-5);
+}
+
+TEST_CASE("Frozen executor reads parameter values at bind(), not at every call") {
+    using Net = network<conv_relu>;
+    parameter_store store;
+    const xt::xarray<float> x = fill<Net>(store, 31);
+    cpu::frozen_executor<Net> run(store);
+    const xt::xarray<float> y0 = run(x);
+    parameter& w = *store.find("W");
+    w.data *= 0.5f;
+    parameter& b = *store.find("b");
+    b.data *= 0.5f;
+    kt::check_equal(run(x), y0);  // frozen: the old values
+    run.bind(store);
+    cpu::executor<Net> live(store);
+    kt::check_close(run(x), xt::xarray<float>(live(x)), 1e-4, 1e-4);
+    // relu(0.5 a) = 0.5 relu(a)
+    kt::check_close(run(x), xt::xarray<float>(y0 * 0.5f), 1e-5, 1e-5);
+}
