@@ -1,0 +1,114 @@
+// bench/conv_layers.cpp -- ResNet-50's distinct convolution layers (NHWC, batch from KATA_BENCH_BATCH)
+// through the im2col + OpenBLAS kernel and through the direct NHWC kernel (kernels/conv_nhwc.hpp),
+// interleaved; prints ms, GFLOP/s, the speed ratio, the time to pack the weights and the max |diff|.
+//     OPENBLAS_CORETYPE=SkylakeX build-bench/bench/conv_layers [reps]
+#include <kata/cpu.hpp>
+#include <kata/cpu/kernels/conv_nhwc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#ifndef KATA_BENCH_BATCH
+#define KATA_BENCH_BATCH 1
+#endif
+
+using namespace kata;
+
+template <std::int64_t H, std::int64_t C, std::int64_t O, std::int64_t k, std::int64_t s>
+constexpr var one_conv(builder& g) {
+    auto x = g.input("x", {KATA_BENCH_BATCH, H, H, C}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {O, k, k, C}), g.parameter("b", {O}),
+                          {.pad = {k / 2, k / 2}, .stride = {s, s}, .channel_last = true});
+}
+
+template <auto Fn>
+void bench_layer(const char* name, int reps) {
+    using Net = network<Fn>;
+    constexpr auto& G = Net::graph;
+    constexpr int id = G.order[0];
+    constexpr cpu::op_instance I = cpu::instance_of<G>(id);
+    constexpr auto p = cpu::nhwc::make_params(I);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> x(std::size_t(I.in[0].numel())), w(std::size_t(I.in[1].numel())), b(std::size_t(p.O));
+    for (auto& v : x) v = std::max(0.f, nd(rng));
+    for (auto& v : w) v = nd(rng) * 0.05f;
+    for (auto& v : b) v = nd(rng);
+    const std::size_t ny = std::size_t(I.out.numel());
+    float* y0 = static_cast<float*>(std::aligned_alloc(64, ny * 4 + 64));
+    float* y1 = static_cast<float*>(std::aligned_alloc(64, ny * 4 + 64));
+    const std::size_t ws = cpu::kernel<op_kind::convolution>::workspace_bytes<I>() + 64;
+    std::byte* wsp = static_cast<std::byte*>(std::aligned_alloc(64, (ws + 63) / 64 * 64));
+    float* packed = static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::packed_floats(p)) * 4 + 64));
+    float* zero = static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::scratch_floats(p)) * 4 + 64));
+    float* ins[3] = {x.data(), w.data(), b.data()};
+    auto t_blas = [&] { cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp}); };
+    auto t_pack = [&] { cpu::nhwc::pack(p, w.data(), b.data(), packed); };
+    auto t_nhwc = [&] { cpu::nhwc::forward(p, x.data(), packed, nullptr, false, y1, zero); };
+    auto time = [&](auto&& f) {
+        auto t0 = std::chrono::steady_clock::now();
+        f();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+    for (int i = 0; i < 3; ++i) {
+        t_blas();
+        t_pack();
+        t_nhwc();
+    }
+    std::vector<double> ta, tp, tn;
+    for (int i = 0; i < reps; ++i) {
+        ta.push_back(time(t_blas));
+        tp.push_back(time(t_pack));
+        tn.push_back(time(t_nhwc));
+    }
+    auto med = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    double diff = 0, mag = 0;
+    for (std::size_t i = 0; i < ny; ++i) {
+        diff = std::max(diff, double(std::abs(y0[i] - y1[i])));
+        mag = std::max(mag, double(std::abs(y0[i])));
+    }
+    const double gf = 2.0 * double(p.M) * double(p.K) * double(p.O) / 1e6;
+    std::printf("%-22s blas %7.3f ms (%5.0f GF/s)  nhwc %7.3f ms (%5.0f GF/s)  nhwc/blas %.2f  pack %6.3f ms  "
+                "maxdiff/max %.1e\n",
+                name, med(ta), gf / med(ta), med(tn), gf / med(tn), med(tn) / med(ta), med(tp), diff / mag);
+    std::free(y0);
+    std::free(y1);
+    std::free(wsp);
+    std::free(packed);
+    std::free(zero);
+}
+
+int main(int argc, char** argv) {
+    const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
+    bench_layer<one_conv<224, 3, 64, 7, 2>>("stem 7x7/2 3->64", reps);
+    bench_layer<one_conv<56, 64, 64, 1, 1>>("56 1x1 64->64", reps);
+    bench_layer<one_conv<56, 64, 64, 3, 1>>("56 3x3 64->64", reps);
+    bench_layer<one_conv<56, 64, 256, 1, 1>>("56 1x1 64->256", reps);
+    bench_layer<one_conv<56, 256, 64, 1, 1>>("56 1x1 256->64", reps);
+    bench_layer<one_conv<56, 256, 128, 1, 1>>("56 1x1 256->128", reps);
+    bench_layer<one_conv<56, 128, 128, 3, 2>>("56 3x3/2 128->128", reps);
+    bench_layer<one_conv<56, 256, 512, 1, 2>>("56 1x1/2 256->512", reps);
+    bench_layer<one_conv<28, 128, 512, 1, 1>>("28 1x1 128->512", reps);
+    bench_layer<one_conv<28, 512, 128, 1, 1>>("28 1x1 512->128", reps);
+    bench_layer<one_conv<28, 128, 128, 3, 1>>("28 3x3 128->128", reps);
+    bench_layer<one_conv<28, 512, 256, 1, 1>>("28 1x1 512->256", reps);
+    bench_layer<one_conv<28, 256, 256, 3, 2>>("28 3x3/2 256->256", reps);
+    bench_layer<one_conv<28, 512, 1024, 1, 2>>("28 1x1/2 512->1024", reps);
+    bench_layer<one_conv<14, 256, 1024, 1, 1>>("14 1x1 256->1024", reps);
+    bench_layer<one_conv<14, 1024, 256, 1, 1>>("14 1x1 1024->256", reps);
+    bench_layer<one_conv<14, 256, 256, 3, 1>>("14 3x3 256->256", reps);
+    bench_layer<one_conv<14, 1024, 512, 1, 1>>("14 1x1 1024->512", reps);
+    bench_layer<one_conv<14, 512, 512, 3, 2>>("14 3x3/2 512->512", reps);
+    bench_layer<one_conv<14, 1024, 2048, 1, 2>>("14 1x1/2 1024->2048", reps);
+    bench_layer<one_conv<7, 512, 2048, 1, 1>>("7 1x1 512->2048", reps);
+    bench_layer<one_conv<7, 2048, 512, 1, 1>>("7 1x1 2048->512", reps);
+    bench_layer<one_conv<7, 512, 512, 3, 1>>("7 3x3 512->512", reps);
+}
