@@ -217,12 +217,12 @@ void check_single_conv(bool relu, unsigned seed) {
                              cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
     for (bool generic : {false, true}) {
         INFO("portable micro-kernel: " << generic);
-        cpu::nhwc::force_generic(generic);
+        cpu::simd::force_generic(generic);
         Frozen run(store);
         check_ref(run(x), r, relu);
         check_ref(run(x), r, relu);  // a second call: nothing stale
     }
-    cpu::nhwc::force_generic(false);
+    cpu::simd::force_generic(false);
     cpu::executor<Net> live(store);
     Frozen frozen(store);
     kt::check_close(frozen(x), xt::xarray<float>(live(x)), 1e-4, 1e-4);
@@ -246,12 +246,12 @@ TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
     kt::set_param(store, "W", fx["W"]);
     kt::set_param(store, "b", fx["b"]);
     for (bool generic : {false, true}) {
-        cpu::nhwc::force_generic(generic);
+        cpu::simd::force_generic(generic);
         cpu::frozen_executor<network<conv1d_cl_net>> run(store);
         const xt::xarray<float> x = fx["x"];
         kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
     }
-    cpu::nhwc::force_generic(false);
+    cpu::simd::force_generic(false);
 }
 
 template <class Net>
@@ -263,12 +263,12 @@ void check_block(unsigned seed) {
     const xt::xarray<float> want = live(x);
     for (bool generic : {false, true}) {
         INFO("portable micro-kernel: " << generic);
-        cpu::nhwc::force_generic(generic);
+        cpu::simd::force_generic(generic);
         Frozen run(store);
         kt::check_close(run(x), want, 1e-5, 1e-5);
         kt::check_close(run(x), want, 1e-5, 1e-5);
     }
-    cpu::nhwc::force_generic(false);
+    cpu::simd::force_generic(false);
 }
 
 TEST_CASE("Frozen executor: residual Add2 + ReLU fused into the convolution epilogue") {

@@ -34,12 +34,12 @@ TEST_CASE("ResNet-50 (BN folded, NHWC) in a frozen executor matches PyTorch with
     xt::xarray<float> x_nhwc = xt::transpose(x, {0, 2, 3, 1});
     for (bool generic : {false, true}) {
         INFO("portable micro-kernel: " << generic);
-        cpu::nhwc::force_generic(generic);
+        cpu::simd::force_generic(generic);
         Frozen run(store);
         auto y = run(x_nhwc);
         kata::test::check_resnet50_logits(y.data(), y.size(), ref);
         run(x_nhwc);  // again: the fused buffers are recomputed, nothing stale
         kata::test::check_resnet50_logits(run.output<0>().data(), y.size(), ref);
     }
-    cpu::nhwc::force_generic(false);
+    cpu::simd::force_generic(false);
 }

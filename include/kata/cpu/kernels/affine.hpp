@@ -6,16 +6,117 @@
 //
 // Design: exactly one row-major sgemm (no transposes: nnabla's (in, out) weight layout is already the
 // GEMM's B operand). With a bias, y is first filled with b row by row and the sgemm runs with beta = 1.
+// Small batches (B <= 8: a classifier head at inference) are matrix-vector products that only stream
+// W once: they run a kernel of their own instead, 64-column blocks of y spread over kata's pool
+// (kata/cpu/parallel.hpp), up to 4 rows at a time kept in registers (AVX-512 where the CPU has it,
+// kata/cpu/simd.hpp; portable loops otherwise). Each y element is the same k-ordered float sum as a
+// plain dot product.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 #include "../gemm.hpp"
 #include "../kernel.hpp"
+#include "../parallel.hpp"
+#include "../simd.hpp"
 
 namespace kata::cpu {
+
+namespace affine_detail {
+
+using i64 = std::int64_t;
+inline constexpr i64 small_batch = 8;
+
+// y[r][o0 + j] = b[o0 + j] + sum_k x[r][k] W[k][o0 + j] for r < R, j < n (n <= 64).
+template <int R>
+void cols_generic(const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0, int n) {
+    float acc[R][64];
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < n; ++j) acc[r][j] = b ? b[o0 + j] : 0.f;
+    for (i64 k = 0; k < K; ++k) {
+        const float* w = W + k * O + o0;
+        for (int r = 0; r < R; ++r) {
+            const float xv = x[r * K + k];
+            for (int j = 0; j < n; ++j) acc[r][j] += xv * w[j];
+        }
+    }
+    for (int r = 0; r < R; ++r)
+        for (int j = 0; j < n; ++j) y[r * O + o0 + j] = acc[r][j];
+}
+
+#if KATA_CPU_X86
+template <int R>
+KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0,
+                                        int n) {
+    __mmask16 m[4];
+    for (int v = 0; v < 4; ++v) {
+        const int c = std::clamp(n - 16 * v, 0, 16);
+        m[v] = __mmask16((1u << c) - 1u);
+    }
+    __m512 acc[R][4];
+#pragma GCC unroll 4
+    for (int v = 0; v < 4; ++v) {
+        const __m512 bv = b ? _mm512_maskz_loadu_ps(m[v], b + o0 + 16 * v) : _mm512_setzero_ps();
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) acc[r][v] = bv;
+    }
+    for (i64 k = 0; k < K; ++k) {
+        const float* w = W + k * O + o0;
+        __m512 wv[4];
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) wv[v] = _mm512_maskz_loadu_ps(m[v], w + 16 * v);
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            const __m512 xv = _mm512_set1_ps(x[r * K + k]);
+#pragma GCC unroll 4
+            for (int v = 0; v < 4; ++v) acc[r][v] = _mm512_fmadd_ps(xv, wv[v], acc[r][v]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+        for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + r * O + o0 + 16 * v, m[v], acc[r][v]);
+}
+#endif
+
+template <int R>
+inline void cols(bool avx, const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0, int n) {
+#if KATA_CPU_X86
+    if (avx) return cols_avx512<R>(x, K, W, O, b, y, o0, n);
+#endif
+    (void)avx;
+    cols_generic<R>(x, K, W, O, b, y, o0, n);
+}
+
+// y (B, O) = x (B, K) . W (K, O) (+ b), B <= small_batch.
+inline void small_batch_forward(const float* x, i64 B, i64 K, const float* W, i64 O, const float* b, float* y) {
+    const bool avx = simd::use_avx512();
+    const i64 blocks = (O + 63) / 64;
+    parallel_for(
+        blocks,
+        [&](i64 q0, i64 q1) {
+            for (i64 q = q0; q < q1; ++q) {
+                const i64 o0 = q * 64;
+                const int n = int(std::min<i64>(64, O - o0));
+                for (i64 r = 0; r < B; r += 4) {
+                    const float* xr = x + r * K;
+                    float* yr = y + r * O;
+                    switch (std::min<i64>(4, B - r)) {
+                        case 1: cols<1>(avx, xr, K, W, O, b, yr, o0, n); break;
+                        case 2: cols<2>(avx, xr, K, W, O, b, yr, o0, n); break;
+                        case 3: cols<3>(avx, xr, K, W, O, b, yr, o0, n); break;
+                        default: cols<4>(avx, xr, K, W, O, b, yr, o0, n); break;
+                    }
+                }
+            }
+        },
+        1);
+}
+
+}  // namespace affine_detail
 
 template <>
 struct kernel<op_kind::affine> {
@@ -30,6 +131,10 @@ struct kernel<op_kind::affine> {
         constexpr std::int64_t O = I.in[1].prod_from(1);
         static_assert(I.in[1].dims[0] == K, "Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
         float* y = io.out;
+        if constexpr (B <= affine_detail::small_batch && I.type == dtype::f32) {
+            affine_detail::small_batch_forward(io.in[0], B, K, io.in[1], O, I.attr.has_bias ? io.in[2] : nullptr, y);
+            return;
+        }
         float beta = 0.f;
         if constexpr (I.attr.has_bias) {
             const float* b = io.in[2];

@@ -31,20 +31,12 @@
 #pragma once
 
 #include <algorithm>
-#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define KATA_NHWC_X86 1
-#define KATA_NHWC_AVX512_TARGET __attribute__((target("avx512f")))
-#else
-#define KATA_NHWC_X86 0
-#endif
-
+#include "../simd.hpp"
 #include "../kernel.hpp"
 #include "../parallel.hpp"
 
@@ -197,10 +189,10 @@ void ukernel_generic(const seg* s, int ns, const tile_args& t) {
     }
 }
 
-#if KATA_NHWC_X86
+#if KATA_CPU_X86
 // ---- AVX-512 micro-kernel ---------------------------------------------------------------------------
 template <int R, int V>
-KATA_NHWC_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args& t) {
+KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args& t) {
     __m512 acc[R][V];
     const __mmask16 tail = t.ncols >= V * 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t.ncols - (V - 1) * 16)) - 1u);
     if (t.accumulate) {
@@ -257,40 +249,14 @@ KATA_NHWC_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_arg
     }
 }
 
-inline bool cpu_has_avx512() {
-    static const bool has = [] {
-        __builtin_cpu_init();
-        return __builtin_cpu_supports("avx512f") != 0;
-    }();
-    return has;
-}
 #endif
 
-// Micro-kernel selection: AVX-512 where the CPU has it (unless forced off), the portable one otherwise.
-inline std::atomic<int>& generic_override() {
-    static std::atomic<int> v{-1};  // -1: environment decides
-    return v;
-}
-// Tests: run the portable micro-kernel even on AVX-512 machines.
-inline void force_generic(bool on) { generic_override().store(on ? 1 : 0); }
-
-inline bool use_avx512() {
-#if KATA_NHWC_X86
-    int o = generic_override().load(std::memory_order_relaxed);
-    if (o < 0) {
-        const char* e = std::getenv("KATA_CPU_SIMD");
-        o = (e && std::strcmp(e, "generic") == 0) ? 1 : 0;
-        generic_override().store(o);
-    }
-    return o == 0 && cpu_has_avx512();
-#else
-    return false;
-#endif
-}
+// Tests: run the portable micro-kernel even on AVX-512 machines (= simd::force_generic).
+inline void force_generic(bool on) { simd::force_generic(on); }
 
 template <int R, int V>
 inline ukernel_fn pick_one(bool avx) {
-#if KATA_NHWC_X86
+#if KATA_CPU_X86
     if (avx) return &ukernel_avx512<R, V>;
 #endif
     (void)avx;
@@ -417,7 +383,7 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
 inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu, float* y,
                     float* zero) {
     std::memset(zero, 0, sizeof(float) * std::size_t(scratch_floats(p)));
-    const bool avx = use_avx512();
+    const bool avx = simd::use_avx512();
     const i64 tiles = (p.M + MR - 1) / MR;
     const i64 nt = i64(num_threads());
     const float* bias = packed;

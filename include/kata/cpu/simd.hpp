@@ -1,0 +1,60 @@
+// kata/cpu/simd.hpp
+//
+// Run-time choice of the CPU kernels' instruction set. The library is compiled for the baseline of
+// the target (plain x86-64 by default, no -march=native); kernels that have an AVX-512 variant compile
+// it with a function target attribute (KATA_CPU_AVX512_TARGET) and call it only when the CPU has
+// AVX-512F (`__builtin_cpu_supports`), so one binary is correct everywhere and fast on AVX-512 CPUs.
+//
+//   kata::cpu::simd::use_avx512()        true when the AVX-512 variants should run
+//   kata::cpu::simd::force_generic(bool) tests: run the portable variants even on AVX-512 CPUs
+//   KATA_CPU_SIMD=generic (environment)  the same for a whole process
+#pragma once
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define KATA_CPU_X86 1
+#define KATA_CPU_AVX512_TARGET __attribute__((target("avx512f")))
+#else
+#define KATA_CPU_X86 0
+#endif
+
+namespace kata::cpu::simd {
+
+inline std::atomic<int>& generic_override() {
+    static std::atomic<int> v{-1};  // -1: the environment decides (read once)
+    return v;
+}
+
+inline void force_generic(bool on) { generic_override().store(on ? 1 : 0); }
+
+inline bool cpu_has_avx512() {
+#if KATA_CPU_X86
+    static const bool has = [] {
+        __builtin_cpu_init();
+        return __builtin_cpu_supports("avx512f") != 0;
+    }();
+    return has;
+#else
+    return false;
+#endif
+}
+
+inline bool use_avx512() {
+#if KATA_CPU_X86
+    int o = generic_override().load(std::memory_order_relaxed);
+    if (o < 0) {
+        const char* e = std::getenv("KATA_CPU_SIMD");
+        o = (e && std::strcmp(e, "generic") == 0) ? 1 : 0;
+        generic_override().store(o);
+    }
+    return o == 0 && cpu_has_avx512();
+#else
+    return false;
+#endif
+}
+
+}  // namespace kata::cpu::simd
