@@ -321,17 +321,41 @@ inline void add_tap(const params& p, const float* x, const float* zero, int R, c
 
 // Builds the reduction runs of chunk `ch` for the R pixels starting at m0. Returns the count.
 inline int build_segs(const params& p, const float* x, const float* zero, i64 m0, int R, i64 ch, seg* s) {
-    i64 base[MR], i0[MR], i1[MR], i2[MR];
-    for (int r = 0; r < R; ++r) {
-        const i64 m = m0 + r;
-        const i64 b = m / p.out_sp, q = m % p.out_sp;
-        const i64 o2 = q % p.out[2], o1 = (q / p.out[2]) % p.out[1], o0 = q / (p.out[2] * p.out[1]);
-        base[r] = b * p.in_sp;
-        i0[r] = o0 * p.stride[0] - p.pad[0];
-        i1[r] = o1 * p.stride[1] - p.pad[1];
-        i2[r] = o2 * p.stride[2] - p.pad[2];
-    }
     int ns = 0;
+    if (p.taps == 1 && p.in_sp == p.out_sp && p.pad[0] + p.pad[1] + p.pad[2] == 0 &&
+        p.stride[0] * p.stride[1] * p.stride[2] == 1) {
+        // Pointwise: pixel m reads row m of x.
+        const i64 piece = (p.C + p.cpt - 1) / p.cpt;
+        const i64 c0 = ch * piece, c1 = std::min(p.C, c0 + piece);
+        seg& g = s[ns++];
+        g.k0 = c0;
+        g.len = c1 - c0;
+        g.full = false;
+        for (int r = 0; r < R; ++r) g.a[r] = x + (m0 + r) * p.C + c0;
+        return ns;
+    }
+    i64 base[MR], i0[MR], i1[MR], i2[MR];
+    {
+        // Coordinates of pixel m0 by division, then stepped (no division per pixel).
+        i64 b = m0 / p.out_sp, q = m0 % p.out_sp;
+        i64 o2 = q % p.out[2], o1 = (q / p.out[2]) % p.out[1], o0 = q / (p.out[2] * p.out[1]);
+        for (int r = 0; r < R; ++r) {
+            base[r] = b * p.in_sp;
+            i0[r] = o0 * p.stride[0] - p.pad[0];
+            i1[r] = o1 * p.stride[1] - p.pad[1];
+            i2[r] = o2 * p.stride[2] - p.pad[2];
+            if (++o2 == p.out[2]) {
+                o2 = 0;
+                if (++o1 == p.out[1]) {
+                    o1 = 0;
+                    if (++o0 == p.out[0]) {
+                        o0 = 0;
+                        ++b;
+                    }
+                }
+            }
+        }
+    }
     if (p.cpt > 1) {  // one tap, a piece of the channels
         const i64 t = ch / p.cpt;
         const i64 piece = (p.C + p.cpt - 1) / p.cpt;
@@ -376,10 +400,11 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
 // The forward: y (M, O) = conv(x) + bias [+ res] [relu]. `packed` from pack(); `zero` holds at least
 // scratch_floats(p) floats (zeroed here).
 //
-// Work order: when the weights are smaller than the input rows they multiply (early layers, large
-// batches), a unit is a group of pixels that runs every channel block (its input rows stay in cache
-// while the small weight panels stream); otherwise a unit is (channel block, pixel range), so each
-// weight panel is fetched once and reused by every pixel tile of the unit.
+// Work order: when the weights are the smaller operand and fit in L2 (early layers, large batches),
+// a unit is a group of pixel tiles; each tile's reduction runs are built once and used for every
+// channel block (the tile's input rows stay in L1, the small weight panels in L2). Otherwise a unit
+// is (channel block, pixel range), so each weight panel is fetched once and reused by every pixel
+// tile of the unit. Units are claimed dynamically by the pool's threads.
 inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu, float* y,
                     float* zero) {
     std::memset(zero, 0, sizeof(float) * std::size_t(scratch_floats(p)));
@@ -388,7 +413,8 @@ inline void forward(const params& p, const float* x, const float* packed, const 
     const i64 nt = i64(num_threads());
     const float* bias = packed;
     const float* pw = packed + p.nb * NR;
-    const bool pixel_major = p.nb > 1 && p.K * p.O < p.M * p.C;
+    // Pixel-major when the weights are the smaller operand and fit in L2 with room to spare.
+    const bool pixel_major = p.nb > 1 && p.K * p.O < p.M * p.C && p.K * p.O * i64(sizeof(float)) <= (i64(512) << 10);
     i64 mg, units;
     if (pixel_major) {
         // Pixel groups of ~64 KiB of input channels (at least one tile), at least 4 per thread.
@@ -403,35 +429,46 @@ inline void forward(const params& p, const float* x, const float* packed, const 
         units,
         [&](i64 u0, i64 u1) {
             seg segs[max_segs];
-            auto run_unit = [&](i64 b, i64 tb, i64 te) {
-                const int ncols = int(std::min<i64>(NR, p.O - b * NR));
-                const int V = (ncols + 15) / 16;
-                tile_args ta{};
+            tile_args ta{};
+            ta.ldo = p.O;
+            ta.relu = relu;
+            auto set_block = [&](i64 b) {
+                ta.ncols = int(std::min<i64>(NR, p.O - b * NR));
                 ta.w = pw + b * p.K * NR;
-                ta.ldo = p.O;
                 ta.bias = bias + b * NR;
-                ta.relu = relu;
-                ta.ncols = ncols;
-                for (i64 ch = 0; ch < p.nchunks; ++ch) {
-                    ta.accumulate = ch > 0;
-                    ta.last = ch == p.nchunks - 1;
-                    for (i64 tile = tb; tile < te; ++tile) {
-                        const i64 m0 = tile * MR;
-                        const int R = int(std::min<i64>(MR, p.M - m0));
-                        const int ns = build_segs(p, x, zero, m0, R, ch, segs);
-                        ta.out = y + m0 * p.O + b * NR;
-                        ta.res = res ? res + m0 * p.O + b * NR : nullptr;
-                        pick(avx, R, V)(segs, ns, ta);
-                    }
-                }
+                return pick(avx, MR, (ta.ncols + 15) / 16);
+            };
+            auto run_tile = [&](ukernel_fn full, i64 b, i64 tile, i64 ch, int ns) {
+                const i64 m0 = tile * MR;
+                const int R = int(std::min<i64>(MR, p.M - m0));
+                ta.out = y + m0 * p.O + b * NR;
+                ta.res = res ? res + m0 * p.O + b * NR : nullptr;
+                ta.accumulate = ch > 0;
+                ta.last = ch == p.nchunks - 1;
+                (R == MR ? full : pick(avx, R, (ta.ncols + 15) / 16))(segs, ns, ta);
             };
             for (i64 u = u0; u < u1; ++u) {
                 if (pixel_major) {
+                    // Each tile's runs are built once and used for every channel block.
                     const i64 tb = tiles * u / mg, te = tiles * (u + 1) / mg;
-                    for (i64 b = 0; b < p.nb; ++b) run_unit(b, tb, te);
+                    for (i64 tile = tb; tile < te; ++tile) {
+                        const i64 m0 = tile * MR;
+                        const int R = int(std::min<i64>(MR, p.M - m0));
+                        for (i64 ch = 0; ch < p.nchunks; ++ch) {
+                            const int ns = build_segs(p, x, zero, m0, R, ch, segs);
+                            for (i64 b = 0; b < p.nb; ++b) run_tile(set_block(b), b, tile, ch, ns);
+                        }
+                    }
                 } else {
                     const i64 b = u / mg, g = u % mg;
-                    run_unit(b, tiles * g / mg, tiles * (g + 1) / mg);
+                    const ukernel_fn full = set_block(b);
+                    const i64 tb = tiles * g / mg, te = tiles * (g + 1) / mg;
+                    for (i64 ch = 0; ch < p.nchunks; ++ch)
+                        for (i64 tile = tb; tile < te; ++tile) {
+                            const i64 m0 = tile * MR;
+                            const int R = int(std::min<i64>(MR, p.M - m0));
+                            run_tile(full, b, tile, ch, build_segs(p, x, zero, m0, R, ch, segs));
+                        }
                 }
             }
         },
