@@ -10,7 +10,7 @@
 // Shapes are odd on purpose: output channels not a multiple of 16 or 64 (masked tails), pixel counts
 // not a multiple of the 6-pixel tile, C > 1024 (reduction split inside a tap), C * taps > 1024
 // (several reduction chunks), taps entirely in the padding, stride / dilation / asymmetric pads,
-// 1-D and 3-D, base_axis 2. Every case runs with the AVX-512 micro-kernel (where the CPU has it) and
+// 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB). Every case runs with the AVX-512 micro-kernel (where the CPU has it) and
 // with the portable one.
 #include <doctest/doctest.h>
 
@@ -52,6 +52,11 @@ constexpr var many_chunks(builder& g) {  // 3x3, C = 300: taps * C = 2700 -> 3 c
     auto x = g.input("x", {1, 5, 4, 300}, layout::channel_last);
     return F::convolution(x, g.parameter("W", {33, 3, 3, 300}), g.parameter("b", {33}),
                           {.pad = {1, 1}, .channel_last = true});
+}
+constexpr var big_output(builder& g) {  // 4.7 MB output, O % 16 == 0: non-temporal stores
+    auto x = g.input("x", {2, 64, 64, 8}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {144, 3, 3, 8}), g.parameter("b", {144}),
+                                  {.pad = {1, 1}, .channel_last = true}));
 }
 constexpr var conv1d_cl_net(builder& g) {  // = convolution.cpp's conv1d_cl (PyTorch fixture)
     auto x = g.input("x", {3, 13, 5}, layout::channel_last);
@@ -238,6 +243,7 @@ TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fuse
     check_single_conv<network<many_chunks>>(false, 5);
     check_single_conv<network<conv3d_base2>>(true, 6);
     check_single_conv<network<conv1d_cl_net>>(false, 7);
+    check_single_conv<network<big_output>>(true, 8);
 }
 
 TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {

@@ -156,6 +156,7 @@ struct tile_args {
     const float* res;   // residual tile (row stride ldo) or null
     bool relu;
     int ncols;          // valid columns of this block (1..64)
+    bool stream = false;  // last chunk: non-temporal stores for full vectors (64-byte aligned rows)
 };
 
 using ukernel_fn = void (*)(const seg*, int, const tile_args&);
@@ -241,8 +242,10 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args
                                                     : _mm512_loadu_ps(t.res + r * t.ldo + v * 16));
                 if (t.relu) y = _mm512_max_ps(y, zero);
             }
-            if (v == V - 1)
+            if (v == V - 1 && tail != __mmask16(0xFFFF))
                 _mm512_mask_storeu_ps(t.out + r * t.ldo + v * 16, tail, y);
+            else if (t.stream && t.last)
+                _mm512_stream_ps(t.out + r * t.ldo + v * 16, y);
             else
                 _mm512_storeu_ps(t.out + r * t.ldo + v * 16, y);
         }
@@ -415,6 +418,10 @@ inline void forward(const params& p, const float* x, const float* packed, const 
     const float* pw = packed + p.nb * NR;
     // Pixel-major when the weights are the smaller operand and fit in L2 with room to spare.
     const bool pixel_major = p.nb > 1 && p.K * p.O < p.M * p.C && p.K * p.O * i64(sizeof(float)) <= (i64(512) << 10);
+    // Outputs larger than 4 MiB (twice the two cores' L2) leave the caches before the next layer reads
+    // them: write them with non-temporal stores (no read-for-ownership), when rows are 64-byte aligned.
+    const bool stream = p.M * p.O * i64(sizeof(float)) > (i64(4) << 20) && p.O % 16 == 0 &&
+                        reinterpret_cast<std::uintptr_t>(y) % 64 == 0;
     i64 mg, units;
     if (pixel_major) {
         // Pixel groups of ~64 KiB of input channels (at least one tile), at least 4 per thread.
@@ -432,6 +439,7 @@ inline void forward(const params& p, const float* x, const float* packed, const 
             tile_args ta{};
             ta.ldo = p.O;
             ta.relu = relu;
+            ta.stream = stream;
             auto set_block = [&](i64 b) {
                 ta.ncols = int(std::min<i64>(NR, p.O - b * NR));
                 ta.w = pw + b * p.K * NR;
@@ -471,6 +479,9 @@ inline void forward(const params& p, const float* x, const float* packed, const 
                         }
                 }
             }
+#if KATA_CPU_X86
+            if (stream) _mm_sfence();  // this thread's non-temporal stores are visible before it reports done
+#endif
         },
         1);
 }
