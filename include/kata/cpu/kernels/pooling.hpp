@@ -30,7 +30,9 @@
 //
 // Unpooling (nnabla F.unpooling): out[.., i*k + r, ..] = in[.., i, ..] on each pooled axis.
 // GlobalAveragePooling: (N, C, ...) -> (N, C, 1, 1), mean over all axes after the channel.
-// All kernels are single-threaded (memory-bound) and allocation-free.
+// All kernels are allocation-free; channel-last Max/Average/SumPooling with >= 64K outputs split their
+// output rows over kata's pool (each output is computed exactly as on one thread), the rest run on the
+// calling thread (memory-bound, small).
 #pragma once
 
 #include <cstddef>
@@ -39,6 +41,7 @@
 #include <limits>
 
 #include "../kernel.hpp"
+#include "../parallel.hpp"
 
 namespace kata::cpu {
 
@@ -86,6 +89,10 @@ inline win window(std::int64_t o) {
     return w;
 }
 
+// Output rows (n, o0, o1) of at least this many outputs in total are split over kata's pool: only
+// channel-last layers (vectorised over C) are big enough to gain from a second core.
+inline constexpr std::int64_t parallel_outputs = std::int64_t(1) << 16;
+
 template <pool_plan L, mode M, bool IncludingPad>
 inline void pool(const float* x, float* y) {
     constexpr std::int64_t C = L.inner;
@@ -93,12 +100,16 @@ inline void pool(const float* x, float* y) {
     // Output range of the last pooled axis whose windows need no clipping: start >= 0, start+K <= X.
     constexpr std::int64_t lo2 = (L.P[2] + L.S[2] - 1) / L.S[2];
     constexpr std::int64_t hi2 = L.X[2] - L.K[2] + L.P[2] >= 0 ? (L.X[2] - L.K[2] + L.P[2]) / L.S[2] + 1 : 0;
-    for (std::int64_t n = 0; n < L.outer; ++n) {
-        const float* xb = x + n * L.xsize;
-        float* yb = y + n * L.ysize;
-        for (std::int64_t o0 = 0; o0 < L.Y[0]; ++o0) {
+    constexpr std::int64_t rows = L.outer * L.Y[0] * L.Y[1];
+    auto body = [&](std::int64_t r0, std::int64_t r1) {
+        for (std::int64_t row = r0; row < r1; ++row) {
+            const std::int64_t n = row / (L.Y[0] * L.Y[1]);
+            const std::int64_t o0 = (row / L.Y[1]) % L.Y[0];
+            const std::int64_t o1 = row % L.Y[1];
+            const float* xb = x + n * L.xsize;
+            float* yb = y + n * L.ysize;
             const win w0 = window<L, 0>(o0);
-            for (std::int64_t o1 = 0; o1 < L.Y[1]; ++o1) {
+            {
                 const win w1 = window<L, 1>(o1);
                 for (std::int64_t o2 = 0; o2 < L.Y[2]; ++o2) {
                     const win w2 = window<L, 2>(o2);
@@ -154,7 +165,9 @@ inline void pool(const float* x, float* y) {
                 }
             }
         }
-    }
+    };
+    if constexpr (C > 1 && L.outer * L.ysize >= parallel_outputs) parallel_for(rows, body, 1);
+    else body(0, rows);
 }
 
 }  // namespace pool_detail
