@@ -17,7 +17,7 @@
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define KATA_CPU_X86 1
-#define KATA_CPU_AVX512_TARGET __attribute__((target("avx512f")))
+#define KATA_CPU_AVX512_TARGET __attribute__((target("avx512f,prfchw")))
 #else
 #define KATA_CPU_X86 0
 #endif

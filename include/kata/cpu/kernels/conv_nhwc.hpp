@@ -194,6 +194,21 @@ void ukernel_generic(const seg* s, int ns, const tile_args& t) {
 // ---- AVX-512 micro-kernel ---------------------------------------------------------------------------
 template <int R, int V>
 KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args& t) {
+    if (t.last && t.res) {
+        // The residual tile is read after the reduction: fetch it meanwhile (it is usually out of L2).
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v)
+                _mm_prefetch(reinterpret_cast<const char*>(t.res + r * t.ldo + v * 16), _MM_HINT_T0);
+    }
+    if (!t.stream) {
+        // The output tile is written after the reduction: request ownership of its lines meanwhile.
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+            for (int v = 0; v < V; ++v) __builtin_prefetch(t.out + r * t.ldo + v * 16, 1, 3);
+    }
     __m512 acc[R][V];
     const __mmask16 tail = t.ncols >= V * 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t.ncols - (V - 1) * 16)) - 1u);
     if (t.accumulate) {
