@@ -58,7 +58,23 @@ struct params {
     // Reduction chunking: chunks of `tpc` taps with the full C (C <= KC), or one tap split into `cpt`
     // channel pieces (C > KC).
     i64 tpc = 1, cpt = 1, nchunks = 1;
+    // Few input channels (the RGB stem) and padding: border tiles would fall back to runs of C floats
+    // per tap, so the input is first copied into a zero-bordered buffer (scratch) and the convolution
+    // runs unpadded on it: every kernel row is one run of k * C floats.
+    bool prepad = false;
 };
+
+// The geometry of the convolution on the zero-bordered copy of x (pad 0, input grown by 2 * pad).
+constexpr params padded(const params& p) {
+    params q = p;
+    for (int j = 0; j < 3; ++j) {
+        q.in[j] = p.in[j] + 2 * p.pad[j];
+        q.pad[j] = 0;
+    }
+    q.in_sp = q.in[0] * q.in[1] * q.in[2];
+    q.prepad = false;
+    return q;
+}
 
 // Whether the fast path handles this op instance.
 constexpr bool eligible(const op_instance& I) {
@@ -104,13 +120,17 @@ constexpr params make_params(const op_instance& I) {
         p.cpt = (p.C + KC - 1) / KC;
         p.nchunks = p.taps * p.cpt;
     }
+    p.prepad = p.C < 8 && p.pad[0] + p.pad[1] + p.pad[2] > 0;
     return p;
 }
 
 // Floats of the packed weights (+ bias) of one layer.
 constexpr i64 packed_floats(const params& p) { return p.nb * NR + p.nb * p.K * NR; }
 // Floats of scratch the forward needs (the zero vector for padding taps).
-constexpr i64 scratch_floats(const params& p) { return std::min(p.C, KC) + 16; }
+constexpr i64 zero_floats(const params& p) { return (std::min(p.C, KC) + 15) / 16 * 16 + 16; }
+constexpr i64 scratch_floats(const params& p) {
+    return p.prepad ? zero_floats(p) + p.B * padded(p).in_sp * p.C : zero_floats(p);
+}
 
 // W (O, taps, C) row-major and bias (O) or null -> packed (see the header comment). Threaded.
 inline void pack(const params& p, const float* w, const float* bias, float* packed) {
@@ -415,17 +435,17 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
     return ns;
 }
 
-// The forward: y (M, O) = conv(x) + bias [+ res] [relu]. `packed` from pack(); `zero` holds at least
-// scratch_floats(p) floats (zeroed here).
+// The forward on x as given (p.pad may be > 0; padding taps read a zero vector). `zero` holds
+// zero_floats(p) floats (zeroed here).
 //
 // Work order: when the weights are the smaller operand and fit in L2 (early layers, large batches),
 // a unit is a group of pixel tiles; each tile's reduction runs are built once and used for every
 // channel block (the tile's input rows stay in L1, the small weight panels in L2). Otherwise a unit
 // is (channel block, pixel range), so each weight panel is fetched once and reused by every pixel
 // tile of the unit. Units are claimed dynamically by the pool's threads.
-inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu, float* y,
-                    float* zero) {
-    std::memset(zero, 0, sizeof(float) * std::size_t(scratch_floats(p)));
+inline void forward_unpadded(const params& p, const float* x, const float* packed, const float* res, bool relu,
+                             float* y, float* zero) {
+    std::memset(zero, 0, sizeof(float) * std::size_t(zero_floats(p)));
     const bool avx = simd::use_avx512();
     const i64 tiles = (p.M + MR - 1) / MR;
     const i64 nt = i64(num_threads());
@@ -499,6 +519,44 @@ inline void forward(const params& p, const float* x, const float* packed, const 
 #endif
         },
         1);
+}
+
+// Copies x into the zero-bordered layout of padded(p) at xp (threaded over padded rows).
+inline void pad_input(const params& p, const float* x, float* xp) {
+    const params q = padded(p);
+    const i64 rows = p.B * q.in[0] * q.in[1];
+    const i64 row = q.in[2] * p.C;
+    parallel_for(
+        rows,
+        [&](i64 r0, i64 r1) {
+            for (i64 r = r0; r < r1; ++r) {
+                const i64 b = r / (q.in[0] * q.in[1]), d = (r / q.in[1]) % q.in[0] - p.pad[0],
+                          h = r % q.in[1] - p.pad[1];
+                float* dst = xp + r * row;
+                if (d < 0 || d >= p.in[0] || h < 0 || h >= p.in[1]) {
+                    std::memset(dst, 0, sizeof(float) * std::size_t(row));
+                    continue;
+                }
+                const i64 left = p.pad[2] * p.C, mid = p.in[2] * p.C;
+                std::memset(dst, 0, sizeof(float) * std::size_t(left));
+                std::memcpy(dst + left, x + ((b * p.in[0] + d) * p.in[1] + h) * mid, sizeof(float) * std::size_t(mid));
+                std::memset(dst + left + mid, 0, sizeof(float) * std::size_t(row - left - mid));
+            }
+        },
+        64);
+}
+
+// The forward: y (M, O) = conv(x) + bias [+ res] [relu]. `packed` from pack(); `scratch` holds
+// scratch_floats(p) floats.
+inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu, float* y,
+                    float* scratch) {
+    if (p.prepad) {
+        float* xp = scratch + zero_floats(p);
+        pad_input(p, x, xp);
+        forward_unpadded(padded(p), xp, packed, res, relu, y, scratch);
+    } else {
+        forward_unpadded(p, x, packed, res, relu, y, scratch);
+    }
 }
 
 }  // namespace kata::cpu::nhwc
