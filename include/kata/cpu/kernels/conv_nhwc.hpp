@@ -7,27 +7,30 @@
 // Formulation: Y(M, O) = sum over taps t and channels c of X_t(M, c) * W(t, c, O), M = B * out pixels.
 // There is no im2col: a tile of MR output pixels carries, for each tap, one pointer per pixel to its
 // input C-vector (or to a zero vector where the tap falls into the padding; a tap that is padding for
-// every pixel of the tile is skipped). Consecutive taps whose input vectors are contiguous for every
-// pixel (kw neighbours with dilation 1 inside the image, and all taps of a 1x1 convolution) merge into
-// one run, so the 7x7 stem reduces over runs of 7 * 3 channels and a 3x3 over runs of 3 * C.
+// every pixel of the tile is skipped). A kernel row (fixed kd, kh) whose kw taps lie inside the image
+// for every pixel of the tile is one run of kw * C floats per pixel (dilation 1), so a 3x3 reduces over
+// runs of 3 * C. Layers with few input channels and padding (the 7x7 RGB stem) first copy the input
+// into a zero-bordered buffer and run unpadded, so all their tiles take runs of 7 * 3 floats.
 //
 // Weights are packed once per layer into blocks of NR = 64 output channels:
 //     packed = [bias (nb * 64)] [block 0: K x 64] [block 1: K x 64] ...   K = taps * C, zero-padded
 // so the micro-kernel streams 64 output channels of one k as four 16-float vectors. The micro-kernel
-// keeps an MR x 64 accumulator tile in registers (MR = 7: 28 zmm accumulators + 4 weight vectors),
-// broadcasts one input value per pixel per k, and applies the epilogue on the last reduction chunk:
-// + bias (initial value), + residual (an NHWC tensor of the output's shape), ReLU, then stores.
-// The reduction is split into chunks of <= 1024 k (a 256 KiB weight panel stays in L2 while every
-// pixel tile of the work unit uses it); between chunks the partial sums live in the output.
+// keeps an MR x 64 accumulator tile in registers (MR = 6: 24 zmm accumulators + 4 weight vectors +
+// the broadcast; 7 rows would spill), broadcasts one input value per pixel per k, and applies the
+// epilogue on the last reduction chunk: + bias (initial value), + residual (an NHWC tensor of the
+// output's shape, prefetched during the reduction), ReLU, then stores (non-temporal for outputs
+// larger than 4 MiB). The reduction is split into chunks of <= 1024 k (a 256 KiB weight panel stays
+// in L2 while every pixel tile of the work unit uses it); between chunks the partial sums live in
+// the output.
 //
-// ISA: the AVX-512 micro-kernel is compiled with a function target attribute and chosen at run time
-// (`__builtin_cpu_supports("avx512f")`), so the library keeps building for plain x86-64 and runs the
-// fast kernel on AVX-512 machines without -march=native. Elsewhere (or with KATA_CPU_SIMD=generic in
-// the environment, or kata::cpu::nhwc::force_generic(true) in tests) a portable C++ micro-kernel with
-// the same blocking runs.
+// ISA (kata/cpu/simd.hpp): the AVX-512 micro-kernel is compiled with a function target attribute and
+// chosen at run time (`__builtin_cpu_supports("avx512f")`), so the library keeps building for plain
+// x86-64 and runs the fast kernel on AVX-512 machines without -march=native. Elsewhere (or with
+// KATA_CPU_SIMD=generic in the environment, or kata::cpu::simd::force_generic(true) in tests) a
+// portable C++ micro-kernel with the same blocking runs.
 //
-// Threads: work units are (64-channel block, pixel range) pairs spread over kata's pool
-// (kata/cpu/parallel.hpp); OpenBLAS is not involved.
+// Threads: work units (see forward_unpadded()) are claimed dynamically by kata's pool (kata/cpu/parallel.hpp);
+// OpenBLAS is not involved.
 #pragma once
 
 #include <algorithm>
