@@ -182,21 +182,17 @@ struct tile_args {
     bool stream = false;  // last chunk: non-temporal stores for full vectors (64-byte aligned rows)
 };
 
-using ukernel_fn = void (*)(const seg*, int, const tile_args&);
-
-// ---- portable micro-kernel ------------------------------------------------------------------------
-template <int R, int V>
-void ukernel_generic(const seg* s, int ns, const tile_args& t) {
-    constexpr int W = V * 16;
-    float acc[R][W];
+// ---- portable micro-kernel (any R <= MR; all 64 columns, the packed weights are zero-padded) --------
+inline void ukernel_generic(int R, const seg* s, int ns, const tile_args& t) {
+    float acc[MR][NR];
     for (int r = 0; r < R; ++r)
-        for (int j = 0; j < W; ++j) acc[r][j] = t.accumulate ? (j < t.ncols ? t.out[r * t.ldo + j] : 0.f) : t.bias[j];
+        for (int j = 0; j < NR; ++j) acc[r][j] = t.accumulate ? (j < t.ncols ? t.out[r * t.ldo + j] : 0.f) : t.bias[j];
     for (int q = 0; q < ns; ++q) {
         const float* w = t.w + s[q].k0 * NR;
         for (i64 k = 0; k < s[q].len; ++k, w += NR) {
             for (int r = 0; r < R; ++r) {
                 const float xv = s[q].a[r][k];
-                for (int j = 0; j < W; ++j) acc[r][j] += xv * w[j];
+                for (int j = 0; j < NR; ++j) acc[r][j] += xv * w[j];
             }
         }
     }
@@ -214,9 +210,17 @@ void ukernel_generic(const seg* s, int ns, const tile_args& t) {
 }
 
 #if KATA_CPU_X86
-// ---- AVX-512 micro-kernel ---------------------------------------------------------------------------
+// ---- AVX-512 micro-kernel: R pixels x V vectors of 16 channels ---------------------------------------
+// V = 1 serves blocks of <= 16 valid columns, V = 4 the others (columns past ncols are masked).
 template <int R, int V>
 KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args& t) {
+    const bool full = t.ncols >= V * 16;
+    __mmask16 m[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+        const int c = t.ncols - 16 * v;
+        m[v] = c >= 16 ? __mmask16(0xFFFF) : c <= 0 ? __mmask16(0) : __mmask16((1u << c) - 1u);
+    }
     if (t.last && t.res) {
         // The residual tile is read after the reduction: fetch it meanwhile (it is usually out of L2).
 #pragma GCC unroll 8
@@ -233,14 +237,11 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args
             for (int v = 0; v < V; ++v) __builtin_prefetch(t.out + r * t.ldo + v * 16, 1, 3);
     }
     __m512 acc[R][V];
-    const __mmask16 tail = t.ncols >= V * 16 ? __mmask16(0xFFFF) : __mmask16((1u << (t.ncols - (V - 1) * 16)) - 1u);
     if (t.accumulate) {
 #pragma GCC unroll 8
         for (int r = 0; r < R; ++r) {
 #pragma GCC unroll 4
-            for (int v = 0; v < V; ++v)
-                acc[r][v] = v == V - 1 ? _mm512_maskz_loadu_ps(tail, t.out + r * t.ldo + v * 16)
-                                       : _mm512_loadu_ps(t.out + r * t.ldo + v * 16);
+            for (int v = 0; v < V; ++v) acc[r][v] = _mm512_maskz_loadu_ps(m[v], t.out + r * t.ldo + v * 16);
         }
     } else {
 #pragma GCC unroll 4
@@ -274,55 +275,49 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args
 #pragma GCC unroll 4
         for (int v = 0; v < V; ++v) {
             __m512 y = acc[r][v];
+            float* o = t.out + r * t.ldo + v * 16;
             if (t.last) {
-                if (t.res)
-                    y = _mm512_add_ps(y, v == V - 1 ? _mm512_maskz_loadu_ps(tail, t.res + r * t.ldo + v * 16)
-                                                    : _mm512_loadu_ps(t.res + r * t.ldo + v * 16));
+                if (t.res) y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(m[v], t.res + r * t.ldo + v * 16));
                 if (t.relu) y = _mm512_max_ps(y, zero);
             }
-            if (v == V - 1 && tail != __mmask16(0xFFFF))
-                _mm512_mask_storeu_ps(t.out + r * t.ldo + v * 16, tail, y);
+            if (!full)
+                _mm512_mask_storeu_ps(o, m[v], y);
             else if (t.stream && t.last)
-                _mm512_stream_ps(t.out + r * t.ldo + v * 16, y);
+                _mm512_stream_ps(o, y);
             else
-                _mm512_storeu_ps(t.out + r * t.ldo + v * 16, y);
+                _mm512_storeu_ps(o, y);
         }
     }
 }
 
+template <int R>
+KATA_CPU_AVX512_TARGET void ukernel_avx512_r(const seg* s, int ns, const tile_args& t) {
+    if (t.ncols <= 16) ukernel_avx512<R, 1>(s, ns, t);
+    else ukernel_avx512<R, 4>(s, ns, t);
+}
 #endif
 
 // Tests: run the portable micro-kernel even on AVX-512 machines (= simd::force_generic).
 inline void force_generic(bool on) { simd::force_generic(on); }
 
-template <int R, int V>
-inline ukernel_fn pick_one(bool avx) {
+// Runs the micro-kernel for R (1..MR) pixels.
+inline void run_ukernel(bool avx, int R, const seg* s, int ns, const tile_args& t) {
 #if KATA_CPU_X86
-    if (avx) return &ukernel_avx512<R, V>;
+    if (avx) {
+        switch (R) {
+            case 1: return ukernel_avx512_r<1>(s, ns, t);
+            case 2: return ukernel_avx512_r<2>(s, ns, t);
+            case 3: return ukernel_avx512_r<3>(s, ns, t);
+            case 4: return ukernel_avx512_r<4>(s, ns, t);
+            case 5: return ukernel_avx512_r<5>(s, ns, t);
+            default: return ukernel_avx512_r<MR>(s, ns, t);
+        }
+    }
 #endif
     (void)avx;
-    return &ukernel_generic<R, V>;
+    ukernel_generic(R, s, ns, t);
 }
-template <int R>
-inline ukernel_fn pick_rv(bool avx, int V) {
-    switch (V) {
-        case 1: return pick_one<R, 1>(avx);
-        case 2: return pick_one<R, 2>(avx);
-        case 3: return pick_one<R, 3>(avx);
-        default: return pick_one<R, 4>(avx);
-    }
-}
-inline ukernel_fn pick(bool avx, int R, int V) {
-    switch (R) {
-        case 1: return pick_rv<1>(avx, V);
-        case 2: return pick_rv<2>(avx, V);
-        case 3: return pick_rv<3>(avx, V);
-        case 4: return pick_rv<4>(avx, V);
-        case 5: return pick_rv<5>(avx, V);
-        case 6: return pick_rv<6>(avx, V);
-        default: return pick_rv<7>(avx, V);
-    }
-}
+static_assert(MR == 6, "run_ukernel dispatches R = 1..6");
 
 // Appends the run (tap t, channels [c0, c1)) for R pixels; merges it into the previous run when every
 // pixel's input continues the previous run's (full channel range, no padding). Skips a tap that is
@@ -482,16 +477,15 @@ inline void forward_unpadded(const params& p, const float* x, const float* packe
                 ta.ncols = int(std::min<i64>(NR, p.O - b * NR));
                 ta.w = pw + b * p.K * NR;
                 ta.bias = bias + b * NR;
-                return pick(avx, MR, (ta.ncols + 15) / 16);
             };
-            auto run_tile = [&](ukernel_fn full, i64 b, i64 tile, i64 ch, int ns) {
+            auto run_tile = [&](i64 b, i64 tile, i64 ch, int ns) {
                 const i64 m0 = tile * MR;
                 const int R = int(std::min<i64>(MR, p.M - m0));
                 ta.out = y + m0 * p.O + b * NR;
                 ta.res = res ? res + m0 * p.O + b * NR : nullptr;
                 ta.accumulate = ch > 0;
                 ta.last = ch == p.nchunks - 1;
-                (R == MR ? full : pick(avx, R, (ta.ncols + 15) / 16))(segs, ns, ta);
+                run_ukernel(avx, R, segs, ns, ta);
             };
             for (i64 u = u0; u < u1; ++u) {
                 if (pixel_major) {
@@ -502,18 +496,21 @@ inline void forward_unpadded(const params& p, const float* x, const float* packe
                         const int R = int(std::min<i64>(MR, p.M - m0));
                         for (i64 ch = 0; ch < p.nchunks; ++ch) {
                             const int ns = build_segs(p, x, zero, m0, R, ch, segs);
-                            for (i64 b = 0; b < p.nb; ++b) run_tile(set_block(b), b, tile, ch, ns);
+                            for (i64 b = 0; b < p.nb; ++b) {
+                                set_block(b);
+                                run_tile(b, tile, ch, ns);
+                            }
                         }
                     }
                 } else {
                     const i64 b = u / mg, g = u % mg;
-                    const ukernel_fn full = set_block(b);
+                    set_block(b);
                     const i64 tb = tiles * g / mg, te = tiles * (g + 1) / mg;
                     for (i64 ch = 0; ch < p.nchunks; ++ch)
                         for (i64 tile = tb; tile < te; ++tile) {
                             const i64 m0 = tile * MR;
                             const int R = int(std::min<i64>(MR, p.M - m0));
-                            run_tile(full, b, tile, ch, build_segs(p, x, zero, m0, R, ch, segs));
+                            run_tile(b, tile, ch, build_segs(p, x, zero, m0, R, ch, segs));
                         }
                 }
             }
