@@ -4,7 +4,9 @@
     /usr/bin/python3 bench/resnet50_vs_torch.py build/bench [rounds]
 
 PyTorch (Debian's 1.13): torchvision-layout ResNet-50 built in plain torch, eval mode,
-torch.jit.optimize_for_inference, 2 threads. kata: bench/resnet50_cpu.cpp workers (batch 1 and 8).
+torch.jit.optimize_for_inference, 2 threads. kata: bench/resnet50_cpu.cpp workers resnet50_cpu_b1 / _b8
+(batch 1 and 8): by default the BN-folded NHWC graph in a frozen executor (see that file and
+bench/RESULTS.md for the variants).
 Each round runs A (kata, median of k passes) then B (torch, median of k passes); the report gives the
 median of the per-round medians and the ratio kata/torch (< 1 means kata is faster).
 """
