@@ -1,4 +1,5 @@
 // EXPECT: IdentityModifier\(copy_value=true\): input .*x.* has shape \(1,3,32,32\) but its replacement has shape \(4,3,32,32\)
+// LABELS: converters
 // copy_value requires the replacement input to have the original's shape (nnabla: a ValueError).
 #include <kata/converters.hpp>
 #include "../converters/ref_nets.hpp"

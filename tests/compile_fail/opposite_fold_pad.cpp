@@ -1,4 +1,5 @@
 // EXPECT: cannot fold BatchNormalization .*first-bn.* into Convolution .*first-conv.* with pad \(1,1\)
+// LABELS: converters
 // Opposite (BN -> conv) folding is exact only at padding 0: kata refuses upstream's pad-1 reference
 // network (small_bn_opp_resnet) at compile time instead of producing wrong border values.
 #include <kata/converters.hpp>

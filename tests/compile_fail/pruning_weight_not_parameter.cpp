@@ -1,4 +1,5 @@
 // EXPECT: PruningModifier: cannot prune Convolution .*conv.*: its weight is the graph input .*w.*, not a parameter
+// LABELS: converters
 // w-pruned is derived from the weight's parameter value by apply_conversion; a convolution whose
 // weight is a graph input (or computed) cannot be pruned, so kata refuses it at compile time instead of
 // silently keeping it (upstream prunes a snapshot of the current data).
