@@ -162,7 +162,7 @@ constexpr var small_bn_self_folding_resnet(builder& g) {
 }
 
 // Fused reference: 4x[C(no bias) -> FusedBN(h, z = block input, relu)]; the stem BN -> ReLU stays a
-// BN + ReLU upstream (kata's fuser also fuses it; see small_fbn_resnet_all).
+// BN + ReLU upstream (kata's fuser also fuses it: FuseStem = true is that graph).
 template <bool FuseStem = false>
 constexpr var small_fbn_resnet(builder& g) {
     var h = g.input("x", image_shape<2>()) / 255.0;
