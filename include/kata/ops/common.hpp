@@ -78,5 +78,19 @@ constexpr layout inherit_layout(var x, const shape_t& out) {
     return out.rank >= 3 ? x.lay() : layout::none;
 }
 
+// The layout check shared by the convolution family and pooling: a tensor whose layout is known must
+// match the op's channel_last argument.
+constexpr bool check_layout(builder& g, op_kind k, var x, bool channel_last) {
+    layout want = channel_last ? layout::channel_last : layout::channel_first;
+    if (x.lay() != layout::none && x.lay() != want) {
+        auto m = g.prefix(k);
+        append_var(m, "input x", x).append(" is ").append(layout_name(x.lay()));
+        m.append(" but the op was called with channel_last=").append(channel_last ? "true" : "false");
+        g.fail(m);
+        return false;
+    }
+    return true;
+}
+
 }  // namespace detail
 }  // namespace kata

@@ -77,19 +77,6 @@ constexpr bool check_bias(builder& g, op_kind k, var b, std::int64_t outmaps) {
     }
     return true;
 }
-
-constexpr bool check_layout(builder& g, op_kind k, var x, bool channel_last) {
-    layout want = channel_last ? layout::channel_last : layout::channel_first;
-    if (x.lay() != layout::none && x.lay() != want) {
-        auto m = g.prefix(k);
-        append_var(m, "input x", x).append(" is ").append(layout_name(x.lay()));
-        m.append(" but the op was called with channel_last=").append(channel_last ? "true" : "false");
-        g.fail(m);
-        return false;
-    }
-    return true;
-}
-
 }  // namespace detail
 
 namespace F {
