@@ -1,0 +1,46 @@
+// The converted half of the ResNet-50 demo: see resnet50_demo_inference.hpp.
+#include "resnet50_demo_inference.hpp"
+
+#include <kata/converters.hpp>
+#include <kata/cpu.hpp>
+
+#include "models/resnet50.hpp"
+
+namespace demo {
+namespace {
+
+using ResNet50 = kata::network<kata::models::resnet50_net<1>>;
+using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
+
+static_assert(Inference::graph.count(kata::op_kind::batch_normalization) == 0, "every BN is folded");
+static_assert(Inference::graph.count(kata::op_kind::transpose) == 0, "the whole network runs NHWC");
+
+}  // namespace
+
+struct inference_resnet50::impl {
+    explicit impl(kata::parameter_store& store) : run((kata::apply_conversion<Inference>(store), store)) {}
+    kata::cpu::frozen_executor<Inference> run;
+};
+
+inference_resnet50::inference_resnet50(kata::parameter_store& store) : impl_(std::make_unique<impl>(store)) {}
+inference_resnet50::~inference_resnet50() = default;
+
+const float* inference_resnet50::operator()(const float* x_nhwc) {
+    auto x = xt::adapt(x_nhwc, std::size_t(224 * 224 * 3), xt::no_ownership(),
+                       std::array<std::size_t, 4>{1, 224, 224, 3});
+    return impl_->run(x).data();
+}
+
+inference_resnet50::census inference_resnet50::describe() {
+    constexpr const auto& g = Inference::graph;
+    int cl = 0;
+    for (std::size_t i = 0; i < g.size(); ++i) cl += g.nodes[i].attr.channel_last ? 1 : 0;
+    return {g.num_functions(),
+            g.count(kata::op_kind::convolution),
+            g.count(kata::op_kind::batch_normalization),
+            cl,
+            g.count(kata::op_kind::transpose),
+            Inference::derivations.size()};
+}
+
+}  // namespace demo

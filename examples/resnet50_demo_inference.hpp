@@ -1,0 +1,43 @@
+// The converted half of the ResNet-50 demo (examples/resnet50_demo.cpp), in a translation unit of its
+// own (resnet50_demo_inference.cpp).
+//
+// Why two TUs: converting ResNet-50 (kata::convert over 442 nodes) and instantiating the frozen
+// executor's kernels are the two heaviest compile-time costs of the demo; in one TU they pushed it past
+// the 20 s compile-time budget of bench/compile_time.sh. Split, each TU stays well under it and the two
+// compile in parallel. The interface is deliberately plain (no graph types cross it).
+#pragma once
+
+#include <kata/io/parameter_store.hpp>
+
+#include <cstddef>
+#include <memory>
+
+namespace demo {
+
+// ResNet-50 with every batch normalization folded into its convolution and converted to NHWC by
+// nnabla's graph converters, run by kata's frozen executor.
+class inference_resnet50 {
+public:
+    // Derives the converted parameters from the trained ones in `store` (kata::apply_conversion) and
+    // binds a frozen executor to them (weights packed once, here).
+    explicit inference_resnet50(kata::parameter_store& store);
+    ~inference_resnet50();
+    inference_resnet50(const inference_resnet50&) = delete;
+    inference_resnet50& operator=(const inference_resnet50&) = delete;
+
+    // x: (1, 224, 224, 3) NHWC floats. Returns the 1000 logits (valid until the next call).
+    const float* operator()(const float* x_nhwc);
+
+    // The converted graph's census, for the demo's report.
+    struct census {
+        int functions, convolutions, batch_normalizations, channel_last_layers, transposes;
+        std::size_t derived_parameters;
+    };
+    static census describe();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace demo
