@@ -2,11 +2,15 @@
 # Installs kata's Debian 12 build dependencies if missing (quick no-op when all are present).
 # Sourced by tools/test.sh and tools/demo.sh; can also be run directly.
 kata_install_deps() {
-    local pkgs=(g++ cmake make libboost1.81-dev xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev
-                libopenblas-dev doctest-dev graphviz
-                clang libclang-rt-14-dev)  # clang + its fuzzer runtime: ctest npz_fuzz_smoke
+    kata_install_packages g++ cmake make libboost1.81-dev xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev \
+        libopenblas-dev doctest-dev graphviz \
+        clang libclang-rt-14-dev  # clang + its fuzzer runtime: ctest npz_fuzz_smoke
+}
+
+# kata_install_packages <debian packages...>: installs those that are missing, in one apt-get call.
+kata_install_packages() {
     local missing=() p
-    for p in "${pkgs[@]}"; do
+    for p in "$@"; do
         if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
             missing+=("$p")
         fi
