@@ -10,8 +10,13 @@
 // What is decided at compile time: the execution order (nnabla's), every kernel's shapes and
 // arguments (kernels are instantiated per op_instance), the activation memory plan and the scratch
 // size. What happens at run time: one arena allocation in the constructor, then each call binds the
-// input pointers and runs the kernels: no heap allocation in steady state. The returned outputs are
-// views into the arena, valid until the next call (copy them to keep them).
+// input pointers and runs the kernels: no heap allocation in steady state (after the first call, which
+// may let OpenBLAS and the thread pool set themselves up; tests/ops/executor_allocations.cpp). The
+// returned outputs are views into the arena, valid until the next call (copy them to keep them).
+//
+// Threads: the kernels split their work over kata's pool (kata/cpu/parallel.hpp), GEMMs included;
+// OpenBLAS itself runs single-threaded because its threaded driver allocates at every call
+// (kata/cpu/gemm.hpp). The constructor sets OpenBLAS's (process-wide) thread count to 1.
 //
 // Parameters are looked up by name once, at construction; the executor keeps pointers to the store's
 // `parameter` objects (stable addresses) and reads their data pointer at every call, so loading new
@@ -45,6 +50,7 @@
 
 #include "../io/parameter_store.hpp"
 #include "fusion.hpp"
+#include "gemm.hpp"
 #include "kernel.hpp"
 #include "kernels.hpp"
 #include "kernels/conv_nhwc.hpp"
@@ -134,6 +140,7 @@ public:
     static constexpr std::size_t packed_bytes = std::size_t(fusion.packed_floats) * sizeof(float);
 
     explicit executor(parameter_store& store) {
+        blas::use_single_threaded_blas();
         if constexpr (packed_bytes > 0)
             packed_.reset(static_cast<std::byte*>(::operator new[](packed_bytes, std::align_val_t{arena_alignment})));
         bind(store);
