@@ -10,7 +10,8 @@
 // kernel. That holds for Affine, for Convolution only at padding 0 (zero padding does not receive c1),
 // and for Deconvolution only when every output position receives every tap (stride 1 and
 // pad >= dilation (k - 1) + output_padding on each axis). kata REFUSES the other cases at compile time
-// with a message naming both layers and the padding (kata::invalid_graph<"... cannot fold ...">),
+// with a message naming both layers, the padding (and a Deconvolution's stride and required padding)
+// (kata::invalid_graph<"... cannot fold ...">),
 // instead of silently producing wrong border values. Fold in the other direction
 // (BatchNormalizationFoldingModifierInner) or self-fold such BNs instead.
 //
@@ -60,6 +61,17 @@ struct BatchNormalizationFoldingOppositeModifierInner {
         return true;
     }
 
+    // "(1,2)" / "(1,)": the first spatial_dims entries of v.
+    template <class V>
+    static constexpr void append_dims(message_string& m, const attributes& a, const V& v) {
+        m.append('(');
+        for (int i = 0; i < a.spatial_dims; ++i) {
+            if (i) m.append(',');
+            m.append_int(std::int64_t(v[i]));
+        }
+        m.append(a.spatial_dims == 1 ? ",)" : ")");
+    }
+
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
         using namespace converters_detail;
         if (f.type() == op_kind::batch_normalization) {
@@ -74,14 +86,24 @@ struct BatchNormalizationFoldingOppositeModifierInner {
         if (!candidate(f)) return keep;
         const function_ref bn = f.input(0);
         if (!exact(f)) {
+            // The message names the rule of the layer's kind (a Deconvolution needs MORE padding, not 0).
+            const attributes& a = f.attr();
+            const bool deconv = f.type() == op_kind::deconvolution;
             message_string m("BatchNormalizationFoldingOppositeModifierInner: cannot fold ");
-            m.append(layer(bn).view()).append(" into ").append(layer(f).view()).append(" with pad (");
-            for (int i = 0; i < f.attr().spatial_dims; ++i) {
-                if (i) m.append(',');
-                m.append_int(f.attr().pad[i]);
+            m.append(layer(bn).view()).append(" into ").append(layer(f).view()).append(" with pad ");
+            append_dims(m, a, a.pad);
+            if (deconv) append_dims(m.append(", stride "), a, a.stride);
+            m.append(": b + sum(W c1) is exact only when every output sees every tap");
+            if (deconv) {
+                std::int64_t need[max_spatial]{};
+                for (int i = 0; i < a.spatial_dims; ++i)
+                    need[i] = a.dilation[i] * (a.kernel[i] - 1) + a.output_padding[i];
+                m.append(" (Deconvolution: stride 1 and pad >= dilation (kernel - 1) + output_padding = ");
+                append_dims(m, a, need);
+                m.append(")");
+            } else {
+                m.append(" (Convolution: pad 0)");
             }
-            m.append(f.attr().spatial_dims == 1 ? ",)" : ")");
-            m.append(": b + sum(W c1) is exact only when every output sees every tap (padding 0)");
             c.fail(m);
             return keep;
         }
