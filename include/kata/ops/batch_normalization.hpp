@@ -42,16 +42,18 @@ constexpr bool bn_check(builder& g, op_kind k, var x, var beta, var gamma, var m
                         const batch_normalization_args& args, attributes& a) {
     const shape_t& xs = x.shape();
     a.naxes = args.naxes;
-    for (int i = 0; i < args.naxes; ++i) a.axes[i] = args.axes[i] < 0 ? args.axes[i] + xs.rank : args.axes[i];
+    for (int i = 0; i < args.naxes && i < max_rank; ++i)
+        a.axes[i] = args.axes[i] < 0 ? args.axes[i] + xs.rank : args.axes[i];
     a.decay_rate = args.decay_rate;
     a.eps = args.eps;
     a.batch_stat = args.batch_stat;
     a.no_bias = is_none(beta);
     a.no_scale = is_none(gamma);
     a.axis = a.naxes > 0 ? a.axes[0] : 1;
-    if (args.naxes < 1) {
+    if (args.naxes < 1 || args.naxes > xs.rank) {
         auto m = g.prefix(k);
-        m.append("needs at least one axis");
+        m.append("needs 1 to rank(x) axes, got ").append_int(args.naxes).append(" for x ");
+        append_shape(m, xs);
         g.fail(m);
         return false;
     }
@@ -62,6 +64,22 @@ constexpr bool bn_check(builder& g, op_kind k, var x, var beta, var gamma, var m
         if (a.axes[i] < 0 || a.axes[i] >= xs.rank) {
             auto m = g.prefix(k);
             m.append("axis ").append_int(args.axes[i]).append(" out of range for x ");
+            append_shape(m, xs);
+            g.fail(m);
+            return false;
+        }
+        for (int j = 0; j < i; ++j) {
+            if (a.axes[j] != a.axes[i]) continue;
+            // [1, 1] or [1, -3] on 4-D: one axis named twice (nnabla's kernel takes exactly one axis;
+            // a repeated one has no meaning beyond the single axis, so it is a mistake in the call).
+            auto m = g.prefix(k);
+            m.append("axis ").append_int(args.axes[i]).append(" repeats axis ").append_int(args.axes[j]);
+            m.append(" in axes [");
+            for (int l = 0; l < args.naxes; ++l) {
+                if (l) m.append(',');
+                m.append_int(args.axes[l]);
+            }
+            m.append("] for x ");
             append_shape(m, xs);
             g.fail(m);
             return false;

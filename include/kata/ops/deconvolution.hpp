@@ -49,7 +49,9 @@ constexpr bool deconv_spatial(builder& g, op_kind k, var x, const shape_t& w, in
             m.append("invalid spatial arguments on axis ").append_int(i).append(" (pad ").append_int(a.pad[i]);
             m.append(", stride ").append_int(a.stride[i]).append(", dilation ").append_int(a.dilation[i]);
             m.append(", output_padding ").append_int(a.output_padding[i]);
-            m.append("): output_padding must be smaller than stride or dilation");
+            m.append("): output_padding must be smaller than stride or dilation: ");
+            append_var(m, "x", x).append(", W ");
+            append_shape(m, w);
             g.fail(m);
             return false;
         }
@@ -58,7 +60,9 @@ constexpr bool deconv_spatial(builder& g, op_kind k, var x, const shape_t& w, in
         if (out[i] <= 0) {
             auto m = g.prefix(k);
             append_var(m, "input x", x).append(" gives a non-positive output size on spatial axis ");
-            m.append_int(i).append(" (pad ").append_int(a.pad[i]).append(")");
+            m.append_int(i).append(" (pad ").append_int(a.pad[i]).append(", stride ").append_int(a.stride[i]);
+            m.append(", dilation ").append_int(a.dilation[i]).append(") with W ");
+            append_shape(m, w);
             g.fail(m);
             return false;
         }

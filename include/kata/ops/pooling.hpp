@@ -32,10 +32,25 @@ constexpr var pooling(op_kind k, var x, const dims& kernel, const pooling_args& 
     a.including_pad = args.including_pad;
     const int nk = kernel.n;
     a.spatial_dims = nk;
-    auto failed = [&](const char* why) {
+    // The diagnostic names x's shape and, once they are known (`with_args`), kernel, stride and pad.
+    auto failed = [&](const char* why, bool with_args = false) {
         auto m = g.prefix(k);
         m.append(why).append(": ");
         append_var(m, "x", x).append(", kernel of ").append_int(nk).append(" axes");
+        if (with_args) {
+            const std::int64_t* lists[3] = {a.kernel, a.stride, a.pad};
+            const char* names[3] = {" ", ", stride ", ", pad "};
+            for (int l = 0; l < 3; ++l) {
+                m.append(names[l]).append('(');
+                for (int i = 0; i < nk; ++i) {
+                    if (i) m.append(',');
+                    m.append_int(lists[l][i]);
+                }
+                m.append(')');
+            }
+            m.append(args.ignore_border ? ", ignore_border" : ", ignore_border=false");
+            m.append(args.channel_last ? ", channel_last" : "");
+        }
         g.fail(m);
         return g.function(k, {x}, a, xs, x.lay());
     };
@@ -51,11 +66,11 @@ constexpr var pooling(op_kind k, var x, const dims& kernel, const pooling_args& 
     shape_t out = xs;
     for (int i = 0; i < nk; ++i) {
         const std::int64_t w = xs.dims[first + i], kk = a.kernel[i], s = a.stride[i], p = a.pad[i];
-        if (kk <= 0 || s <= 0 || p < 0) return failed("kernel and stride must be positive, pad non-negative");
+        if (kk <= 0 || s <= 0 || p < 0) return failed("kernel and stride must be positive, pad non-negative", true);
         // Checked before the division: C++ truncates (4 - 5) / 5 to 0, which would hide the error.
-        if (args.ignore_border && w + 2 * p < kk) return failed("kernel larger than the padded input");
+        if (args.ignore_border && w + 2 * p < kk) return failed("kernel larger than the padded input", true);
         out.dims[first + i] = (w + p - (args.ignore_border ? kk - p : 1)) / s + 1;
-        if (out.dims[first + i] <= 0) return failed("kernel larger than the padded input");
+        if (out.dims[first + i] <= 0) return failed("kernel larger than the padded input", true);
     }
     return g.function(k, {x}, a, out, x.lay());
 }
