@@ -7,7 +7,11 @@
 //     std::string dot = viewer.create_graphviz_digraph(Net::graph);   // or <Net>()
 //     viewer.save(Net::graph, "net");                    // writes "net" (DOT) and "net.png"
 //     kata::SimpleGraph("svg", true).save(Net::graph, "net_verbose");  // "net_verbose.svg"
+//     viewer.save(Net::graph, "net", "pdf", true);       // "net.pdf", DOT source removed
 //     viewer.view(Net::graph);                           // renders to a temp file, opens it if it can
+//
+// save(graph, path, format = viewer's, cleanup = false); view(graph, path = temp, cleanup = true,
+// format = viewer's) (upstream's order for view; upstream's save has cleanup before format).
 //
 // Any graph value works (`kata::graph<N, E, O>`): a network's graph, the result of any converter
 // pipeline, graphs with shared inputs and with several outputs.
@@ -17,7 +21,11 @@
 //   * one node per function, id "<TypeName>-<k>" (k counts per type from 1 in nnabla's visit order),
 //     label = type name + "\n" + scope when the function has parameter inputs (scope = character-wise
 //     common prefix of dirname(first parameter key) and the other keys), else the type name, or, in
-//     verbose mode, type name + "\n(" + JSON(args) + ")"; shape square (box when verbose);
+//     verbose mode, type name + "\n(" + JSON(args) + ")" (args named and ordered as nnabla's
+//     functions.yaml, incl. the `inplace` flags with F.*'s defaults: ReLU {"inplace": false},
+//     LeakyReLU {"alpha": 0.1, "inplace": false}, Add2/Sub2/Mul2/Div2 {"inplace": false},
+//     AddScalar/MulScalar {"val": .., "inplace": false}, Reshape {"shape": .., "inplace": true},
+//     Sink {"one_input_grad": true}, Sigmoid {}); shape square (box when verbose);
 //     colour from the type name (Conv blue, Affine red, Norm orange, ReLU green, Pool lightblue2,
 //     Add/Sub/Mul/Div purple, else gray; case-sensitive, first match wins, so Deconvolution and
 //     Unpooling are gray); fontcolor white;
@@ -50,6 +58,9 @@
 //     std::runtime_error instead of ImportError. view() opens the picture with xdg-open (open on
 //     macOS) only when a display is available; otherwise (headless CI) it just reports on std::clog
 //     where the rendered file is and returns its path, without failing.
+//   * save() takes (path, format, cleanup), upstream's save (fpath, cleanup, format); view() keeps
+//     upstream's order. A graph built with `F.relu(x, inplace=True)` upstream shows "inplace": true;
+//     kata has no in-place flag, so the labels always show F.*'s defaults (Reshape: true, else false).
 //
 // POSIX only (posix_spawn/fork); kata targets Linux.
 #pragma once
@@ -231,9 +242,16 @@ inline std::string args_json(const node& n) {
         bn_common();
         j.string("nonlinearity", a.nonlinearity == nonlinearity_kind::relu ? "relu" : "");
         break;
-    case op_kind::leaky_relu: j.real("alpha", a.alpha); break;
+    // kata graphs have no in-place execution flag: these are the defaults nnabla's F.* functions
+    // record (functions.yaml), which is what upstream's label shows for a graph built with them.
+    case op_kind::relu:
+    case op_kind::add2:
+    case op_kind::sub2:
+    case op_kind::mul2:
+    case op_kind::div2: j.boolean("inplace", false); break;
+    case op_kind::leaky_relu: j.real("alpha", a.alpha).boolean("inplace", false); break;
     case op_kind::add_scalar:
-    case op_kind::mul_scalar: j.real("val", a.val); break;
+    case op_kind::mul_scalar: j.real("val", a.val).boolean("inplace", false); break;
     case op_kind::max_pooling:
     case op_kind::sum_pooling: pool_common(); break;
     case op_kind::average_pooling:
@@ -243,13 +261,14 @@ inline std::string args_json(const node& n) {
     case op_kind::unpooling: j.list("kernel", a.kernel, sd).boolean("channel_last", a.channel_last); break;
     case op_kind::concatenate:
     case op_kind::softmax: j.integer("axis", a.axis); break;
-    case op_kind::reshape: j.list("shape", a.target.dims, a.target.rank); break;
+    case op_kind::reshape: j.list("shape", a.target.dims, a.target.rank).boolean("inplace", true); break;
     case op_kind::transpose: j.list("axes", a.axes, a.naxes); break;
     case op_kind::fixed_point_quantize:
         j.boolean("sign", a.sign).integer("n", a.n).real("delta", a.delta);
         j.boolean("ste_fine_grained", a.ste_fine_grained);
         break;
-    default: break;
+    case op_kind::sink: j.boolean("one_input_grad", true); break;
+    default: break;  // Sigmoid, Tanh, Identity, Embed, GlobalAveragePooling: no arguments ("{}")
     }
     return j.str();
 }
@@ -387,11 +406,22 @@ inline std::string read_text(const std::filesystem::path& p, std::size_t max = 4
 }
 
 // Starts `exe file` detached (double fork, so no zombie and no waiting for the viewer to close).
+// Returns false when it could not be started: fork failed, or exec failed (reported by the grandchild
+// through a close-on-exec pipe: a successful exec closes it unread, a failed one writes errno first).
 inline bool spawn_detached(const std::string& exe, const std::string& file) {
     std::vector<char*> argv{const_cast<char*>(exe.c_str()), const_cast<char*>(file.c_str()), nullptr};
+    int fds[2];
+    if (::pipe(fds) != 0) return false;
+    ::fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    ::fcntl(fds[1], F_SETFD, FD_CLOEXEC);  // pipe + fcntl rather than Linux's pipe2: macOS too
     const pid_t child = ::fork();
-    if (child < 0) return false;
+    if (child < 0) {
+        ::close(fds[0]);
+        ::close(fds[1]);
+        return false;
+    }
     if (child == 0) {
+        ::close(fds[0]);
         ::setsid();
         const pid_t grandchild = ::fork();
         if (grandchild == 0) {
@@ -402,15 +432,30 @@ inline bool spawn_detached(const std::string& exe, const std::string& file) {
                 ::dup2(devnull, 2);
             }
             ::execv(exe.c_str(), argv.data());
+            const int e = errno;
+            [[maybe_unused]] auto n = ::write(fds[1], &e, sizeof e);
             ::_exit(127);
         }
         ::_exit(grandchild < 0 ? 1 : 0);
     }
+    ::close(fds[1]);
     int status = 0;
+    bool ok = true;
     while (::waitpid(child, &status, 0) < 0) {
-        if (errno != EINTR) return false;
+        if (errno != EINTR) {
+            ok = false;
+            break;
+        }
     }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    ok = ok && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    // The grandchild holds the write end until its exec; read() returns 0 once it succeeded (or the
+    // grandchild was never created: the child closed its copy by exiting).
+    int exec_errno = 0;
+    ssize_t n;
+    while ((n = ::read(fds[0], &exec_errno, sizeof exec_errno)) < 0 && errno == EINTR) {
+    }
+    ::close(fds[0]);
+    return ok && n == 0;
 }
 
 }  // namespace viewer_detail
@@ -443,12 +488,19 @@ public:
     }
 
     // ---- rendering ------------------------------------------------------------------------------------
+    // Whether GraphViz's `dot` is on PATH (what save/view/render need; create_graphviz_digraph does not).
+    static bool dot_available() { return viewer_detail::find_executable("dot").has_value(); }
+
     // Writes `path` (the DOT source) and renders `path.<format>` with `dot -T<format>` (format empty:
-    // this viewer's format). Both files are written atomically (temporary sibling + rename).
-    // cleanup: remove the DOT source afterwards. Returns the rendered file's path.
+    // this viewer's format; any format dot knows: "png", "svg", "pdf", ...). Both files are written
+    // atomically (temporary sibling + rename): when rendering fails, an existing `path.<format>` keeps
+    // its content and no temporary file is left (the new DOT source stays at `path`, for inspection).
+    // cleanup: remove the DOT source after a successful render. Returns the rendered file's path.
     // Throws std::runtime_error when `dot` is not on PATH, when a file cannot be written (the message
-    // names the path), or when `dot` fails (the message carries its diagnostics);
-    // std::invalid_argument for an empty or malformed format.
+    // names the path), or when `dot` fails (the message carries its exit status and diagnostics);
+    // std::invalid_argument for an empty path or an empty or malformed format.
+    // Argument order: (path, format, cleanup), as kata's issue specifies; upstream's save is
+    // (fpath, cleanup, format). view() keeps upstream's (fpath, cleanup, format).
     template <std::size_t N, std::size_t E, std::size_t O>
     std::filesystem::path save(const graph<N, E, O>& g, const std::filesystem::path& path, std::string_view format = {},
                                bool cleanup = false) const {
@@ -462,7 +514,9 @@ public:
 
     // Renders (to `path`, or a fresh file in the temporary directory when empty) and opens the result
     // with xdg-open (macOS: open) when a display is available. Without a display or a viewer (headless
-    // CI) it does not fail: it prints where the file is on std::clog. Returns the rendered file's path.
+    // CI), or when the viewer cannot be started, it does not fail: it prints where the file is on
+    // std::clog. Returns the rendered file's path. Rendering errors are thrown as by save().
+    // Argument order as upstream's view: (path, cleanup, format); note save's (path, format, cleanup).
     template <std::size_t N, std::size_t E, std::size_t O>
     std::filesystem::path view(const graph<N, E, O>& g, const std::filesystem::path& path = {}, bool cleanup = true,
                                std::string_view format = {}) const {
@@ -494,7 +548,7 @@ public:
         const std::string fmt(format.empty() ? std::string_view(format_) : format);
         check_format(fmt);
         if (path.empty()) throw std::invalid_argument("kata::SimpleGraph: empty output path");
-        const auto dot = vd::find_executable("dot");
+        const auto dot = vd::find_executable("dot");  // looked up on every call: PATH may change
         if (!dot)
             throw std::runtime_error(
                 "kata::SimpleGraph: GraphViz's 'dot' executable was not found on PATH; install graphviz "
