@@ -163,16 +163,17 @@ constexpr var small_bn_self_folding_resnet(builder& g) {
 
 // Fused reference: 4x[C(no bias) -> FusedBN(h, z = block input, relu)]; the stem BN -> ReLU stays a
 // BN + ReLU upstream (kata's fuser also fuses it: FuseStem = true is that graph).
-template <bool FuseStem = false>
+// Test = false: every (fused) BN in training mode (upstream's test=False parametrisation).
+template <bool FuseStem = false, bool Test = true>
 constexpr var small_fbn_resnet(builder& g) {
     var h = g.input("x", image_shape<2>()) / 255.0;
     h = conv<2>(h, false, "first-conv");
-    if constexpr (FuseStem) h = PF::fused_batch_normalization(h, none, bn(true, "first-bn"));
-    else h = F::relu(PF::batch_normalization(h, bn(true, "first-bn")));
+    if constexpr (FuseStem) h = PF::fused_batch_normalization(h, none, bn(Test, "first-bn"));
+    else h = F::relu(PF::batch_normalization(h, bn(Test, "first-bn")));
     h = F::max_pooling(h, {2, 2});
     for (std::string_view n : {"cb1", "cb2", "cb3", "cb4"}) {
         auto s = g.scope(n);
-        h = PF::fused_batch_normalization(conv<2>(h, false, "conv"), h, bn(true, "bn"));
+        h = PF::fused_batch_normalization(conv<2>(h, false, "conv"), h, bn(Test, "bn"));
     }
     h = F::average_pooling(h, {2, 2});
     return PF::affine(h, 10, {.name = "fc"});
