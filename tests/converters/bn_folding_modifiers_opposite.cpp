@@ -73,4 +73,21 @@ TEST_CASE("BatchNormalizationFoldingOppositeModifierInner alone on a bias-less c
         CHECK_MESSAGE(list.at(name).data == store.at(name).data, name);
 }
 
+// ---- one BN read by two IPs (and nothing else): folded into both, then removed -------------------------
+constexpr void two_readers(builder& g) {
+    var z = PF::batch_normalization(g.input("x", {2, 5, 7, 6}) / 255.0, ref::bn(true, "bn"));
+    g.output(PF::convolution(z, 4, {1, 1}, {.with_bias = false, .name = "ca"}));
+    g.output(PF::affine(z, 3, {.name = "fb"}));
+}
+using TwoReaders = network<two_readers>;
+using TwoReadersFolded = convert<TwoReaders, BatchNormalizationFoldingModifier{.opposite = true}>;
+static_assert(TwoReadersFolded::graph.count(op_kind::batch_normalization) == 0);
+static_assert(TwoReadersFolded::derivations.size() == 5); // ca/b, then w/b-opp-folded for ca and fb
+static_assert(TwoReadersFolded::graph.find(op_kind::parameter, "fb/w-opp-folded") >= 0);
+
+TEST_CASE("a BN read by a Convolution and an Affine is folded into both") {
+    auto store = test::prepare<TwoReaders, TwoReadersFolded>();
+    CHECK(test::compare<TwoReaders, TwoReadersFolded>(store) < tol);
+}
+
 } // namespace
