@@ -1,11 +1,11 @@
 // Upstream's parametrisations of the structural modifiers that framework.cpp does not cover (spec 8.3),
 // part 1: RemoveFunctionModifier, TestModeModifier and BatchNormBatchStatModifier with biases
 // (w_bias = true), in test and training mode, on small_bn_resnet, small_bsf_resnet, lenet and
-// bsf_lenet. Structure as upstream's structure_tester at compile time, and stricter where the
-// reference has the same names: the same functions with the same arguments (batch_stat included).
-// Values with trained (non-trivial) BN statistics: a modifier that only rebuilds or bypasses
-// functions must compute EXACTLY what the reference network computes on the same parameters.
-// Part 2: modifier_variants_identity.cpp (Identity, NoGrad, Unfused in training mode).
+// bsf_lenet, and BatchStat on fused BNs (small_fbn_resnet). Structure as upstream's structure_tester at
+// compile time, and stricter where the reference has the same names: the same functions with the same
+// arguments (batch_stat included). Values with trained (non-trivial) BN statistics: a modifier that only
+// rebuilds or bypasses functions must compute EXACTLY what the reference network computes on the same
+// parameters. Part 2: modifier_variants_identity.cpp (Identity, NoGrad, Unfused in training mode).
 #include <doctest/doctest.h>
 
 #include "converter_checks.hpp"
@@ -114,6 +114,18 @@ TEST_CASE("BatchStat on small_bn_resnet with biases (training mode) and on small
     models::synthetic_parameters<Bsf<true>>(store);
     using BsfBatchStat = convert<Bsf<true>, BatchNormBatchStatModifier{}>;
     CHECK(test::compare<Bsf<true>, BsfBatchStat>(store) == 0.0);
+}
+
+// FusedBatchNormalization too (upstream's list: BN, FusedBN, SyncBN): the training-mode small_fbn_resnet
+// becomes the test-mode one.
+using FbnBatchStat = convert<network<ref::small_fbn_resnet<true, false>>, BatchNormBatchStatModifier{}>;
+using FbnTest = network<ref::small_fbn_resnet<true, true>>;
+static_assert(same_functions(FbnBatchStat::graph, FbnTest::graph));
+static_assert(FbnBatchStat::graph.count(op_kind::fused_batch_normalization) == 5);
+static_assert(test::all_batch_stat(FbnBatchStat::graph, false));
+TEST_CASE("BatchStat on fused BNs equals the test-mode fused network") {
+    auto store = test::prepare<FbnTest, FbnBatchStat>();
+    CHECK(test::compare<FbnTest, FbnBatchStat>(store) == 0.0);
 }
 
 } // namespace
