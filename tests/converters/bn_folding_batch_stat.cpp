@@ -71,7 +71,7 @@ static_assert(MixedFolded::graph.find(op_kind::parameter, "bn1/mean") < 0);
 static_assert(MixedFolded::graph.find(op_kind::parameter, "c2/w-folded") < 0);
 static_assert(MixedFolded::graph.find(op_kind::parameter, "c3/w-opp-folded") < 0);
 
-TEST_CASE("BN -> IP folding keeps training-mode BNs; a mixed network folds only its test-mode BN") {
+TEST_CASE("BN -> IP folding keeps training-mode BNs, and a mixed network folds only its test-mode BN") {
     {
         auto store = test::prepare<TrainOpp, TrainOppFolded>();
         CHECK(store.at("conv1/b").data == xt::zeros<float>({16}));
