@@ -57,6 +57,19 @@ TEST_CASE(
     CHECK(test::compare<ResNet<false>, Copy<ResNet<false>>>(store) == 0.0);
 }
 
+// x read at input 0 (Convolution), 1 (Add2) and 2 (Concatenate): every position reads the batch-3
+// input (upstream substitutes position 0 of functions whose first input is a leaf only); a missed one
+// would leave a batch-1 operand, which Concatenate refuses.
+constexpr var x_everywhere(builder& g) {
+    var x = g.input("x", {1, 4, 6, 6});
+    var h = F::relu(PF::convolution(x, 4, {3, 3}, {.pad = {1, 1}, .name = "c"}));
+    return F::concatenate({F::add2(h, x), h, x}, 1);
+}
+using Everywhere3 = convert<network<x_everywhere>, IdentityModifier{.inputs = {{"x", {3, 4, 6, 6}}}}>;
+static_assert(Everywhere3::graph.nodes[std::size_t(Everywhere3::graph.outputs[0])].shape ==
+              shape_t{3, 12, 6, 6});
+static_assert(Everywhere3::graph.count_leaves(op_kind::input) == 1);
+
 // Batch 4 in test mode: row i of the output = the batch-1 network on image i.
 constexpr IdentityModifier batch4{.inputs = {{"x", {4, 3, 32, 32}}}};
 template <class Net>
