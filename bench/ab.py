@@ -3,8 +3,11 @@
 
     python3 bench/ab.py WORKER_A WORKER_B [rounds] [reps]
 
-Starts both workers, then runs rounds of A (median of reps passes), B (median of reps passes), ...
-and prints the median of the per-round medians of each and the ratio B/A (< 1: B is faster).
+Starts both workers, then runs rounds of A (median of reps passes) and B (median of reps passes), in the
+order A B, B A, A B, ..., and prints the median of the per-round medians of each and the ratio B/A (< 1: B is faster), then the
+median of the per-round ratios B/A (each round's A and B ran seconds apart, so on a machine whose load
+changes from minute to minute the paired ratio is steadier than the ratio of medians) and the number of
+rounds in which B was faster.
 """
 import os
 import statistics
@@ -29,12 +32,20 @@ def main():
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 7
     reps = int(sys.argv[4]) if len(sys.argv) > 4 else 5
     ta, tb = [], []
-    for _ in range(rounds):
-        ta.append(a(reps))
-        tb.append(b(reps))
+    for r in range(rounds):
+        # A B, B A, A B, ...: neither side always runs right after the other's caches and clocks.
+        if r % 2 == 0:
+            ta.append(a(reps))
+            tb.append(b(reps))
+        else:
+            tb.append(b(reps))
+            ta.append(a(reps))
     ma, mb = statistics.median(ta), statistics.median(tb)
     print(f"A {ma:.2f} ms  B {mb:.2f} ms  B/A {mb / ma:.3f}  ({rounds} interleaved rounds of {reps}, medians)"
           f"  A per round: {' '.join(f'{t:.1f}' for t in ta)}  B: {' '.join(f'{t:.1f}' for t in tb)}")
+    ratios = [y / x for x, y in zip(ta, tb)]
+    print(f"paired: median of per-round B/A {statistics.median(ratios):.3f}, B faster in "
+          f"{sum(r < 1 for r in ratios)} of {rounds} rounds")
 
 
 if __name__ == "__main__":
