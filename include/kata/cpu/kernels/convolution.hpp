@@ -6,7 +6,8 @@
 // Layouts (spec 0.1): channel-first x (B, C, S..), W (O, C/g, k..), y (B, O, S'..);
 //                     channel-last  x (B, S.., C), W (O, k.., C/g), y (B, S'.., O). Bias (O,).
 //
-// Design: everything is a row-major sgemm (kata/cpu/gemm.hpp, OpenBLAS threads), with all sizes
+// Design: everything is a row-major sgemm (kata/cpu/gemm.hpp: single-threaded OpenBLAS calls, a large
+// GEMM split in blocks over kata's pool, so no allocation per call), with all sizes
 // compile-time constants taken from the op_instance.
 //   * 1x1, stride 1, pad 0 (any dilation, any group): no im2col at all.
 //       channel-first, per batch item and group: Y_g(O/g, HW) = W_g(O/g, C/g) . X_g(C/g, HW)
@@ -15,7 +16,7 @@
 //       channel-first col (C/g*taps, S'): rows are (c, kd, kh, kw); for stride 1 each output row is a
 //         zero-fill / memcpy / zero-fill of an input row; Y_g(O/g, S') = W_g . col
 //       channel-last col (S', taps*C/g): contiguous C/g runs per tap (memcpy); Y = col . W_g^T
-//     im2col is split over the two cores (kata/cpu/parallel.hpp); the sgemm is threaded by OpenBLAS.
+//     im2col is split over the two cores (kata/cpu/parallel.hpp); so is the sgemm (by gemm.hpp).
 //   * depthwise-like groups (C/g == 1, e.g. group == C, and DepthwiseConvolution) would be O(C) tiny
 //     GEMMs: a direct loop over output channels instead (shared with kernels/depthwise.hpp).
 //   * bias: Y is initialised with the bias and the sgemm runs with beta = 1 (nothing else is fused).
