@@ -2,7 +2,7 @@
 //   * Concatenate and Softmax along NON-channel axes (batch, height, width): upstream forces the
 //     concatenation axis to the last axis (or 1) and rebuilds Softmax unchanged; kata maps both axes.
 //     Checked at compile time (the axis arguments of the converted functions) and by values;
-//   * a graph input read by five functions whose first consumer is a Convolution (upstream only rewires
+//   * a graph input read by six functions whose first consumer is a Convolution (upstream only rewires
 //     the first consumer, which must be single-input);
 //   * the w_bias = true parametrisation of small_bn_resnet (the bias is carried unchanged, W permuted).
 // Parts 2 and 3: channel_last_lenet.cpp (cl_lenet), channel_last_clbn.cpp (small_clbn_resnet).

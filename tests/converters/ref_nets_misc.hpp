@@ -10,7 +10,7 @@
 //                               small_cfbn_resnet, its channel-first twin (kata's, not upstream's)
 //   cl_bn_resnet                small_bn_resnet written channel-last with the same names, with biases too
 //   cl_axes_net, cf_axes_net    Concatenate and Softmax along NON-channel axes (batch, height, width);
-//                               a graph input read by five functions, the first one a Convolution
+//                               a graph input read by six functions, the first one a Convolution
 //                               (multi-input), plus a parameter operand broadcast along the height
 #pragma once
 
@@ -114,8 +114,9 @@ constexpr var cl_bn_resnet(builder& g) {
 
 // ---- Concatenate / Softmax along non-channel axes, a widely read input --------------------------------
 // Channel-first, x (2, 5, 6, 7): batch, channel, height and width all differ, so a wrongly mapped axis
-// changes a shape or (for Softmax) the values. x is read by a Convolution (its FIRST consumer, three
-// inputs: upstream would crash), two Concatenates, a Mul2 and an Add2.
+// changes a shape or (for Softmax) the values. x is read by six functions: a Convolution (its FIRST
+// consumer, three inputs: upstream would crash), three Concatenates (channel, width and batch axes),
+// a Mul2 and a Tanh. The Add2 adds a parameter broadcast along the height.
 constexpr void cl_axes_net(builder& g) {
     var x = g.input("x", {2, 5, 6, 7});
     var a = PF::convolution(x, 4, {3, 3}, {.pad = {1, 1}, .name = "c1"}); // (2, 4, 6, 7)
