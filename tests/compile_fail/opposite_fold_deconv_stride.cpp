@@ -1,4 +1,5 @@
 // EXPECT: cannot fold BatchNormalization .*bn.* into Deconvolution .*deconv.* with pad \(2,2\), stride \(2,1\)
+// LABELS: converters
 // Enough padding does not help a strided Deconvolution: with stride 2 an output position receives only
 // the taps of its phase, so b + sum(W c1) over all taps is wrong everywhere. Refused at compile time.
 #include <kata/converters.hpp>

@@ -1,4 +1,5 @@
 // EXPECT: cannot fold BatchNormalization .*first-bn.* into Convolution .*first-conv.* with pad \(1,1\)
+// LABELS: converters
 // Opposite (BN -> conv) folding of a channel-last Convolution is exact only at padding 0 as well:
 // upstream's pad-1 small_bn_opp_resnet written channel-last is refused at compile time.
 #include "../converters/ref_nets_folding.hpp"
