@@ -98,11 +98,11 @@ inline xt::xarray<float> permute_layout(const xt::xarray<float>& a, bool to_last
 
 // Runs A on its inputs and B on the same data in B's layout (inputs whose shapes differ are permuted,
 // ToLast: A is channel-first); B's outputs whose shapes differ from A's are permuted back. Returns the
-// largest max|a - b| / max|a| over all outputs (as test::compare).
-template <graph_type A, graph_type B, bool ToLast = true>
+// largest max|a - b| / max|a| over all outputs (as test::compare; InputScale as make_inputs).
+template <graph_type A, graph_type B, bool ToLast = true, float InputScale = 255.0f>
 double compare_layouts(parameter_store& store) {
-    auto xa = make_inputs<A>();
-    auto xb = make_inputs<B>();
+    auto xa = make_inputs<A>(InputScale);
+    auto xb = make_inputs<B>(InputScale);
     static_assert(xa.size() == xb.size());
     for (std::size_t i = 0; i < xa.size(); ++i) {
         if (xa[i].shape() == xb[i].shape())
