@@ -10,11 +10,14 @@
 #include <doctest/doctest.h>
 
 #include "../support/fixtures.hpp"
+#include "bn_fixture_check.hpp"
 
 using namespace kata;
 namespace kt = kata::test;
 
 namespace {
+
+using kt::check_bn;
 
 constexpr double k_rtol = 1e-5, k_atol = 1e-5;
 
@@ -95,32 +98,6 @@ constexpr var fbn_train_nchw(builder& g) {
 template <bool Z>
 constexpr var fbn_train_nhwc(builder& g) {
     return fbn(g, {3, 5, 7, 6}, layout::channel_last, {1, 1, 1, 6}, bn_axis(3, true, 1e-5, 0.8), Z);
-}
-
-// Runs Net on the fixture's x (and z when the network has two inputs), compares output 0 with `yname`
-// and, in batch_stat mode, the updated running statistics with mean_new / var_new (otherwise checks
-// that they are untouched).
-template <class Net>
-void check_bn(std::string_view name, const char* yname, bool batch_stat) {
-    INFO("fixture ops/" << std::string(name) << ".npz, expected '" << yname << "'");
-    const kt::fixture fx = kt::load_fixture("ops/" + std::string(name) + ".npz");
-    kata::parameter_store store;
-    for (const char* p : {"beta", "gamma", "mean", "var"}) kt::set_param(store, p, fx[p]);
-    kata::cpu::executor<Net> run(store);
-    const xt::xarray<float> x = fx["x"];
-    if constexpr (kata::cpu::executor<Net>::num_inputs == 2) {
-        const xt::xarray<float> z = fx["z"];
-        kt::check_close(run(x, z), fx[yname], k_rtol, k_atol);
-    } else {
-        kt::check_close(run(x), fx[yname], k_rtol, k_atol);
-    }
-    if (batch_stat) {
-        kt::check_close(store.find("mean")->data, fx["mean_new"], k_rtol, k_atol);
-        kt::check_close(store.find("var")->data, fx["var_new"], k_rtol, k_atol);
-    } else {
-        kt::check_equal(store.find("mean")->data, fx["mean"]);
-        kt::check_equal(store.find("var")->data, fx["var"]);
-    }
 }
 
 }  // namespace

@@ -17,13 +17,14 @@
 #include <doctest/doctest.h>
 
 #include "../support/fixtures.hpp"
+#include "bn_fixture_check.hpp"
 
 using namespace kata;
 namespace kt = kata::test;
 
 namespace {
 
-constexpr double k_rtol = 1e-5, k_atol = 1e-5;
+using kt::check_bn;
 
 enum class variant { full, no_bias, no_scale };
 
@@ -108,32 +109,6 @@ constexpr var fbn_net(builder& g) {
     return F::fused_batch_normalization(x, g.parameter("beta", P), g.parameter("gamma", P),
                                         g.parameter("mean", P), g.parameter("var", P), z,
                                         make_args(f.c, f.batch_stat, f.eps, f.decay));
-}
-
-// Runs Net on the fixture's x (and z for two inputs), compares output 0 with `yname` and the running
-// statistics with mean_new / var_new (batch_stat) or with their initial values (test mode).
-template <class Net>
-void check_bn(const std::string& name, const char* yname, bool batch_stat) {
-    INFO("fixture ops/" << name << ".npz, expected '" << yname << "'");
-    const kt::fixture fx = kt::load_fixture("ops/" + name + ".npz");
-    kata::parameter_store store;
-    for (const char* p : {"beta", "gamma", "mean", "var"})
-        kt::set_param(store, p, fx[p]);
-    kata::cpu::executor<Net> run(store);
-    const xt::xarray<float> x = fx["x"];
-    if constexpr (kata::cpu::executor<Net>::num_inputs == 2) {
-        const xt::xarray<float> z = fx["z"];
-        kt::check_close(run(x, z), fx[yname], k_rtol, k_atol);
-    } else {
-        kt::check_close(run(x), fx[yname], k_rtol, k_atol);
-    }
-    if (batch_stat) {
-        kt::check_close(store.find("mean")->data, fx["mean_new"], k_rtol, k_atol);
-        kt::check_close(store.find("var")->data, fx["var_new"], k_rtol, k_atol);
-    } else {
-        kt::check_equal(store.find("mean")->data, fx["mean"]);
-        kt::check_equal(store.find("var")->data, fx["var"]);
-    }
 }
 
 template <int Case, variant V = variant::full>
