@@ -57,6 +57,14 @@ constexpr bool bn_check(builder& g, op_kind k, var x, var beta, var gamma, var m
         g.fail(m);
         return false;
     }
+    auto append_axes = [&](auto& m) -> auto& {  // "[a,b,...]" as the caller wrote them
+        m.append('[');
+        for (int l = 0; l < args.naxes; ++l) {
+            if (l) m.append(',');
+            m.append_int(args.axes[l]);
+        }
+        return m.append(']');
+    };
     shape_t ps;
     ps.rank = xs.rank;
     for (int i = 0; i < xs.rank; ++i) ps.dims[i] = 1;
@@ -74,12 +82,7 @@ constexpr bool bn_check(builder& g, op_kind k, var x, var beta, var gamma, var m
             // a repeated one has no meaning beyond the single axis, so it is a mistake in the call).
             auto m = g.prefix(k);
             m.append("axis ").append_int(args.axes[i]).append(" repeats axis ").append_int(args.axes[j]);
-            m.append(" in axes [");
-            for (int l = 0; l < args.naxes; ++l) {
-                if (l) m.append(',');
-                m.append_int(args.axes[l]);
-            }
-            m.append("] for x ");
+            append_axes(m.append(" in axes ")).append(" for x ");
             append_shape(m, xs);
             g.fail(m);
             return false;
@@ -102,12 +105,7 @@ constexpr bool bn_check(builder& g, op_kind k, var x, var beta, var gamma, var m
             auto m = g.prefix(k);
             m.append(names[i]).append(" has shape ");
             append_shape(m, vs[i].shape()).append(" but x ");
-            append_shape(m, xs).append(" with axes [");
-            for (int j = 0; j < args.naxes; ++j) {
-                if (j) m.append(',');
-                m.append_int(args.axes[j]);
-            }
-            m.append("] needs ");
+            append_axes(append_shape(m, xs).append(" with axes ")).append(" needs ");
             append_shape(m, ps);
             g.fail(m);
             return false;
