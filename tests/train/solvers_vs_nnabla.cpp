@@ -50,11 +50,11 @@ struct adam_hat_eps : kata::train::Adam {
         const float c1 = 1 - float(std::pow(beta1(), s.t)), c2 = 1 - float(std::pow(beta2(), s.t));
         const float alpha = learning_rate(), e = eps();
         const kata::train::detail::adam_moments moments{beta1(), beta2()};
-        kata::train::detail::for_each_chunk(
+        kata::train::detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m, auto v) {
+            [&](auto& w, const auto& g, auto& m, auto& v) {
                 moments(g, m, v);
-                xt::noalias(w) = w - alpha * (m / c1) / (xt::sqrt(v / c2) + e);
+                w = w - alpha * (m / c1) / (kata::train::detail::sqrt_of(v / c2) + e);
             },
             w, g, s.state[0].data(), s.state[1].data());
     }
@@ -68,12 +68,12 @@ struct adamw_decay_after_step : kata::train::AdamW {
         const float alpha_t = learning_rate() * kata::train::detail::adam_bias_correction(beta1(), beta2(), s.t);
         const float decay = learning_rate() / init_alpha * fused_decay_rate(), e = eps();
         const kata::train::detail::adam_moments moments{beta1(), beta2()};
-        kata::train::detail::for_each_chunk(
+        kata::train::detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m, auto v) {
+            [&](auto& w, const auto& g, auto& m, auto& v) {
                 moments(g, m, v);
-                xt::noalias(w) = w - alpha_t * m / (xt::sqrt(v) + e);
-                xt::noalias(w) = w - decay * w;
+                w = w - alpha_t * m / (kata::train::detail::sqrt_of(v) + e);
+                w = w - decay * w;
             },
             w, g, s.state[0].data(), s.state[1].data());
     }
@@ -84,11 +84,11 @@ struct rmsprop_eps_inside : kata::train::RMSprop {
     using RMSprop::RMSprop;
     void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
         const float lr = learning_rate(), d = decay(), e = eps();
-        kata::train::detail::for_each_chunk(
+        kata::train::detail::for_each_element(
             n,
-            [&](auto w, auto g, auto v) {
-                xt::noalias(v) = v * d + g * g * (1 - d);
-                xt::noalias(w) = w - lr * g / xt::sqrt(v + e);
+            [&](auto& w, const auto& g, auto& v) {
+                v = v * d + g * g * (1 - d);
+                w = w - lr * g / kata::train::detail::sqrt_of(v + e);
             },
             w, g, s.state[0].data());
     }
@@ -100,11 +100,11 @@ struct adam_without_bias_correction : kata::train::Adam {
     void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
         const float alpha = learning_rate(), e = eps();
         const kata::train::detail::adam_moments moments{beta1(), beta2()};
-        kata::train::detail::for_each_chunk(
+        kata::train::detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m, auto v) {
+            [&](auto& w, const auto& g, auto& m, auto& v) {
                 moments(g, m, v);
-                xt::noalias(w) = w - alpha * m / (xt::sqrt(v) + e);
+                w = w - alpha * m / (kata::train::detail::sqrt_of(v) + e);
             },
             w, g, s.state[0].data(), s.state[1].data());
     }
@@ -115,11 +115,11 @@ struct nesterov_without_lookahead : kata::train::Nesterov {
     using Nesterov::Nesterov;
     void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
         const float lr = learning_rate(), mu = momentum();
-        kata::train::detail::for_each_chunk(
+        kata::train::detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m) {
-                xt::noalias(m) = mu * m - lr * g;
-                xt::noalias(w) = w + m;
+            [&](auto& w, const auto& g, auto& m) {
+                m = mu * m - lr * g;
+                w = w + m;
             },
             w, g, s.state[0].data());
     }

@@ -4,71 +4,104 @@
 // (sum of squares for clip_grad_by_norm, the inf/NaN checks), over raw float buffers, without
 // allocating.
 //
-// Update rules are xtensor expressions over 1-D adaptors of the parameter's buffers, assigned with
-// xt::noalias (a plain `a = expr` on an xtensor container evaluates into a temporary first, which
-// allocates at every call). A rule with several outputs (Adam writes m, v and w) is several
-// assignments; run over whole tensors, each assignment would stream every buffer through memory
-// again. for_each_chunk therefore runs the rule block by block (chunk_elements floats per buffer,
-// so a block of all of Adam's four buffers stays in L1/L2) and the later assignments of a block
-// read what the earlier ones wrote from cache. bench/solver_update.cpp compares this with whole-
-// tensor expressions and with one fused hand-written loop (results in bench/RESULTS.md).
+// An update rule is written once, as an expression over a generic value type V, e.g. Adam's
+//     m = beta1 * m + c1 * g;  v = beta2 * v + c2 * g * g;  w = w - alpha_t * m / (sqrt(v) + eps);
+// and for_each_element runs it with V = xsimd::batch<float> over full batches (vectorised by xsimd)
+// and with V = float over the tail, reading every buffer once and writing the non-const ones once.
 //
-// Reductions are plain loops written so that g++ vectorises them at -O2/-O3 without -ffast-math:
-// integer bit tests for inf/NaN, and 16 independent float accumulators for the sum of squares
-// (nnabla sums sequentially in float; the result differs from nnabla's in the last bits only).
+// Why not xtensor expressions (issue #11 asks for them unless a benchmark shows a hand loop is faster):
+// bench/solver_update.cpp measured Adam on 25M floats (bench/RESULTS.md, 2026-12-03): the same rule
+// as three xt::noalias assignments was 3.5x slower than this fused xsimd loop, 2.2x slower when
+// xtensor's own SIMD path is enabled (XTENSOR_USE_XSIMD, which kata's targets do not define: it changes
+// xarray's allocator type, a project-wide decision). A rule with several outputs is several xtensor
+// assignments, each a pass of its own; without XTENSOR_USE_XSIMD they do not vectorise at all
+// (std::sqrt may set errno, which is control flow to g++ unless -fno-math-errno), and neither does a
+// plain hand loop (5x slower). Written against V, the rules keep the expression form.
+//
+// Rounding: V = float and V = batch evaluate the same operations in the same order, so a rule gives the
+// same floats for every element (up to the compiler contracting a*b+c into an FMA where the target has
+// one, which it may do differently in the two loops).
+//
+// Reductions: the sum of squares runs in two batches of float accumulators (nnabla sums sequentially in
+// float; the results differ in the last bits only); the inf/NaN checks test IEEE-754 bit patterns.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-
 #include <algorithm>
-#include <array>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <tuple>
+#include <type_traits>
 
-#include <xtensor/xadapt.hpp>
-#include <xtensor/xmath.hpp>
-#include <xtensor/xnoalias.hpp>
+#include <xsimd/xsimd.hpp>
 
 namespace kata::train::detail {
 
-/// Floats per buffer and block: 4 buffers x 2048 x 4 B = 32 KiB, within L1d (48 KiB) or L2.
-inline constexpr std::size_t chunk_elements = 2048;
+using float_batch = xsimd::batch<float>;
 
-/// A non-owning 1-D xtensor view of n floats at p (no allocation: fixed rank, no ownership).
-template <class T>
-auto view1d(T* p, std::size_t n) noexcept {
-    return xt::adapt(p, n, xt::no_ownership(), std::array<std::size_t, 1>{n});
+template <class V>
+V load_value(const float* p) noexcept {
+    if constexpr (std::is_same_v<V, float>)
+        return *p;
+    else
+        return V::load_unaligned(p);
+}
+template <class V>
+void store_value(float* p, const V& v) noexcept {
+    if constexpr (std::is_same_v<V, float>)
+        *p = v;
+    else
+        v.store_unaligned(p);
+}
+template <class V>
+void store_value(const float*, const V&) noexcept {} // inputs are not written back
+
+template <class V, class Rule, class... P>
+inline void apply_rule(const Rule& rule, std::size_t i, P*... bufs) {
+    std::tuple<std::conditional_t<true, V, P>...> x{load_value<V>(bufs + i)...};
+    std::apply(rule, x);
+    std::apply([&](const auto&... xs) { (store_value(bufs + i, xs), ...); }, x);
 }
 
-/// Calls rule(view1d(bufs + off, len)...) for consecutive blocks of at most chunk_elements floats.
-template <class Rule, class... T>
-void for_each_chunk(std::size_t n, Rule&& rule, T*... bufs) {
-    for (std::size_t off = 0; off < n; off += chunk_elements) {
-        const std::size_t len = std::min(chunk_elements, n - off);
-        rule(view1d(bufs + off, len)...);
-    }
-}
-
-/// Sum of x[i]^2 in float (16 independent accumulators so that the loop vectorises).
-inline float sum_of_squares(const float* x, std::size_t n) noexcept {
-    constexpr std::size_t lanes = 16;
-    float acc[lanes] = {};
+/// Runs rule(x_1, ..., x_k) for every i < n, x_j bound to element i of bufs_j (V& for each; rules take
+/// inputs as const V&): with V = float_batch over full batches, then V = float for the tail. Values of
+/// non-const buffers are written back after each call.
+template <class Rule, class... P>
+void for_each_element(std::size_t n, const Rule& rule, P*... bufs) {
+    constexpr std::size_t lanes = float_batch::size;
     std::size_t i = 0;
-    for (; i + lanes <= n; i += lanes)
-        for (std::size_t k = 0; k < lanes; ++k) acc[k] += x[i + k] * x[i + k];
-    for (std::size_t k = 0; i < n; ++i, ++k) acc[k] += x[i] * x[i];
-    for (std::size_t w = lanes / 2; w > 0; w /= 2)
-        for (std::size_t k = 0; k < w; ++k) acc[k] += acc[k + w];
-    return acc[0];
+    for (; i + lanes <= n; i += lanes) apply_rule<float_batch>(rule, i, bufs...);
+    for (; i < n; ++i) apply_rule<float>(rule, i, bufs...);
+}
+
+/// sqrt and max for both value types of a rule (float: the C library's; batch: xsimd's).
+inline float sqrt_of(float x) noexcept { return std::sqrt(x); }
+inline float_batch sqrt_of(const float_batch& x) noexcept { return xsimd::sqrt(x); }
+inline float max_of(float a, float b) noexcept { return std::max(a, b); }
+inline float_batch max_of(const float_batch& a, const float_batch& b) noexcept { return xsimd::max(a, b); }
+
+/// Sum of x[i]^2 in float (two batches of accumulators, then the tail).
+inline float sum_of_squares(const float* x, std::size_t n) noexcept {
+    constexpr std::size_t lanes = float_batch::size;
+    float_batch acc0(0.0f), acc1(0.0f);
+    std::size_t i = 0;
+    for (; i + 2 * lanes <= n; i += 2 * lanes) {
+        const float_batch a = float_batch::load_unaligned(x + i), b = float_batch::load_unaligned(x + i + lanes);
+        acc0 = acc0 + a * a;
+        acc1 = acc1 + b * b;
+    }
+    float sum = xsimd::hadd(acc0 + acc1);
+    for (; i < n; ++i) sum += x[i] * x[i];
+    return sum;
 }
 
 /// What to look for in check_nonfinite.
 enum class nonfinite : std::uint8_t { inf = 1, nan = 2, inf_or_nan = 3 };
 
 /// Whether x[0..n) holds an inf, a NaN or either (IEEE-754 bit patterns: exponent all ones; zero
-/// mantissa for inf, non-zero for NaN).
+/// mantissa for inf, non-zero for NaN). Branch-free loops over integers, which g++ vectorises.
 inline bool check_nonfinite(const float* x, std::size_t n, nonfinite what) noexcept {
     static_assert(sizeof(float) == sizeof(std::uint32_t) && std::numeric_limits<float>::is_iec559);
     constexpr std::uint32_t abs_mask = 0x7fffffffu, inf_bits = 0x7f800000u;

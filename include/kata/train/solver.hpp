@@ -207,9 +207,9 @@ public:
         if (decay_rate == 0.0f) return;
         for (slot& s : slots_) {
             if (!detail::grad_computed(*s.p)) continue;
-            detail::for_each_chunk(
-                s.p->data.size(), [&](auto g, auto w) { xt::noalias(g) = g + decay_rate * w; },
-                s.p->grad.data(), static_cast<const float*>(s.p->data.data()));
+            detail::for_each_element(
+                s.p->data.size(), [&](auto& g, const auto& w) { g = g + decay_rate * w; }, s.p->grad.data(),
+                static_cast<const float*>(s.p->data.data()));
         }
     }
 
@@ -222,7 +222,7 @@ public:
             const float sum = detail::sum_of_squares(g, n);
             if (sum > 0.0f && sum > clip_norm * clip_norm) {
                 const float norm = std::sqrt(sum);
-                detail::for_each_chunk(n, [&](auto gv) { xt::noalias(gv) = clip_norm * gv / norm; }, g);
+                detail::for_each_element(n, [&](auto& gv) { gv = clip_norm * gv / norm; }, g);
             }
         }
     }
@@ -231,8 +231,7 @@ public:
     void scale_grad(float scale) {
         for (slot& s : slots_) {
             if (!detail::grad_computed(*s.p)) continue;
-            detail::for_each_chunk(
-                s.p->grad.size(), [&](auto g) { xt::noalias(g) = g * scale; }, s.p->grad.data());
+            detail::for_each_element(s.p->grad.size(), [&](auto& g) { g = g * scale; }, s.p->grad.data());
         }
     }
 
@@ -397,8 +396,8 @@ protected:
     solver& operator=(const solver&) = default;
     solver& operator=(solver&&) noexcept = default;
 
-    /// The rule: updates the n floats of w from g and the slot's states. s.t was already advanced.
-    virtual void update_impl(slot& s, float* w, const float* g, std::size_t n) = 0;
+    /// The rule: updates the n floats of `data` from `grad` and the slot's states; s.t was already advanced.
+    virtual void update_impl(slot& s, float* data, const float* grad, std::size_t n) = 0;
 
     /// Fused solvers: the decay rate the current update() applies.
     float fused_decay_rate() const noexcept { return decay_rate_; }

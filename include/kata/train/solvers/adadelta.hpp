@@ -35,19 +35,17 @@ public:
     float eps() const noexcept { return eps_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
         const float lr = learning_rate(), decay = decay_, keep = 1 - decay_, eps = eps_;
-        float delta_block[detail::chunk_elements]; // one block of delta: computed once, read twice
-        detail::for_each_chunk(
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto e_grad, auto e_delta) {
-                auto delta = detail::view1d(delta_block, w.size());
-                xt::noalias(e_grad) = e_grad * decay + keep * g * g;
-                xt::noalias(delta) = xt::sqrt((e_delta + eps) / (e_grad + eps)) * g;
-                xt::noalias(e_delta) = e_delta * decay + keep * delta * delta;
-                xt::noalias(w) = w - lr * delta;
+            [&](auto& w, const auto& g, auto& e_grad, auto& e_delta) {
+                e_grad = e_grad * decay + keep * g * g;
+                const auto delta = detail::sqrt_of((e_delta + eps) / (e_grad + eps)) * g;
+                e_delta = e_delta * decay + keep * delta * delta;
+                w = w - lr * delta;
             },
-            w, g, s.state[0].data(), s.state[1].data());
+            data, grad, s.state[0].data(), s.state[1].data());
     }
 
 private:

@@ -28,10 +28,10 @@ inline float adam_bias_correction(float beta1, float beta2, std::uint32_t t) noe
 /// The first- and second-moment updates Adam, AdamW and AMSGRAD share, in place on one block.
 struct adam_moments {
     float beta1, beta2;
-    template <class G, class M, class V>
-    void operator()(const G& g, M& m, V& v) const {
-        xt::noalias(m) = beta1 * m + (1 - beta1) * g;
-        xt::noalias(v) = beta2 * v + (1 - beta2) * g * g;
+    template <class V>
+    void operator()(const V& g, V& m, V& v) const {
+        m = beta1 * m + (1 - beta1) * g;
+        v = beta2 * v + (1 - beta2) * g * g;
     }
 };
 } // namespace detail
@@ -57,17 +57,17 @@ public:
     float eps() const noexcept { return eps_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
         const float alpha_t = learning_rate() * detail::adam_bias_correction(beta1_, beta2_, s.t);
         const float eps = eps_;
         const detail::adam_moments moments{beta1_, beta2_};
-        detail::for_each_chunk(
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m, auto v) {
+            [&](auto& w, const auto& g, auto& m, auto& v) {
                 moments(g, m, v);
-                xt::noalias(w) = w - alpha_t * m / (xt::sqrt(v) + eps);
+                w = w - alpha_t * m / (detail::sqrt_of(v) + eps);
             },
-            w, g, s.state[0].data(), s.state[1].data());
+            data, grad, s.state[0].data(), s.state[1].data());
     }
 
 private:

@@ -44,19 +44,19 @@ public:
     float eps() const noexcept { return eps_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
         const float alpha_t = learning_rate() * detail::adam_bias_correction(beta1_, beta2_, s.t);
         const float eta_t = learning_rate() / init_alpha_;
         const float decay = eta_t * fused_decay_rate();
         const float eps = eps_;
         const detail::adam_moments moments{beta1_, beta2_};
-        detail::for_each_chunk(
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m, auto v) {
+            [&](auto& w, const auto& g, auto& m, auto& v) {
                 moments(g, m, v);
-                xt::noalias(w) = w - alpha_t * m / (xt::sqrt(v) + eps) - decay * w;
+                w = w - alpha_t * m / (detail::sqrt_of(v) + eps) - decay * w;
             },
-            w, g, s.state[0].data(), s.state[1].data());
+            data, grad, s.state[0].data(), s.state[1].data());
     }
 
 private:

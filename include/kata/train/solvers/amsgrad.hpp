@@ -14,8 +14,6 @@
 #include <array>
 #include <string_view>
 
-#include <xtensor/xmath.hpp>
-
 namespace kata::train {
 
 /// AMSGRAD's keyword arguments with nnabla's defaults.
@@ -44,20 +42,20 @@ public:
     bool bias_correction() const noexcept { return bias_correction_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
         const float alpha_t = bias_correction_
                                   ? learning_rate() * detail::adam_bias_correction(beta1_, beta2_, s.t)
                                   : learning_rate();
         const float eps = eps_;
         const detail::adam_moments moments{beta1_, beta2_};
-        detail::for_each_chunk(
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m, auto v, auto v_hat) {
+            [&](auto& w, const auto& g, auto& m, auto& v, auto& v_hat) {
                 moments(g, m, v);
-                xt::noalias(v_hat) = xt::maximum(v_hat, v);
-                xt::noalias(w) = w - alpha_t * m / (xt::sqrt(v_hat) + eps);
+                v_hat = detail::max_of(v_hat, v);
+                w = w - alpha_t * m / (detail::sqrt_of(v_hat) + eps);
             },
-            w, g, s.state[0].data(), s.state[1].data(), s.state[2].data());
+            data, grad, s.state[0].data(), s.state[1].data(), s.state[2].data());
     }
 
 private:

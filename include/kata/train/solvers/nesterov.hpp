@@ -29,16 +29,16 @@ public:
     float momentum() const noexcept { return momentum_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
-        const float lr = learning_rate(), mu = momentum_, one_plus_mu = 1 + momentum_;
-        detail::for_each_chunk(
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
+        const float lr = learning_rate(), mu = momentum_, minus_mu = -momentum_, one_plus_mu = 1 + momentum_;
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m) {
-                // w reads the old m and the new one (recomputed: same float operations as below).
-                xt::noalias(w) = w + ((-mu) * m + one_plus_mu * (mu * m - lr * g));
-                xt::noalias(m) = mu * m - lr * g;
+            [&](auto& w, const auto& g, auto& m) {
+                const auto m_prev = m;
+                m = mu * m - lr * g;
+                w = w + (minus_mu * m_prev + one_plus_mu * m);
             },
-            w, g, s.state[0].data());
+            data, grad, s.state[0].data());
     }
 
 private:

@@ -30,15 +30,15 @@ public:
     float eps() const noexcept { return eps_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
         const float lr = learning_rate(), decay = decay_, keep = 1 - decay_, eps = eps_;
-        detail::for_each_chunk(
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto v) {
-                xt::noalias(v) = v * decay + g * g * keep;
-                xt::noalias(w) = w - lr * g / (xt::sqrt(v) + eps);
+            [&](auto& w, const auto& g, auto& v) {
+                v = v * decay + g * g * keep;
+                w = w - lr * g / (detail::sqrt_of(v) + eps);
             },
-            w, g, s.state[0].data());
+            data, grad, s.state[0].data());
     }
 
 private:

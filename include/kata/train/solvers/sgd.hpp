@@ -25,9 +25,9 @@ public:
     explicit Sgd(float lr) : Sgd(args{lr}) {}
 
 protected:
-    void update_impl(slot&, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot&, float* data, const float* grad, std::size_t n) override {
         const float lr = learning_rate();
-        detail::for_each_chunk(n, [&](auto w, auto g) { xt::noalias(w) = w - lr * g; }, w, g);
+        detail::for_each_element(n, [&](auto& w, const auto& g) { w = w - lr * g; }, data, grad);
     }
 
 private:

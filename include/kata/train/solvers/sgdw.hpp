@@ -33,16 +33,16 @@ public:
     float momentum() const noexcept { return momentum_; }
 
 protected:
-    void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
+    void update_impl(slot& s, float* data, const float* grad, std::size_t n) override {
         const float lr = learning_rate(), mu = momentum_;
         const float decay = (lr / init_lr_) * fused_decay_rate();
-        detail::for_each_chunk(
+        detail::for_each_element(
             n,
-            [&](auto w, auto g, auto m) {
-                xt::noalias(m) = mu * m + lr * g;
-                xt::noalias(w) = w - m - decay * w;
+            [&](auto& w, const auto& g, auto& m) {
+                m = mu * m + lr * g;
+                w = w - m - decay * w;
             },
-            w, g, s.state[0].data());
+            data, grad, s.state[0].data());
     }
 
 private:
