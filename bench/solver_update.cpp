@@ -146,7 +146,8 @@ void agreement(std::size_t n) {
         worst[1] = std::max(worst[1], std::fabs(double(b.w[i]) - x) / scale);
         worst[2] = std::max(worst[2], std::fabs(double(c.w[i]) - x) / scale);
     }
-    std::printf("agreement after one step (%zu floats), in float32 epsilons of |w| from kata: blocks %.2f, whole %.2f, "
+    std::printf("agreement after one step (%zu floats), in float32 epsilons of |w| from kata: blocks %.2f, "
+                "whole %.2f, "
                 "loop %.2f\n",
                 n, worst[0], worst[1], worst[2]);
 }
@@ -162,8 +163,8 @@ int main(int argc, char** argv) {
 #else
     const char* simd = "no XTENSOR_USE_XSIMD";
 #endif
-    std::printf("Adam update, %zu floats (%.0f MB per buffer), %d rounds x %d reps, %s\n", n, n * 4 / 1e6, rounds, reps,
-                simd);
+    std::printf("Adam update, %zu floats (%.0f MB per buffer), %d rounds x %d reps, %s\n", n, n * 4 / 1e6,
+                rounds, reps, simd);
     agreement(100'003);
 
     buffers init(n);
@@ -176,15 +177,24 @@ int main(int argc, char** argv) {
         std::vector<double> ms;
         for (int r = 0; r < reps; ++r) {
             switch (variant) {
-            case 0: ms.push_back(time_ms([&] { k.adam.update(); })); break;
-            case 1: ms.push_back(time_ms([&] { adam_blocks(blocks, ++t_blocks); })); break;
-            case 2: ms.push_back(time_ms([&] { adam_whole(whole, ++t_whole); })); break;
-            default: ms.push_back(time_ms([&] { adam_loop(loop, ++t_loop); })); break;
+            case 0:
+                ms.push_back(time_ms([&] { k.adam.update(); }));
+                break;
+            case 1:
+                ms.push_back(time_ms([&] { adam_blocks(blocks, ++t_blocks); }));
+                break;
+            case 2:
+                ms.push_back(time_ms([&] { adam_whole(whole, ++t_whole); }));
+                break;
+            default:
+                ms.push_back(time_ms([&] { adam_loop(loop, ++t_loop); }));
+                break;
             }
         }
         return median(ms);
     };
-    for (int v = 0; v < variants; ++v) run(v); // warm-up: page in every buffer
+    for (int v = 0; v < variants; ++v)
+        run(v); // warm-up: page in every buffer
 
     std::vector<double> t[variants], ratio[variants];
     for (int r = 0; r < rounds; ++r) {
@@ -202,8 +212,8 @@ int main(int argc, char** argv) {
         std::printf("\n");
     }
     for (int v = 0; v < variants; ++v)
-        std::printf("median %-6s %8.2f ms  (%.2f GB/s of required traffic: 4 reads + 3 writes per float)\n", names[v],
-                    median(t[v]), 7.0 * 4 * n / (median(t[v]) * 1e6));
+        std::printf("median %-6s %8.2f ms  (%.2f GB/s of required traffic: 4 reads + 3 writes per float)\n",
+                    names[v], median(t[v]), 7.0 * 4 * n / (median(t[v]) * 1e6));
     for (int v = 1; v < variants; ++v)
         std::printf("%-6s / kata: ratio of medians %.3f, median of per-round ratios %.3f\n", names[v],
                     median(t[v]) / median(t[0]), median(ratio[v]));

@@ -1,7 +1,8 @@
 // The solvers allocate nothing per step in steady state: after set_parameters and one warm-up call,
 // update(), zero_grad(), weight_decay(), clip_grad_by_norm(), scale_grad(), check_inf_or_nan_grad(),
 // check_inf_grad(), check_nan_grad(), set_learning_rate() and learning_rate() make no allocation, for
-// each of the ten solvers, on parameters of a few elements (the scalar tail only) and of many SIMD batches plus a tail.
+// each of the ten solvers, on parameters of a few elements (the scalar tail only) and of many SIMD batches
+// plus a tail.
 //
 // This executable replaces every allocation entry point of the C and C++ runtimes (glibc interposition,
 // as tests/ops/executor_allocations.cpp does): malloc, calloc, realloc, reallocarray, aligned_alloc,
@@ -213,12 +214,14 @@ struct counts {
     long c[num_kinds]{};
     static counts now() {
         counts r;
-        for (int k = 0; k < num_kinds; ++k) r.c[k] = g_count[k].load();
+        for (int k = 0; k < num_kinds; ++k)
+            r.c[k] = g_count[k].load();
         return r;
     }
     long total() const {
         long t = 0;
-        for (long v : c) t += v;
+        for (long v : c)
+            t += v;
         return t;
     }
 };
@@ -236,7 +239,8 @@ std::string describe(const counts& a, const counts& b) {
 bool step(kata::train::solver& s, std::vector<kata::parameter*>& params, int k) {
     s.zero_grad();
     for (kata::parameter* p : params)
-        for (std::size_t i = 0; i < p->grad.size(); ++i) p->grad.data()[i] = 0.01f * float((i + k) % 17) - 0.05f;
+        for (std::size_t i = 0; i < p->grad.size(); ++i)
+            p->grad.data()[i] = 0.01f * float((i + k) % 17) - 0.05f;
     bool bad = s.check_inf_or_nan_grad();
     bad |= s.check_inf_grad();
     bad |= s.check_nan_grad();
@@ -269,12 +273,14 @@ TEST_CASE("solver steps allocate nothing after set_parameters and one warm-up st
         store.get_or_create("frozen", {5}, kata::initializer::constant(1), /*need_grad=*/false);
         s->set_parameters(store);
         std::vector<kata::parameter*> params;
-        for (auto& [name, p] : s->get_parameters()) params.push_back(p);
+        for (auto& [name, p] : s->get_parameters())
+            params.push_back(p);
         step(*s, params, 0); // warm-up (nothing should be needed, but the first call may set things up)
 
         const counts before = counts::now();
         bool bad = false;
-        for (int k = 1; k <= 5; ++k) bad |= step(*s, params, k);
+        for (int k = 1; k <= 5; ++k)
+            bad |= step(*s, params, k);
         const float lr = s->learning_rate();
         const counts after = counts::now();
         INFO("allocations during 5 steady-state steps: " << describe(before, after));

@@ -34,9 +34,10 @@ TEST_CASE("check_inf_or_nan_grad finds inf, -inf and NaN in computed gradients o
         float value;
         bool is_inf, is_nan;
     };
-    for (const injected c : {injected{inf, true, false}, injected{-inf, true, false}, injected{nan, false, true},
-                             injected{-nan, false, true}, injected{std::numeric_limits<float>::max(), false, false},
-                             injected{std::numeric_limits<float>::denorm_min(), false, false}}) {
+    for (const injected c :
+         {injected{inf, true, false}, injected{-inf, true, false}, injected{nan, false, true},
+          injected{-nan, false, true}, injected{std::numeric_limits<float>::max(), false, false},
+          injected{std::numeric_limits<float>::denorm_min(), false, false}}) {
         for (std::size_t where : {std::size_t(0), std::size_t(6)}) {
             INFO("value " << c.value << " at b[" << where << "]");
             s.zero_grad();
@@ -84,7 +85,8 @@ TEST_CASE("clip_grad_by_norm clips each parameter by its own norm") {
     big.grad.fill(0.5f); // norm 0.5 * sqrt(n)
     s.clip_grad_by_norm(1.0f);
     double sum = 0; // in double: independent of kata's float sum
-    for (float v : big.grad) sum += double(v) * v;
+    for (float v : big.grad)
+        sum += double(v) * v;
     // The clip factor comes from a float sum of 10009 squares (nnabla's too): 1e-5 covers its rounding.
     CHECK(std::sqrt(sum) == doctest::Approx(1.0).epsilon(1e-5));
     CHECK(big.grad(0) == big.grad(big.grad.size() - 1));
@@ -246,7 +248,8 @@ TEST_CASE("nnabla's names, defaults and state names") {
                     {std::make_unique<kata::S::SgdW>(), "SgdW", {"m"}, true}};
     for (auto& e : all) {
         CHECK(e.s->name() == e.name);
-        CHECK(std::vector<std::string_view>(e.s->state_names().begin(), e.s->state_names().end()) == e.states);
+        CHECK(std::vector<std::string_view>(e.s->state_names().begin(), e.s->state_names().end()) ==
+              e.states);
         CHECK(e.s->weight_decay_is_fused() == e.fused);
         e.s->set_learning_rate(0.25f);
         CHECK(e.s->learning_rate() == 0.25f);

@@ -35,9 +35,8 @@ TEST_CASE("solvers match nnabla 1.39 step by step (default and custom hyper-para
             worst = std::max(worst, c.worst);
         }
     }
-    MESSAGE("worst difference to nnabla over all solvers, runs, steps and arrays: " << worst << " x tolerance ("
-                                                                                     << kata::test::replay_tolerance
-                                                                                     << " relative)");
+    MESSAGE("worst difference to nnabla over all solvers, runs, steps and arrays: "
+            << worst << " x tolerance (" << kata::test::replay_tolerance << " relative)");
 }
 
 // ----- rules that are wrong by a little must fail the same comparison -----------------------------
@@ -65,7 +64,8 @@ struct adamw_decay_after_step : kata::train::AdamW {
     using AdamW::AdamW;
     float init_alpha = 0;
     void update_impl(slot& s, float* w, const float* g, std::size_t n) override {
-        const float alpha_t = learning_rate() * kata::train::detail::adam_bias_correction(beta1(), beta2(), s.t);
+        const float alpha_t =
+            learning_rate() * kata::train::detail::adam_bias_correction(beta1(), beta2(), s.t);
         const float decay = learning_rate() / init_alpha * fused_decay_rate(), e = eps();
         const kata::train::detail::adam_moments moments{beta1(), beta2()};
         kata::train::detail::for_each_element(
@@ -159,8 +159,8 @@ TEST_CASE("a rule that differs a little from nnabla's fails the comparison") {
     }
     {
         const npz_fixture fx("nesterov");
-        nesterov_without_lookahead s(kata::train::Nesterov::args{.lr = fx.scalar("custom/args/lr"),
-                                                                 .momentum = fx.scalar("custom/args/momentum")});
+        nesterov_without_lookahead s(kata::train::Nesterov::args{
+            .lr = fx.scalar("custom/args/lr"), .momentum = fx.scalar("custom/args/momentum")});
         const auto c = replay(fx, "custom", s);
         MESSAGE("Nesterov without its look-ahead: " << c.worst << " x tolerance");
         CHECK(c.worst > 1.0);

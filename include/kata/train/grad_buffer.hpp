@@ -35,10 +35,13 @@ inline bool grad_allocated(const parameter& p) noexcept {
 
 /// Allocates p's gradient as zeros of data's shape unless it already exists (keeps its values then).
 inline void allocate_grad(parameter& p) {
-    if (!grad_allocated(p)) p.grad = xt::zeros<float>(p.data.shape());
+    if (!grad_allocated(p))
+        p.grad = xt::zeros<float>(p.data.shape());
 }
 
 /// Whether a solver step acts on p: the gradient was computed (see the header comment).
-inline bool grad_computed(const parameter& p) noexcept { return p.need_grad && grad_allocated(p); }
+inline bool grad_computed(const parameter& p) noexcept {
+    return p.need_grad && grad_allocated(p);
+}
 
 } // namespace kata::train::detail

@@ -121,37 +121,62 @@ public:
     void set_parameters(const std::vector<named_parameter>& params, set_parameters_args args = {}) {
         std::set<std::string_view> seen;
         for (const auto& [name, p] : params) {
-            if (!p) throw std::invalid_argument(where("set_parameters") + "parameter '" + name + "' is null");
+            if (!p)
+                throw std::invalid_argument(where("set_parameters") + "parameter '" + name + "' is null");
             if (!seen.insert(name).second)
                 throw std::invalid_argument(where("set_parameters") + "parameter '" + name + "' given twice");
         }
-        std::vector<slot> next;
-        if (!args.reset) next = slots_;
-        std::map<std::string, std::size_t, std::less<>> next_index;
-        for (std::size_t i = 0; i < next.size(); ++i) next_index.emplace(next[i].name, i);
-        for (const auto& [name, p] : params) {
-            slot fresh{name, p, {}, 0};
-            auto it = next_index.find(name);
-            if (it != next_index.end() && args.retain_state) {
-                slot& old = next[it->second];
+        // Phase 1 (may throw, changes nothing): where each parameter goes, and its fresh state.
+        // Existing states are not copied: with reset=false only the new or reset ones are allocated.
+        constexpr std::size_t appended = std::numeric_limits<std::size_t>::max();
+        std::vector<std::size_t> target(params.size(), appended); // index in slots_, or appended
+        std::vector<slot> fresh(params.size());
+        std::size_t added = 0;
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            const auto& [name, p] = params[i];
+            if (!args.reset)
+                if (auto it = index_.find(name); it != index_.end())
+                    target[i] = it->second;
+            if (target[i] != appended && args.retain_state) {
+                const slot& old = slots_[target[i]];
                 if (!retainable(old, p->data))
-                    throw parameter_error(where("set_parameters") + "cannot retain the state of parameter '" + name +
-                                          "': its shape changed from " + state_shape(old) + " to " +
+                    throw parameter_error(where("set_parameters") + "cannot retain the state of parameter '" +
+                                          name + "': its shape changed from " + state_shape(old) + " to " +
                                           io::detail::shape_of(p->data.shape()));
-                old.p = p;
                 continue;
             }
+            fresh[i] = slot{name, p, {}, 0};
             for (std::size_t k = 0; k < state_names_.size(); ++k)
-                fresh.state.push_back(xt::zeros<float>(p->data.shape()));
-            if (it != next_index.end()) {
-                next[it->second] = std::move(fresh);
-            } else {
-                next_index.emplace(name, next.size());
-                next.push_back(std::move(fresh));
-            }
+                fresh[i].state.push_back(xt::zeros<float>(p->data.shape()));
+            added += target[i] == appended;
         }
-        for (const auto& np : params) detail::allocate_grad(*np.second);
-        slots_.swap(next);
+        std::map<std::string, std::size_t, std::less<>> next_index;
+        if (!args.reset)
+            next_index = index_;
+        const std::size_t kept = args.reset ? 0 : slots_.size();
+        for (std::size_t i = 0, next = kept; i < params.size(); ++i)
+            if (target[i] == appended)
+                next_index.emplace(params[i].first, next++);
+        std::vector<slot> next_slots;
+        if (args.reset)
+            next_slots.reserve(params.size());
+        else
+            slots_.reserve(kept + added);
+        for (const auto& np : params)
+            detail::allocate_grad(*np.second);
+
+        // Phase 2 (no throw: moves into reserved space, pointer updates, swaps).
+        std::vector<slot>& out = args.reset ? next_slots : slots_;
+        for (std::size_t i = 0; i < params.size(); ++i) {
+            if (target[i] == appended)
+                out.push_back(std::move(fresh[i]));
+            else if (args.retain_state)
+                slots_[target[i]].p = params[i].second;
+            else
+                slots_[target[i]] = std::move(fresh[i]);
+        }
+        if (args.reset)
+            slots_.swap(next_slots);
         index_.swap(next_index);
     }
 
@@ -172,7 +197,8 @@ public:
     std::vector<named_parameter> get_parameters() const {
         std::vector<named_parameter> out;
         out.reserve(slots_.size());
-        for (const slot& s : slots_) out.emplace_back(s.name, s.p);
+        for (const slot& s : slots_)
+            out.emplace_back(s.name, s.p);
         return out;
     }
 
@@ -181,7 +207,8 @@ public:
     /// Sets every registered parameter's (allocated) gradient to zero.
     void zero_grad() noexcept {
         for (slot& s : slots_)
-            if (detail::grad_allocated(*s.p)) std::fill_n(s.p->grad.data(), s.p->grad.size(), 0.0f);
+            if (detail::grad_allocated(*s.p))
+                std::fill_n(s.p->grad.data(), s.p->grad.size(), 0.0f);
     }
 
     /// Applies the solver's rule to every parameter whose gradient was computed, then resets a fused
@@ -189,9 +216,11 @@ public:
     /// parameter's shape no longer matches its state.
     void update() {
         for (const slot& s : slots_)
-            if (detail::grad_computed(*s.p) && !same_shape(s, s.p->data)) throw_shape_changed(s);
+            if (detail::grad_computed(*s.p) && !same_shape(s, s.p->data))
+                throw_shape_changed(s);
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p)) continue;
+            if (!detail::grad_computed(*s.p))
+                continue;
             s.t = s.t < max_t ? s.t + 1 : max_t;
             update_impl(s, s.p->data.data(), s.p->grad.data(), s.p->data.size());
         }
@@ -204,9 +233,11 @@ public:
             decay_rate_ = decay_rate;
             return;
         }
-        if (decay_rate == 0.0f) return;
+        if (decay_rate == 0.0f)
+            return;
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p)) continue;
+            if (!detail::grad_computed(*s.p))
+                continue;
             detail::for_each_element(
                 s.p->data.size(), [&](auto& g, const auto& w) { g = g + decay_rate * w; }, s.p->grad.data(),
                 static_cast<const float*>(s.p->data.data()));
@@ -216,13 +247,15 @@ public:
     /// Per parameter: g <- clip_norm * g / ||g|| when ||g||^2 > clip_norm^2 and ||g||^2 > 0.
     void clip_grad_by_norm(float clip_norm) {
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p)) continue;
+            if (!detail::grad_computed(*s.p))
+                continue;
             float* g = s.p->grad.data();
             const std::size_t n = s.p->grad.size();
             const float sum = detail::sum_of_squares(g, n);
             if (sum > 0.0f && sum > clip_norm * clip_norm) {
                 const float norm = std::sqrt(sum);
-                detail::for_each_element(n, [&](auto& gv) { gv = clip_norm * gv / norm; }, g);
+                detail::for_each_element(
+                    n, [&](auto& gv) { gv = clip_norm * gv / norm; }, g);
             }
         }
     }
@@ -230,8 +263,10 @@ public:
     /// g <- scale * g for every computed gradient.
     void scale_grad(float scale) {
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p)) continue;
-            detail::for_each_element(s.p->grad.size(), [&](auto& g) { g = g * scale; }, s.p->grad.data());
+            if (!detail::grad_computed(*s.p))
+                continue;
+            detail::for_each_element(
+                s.p->grad.size(), [&](auto& g) { g = g * scale; }, s.p->grad.data());
         }
     }
 
@@ -260,12 +295,14 @@ public:
     void set_states(const solver_states& states) {
         for (const auto& [name, st] : states) {
             const slot* sp = find_slot(name);
-            if (!sp) throw parameter_error(where("set_states") + not_registered(name));
+            if (!sp)
+                throw parameter_error(where("set_states") + not_registered(name));
             const slot& s = *sp;
             for (const auto& [key, a] : st.pstate)
                 if (state_index(key) == state_names_.size())
                     throw parameter_error(where("set_states") + "parameter '" + name + "': '" + key +
-                                          "' is not a state of " + std::string(name_) + " (" + state_list() + ")");
+                                          "' is not a state of " + std::string(name_) + " (" + state_list() +
+                                          ")");
             for (std::size_t k = 0; k < state_names_.size(); ++k) {
                 auto it = st.pstate.find(state_names_[k]);
                 if (it == st.pstate.end())
@@ -293,13 +330,16 @@ public:
     void save_states(const std::filesystem::path& path) const {
         std::vector<std::int64_t> counters;
         counters.reserve(slots_.size());
-        for (const slot& s : slots_) counters.push_back(s.t);
+        for (const slot& s : slots_)
+            counters.push_back(s.t);
         std::vector<io::npz_item> items;
         for (std::size_t i = 0; i < slots_.size(); ++i) {
             const slot& s = slots_[i];
             for (std::size_t k = 0; k < state_names_.size(); ++k)
                 items.push_back(io::make_npz_item(s.name + "/" + std::string(state_names_[k]), s.state[k]));
-            items.push_back(io::npz_item{s.name + "/t", io::npy_dtype::i8, {},
+            items.push_back(io::npz_item{s.name + "/t",
+                                         io::npy_dtype::i8,
+                                         {},
                                          std::as_bytes(std::span<const std::int64_t>(&counters[i], 1))});
         }
         io::save_npz(path, items);
@@ -330,7 +370,8 @@ public:
             auto g = groups.find(param);
             if (g == groups.end()) {
                 const slot* sp = find_slot(param);
-                if (!sp) throw io_error(file + ": " + not_registered(param) + " (found in the file)");
+                if (!sp)
+                    throw io_error(file + ": " + not_registered(param) + " (found in the file)");
                 g = groups.emplace(param, found{std::size_t(sp - slots_.data()), {}, nullptr}).first;
                 g->second.state.assign(state_names_.size(), nullptr);
             }
@@ -342,13 +383,15 @@ public:
                     fail(what + "counter 't' must be an int64 or int32 scalar, found " +
                          std::string(io::npy_dtype_name(v.dtype)) + " of shape " + io::shape_repr(v.shape));
                 const std::int64_t t = read_counter(v);
-                if (t < 0 || t > std::int64_t(max_t)) fail(what + "counter 't' = " + std::to_string(t) + " is out of range");
+                if (t < 0 || t > std::int64_t(max_t))
+                    fail(what + "counter 't' = " + std::to_string(t) + " is out of range");
                 g->second.t = &e.array;
                 continue;
             }
             const std::size_t k = state_index(key);
             if (k == state_names_.size())
-                fail(what + "'" + std::string(key) + "' is not a state of " + std::string(name_) + " (" + state_list() + ")");
+                fail(what + "'" + std::string(key) + "' is not a state of " + std::string(name_) + " (" +
+                     state_list() + ")");
             if (e.array.dtype != io::npy_dtype::f4)
                 fail(what + "state '" + std::string(key) + "': dtype mismatch: expected float32, found " +
                      std::string(io::npy_dtype_name(e.array.dtype)));
@@ -360,8 +403,10 @@ public:
         for (const auto& [param, f] : groups) {
             const std::string what = "parameter '" + std::string(param) + "': ";
             for (std::size_t k = 0; k < state_names_.size(); ++k)
-                if (!f.state[k]) fail(what + "state '" + std::string(state_names_[k]) + "' missing from the file");
-            if (!f.t) fail(what + "counter 't' missing from the file");
+                if (!f.state[k])
+                    fail(what + "state '" + std::string(state_names_[k]) + "' missing from the file");
+            if (!f.t)
+                fail(what + "counter 't' missing from the file");
         }
         // Commit: nothing below throws.
         for (const auto& [param, f] : groups) {
@@ -403,7 +448,9 @@ protected:
     float fused_decay_rate() const noexcept { return decay_rate_; }
 
 private:
-    std::string where(const char* fn) const { return "kata::train::" + std::string(name_) + "::" + fn + ": "; }
+    std::string where(const char* fn) const {
+        return "kata::train::" + std::string(name_) + "::" + fn + ": ";
+    }
 
     static bool same_shape(const slot& s, const xt::xarray<float>& data) noexcept {
         return s.state.empty() || std::equal(s.state[0].shape().begin(), s.state[0].shape().end(),
@@ -416,7 +463,8 @@ private:
         return std::equal(have.begin(), have.end(), data.shape().begin(), data.shape().end());
     }
     static std::string state_shape(const slot& s) {
-        return s.state.empty() ? io::detail::shape_of(s.p->data.shape()) : io::detail::shape_of(s.state[0].shape());
+        return s.state.empty() ? io::detail::shape_of(s.p->data.shape())
+                               : io::detail::shape_of(s.state[0].shape());
     }
     static std::vector<std::size_t> shape_vector(const xt::xarray<float>& a) {
         return std::vector<std::size_t>(a.shape().begin(), a.shape().end());
@@ -425,16 +473,19 @@ private:
     [[noreturn]] void throw_shape_changed(const slot& s) const {
         throw parameter_error(where("update") + "parameter '" + s.name + "' has shape " +
                               io::detail::shape_of(s.p->data.shape()) + " but its solver state has shape " +
-                              state_shape(s) + " (was it replaced after set_parameters? call set_parameters again)");
+                              state_shape(s) +
+                              " (was it replaced after set_parameters? call set_parameters again)");
     }
 
     std::size_t state_index(std::string_view key) const noexcept {
         return std::size_t(std::find(state_names_.begin(), state_names_.end(), key) - state_names_.begin());
     }
     std::string state_list() const {
-        if (state_names_.empty()) return "it has none besides the counter 't'";
+        if (state_names_.empty())
+            return "it has none besides the counter 't'";
         std::string out = "its states:";
-        for (std::string_view n : state_names_) out += " '" + std::string(n) + "'";
+        for (std::string_view n : state_names_)
+            out += " '" + std::string(n) + "'";
         return out;
     }
 
@@ -443,7 +494,8 @@ private:
         return it == index_.end() ? nullptr : &slots_[it->second];
     }
     static std::string not_registered(std::string_view name) {
-        return "parameter '" + std::string(name) + "' is not registered in the solver (call set_parameters first)";
+        return "parameter '" + std::string(name) +
+               "' is not registered in the solver (call set_parameters first)";
     }
 
     static std::int64_t read_counter(const io::npy_view& v) noexcept {
@@ -459,14 +511,16 @@ private:
 
     bool check(detail::nonfinite what) const noexcept {
         for (const slot& s : slots_)
-            if (detail::grad_computed(*s.p) && detail::check_nonfinite(s.p->grad.data(), s.p->grad.size(), what))
+            if (detail::grad_computed(*s.p) &&
+                detail::check_nonfinite(s.p->grad.data(), s.p->grad.size(), what))
                 return true;
         return false;
     }
 
     void rebuild_index() {
         index_.clear();
-        for (std::size_t i = 0; i < slots_.size(); ++i) index_.emplace(slots_[i].name, i);
+        for (std::size_t i = 0; i < slots_.size(); ++i)
+            index_.emplace(slots_[i].name, i);
     }
 
     std::string_view name_;

@@ -48,7 +48,8 @@ class Adam : public solver {
 public:
     using args = adam_args;
     Adam() : Adam(args{}) {}
-    explicit Adam(const args& a) : solver("Adam", a.alpha, names), beta1_(a.beta1), beta2_(a.beta2), eps_(a.eps) {}
+    explicit Adam(const args& a)
+        : solver("Adam", a.alpha, names), beta1_(a.beta1), beta2_(a.beta2), eps_(a.eps) {}
     explicit Adam(float alpha, float beta1 = args{}.beta1, float beta2 = args{}.beta2, float eps = args{}.eps)
         : Adam(args{alpha, beta1, beta2, eps}) {}
 

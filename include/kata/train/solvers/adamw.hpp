@@ -35,8 +35,8 @@ public:
     explicit AdamW(const args& a)
         : solver("AdamW", a.alpha, names, /*fused_decay=*/true, a.wd), init_alpha_(a.alpha), beta1_(a.beta1),
           beta2_(a.beta2), eps_(a.eps) {}
-    explicit AdamW(float alpha, float beta1 = args{}.beta1, float beta2 = args{}.beta2, float eps = args{}.eps,
-                   float wd = args{}.wd)
+    explicit AdamW(float alpha, float beta1 = args{}.beta1, float beta2 = args{}.beta2,
+                   float eps = args{}.eps, float wd = args{}.wd)
         : AdamW(args{alpha, beta1, beta2, eps, wd}) {}
 
     float beta1() const noexcept { return beta1_; }

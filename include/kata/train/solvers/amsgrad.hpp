@@ -32,8 +32,8 @@ public:
     explicit AMSGRAD(const args& a)
         : solver("AMSGRAD", a.alpha, names), beta1_(a.beta1), beta2_(a.beta2), eps_(a.eps),
           bias_correction_(a.bias_correction) {}
-    explicit AMSGRAD(float alpha, float beta1 = args{}.beta1, float beta2 = args{}.beta2, float eps = args{}.eps,
-                     bool bias_correction = args{}.bias_correction)
+    explicit AMSGRAD(float alpha, float beta1 = args{}.beta1, float beta2 = args{}.beta2,
+                     float eps = args{}.eps, bool bias_correction = args{}.bias_correction)
         : AMSGRAD(args{alpha, beta1, beta2, eps, bias_correction}) {}
 
     float beta1() const noexcept { return beta1_; }

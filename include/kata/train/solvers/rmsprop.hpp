@@ -24,7 +24,8 @@ public:
     using args = rmsprop_args;
     RMSprop() : RMSprop(args{}) {}
     explicit RMSprop(const args& a) : solver("RMSprop", a.lr, names), decay_(a.decay), eps_(a.eps) {}
-    explicit RMSprop(float lr, float decay = args{}.decay, float eps = args{}.eps) : RMSprop(args{lr, decay, eps}) {}
+    explicit RMSprop(float lr, float decay = args{}.decay, float eps = args{}.eps)
+        : RMSprop(args{lr, decay, eps}) {}
 
     float decay() const noexcept { return decay_; }
     float eps() const noexcept { return eps_; }

@@ -27,7 +27,8 @@ public:
 protected:
     void update_impl(slot&, float* data, const float* grad, std::size_t n) override {
         const float lr = learning_rate();
-        detail::for_each_element(n, [&](auto& w, const auto& g) { w = w - lr * g; }, data, grad);
+        detail::for_each_element(
+            n, [&](auto& w, const auto& g) { w = w - lr * g; }, data, grad);
     }
 
 private:

@@ -28,7 +28,8 @@ public:
     SgdW() : SgdW(args{}) {}
     explicit SgdW(const args& a)
         : solver("SgdW", a.lr, names, /*fused_decay=*/true, a.wd), init_lr_(a.lr), momentum_(a.momentum) {}
-    explicit SgdW(float lr, float momentum = args{}.momentum, float wd = args{}.wd) : SgdW(args{lr, momentum, wd}) {}
+    explicit SgdW(float lr, float momentum = args{}.momentum, float wd = args{}.wd)
+        : SgdW(args{lr, momentum, wd}) {}
 
     float momentum() const noexcept { return momentum_; }
 
