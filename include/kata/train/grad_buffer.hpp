@@ -1,0 +1,47 @@
+// kata/train/grad_buffer.hpp
+//
+// Purpose: the one place where the solvers look at how a parameter's gradient buffer is represented.
+//
+// Why a separate header: kata::parameter (kata/io/parameter_store.hpp) holds `grad` as an xarray of
+// data's shape today, allocated eagerly when the parameter is created. A lazily allocated gradient
+// (empty until a backward pass or a solver needs it) is planned; when it lands, only the three
+// functions below change, not the ten solvers.
+//
+// The solvers' rule (docs/solvers.md, "Which parameters a solver touches"):
+//   * set_parameters() allocates a missing gradient as zeros of data's shape (allocate_grad), so that
+//     a training step after it allocates nothing;
+//   * update(), weight_decay(), clip_grad_by_norm(), scale_grad() and the check_*_grad() methods act
+//     only on parameters whose gradient was computed (grad_computed): need_grad is true and the
+//     buffer exists with data's shape. This is kata's twin of nnabla's rule "skip a parameter whose
+//     gradient array is still in its lazily-zeroed state" (nnabla's Solver::update checks the
+//     gradient array's zeroing flag): kata's backward never writes the gradient of a need_grad=false
+//     parameter, and an unallocated buffer was never written either.
+#pragma once
+
+#include <kata/detail/xtensor_fix.hpp>
+#include <kata/io/parameter_store.hpp>
+
+#include <algorithm>
+
+#include <xtensor/xbuilder.hpp>
+
+namespace kata::train::detail {
+
+/// Whether p's gradient buffer exists, i.e. has data's shape.
+inline bool grad_allocated(const parameter& p) noexcept {
+    return std::equal(p.grad.shape().begin(), p.grad.shape().end(), p.data.shape().begin(),
+                      p.data.shape().end());
+}
+
+/// Allocates p's gradient as zeros of data's shape unless it already exists (keeps its values then).
+inline void allocate_grad(parameter& p) {
+    if (!grad_allocated(p))
+        p.grad = xt::zeros<float>(p.data.shape());
+}
+
+/// Whether a solver step acts on p: the gradient was computed (see the header comment).
+inline bool grad_computed(const parameter& p) noexcept {
+    return p.need_grad && grad_allocated(p);
+}
+
+} // namespace kata::train::detail
