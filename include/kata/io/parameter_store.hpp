@@ -28,6 +28,9 @@
 //   * size() counts the whole store; clear() only the current scope (nnabla's clear_parameters).
 //   * Erasing the last member of a scope forgets the scope's position (nnabla keeps empty scopes).
 //   * parameter::grad is allocated eagerly (zeros, same shape as data) when a parameter is created.
+//   * save() refuses, before writing anything, a parameter whose name does not fit an .npz member
+//     name (at most io::npz_max_key_bytes = 65531 bytes relative to the saved scope): io_error
+//     naming the file and the parameter; an existing file is left as it was.
 //   * need_grad is not stored in .npz files (numpy has no place for it): parameters created by
 //     load() get need_grad = true, existing ones keep their flag.
 //   * load() copies into the existing data buffers of existing parameters (references and data
@@ -304,7 +307,14 @@ public:
     /// Saves the current scope's parameters (relative names) as .npz, atomically.
     void save(const std::filesystem::path& path, bool grad_only = false) const {
         std::vector<io::npz_item> items;
-        for (auto& [name, p] : get_parameters(grad_only)) items.push_back(io::make_npz_item(name, p->data));
+        for (auto& [name, p] : get_parameters(grad_only)) {
+            if (name.size() > io::npz_max_key_bytes)
+                throw io_error(path.string() + ": parameter '" + scope_ + name.substr(0, 64) + "...' (a " +
+                               std::to_string(name.size()) + "-byte name): too long for an .npz member name (at most " +
+                               std::to_string(io::npz_max_key_bytes) +
+                               " bytes with the '.npy' suffix: the ZIP name length is 16 bits); nothing was written");
+            items.push_back(io::make_npz_item(name, p->data));
+        }
         io::save_npz(path, items);
     }
 
