@@ -27,7 +27,8 @@
 //     scope ("a" and "a/b"): nnabla asserts on that; kata throws parameter_error.
 //   * size() counts the whole store; clear() only the current scope (nnabla's clear_parameters).
 //   * Erasing the last member of a scope forgets the scope's position (nnabla keeps empty scopes).
-//   * parameter::grad is allocated eagerly (zeros, same shape as data) when a parameter is created.
+//   * parameter::grad() is allocated on first use (zeros of data's shape, what nnabla's grad reads
+//     as before backward): creating or loading parameters allocates no gradient memory.
 //   * save() refuses, before writing anything, a parameter whose name does not fit an .npz member
 //     name (at most io::npz_max_key_bytes = 65531 bytes relative to the saved scope): io_error
 //     naming the file and the parameter; an existing file is left as it was.
@@ -78,11 +79,38 @@
 
 namespace kata {
 
-/// A trainable parameter: value, gradient (same shape, zeros at creation) and the need_grad flag.
+/// A trainable parameter: value, gradient and the need_grad flag.
+///
+/// The gradient is allocated on first use, not with the parameter: a network that only runs
+/// inference (a converted ResNet-50 holds ~25M weights) would otherwise carry a second, all-zero
+/// copy of every weight. Reading it follows nnabla: zeros of data's shape until something writes it.
 struct parameter {
     xt::xarray<float> data;
-    xt::xarray<float> grad;
     bool need_grad = true;
+
+    /// The gradient buffer: allocated as zeros of data's shape on the first call (and again if
+    /// data's shape has changed since), then the same buffer on every call.
+    xt::xarray<float>& grad() {
+        if (!has_grad()) {
+            grad_ = xt::zeros<float>(data.shape());
+            grad_allocated_ = true;
+        }
+        return grad_;
+    }
+    /// Whether grad() has allocated the buffer (for data's current shape).
+    bool has_grad() const noexcept {
+        return grad_allocated_ && std::equal(grad_.shape().begin(), grad_.shape().end(), data.shape().begin(),
+                                             data.shape().end());
+    }
+    /// Frees the gradient buffer; the next grad() starts again from zeros.
+    void release_grad() {
+        grad_ = xt::xarray<float>();
+        grad_allocated_ = false;
+    }
+
+private:
+    xt::xarray<float> grad_;
+    bool grad_allocated_ = false;
 };
 
 /// Misuse of the parameter store (shape conflicts with an existing parameter, name conflicts,
@@ -229,7 +257,8 @@ public:
     }
 
     /// kata extension: (re)creates the parameter from `init`, replacing any existing one (any shape).
-    /// A replaced parameter keeps its position in the listing order; its grad is reset to zeros.
+    /// A replaced parameter keeps its position in the listing order; its gradient is dropped (reads
+    /// as zeros again).
     parameter& create_or_replace(std::string_view name, const std::vector<std::size_t>& shape, const initializer& init = {},
                                  bool need_grad = true) {
         check_name(name);
@@ -379,7 +408,6 @@ public:
             const std::string full = scope_ + entries[i].name;
             parameter p;
             p.data = io::to_xarray<float>(entries[i].array, file + ": parameter '" + full + "'");
-            p.grad = xt::zeros<float>(p.data.shape());
             p.need_grad = true;
             auto it = fresh.insert(fresh.end(), node{full, std::move(p)});
             fresh_index.emplace(full, it);
@@ -408,7 +436,6 @@ private:
         if (!io::detail::same_shape(p.data.shape(), shape))
             throw parameter_error("kata::parameter_store: initializer for '" + scope_ + std::string(name) + "' returned shape " +
                                   io::detail::shape_of(p.data.shape()) + ", expected " + io::shape_repr(shape));
-        p.grad = xt::zeros<float>(p.data.shape());
         p.need_grad = need_grad;
         return p;
     }
