@@ -44,6 +44,11 @@
 //   load(path, load_mode::strict) additionally every parameter of the store under the current scope
 //                                 must be in the file, and every file entry must already exist in
 //                                 the store (like PyTorch's strict load_state_dict).
+//   load(path, mapping, mode)     the same, after renaming and reshaping/transposing every entry of
+//                                 the file with an io::name_mapping (kata/io/name_mapping.hpp): for
+//                                 files written by other frameworks (a PyTorch state dict saved with
+//                                 numpy.savez, ...). Errors also name the file entry a parameter
+//                                 came from; two entries mapped to one name are an error.
 //   Strong guarantee: the whole file is read and validated before anything changes; on any error the
 //   store is unchanged. io_error messages name the file, the parameter, and the expected and found
 //   shape or dtype.
@@ -58,6 +63,7 @@
 
 #include <kata/detail/xtensor_fix.hpp>
 #include <kata/io/initializers.hpp>
+#include <kata/io/name_mapping.hpp>
 #include <kata/io/npy.hpp>
 #include <kata/io/npz.hpp>
 
@@ -67,6 +73,7 @@
 #include <filesystem>
 #include <list>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -76,6 +83,7 @@
 
 #include <xtensor/xarray.hpp>
 #include <xtensor/xbuilder.hpp>
+#include <xtensor/xmanipulation.hpp>
 
 namespace kata {
 
@@ -348,82 +356,138 @@ public:
     }
 
     /// Loads an .npz (see "load modes" in the header comment). Strong exception guarantee.
-    void load(const std::filesystem::path& path, load_mode mode = load_mode::merge) {
+    void load(const std::filesystem::path& path, load_mode mode = load_mode::merge) { load_impl(path, nullptr, mode); }
+
+    /// Loads an .npz whose entries `mapping` renames and reshapes/transposes (kata/io/name_mapping.hpp).
+    /// Same checks, errors and strong guarantee as load(path, mode).
+    void load(const std::filesystem::path& path, const io::name_mapping& mapping, load_mode mode = load_mode::merge) {
+        io::check_mapping(mapping);
+        load_impl(path, &mapping, mode);
+    }
+
+private:
+    void load_impl(const std::filesystem::path& path, const io::name_mapping* mapping, load_mode mode) {
         const std::string file = path.string();
         const std::vector<std::byte> bytes = io::read_file_bytes(path);
         const std::vector<io::npz_entry> entries = io::read_npz(bytes, file);
 
-        auto fail = [&](const std::string& param, const std::string& msg) -> void {
-            throw io_error(file + ": parameter '" + param + "': " + msg);
+        // One file entry on its way into the store.
+        struct item {
+            const io::npz_entry* entry;
+            std::string full;                 // parameter name, scope included
+            std::vector<std::size_t> shape;   // after the transform
+            std::vector<std::size_t> axes;    // non-empty: the data is transposed
+            list_type::iterator target;       // existing node, or list_.end()
         };
+        auto label = [&](const item& it) {
+            std::string l = file + ": parameter '" + it.full + "'";
+            if (mapping) l += " (from entry '" + it.entry->name + "')";
+            return l;
+        };
+        auto fail = [&](const item& it, const std::string& msg) -> void { throw io_error(label(it) + ": " + msg); };
 
-        // Phase 1: validate everything against the store; nothing is modified.
-        std::vector<list_type::iterator> targets(entries.size()); // existing node or end()
-        std::set<std::string, std::less<>> file_names;
-        for (const auto& e : entries) file_names.insert(scope_ + e.name);
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            const auto& e = entries[i];
-            const std::string full = scope_ + e.name;
-            if (!io::detail::valid_name(e.name)) fail(full, "invalid parameter name (empty '/'-separated component)");
+        // Phase 1a: names and shapes after the mapping; nothing is modified.
+        std::vector<item> items;
+        items.reserve(entries.size());
+        std::map<std::string, const io::npz_entry*, std::less<>> file_names; // target name -> entry
+        for (const auto& e : entries) {
+            std::string rel = e.name;
+            io::tensor_transform tr;
+            if (mapping) {
+                std::optional<io::mapped_entry> m = io::apply_mapping(*mapping, e.name, file + ": entry '" + e.name + "'");
+                if (!m) continue;
+                rel = std::move(m->name);
+                tr = std::move(m->transform);
+            }
+            item it{&e, scope_ + rel, {}, {}, list_.end()};
+            if (!io::detail::valid_name(rel)) fail(it, "invalid parameter name (empty '/'-separated component)");
             if (e.array.dtype != io::npy_dtype::f4)
-                fail(full, "dtype mismatch: expected float32, found " + std::string(io::npy_dtype_name(e.array.dtype)) +
-                               " (shape " + io::shape_repr(e.array.shape) + ")");
-            auto it = index_.find(full);
-            if (it != index_.end()) {
-                const auto& have = it->second->p.data.shape();
-                if (!io::detail::same_shape(have, e.array.shape))
-                    fail(full, "shape mismatch: expected " + io::detail::shape_of(have) + " (in the store), found " +
-                                   io::shape_repr(e.array.shape) + " (in the file)");
-                targets[i] = it->second;
+                fail(it, "dtype mismatch: expected float32, found " + std::string(io::npy_dtype_name(e.array.dtype)) +
+                             " (shape " + io::shape_repr(e.array.shape) + ")");
+            it.shape = tr.apply(e.array.shape, label(it) + ": entry shape " + io::shape_repr(e.array.shape));
+            if (tr.moves_data()) it.axes = tr.axes;
+            if (auto [pos, fresh] = file_names.emplace(it.full, &e); !fresh)
+                fail(it, "entries '" + pos->second->name + "' and '" + e.name + "' both map to this parameter");
+            items.push_back(std::move(it));
+        }
+
+        // Phase 1b: against the store.
+        for (auto& it : items) {
+            const std::string& full = it.full;
+            auto found = index_.find(full);
+            if (found != index_.end()) {
+                const auto& have = found->second->p.data.shape();
+                if (!io::detail::same_shape(have, it.shape)) {
+                    std::string in_file = io::shape_repr(it.shape) + " (in the file";
+                    if (it.shape != it.entry->array.shape) in_file += ", " + io::shape_repr(it.entry->array.shape) + " before the transform";
+                    fail(it, "shape mismatch: expected " + io::detail::shape_of(have) + " (in the store), found " + in_file + ")");
+                }
+                it.target = found->second;
                 continue;
             }
-            targets[i] = list_.end();
             if (mode == load_mode::strict)
-                fail(full, "not in the store (load_mode::strict requires the file's names to exist; found shape " +
-                               io::shape_repr(e.array.shape) + ")");
+                fail(it, "not in the store (load_mode::strict requires the file's names to exist; found shape " +
+                             io::shape_repr(it.shape) + ")");
             // A path cannot be both a parameter and a scope, neither in the store nor in the file.
             for (std::size_t pos = full.find('/'); pos != std::string::npos; pos = full.find('/', pos + 1)) {
                 const std::string_view pre = std::string_view(full).substr(0, pos);
                 if (index_.find(std::string(pre)) != index_.end() || file_names.count(pre))
-                    fail(full, "conflicts with parameter '" + std::string(pre) + "' (a name cannot be both a parameter and a scope)");
+                    fail(it, "conflicts with parameter '" + std::string(pre) + "' (a name cannot be both a parameter and a scope)");
             }
             const std::string sub = full + "/";
             if (auto lb = index_.lower_bound(sub); lb != index_.end() && lb->first.starts_with(sub))
-                fail(full, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
-            if (auto lb = file_names.lower_bound(sub); lb != file_names.end() && lb->starts_with(sub))
-                fail(full, "conflicts with parameter '" + *lb + "' (a name cannot be both a parameter and a scope)");
+                fail(it, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
+            if (auto lb = file_names.lower_bound(sub); lb != file_names.end() && lb->first.starts_with(sub))
+                fail(it, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
         }
         if (mode == load_mode::strict) {
             for (node* n : ordered(false))
-                if (!file_names.count(n->name))
-                    fail(n->name, "missing from the file (load_mode::strict; expected shape " +
-                                      io::detail::shape_of(n->p.data.shape()) + ", float32)");
+                if (!file_names.count(n->name)) {
+                    std::string m = file + ": parameter '" + n->name + "': missing from the file (load_mode::strict; expected shape " +
+                                    io::detail::shape_of(n->p.data.shape()) + ", float32)";
+                    if (mapping) m += "; no entry of the file maps to it";
+                    throw io_error(m);
+                }
         }
 
-        // Phase 2: build the new nodes aside (may throw: bad_alloc).
+        // Phase 2: build new nodes and transposed copies aside (may throw: bad_alloc).
+        auto values = [&](const item& it) {
+            xt::xarray<float> a = io::to_xarray<float>(it.entry->array, label(it));
+            if (!it.axes.empty()) a = xt::transpose(a, it.axes); // evaluated into a fresh row-major array
+            a.reshape(it.shape);
+            return a;
+        };
+        std::vector<xt::xarray<float>> moved(items.size()); // transposed data for existing parameters
         list_type fresh;
         index_type fresh_index;
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            if (targets[i] != list_.end()) continue;
-            const std::string full = scope_ + entries[i].name;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const item& it = items[i];
+            if (it.target != list_.end()) {
+                if (!it.axes.empty()) moved[i] = values(it);
+                continue;
+            }
             parameter p;
-            p.data = io::to_xarray<float>(entries[i].array, file + ": parameter '" + full + "'");
+            p.data = values(it);
             p.need_grad = true;
-            auto it = fresh.insert(fresh.end(), node{full, std::move(p)});
-            fresh_index.emplace(full, it);
+            auto pos = fresh.insert(fresh.end(), node{it.full, std::move(p)});
+            fresh_index.emplace(it.full, pos);
         }
 
         // Phase 3: commit; nothing below throws (memcpy into same-sized buffers, splice, node merge).
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            if (targets[i] == list_.end()) continue;
-            const auto& src = entries[i].array.data;
-            if (!src.empty()) std::memcpy(targets[i]->p.data.data(), src.data(), src.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const item& it = items[i];
+            if (it.target == list_.end()) continue;
+            float* dst = it.target->p.data.data();
+            if (!it.axes.empty()) {
+                if (moved[i].size()) std::memcpy(dst, moved[i].data(), moved[i].size() * sizeof(float));
+            } else if (const auto& src = it.entry->array.data; !src.empty()) {
+                std::memcpy(dst, src.data(), src.size());
+            }
         }
         list_.splice(list_.end(), fresh);
         index_.merge(fresh_index);
     }
 
-private:
     void check_name(std::string_view name) const {
         if (!io::detail::valid_name(name))
             throw std::invalid_argument("kata::parameter_store: invalid parameter name '" + std::string(name) +
