@@ -40,9 +40,10 @@ namespace kata::models {
 inline io::name_mapping resnet50_torchvision_mapping(bool channel_last = false) {
     using io::rename_rule;
     using io::tensor_transform;
-    const tensor_transform conv = channel_last ? tensor_transform::transpose({0, 2, 3, 1}) : tensor_transform{};
-    const tensor_transform bn = tensor_transform::reshape(channel_last ? std::vector<std::int64_t>{1, 1, 1, -1}
-                                                                       : std::vector<std::int64_t>{1, -1, 1, 1});
+    const tensor_transform conv =
+        channel_last ? tensor_transform::transpose({0, 2, 3, 1}) : tensor_transform{};
+    const tensor_transform bn = tensor_transform::reshape(
+        channel_last ? std::vector<std::int64_t>{1, 1, 1, -1} : std::vector<std::int64_t>{1, -1, 1, 1});
     io::name_mapping m;
     m.rules.push_back(rename_rule::skip("**.num_batches_tracked"));
     m.rules.push_back({"conv1.weight", "conv1/conv/W", conv});
@@ -52,7 +53,8 @@ inline io::name_mapping resnet50_torchvision_mapping(bool channel_last = false) 
         {"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "mean"}, {"running_var", "var"}};
     for (const auto& [torch_name, kata_name] : bn_names) {
         m.rules.push_back({std::string("bn1.") + torch_name, std::string("conv1/bn/") + kata_name, bn});
-        m.rules.push_back({std::string("layer*.*.bn*.") + torch_name, std::string("layer*/*/conv*/bn/") + kata_name, bn});
+        m.rules.push_back(
+            {std::string("layer*.*.bn*.") + torch_name, std::string("layer*/*/conv*/bn/") + kata_name, bn});
         m.rules.push_back({std::string("layer*.*.downsample.1.") + torch_name,
                            std::string("layer*/*/downsample/bn/") + kata_name, bn});
     }

@@ -54,13 +54,16 @@ float first_value(const fs::path& p) {
     return s.at("a/W").data(0, 0);
 }
 
-fs::perms perms_of(const fs::path& p) { return fs::status(p).permissions() & fs::perms::mask; }
+fs::perms perms_of(const fs::path& p) {
+    return fs::status(p).permissions() & fs::perms::mask;
+}
 
 } // namespace
 
 // ---- finding 7: symbolic links and modes --------------------------------------------------------
 
-TEST_CASE("saving through a symbolic link writes the link's target and keeps the link and the target's mode") {
+TEST_CASE(
+    "saving through a symbolic link writes the link's target and keeps the link and the target's mode") {
     temp_dir d;
     const auto target = d.path / "weights.npz";
     store_with(1.f).save(target);
@@ -79,8 +82,8 @@ TEST_CASE("saving through a symbolic link writes the link's target and keeps the
         temp_dir other;
         const auto real = other.path / "real.npz";
         store_with(3.f).save(real);
-        fs::create_symlink(real, d.path / "abs.npz");         // absolute
-        fs::create_symlink("abs.npz", d.path / "chain.npz");  // relative, to a link
+        fs::create_symlink(real, d.path / "abs.npz");        // absolute
+        fs::create_symlink("abs.npz", d.path / "chain.npz"); // relative, to a link
         store_with(4.f).save(d.path / "chain.npz");
         CHECK(first_value(real) == 4.f);
         CHECK(fs::is_symlink(fs::symlink_status(d.path / "chain.npz")));
@@ -122,7 +125,8 @@ TEST_CASE("saving over a read-only file is refused and leaves the file as it was
     fs::permissions(target, ro);
     for (const fs::path& via : {target, d.path / "to_frozen.npz"}) {
         CAPTURE(via);
-        if (via != target) fs::create_symlink("frozen.npz", via);
+        if (via != target)
+            fs::create_symlink("frozen.npz", via);
         const std::string m = what_of([&] { store_with(2.f).save(via); });
         CHECK(contains(m, via.string()));
         CHECK(contains(m, "read-only"));
@@ -146,11 +150,13 @@ TEST_CASE("loading a FIFO is refused at once instead of blocking for a writer") 
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     auto attempt = [&](const std::function<void()>& f) {
         auto fut = std::async(std::launch::async, [&] { return what_of(f); });
-        if (fut.wait_for(std::chrono::seconds(10)) == std::future_status::ready) return fut.get();
+        if (fut.wait_for(std::chrono::seconds(10)) == std::future_status::ready)
+            return fut.get();
         // Still blocked (main's std::ifstream waits in open()): release it with a writer that
         // closes at once, so that the test fails instead of hanging.
         const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
-        if (w >= 0) ::close(w);
+        if (w >= 0)
+            ::close(w);
         (void)fut.get();
         return std::string("<blocked on the FIFO>");
     };
@@ -228,7 +234,8 @@ void check_npy(const std::string& stem, const std::map<std::string, expected_arr
     CHECK(std::vector<std::size_t>(a.shape().begin(), a.shape().end()) == x.shape);
     REQUIRE(a.size() == x.values.size());
     std::size_t i = 0;
-    for (auto v : a) CHECK(static_cast<double>(v) == x.values[i++]);
+    for (auto v : a)
+        CHECK(static_cast<double>(v) == x.values[i++]);
     // Written back: numpy 1.24's exact bytes.
     temp_dir d;
     kio::save_npy(d.path / "out.npy", a);
@@ -237,7 +244,8 @@ void check_npy(const std::string& stem, const std::map<std::string, expected_arr
 
 } // namespace
 
-TEST_CASE("load_npy / save_npy: numpy-written arrays of every element type, read exactly and written byte-identically") {
+TEST_CASE("load_npy / save_npy: numpy-written arrays of every element type, read exactly and written "
+          "byte-identically") {
     const auto exp = read_expected(fixture("npy_arrays.txt"));
     check_npy<float>("f4_3x5x2", exp);
     check_npy<double>("f8_4", exp);

@@ -46,7 +46,9 @@ std::optional<std::string> map_name(const kio::name_mapping& m, const std::strin
     return r ? std::optional<std::string>(r->name) : std::nullopt;
 }
 
-std::vector<std::size_t> shape_of(const xt::xarray<float>& a) { return {a.shape().begin(), a.shape().end()}; }
+std::vector<std::size_t> shape_of(const xt::xarray<float>& a) {
+    return {a.shape().begin(), a.shape().end()};
+}
 
 } // namespace
 
@@ -67,7 +69,8 @@ TEST_CASE("rename rules: '*' is one name component, '**' several, captures fill 
     CHECK(map_name(m, "deep.p.q.r.leaf") == "deep/p.q.r");
     CHECK(map_name(m, "fc.weight") == "fc/affine/W");
     // '*' never crosses '.', and every wildcard needs at least one character.
-    CHECK(contains(what_of([&] { (void)map_name(m, "layer1.0.0.bn1.weight"); }), "t: no rename rule matches"));
+    CHECK(
+        contains(what_of([&] { (void)map_name(m, "layer1.0.0.bn1.weight"); }), "t: no rename rule matches"));
     CHECK(contains(what_of([&] { (void)map_name(m, "ab.z"); }), "no rename rule matches"));
     CHECK(contains(what_of([&] { (void)map_name(m, "deep.leaf"); }), "no rename rule matches"));
     m.unmatched = kio::unmatched_entries::keep;
@@ -88,14 +91,25 @@ TEST_CASE("transforms: transpose then reshape, with errors naming the entry and 
     const std::vector<std::size_t> s{2, 3, 4};
     CHECK(tensor_transform::transpose({2, 0, 1}).apply(s, "w") == std::vector<std::size_t>{4, 2, 3});
     CHECK(tensor_transform::reshape({1, -1, 2}).apply(s, "w") == std::vector<std::size_t>{1, 12, 2});
-    CHECK(tensor_transform::transpose({1, 0, 2}).then_reshape({3, 8}).apply(s, "w") == std::vector<std::size_t>{3, 8});
+    CHECK(tensor_transform::transpose({1, 0, 2}).then_reshape({3, 8}).apply(s, "w") ==
+          std::vector<std::size_t>{3, 8});
     CHECK(tensor_transform::reshape({}).apply(std::vector<std::size_t>{1}, "w").empty()); // to a 0-d array
-    CHECK(contains(what_of([&] { (void)tensor_transform::transpose({0, 1}).apply(s, "w"); }),
+    CHECK(contains(what_of([&] {
+                       (void)tensor_transform::transpose({0, 1}).apply(s, "w");
+                   }),
                    "w: transpose axes (0, 1) are not a permutation of the axes of shape (2, 3, 4)"));
-    CHECK(contains(what_of([&] { (void)tensor_transform::transpose({0, 0, 1}).apply(s, "w"); }), "not a permutation"));
-    CHECK(contains(what_of([&] { (void)tensor_transform::reshape({5, -1}).apply(s, "w"); }),
+    CHECK(contains(what_of([&] {
+                       (void)tensor_transform::transpose({0, 0, 1}).apply(s, "w");
+                   }),
+                   "not a permutation"));
+    CHECK(contains(what_of([&] {
+                       (void)tensor_transform::reshape({5, -1}).apply(s, "w");
+                   }),
                    "w: cannot reshape (2, 3, 4) (24 elements) to (5, -1)"));
-    CHECK(contains(what_of([&] { (void)tensor_transform::reshape({-1, -1}).apply(s, "w"); }), "cannot reshape"));
+    CHECK(contains(what_of([&] {
+                       (void)tensor_transform::reshape({-1, -1}).apply(s, "w");
+                   }),
+                   "cannot reshape"));
     CHECK(contains(what_of([&] { (void)tensor_transform::reshape({7}).apply(s, "w"); }), "to (7,)"));
 }
 
@@ -116,10 +130,12 @@ TEST_CASE("a mapped load renames, transposes and reshapes values exactly") {
     CHECK_FALSE(existing.need_grad);
     const auto& w = exp.at("fc/affine/W"); // (7, 5) in the file
     for (std::size_t i = 0; i < 7; ++i)
-        for (std::size_t j = 0; j < 5; ++j) CHECK(double(existing.data(j, i)) == w.values[i * 5 + j]);
+        for (std::size_t j = 0; j < 5; ++j)
+            CHECK(double(existing.data(j, i)) == w.values[i * 5 + j]);
     CHECK(shape_of(s.at("norm/beta").data) == std::vector<std::size_t>{4});
     CHECK(double(s.at("norm/beta").data(3)) == exp.at("bn/beta").values[3]);
-    CHECK(double(s.at("c/W").data(1, 2, 0, 1)) == exp.at("conv1/conv/W").values[((1 * 3 + 2) * 3 + 0) * 3 + 1]);
+    CHECK(double(s.at("c/W").data(1, 2, 0, 1)) ==
+          exp.at("conv1/conv/W").values[((1 * 3 + 2) * 3 + 0) * 3 + 1]);
     CHECK(s.contains("fc/affine/b") == false);
     CHECK(s.contains("c/b"));
 }
@@ -130,21 +146,26 @@ TEST_CASE("mapped load errors name file, parameter and entry, and leave the stor
     s.get_or_create("keep", {2}, initializer::constant(3.f));
     s.get_or_create("dense/W", {7, 5}, initializer::constant(1.f)); // the file's layout, not the mapped one
     const auto before = snapshot(s);
-    kio::name_mapping m{{{"fc/affine/W", "dense/W", tensor_transform::transpose({1, 0})}}, kio::unmatched_entries::keep};
+    kio::name_mapping m{{{"fc/affine/W", "dense/W", tensor_transform::transpose({1, 0})}},
+                        kio::unmatched_entries::keep};
 
     std::string msg = what_of([&] { s.load(file, m); });
-    CHECK(contains(msg, file + ": parameter 'dense/W' (from entry 'fc/affine/W'): shape mismatch: expected (7, 5) (in the store), "
-                              "found (5, 7) (in the file, (7, 5) before the transform)"));
+    CHECK(contains(msg, file + ": parameter 'dense/W' (from entry 'fc/affine/W'): shape mismatch: expected "
+                               "(7, 5) (in the store), "
+                               "found (5, 7) (in the file, (7, 5) before the transform)"));
     CHECK(snapshot(s) == before);
 
     kio::name_mapping twice{{{"conv1/conv/*", "same"}}, kio::unmatched_entries::skip};
     msg = what_of([&] { s.load(file, twice); });
-    CHECK(contains(msg, "parameter 'same' (from entry 'conv1/conv/b'): entries 'conv1/conv/W' and 'conv1/conv/b' both map to this parameter"));
+    CHECK(contains(msg, "parameter 'same' (from entry 'conv1/conv/b'): entries 'conv1/conv/W' and "
+                        "'conv1/conv/b' both map to this parameter"));
     CHECK(snapshot(s) == before);
 
-    kio::name_mapping reshape{{{"bn/beta", "bn/beta", tensor_transform::reshape({3, -1})}}, kio::unmatched_entries::skip};
+    kio::name_mapping reshape{{{"bn/beta", "bn/beta", tensor_transform::reshape({3, -1})}},
+                              kio::unmatched_entries::skip};
     msg = what_of([&] { s.load(file, reshape); });
-    CHECK(contains(msg, "parameter 'bn/beta' (from entry 'bn/beta'): entry shape (1, 4, 1, 1): cannot reshape (1, 4, 1, 1) (4 elements) to (3, -1)"));
+    CHECK(contains(msg, "parameter 'bn/beta' (from entry 'bn/beta'): entry shape (1, 4, 1, 1): cannot "
+                        "reshape (1, 4, 1, 1) (4 elements) to (3, -1)"));
     CHECK(snapshot(s) == before);
 
     kio::name_mapping none{{{"nothing.*", "x"}}};
@@ -154,7 +175,8 @@ TEST_CASE("mapped load errors name file, parameter and entry, and leave the stor
 
     kio::name_mapping rename_all;
     rename_all.rename = [](std::string_view n) -> std::optional<kio::mapped_entry> {
-        if (n == "fc/affine/W") return kio::mapped_entry{"dense/W", tensor_transform::transpose({1, 0})};
+        if (n == "fc/affine/W")
+            return kio::mapped_entry{"dense/W", tensor_transform::transpose({1, 0})};
         return std::nullopt;
     };
     msg = what_of([&] { s.load(file, rename_all, load_mode::strict); });
@@ -163,8 +185,11 @@ TEST_CASE("mapped load errors name file, parameter and entry, and leave the stor
     t.get_or_create("dense/W", {5, 7});
     t.get_or_create("missing", {1});
     msg = what_of([&] { t.load(file, rename_all, load_mode::strict); });
-    CHECK(contains(msg, file + ": parameter 'missing': missing from the file (load_mode::strict; expected shape (1,), float32); "
-                              "no entry of the file maps to it"));
+    CHECK(contains(
+        msg,
+        file +
+            ": parameter 'missing': missing from the file (load_mode::strict; expected shape (1,), float32); "
+            "no entry of the file maps to it"));
     t.erase("missing");
     t.load(file, rename_all, load_mode::strict);
     CHECK(t.size() == 1);
@@ -178,21 +203,28 @@ namespace {
 std::string kata_name_of(const std::string& tv) {
     std::vector<std::string> p;
     std::stringstream ss(tv);
-    for (std::string c; std::getline(ss, c, '.');) p.push_back(c);
+    for (std::string c; std::getline(ss, c, '.');)
+        p.push_back(c);
     const std::map<std::string, std::string> bn = {
         {"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "mean"}, {"running_var", "var"}};
-    if (p[0] == "conv1") return "conv1/conv/W";
-    if (p[0] == "bn1") return "conv1/bn/" + bn.at(p[1]);
-    if (p[0] == "fc") return p[1] == "weight" ? "fc/affine/W" : "fc/affine/b";
+    if (p[0] == "conv1")
+        return "conv1/conv/W";
+    if (p[0] == "bn1")
+        return "conv1/bn/" + bn.at(p[1]);
+    if (p[0] == "fc")
+        return p[1] == "weight" ? "fc/affine/W" : "fc/affine/b";
     const std::string block = p[0] + "/" + p[1] + "/";
-    if (p[2] == "downsample") return block + "downsample/" + (p[3] == "0" ? "conv/W" : "bn/" + bn.at(p[4]));
-    if (p[2].starts_with("conv")) return block + p[2] + "/conv/W";
+    if (p[2] == "downsample")
+        return block + "downsample/" + (p[3] == "0" ? "conv/W" : "bn/" + bn.at(p[4]));
+    if (p[2].starts_with("conv"))
+        return block + p[2] + "/conv/W";
     return block + "conv" + p[2].substr(2) + "/bn/" + bn.at(p[3]);
 }
 
 } // namespace
 
-TEST_CASE("torchvision ResNet-50 state dict (numpy.savez subset): every entry lands where it belongs, exactly") {
+TEST_CASE(
+    "torchvision ResNet-50 state dict (numpy.savez subset): every entry lands where it belongs, exactly") {
     const auto path = fixture("resnet50_torchvision_subset.npz");
     const auto bytes = read_bytes(path);
     const auto entries = kio::read_npz(bytes, path.string());
@@ -216,17 +248,20 @@ TEST_CASE("torchvision ResNet-50 state dict (numpy.savez subset): every entry la
             const auto& sh = e.array.shape;
             if (sh.size() == 1 && !e.name.starts_with("fc")) { // batch-norm vector (C,)
                 rules_seen.insert("bn");
-                CHECK(shape_of(got) == (cl ? std::vector<std::size_t>{1, 1, 1, sh[0]} : std::vector<std::size_t>{1, sh[0], 1, 1}));
+                CHECK(shape_of(got) == (cl ? std::vector<std::size_t>{1, 1, 1, sh[0]}
+                                           : std::vector<std::size_t>{1, sh[0], 1, 1}));
                 CHECK(std::equal(got.begin(), got.end(), src.begin(), src.end()));
             } else if (e.name == "fc.weight") { // (out, in) -> (in, out)
                 rules_seen.insert("fc.weight");
                 REQUIRE(shape_of(got) == std::vector<std::size_t>{sh[1], sh[0]});
                 bool same = true;
                 for (std::size_t o = 0; o < sh[0]; ++o)
-                    for (std::size_t i = 0; i < sh[1]; ++i) same = same && got(i, o) == src(o, i);
+                    for (std::size_t i = 0; i < sh[1]; ++i)
+                        same = same && got(i, o) == src(o, i);
                 CHECK(same);
             } else if (sh.size() == 4) { // convolution (out, in, kh, kw); channel-last (out, kh, kw, in)
-                rules_seen.insert(e.name.find("downsample") != std::string::npos ? "downsample conv" : "conv");
+                rules_seen.insert(e.name.find("downsample") != std::string::npos ? "downsample conv"
+                                                                                 : "conv");
                 if (!cl) {
                     CHECK(got == src);
                 } else {
@@ -235,7 +270,8 @@ TEST_CASE("torchvision ResNet-50 state dict (numpy.savez subset): every entry la
                     for (std::size_t o = 0; o < sh[0]; ++o)
                         for (std::size_t i = 0; i < sh[1]; ++i)
                             for (std::size_t y = 0; y < sh[2]; ++y)
-                                for (std::size_t x = 0; x < sh[3]; ++x) same = same && got(o, y, x, i) == src(o, i, y, x);
+                                for (std::size_t x = 0; x < sh[3]; ++x)
+                                    same = same && got(o, y, x, i) == src(o, i, y, x);
                     CHECK(same);
                 }
             } else {
@@ -269,7 +305,8 @@ std::vector<key_line> torchvision_keys() {
         std::istringstream ds(dims);
         std::size_t nd = 0, d = 0;
         ds >> nd;
-        while (nd-- && ds >> d) k.shape.push_back(d);
+        while (nd-- && ds >> d)
+            k.shape.push_back(d);
         out.push_back(std::move(k));
     }
     return out;
@@ -310,7 +347,8 @@ void check_covers(bool cl) {
 
 } // namespace
 
-TEST_CASE("the torchvision rule set maps all 320 resnet50 state-dict entries onto kata's ResNet-50 parameters") {
+TEST_CASE(
+    "the torchvision rule set maps all 320 resnet50 state-dict entries onto kata's ResNet-50 parameters") {
     check_covers<kata::network<kata::models::resnet50_net<1>>>(false);
     check_covers<kata::network<kata::models::resnet50_net<1, true>>>(true);
 }

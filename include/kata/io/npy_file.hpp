@@ -46,8 +46,9 @@ xt::xarray<T> load_npy(const std::filesystem::path& path) {
 template <class E>
 void save_npy(const std::filesystem::path& path, const xt::xexpression<E>& e) {
     using T = std::decay_t<typename E::value_type>;
-    static_assert(requires { npy_dtype_of<T>::value; },
-                  "kata::io::save_npy: unsupported element type (float, double, int8/32/64, uint8, bool)");
+    static_assert(
+        requires { npy_dtype_of<T>::value; },
+        "kata::io::save_npy: unsupported element type (float, double, int8/32/64, uint8, bool)");
     const E& d = e.derived_cast();
     auto write = [&](const xt::xarray<T>& a) {
         const std::vector<std::byte> bytes = write_npy(a);
