@@ -1,10 +1,16 @@
 // ResNet-50 on the CPU with kata: the README's demo.
 //
-//   resnet50_demo [weights.npz]
+//   resnet50_demo                               synthetic weights (examples/models/synthetic_weights.hpp)
+//   resnet50_demo weights.npz                   kata's names (examples/models/resnet50.hpp), e.g. a file
+//                                               that kata's parameter_store::save wrote
+//   resnet50_demo --torchvision state_dict.npz  torchvision's resnet50 state dict saved with numpy.savez
+//                                               (names such as layer1.0.bn1.running_mean, fc.weight as
+//                                               (out, in)), renamed and reshaped on load by
+//                                               examples/models/resnet50_torchvision.hpp
 //
-// Builds ResNet-50 (torchvision layout) as a compile-time graph at batch 1, fills it with the
-// synthetic weights of examples/models/synthetic_weights.hpp (or loads an .npz whose names follow
-// examples/models/resnet50.hpp), then converts it for inference with nnabla's graph converters:
+// Builds ResNet-50 (torchvision layout) as a compile-time graph at batch 1, fills it with the chosen
+// weights (a torchvision file must provide every parameter: strict load), then converts it for inference with
+// nnabla's graph converters:
 //
 //     using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{},
 //                                     kata::ChannelLastModifier{}>;
@@ -25,9 +31,11 @@
 #include <cmath>
 #include <cstdio>
 #include <numeric>
+#include <string_view>
 #include <vector>
 
 #include "models/resnet50.hpp"
+#include "models/resnet50_torchvision.hpp"
 #include "models/synthetic_weights.hpp"
 #include "resnet50_demo_inference.hpp"
 
@@ -64,12 +72,38 @@ std::vector<int> top5(const float* y) {
 }  // namespace
 
 int main(int argc, char** argv) {
+    bool torchvision = false;
+    const char* weights = nullptr;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view a = argv[i];
+        if (a == "--torchvision") torchvision = true;
+        else if (!a.starts_with("--") && !weights) weights = argv[i];
+        else {
+            std::fprintf(stderr, "usage: %s [[--torchvision] weights.npz]\n", argv[0]);
+            return 2;
+        }
+    }
+    if (torchvision && !weights) {
+        std::fprintf(stderr, "%s: --torchvision needs a weights file (a torchvision resnet50 state dict .npz)\n", argv[0]);
+        return 2;
+    }
     kata::parameter_store store;
-    if (argc > 1) {
-        store.load(argv[1]);
-        std::printf("loaded %zu parameters from %s\n", store.size(), argv[1]);
-    } else {
-        kata::models::synthetic_parameters<ResNet50>(store);
+    try {
+        if (torchvision) {
+            // Every parameter of the network must come from the file, with kata's shape after the
+            // transforms: create them (initial values are overwritten), then load strictly.
+            kata::create_parameters<ResNet50>(store);
+            store.load(weights, kata::models::resnet50_torchvision_mapping(), kata::load_mode::strict);
+            std::printf("loaded %zu parameters from %s (torchvision names and layouts)\n", store.size(), weights);
+        } else if (weights) {
+            store.load(weights); // a parameter missing from the file is reported when the executor binds
+            std::printf("loaded %zu parameters from %s\n", store.size(), weights);
+        } else {
+            kata::models::synthetic_parameters<ResNet50>(store);
+        }
+    } catch (const kata::io_error& e) {
+        std::fprintf(stderr, "%s\n", e.what());
+        return 1;
     }
     constexpr const auto& g = ResNet50::graph;
     const auto c = demo::inference_resnet50::describe();

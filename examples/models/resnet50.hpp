@@ -5,7 +5,8 @@
 //
 // Parameter names follow torchvision's module tree with nnabla-style parametric scopes, e.g.
 // "layer2/0/conv2/conv/W", "layer2/0/downsample/bn/mean", "fc/affine/W", so that weights can be
-// moved from a PyTorch state_dict by a mechanical rename (tools/fixtures/resnet50_reference.py).
+// moved from a PyTorch state_dict by a mechanical rename: examples/models/resnet50_torchvision.hpp
+// holds those rules (store.load(path, kata::models::resnet50_torchvision_mapping())).
 //
 // Template arguments: batch size and whether the network is built channel-last (NHWC).
 #pragma once

@@ -305,3 +305,165 @@ TEST_CASE("missing or unreadable files name the path") {
     const std::string m = what_of([] { (void)kio::read_file_bytes("/nonexistent/dir/p.npz"); });
     CHECK(contains(m, "/nonexistent/dir/p.npz"));
 }
+
+// ---- issue 15, findings 6, 8 and 9: end-record counts, leading bytes, same-width dtypes, entry bounds ----
+
+namespace {
+
+std::vector<std::byte> three_entry_npz(bool zip64 = false) {
+    static const xt::xarray<float> a = pattern({2, 3}), b = pattern({4}), c = pattern({1, 2, 2});
+    std::vector<kio::npz_item> items{kio::make_npz_item("a", a), kio::make_npz_item("b", b), kio::make_npz_item("c", c)};
+    return kio::write_npz(items, {zip64});
+}
+
+void put16(std::vector<std::byte>& z, std::size_t off, std::uint64_t v) {
+    for (int i = 0; i < 2; ++i) z[off + i] = std::byte(std::uint8_t(v >> (8 * i)));
+}
+void put32(std::vector<std::byte>& z, std::size_t off, std::uint64_t v) {
+    for (int i = 0; i < 4; ++i) z[off + i] = std::byte(std::uint8_t(v >> (8 * i)));
+}
+void put64(std::vector<std::byte>& z, std::size_t off, std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) z[off + i] = std::byte(std::uint8_t(v >> (8 * i)));
+}
+
+} // namespace
+
+// Finding 6: main trusted the end record's count, read the first N central entries and returned
+// success (merge-mode loads then silently skipped the rest).
+TEST_CASE("an end record that counts fewer or more entries than the central directory holds is rejected") {
+    for (const char* source : {"kata", "numpy"}) {
+        CAPTURE(source);
+        const auto good = std::string(source) == "kata" ? three_entry_npz() : read_bytes(fixture("params_numpy.npz"));
+        const std::size_t eocd = good.size() - 22;
+        const std::uint64_t n = kio::detail::read_le(good, eocd + 10, 2);
+        REQUIRE(kio::read_npz(good, "ok.npz").size() == n);
+        for (std::uint64_t forged : {n - 1, std::uint64_t(1), n + 1}) {
+            CAPTURE(forged);
+            auto z = good;
+            put16(z, eocd + 8, forged);
+            put16(z, eocd + 10, forged);
+            const std::string m = what_of([&] { (void)kio::read_npz(z, "count.npz"); });
+            if (forged < n) {
+                CHECK(contains(m, "count.npz: the end record counts " + std::to_string(forged) +
+                                      " entries but the central directory holds more"));
+            } else { // either the loop runs out of entries or the count cannot fit the directory's bytes
+                const bool loop = contains(m, "count.npz: the end record counts " + std::to_string(forged) +
+                                                  " entries but the central directory holds only " + std::to_string(n));
+                const bool fit = contains(m, "count.npz: central directory claims " + std::to_string(forged) + " entries");
+                CHECK_MESSAGE((loop || fit), m);
+            }
+        }
+        // Count and directory size both lowered to describe only the first entry: the directory the
+        // end record describes no longer ends at the end record.
+        auto z = good;
+        const std::size_t cd = std::size_t(kio::detail::read_le(z, eocd + 16, 4));
+        const std::size_t first = 46 + std::size_t(kio::detail::read_le(z, cd + 28, 2)) +
+                                  std::size_t(kio::detail::read_le(z, cd + 30, 2));
+        put16(z, eocd + 8, 1);
+        put16(z, eocd + 10, 1);
+        put32(z, eocd + 12, first);
+        const std::string m = what_of([&] { (void)kio::read_npz(z, "cut.npz"); });
+        CHECK(contains(m, "cut.npz: the end record's central directory"));
+        CHECK(contains(m, "1 entries"));
+    }
+}
+
+TEST_CASE("zip64: an end record count that disagrees with the central directory or the classic record is rejected") {
+    const auto good = three_entry_npz(/*zip64=*/true);
+    const std::size_t eocd = good.size() - 22, loc = eocd - 20;
+    const std::size_t rec = std::size_t(kio::detail::read_le(good, loc + 8, 8));
+    REQUIRE(kio::read_npz(good, "ok.npz").size() == 3);
+    auto z = good;
+    put64(z, rec + 24, 2);
+    put64(z, rec + 32, 2);
+    CHECK(contains(what_of([&] { (void)kio::read_npz(z, "z.npz"); }), "the end record counts 2 entries but the central directory holds more"));
+    z = good;
+    put16(z, eocd + 8, 2); // a classic count that is not the saturated marker must match the zip64 one
+    put16(z, eocd + 10, 2);
+    CHECK(contains(what_of([&] { (void)kio::read_npz(z, "z.npz"); }), "the zip64 end record counts 3"));
+}
+
+TEST_CASE("a miscounted archive leaves the parameter store unchanged (strong guarantee)") {
+    temp_dir d;
+    auto z = read_bytes(fixture("params_numpy.npz"));
+    put16(z, z.size() - 22 + 8, 3);
+    put16(z, z.size() - 22 + 10, 3);
+    write_bytes(d.path / "short.npz", z);
+    kata::parameter_store s;
+    s.get_or_create("fc/affine/b", {5}, kata::initializer::constant(1.f));
+    const auto before = snapshot(s);
+    CHECK(contains(what_of([&] { s.load(d.path / "short.npz"); }), "the end record counts 3 entries"));
+    CHECK(snapshot(s) == before);
+}
+
+// Finding 8: an archive with a prefix (self-extracting stub, concatenated file) was reported as
+// "corrupt central directory at entry 0". Decision (kata/io/npz.hpp): refused, with a message that
+// says what it is.
+TEST_CASE("leading bytes before the archive are reported as such") {
+    std::vector<std::byte> stub;
+    for (char c : std::string("#!/bin/sh\necho self-extracting stub\nexit 0\n")) stub.push_back(std::byte(c));
+    for (const char* f : {"params_numpy.npz", "params_kata_zip64.npz"}) {
+        CAPTURE(f);
+        auto z = stub;
+        const auto body = read_bytes(fixture(f));
+        z.insert(z.end(), body.begin(), body.end());
+        const std::string m = what_of([&] { (void)kio::read_npz(z, "sfx.npz"); });
+        CHECK(contains(m, "sfx.npz: the archive starts with " + std::to_string(stub.size()) + " bytes that are not part of it"));
+        CHECK(contains(m, "self-extracting"));
+    }
+}
+
+// Finding 9: main's dtype checks were only ever tested with types of another width (float64 read as
+// float32). A check that compared item sizes would have passed every test; these would fail it.
+TEST_CASE("a same-width dtype is a dtype mismatch: int32 as float32, uint8 and bool as int8") {
+    const auto path = fixture("dtypes.npz");
+    const auto bytes = read_bytes(path);
+    const auto es = kio::read_npz(bytes, path.string());
+    auto m = what_of([&] { (void)kio::to_xarray<float>(entry(es, "i4").array, "dtypes.npz: entry 'i4'"); });
+    CHECK(contains(m, "dtypes.npz: entry 'i4': dtype mismatch: expected float32, found int32 ('<i4', shape (1, 6))"));
+    m = what_of([&] { (void)kio::to_xarray<std::int32_t>(entry(es, "f4").array, "e"); });
+    CHECK(contains(m, "dtype mismatch: expected int32, found float32"));
+    m = what_of([&] { (void)kio::to_xarray<std::int8_t>(entry(es, "u1").array, "e"); });
+    CHECK(contains(m, "dtype mismatch: expected int8, found uint8 ('|u1'"));
+    m = what_of([&] { (void)kio::to_xarray<std::int8_t>(entry(es, "b1").array, "e"); });
+    CHECK(contains(m, "dtype mismatch: expected int8, found bool ('|b1'"));
+    m = what_of([&] { (void)kio::to_xarray<bool>(entry(es, "u1").array, "e"); });
+    CHECK(contains(m, "dtype mismatch: expected bool, found uint8"));
+
+    // The parameter store's own check (float32 only): a numpy-written int32 entry of the right shape,
+    // both onto an existing parameter (copied in place: only this check stands between the int32 bits
+    // and the float buffer) and as a new one.
+    const std::string f = fixture("params_i4.npz").string();
+    for (bool existing : {true, false}) {
+        CAPTURE(existing);
+        kata::parameter_store s;
+        s.get_or_create("fc/affine/b", {5}, kata::initializer::constant(1.f));
+        if (existing) s.get_or_create("conv1/conv/W", {4, 3, 3, 3}, kata::initializer::constant(1.f));
+        const auto before = snapshot(s);
+        m = what_of([&] { s.load(f); });
+        CHECK(contains(m, f + ": parameter 'conv1/conv/W': dtype mismatch: expected float32, found int32"));
+        CHECK(snapshot(s) == before);
+    }
+}
+
+// Finding 9: an entry whose data runs one byte into the central directory. The byte it reads is
+// inside the buffer (no sanitizer or fuzzer can see it) and the CRC is made to match, so only the
+// bound "data ends before the central directory" catches it.
+TEST_CASE("an entry whose data runs one byte into the central directory lies outside the file") {
+    auto z = one_entry_npz("x");
+    REQUIRE_NOTHROW((void)kio::read_npz(z, "ok.npz"));
+    const std::size_t eocd = z.size() - 22;
+    const std::size_t cd = std::size_t(kio::detail::read_le(z, eocd + 16, 4));
+    const std::size_t size = std::size_t(kio::detail::read_le(z, cd + 20, 4));
+    const std::size_t nlen = std::size_t(kio::detail::read_le(z, 26, 2));
+    REQUIRE(30 + nlen + size == cd); // the entry's data ends exactly where the directory starts
+    put32(z, cd + 20, size + 1);
+    put32(z, cd + 24, size + 1);
+    const auto data = std::span<const std::byte>(z).subspan(30 + nlen, size + 1);
+    put32(z, cd + 16, kio::detail::crc32_update(0, data)); // the CRC field is not in the covered byte
+    REQUIRE(kio::detail::crc32_update(0, std::span<const std::byte>(z).subspan(30 + nlen, size + 1)) ==
+            kio::detail::read_le(z, cd + 16, 4));
+    const std::string m = what_of([&] { (void)kio::read_npz(z, "over.npz"); });
+    CHECK(contains(m, "over.npz: entry 'x.npy': entry data (offset " + std::to_string(30 + nlen) + ", size " +
+                          std::to_string(size + 1) + ") lies outside the file"));
+}

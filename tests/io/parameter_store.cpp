@@ -44,8 +44,9 @@ TEST_CASE("get_or_create: creates once, then returns the same parameter and igno
     auto& w = s.get_or_create("W", {2, 3}, initializer::constant(1.5f));
     CHECK(shape_of(w) == std::vector<std::size_t>{2, 3});
     CHECK(std::all_of(w.data.begin(), w.data.end(), [](float x) { return x == 1.5f; }));
-    CHECK(w.grad.shape() == w.data.shape());
-    CHECK(std::all_of(w.grad.begin(), w.grad.end(), [](float x) { return x == 0.f; }));
+    CHECK_FALSE(w.has_grad()); // allocated on first use (issue 17 point 4), reads as zeros of data's shape
+    CHECK(w.grad().shape() == w.data.shape());
+    CHECK(std::all_of(w.grad().begin(), w.grad().end(), [](float x) { return x == 0.f; }));
     CHECK(w.need_grad);
 
     auto& again = s.get_or_create("W", {2, 3}, initializer::constant(-7.f), false);
@@ -68,7 +69,7 @@ TEST_CASE("create_or_replace overwrites values and shape, keeping the listing po
     auto& a = s.create_or_replace("a", {3, 1}, initializer::constant(9.f), false);
     CHECK(shape_of(a) == std::vector<std::size_t>{3, 1});
     CHECK(a.data(2, 0) == 9.f);
-    CHECK(a.grad.shape() == a.data.shape());
+    CHECK(a.grad().shape() == a.data.shape());
     CHECK_FALSE(a.need_grad);
     CHECK(names_of(s.get_parameters(false)) == std::vector<std::string>{"a", "b"});
     s.create_or_replace("c", {1});
@@ -389,4 +390,37 @@ TEST_CASE("atomic save: failures leave an existing file intact and no temporary 
         CHECK(read_bytes(target) != old_bytes);
         CHECK(d.names() == std::vector<std::string>{"p.npz"});
     }
+}
+
+// Issue 17 point 4 (one copy of the weights): gradients are allocated on first use, so a store that
+// only feeds inference (created, loaded, converted) holds no second, all-zero copy of every weight.
+TEST_CASE("parameter gradients are allocated on first use and read as zeros of data's shape") {
+    parameter_store s;
+    auto& w = s.get_or_create("W", {3, 4}, initializer::constant(2.f));
+    s.load(fixture("params_numpy.npz"));
+    s.create_or_replace("R", {2}, initializer::constant(1.f));
+    for (auto& [name, p] : s.get_parameters(false)) {
+        CAPTURE(name);
+        CHECK_FALSE(p->has_grad());
+    }
+    xt::xarray<float>& g = w.grad();
+    CHECK(w.has_grad());
+    CHECK(g.shape() == w.data.shape());
+    CHECK(std::all_of(g.begin(), g.end(), [](float x) { return x == 0.f; }));
+    g(1, 2) = 5.f;
+    CHECK(&w.grad() == &g); // the same buffer on every call
+    CHECK(w.grad()(1, 2) == 5.f);
+    parameter_store copy = s; // copies keep an allocated gradient (and only that one)
+    CHECK(copy.at("W").has_grad());
+    CHECK(copy.at("W").grad()(1, 2) == 5.f);
+    CHECK_FALSE(copy.at("R").has_grad());
+    // A replacement with another shape drops the gradient; it reads as zeros of the new shape.
+    auto& r = s.create_or_replace("W", {5}, initializer::constant(0.f));
+    CHECK_FALSE(r.has_grad());
+    CHECK(r.grad().dimension() == 1);
+    CHECK(r.grad().size() == 5);
+    CHECK(r.grad()(4) == 0.f);
+    r.release_grad();
+    CHECK_FALSE(r.has_grad());
+    CHECK(r.grad()(0) == 0.f);
 }

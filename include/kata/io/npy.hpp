@@ -361,7 +361,7 @@ xt::xarray<T> to_xarray(const npy_view& v, std::string_view what) {
     if (v.dtype != want)
         detail::npy_fail(what, "dtype mismatch: expected " + std::string(npy_dtype_name(want)) + ", found " +
                                    std::string(npy_dtype_name(v.dtype)) + " ('" + std::string(npy_descr(v.dtype)) +
-                                   "')");
+                                   "', shape " + shape_repr(v.shape) + ")");
     typename xt::xarray<T>::shape_type shape(v.shape.begin(), v.shape.end());
     xt::xarray<T> a = xt::empty<T>(shape);
     if constexpr (std::is_same_v<T, bool>) {

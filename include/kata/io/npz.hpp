@@ -1,8 +1,7 @@
 // kata/io/npz.hpp
 //
 // Purpose: read and write numpy .npz archives (a ZIP of NPY members named "<key>.npy") without a
-// zlib dependency, plus the two file helpers the parameter store needs: reading a whole file and
-// writing one atomically.
+// zlib dependency. The file operations (whole-file read, atomic replace) are in kata/io/file.hpp.
 //
 // nnabla mapping: none directly (nnabla stores parameters as .h5/.protobuf). kata's parameter files
 // are .npz so that `numpy.load(path)["conv1/conv/W"]` works with nothing but numpy installed.
@@ -15,13 +14,23 @@
 //     may be zero when a data descriptor was used); the local header is only used to find the data
 //     and its name must match the central one.
 //   * every member's CRC-32 is verified.
+//   * the end record must describe the central directory exactly: it ends where the (zip64) end
+//     record begins, and it holds exactly the number of entries the end record counts (fewer or
+//     more is an error: a reader that trusted the count would load part of the archive and report
+//     success). Where both a zip64 and a classic end record give a value, they must agree.
+//   * leading bytes (a self-extracting stub, or data prepended to the archive) are refused with an
+//     error that says so. Python's zipfile (hence numpy.load) accepts them by shifting every offset;
+//     kata does not, on purpose: with a shift allowed, an end record whose count and directory size
+//     were both lowered reads as a smaller valid archive, and the mismatch check above could not
+//     see it. Strip the stub (e.g. with `zip -J`) to read such a file.
 //   * deflated members (numpy.savez_compressed) -> io_error "compressed npz ... not supported" (kata
 //     has no zlib dependency on purpose). Encrypted, split/multi-disk archives -> io_error.
 //   * directory entries ("dir/") are skipped; any other member not ending in ".npy" is an error.
 //   * untrusted input: every offset/size is bounds-checked against the buffer before use, counts
 //     are bounded by the bytes present, so a forged archive can neither read out of bounds nor make
-//     kata allocate more than O(input size). All failures throw kata::io_error naming the file (the
-//     `name_for_errors` argument) and, where known, the entry.
+//     kata allocate more than O(input size). A member's data must also end before the central
+//     directory starts. All failures throw kata::io_error naming the file (the `name_for_errors`
+//     argument) and, where known, the entry.
 //   * `read_npz` returns views into the caller's buffer (no copy of the array data).
 // Writer (`write_npz`):
 //   * stored members, CRC-32, central directory; zip64 records only where a size/offset/count needs
@@ -29,37 +38,28 @@
 //     fixed DOS timestamp 1980-01-01 00:00, fixed attributes, so the same parameters always give
 //     the same bytes (tests compare against a committed file).
 //   * the NPY members are byte-identical to what numpy 1.24 `numpy.save` writes.
-// Atomic write (`atomic_write_file`): writes "<path>.tmp.<pid>.<n>" in the same directory, flushes,
-// fsyncs (POSIX), renames over the target, fsyncs the directory (best effort). On any failure the
-// temporary is removed and the previous target file is left untouched.
+//   * a ZIP member name is at most 65535 bytes (a 16-bit field): with the ".npy" suffix a key may
+//     have at most 65531 bytes (npz_max_key_bytes); longer keys are refused before anything is
+//     written (std::invalid_argument here; parameter_store::save reports an io_error naming the
+//     parameter).
+// `save_npz` writes the archive with kata::io::atomic_write_file (temp + rename; see file.hpp).
 #pragma once
 
 #include <kata/detail/xtensor_fix.hpp>
+#include <kata/io/file.hpp>
 #include <kata/io/npy.hpp>
 
 #include <array>
-#include <atomic>
-#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
-
-#if __has_include(<unistd.h>) && __has_include(<fcntl.h>)
-#include <fcntl.h>
-#include <unistd.h>
-#define KATA_IO_POSIX 1
-#else
-#define KATA_IO_POSIX 0
-#endif
 
 namespace kata::io {
 
@@ -83,6 +83,9 @@ npz_item make_npz_item(std::string name, const xt::xarray<T>& a) {
     return npz_item{std::move(name), npy_dtype_of_v<T>, std::vector<std::size_t>(a.shape().begin(), a.shape().end()),
                     std::span<const std::byte>(reinterpret_cast<const std::byte*>(a.data()), a.size() * sizeof(T))};
 }
+
+/// The longest .npz key: a ZIP member name has a 16-bit length, and numpy names members "<key>.npy".
+inline constexpr std::size_t npz_max_key_bytes = 0xFFFF - 4;
 
 struct npz_write_options {
     /// Write zip64 extra fields and zip64 end records even when nothing needs them (tests).
@@ -170,21 +173,39 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
 
     std::uint64_t disk = u16(eocd + 4), cd_disk = u16(eocd + 6), n_disk = u16(eocd + 8), n_total = u16(eocd + 10);
     std::uint64_t cd_size = u32(eocd + 12), cd_off = u32(eocd + 16);
-    std::size_t cd_limit = eocd; // the central directory must end before this offset
+    std::size_t cd_limit = eocd; // the central directory must end exactly here
 
     if (eocd >= locator_fixed && u32(eocd - locator_fixed) == sig_eocd64_locator) {
         const std::size_t loc = eocd - locator_fixed;
         const std::uint64_t z64 = u64(loc + 8);
         if (u32(loc + 16) > 1) zip_fail(file, {}, "multi-disk (split) zip archives are not supported");
-        if (z64 > loc || loc - z64 < eocd64_fixed || u32(std::size_t(z64)) != sig_eocd64)
+        if (z64 > loc || loc - z64 < eocd64_fixed || u32(std::size_t(z64)) != sig_eocd64) {
+            // The zip64 end record normally sits right before its locator: found there, the stored
+            // offset is short by the number of bytes prepended to the archive.
+            if (loc >= eocd64_fixed && u32(loc - eocd64_fixed) == sig_eocd64 && z64 < loc - eocd64_fixed)
+                zip_fail(file, {}, "the archive starts with " + std::to_string(loc - eocd64_fixed - z64) +
+                                       " bytes that are not part of it (a self-extracting stub or data "
+                                       "prepended to the file?): kata reads plain .npz archives only");
             zip_fail(file, {}, "corrupt zip64 end-of-central-directory record (offset " + std::to_string(z64) + ")");
+        }
         const std::size_t r = std::size_t(z64);
-        disk = u32(r + 16);
-        cd_disk = u32(r + 20);
-        n_disk = u64(r + 24);
-        n_total = u64(r + 32);
-        cd_size = u64(r + 40);
-        cd_off = u64(r + 48);
+        const std::uint64_t z_disk = u32(r + 16), z_cd_disk = u32(r + 20), z_n_disk = u64(r + 24),
+                            z_n_total = u64(r + 32), z_cd_size = u64(r + 40), z_cd_off = u64(r + 48);
+        // A classic field that is not saturated must agree with its zip64 twin (Python's zipfile and
+        // kata write either the saturated marker or the same value).
+        if ((n_total != u16_sat && n_total != z_n_total) || (n_disk != u16_sat && n_disk != z_n_disk))
+            zip_fail(file, {}, "the end record counts " + std::to_string(n_total) + " entries but the zip64 end record counts " +
+                                   std::to_string(z_n_total));
+        if ((cd_size != u32_sat && cd_size != z_cd_size) || (cd_off != u32_sat && cd_off != z_cd_off))
+            zip_fail(file, {}, "the end record and the zip64 end record disagree on the central directory (offset " +
+                                   std::to_string(cd_off) + " vs " + std::to_string(z_cd_off) + ", size " +
+                                   std::to_string(cd_size) + " vs " + std::to_string(z_cd_size) + ")");
+        disk = z_disk;
+        cd_disk = z_cd_disk;
+        n_disk = z_n_disk;
+        n_total = z_n_total;
+        cd_size = z_cd_size;
+        cd_off = z_cd_off;
         cd_limit = r;
     } else if (n_total == u16_sat || cd_size == u32_sat || cd_off == u32_sat) {
         zip_fail(file, {}, "zip64 archive without its zip64 end-of-central-directory locator (truncated?)");
@@ -194,6 +215,23 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
     if (cd_off > cd_limit || cd_size > cd_limit - cd_off)
         zip_fail(file, {}, "central directory (offset " + std::to_string(cd_off) + ", size " + std::to_string(cd_size) +
                                ") lies outside the file (truncated or corrupt)");
+    if (cd_off + cd_size != cd_limit) {
+        // Bytes between the directory the end record describes and the end record itself. Either
+        // the whole archive is shifted by a prefix (the directory is found that much further on),
+        // or the end record is corrupt (for instance its entry count and directory size both cut).
+        const std::size_t gap = std::size_t(cd_limit - cd_off - cd_size);
+        const std::size_t shifted = std::size_t(cd_off) + gap;
+        const bool starts_there = n_total == 0 || (cd_limit - shifted >= 4 && u32(shifted) == sig_central);
+        const bool starts_here = n_total != 0 && cd_limit - cd_off >= 4 && u32(std::size_t(cd_off)) == sig_central;
+        if (starts_there && !starts_here)
+            zip_fail(file, {}, "the archive starts with " + std::to_string(gap) +
+                                   " bytes that are not part of it (a self-extracting stub or data prepended to the "
+                                   "file?): kata reads plain .npz archives only");
+        zip_fail(file, {}, "the end record's central directory (offset " + std::to_string(cd_off) + ", size " +
+                               std::to_string(cd_size) + ", " + std::to_string(n_total) + " entries) ends " +
+                               std::to_string(gap) + " bytes before the end record at offset " +
+                               std::to_string(cd_limit) + " (entries not counted, or corrupt)");
+    }
     // Each central header takes >= 46 bytes: bounding the count by the bytes present keeps a forged
     // count from driving a huge reserve().
     if (n_total > cd_size / central_fixed)
@@ -205,6 +243,9 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
     std::size_t p = std::size_t(cd_off);
     const std::size_t cd_end = std::size_t(cd_off + cd_size);
     for (std::uint64_t i = 0; i < n_total; ++i) {
+        if (p == cd_end)
+            zip_fail(file, {}, "the end record counts " + std::to_string(n_total) +
+                                   " entries but the central directory holds only " + std::to_string(i));
         if (cd_end - p < central_fixed || u32(p) != sig_central)
             zip_fail(file, {}, "corrupt central directory at entry " + std::to_string(i) + " (offset " +
                                    std::to_string(p) + ")");
@@ -264,6 +305,14 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
         if (got != crc) zip_fail(file, name, "CRC-32 mismatch (stored " + hex32(crc) + ", computed " + hex32(got) + ")");
         members.push_back(zip_member{std::move(name), data});
     }
+    if (p != cd_end) {
+        if (cd_end - p >= 4 && u32(p) == sig_central)
+            zip_fail(file, {}, "the end record counts " + std::to_string(n_total) +
+                                   " entries but the central directory holds more (another entry at offset " +
+                                   std::to_string(p) + ")");
+        zip_fail(file, {}, std::to_string(cd_end - p) + " unexpected bytes at the end of the central directory (offset " +
+                               std::to_string(p) + ")");
+    }
     return members;
 }
 
@@ -293,23 +342,6 @@ inline std::vector<npz_entry> read_npz(std::span<const std::byte> bytes, std::st
     return out;
 }
 
-/// Reads a whole file. Throws io_error naming the file if it cannot be opened or read.
-inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path) {
-    std::error_code ec;
-    if (std::filesystem::is_directory(path, ec))
-        throw io_error(path.string() + ": cannot read: is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw io_error(path.string() + ": cannot open file for reading: " + std::strerror(errno));
-    in.seekg(0, std::ios::end);
-    const std::streamoff n = in.tellg();
-    if (n < 0) throw io_error(path.string() + ": cannot determine file size");
-    in.seekg(0, std::ios::beg);
-    std::vector<std::byte> buf(static_cast<std::size_t>(n));
-    if (n > 0 && !in.read(reinterpret_cast<char*>(buf.data()), n))
-        throw io_error(path.string() + ": read error");
-    return buf;
-}
-
 /// Serialises `items` into .npz bytes (see the header comment for the format choices).
 /// Throws std::invalid_argument for an empty/duplicate name or a data size that does not match
 /// the shape (programming errors, not file errors).
@@ -326,6 +358,11 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
     for (const auto& it : items) {
         if (it.name.empty()) throw std::invalid_argument("kata::io::write_npz: empty entry name");
         if (!seen.insert(it.name).second) throw std::invalid_argument("kata::io::write_npz: duplicate entry '" + it.name + "'");
+        if (it.name.size() > npz_max_key_bytes)
+            throw std::invalid_argument("kata::io::write_npz: entry '" + it.name.substr(0, 64) + "...' has a " +
+                                        std::to_string(it.name.size()) + "-byte name; a ZIP member name holds at most " +
+                                        "65535 bytes, so an .npz key at most " + std::to_string(npz_max_key_bytes) +
+                                        " (with '.npy')");
         std::size_t count = 1;
         for (auto d : it.shape) count *= d;
         if (count * npy_itemsize(it.dtype) != it.data.size())
@@ -438,102 +475,6 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
     put_le(out, z64_end ? detail::u32_sat : cd_off, 4);
     put_le(out, 0, 2); // comment length
     return out;
-}
-
-namespace detail {
-
-/// Test hook: called with "written" (temp file written, before fsync) and "before_rename". A test
-/// can throw from it to simulate a failure at that point. Never set outside tests.
-inline thread_local void (*atomic_write_fault_hook)(std::string_view stage) = nullptr;
-
-inline std::filesystem::path temp_path_for(const std::filesystem::path& target) {
-    static std::atomic<unsigned> counter{0};
-#if KATA_IO_POSIX
-    const long pid = static_cast<long>(::getpid());
-#else
-    const long pid = 0;
-#endif
-    std::filesystem::path tmp = target;
-    tmp += ".tmp." + std::to_string(pid) + "." + std::to_string(counter.fetch_add(1));
-    return tmp;
-}
-
-} // namespace detail
-
-/// Replaces `target` with `bytes` atomically (see the header comment). Throws io_error naming the
-/// target; on failure the temporary is removed and an existing target is left intact.
-inline void atomic_write_file(const std::filesystem::path& target, std::span<const std::byte> bytes) {
-    namespace fs = std::filesystem;
-    const fs::path tmp = detail::temp_path_for(target);
-    const std::string t = target.string();
-    bool created = false;
-    struct cleanup {
-        const fs::path& p;
-        bool& active;
-        ~cleanup() {
-            if (active) {
-                std::error_code ec;
-                fs::remove(p, ec);
-            }
-        }
-    } guard{tmp, created};
-    auto sys_fail = [&](const char* step, int err) {
-        throw io_error(t + ": cannot write (" + step + " " + tmp.filename().string() + "): " + std::strerror(err));
-    };
-#if KATA_IO_POSIX
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) sys_fail("create", errno);
-    created = true;
-    struct fd_closer {
-        int fd;
-        bool open = true;
-        ~fd_closer() {
-            if (open) ::close(fd);
-        }
-    } closer{fd};
-    const std::byte* p = bytes.data();
-    std::size_t left = bytes.size();
-    while (left > 0) {
-        const ::ssize_t w = ::write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            sys_fail("write", errno);
-        }
-        p += w;
-        left -= std::size_t(w);
-    }
-    if (detail::atomic_write_fault_hook) detail::atomic_write_fault_hook("written");
-    // fsync so that a crash after the rename cannot leave a renamed-but-empty file. EINVAL/ENOTSUP:
-    // the file system cannot sync (pipes, some FUSE); the write itself succeeded.
-    if (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) sys_fail("fsync", errno);
-    closer.open = false;
-    if (::close(fd) != 0) sys_fail("close", errno);
-#else
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) sys_fail("create", errno);
-        created = true;
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        out.flush();
-        if (!out) sys_fail("write", errno);
-    }
-    if (detail::atomic_write_fault_hook) detail::atomic_write_fault_hook("written");
-#endif
-    if (detail::atomic_write_fault_hook) detail::atomic_write_fault_hook("before_rename");
-    std::error_code ec;
-    fs::rename(tmp, target, ec);
-    if (ec) throw io_error(t + ": cannot replace with " + tmp.filename().string() + ": " + ec.message());
-    created = false;
-#if KATA_IO_POSIX
-    // Persist the directory entry too (best effort: not every file system allows opening dirs).
-    fs::path dir = target.parent_path();
-    if (dir.empty()) dir = ".";
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)::fsync(dfd);
-        ::close(dfd);
-    }
-#endif
 }
 
 /// Writes `items` as an .npz file atomically.

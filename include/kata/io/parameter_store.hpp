@@ -27,7 +27,11 @@
 //     scope ("a" and "a/b"): nnabla asserts on that; kata throws parameter_error.
 //   * size() counts the whole store; clear() only the current scope (nnabla's clear_parameters).
 //   * Erasing the last member of a scope forgets the scope's position (nnabla keeps empty scopes).
-//   * parameter::grad is allocated eagerly (zeros, same shape as data) when a parameter is created.
+//   * parameter::grad() is allocated on first use (zeros of data's shape, what nnabla's grad reads
+//     as before backward): creating or loading parameters allocates no gradient memory.
+//   * save() refuses, before writing anything, a parameter whose name does not fit an .npz member
+//     name (at most io::npz_max_key_bytes = 65531 bytes relative to the saved scope): io_error
+//     naming the file and the parameter; an existing file is left as it was.
 //   * need_grad is not stored in .npz files (numpy has no place for it): parameters created by
 //     load() get need_grad = true, existing ones keep their flag.
 //   * load() copies into the existing data buffers of existing parameters (references and data
@@ -40,6 +44,11 @@
 //   load(path, load_mode::strict) additionally every parameter of the store under the current scope
 //                                 must be in the file, and every file entry must already exist in
 //                                 the store (like PyTorch's strict load_state_dict).
+//   load(path, mapping, mode)     the same, after renaming and reshaping/transposing every entry of
+//                                 the file with an io::name_mapping (kata/io/name_mapping.hpp): for
+//                                 files written by other frameworks (a PyTorch state dict saved with
+//                                 numpy.savez, ...). Errors also name the file entry a parameter
+//                                 came from; two entries mapped to one name are an error.
 //   Strong guarantee: the whole file is read and validated before anything changes; on any error the
 //   store is unchanged. io_error messages name the file, the parameter, and the expected and found
 //   shape or dtype.
@@ -54,6 +63,7 @@
 
 #include <kata/detail/xtensor_fix.hpp>
 #include <kata/io/initializers.hpp>
+#include <kata/io/name_mapping.hpp>
 #include <kata/io/npy.hpp>
 #include <kata/io/npz.hpp>
 
@@ -63,6 +73,7 @@
 #include <filesystem>
 #include <list>
 #include <map>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -72,14 +83,42 @@
 
 #include <xtensor/xarray.hpp>
 #include <xtensor/xbuilder.hpp>
+#include <xtensor/xmanipulation.hpp>
 
 namespace kata {
 
-/// A trainable parameter: value, gradient (same shape, zeros at creation) and the need_grad flag.
+/// A trainable parameter: value, gradient and the need_grad flag.
+///
+/// The gradient is allocated on first use, not with the parameter: a network that only runs
+/// inference (a converted ResNet-50 holds ~25M weights) would otherwise carry a second, all-zero
+/// copy of every weight. Reading it follows nnabla: zeros of data's shape until something writes it.
 struct parameter {
     xt::xarray<float> data;
-    xt::xarray<float> grad;
     bool need_grad = true;
+
+    /// The gradient buffer: allocated as zeros of data's shape on the first call (and again if
+    /// data's shape has changed since), then the same buffer on every call.
+    xt::xarray<float>& grad() {
+        if (!has_grad()) {
+            grad_ = xt::zeros<float>(data.shape());
+            grad_allocated_ = true;
+        }
+        return grad_;
+    }
+    /// Whether grad() has allocated the buffer (for data's current shape).
+    bool has_grad() const noexcept {
+        return grad_allocated_ && std::equal(grad_.shape().begin(), grad_.shape().end(), data.shape().begin(),
+                                             data.shape().end());
+    }
+    /// Frees the gradient buffer; the next grad() starts again from zeros.
+    void release_grad() {
+        grad_ = xt::xarray<float>();
+        grad_allocated_ = false;
+    }
+
+private:
+    xt::xarray<float> grad_;
+    bool grad_allocated_ = false;
 };
 
 /// Misuse of the parameter store (shape conflicts with an existing parameter, name conflicts,
@@ -226,7 +265,8 @@ public:
     }
 
     /// kata extension: (re)creates the parameter from `init`, replacing any existing one (any shape).
-    /// A replaced parameter keeps its position in the listing order; its grad is reset to zeros.
+    /// A replaced parameter keeps its position in the listing order; its gradient is dropped (reads
+    /// as zeros again).
     parameter& create_or_replace(std::string_view name, const std::vector<std::size_t>& shape, const initializer& init = {},
                                  bool need_grad = true) {
         check_name(name);
@@ -304,88 +344,150 @@ public:
     /// Saves the current scope's parameters (relative names) as .npz, atomically.
     void save(const std::filesystem::path& path, bool grad_only = false) const {
         std::vector<io::npz_item> items;
-        for (auto& [name, p] : get_parameters(grad_only)) items.push_back(io::make_npz_item(name, p->data));
+        for (auto& [name, p] : get_parameters(grad_only)) {
+            if (name.size() > io::npz_max_key_bytes)
+                throw io_error(path.string() + ": parameter '" + scope_ + name.substr(0, 64) + "...' (a " +
+                               std::to_string(name.size()) + "-byte name): too long for an .npz member name (at most " +
+                               std::to_string(io::npz_max_key_bytes) +
+                               " bytes with the '.npy' suffix: the ZIP name length is 16 bits); nothing was written");
+            items.push_back(io::make_npz_item(name, p->data));
+        }
         io::save_npz(path, items);
     }
 
     /// Loads an .npz (see "load modes" in the header comment). Strong exception guarantee.
-    void load(const std::filesystem::path& path, load_mode mode = load_mode::merge) {
+    void load(const std::filesystem::path& path, load_mode mode = load_mode::merge) { load_impl(path, nullptr, mode); }
+
+    /// Loads an .npz whose entries `mapping` renames and reshapes/transposes (kata/io/name_mapping.hpp).
+    /// Same checks, errors and strong guarantee as load(path, mode).
+    void load(const std::filesystem::path& path, const io::name_mapping& mapping, load_mode mode = load_mode::merge) {
+        io::check_mapping(mapping);
+        load_impl(path, &mapping, mode);
+    }
+
+private:
+    void load_impl(const std::filesystem::path& path, const io::name_mapping* mapping, load_mode mode) {
         const std::string file = path.string();
         const std::vector<std::byte> bytes = io::read_file_bytes(path);
         const std::vector<io::npz_entry> entries = io::read_npz(bytes, file);
 
-        auto fail = [&](const std::string& param, const std::string& msg) -> void {
-            throw io_error(file + ": parameter '" + param + "': " + msg);
+        // One file entry on its way into the store.
+        struct item {
+            const io::npz_entry* entry;
+            std::string full;                 // parameter name, scope included
+            std::vector<std::size_t> shape;   // after the transform
+            std::vector<std::size_t> axes;    // non-empty: the data is transposed
+            list_type::iterator target;       // existing node, or list_.end()
         };
+        auto label = [&](const item& it) {
+            std::string l = file + ": parameter '" + it.full + "'";
+            if (mapping) l += " (from entry '" + it.entry->name + "')";
+            return l;
+        };
+        auto fail = [&](const item& it, const std::string& msg) -> void { throw io_error(label(it) + ": " + msg); };
 
-        // Phase 1: validate everything against the store; nothing is modified.
-        std::vector<list_type::iterator> targets(entries.size()); // existing node or end()
-        std::set<std::string, std::less<>> file_names;
-        for (const auto& e : entries) file_names.insert(scope_ + e.name);
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            const auto& e = entries[i];
-            const std::string full = scope_ + e.name;
-            if (!io::detail::valid_name(e.name)) fail(full, "invalid parameter name (empty '/'-separated component)");
+        // Phase 1a: names and shapes after the mapping; nothing is modified.
+        std::vector<item> items;
+        items.reserve(entries.size());
+        std::map<std::string, const io::npz_entry*, std::less<>> file_names; // target name -> entry
+        for (const auto& e : entries) {
+            std::string rel = e.name;
+            io::tensor_transform tr;
+            if (mapping) {
+                std::optional<io::mapped_entry> m = io::apply_mapping(*mapping, e.name, file + ": entry '" + e.name + "'");
+                if (!m) continue;
+                rel = std::move(m->name);
+                tr = std::move(m->transform);
+            }
+            item it{&e, scope_ + rel, {}, {}, list_.end()};
+            if (!io::detail::valid_name(rel)) fail(it, "invalid parameter name (empty '/'-separated component)");
             if (e.array.dtype != io::npy_dtype::f4)
-                fail(full, "dtype mismatch: expected float32, found " + std::string(io::npy_dtype_name(e.array.dtype)) +
-                               " (shape " + io::shape_repr(e.array.shape) + ")");
-            auto it = index_.find(full);
-            if (it != index_.end()) {
-                const auto& have = it->second->p.data.shape();
-                if (!io::detail::same_shape(have, e.array.shape))
-                    fail(full, "shape mismatch: expected " + io::detail::shape_of(have) + " (in the store), found " +
-                                   io::shape_repr(e.array.shape) + " (in the file)");
-                targets[i] = it->second;
+                fail(it, "dtype mismatch: expected float32, found " + std::string(io::npy_dtype_name(e.array.dtype)) +
+                             " (shape " + io::shape_repr(e.array.shape) + ")");
+            it.shape = tr.apply(e.array.shape, label(it) + ": entry shape " + io::shape_repr(e.array.shape));
+            if (tr.moves_data()) it.axes = tr.axes;
+            if (auto [pos, fresh] = file_names.emplace(it.full, &e); !fresh)
+                fail(it, "entries '" + pos->second->name + "' and '" + e.name + "' both map to this parameter");
+            items.push_back(std::move(it));
+        }
+
+        // Phase 1b: against the store.
+        for (auto& it : items) {
+            const std::string& full = it.full;
+            auto found = index_.find(full);
+            if (found != index_.end()) {
+                const auto& have = found->second->p.data.shape();
+                if (!io::detail::same_shape(have, it.shape)) {
+                    std::string in_file = io::shape_repr(it.shape) + " (in the file";
+                    if (it.shape != it.entry->array.shape) in_file += ", " + io::shape_repr(it.entry->array.shape) + " before the transform";
+                    fail(it, "shape mismatch: expected " + io::detail::shape_of(have) + " (in the store), found " + in_file + ")");
+                }
+                it.target = found->second;
                 continue;
             }
-            targets[i] = list_.end();
             if (mode == load_mode::strict)
-                fail(full, "not in the store (load_mode::strict requires the file's names to exist; found shape " +
-                               io::shape_repr(e.array.shape) + ")");
+                fail(it, "not in the store (load_mode::strict requires the file's names to exist; found shape " +
+                             io::shape_repr(it.shape) + ")");
             // A path cannot be both a parameter and a scope, neither in the store nor in the file.
             for (std::size_t pos = full.find('/'); pos != std::string::npos; pos = full.find('/', pos + 1)) {
                 const std::string_view pre = std::string_view(full).substr(0, pos);
                 if (index_.find(std::string(pre)) != index_.end() || file_names.count(pre))
-                    fail(full, "conflicts with parameter '" + std::string(pre) + "' (a name cannot be both a parameter and a scope)");
+                    fail(it, "conflicts with parameter '" + std::string(pre) + "' (a name cannot be both a parameter and a scope)");
             }
             const std::string sub = full + "/";
             if (auto lb = index_.lower_bound(sub); lb != index_.end() && lb->first.starts_with(sub))
-                fail(full, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
-            if (auto lb = file_names.lower_bound(sub); lb != file_names.end() && lb->starts_with(sub))
-                fail(full, "conflicts with parameter '" + *lb + "' (a name cannot be both a parameter and a scope)");
+                fail(it, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
+            if (auto lb = file_names.lower_bound(sub); lb != file_names.end() && lb->first.starts_with(sub))
+                fail(it, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
         }
         if (mode == load_mode::strict) {
             for (node* n : ordered(false))
-                if (!file_names.count(n->name))
-                    fail(n->name, "missing from the file (load_mode::strict; expected shape " +
-                                      io::detail::shape_of(n->p.data.shape()) + ", float32)");
+                if (!file_names.count(n->name)) {
+                    std::string m = file + ": parameter '" + n->name + "': missing from the file (load_mode::strict; expected shape " +
+                                    io::detail::shape_of(n->p.data.shape()) + ", float32)";
+                    if (mapping) m += "; no entry of the file maps to it";
+                    throw io_error(m);
+                }
         }
 
-        // Phase 2: build the new nodes aside (may throw: bad_alloc).
+        // Phase 2: build new nodes and transposed copies aside (may throw: bad_alloc).
+        auto values = [&](const item& it) {
+            xt::xarray<float> a = io::to_xarray<float>(it.entry->array, label(it));
+            if (!it.axes.empty()) a = xt::transpose(a, it.axes); // evaluated into a fresh row-major array
+            a.reshape(it.shape);
+            return a;
+        };
+        std::vector<xt::xarray<float>> moved(items.size()); // transposed data for existing parameters
         list_type fresh;
         index_type fresh_index;
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            if (targets[i] != list_.end()) continue;
-            const std::string full = scope_ + entries[i].name;
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const item& it = items[i];
+            if (it.target != list_.end()) {
+                if (!it.axes.empty()) moved[i] = values(it);
+                continue;
+            }
             parameter p;
-            p.data = io::to_xarray<float>(entries[i].array, file + ": parameter '" + full + "'");
-            p.grad = xt::zeros<float>(p.data.shape());
+            p.data = values(it);
             p.need_grad = true;
-            auto it = fresh.insert(fresh.end(), node{full, std::move(p)});
-            fresh_index.emplace(full, it);
+            auto pos = fresh.insert(fresh.end(), node{it.full, std::move(p)});
+            fresh_index.emplace(it.full, pos);
         }
 
         // Phase 3: commit; nothing below throws (memcpy into same-sized buffers, splice, node merge).
-        for (std::size_t i = 0; i < entries.size(); ++i) {
-            if (targets[i] == list_.end()) continue;
-            const auto& src = entries[i].array.data;
-            if (!src.empty()) std::memcpy(targets[i]->p.data.data(), src.data(), src.size());
+        for (std::size_t i = 0; i < items.size(); ++i) {
+            const item& it = items[i];
+            if (it.target == list_.end()) continue;
+            float* dst = it.target->p.data.data();
+            if (!it.axes.empty()) {
+                if (moved[i].size()) std::memcpy(dst, moved[i].data(), moved[i].size() * sizeof(float));
+            } else if (const auto& src = it.entry->array.data; !src.empty()) {
+                std::memcpy(dst, src.data(), src.size());
+            }
         }
         list_.splice(list_.end(), fresh);
         index_.merge(fresh_index);
     }
 
-private:
     void check_name(std::string_view name) const {
         if (!io::detail::valid_name(name))
             throw std::invalid_argument("kata::parameter_store: invalid parameter name '" + std::string(name) +
@@ -398,7 +500,6 @@ private:
         if (!io::detail::same_shape(p.data.shape(), shape))
             throw parameter_error("kata::parameter_store: initializer for '" + scope_ + std::string(name) + "' returned shape " +
                                   io::detail::shape_of(p.data.shape()) + ", expected " + io::shape_repr(shape));
-        p.grad = xt::zeros<float>(p.data.shape());
         p.need_grad = need_grad;
         return p;
     }
