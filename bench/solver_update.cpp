@@ -109,7 +109,7 @@ struct kata_adam {
         p = &store.get_or_create("w", {n});
         std::copy(init.w.begin(), init.w.end(), p->data.begin());
         adam.set_parameters(store);
-        std::copy(init.g.begin(), init.g.end(), p->grad.begin());
+        std::copy(init.g.begin(), init.g.end(), p->grad().begin());
         auto st = adam.get_states();
         std::copy(init.m.begin(), init.m.end(), st.at("w").pstate.at("mean").begin());
         std::copy(init.v.begin(), init.v.end(), st.at("w").pstate.at("var").begin());

@@ -239,8 +239,8 @@ std::string describe(const counts& a, const counts& b) {
 bool step(kata::train::solver& s, std::vector<kata::parameter*>& params, int k) {
     s.zero_grad();
     for (kata::parameter* p : params)
-        for (std::size_t i = 0; i < p->grad.size(); ++i)
-            p->grad.data()[i] = 0.01f * float((i + k) % 17) - 0.05f;
+        for (std::size_t i = 0; i < p->grad().size(); ++i)
+            p->grad().data()[i] = 0.01f * float((i + k) % 17) - 0.05f;
     bool bad = s.check_inf_or_nan_grad();
     bad |= s.check_inf_grad();
     bad |= s.check_nan_grad();
@@ -302,7 +302,7 @@ TEST_CASE("solver steps allocate nothing after set_parameters and one warm-up st
     // ... and set_parameters, which allocates the states, is seen allocating.
     kata::parameter p;
     p.data = xt::zeros<float>({4});
-    p.grad = xt::zeros<float>({4});
+    p.grad() = xt::zeros<float>({4});
     kata::S::Adam adam;
     const counts c2 = counts::now();
     adam.set_parameters({{"p", &p}});

@@ -16,7 +16,7 @@ parameter make(std::vector<std::size_t> shape, float value, bool need_grad = tru
     parameter p;
     p.data = xt::empty<float>(shape);
     p.data.fill(value);
-    p.grad = xt::zeros<float>(shape);
+    p.grad() = xt::zeros<float>(shape);
     p.need_grad = need_grad;
     return p;
 }
@@ -41,7 +41,7 @@ TEST_CASE("check_inf_or_nan_grad finds inf, -inf and NaN in computed gradients o
         for (std::size_t where : {std::size_t(0), std::size_t(6)}) {
             INFO("value " << c.value << " at b[" << where << "]");
             s.zero_grad();
-            b.grad(where) = c.value;
+            b.grad()(where) = c.value;
             CHECK(s.check_inf_or_nan_grad() == (c.is_inf || c.is_nan));
             CHECK(s.check_inf_grad() == c.is_inf);
             CHECK(s.check_nan_grad() == c.is_nan);
@@ -52,16 +52,16 @@ TEST_CASE("check_inf_or_nan_grad finds inf, -inf and NaN in computed gradients o
     s.set_parameters({{"big", &big}}, {.reset = false});
     s.zero_grad();
     CHECK_FALSE(s.check_inf_or_nan_grad());
-    big.grad(big.grad.size() - 1) = nan;
+    big.grad()(big.grad().size() - 1) = nan;
     CHECK(s.check_inf_or_nan_grad());
 
     // Not computed: need_grad=false, or no gradient buffer. nnabla skips gradients it never wrote.
     s.zero_grad();
-    frozen.grad.fill(inf);
+    frozen.grad().fill(inf);
     CHECK_FALSE(s.check_inf_or_nan_grad());
-    a.grad(1, 1) = nan;
+    a.grad()(1, 1) = nan;
     CHECK(s.check_inf_or_nan_grad());
-    a.grad = xt::xarray<float>::from_shape({0}); // released buffer: no gradient computed
+    a.release_grad(); // released buffer: no gradient computed
     CHECK_FALSE(s.check_inf_or_nan_grad());
 }
 
@@ -69,33 +69,33 @@ TEST_CASE("clip_grad_by_norm clips each parameter by its own norm") {
     parameter a = make({2, 2}, 1), b = make({3}, 1), c = make({2}, 1), z = make({5}, 1);
     kata::S::Sgd s(1.0f);
     s.set_parameters({{"a", &a}, {"b", &b}, {"c", &c}, {"z", &z}});
-    a.grad = xt::xarray<float>{{3, 0}, {0, 4}}; // norm 5 -> clipped to 2: (1.2, 0, 0, 1.6)
-    b.grad = xt::xarray<float>{1, 1, -1};       // norm sqrt(3) < 2: unchanged
-    c.grad = xt::xarray<float>{2, 0};           // norm exactly 2: unchanged (nnabla: sum > clip^2)
+    a.grad() = xt::xarray<float>{{3, 0}, {0, 4}}; // norm 5 -> clipped to 2: (1.2, 0, 0, 1.6)
+    b.grad() = xt::xarray<float>{1, 1, -1};       // norm sqrt(3) < 2: unchanged
+    c.grad() = xt::xarray<float>{2, 0};           // norm exactly 2: unchanged (nnabla: sum > clip^2)
     s.clip_grad_by_norm(2.0f);
     kata::test::comparison cmp;
-    kata::test::compare_into(cmp, "a", a.grad, xt::xarray<float>{{1.2f, 0}, {0, 1.6f}});
+    kata::test::compare_into(cmp, "a", a.grad(), xt::xarray<float>{{1.2f, 0}, {0, 1.6f}});
     CHECK_MESSAGE(cmp.worst <= 1.0, cmp.message);
-    CHECK(b.grad == xt::xarray<float>{1, 1, -1});
-    CHECK(c.grad == xt::xarray<float>{2, 0});
-    CHECK(z.grad == xt::zeros<float>({5})); // zero norm: unchanged
+    CHECK(b.grad() == xt::xarray<float>{1, 1, -1});
+    CHECK(c.grad() == xt::xarray<float>{2, 0});
+    CHECK(z.grad() == xt::zeros<float>({5})); // zero norm: unchanged
     // Global-norm clipping would have scaled b too; per-parameter clipping leaves it. Large gradient:
     parameter big = make({10009}, 1);
     s.set_parameters({{"big", &big}});
-    big.grad.fill(0.5f); // norm 0.5 * sqrt(n)
+    big.grad().fill(0.5f); // norm 0.5 * sqrt(n)
     s.clip_grad_by_norm(1.0f);
     double sum = 0; // in double: independent of kata's float sum
-    for (float v : big.grad)
+    for (float v : big.grad())
         sum += double(v) * v;
     // The clip factor comes from a float sum of 10009 squares (nnabla's too): 1e-5 covers its rounding.
     CHECK(std::sqrt(sum) == doctest::Approx(1.0).epsilon(1e-5));
-    CHECK(big.grad(0) == big.grad(big.grad.size() - 1));
+    CHECK(big.grad()(0) == big.grad()(big.grad().size() - 1));
     // nnabla's formula with an inf gradient: norm inf, so finite entries become 0 and inf becomes NaN.
-    big.grad.fill(0.5f);
-    big.grad(3) = std::numeric_limits<float>::infinity();
+    big.grad().fill(0.5f);
+    big.grad()(3) = std::numeric_limits<float>::infinity();
     s.clip_grad_by_norm(1.0f);
-    CHECK(std::isnan(big.grad(3)));
-    CHECK(big.grad(0) == 0.0f);
+    CHECK(std::isnan(big.grad()(3)));
+    CHECK(big.grad()(0) == 0.0f);
 }
 
 TEST_CASE("weight_decay adds rate * w at once, fused solvers record the rate for the next update only") {
@@ -105,15 +105,15 @@ TEST_CASE("weight_decay adds rate * w at once, fused solvers record the rate for
         kata::S::Momentum s;
         CHECK_FALSE(s.weight_decay_is_fused());
         s.set_parameters({{"a", &a}, {"frozen", &frozen}});
-        a.grad = xt::xarray<float>{1, 1, 1};
+        a.grad() = xt::xarray<float>{1, 1, 1};
         s.weight_decay(0.5f);
         s.weight_decay(0.25f);
-        CHECK(a.grad == xt::xarray<float>{1 + 1.0f + 0.5f, 1 - 2.0f - 1.0f, 1 + 0.25f + 0.125f});
-        CHECK(frozen.grad == xt::zeros<float>({3}));
+        CHECK(a.grad() == xt::xarray<float>{1 + 1.0f + 0.5f, 1 - 2.0f - 1.0f, 1 + 0.25f + 0.125f});
+        CHECK(frozen.grad() == xt::zeros<float>({3}));
         // Rate 0 is a no-op (nnabla returns early: an inf weight does not turn the gradient into NaN).
         a.data(0) = std::numeric_limits<float>::infinity();
         s.weight_decay(0.0f);
-        CHECK(a.grad(0) == 2.5f);
+        CHECK(a.grad()(0) == 2.5f);
     }
     SUBCASE("fused (SgdW): the last rate before update() wins, then the default returns") {
         parameter a = make({2}, 1);
@@ -122,7 +122,7 @@ TEST_CASE("weight_decay adds rate * w at once, fused solvers record the rate for
         s.set_parameters({{"a", &a}});
         s.weight_decay(0.1f);
         s.weight_decay(0.2f);
-        CHECK(a.grad == xt::zeros<float>({2})); // nothing happens before update
+        CHECK(a.grad() == xt::zeros<float>({2})); // nothing happens before update
         s.update();                             // w <- w - 0 - (lr/lr0) * 0.2 * w = 0.8
         CHECK(a.data == xt::xarray<float>{0.8f, 0.8f});
         s.update(); // default wd 0 again
@@ -154,29 +154,29 @@ TEST_CASE("scale_grad and zero_grad") {
     parameter a = make({2, 3}, 1), frozen = make({2}, 1, false);
     kata::S::Sgd s;
     s.set_parameters({{"a", &a}, {"frozen", &frozen}});
-    a.grad = xt::xarray<float>{{1, 2, 3}, {-4, 5, 0.5f}};
-    frozen.grad.fill(7);
+    a.grad() = xt::xarray<float>{{1, 2, 3}, {-4, 5, 0.5f}};
+    frozen.grad().fill(7);
     s.scale_grad(0.5f);
-    CHECK(a.grad == xt::xarray<float>{{0.5f, 1, 1.5f}, {-2, 2.5f, 0.25f}});
-    CHECK(frozen.grad == xt::xarray<float>{7, 7}); // not computed: not scaled
+    CHECK(a.grad() == xt::xarray<float>{{0.5f, 1, 1.5f}, {-2, 2.5f, 0.25f}});
+    CHECK(frozen.grad() == xt::xarray<float>{7, 7}); // not computed: not scaled
     s.zero_grad();                                 // every registered gradient, as nnabla
-    CHECK(a.grad == xt::zeros<float>({2, 3}));
-    CHECK(frozen.grad == xt::zeros<float>({2}));
+    CHECK(a.grad() == xt::zeros<float>({2, 3}));
+    CHECK(frozen.grad() == xt::zeros<float>({2}));
 }
 
 TEST_CASE("set_parameters allocates a missing gradient, update skips a parameter without gradient") {
     parameter a;
     a.data = xt::xarray<float>{1, 2, 3};
-    a.grad = xt::xarray<float>::from_shape({0}); // not allocated (a lazily allocated gradient)
+    a.release_grad(); // not allocated (a lazily allocated gradient)
     kata::S::Adam s(0.1f);
     s.set_parameters({{"a", &a}});
-    REQUIRE(a.grad.shape() == a.data.shape());
-    CHECK(a.grad == xt::zeros<float>({3}));
-    a.grad.fill(1);
+    REQUIRE(a.has_grad());
+    CHECK(a.grad() == xt::zeros<float>({3}));
+    a.grad().fill(1);
     s.update();
     CHECK(s.get_states().at("a").t == 1);
     const xt::xarray<float> after = a.data;
-    a.grad = xt::xarray<float>::from_shape({0}); // released after set_parameters: nothing computed
+    a.release_grad(); // released after set_parameters: nothing computed
     s.weight_decay(0.5f);
     s.clip_grad_by_norm(0.1f);
     s.scale_grad(2);
@@ -190,7 +190,7 @@ TEST_CASE("a need_grad=false parameter is never updated, even with momentum in i
     parameter a = make({2}, 1);
     kata::S::Momentum s(1.0f, 0.5f);
     s.set_parameters({{"a", &a}});
-    a.grad.fill(1);
+    a.grad().fill(1);
     s.update(); // m = 1, w = 0
     CHECK(a.data == xt::zeros<float>({2}));
     a.need_grad = false; // e.g. fixed for fine-tuning
@@ -207,7 +207,7 @@ TEST_CASE("the update counter saturates at 2^32 - 2 as nnabla's") {
     auto st = s.get_states();
     st.at("a").t = std::numeric_limits<std::uint32_t>::max() - 2;
     s.set_states(st);
-    a.grad.fill(1);
+    a.grad().fill(1);
     s.update();
     CHECK(s.get_states().at("a").t == std::numeric_limits<std::uint32_t>::max() - 1);
     s.update();

@@ -55,8 +55,8 @@ void make_params(parameter_store& store) {
 void set_grads(parameter_store& store, int k) {
     int j = 0;
     for (auto& [name, p] : store.get_parameters()) {
-        for (std::size_t i = 0; i < p->grad.size(); ++i)
-            p->grad.data()[i] =
+        for (std::size_t i = 0; i < p->grad().size(); ++i)
+            p->grad().data()[i] =
                 0.3f * std::sin(0.7f * float(i) + 1.3f * float(k) + 2.1f * float(j)) + 0.05f * float(k - 2);
         ++j;
     }
@@ -449,7 +449,7 @@ TEST_CASE("set_parameters: reset, retain_state and the store's scope behave as n
     // ... while without retain_state the parameter is replaced and its state restarts with the new shape.
     m.set_parameters({{"conv/b", &other}}, {.reset = false});
     CHECK(m.get_states().at("conv/b").pstate.at("m").size() == 5);
-    CHECK(other.grad.shape() == other.data.shape()); // the missing gradient was allocated (zeros)
+    CHECK(other.has_grad()); // the missing gradient was allocated (zeros)
     // Errors: null parameter, a name given twice.
     CHECK_THROWS_AS(m.set_parameters({{"x", nullptr}}), std::invalid_argument);
     CHECK_THROWS_AS(m.set_parameters({{"x", &other}, {"x", &other}}), std::invalid_argument);

@@ -214,13 +214,13 @@ inline comparison replay(const npz_fixture& fx, const std::string& run, train::s
             parameter& p = *store.find(fp.name);
             if (!fp.need_grad) {
                 if (opt.garbage_in_frozen)
-                    p.grad.fill(NAN);
+                    p.grad().fill(NAN);
                 continue;
             }
             const bool has = fx.f32(run + "/has_grad/" + fp.name)(k) != 0;
             p.need_grad = has; // no gradient this step: nnabla leaves it unwritten, kata is told by need_grad
             if (has)
-                p.grad = row(fx.f32(run + "/grad/" + fp.name), k);
+                p.grad() = row(fx.f32(run + "/grad/" + fp.name), k);
         }
         if (!std::isnan(scale(k)))
             s.scale_grad(scale(k));

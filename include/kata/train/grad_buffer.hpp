@@ -2,10 +2,9 @@
 //
 // Purpose: the one place where the solvers look at how a parameter's gradient buffer is represented.
 //
-// Why a separate header: kata::parameter (kata/io/parameter_store.hpp) holds `grad` as an xarray of
-// data's shape today, allocated eagerly when the parameter is created. A lazily allocated gradient
-// (empty until a backward pass or a solver needs it) is planned; when it lands, only the three
-// functions below change, not the ten solvers.
+// Why a separate header: kata::parameter (kata/io/parameter_store.hpp) allocates its gradient lazily
+// (parameter::grad() on first use, has_grad() to ask); the solvers go through these three functions
+// only, so a change of that representation touches this file, not the ten solvers.
 //
 // The solvers' rule (docs/solvers.md, "Which parameters a solver touches"):
 //   * set_parameters() allocates a missing gradient as zeros of data's shape (allocate_grad), so that
@@ -28,15 +27,11 @@
 namespace kata::train::detail {
 
 /// Whether p's gradient buffer exists, i.e. has data's shape.
-inline bool grad_allocated(const parameter& p) noexcept {
-    return std::equal(p.grad.shape().begin(), p.grad.shape().end(), p.data.shape().begin(),
-                      p.data.shape().end());
-}
+inline bool grad_allocated(const parameter& p) noexcept { return p.has_grad(); }
 
 /// Allocates p's gradient as zeros of data's shape unless it already exists (keeps its values then).
 inline void allocate_grad(parameter& p) {
-    if (!grad_allocated(p))
-        p.grad = xt::zeros<float>(p.data.shape());
+    (void)p.grad(); // parameter::grad() allocates zeros of data's shape on first use
 }
 
 /// Whether a solver step acts on p: the gradient was computed (see the header comment).

@@ -208,7 +208,7 @@ public:
     void zero_grad() noexcept {
         for (slot& s : slots_)
             if (detail::grad_allocated(*s.p))
-                std::fill_n(s.p->grad.data(), s.p->grad.size(), 0.0f);
+                std::fill_n(s.p->grad().data(), s.p->grad().size(), 0.0f);
     }
 
     /// Applies the solver's rule to every parameter whose gradient was computed, then resets a fused
@@ -222,7 +222,7 @@ public:
             if (!detail::grad_computed(*s.p))
                 continue;
             s.t = s.t < max_t ? s.t + 1 : max_t;
-            update_impl(s, s.p->data.data(), s.p->grad.data(), s.p->data.size());
+            update_impl(s, s.p->data.data(), s.p->grad().data(), s.p->data.size());
         }
         decay_rate_ = default_decay_;
     }
@@ -239,7 +239,7 @@ public:
             if (!detail::grad_computed(*s.p))
                 continue;
             detail::for_each_element(
-                s.p->data.size(), [&](auto& g, const auto& w) { g = g + decay_rate * w; }, s.p->grad.data(),
+                s.p->data.size(), [&](auto& g, const auto& w) { g = g + decay_rate * w; }, s.p->grad().data(),
                 static_cast<const float*>(s.p->data.data()));
         }
     }
@@ -249,8 +249,8 @@ public:
         for (slot& s : slots_) {
             if (!detail::grad_computed(*s.p))
                 continue;
-            float* g = s.p->grad.data();
-            const std::size_t n = s.p->grad.size();
+            float* g = s.p->grad().data();
+            const std::size_t n = s.p->grad().size();
             const float sum = detail::sum_of_squares(g, n);
             if (sum > 0.0f && sum > clip_norm * clip_norm) {
                 const float norm = std::sqrt(sum);
@@ -266,7 +266,7 @@ public:
             if (!detail::grad_computed(*s.p))
                 continue;
             detail::for_each_element(
-                s.p->grad.size(), [&](auto& g) { g = g * scale; }, s.p->grad.data());
+                s.p->grad().size(), [&](auto& g) { g = g * scale; }, s.p->grad().data());
         }
     }
 
@@ -512,7 +512,7 @@ private:
     bool check(detail::nonfinite what) const noexcept {
         for (const slot& s : slots_)
             if (detail::grad_computed(*s.p) &&
-                detail::check_nonfinite(s.p->grad.data(), s.p->grad.size(), what))
+                detail::check_nonfinite(s.p->grad().data(), s.p->grad().size(), what))
                 return true;
         return false;
     }
