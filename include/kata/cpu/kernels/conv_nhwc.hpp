@@ -79,14 +79,23 @@ constexpr params padded(const params& p) {
     return q;
 }
 
-// Whether the fast path handles this op instance.
+// Whether the fast path handles this op instance (a Convolution, or the FusedConvolution that
+// kata/converters/fuse_convolution_epilogue.hpp makes of one).
 constexpr bool eligible(const op_instance& I) {
-    if (I.op != op_kind::convolution || !I.attr.channel_last || I.attr.group != 1) return false;
+    if (I.op != op_kind::convolution && I.op != op_kind::fused_convolution) return false;
+    if (!I.attr.channel_last || I.attr.group != 1) return false;
     if (I.type != dtype::f32 || I.nin < 2 || I.in_type[0] != dtype::f32 || I.in_type[1] != dtype::f32) return false;
     const int nsp = I.attr.spatial_dims;
     if (nsp < 1 || nsp > 3) return false;
     if (I.in[0].rank != I.attr.base_axis + nsp + 1 || I.out.rank != I.attr.base_axis + nsp + 1) return false;
     return true;
+}
+
+// Whether a frozen executor runs this instance here: eligible, and its weight (and bias) are frozen
+// parameters, packed once at bind time (kata/exec/kernel_io.hpp, bind-time preparation).
+constexpr bool packed_path(const op_instance& I) {
+    if (!eligible(I) || !I.in_frozen[1]) return false;
+    return !(I.attr.has_bias && I.nin >= 3) || I.in_frozen[2];
 }
 
 constexpr params make_params(const op_instance& I) {
