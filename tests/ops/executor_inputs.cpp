@@ -9,8 +9,8 @@
 //     were read in memory order (wrong outputs, no error);
 //   * int32 inputs (Embed's indices) through a transposed view and a pointer: closed form (rows of W);
 //   * xt::xtensor_fixed inputs (shape checked at compile time; the wrong-shape case is
-//     tests/compile_fail/executor_fixed_input_shape.cpp) and result<K>() (an owning xt::xtensor_fixed
-//     whose shape is the graph's) that survives the next call;
+//     tests/compile_fail/executor_fixed_input_shape.cpp) and result<K>() / results() (owning
+//     xt::xtensor_fixed copies whose shape is the graph's) that survive the next call;
 //   * run-time-shaped inputs of the wrong shape throw binding_error naming the input and both shapes.
 #include <doctest/doctest.h>
 
@@ -148,6 +148,9 @@ TEST_CASE("Executor inputs: xtensor_fixed in, owning xtensor_fixed results out")
     auto r = run.result<0>();
     static_assert(std::is_same_v<decltype(r), xt::xtensor_fixed<float, xt::xshape<2, 5, 9, 4>>>);
     kt::check_close(r, fx["y"], k_rtol, k_atol);
+    const auto [r0] = run.results();
+    static_assert(std::is_same_v<decltype(r0), const xt::xtensor_fixed<float, xt::xshape<2, 5, 9, 4>>>);
+    kt::check_equal(r0, r);
     const xt::xarray<float> other = xt::zeros<float>({2, 9, 11, 6});
     run(other);  // the view now holds the bias only; the owned result is unchanged
     kt::check_close(r, fx["y"], k_rtol, k_atol);

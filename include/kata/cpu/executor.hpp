@@ -30,10 +30,10 @@
 // Live executors (`executor<Net>`) look parameters up by name once, at construction, keep pointers to
 // the store's `parameter` objects (stable addresses) and read their data pointer at every call, so
 // loading new values into the same store is picked up (kata/io/parameter_source.hpp). Frozen executors
-// (`executor<Net, parameter_mode::frozen>`, alias `frozen_executor<Net>`) read the parameter values
-// once instead, at construction and at every bind() (like torch.jit.freeze): their channel-last
-// group-1 convolutions run the direct NHWC kernel (kernels/conv_nhwc.hpp) on weights packed at bind
-// time. Bias, residual Add2 and ReLU are fused into that kernel's epilogue where the graph says so:
+// (`executor<Net, parameter_mode::frozen>`, alias `frozen_executor<Net>`) pack the weights of their
+// channel-last group-1 convolutions once, at construction and at every bind() (like
+// torch.jit.freeze), and run those convolutions as the direct NHWC kernel (kernels/conv_nhwc.hpp) on
+// the packed copy. Bias, residual Add2 and ReLU are fused into that kernel's epilogue where the graph says so:
 // apply kata::FuseConvolutionEpilogueModifier (kata/converters/fuse_convolution_epilogue.hpp) to get
 // FusedConvolution nodes, as the ResNet-50 demo does. Other ops run the same kernels as in a live
 // executor. Changing a parameter's values without calling bind() again is not seen by a frozen executor.

@@ -15,9 +15,10 @@
 //         template <auto const& G> static constexpr message_string check();  // compile-time binding
 //     };
 //
-// A live executor keeps the handles and calls S::data(h) at every call (a parameter store whose
-// entries get new values is seen, kata::cpu::executor); a frozen executor reads every parameter once,
-// at bind time, and may prepare (pack) it then (kata::cpu::frozen_executor). A source whose values are
+// An executor keeps the handles and calls S::data(h) at every call (a parameter store whose entries
+// get new values is seen, kata::cpu::executor); a frozen executor also lets its preparing kernels read
+// the parameters once, at bind time, and run on their prepared (packed) copy (kata::cpu::
+// frozen_executor: new values reach those only through bind()). A source whose values are
 // known to the compiler (kata/exec/constant_parameters.hpp) provides check<G>(): the executor then
 // static_asserts that every parameter exists with the graph's dtype and shape, and a mismatch is a
 // compile error naming the parameter and both shapes (through kata::exec::invalid_binding<"...">).

@@ -9,9 +9,10 @@
 //         Storage  exec::heap_arena or exec::static_arena (kata/exec/storage.hpp)
 //         Source   a parameter source (kata/exec/binding.hpp): kata::store_parameters (a
 //                  kata::parameter_store), exec::constant_parameters<table> (values compiled in)
-//         Mode     parameter_mode::live: parameters re-read from the source at every call;
-//                  parameter_mode::frozen: read once, at construction and at every bind(), when the
-//                  backend's kernels may prepare (pack) them
+//         Mode     parameter_mode::live: every kernel reads the source's values at every call;
+//                  parameter_mode::frozen: kernels that prepare their parameters (pack them, kata's
+//                  CPU convolutions) read them once, at construction and at every bind(), and run
+//                  on that copy; the other kernels still read the source's buffer at every call
 // kata::cpu::executor<Net> and kata::cpu::frozen_executor<Net> are instances (kata/cpu/executor.hpp);
 // a new backend is a new Backend argument, never a new executor.
 //
@@ -27,7 +28,9 @@
 // values or a container/view with data() and shape(); fixed shapes are checked at compile time, the
 // others at every call. Outputs: output_data<K>() (typed pointer) everywhere; on hosts that include
 // kata/io/xtensor_boundary.hpp (kata/cpu.hpp does) also output<K>() (an xtensor view into the storage,
-// valid until the next call) and result<K>() (an owning xt::xtensor_fixed copy).
+// valid until the next call), result<K>() (an owning xt::xtensor_fixed copy) and results() (all of
+// them, a std::tuple). An xt::xtensor_fixed holds its values inline: copy a large output into an
+// xt::xarray instead (xt::xarray<float> a = run.output<K>()).
 //
 // Errors: parameters are checked at compile time for sources that allow it (constant tables), at bind
 // time otherwise; run-time failures go through exec::report (kata/exec/binding.hpp: binding_error on
@@ -46,6 +49,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #ifdef KATA_CPU_PROFILE
@@ -370,11 +374,8 @@ public:
     void bind(Source source) {
         std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
         resolve(source, found, std::make_index_sequence<std::size_t(sched::num_params)>{});
-        for (int j = 0; j < sched::num_params; ++j) {
-            const std::size_t id = std::size_t(sched::param_ids[std::size_t(j)]);
-            handles_[id] = found[std::size_t(j)];
-            ptr_[id] = Source::data(found[std::size_t(j)]);
-        }
+        for (int j = 0; j < sched::num_params; ++j)
+            handles_[std::size_t(sched::param_ids[std::size_t(j)])] = found[std::size_t(j)];
         if constexpr (Mode == parameter_mode::frozen)
             prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
     }
@@ -418,6 +419,11 @@ public:
     auto result() {
         return output_as<K, Host, true>(std::make_index_sequence<std::size_t(output_desc<K>.shape.rank)>{});
     }
+    // Owning copies of every output, as a std::tuple.
+    template <class Host = host_tensors<>>
+    auto results() {
+        return results_as<Host>(std::make_index_sequence<graph.num_outputs()>{});
+    }
 
 #ifdef KATA_CPU_PROFILE
     // Accumulated nanoseconds per node (benchmarks only: compiled in with -DKATA_CPU_PROFILE).
@@ -425,6 +431,10 @@ public:
 #endif
 
 private:
+    template <class Host, std::size_t... K>
+    auto results_as(std::index_sequence<K...>) {
+        return std::tuple{result<K, Host>()...};
+    }
     template <std::size_t K, class Host, bool Owning, std::size_t... D>
     auto output_as(std::index_sequence<D...>) {
         using T = element_t<output_desc<K>.type>;
@@ -528,10 +538,13 @@ private:
         report(f);
     }
 
+    // The buffer of node Id's value now. Parameters are read through the source at every call, in both
+    // modes: a frozen executor's prepared kernels read their copy, the others the source's current
+    // buffer (a store entry given a new array is never read through a stale pointer).
     template <int Id>
     void* node_ptr() {
         constexpr int r = plan.root[Id];
-        if constexpr (Mode == parameter_mode::live && graph.nodes[r].op == op_kind::parameter)
+        if constexpr (graph.nodes[r].op == op_kind::parameter)
             return Source::data(handles_[std::size_t(r)]);
         else
             return ptr_[std::size_t(r)];

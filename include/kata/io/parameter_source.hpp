@@ -9,7 +9,7 @@
 // Parameters are looked up by name (relative to the store's current scope) at construction and at
 // every bind(). The executor keeps the store's `parameter` objects (stable addresses) and, when live,
 // reads their data pointer at every call, so loading new values into the same store is picked up;
-// frozen executors read the values at bind() only. Erasing a parameter from the store while an
+// the kernels of a frozen executor that pack their weights read them at bind() only. Erasing a parameter from the store while an
 // executor uses it is undefined behaviour, as with any reference. A missing parameter or one whose
 // shape differs from the graph's makes the executor throw kata::exec::binding_error (alias
 // kata::cpu::binding_error) naming the parameter and both shapes.

@@ -1,8 +1,10 @@
 // kata/cpu/kernels/conv_nhwc.hpp
 //
-// Direct channel-last (NHWC) convolution with pre-packed weights and a fused epilogue: the fast path
-// of the CPU executor for Convolution with channel_last = true, group = 1 (any kernel size, stride,
-// pad, dilation; 1-D/2-D/3-D; batch axes folded into the pixel dimension).
+// Direct channel-last (NHWC) convolution with pre-packed weights and a fused epilogue: the frozen
+// executor's path for Convolution and FusedConvolution with channel_last = true, group = 1 (any kernel
+// size, stride, pad, dilation; 1-D/2-D/3-D; batch axes folded into the pixel dimension) whose weight and
+// bias are parameters. kernels/convolution.hpp and kernels/fused_convolution.hpp choose it at compile
+// time (packed_path(I)) and pack the weights at bind time (pack()).
 //
 // Formulation: Y(M, O) = sum over taps t and channels c of X_t(M, c) * W(t, c, O), M = B * out pixels.
 // There is no im2col: a tile of MR output pixels carries, for each tap, one pointer per pixel to its

@@ -20,6 +20,8 @@
 //   * depthwise-like groups (C/g == 1, e.g. group == C, and DepthwiseConvolution) would be O(C) tiny
 //     GEMMs: a direct loop over output channels instead (shared with kernels/depthwise.hpp).
 //   * bias: Y is initialised with the bias and the sgemm runs with beta = 1 (nothing else is fused).
+// In a frozen executor, channel-last group-1 convolutions with parameter weights run the direct NHWC
+// kernel on weights packed at bind time instead (kernels/conv_nhwc.hpp; see kernel<convolution>).
 // Spatial ranks 1 and 2 are handled as 3-D with leading unit axes (k = 1, pad 0, stride 1), so one
 // im2col covers all ranks; with constant sizes the unit loops fold away.
 #pragma once
