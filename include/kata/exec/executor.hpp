@@ -372,8 +372,10 @@ public:
     // executor also re-reads (re-prepares) their values here: call bind() after changing them. On a
     // failure nothing changes.
     void bind(Source source) {
+        // A run-time loop over the parameters (not one instantiation per parameter: ResNet-50 has 320).
         std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
-        resolve(source, found, std::make_index_sequence<std::size_t(sched::num_params)>{});
+        for (int j = 0; j < sched::num_params; ++j)
+            found[std::size_t(j)] = resolve(source, graph.nodes[std::size_t(sched::param_ids[std::size_t(j)])]);
         for (int j = 0; j < sched::num_params; ++j)
             handles_[std::size_t(sched::param_ids[std::size_t(j)])] = found[std::size_t(j)];
         if constexpr (Mode == parameter_mode::frozen)
@@ -444,14 +446,7 @@ private:
             return Host::template view<T, std::size_t(output_desc<K>.shape.dims[D])...>(output_data<K>());
     }
 
-    template <std::size_t... J>
-    void resolve(Source& source, std::array<parameter_handle, std::size_t(sched::num_params) + 1>& found,
-                 std::index_sequence<J...>) {
-        ((found[J] = resolve_one<sched::param_ids[J]>(source)), ...);
-    }
-    template <int Id>
-    parameter_handle resolve_one(Source& source) {
-        const node& n = graph.nodes[Id];
+    static parameter_handle resolve(Source& source, const node& n) {
         binding_failure f{failure_kind::missing_parameter, detail::executor_name<Backend>(), n.name.view(),
                           detail::source_description<Source>(), buffer_desc{n.type, n.shape, n.lay}};
         const parameter_handle h = source.find(n.name.view());
