@@ -14,13 +14,13 @@
 //   * run-time-shaped inputs of the wrong shape throw binding_error naming the input and both shapes.
 #include <doctest/doctest.h>
 
+#include "../support/fixtures.hpp"  // kata (and its xtensor fix) before any other xtensor header
+
 #include <cstdint>
 #include <type_traits>
 
 #include <xtensor/xstrided_view.hpp>
 #include <xtensor/xview.hpp>
-
-#include "../support/fixtures.hpp"
 
 using namespace kata;
 namespace kt = kata::test;
