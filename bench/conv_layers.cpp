@@ -46,7 +46,7 @@ void bench_layer(const char* name, int reps) {
     std::byte* wsp = static_cast<std::byte*>(std::aligned_alloc(64, (ws + 63) / 64 * 64));
     float* packed = static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::packed_floats(p)) * 4 + 64));
     float* zero = static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::scratch_floats(p)) * 4 + 64));
-    float* ins[3] = {x.data(), w.data(), b.data()};
+    void* ins[3] = {x.data(), w.data(), b.data()};
     auto t_blas = [&] { cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp}); };
     auto t_pack = [&] { cpu::nhwc::pack(p, w.data(), b.data(), packed); };
     auto t_nhwc = [&] { cpu::nhwc::forward(p, x.data(), packed, nullptr, false, y1, zero); };

@@ -8,10 +8,11 @@
 //   KATA_BENCH_BATCH  batch size (1, 8)
 //   KATA_BENCH_GRAPH  0: ResNet-50 as written (NCHW, 53 test-mode BatchNormalizations)
 //                     1: BN folded into the convolutions (BatchNormalizationFoldingModifier), NCHW
-//                     2: BN folded and converted to NHWC (+ ChannelLastModifier), what PyTorch's
-//                        torch.jit.optimize_for_inference + oneDNN effectively runs
+//                     2: BN folded, converted to NHWC (+ ChannelLastModifier) and the convolutions'
+//                        residual Add2 / ReLU fused into them (+ FuseConvolutionEpilogueModifier), what
+//                        PyTorch's torch.jit.optimize_for_inference + oneDNN effectively runs
 //   KATA_BENCH_FROZEN 1 (default): kata::cpu::frozen_executor (parameters packed at bind time; NHWC
-//                     convolutions run the direct kernel with fused bias/residual/ReLU epilogues),
+//                     (fused) convolutions run the direct kernel with bias/residual/ReLU epilogues),
 //                     0: the live executor (parameters re-read at every call; im2col + OpenBLAS)
 // The converted graphs get their parameters from kata::apply_conversion on the synthetic weights.
 #include <kata/cpu.hpp>
@@ -47,7 +48,8 @@ using Run = Net;
 using Run = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}>;
 static_assert(Run::graph.count(kata::op_kind::batch_normalization) == 0);
 #else
-using Run = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
+using Run = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{},
+                          kata::FuseConvolutionEpilogueModifier{}>;
 static_assert(Run::graph.count(kata::op_kind::batch_normalization) == 0);
 static_assert(Run::graph.count(kata::op_kind::transpose) == 0);
 #endif

@@ -37,7 +37,8 @@ using Run = Net;
 #elif KATA_BENCH_GRAPH == 1
 using Run = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}>;
 #else
-using Run = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
+using Run = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{},
+                          kata::FuseConvolutionEpilogueModifier{}>;
 #endif
 
 int main(int argc, char** argv) {
@@ -76,19 +77,18 @@ int main(int argc, char** argv) {
         const int id = g.order[t];
         const auto& n = g.nodes[std::size_t(id)];
         const double ms = run.profile_ns_[std::size_t(id)] / passes / 1e6;
-        if (run.fusion.absorbed_by[std::size_t(id)] >= 0) continue;
         if (ms <= 0) continue;
         std::string kind(kata::type_name(n.op));
         double gflops = 0;
         std::string extra;
-        if (n.op == kata::op_kind::convolution) {
+        if (n.op == kata::op_kind::convolution || n.op == kata::op_kind::fused_convolution) {
             const auto& w = g.input_node(id, 1).shape;  // (O, C/g, k..) or (O, k.., C/g)
             double macs = double(n.shape.numel());
             for (int d = 1; d < w.rank; ++d) macs *= double(w.dims[d]);
             gflops = 2 * macs / (ms * 1e6);
-            kind += " k" + std::to_string(n.attr.kernel[0]) + "s" + std::to_string(n.attr.stride[0]);
-            if (run.fusion.residual[std::size_t(id)] >= 0) extra += "+add";
-            if (run.fusion.relu[std::size_t(id)]) extra += "+relu";
+            kind = "Convolution k" + std::to_string(n.attr.kernel[0]) + "s" + std::to_string(n.attr.stride[0]);
+            if (n.attr.has_residual) extra += "+add";
+            if (n.attr.nonlinearity == kata::nonlinearity_kind::relu) extra += "+relu";
         }
         by_kind[kind] += ms;
         total += ms;

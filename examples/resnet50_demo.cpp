@@ -13,9 +13,10 @@
 // nnabla's graph converters:
 //
 //     using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{},
-//                                     kata::ChannelLastModifier{}>;
+//                                     kata::ChannelLastModifier{}, kata::FuseConvolutionEpilogueModifier{}>;
 //
-// (every batch normalization folded into its convolution, the whole network in NHWC). The converted
+// (every batch normalization folded into its convolution, the whole network in NHWC, each residual
+// Add2 and ReLU fused into the convolution before it: FusedConvolution nodes). The converted
 // network is a new graph type whose parameters kata::apply_conversion computes from the trained ones;
 // it lives in resnet50_demo_inference.cpp (a TU of its own, for compile time: see its header).
 // The demo runs both networks on the same image (NCHW for the original, NHWC for the converted one),
@@ -111,9 +112,10 @@ int main(int argc, char** argv) {
                 "channel-last layers\n",
                 g.num_functions(), g.count(kata::op_kind::convolution), g.count(kata::op_kind::batch_normalization),
                 channel_last_layers(g));
-    std::printf("converted (BN folded, NHWC):       %3d functions: %2d convolutions, %2d batch normalizations, %2d "
-                "channel-last layers, %d transposes\n",
-                c.functions, c.convolutions, c.batch_normalizations, c.channel_last_layers, c.transposes);
+    std::printf("converted (BN folded, NHWC, fused): %2d functions: %2d convolutions (%d with fused Add2/ReLU), %2d "
+                "batch normalizations, %2d channel-last layers, %d transposes\n",
+                c.functions, c.convolutions, c.fused_convolutions, c.batch_normalizations, c.channel_last_layers,
+                c.transposes);
 
     kata::cpu::executor<ResNet50> original(store);
     demo::inference_resnet50 converted(store);  // apply_conversion: w-folded, b-folded, then their _cl transposes
@@ -149,7 +151,7 @@ int main(int argc, char** argv) {
                 ka == kb ? "yes" : "NO");
     std::printf("batch-1 CPU latency, %d threads (median of 15 interleaved runs):\n"
                 "    as written, live executor (im2col + OpenBLAS):              %7.2f ms\n"
-                "    BN folded + NHWC, frozen executor (direct NHWC, fused):      %7.2f ms (%.2fx faster)\n",
+                "    BN folded + NHWC + fused, frozen executor (direct NHWC):     %7.2f ms (%.2fx faster)\n",
                 kata::cpu::num_threads(), median(ta), median(tb), median(ta) / median(tb));
     std::printf("top-5:");
     for (int k : kb) std::printf("  class %d (%.4f)", k, double(yb[k]));

@@ -10,10 +10,12 @@ namespace demo {
 namespace {
 
 using ResNet50 = kata::network<kata::models::resnet50_net<1>>;
-using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
+using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{},
+                                kata::FuseConvolutionEpilogueModifier{}>;
 
 static_assert(Inference::graph.count(kata::op_kind::batch_normalization) == 0, "every BN is folded");
 static_assert(Inference::graph.count(kata::op_kind::transpose) == 0, "the whole network runs NHWC");
+static_assert(Inference::graph.count(kata::op_kind::relu) == 0, "every ReLU runs in a convolution's epilogue");
 
 }  // namespace
 
@@ -36,7 +38,8 @@ inference_resnet50::census inference_resnet50::describe() {
     int cl = 0;
     for (std::size_t i = 0; i < g.size(); ++i) cl += g.nodes[i].attr.channel_last ? 1 : 0;
     return {g.num_functions(),
-            g.count(kata::op_kind::convolution),
+            g.count(kata::op_kind::convolution) + g.count(kata::op_kind::fused_convolution),
+            kata::fused_epilogues(g).fused,
             g.count(kata::op_kind::batch_normalization),
             cl,
             g.count(kata::op_kind::transpose),

@@ -15,7 +15,8 @@
 namespace demo {
 
 // ResNet-50 with every batch normalization folded into its convolution and converted to NHWC by
-// nnabla's graph converters, run by kata's frozen executor.
+// nnabla's graph converters, its residual additions and ReLUs fused into the convolutions
+// (kata::FuseConvolutionEpilogueModifier), run by kata's frozen executor.
 class inference_resnet50 {
 public:
     // Derives the converted parameters from the trained ones in `store` (kata::apply_conversion) and
@@ -30,7 +31,7 @@ public:
 
     // The converted graph's census, for the demo's report.
     struct census {
-        int functions, convolutions, batch_normalizations, channel_last_layers, transposes;
+        int functions, convolutions, fused_convolutions, batch_normalizations, channel_last_layers, transposes;
         std::size_t derived_parameters;
     };
     static census describe();

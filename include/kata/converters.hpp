@@ -15,6 +15,7 @@
 #include "converters/identity.hpp"
 #include "converters/no_grad.hpp"
 #include "converters/channel_last.hpp"
+#include "converters/fuse_convolution_epilogue.hpp"
 #include "converters/pruning.hpp"
 #include "converters/legacy/identity_converter.hpp"
 #include "converters/legacy/batch_normalization_linear_converter.hpp"

@@ -1,5 +1,8 @@
-// kata/cpu.hpp: the CPU back end (executor, kernels, memory planning) and parameter creation.
+// kata/cpu.hpp: the CPU back end (executors, kernels) with the execution layer it instantiates
+// (kata/exec.hpp: storage policies, parameter sources, memory planning), xtensor at the executors'
+// boundary (kata/io/xtensor_boundary.hpp) and parameter creation.
 #pragma once
 #include "kata.hpp"
+#include "exec.hpp"
 #include "cpu/executor.hpp"
 #include "parameters.hpp"

@@ -5,5 +5,6 @@
 #include "ops/convolution.hpp"
 #include "ops/deconvolution.hpp"
 #include "ops/elementwise.hpp"
+#include "ops/fused_convolution.hpp"
 #include "ops/pooling.hpp"
 #include "ops/shape_ops.hpp"

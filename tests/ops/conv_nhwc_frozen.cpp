@@ -1,5 +1,6 @@
-// The frozen executor's fast path (kata/cpu/kernels/conv_nhwc.hpp, kata/cpu/fusion.hpp): direct NHWC
-// convolution on packed weights with fused bias / residual Add2 / ReLU epilogues.
+// The frozen executor's fast path (kata/cpu/kernels/conv_nhwc.hpp): direct NHWC convolution on packed
+// weights, with bias / residual Add2 / ReLU in the epilogue where kata::FuseConvolutionEpilogueModifier
+// (kata/converters/fuse_convolution_epilogue.hpp) made FusedConvolution nodes of them.
 //
 // References, independent of the kernel under test:
 //   * a naive convolution written here (double accumulation, straight from the definition), with
@@ -19,6 +20,8 @@
 #include <random>
 #include <string>
 #include <vector>
+
+#include <kata/converters.hpp>
 
 #include "../support/fixtures.hpp"
 
@@ -199,20 +202,33 @@ void check_ref(const Y& y, const conv_ref& r, bool relu, const xt::xarray<float>
     CHECK(bad == 0);
 }
 
-// One-convolution nets: frozen executor against the naive reference (both micro-kernels), and
-// against the live executor.
+// The id of the first (fused) convolution of a graph in execution order.
+template <auto const& G>
+constexpr int first_conv() {
+    for (int t = 0; t < G.num_order; ++t) {
+        const op_kind k = G.nodes[std::size_t(G.order[t])].op;
+        if (k == op_kind::convolution || k == op_kind::fused_convolution) return G.order[t];
+    }
+    return -1;
+}
+
+// One-convolution nets: the frozen executor on the fused graph against the naive reference (both
+// micro-kernels), and against the live executor on the original graph; the frozen executor on the
+// unfused graph (packed convolution, then a separate ReLU) agrees too.
 template <class Net>
 void check_single_conv(bool relu, unsigned seed) {
     constexpr auto& G = Net::graph;
-    constexpr int cid = [] {
-        for (int t = 0; t < G.num_order; ++t)
-            if (G.nodes[std::size_t(G.order[t])].op == op_kind::convolution) return G.order[t];
-        return -1;
-    }();
+    constexpr int cid = first_conv<G>();
     static_assert(cid >= 0);
-    using Frozen = cpu::frozen_executor<Net>;
-    static_assert(Frozen::fusion.fast[cid], "the convolution takes the fast path");
-    static_assert(Frozen::fusion.relu[cid] == (G.count(op_kind::relu) == 1), "a trailing ReLU is absorbed");
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    constexpr auto& FG = Fused::graph;
+    constexpr int fid = first_conv<FG>();
+    using Frozen = cpu::frozen_executor<Fused>;
+    static_assert(Frozen::prepared[fid], "the convolution takes the fast path");
+    static_assert((FG.nodes[fid].attr.nonlinearity == nonlinearity_kind::relu) == (G.count(op_kind::relu) == 1),
+                  "a trailing ReLU is absorbed");
+    static_assert(FG.count(op_kind::relu) == 0);
+    static_assert(cpu::frozen_executor<Net>::prepared[cid], "unfused, the convolution takes the fast path too");
     parameter_store store;
     const xt::xarray<float> x = fill<Net>(store, seed);
     constexpr node cn = G.nodes[std::size_t(cid)];
@@ -231,6 +247,8 @@ void check_single_conv(bool relu, unsigned seed) {
     cpu::executor<Net> live(store);
     Frozen frozen(store);
     kt::check_close(frozen(x), xt::xarray<float>(live(x)), 1e-4, 1e-4);
+    cpu::frozen_executor<Net> unfused(store);
+    kt::check_equal(unfused(x), xt::xarray<float>(frozen(x)));
 }
 
 }  // namespace
@@ -260,13 +278,19 @@ TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
     cpu::simd::force_generic(false);
 }
 
+// The fused graph on the frozen executor against the original graph on the live executor; the live
+// executor runs the fused graph (generic FusedConvolution kernel: convolution, then the epilogue) with
+// the unfused graph's values bit for bit.
 template <class Net>
 void check_block(unsigned seed) {
-    using Frozen = cpu::frozen_executor<Net>;
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    using Frozen = cpu::frozen_executor<Fused>;
     parameter_store store;
     const xt::xarray<float> x = fill<Net>(store, seed);
     cpu::executor<Net> live(store);
     const xt::xarray<float> want = live(x);
+    cpu::executor<Fused> live_fused(store);
+    kt::check_equal(live_fused(x), want);
     for (bool generic : {false, true}) {
         INFO("portable micro-kernel: " << generic);
         cpu::simd::force_generic(generic);
@@ -281,14 +305,26 @@ TEST_CASE("Frozen executor: residual Add2 + ReLU fused into the convolution epil
     using A = network<residual_block<false>>;
     using B = network<residual_block<true>>;
     using D = network<down_block>;
+    using FA = convert<A, FuseConvolutionEpilogueModifier{}>;
+    using FB = convert<B, FuseConvolutionEpilogueModifier{}>;
+    using FD = convert<D, FuseConvolutionEpilogueModifier{}>;
+    // absorbed Add2s + ReLUs of a fused graph, and what it has left of them
+    constexpr auto absorbed = [](const auto& g) {
+        const epilogue_census e = fused_epilogues(g);
+        return e.residuals + e.relus;
+    };
+    constexpr auto left = [](const auto& g) { return g.count(op_kind::add2) + g.count(op_kind::relu); };
     // Both convolutions fast; the second absorbs Add2 (residual = the graph input) and ReLU, the
     // first its ReLU.
-    static_assert(cpu::frozen_executor<A>::fusion.num_fast == 2 && cpu::frozen_executor<A>::fusion.num_absorbed == 3);
-    static_assert(cpu::frozen_executor<B>::fusion.num_fast == 2 && cpu::frozen_executor<B>::fusion.num_absorbed == 3);
-    // Three convolutions; the down-sampling one (run last) absorbs Add2 + ReLU, the 3x3 its ReLU.
-    static_assert(cpu::frozen_executor<D>::fusion.num_fast == 3 && cpu::frozen_executor<D>::fusion.num_absorbed == 3);
-    // Live executors fuse nothing.
-    static_assert(cpu::executor<D>::fusion.num_fast == 0 && cpu::executor<D>::fusion.num_absorbed == 0);
+    static_assert(cpu::frozen_executor<FA>::num_prepared == 2 && absorbed(FA::graph) == 3 && left(FA::graph) == 0);
+    static_assert(cpu::frozen_executor<FB>::num_prepared == 2 && absorbed(FB::graph) == 3 && left(FB::graph) == 0);
+    static_assert(fused_epilogues(FA::graph).residuals == 1 && fused_epilogues(FB::graph).residuals == 1);
+    // Three convolutions; the down-sampling one (run last) absorbs Add2 + ReLU, the 3x3 its ReLU, the
+    // 1x1 after it (run before the down-sampling one: the residual) stays a Convolution.
+    static_assert(cpu::frozen_executor<FD>::num_prepared == 3 && absorbed(FD::graph) == 3 && left(FD::graph) == 0);
+    static_assert(FD::graph.count(op_kind::fused_convolution) == 2 && FD::graph.count(op_kind::convolution) == 1);
+    // Live executors prepare (pack) nothing.
+    static_assert(cpu::executor<FD>::num_prepared == 0);
     check_block<A>(11);
     check_block<B>(12);
     check_block<D>(13);
@@ -296,11 +332,13 @@ TEST_CASE("Frozen executor: residual Add2 + ReLU fused into the convolution epil
 
 TEST_CASE("Frozen executor: no fusion across a shared, broadcast or output value") {
     using Net = network<no_fusion>;
-    using Frozen = cpu::frozen_executor<Net>;
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    using Frozen = cpu::frozen_executor<Fused>;
     // Three fast convolutions, no absorption: c1 is read twice, c2's Add2 broadcasts (its ReLU follows
     // the Add2, not c2), c3 is a graph output.
-    static_assert(Frozen::fusion.num_fast == 3);
-    static_assert(Frozen::fusion.num_absorbed == 0);
+    static_assert(Frozen::num_prepared == 3);
+    static_assert(Fused::graph.count(op_kind::fused_convolution) == 0 && Fused::graph.count(op_kind::convolution) == 3);
+    static_assert(Fused::graph.count(op_kind::relu) == 3 && Fused::graph.count(op_kind::add2) == 1);
     parameter_store store;
     const xt::xarray<float> x = fill<Net>(store, 21);
     cpu::executor<Net> live(store);

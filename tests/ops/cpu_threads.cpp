@@ -241,7 +241,7 @@ TEST_CASE("cpu threads: frozen executor, a big NHWC convolution runs on >= 2 thr
     create_parameters<Net>(store);
     const xt::xarray<float> x = ramp({1, 56, 56, 64});
     cpu::frozen_executor<Net> run(store);
-    static_assert(decltype(run)::fusion.num_fast == 1);
+    static_assert(decltype(run)::num_prepared == 1);  // the convolution runs on packed weights
     run(x);
     bool caller = false, worker = false;
     for (int attempt = 0; attempt < 50 && !(caller && worker); ++attempt) {

@@ -1,23 +1,25 @@
 // The CPU executors allocate nothing per call in steady state (issue "Core", point 4).
 //
-// This executable replaces every allocation entry point of the C and C++ runtimes (glibc
-// interposition: the definitions here win over libc's for the whole process, OpenBLAS and the pool
-// threads included): malloc, calloc, realloc, reallocarray, aligned_alloc, posix_memalign, memalign,
-// valloc, pvalloc, and every replaceable operator new / new[] (plain, nothrow, aligned, aligned
-// nothrow). Each is counted by kind. After construction and two warm-up calls (OpenBLAS and the
+// This executable replaces every allocation entry point of the C and C++ runtimes
+// (tests/support/allocation_counter.hpp: glibc interposition, the whole process, OpenBLAS and the pool
+// threads included) and counts each by kind. After construction and two warm-up calls (OpenBLAS and the
 // thread pool may set themselves up once), further calls must not allocate at all.
 //
 // Nets: the small every-kernel net of before, and nets whose layers are large enough for the threaded
 // paths (a 64->64 3x3 convolution at 56x56 through im2col + GEMM, a 1x1 convolution as a direct GEMM, a
 // strided 3x3, a 2048->1000 Affine at batch 1 (small-batch kernel) and at batch 16 (GEMM), pooling over
 // the pool), channel-first and channel-last, each run by the live and by the frozen executor (the
-// frozen channel-last convolutions take the direct NHWC kernel with fused epilogues).
+// channel-last graph after kata::FuseConvolutionEpilogueModifier: the frozen executor runs its
+// convolutions as the direct NHWC kernel with fused epilogues, the live one as convolution + epilogue
+// pass); inputs given as a transposed view (gathered into the staging buffer) and as an
+// xt::xtensor_fixed (shape checked at compile time).
 //
 // Independence from the environment: OpenBLAS picks its kernels from OPENBLAS_CORETYPE (Haswell's and
 // SkylakeX's drivers differ); the last case re-runs this binary's cases with OPENBLAS_CORETYPE=Haswell
 // and with it unset, and each child checks that OpenBLAS really runs the requested core.
 #include <doctest/doctest.h>
 
+#include <kata/converters.hpp>
 #include <kata/cpu.hpp>
 
 #include <spawn.h>
@@ -32,226 +34,16 @@
 #include <vector>
 
 extern "C" {
-void* __libc_malloc(std::size_t);
-void* __libc_calloc(std::size_t, std::size_t);
-void* __libc_realloc(void*, std::size_t);
-void* __libc_memalign(std::size_t, std::size_t);
-void* __libc_valloc(std::size_t);
-void* __libc_pvalloc(std::size_t);
 // OpenBLAS's name for the kernel set it runs (weak: absent with another BLAS).
 char* kata_test_openblas_corename_(void) __asm__("openblas_get_corename") __attribute__((weak));
 extern char** environ;
 }
 
-namespace {
-
-enum kind : int {
-    k_malloc,
-    k_calloc,
-    k_realloc,
-    k_reallocarray,
-    k_aligned_alloc,
-    k_posix_memalign,
-    k_memalign,
-    k_valloc,
-    k_pvalloc,
-    k_new,
-    k_new_array,
-    k_new_nothrow,
-    k_new_array_nothrow,
-    k_new_aligned,
-    k_new_array_aligned,
-    k_new_aligned_nothrow,
-    k_new_array_aligned_nothrow,
-    num_kinds
-};
-constexpr const char* kind_name[num_kinds] = {"malloc",
-                                              "calloc",
-                                              "realloc",
-                                              "reallocarray",
-                                              "aligned_alloc",
-                                              "posix_memalign",
-                                              "memalign",
-                                              "valloc",
-                                              "pvalloc",
-                                              "operator new",
-                                              "operator new[]",
-                                              "operator new(nothrow)",
-                                              "operator new[](nothrow)",
-                                              "operator new(align)",
-                                              "operator new[](align)",
-                                              "operator new(align, nothrow)",
-                                              "operator new[](align, nothrow)"};
-
-std::atomic<long> g_count[num_kinds];
-// The size of the most recent allocation of each kind (diagnostics only).
-std::atomic<std::size_t> g_last_size[num_kinds];
-
-inline void note(kind k, std::size_t n) {
-    g_count[k].fetch_add(1, std::memory_order_relaxed);
-    g_last_size[k].store(n, std::memory_order_relaxed);
-}
-
-void* aligned(std::size_t a, std::size_t n) {
-    return __libc_memalign(a < sizeof(void*) ? sizeof(void*) : a, n ? n : 1);
-}
-
-} // namespace
-
-extern "C" {
-void* malloc(std::size_t n) {
-    note(k_malloc, n);
-    return __libc_malloc(n);
-}
-void* calloc(std::size_t a, std::size_t b) {
-    note(k_calloc, a * b);
-    return __libc_calloc(a, b);
-}
-void* realloc(void* p, std::size_t n) {
-    note(k_realloc, n);
-    return __libc_realloc(p, n);
-}
-void* reallocarray(void* p, std::size_t a, std::size_t b) {
-    note(k_reallocarray, a * b);
-    std::size_t n;
-    if (__builtin_mul_overflow(a, b, &n))
-        return nullptr;
-    return __libc_realloc(p, n);
-}
-void* aligned_alloc(std::size_t a, std::size_t n) {
-    note(k_aligned_alloc, n);
-    return __libc_memalign(a, n);
-}
-int posix_memalign(void** r, std::size_t a, std::size_t n) {
-    note(k_posix_memalign, n);
-    void* p = __libc_memalign(a, n);
-    if (!p)
-        return ENOMEM;
-    *r = p;
-    return 0;
-}
-void* memalign(std::size_t a, std::size_t n) {
-    note(k_memalign, n);
-    return __libc_memalign(a, n);
-}
-void* valloc(std::size_t n) {
-    note(k_valloc, n);
-    return __libc_valloc(n);
-}
-void* pvalloc(std::size_t n) {
-    note(k_pvalloc, n);
-    return __libc_pvalloc(n);
-}
-}
-
-void* operator new(std::size_t n) {
-    note(k_new, n);
-    if (void* p = __libc_malloc(n ? n : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n) {
-    note(k_new_array, n);
-    if (void* p = __libc_malloc(n ? n : 1))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    note(k_new_nothrow, n);
-    return __libc_malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    note(k_new_array_nothrow, n);
-    return __libc_malloc(n ? n : 1);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    note(k_new_aligned, n);
-    if (void* p = aligned(std::size_t(a), n))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    note(k_new_array_aligned, n);
-    if (void* p = aligned(std::size_t(a), n))
-        return p;
-    throw std::bad_alloc();
-}
-void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-    note(k_new_aligned_nothrow, n);
-    return aligned(std::size_t(a), n);
-}
-void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
-    note(k_new_array_aligned_nothrow, n);
-    return aligned(std::size_t(a), n);
-}
-// Every block above comes from glibc's allocator: free() releases all of them.
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
+#include "../support/allocation_counter.hpp"
 
 using namespace kata;
 
 namespace {
-
-struct counts {
-    long c[num_kinds]{};
-    static counts now() {
-        counts r;
-        for (int k = 0; k < num_kinds; ++k)
-            r.c[k] = g_count[k].load();
-        return r;
-    }
-    long total() const {
-        long t = 0;
-        for (long v : c)
-            t += v;
-        return t;
-    }
-};
-
-// "malloc: 3 (last 4096 B), ..." for the kinds that changed between a and b.
-std::string describe(const counts& a, const counts& b) {
-    std::string s;
-    for (int k = 0; k < num_kinds; ++k)
-        if (b.c[k] != a.c[k])
-            s += std::string(kind_name[k]) + ": " + std::to_string(b.c[k] - a.c[k]) + " (last " +
-                 std::to_string(g_last_size[k].load()) + " B)  ";
-    return s.empty() ? "none" : s;
-}
-
 std::string lower(std::string s) {
     for (auto& ch : s)
         ch = char(std::tolower(static_cast<unsigned char>(ch)));
@@ -342,16 +134,23 @@ constexpr void big_net(builder& g) {
     g.output(F::softmax(PF::affine(g.input("z", {16, 2048}), 1000, {.name = "fc16"})));
 }
 
-template <bool CL, cpu::parameter_mode Mode>
+// The net, or the net with its convolution epilogues fused (channel-last: c1 + ReLU, c2 + Add2 + ReLU,
+// c3 + ReLU).
+template <bool CL, bool Fuse>
+using big_graph = std::conditional_t<Fuse, convert<network<big_net<CL>>, FuseConvolutionEpilogueModifier{}>,
+                                     network<big_net<CL>>>;
+static_assert(big_graph<true, true>::graph.count(op_kind::fused_convolution) == 3);
+
+template <bool CL, cpu::parameter_mode Mode, bool Fuse = CL && Mode == cpu::parameter_mode::frozen>
 void check_big_net() {
-    using Net = network<big_net<CL>>;
+    using Net = big_graph<CL, Fuse>;
     parameter_store store(11);
-    create_parameters<Net>(store);
+    create_parameters<network<big_net<CL>>>(store);
     const xt::xarray<float> x = CL ? pattern({1, 56, 56, 64}, 1.f) : pattern({1, 64, 56, 56}, 1.f);
     const xt::xarray<float> z = pattern({16, 2048}, 0.5f);
     cpu::executor<Net, Mode> run(store);
     if constexpr (Mode == cpu::parameter_mode::frozen && CL)
-        static_assert(decltype(run)::fusion.num_fast == 3);
+        static_assert(decltype(run)::num_prepared == 3);
     check_steady_state(run, 4, x, z);
     // Output 1 (the batch-16 GEMM) is computed again, identically.
     const xt::xarray<float> y1 = run.template output<1>();
@@ -383,6 +182,31 @@ TEST_CASE("executor allocations: big channel-last layers, live executor") {
 }
 TEST_CASE("executor allocations: big channel-last layers, frozen executor") {
     check_big_net<true, cpu::parameter_mode::frozen>();
+}
+TEST_CASE("executor allocations: big channel-last layers, fused graph on the live executor") {
+    check_big_net<true, cpu::parameter_mode::live, true>();
+}
+TEST_CASE("executor allocations: big channel-last layers, unfused graph on the frozen executor") {
+    check_big_net<true, cpu::parameter_mode::frozen, false>();
+}
+
+// Inputs that are not plain contiguous xt::xarray: a transposed view (read through its strides into
+// the staging buffer) and an xt::xtensor_fixed (shape checked at compile time) allocate nothing either,
+// and give the contiguous input's result.
+TEST_CASE("executor allocations: transposed-view and xtensor_fixed inputs") {
+    using Net = network<small_net>;
+    parameter_store store(7);
+    create_parameters<Net>(store);
+    const xt::xarray<float> x = pattern({2, 3, 33, 31}, 1.f);
+    cpu::executor<Net> run(store);
+    const xt::xarray<float> want = run(x);
+    const xt::xarray<float> x_t = xt::transpose(x, {3, 1, 2, 0});  // (31, 3, 33, 2), contiguous
+    const auto view = xt::transpose(x_t, {3, 1, 2, 0});            // (2, 3, 33, 31), strided
+    check_steady_state(run, 10, view);
+    CHECK(xt::xarray<float>(run.output<0>()) == want);
+    xt::xtensor_fixed<float, xt::xshape<2, 3, 33, 31>> fixed = x;
+    check_steady_state(run, 10, fixed);
+    CHECK(xt::xarray<float>(run.output<0>()) == want);
 }
 
 namespace {

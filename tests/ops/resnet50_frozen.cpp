@@ -1,6 +1,6 @@
 // ResNet-50 through the frozen executor (direct NHWC convolutions on packed weights, bias / residual
-// Add2 / ReLU fused into the convolution epilogues): the BN-folded channel-last network that
-// bench/resnet50_cpu.cpp times, against PyTorch's float64 logits of the original network
+// Add2 / ReLU fused into the convolution epilogues by kata::FuseConvolutionEpilogueModifier): the
+// BN-folded channel-last fused network that bench/resnet50_cpu.cpp times, against PyTorch's float64 logits of the original network
 // (tests/fixtures/resnet50/reference.npz; normwise relative error < 1e-4 and the same top-5), with
 // the AVX-512 micro-kernel (where the CPU has it) and with the portable one.
 #include <doctest/doctest.h>
@@ -15,14 +15,20 @@
 using namespace kata;
 
 using ResNet50 = network<models::resnet50_net<1>>;
-using Inference = convert<ResNet50, BatchNormalizationFoldingModifier{}, ChannelLastModifier{}>;
+using Inference = convert<ResNet50, BatchNormalizationFoldingModifier{}, ChannelLastModifier{},
+                          FuseConvolutionEpilogueModifier{}>;
 using Frozen = cpu::frozen_executor<Inference>;
 
 // Every convolution takes the fast path; 49 ReLUs and 16 residual Add2s are absorbed (the stem's
-// and every bottleneck's ReLUs: 1 + 16 * 3 = 49), so the graph runs 53 convolutions, one max
-// pooling, one average pooling and the Affine.
-static_assert(Frozen::fusion.num_fast == 53);
-static_assert(Frozen::fusion.num_absorbed == 49 + 16);
+// and every bottleneck's ReLUs: 1 + 16 * 3 = 49), so the graph runs 53 convolutions (49 fused, the 4
+// last 1x1 convolutions of the down-sampling blocks plain: they are the residual of their block's
+// projection shortcut, which runs after them and absorbs the Add2), one max pooling, one average
+// pooling and the Affine.
+static_assert(Frozen::num_prepared == 53);
+static_assert(fused_epilogues(Inference::graph).fused == 49 && Inference::graph.count(op_kind::convolution) == 4);
+static_assert(fused_epilogues(Inference::graph).relus == 49 && fused_epilogues(Inference::graph).residuals == 16);
+static_assert(Inference::graph.count(op_kind::relu) == 0 && Inference::graph.count(op_kind::add2) == 0);
+static_assert(Inference::graph.num_functions() == 53 + 3);
 
 TEST_CASE("ResNet-50 (BN folded, NHWC) in a frozen executor matches PyTorch within 1e-4") {
     auto ref = kata::test::load_fixture("resnet50/reference.npz");

@@ -86,6 +86,14 @@ constexpr var rebuild_impl(builder& g, op_kind k, const attributes& a, std::span
         return F::convolution(in[0], in[1], at(2),
                               {a.base_axis, dims_of(a.pad, sp), dims_of(a.stride, sp), dims_of(a.dilation, sp),
                                a.group, a.channel_last});
+    case op_kind::fused_convolution: {  // x, W[, b][, z]
+        std::size_t i = 2;
+        var b = a.has_bias ? at(i++) : none;
+        var z = a.has_residual ? at(i++) : none;
+        return F::fused_convolution(in[0], in[1], b, z,
+                                    {a.base_axis, dims_of(a.pad, sp), dims_of(a.stride, sp), dims_of(a.dilation, sp),
+                                     a.group, a.channel_last, a.nonlinearity});
+    }
     case op_kind::depthwise_convolution:
         return F::depthwise_convolution(
             in[0], in[1], at(2),

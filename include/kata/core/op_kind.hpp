@@ -15,6 +15,7 @@ enum class op_kind : std::uint8_t {
     parameter,  // a named parameter (nnabla: a registered parameter Variable)
     // functions
     convolution,
+    fused_convolution,  // Convolution + [residual Add2] + [ReLU] (kata/converters/fuse_convolution_epilogue.hpp)
     depthwise_convolution,
     deconvolution,
     depthwise_deconvolution,
@@ -52,6 +53,7 @@ constexpr std::string_view type_name(op_kind k) {
     case op_kind::input: return "Input";
     case op_kind::parameter: return "Parameter";
     case op_kind::convolution: return "Convolution";
+    case op_kind::fused_convolution: return "FusedConvolution";
     case op_kind::depthwise_convolution: return "DepthwiseConvolution";
     case op_kind::deconvolution: return "Deconvolution";
     case op_kind::depthwise_deconvolution: return "DepthwiseDeconvolution";

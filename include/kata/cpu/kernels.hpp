@@ -7,5 +7,6 @@
 #include "kernels/depthwise.hpp"
 #include "kernels/elementwise.hpp"
 #include "kernels/embed.hpp"
+#include "kernels/fused_convolution.hpp"
 #include "kernels/pooling.hpp"
 #include "kernels/shape_ops.hpp"

@@ -220,6 +220,11 @@ inline std::string args_json(const node& n) {
         conv_common();
         j.integer("group", a.group).boolean("channel_last", a.channel_last);
         break;
+    case op_kind::fused_convolution:  // nnabla's FusedConvolution without its batch-normalization part
+        conv_common();
+        j.integer("group", a.group).boolean("channel_last", a.channel_last);
+        j.string("nonlinearity", a.nonlinearity == nonlinearity_kind::relu ? "relu" : "identity");
+        break;
     case op_kind::depthwise_convolution:
         conv_common();
         j.integer("multiplier", a.group);

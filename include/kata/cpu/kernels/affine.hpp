@@ -130,18 +130,18 @@ struct kernel<op_kind::affine> {
         constexpr std::int64_t K = I.in[0].prod_from(I.attr.base_axis);
         constexpr std::int64_t O = I.in[1].prod_from(1);
         static_assert(I.in[1].dims[0] == K, "Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
-        float* y = io.out;
+        float* y = io.output();
         if constexpr (B <= affine_detail::small_batch && I.type == dtype::f32) {
-            affine_detail::small_batch_forward(io.in[0], B, K, io.in[1], O, I.attr.has_bias ? io.in[2] : nullptr, y);
+            affine_detail::small_batch_forward(io.input(0), B, K, io.input(1), O, I.attr.has_bias ? io.input(2) : nullptr, y);
             return;
         }
         float beta = 0.f;
         if constexpr (I.attr.has_bias) {
-            const float* b = io.in[2];
+            const float* b = io.input(2);
             for (std::int64_t r = 0; r < B; ++r) std::memcpy(y + r * O, b, sizeof(float) * std::size_t(O));
             beta = 1.f;
         }
-        blas::sgemm(false, false, B, O, K, 1.f, io.in[0], K, io.in[1], O, beta, y, O);
+        blas::sgemm(false, false, B, O, K, 1.f, io.input(0), K, io.input(1), O, beta, y, O);
     }
 };
 

@@ -159,12 +159,12 @@ struct bn_impl {
     static constexpr std::size_t bytes() { return stat_bytes + 2 * std::size_t(C) * sizeof(float); }
 
     static void run(const kernel_io& io) {
-        const float* x = io.in[0];
-        float* y = io.out;
-        float* mean = io.in[mean_idx];
-        float* var = io.in[var_idx];
-        const float* beta = has_beta ? io.in[beta_idx] : nullptr;
-        const float* gamma = has_gamma ? io.in[gamma_idx] : nullptr;
+        const float* x = io.input(0);
+        float* y = io.output();
+        float* mean = io.input(mean_idx);
+        float* var = io.input(var_idx);
+        const float* beta = has_beta ? io.input(beta_idx) : nullptr;
+        const float* gamma = has_gamma ? io.input(gamma_idx) : nullptr;
         float* scale = reinterpret_cast<float*>(io.workspace + stat_bytes);
         float* shift = scale + C;
         constexpr float eps = float(I.attr.eps);
@@ -227,7 +227,7 @@ struct bn_impl {
             }
         }
 
-        const float* z = residual ? io.in[5] : nullptr;
+        const float* z = residual ? io.input(5) : nullptr;
         for_each_run<P>([&](std::int64_t xo, std::int64_t po, std::int64_t n) {
             const float* xp = x + xo;
             float* yp = y + xo;

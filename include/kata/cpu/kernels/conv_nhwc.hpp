@@ -1,8 +1,10 @@
 // kata/cpu/kernels/conv_nhwc.hpp
 //
-// Direct channel-last (NHWC) convolution with pre-packed weights and a fused epilogue: the fast path
-// of the CPU executor for Convolution with channel_last = true, group = 1 (any kernel size, stride,
-// pad, dilation; 1-D/2-D/3-D; batch axes folded into the pixel dimension).
+// Direct channel-last (NHWC) convolution with pre-packed weights and a fused epilogue: the frozen
+// executor's path for Convolution and FusedConvolution with channel_last = true, group = 1 (any kernel
+// size, stride, pad, dilation; 1-D/2-D/3-D; batch axes folded into the pixel dimension) whose weight and
+// bias are parameters. kernels/convolution.hpp and kernels/fused_convolution.hpp choose it at compile
+// time (packed_path(I)) and pack the weights at bind time (pack()).
 //
 // Formulation: Y(M, O) = sum over taps t and channels c of X_t(M, c) * W(t, c, O), M = B * out pixels.
 // There is no im2col: a tile of MR output pixels carries, for each tap, one pointer per pixel to its
@@ -79,14 +81,23 @@ constexpr params padded(const params& p) {
     return q;
 }
 
-// Whether the fast path handles this op instance.
+// Whether the fast path handles this op instance (a Convolution, or the FusedConvolution that
+// kata/converters/fuse_convolution_epilogue.hpp makes of one).
 constexpr bool eligible(const op_instance& I) {
-    if (I.op != op_kind::convolution || !I.attr.channel_last || I.attr.group != 1) return false;
+    if (I.op != op_kind::convolution && I.op != op_kind::fused_convolution) return false;
+    if (!I.attr.channel_last || I.attr.group != 1) return false;
     if (I.type != dtype::f32 || I.nin < 2 || I.in_type[0] != dtype::f32 || I.in_type[1] != dtype::f32) return false;
     const int nsp = I.attr.spatial_dims;
     if (nsp < 1 || nsp > 3) return false;
     if (I.in[0].rank != I.attr.base_axis + nsp + 1 || I.out.rank != I.attr.base_axis + nsp + 1) return false;
     return true;
+}
+
+// Whether a frozen executor runs this instance here: eligible, and its weight (and bias) are frozen
+// parameters, packed once at bind time (kata/exec/kernel_io.hpp, bind-time preparation).
+constexpr bool packed_path(const op_instance& I) {
+    if (!eligible(I) || !I.in_frozen[1]) return false;
+    return !(I.attr.has_bias && I.nin >= 3) || I.in_frozen[2];
 }
 
 constexpr params make_params(const op_instance& I) {

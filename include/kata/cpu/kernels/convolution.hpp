@@ -20,6 +20,8 @@
 //   * depthwise-like groups (C/g == 1, e.g. group == C, and DepthwiseConvolution) would be O(C) tiny
 //     GEMMs: a direct loop over output channels instead (shared with kernels/depthwise.hpp).
 //   * bias: Y is initialised with the bias and the sgemm runs with beta = 1 (nothing else is fused).
+// In a frozen executor, channel-last group-1 convolutions with parameter weights run the direct NHWC
+// kernel on weights packed at bind time instead (kernels/conv_nhwc.hpp; see kernel<convolution>).
 // Spatial ranks 1 and 2 are handled as 3-D with leading unit axes (k = 1, pad 0, stride 1), so one
 // im2col covers all ranks; with constant sizes the unit loops fold away.
 #pragma once
@@ -32,6 +34,7 @@
 #include "../gemm.hpp"
 #include "../kernel.hpp"
 #include "../parallel.hpp"
+#include "conv_nhwc.hpp"
 
 namespace kata::cpu {
 
@@ -334,17 +337,43 @@ inline void conv_forward(const float* x, const float* w, const float* bias, floa
 
 }  // namespace conv_detail
 
+// In a frozen executor, a channel-last group-1 convolution whose weight (and bias) are parameters runs
+// the direct NHWC kernel on weights packed at bind time (kernels/conv_nhwc.hpp); everything else, and
+// every convolution of a live executor, runs the im2col / GEMM path above. The choice is
+// nhwc::packed_path(I): a compile-time property of the op instance.
 template <>
 struct kernel<op_kind::convolution> {
+    static constexpr bool bind_time_preparation = true;
+
+    template <op_instance I>
+    static constexpr std::size_t prepared_bytes() {
+        if constexpr (nhwc::packed_path(I)) return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
+        else return 0;
+    }
+    template <op_instance I>
+    static void prepare(const prepare_io& io) {
+        constexpr nhwc::params P = nhwc::make_params(I);
+        nhwc::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
+                   reinterpret_cast<float*>(io.prepared));
+    }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return conv_detail::conv_workspace<conv_detail::conv_geometry<I>()>();
+        if constexpr (nhwc::packed_path(I))
+            return std::size_t(nhwc::scratch_floats(nhwc::make_params(I))) * sizeof(float);
+        else
+            return conv_detail::conv_workspace<conv_detail::conv_geometry<I>()>();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr conv_detail::geometry g = conv_detail::conv_geometry<I>();
-        conv_detail::conv_forward<g>(io.in[0], io.in[1], I.attr.has_bias ? io.in[2] : nullptr, io.out,
-                                     io.workspace);
+        if constexpr (nhwc::packed_path(I)) {
+            constexpr nhwc::params P = nhwc::make_params(I);
+            nhwc::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false, io.output(),
+                          reinterpret_cast<float*>(io.workspace));
+        } else {
+            constexpr conv_detail::geometry g = conv_detail::conv_geometry<I>();
+            conv_detail::conv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                         io.output(), io.workspace);
+        }
     }
 };
 

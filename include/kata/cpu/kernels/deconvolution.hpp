@@ -183,7 +183,7 @@ struct kernel<op_kind::deconvolution> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr conv_detail::geometry g = deconv_detail::deconv_geometry<I>();
-        deconv_detail::deconv_forward<g>(io.in[0], io.in[1], I.attr.has_bias ? io.in[2] : nullptr, io.out,
+        deconv_detail::deconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output(),
                                          io.workspace);
     }
 };

@@ -16,7 +16,7 @@
 //     nnabla truncates through `int`; kata uses int64 (identical wherever nnabla does not overflow).
 //   Add2/Sub2/Mul2/Div2: numpy broadcasting (ranks aligned on the right; out shape = I.out).
 //
-// Unary kernels work in place (io.out may equal io.in[0]). Binary kernels also work when io.out
+// Unary kernels work in place (io.output() may equal io.input(0)). Binary kernels also work when io.output()
 // aliases an input whose shape equals the output shape (every element is read before it is written
 // at the same index).
 //
@@ -61,8 +61,8 @@ inline void flat_for(B&& body) {
 template <op_instance I, class F>
 inline void map(const kernel_io& io, F f) {
     constexpr std::int64_t n = I.out.numel();
-    const float* x = io.in[0];
-    float* y = io.out;
+    const float* x = io.input(0);
+    float* y = io.output();
     flat_for<n>([&](std::int64_t b, std::int64_t e) {
         for (std::int64_t i = b; i < e; ++i) y[i] = f(x[i]);
     });
@@ -136,9 +136,9 @@ inline float bin(float a, float b) {
 template <op_kind K, op_instance I>
 inline void binary_run(const kernel_io& io) {
     constexpr bc_plan P = make_bc_plan(I.out, I.in[0], I.in[1]);
-    const float* a = io.in[0];
-    const float* b = io.in[1];
-    float* y = io.out;
+    const float* a = io.input(0);
+    const float* b = io.input(1);
+    float* y = io.output();
     if constexpr (P.same) {
         flat_for<P.numel>([&](std::int64_t lo, std::int64_t hi) {
             for (std::int64_t i = lo; i < hi; ++i) y[i] = bin<K>(a[i], b[i]);
@@ -232,7 +232,7 @@ struct kernel<op_kind::identity> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();  // bound to a constant: clang 14 misreads I at run time
-        ew_detail::copy_if_distinct(io.in[0], io.out, n);
+        ew_detail::copy_if_distinct(io.input(0), io.output(), n);
     }
 };
 

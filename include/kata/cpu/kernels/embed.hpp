@@ -3,8 +3,7 @@
 // CPU kernel for Embed (nnabla F.embed(x0, w)): x0 holds integer indices of any shape, w is
 // (n_inputs, f1, f2, ...); y = x0.shape + w.shape[1:], y[i, ...] = w[x0[i], ...].
 //
-// The index input is int32 (kata::dtype::i32) but travels through the executor's float* buffer
-// slots, so io.in[0] is reinterpreted as `const std::int32_t*` (same size, the bits are the int32s).
+// The index input is int32 (kata::dtype::i32): the kernel reads it as io.input<std::int32_t>(0).
 //
 // Deviation from nnabla: nnabla's generic CPU kernel (src/nbla/function/generic/embed.cpp) memcpy's
 // w + x[i]*stride without any range check, so an out-of-range index reads out of bounds (undefined
@@ -30,9 +29,9 @@ struct kernel<op_kind::embed> {
         constexpr std::int64_t n_idx = I.in[0].numel();
         constexpr std::int64_t n_rows = I.in[1].dims[0];
         constexpr std::int64_t row = I.in[1].prod_from(1);
-        const auto* idx = reinterpret_cast<const std::int32_t*>(io.in[0]);
-        const float* w = io.in[1];
-        float* y = io.out;
+        const std::int32_t* idx = io.input<std::int32_t>(0);
+        const float* w = io.input(1);
+        float* y = io.output();
         for (std::int64_t i = 0; i < n_idx; ++i) {
             const std::int64_t k = idx[i];
             float* yp = y + i * row;

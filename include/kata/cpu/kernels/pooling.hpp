@@ -179,7 +179,7 @@ struct kernel<op_kind::max_pooling> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
-        pool_detail::pool<L, pool_detail::mode::max, false>(io.in[0], io.out);
+        pool_detail::pool<L, pool_detail::mode::max, false>(io.input(0), io.output());
     }
 };
 
@@ -190,7 +190,7 @@ struct kernel<op_kind::average_pooling> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
-        pool_detail::pool<L, pool_detail::mode::avg, I.attr.including_pad>(io.in[0], io.out);
+        pool_detail::pool<L, pool_detail::mode::avg, I.attr.including_pad>(io.input(0), io.output());
     }
 };
 
@@ -201,7 +201,7 @@ struct kernel<op_kind::sum_pooling> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
-        pool_detail::pool<L, pool_detail::mode::sum, false>(io.in[0], io.out);
+        pool_detail::pool<L, pool_detail::mode::sum, false>(io.input(0), io.output());
     }
 };
 
@@ -213,8 +213,8 @@ struct kernel<op_kind::unpooling> {
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, true);
         constexpr std::int64_t C = L.inner;
-        const float* x = io.in[0];
-        float* y = io.out;
+        const float* x = io.input(0);
+        float* y = io.output();
         for (std::int64_t n = 0; n < L.outer; ++n) {
             const float* xb = x + n * L.xsize;
             float* yp = y + n * L.ysize;
@@ -245,8 +245,8 @@ struct kernel<op_kind::global_average_pooling> {
     static void run(const kernel_io& io) {
         constexpr std::int64_t NC = I.in[0].prod(0, 2);
         constexpr std::int64_t HW = I.in[0].prod_from(2);
-        const float* x = io.in[0];
-        float* y = io.out;
+        const float* x = io.input(0);
+        float* y = io.output();
         for (std::int64_t i = 0; i < NC; ++i) {
             const float* xp = x + i * HW;
             float acc[8]{};

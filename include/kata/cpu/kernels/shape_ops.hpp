@@ -125,11 +125,11 @@ struct kernel<op_kind::concatenate> {
     static void run(const kernel_io& io) {
         constexpr shape_detail::concat_plan P = shape_detail::make_concat(I);
         constexpr int nin = I.nin;
-        float* y = io.out;
+        float* y = io.output();
         for (std::int64_t o = 0; o < P.outer; ++o) {
             for (int k = 0; k < nin; ++k) {
                 if (P.chunk[k] == 0) continue;
-                std::memcpy(y, io.in[k] + o * P.chunk[k], std::size_t(P.chunk[k]) * sizeof(float));
+                std::memcpy(y, io.input(k) + o * P.chunk[k], std::size_t(P.chunk[k]) * sizeof(float));
                 y += P.chunk[k];
             }
         }
@@ -143,7 +143,7 @@ struct kernel<op_kind::reshape> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();  // bound to a constant: clang 14 misreads I at run time
-        shape_detail::copy(io.in[0], io.out, n);
+        shape_detail::copy(io.input(0), io.output(), n);
     }
 };
 
@@ -154,8 +154,8 @@ struct kernel<op_kind::transpose> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr shape_detail::transpose_plan P = shape_detail::make_transpose(I.in[0], I.attr);
-        const float* x = io.in[0];
-        float* y = io.out;
+        const float* x = io.input(0);
+        float* y = io.output();
         if constexpr (P.rank == 1) {
             shape_detail::copy(x, y, P.numel);  // identity permutation (after dropping size-1 axes)
         } else {
@@ -206,8 +206,8 @@ struct kernel<op_kind::softmax> {
     static void run(const kernel_io& io) {
         constexpr auto P = shape_detail::make_softmax(I.in[0], I.attr.axis);
         constexpr std::int64_t A = P.axis, IN = P.inner;
-        const float* x = io.in[0];
-        float* y = io.out;
+        const float* x = io.input(0);
+        float* y = io.output();
         for (std::int64_t o = 0; o < P.outer; ++o) {
             const float* xo = x + o * A * IN;
             float* yo = y + o * A * IN;

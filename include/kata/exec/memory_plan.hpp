@@ -1,18 +1,18 @@
-// kata/cpu/memory_plan.hpp
+// kata/exec/memory_plan.hpp
 //
-// Compile-time activation memory planning for a graph type.
+// Compile-time activation memory planning for a graph type (backend-neutral: every executor uses it).
 //
-// Every function output lives in one arena allocated once per executor. The plan is a constexpr
+// Every function output lives in one arena owned by the executor's storage. The plan is a constexpr
 // function over the lifted graph:
 //  * Reshape and Identity alias their input (no copy, no kernel call);
-//  * element-wise ops fused into a convolution's epilogue (frozen executors, kata/cpu/fusion.hpp)
-//    alias the convolution's buffer (no kernel call);
 //  * an element-wise unary op whose input buffer dies at that op writes in place;
 //  * the remaining buffers get offsets by greedy best-fit over their live ranges (largest first), so
 //    buffers whose lifetimes do not overlap share memory.
 // Graph outputs stay alive to the end. Inputs and parameters are never written (they are external).
-// Because the plan is a constant, the arena size is known at compile time: embedded builds can place
-// it in a static buffer (no heap).
+// Because the plan is a constant, the arena size is known at compile time: exec::static_arena places
+// it in a member buffer (no heap at all, kata/exec/storage.hpp).
+// Fusions are graph rewrites (e.g. kata/converters/fuse_convolution_epilogue.hpp): a fused node is an
+// ordinary node here, with its own buffer.
 #pragma once
 
 #include <array>
@@ -21,7 +21,7 @@
 
 #include "../core/graph.hpp"
 
-namespace kata::cpu {
+namespace kata::exec {
 
 inline constexpr std::size_t arena_alignment = 64;
 
@@ -41,10 +41,8 @@ namespace detail {
 
 constexpr std::int64_t align_up(std::int64_t v, std::int64_t a) { return (v + a - 1) / a * a; }
 
-// absorbed_by[i] >= 0: function i runs inside that node's kernel (a fused epilogue, kata/cpu/fusion.hpp):
-// it is planned as an alias of that node's buffer (no kernel call, same storage, lifetime extended).
 template <std::size_t N, std::size_t E, std::size_t O>
-constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g, const std::array<int, N>& absorbed_by) {
+constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
     memory_plan<N> p{};
     std::array<int, N> pos{};  // position in execution order, -1 for leaves and dead nodes
     for (std::size_t i = 0; i < N; ++i) {
@@ -77,10 +75,7 @@ constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g, const std::ar
     for (int t = 0; t < g.num_order; ++t) {
         const int f = g.order[t];
         const node& n = g.nodes[std::size_t(f)];
-        if (absorbed_by[std::size_t(f)] >= 0) {
-            p.aliased[std::size_t(f)] = true;
-            p.root[std::size_t(f)] = p.root[std::size_t(absorbed_by[std::size_t(f)])];
-        } else if ((n.op == op_kind::reshape || n.op == op_kind::identity) && n.num_inputs == 1) {
+        if ((n.op == op_kind::reshape || n.op == op_kind::identity) && n.num_inputs == 1) {
             p.aliased[std::size_t(f)] = true;
             p.root[std::size_t(f)] = p.root[std::size_t(g.input_of(f, 0))];
         } else if (is_elementwise_unary(n.op) && n.num_inputs == 1) {
@@ -161,16 +156,9 @@ constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g, const std::ar
     return p;
 }
 
-template <std::size_t N, std::size_t E, std::size_t O>
-constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
-    std::array<int, N> none{};
-    for (auto& v : none) v = -1;
-    return make_memory_plan(g, none);
-}
-
 }  // namespace detail
 
 template <graph_type Net>
 inline constexpr auto memory_plan_of = detail::make_memory_plan(Net::graph);
 
-}  // namespace kata::cpu
+}  // namespace kata::exec

@@ -1,0 +1,95 @@
+// kata/cpu/kernels/fused_convolution.hpp
+//
+// CPU kernel for FusedConvolution (kata/ops/fused_convolution.hpp): y = act(conv(x, W, b) + z).
+//
+// Two paths, chosen at compile time from the op instance (nhwc::packed_path(I)):
+//   * frozen executors, channel-last group-1 convolutions with parameter weights: the direct NHWC
+//     kernel on weights packed at bind time, with the bias as the accumulators' initial value and the
+//     residual z and the ReLU applied in the epilogue before the single store (kernels/conv_nhwc.hpp);
+//   * otherwise (live executors, channel-first or grouped convolutions...): the Convolution kernel
+//     (kernels/convolution.hpp) writes conv(x, W, b) into y, then one pass applies y = act(y + z).
+// Both give the values of the unfused graph bit for bit: the same float additions in the same order
+// ((conv + b) + z, then max(0, .)), IEEE addition being commutative for Add2(z, conv).
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+#include "../kernel.hpp"
+#include "conv_nhwc.hpp"
+#include "convolution.hpp"
+#include "elementwise.hpp"
+
+namespace kata::cpu {
+
+namespace fused_conv_detail {
+
+// The convolution part as a plain Convolution instance: x, W[, b] (never packed: the fused kernel
+// packs itself).
+constexpr op_instance conv_part(op_instance I) {
+    I.op = op_kind::convolution;
+    I.nin = I.attr.has_bias ? 3 : 2;
+    for (int k = I.nin; k < max_kernel_inputs; ++k) {
+        I.in[k] = shape_t{};
+        I.in_layout[k] = layout::none;
+        I.in_type[k] = dtype::f32;
+    }
+    for (bool& f : I.in_frozen) f = false;
+    I.attr.has_residual = false;
+    I.attr.nonlinearity = nonlinearity_kind::none;
+    return I;
+}
+
+constexpr int residual_slot(const op_instance& I) { return I.attr.has_bias ? 3 : 2; }
+
+}  // namespace fused_conv_detail
+
+template <>
+struct kernel<op_kind::fused_convolution> {
+    static constexpr bool bind_time_preparation = true;
+
+    template <op_instance I>
+    static constexpr std::size_t prepared_bytes() {
+        if constexpr (nhwc::packed_path(I)) return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
+        else return 0;
+    }
+    template <op_instance I>
+    static void prepare(const prepare_io& io) {
+        constexpr nhwc::params P = nhwc::make_params(I);
+        nhwc::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr, reinterpret_cast<float*>(io.prepared));
+    }
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        if constexpr (nhwc::packed_path(I))
+            return std::size_t(nhwc::scratch_floats(nhwc::make_params(I))) * sizeof(float);
+        else
+            return kernel<op_kind::convolution>::workspace_bytes<fused_conv_detail::conv_part(I)>();
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr bool relu = I.attr.nonlinearity == nonlinearity_kind::relu;
+        constexpr bool residual = I.attr.has_residual;
+        const float* z = residual ? io.input(fused_conv_detail::residual_slot(I)) : nullptr;
+        if constexpr (nhwc::packed_path(I)) {
+            constexpr nhwc::params P = nhwc::make_params(I);
+            nhwc::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), z, relu, io.output(),
+                          reinterpret_cast<float*>(io.workspace));
+        } else {
+            kernel<op_kind::convolution>::run<fused_conv_detail::conv_part(I)>(io);
+            if constexpr (residual || relu) {
+                float* y = io.output();
+                ew_detail::flat_for<I.out.numel()>([&](std::int64_t b, std::int64_t e) {
+                    for (std::int64_t i = b; i < e; ++i) {
+                        float v = y[i];
+                        if constexpr (residual) v = v + z[i];
+                        if constexpr (relu) v = v > 0.0f ? v : 0.0f;  // as kernel<relu>
+                        y[i] = v;
+                    }
+                });
+            }
+        }
+    }
+};
+
+}  // namespace kata::cpu

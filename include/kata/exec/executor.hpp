@@ -1,0 +1,583 @@
+// kata/exec/executor.hpp
+//
+// The one executor of kata: runs a graph type on any backend, from any storage, with parameters from
+// any parameter source.
+//
+//     kata::exec::executor<Net, Backend, Storage, Source, Mode>
+//         Net      a graph type (kata::network<f>, kata::convert<...>)
+//         Backend  kernels per op kind (kata/exec/kernel_io.hpp): kata::cpu::backend, ...
+//         Storage  exec::heap_arena or exec::static_arena (kata/exec/storage.hpp)
+//         Source   a parameter source (kata/exec/binding.hpp): kata::store_parameters (a
+//                  kata::parameter_store), exec::constant_parameters<table> (values compiled in)
+//         Mode     parameter_mode::live: every kernel reads the source's values at every call;
+//                  parameter_mode::frozen: kernels that prepare their parameters (pack them, kata's
+//                  CPU convolutions) read them once, at construction and at every bind(), and run
+//                  on that copy; the other kernels still read the source's buffer at every call
+// kata::cpu::executor<Net> and kata::cpu::frozen_executor<Net> are instances (kata/cpu/executor.hpp);
+// a new backend is a new Backend argument, never a new executor.
+//
+// What is decided at compile time (detail::schedule below): the execution order (nnabla's), every
+// kernel's op_instance (shapes, arguments, which inputs are frozen), the activation memory plan
+// (kata/exec/memory_plan.hpp), the scratch size, the bytes of prepared parameters and the staging
+// buffers of inputs; so the storage size is a constant (a static arena needs no heap). What happens at
+// run time: the constructor binds the parameters by name (and prepares them in frozen mode); each call
+// binds the input pointers (gathering non-contiguous inputs into their staging buffer) and runs the
+// kernels in order: no heap allocation per call. Outputs stay in the storage until the next call.
+//
+// Inputs (kata/exec/inputs.hpp): in the order the network created them, each a pointer to contiguous
+// values or a container/view with data() and shape(); fixed shapes are checked at compile time, the
+// others at every call. Outputs: output_data<K>() (typed pointer) everywhere; on hosts that include
+// kata/io/xtensor_boundary.hpp (kata/cpu.hpp does) also output<K>() (an xtensor view into the storage,
+// valid until the next call), result<K>() (an owning xt::xtensor_fixed copy) and results() (all of
+// them, a std::tuple). An xt::xtensor_fixed holds its values inline: copy a large output into an
+// xt::xarray instead (xt::xarray<float> a = run.output<K>()).
+//
+// Errors: parameters are checked at compile time for sources that allow it (constant tables), at bind
+// time otherwise; run-time failures go through exec::report (kata/exec/binding.hpp: binding_error on
+// hosts, a trap without exceptions). A failed bind() leaves the previous binding in place.
+//
+// An executor is not copyable, and one executor must not be called from two threads at once (it owns
+// the buffers the call writes); two executors are independent.
+//
+// Backend-neutral: no xtensor, no threads, no iostream, no std::string on the core path (profiling
+// with -DKATA_CPU_PROFILE adds <chrono>).
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <tuple>
+#include <utility>
+
+#ifdef KATA_CPU_PROFILE
+#include <chrono>
+#endif
+
+#include "../core/graph.hpp"
+#include "binding.hpp"
+#include "buffer.hpp"
+#include "inputs.hpp"
+#include "kernel_io.hpp"
+#include "memory_plan.hpp"
+#include "op_instance.hpp"
+#include "storage.hpp"
+
+namespace kata::exec {
+
+enum class parameter_mode : std::uint8_t {
+    live,    // parameters are read from the source at every call (default)
+    frozen,  // parameters are read (and prepared) at construction and at every bind()
+};
+
+// How executor results look to host code: declared here, defined by kata/io/xtensor_boundary.hpp
+// (xtensor views and xt::xtensor_fixed copies). Without it, use output_data<K>().
+template <class = void>
+struct host_tensors;
+
+// Raised when a backend has no kernel for an op of the graph.
+template <message_string Message>
+struct missing_kernel {
+    static_assert(Message.empty(), "kata: the backend cannot run this graph; the reason is the message in "
+                                   "'kata::exec::missing_kernel<...>' shown in this diagnostic");
+    static constexpr bool ok = true;
+};
+
+namespace detail {
+
+template <class Backend, op_kind K>
+using kernel_t = typename Backend::template kernel<K>;
+
+template <class Backend, op_kind K>
+concept has_kernel = requires { sizeof(kernel_t<Backend, K>); };
+
+template <class Backend>
+constexpr std::string_view executor_name() {
+    if constexpr (requires { Backend::executor_name; }) return Backend::executor_name;
+    else return "kata::exec::executor";
+}
+
+template <class Source>
+constexpr std::string_view source_description() {
+    if constexpr (requires { Source::description; }) return Source::description;
+    else return "the parameter source";
+}
+
+// The compile-time part of an executor: everything that depends on the graph, the backend and the mode,
+// not on the storage or the parameter source.
+template <graph_type Net, class Backend, parameter_mode Mode>
+struct schedule {
+    static constexpr const auto& graph = Net::graph;
+    static constexpr std::size_t num_nodes = graph.size();
+    static constexpr auto plan = make_memory_plan(graph);
+    static constexpr auto order_seq = std::make_index_sequence<std::size_t(graph.num_order)>{};
+
+    template <int Id>
+    static constexpr bool runs_kernel = graph.nodes[Id].op != op_kind::sink && !plan.aliased[Id];
+
+    template <int Id>
+    static constexpr op_instance make_node_instance() {
+        constexpr op_kind k = graph.nodes[Id].op;
+        op_instance I = make_instance(graph, Id);
+        if constexpr (Mode == parameter_mode::frozen && preparing_kernel<kernel_t<Backend, k>>) {
+            for (int j = 0; j < I.nin && j < max_kernel_inputs; ++j)
+                I.in_frozen[j] = graph.input_node(Id, j).op == op_kind::parameter;
+        }
+        return I;
+    }
+    // The op_instance the kernel of node Id is instantiated with.
+    template <int Id>
+    static constexpr op_instance instance = make_node_instance<Id>();
+
+    template <int Id>
+    static constexpr bool check_kernel() {
+        constexpr op_kind k = graph.nodes[Id].op;
+        if constexpr (has_kernel<Backend, k>) {
+            return true;
+        } else {
+            constexpr message_string m = [] {
+                message_string s("the backend has no kernel for ");
+                s.append(type_name(k));
+                const node& n = graph.nodes[Id];
+                if (!n.name.empty()) s.append(" in scope '").append(n.name.view()).append("'");
+                return s;
+            }();
+            return missing_kernel<m>::ok && false;
+        }
+    }
+
+    template <int Id>
+    static constexpr std::size_t workspace_of() {
+        if constexpr (!runs_kernel<Id>) {
+            return 0;
+        } else {
+            static_assert(check_kernel<Id>());
+            return kernel_t<Backend, graph.nodes[Id].op>::template workspace_bytes<instance<Id>>();
+        }
+    }
+    template <int Id>
+    static constexpr std::size_t prepared_of() {
+        if constexpr (!runs_kernel<Id> || Mode != parameter_mode::frozen) {
+            return 0;
+        } else if constexpr (!preparing_kernel<kernel_t<Backend, graph.nodes[Id].op>>) {
+            return 0;
+        } else {
+            return kernel_t<Backend, graph.nodes[Id].op>::template prepared_bytes<instance<Id>>();
+        }
+    }
+
+    static constexpr std::size_t align(std::size_t v) {
+        return std::size_t(exec::detail::align_up(std::int64_t(v), std::int64_t(arena_alignment)));
+    }
+
+    template <std::size_t... T>
+    static constexpr std::size_t max_workspace(std::index_sequence<T...>) {
+        std::size_t m = 0;
+        ((m = std::max(m, workspace_of<graph.order[T]>())), ...);
+        return m;
+    }
+    template <std::size_t... T>
+    static constexpr std::array<std::size_t, num_nodes> prepared_sizes(std::index_sequence<T...>) {
+        std::array<std::size_t, num_nodes> a{};
+        ((a[std::size_t(graph.order[T])] = align(prepared_of<graph.order[T]>())), ...);
+        return a;
+    }
+    static constexpr std::array<std::size_t, num_nodes> prepared_size = prepared_sizes(order_seq);
+
+    // Graph input node ids in creation order.
+    static constexpr auto input_ids = [] {
+        constexpr int count = graph.count_leaves(op_kind::input);
+        std::array<int, std::size_t(count)> ids{};
+        int c = 0;
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (graph.nodes[i].op == op_kind::input) ids[std::size_t(c++)] = int(i);
+        return ids;
+    }();
+    static constexpr std::size_t num_inputs = input_ids.size();
+
+    // Parameters a reachable function reads (the ones bind() looks up), in node order.
+    static constexpr bool referenced(int id) {
+        for (int t = 0; t < graph.num_order; ++t) {
+            const int f = graph.order[t];
+            for (int k = 0; k < graph.nodes[f].num_inputs; ++k)
+                if (graph.input_of(f, k) == id) return true;
+        }
+        return false;
+    }
+    static constexpr int num_params = [] {
+        int c = 0;
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            c += graph.nodes[i].op == op_kind::parameter && referenced(int(i));
+        return c;
+    }();
+    static constexpr auto param_ids = [] {
+        std::array<int, std::size_t(num_params)> ids{};
+        int c = 0;
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (graph.nodes[i].op == op_kind::parameter && referenced(int(i))) ids[std::size_t(c++)] = int(i);
+        return ids;
+    }();
+
+    // Storage layout: [arena | workspace | prepared parameters | input staging], each 64-byte aligned.
+    static constexpr std::size_t arena_bytes = align(std::size_t(plan.arena_bytes));
+    static constexpr std::size_t workspace_bytes = align(max_workspace(order_seq));
+    static constexpr std::size_t prepared_bytes = [] {
+        std::size_t s = 0;
+        for (std::size_t b : prepared_size) s += b;
+        return s;
+    }();
+    static constexpr std::array<std::size_t, num_nodes> prepared_offset = [] {
+        std::array<std::size_t, num_nodes> o{};
+        std::size_t at = arena_bytes + workspace_bytes;
+        for (int t = 0; t < graph.num_order; ++t) {
+            const std::size_t f = std::size_t(graph.order[t]);
+            o[f] = at;
+            at += prepared_size[f];
+        }
+        return o;
+    }();
+    static constexpr std::array<std::size_t, num_inputs> staging_offset = [] {
+        std::array<std::size_t, num_inputs> o{};
+        std::size_t at = arena_bytes + workspace_bytes + prepared_bytes;
+        for (std::size_t k = 0; k < num_inputs; ++k) {
+            o[k] = at;
+            const node& n = graph.nodes[std::size_t(input_ids[k])];
+            at += align(std::size_t(n.shape.numel()) * std::size_t(dtype_size(n.type)));
+        }
+        return o;
+    }();
+    static constexpr std::size_t staging_bytes = [] {
+        std::size_t s = 0;
+        for (std::size_t k = 0; k < num_inputs; ++k) {
+            const node& n = graph.nodes[std::size_t(input_ids[k])];
+            s += align(std::size_t(n.shape.numel()) * std::size_t(dtype_size(n.type)));
+        }
+        return s;
+    }();
+    static constexpr std::size_t storage_bytes = arena_bytes + workspace_bytes + prepared_bytes + staging_bytes;
+
+    // Nodes whose kernel prepared its parameters at bind time (frozen executors).
+    static constexpr std::array<bool, num_nodes> prepared = [] {
+        std::array<bool, num_nodes> p{};
+        for (std::size_t i = 0; i < num_nodes; ++i) p[i] = prepared_size[i] > 0;
+        return p;
+    }();
+    static constexpr int num_prepared = [] {
+        int c = 0;
+        for (bool b : prepared) c += b;
+        return c;
+    }();
+    static constexpr auto prepared_ids = [] {
+        std::array<int, std::size_t(num_prepared)> ids{};
+        int c = 0;
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (prepared[i]) ids[std::size_t(c++)] = int(i);
+        return ids;
+    }();
+};
+
+// The compile-time parameter check of sources that provide one (constant tables).
+template <class Source, auto const& G>
+constexpr bool source_binds() {
+    if constexpr (requires { Source::template check<G>(); }) return invalid_binding<Source::template check<G>()>::ok;
+    else return true;
+}
+
+template <class X>
+constexpr message_string fixed_shape_message(std::string_view name, const shape_t& want) {
+    using E = fixed_extents<typename X::shape_type>;
+    message_string m("input '");
+    m.append(name).append("' has the fixed shape ");
+    shape_t got;
+    for (int d = 0; d < E::rank && d < max_rank; ++d) got.push_back(std::int64_t(E::dims[d]));
+    append_dims(m, got, E::rank);
+    m.append(" but the graph expects ");
+    append_shape(m, want);
+    return m;
+}
+template <class X>
+constexpr bool fixed_shape_matches(const shape_t& want) {
+    using E = fixed_extents<typename X::shape_type>;
+    if (E::rank != want.rank) return false;
+    for (int d = 0; d < E::rank; ++d)
+        if (std::int64_t(E::dims[d]) != want.dims[d]) return false;
+    return true;
+}
+
+constexpr message_string flat_size_message(std::string_view name, const shape_t& want, std::size_t got) {
+    message_string m("input '");
+    m.append(name).append("' is given as an array of ").append_int(std::int64_t(got));
+    m.append(" values but the graph expects ");
+    append_shape(m, want).append(" (").append_int(want.numel()).append(" values)");
+    return m;
+}
+
+template <class T>
+constexpr message_string element_message(std::string_view name, dtype want) {
+    message_string m("input '");
+    m.append(name).append("' is ").append(dtype_name(want)).append(" but the caller's values are ");
+    if constexpr (has_dtype<T>) m.append(dtype_name(dtype_of<T>));
+    else m.append("of a type with no kata dtype");
+    return m;
+}
+
+}  // namespace detail
+
+template <graph_type Net, class Backend, template <std::size_t> class Storage, parameter_source Source,
+          parameter_mode Mode = parameter_mode::live>
+class executor {
+    using sched = detail::schedule<Net, Backend, Mode>;
+    static_assert(detail::source_binds<Source, Net::graph>());
+
+public:
+    using backend_type = Backend;
+    using source_type = Source;
+    using parameter_handle = typename Source::handle;
+
+    static constexpr const auto& graph = Net::graph;
+    static constexpr std::size_t num_nodes = sched::num_nodes;
+    static constexpr parameter_mode mode = Mode;
+    static constexpr const auto& plan = sched::plan;
+    static constexpr std::size_t num_inputs = sched::num_inputs;
+    static constexpr std::size_t arena_bytes = sched::arena_bytes;          // activations
+    static constexpr std::size_t workspace_bytes = sched::workspace_bytes;  // kernel scratch
+    static constexpr std::size_t prepared_bytes = sched::prepared_bytes;    // prepared (packed) parameters
+    static constexpr std::size_t staging_bytes = sched::staging_bytes;      // non-contiguous input copies
+    static constexpr std::size_t storage_bytes = sched::storage_bytes;
+    // Nodes whose kernel prepares its parameters at bind time, and how many (frozen executors).
+    static constexpr const auto& prepared = sched::prepared;
+    static constexpr int num_prepared = sched::num_prepared;
+    template <int Id>
+    static constexpr op_instance instance = sched::template instance<Id>;
+
+    using storage_type = Storage<storage_bytes>;
+
+    explicit executor(Source source) {
+        if constexpr (requires { Backend::initialize(); }) Backend::initialize();
+        std::byte* base = storage_.data();
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (plan.offset[i] >= 0) ptr_[i] = base + plan.offset[i];
+        workspace_ = base + arena_bytes;
+        bind(source);
+    }
+    executor()
+        requires std::default_initializable<Source>
+        : executor(Source{}) {}
+    executor(const executor&) = delete;
+    executor& operator=(const executor&) = delete;
+
+    // Resolves the parameters by name again (after replacing the source or its entries); a frozen
+    // executor also re-reads (re-prepares) their values here: call bind() after changing them. On a
+    // failure nothing changes.
+    void bind(Source source) {
+        // A run-time loop over the parameters (not one instantiation per parameter: ResNet-50 has 320).
+        std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
+        for (int j = 0; j < sched::num_params; ++j)
+            found[std::size_t(j)] = resolve(source, graph.nodes[std::size_t(sched::param_ids[std::size_t(j)])]);
+        for (int j = 0; j < sched::num_params; ++j)
+            handles_[std::size_t(sched::param_ids[std::size_t(j)])] = found[std::size_t(j)];
+        if constexpr (Mode == parameter_mode::frozen)
+            prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
+    }
+
+    // Binds the inputs (in the order the network created them) and runs the graph.
+    template <class... X>
+    void execute(const X&... xs) {
+        static_assert(sizeof...(X) == num_inputs, "kata::exec::executor: wrong number of inputs for this graph");
+        bind_inputs(std::index_sequence_for<X...>{}, xs...);
+        run_all(sched::order_seq);
+    }
+    // Runs the graph and returns a view of output 0 (kata/io/xtensor_boundary.hpp; see output<K>()).
+    template <class... X>
+    decltype(auto) operator()(const X&... xs) {
+        execute(xs...);
+        return output<0>();
+    }
+    template <class... X>
+    decltype(auto) forward(const X&... xs) {
+        return (*this)(xs...);
+    }
+
+    // Output K of the last call: its description, a typed pointer into the storage, an xtensor view
+    // (valid until the next call) and an owning xt::xtensor_fixed copy.
+    template <std::size_t K>
+    static constexpr buffer_desc output_desc = [] {
+        static_assert(K < graph.num_outputs(), "kata::exec::executor: output index out of range");
+        const node& n = graph.nodes[std::size_t(graph.outputs[K])];
+        return buffer_desc{n.type, n.shape, n.lay};
+    }();
+    template <std::size_t K>
+    auto* output_data() {
+        using T = element_t<output_desc<K>.type>;
+        return static_cast<T*>(node_ptr<graph.outputs[K]>());
+    }
+    template <std::size_t K, class Host = host_tensors<>>
+    auto output() {
+        return output_as<K, Host, false>(std::make_index_sequence<std::size_t(output_desc<K>.shape.rank)>{});
+    }
+    template <std::size_t K, class Host = host_tensors<>>
+    auto result() {
+        return output_as<K, Host, true>(std::make_index_sequence<std::size_t(output_desc<K>.shape.rank)>{});
+    }
+    // Owning copies of every output, as a std::tuple.
+    template <class Host = host_tensors<>>
+    auto results() {
+        return results_as<Host>(std::make_index_sequence<graph.num_outputs()>{});
+    }
+
+#ifdef KATA_CPU_PROFILE
+    // Accumulated nanoseconds per node (benchmarks only: compiled in with -DKATA_CPU_PROFILE).
+    std::array<double, num_nodes> profile_ns_{};
+#endif
+
+private:
+    template <class Host, std::size_t... K>
+    auto results_as(std::index_sequence<K...>) {
+        return std::tuple{result<K, Host>()...};
+    }
+    template <std::size_t K, class Host, bool Owning, std::size_t... D>
+    auto output_as(std::index_sequence<D...>) {
+        using T = element_t<output_desc<K>.type>;
+        if constexpr (Owning)
+            return Host::template copy<T, std::size_t(output_desc<K>.shape.dims[D])...>(output_data<K>());
+        else
+            return Host::template view<T, std::size_t(output_desc<K>.shape.dims[D])...>(output_data<K>());
+    }
+
+    static parameter_handle resolve(Source& source, const node& n) {
+        binding_failure f{failure_kind::missing_parameter, detail::executor_name<Backend>(), n.name.view(),
+                          detail::source_description<Source>(), buffer_desc{n.type, n.shape, n.lay}};
+        const parameter_handle h = source.find(n.name.view());
+        if (!h) report(f);
+        const parameter_view v = Source::view(h);
+        if (v.type != n.type || v.rank != n.shape.rank || !(v.shape == n.shape)) {
+            f.kind = failure_kind::parameter_mismatch;
+            f.got_type = v.type;
+            f.got_shape = v.shape;
+            f.got_rank = v.rank;
+            report(f);
+        }
+        return h;
+    }
+
+    template <std::size_t... J>
+    void prepare_all(std::index_sequence<J...>) {
+        (prepare_one<sched::prepared_ids[J]>(), ...);
+    }
+    template <int Id>
+    void prepare_one() {
+        constexpr node n = graph.nodes[Id];
+        constexpr op_instance I = instance<Id>;
+        void* ins[n.num_inputs > 0 ? n.num_inputs : 1]{};
+        gather_params<Id>(ins, std::make_index_sequence<std::size_t(n.num_inputs)>{});
+        detail::kernel_t<Backend, n.op>::template prepare<I>(
+            prepare_io{ins, storage_.data() + sched::prepared_offset[std::size_t(Id)]});
+    }
+    template <int Id, std::size_t... K>
+    void gather_params(void** ins, std::index_sequence<K...>) {
+        ((ins[K] = graph.input_node(Id, int(K)).op == op_kind::parameter ? node_ptr<graph.input_of(Id, int(K))>()
+                                                                          : nullptr),
+         ...);
+    }
+
+    template <std::size_t... K, class... X>
+    void bind_inputs(std::index_sequence<K...>, const X&... xs) {
+        (bind_input<K>(xs), ...);
+    }
+    template <std::size_t K, class X>
+    void bind_input(const X& x) {
+        constexpr int id = sched::input_ids[K];
+        constexpr node n = graph.nodes[id];
+        using T = typename detail::input_element<X>::type;
+        if constexpr (!has_dtype<T> || dtype_of<T> != n.type) {
+            static_assert(invalid_input<detail::element_message<T>(graph.nodes[id].name.view(), n.type)>::ok);
+        } else if constexpr (detail::pointer_input<X>) {
+            ptr_[std::size_t(id)] = const_cast<T*>(x);
+        } else if constexpr (detail::flat_input<X>) {
+            if constexpr (detail::flat_extent<std::remove_cv_t<X>>::size != std::size_t(n.shape.numel()))
+                static_assert(invalid_input<detail::flat_size_message(graph.nodes[id].name.view(), n.shape,
+                                                                      detail::flat_extent<std::remove_cv_t<X>>::size)>::ok);
+            ptr_[std::size_t(id)] = const_cast<T*>(&x[0]);
+        } else {
+            static_assert(detail::container_input<X>,
+                          "kata::exec::executor: an input must be a pointer or have data() and shape() "
+                          "(evaluate an xtensor expression into a container or take a view of one)");
+            if constexpr (detail::has_fixed_shape<X>()) {
+                if constexpr (!detail::fixed_shape_matches<X>(n.shape))
+                    static_assert(
+                        invalid_input<detail::fixed_shape_message<X>(graph.nodes[id].name.view(), n.shape)>::ok);
+            } else {
+                check_input_shape<id>(x.shape());
+            }
+            if (detail::row_major_contiguous(x)) {
+                ptr_[std::size_t(id)] = const_cast<T*>(detail::first_element(x));
+            } else {
+                T* staged = reinterpret_cast<T*>(storage_.data() + sched::staging_offset[K]);
+                detail::gather_strided(x, staged);
+                ptr_[std::size_t(id)] = staged;
+            }
+        }
+    }
+    template <int Id, class S>
+    void check_input_shape(const S& s) {
+        const node& n = graph.nodes[Id];
+        bool ok = int(s.size()) == n.shape.rank;
+        for (int d = 0; ok && d < n.shape.rank; ++d) ok = std::int64_t(s[std::size_t(d)]) == n.shape.dims[d];
+        if (ok) return;
+        binding_failure f{failure_kind::input_shape, detail::executor_name<Backend>(), n.name.view(), {},
+                          buffer_desc{n.type, n.shape, n.lay}};
+        f.got_rank = int(s.size());
+        for (int d = 0; d < f.got_rank && d < max_rank; ++d) f.got_shape.push_back(std::int64_t(s[std::size_t(d)]));
+        report(f);
+    }
+
+    // The buffer of node Id's value now. Parameters are read through the source at every call, in both
+    // modes: a frozen executor's prepared kernels read their copy, the others the source's current
+    // buffer (a store entry given a new array is never read through a stale pointer).
+    template <int Id>
+    void* node_ptr() {
+        constexpr int r = plan.root[Id];
+        if constexpr (graph.nodes[r].op == op_kind::parameter)
+            return Source::data(handles_[std::size_t(r)]);
+        else
+            return ptr_[std::size_t(r)];
+    }
+
+    template <std::size_t... T>
+    void run_all(std::index_sequence<T...>) {
+        (run_node<graph.order[T]>(), ...);
+    }
+    template <int Id>
+    void run_node() {
+        if constexpr (sched::template runs_kernel<Id>) {
+            constexpr node n = graph.nodes[Id];
+            constexpr op_instance I = instance<Id>;
+            void* ins[n.num_inputs > 0 ? n.num_inputs : 1];
+            gather_inputs<Id>(ins, std::make_index_sequence<std::size_t(n.num_inputs)>{});
+            const std::byte* prepared_at = nullptr;
+            if constexpr (sched::prepared[std::size_t(Id)])
+                prepared_at = storage_.data() + sched::prepared_offset[std::size_t(Id)];
+#ifdef KATA_CPU_PROFILE
+            const auto t0 = std::chrono::steady_clock::now();
+#endif
+            detail::kernel_t<Backend, n.op>::template run<I>(kernel_io{ins, node_ptr<Id>(), workspace_, prepared_at});
+#ifdef KATA_CPU_PROFILE
+            profile_ns_[std::size_t(Id)] += double(
+                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+#endif
+        }
+    }
+    template <int Id, std::size_t... K>
+    void gather_inputs(void** ins, std::index_sequence<K...>) {
+        ((ins[K] = node_ptr<graph.input_of(Id, int(K))>()), ...);
+    }
+
+    storage_type storage_;
+    std::array<void*, num_nodes> ptr_{};
+    std::array<parameter_handle, num_nodes> handles_{};
+    std::byte* workspace_ = nullptr;
+};
+
+}  // namespace kata::exec
