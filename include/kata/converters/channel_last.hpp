@@ -17,24 +17,31 @@
 // How it works: a variable is "converted" when its new node carries the target layout tag and the
 // original did not (ops propagate the tag, kata/ops). Axis k of a converted variable holds original
 // axis perm[k], perm = (0, 2, .., n-1, 1) for channel-last, (0, n-1, 1, .., n-2) for channel-first,
-// with one leading batch axis (base_axis 1). Per function, with at least one converted input:
-//   Convolution, Deconvolution    channel_last flipped; W permuted like an activation (conv
-//                                 (O, C/g, k..) <-> (O, k.., C/g), deconv (C, O/g, k..) <-> (C, k.., O/g))
-//   BatchNormalization, Fused BN  axes mapped; beta/gamma/mean/var (and an unconverted residual z)
-//                                 permuted; no_bias / no_scale kept
-//   Max/Average/SumPooling, Unpooling   channel_last flipped
-//   GlobalAveragePooling (4-D)    becomes AveragePooling over (H, W) with channel_last (same values)
-//   Concatenate, Softmax          axis mapped (unconverted same-rank inputs are permuted first)
-//   Transpose                     axes composed (an identity result removes the transpose)
-//   Affine (base_axis 1)          W's input rows re-ordered to the new flattening order
-//   Add2/Sub2/Mul2/Div2           unconverted same-rank operands permuted (parameters by derivation,
-//                                 activations by a Transpose node); single-element operands kept
-//   element-wise unary ops, Sink  rebuilt unchanged
-//   anything else (Reshape, Embed, depthwise (de)convolutions, base_axis != 1, ...)
-//                                 converted inputs are transposed back in the graph, the function is
-//                                 rebuilt unchanged and its output is channel-first again: always
-//                                 correct, never silently computing on the wrong layout.
-// Permuted parameters are derived (derivation_kind::transpose) as `<key>_cl` / `<key>_cf`.
+// with one leading batch axis (base_axis 1). Per function with at least one converted input, by the
+// layout rule its descriptor names (kata::layout_rule, kata/ops/descriptor.hpp; an op picks a rule,
+// this file implements rules, not ops):
+//   convolution_like     Convolution, Deconvolution: channel_last flipped; W permuted like an
+//                        activation (conv (O, C/g, k..) <-> (O, k.., C/g), deconv (C, O/g, k..) <->
+//                        (C, k.., O/g))
+//   normalization        BatchNormalization, Fused BN: axes mapped; beta/gamma/mean/var (and an
+//                        unconverted residual z) permuted; no_bias / no_scale kept
+//   pooling              Max/Average/SumPooling, Unpooling: channel_last flipped
+//   global_pooling       GlobalAveragePooling (4-D): becomes AveragePooling over (H, W) with
+//                        channel_last (same values)
+//   axis_argument        Concatenate, Softmax: axis mapped (unconverted same-rank inputs are permuted
+//                        first)
+//   permutation          Transpose: axes composed (an identity result removes the transpose)
+//   affine_flattening    Affine (base_axis 1): W's input rows re-ordered to the new flattening order
+//   broadcasting_binary  Add2/Sub2/Mul2/Div2: unconverted same-rank operands permuted (parameters by
+//                        derivation, activations by a Transpose node); single-element operands kept
+//   elementwise          element-wise unary ops, Sink: rebuilt unchanged
+//   fallback             anything else (Reshape, Embed, depthwise (de)convolutions), and any rule whose
+//                        preconditions fail (base_axis != 1, ...): converted inputs are transposed back
+//                        in the graph, the function is rebuilt unchanged and its output is
+//                        channel-first again: always correct, never silently computing on the wrong
+//                        layout.
+// Permuted parameters are derived (derivation_kind::transpose) as `<key>_cl` / `<key>_cf`; the value
+// rule of that derivation is at the end of this file.
 //
 // kata vs upstream (spec 2.8, 10.7, 10.8): Deconvolution works (upstream builds a Convolution and
 // fails); 1-D, 2-D and 3-D networks (upstream: 4-D only); Concatenate keeps its axis (upstream forces
@@ -153,7 +160,7 @@ struct layout_converter {
             d.nperm = lp.n;
             return c.derive(d);
         }
-        return detail::with_count(std::size_t(lp.n), [&](auto seq) { return detail::transpose_n(v, lp.p, seq); });
+        return detail::transpose_n(v, lp.p, lp.n);
     }
 
     // Converted inputs back to the original layout, the function rebuilt unchanged.
@@ -163,8 +170,7 @@ struct layout_converter {
             ins[k] = in[k];
             if (!converted(f, int(k), in)) continue;
             const layout_perm lp = make_layout_perm(in[k].ndim(), ToLast);
-            ins[k] = detail::with_count(std::size_t(lp.n),
-                                        [&](auto seq) { return detail::transpose_n(in[k], lp.inv, seq); });
+            ins[k] = detail::transpose_n(in[k], lp.inv, lp.n);
         }
         return c.rebuild(f, std::span<const var>(ins, in.size()));
     }
