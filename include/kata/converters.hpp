@@ -2,7 +2,10 @@
 // function modifier, i.e. the structural rewrites (constexpr code: no xtensor, no file I/O). The
 // parameter values a conversion implies are computed by kata::apply_conversion<C>(store), in
 // <kata/converters/apply_conversion.hpp> (run time, xtensor, parameter_store). See docs/converters.md.
+// Includes the op definitions (F::, PF::) too.
 #pragma once
+#include "ops.hpp"  // F:: and PF::, so that a network written for conversion needs no other include
+#include "pf.hpp"
 #include "converters/function_modifier.hpp"
 #include "converters/graph_converter.hpp"
 #include "converters/add_bias.hpp"
