@@ -150,18 +150,32 @@ constexpr void assign(M& m, const V& v) {
     }
 }
 
+// Batch-norm structs keep their axes as (axes[], naxes).
+template <class S>
+concept has_naxes = requires(S& s) { s.naxes = 0; };
+template <has_naxes S>
+constexpr void set_naxes(S& s, int n) {
+    s.naxes = n;
+}
+
+// Assigns keyword `a` if `Pair` (a Hana accessor pair of S) is the member of its name. A function
+// template of its own, not a generic lambda: clang 14 checks a generic lambda's statements that do not
+// depend on the lambda's own parameter eagerly, discarded `if constexpr` branches included.
+template <class Pair, class S, class A>
+constexpr void set_if_named(S& s, const A& a) {
+    if constexpr (member_name<Pair>() == A::name.view()) {
+        auto& m = boost::hana::second(Pair{})(s);
+        assign(m, a.value);
+        // A list given to a batch-norm struct's axes array sets its count too.
+        if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a.value)>, keyword_list> &&
+                      std::is_array_v<std::remove_cvref_t<decltype(m)>> && has_naxes<S>)
+            set_naxes(s, a.value.n);
+    }
+}
+
 template <class S, class A>
 constexpr void set(S& s, const A& a) {
-    boost::hana::for_each(boost::hana::accessors<S>(), [&](auto p) {
-        if constexpr (member_name<decltype(p)>() == A::name.view()) {
-            auto& m = boost::hana::second(p)(s);
-            assign(m, a.value);
-            // A batch-norm struct keeps its axes as (axes[], naxes): a list sets both.
-            if constexpr (std::is_same_v<std::remove_cvref_t<decltype(a.value)>, keyword_list> &&
-                          std::is_array_v<std::remove_cvref_t<decltype(m)>> && requires { s.naxes; })
-                s.naxes = a.value.n;
-        }
-    });
+    boost::hana::for_each(boost::hana::accessors<S>(), [&](auto p) { set_if_named<decltype(p)>(s, a); });
 }
 
 }  // namespace keyword_detail
