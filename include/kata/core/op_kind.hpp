@@ -53,6 +53,7 @@ enum class op_kind : std::uint8_t {
     identity,
     fixed_point_quantize,
     sink,
+    hard_swish,
     count_  // keep last
 };
 
@@ -106,6 +107,7 @@ inline constexpr op_identity op_identities[] = {
     {"Identity", op_class::elementwise_unary},
     {"FixedPointQuantize", op_class::elementwise_unary},
     {"Sink", op_class::other},
+    {"HardSwish", op_class::elementwise_unary},
 };
 static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
               "kata: every op_kind needs its row in op_identities (name, class), in enum order");

@@ -1,9 +1,13 @@
 // kata/ops/elementwise.hpp
 //
-// Element-wise functions: ReLU, LeakyReLU, Sigmoid, Tanh, Identity, AddScalar, MulScalar,
+// Element-wise functions: ReLU, LeakyReLU, Sigmoid, Tanh, HardSwish, Identity, AddScalar, MulScalar,
 // FixedPointQuantize, and the broadcasting binary ops Add2, Sub2, Mul2, Div2 with C++ operators
 // (nnabla's `a + b` -> Add2, `x + s` -> AddScalar, `x * s` -> MulScalar, `x / s` -> MulScalar(1/s),
 // spec 0.2).
+//
+// HardSwish: y = x relu6(x + 3) / 6 (MobileNetV3; ONNX HardSwish, torch.nn.functional.hardswish). nnabla
+// 1.39 has no such function (it has hard_sigmoid, hard_tanh, swish): the type name follows nnabla's
+// naming (HardSigmoid, HardTanh) and ONNX's.
 //
 // FixedPointQuantize (spec 3.5): n' = n - 1 if sign else n; max = (2^n' - 1) delta; min = -max if
 // sign else 0; y = clip(sgn(x) floor(|x|/delta + 0.5) delta, min, max) (round half away from zero).
@@ -62,6 +66,7 @@ constexpr var leaky_relu(var x, double alpha = 0.1) {
 }
 constexpr var sigmoid(var x) { return detail::unary(op_kind::sigmoid, x); }
 constexpr var tanh(var x) { return detail::unary(op_kind::tanh, x); }
+constexpr var hard_swish(var x) { return detail::unary(op_kind::hard_swish, x); }
 constexpr var identity(var x) { return detail::unary(op_kind::identity, x); }
 constexpr var add_scalar(var x, double val = 1.0) {
     attributes a;
@@ -166,6 +171,8 @@ template <>
 struct op_traits<op_kind::sigmoid> : detail::plain_unary_traits<op_kind::sigmoid, op_args::none> {};
 template <>
 struct op_traits<op_kind::tanh> : detail::plain_unary_traits<op_kind::tanh, op_args::none> {};
+template <>
+struct op_traits<op_kind::hard_swish> : detail::plain_unary_traits<op_kind::hard_swish, op_args::none> {};
 template <>
 struct op_traits<op_kind::identity> : detail::plain_unary_traits<op_kind::identity, op_args::none> {};
 template <>
