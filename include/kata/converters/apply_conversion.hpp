@@ -68,7 +68,8 @@ void apply_one(const derivation& d, parameter_store& store) {
     const store_sources src(store);
     xt::xarray<float> v(to_vector(d.shape));
     derivation_rule<K>::compute(d, src, std::span<float>(v.data(), v.size()));
-    parameter& p = store.create_or_replace(d.target.view(), to_vector(d.shape), initializer::constant(0), d.need_grad);
+    parameter& p =
+        store.create_or_replace(d.target.view(), to_vector(d.shape), initializer::constant(0), d.need_grad);
     p.data = std::move(v);
 }
 
@@ -97,9 +98,10 @@ void apply_derivations(const Derivations& derivations, parameter_store& store) {
 template <graph_type Converted>
 void apply_conversion(parameter_store& store) {
     if constexpr (requires { Converted::derivations; }) {
+        constexpr const auto& ds = Converted::derivations;
         [&]<std::size_t... I>(std::index_sequence<I...>) {
-            (converters_detail::apply_one<Converted::derivations[I].kind>(Converted::derivations[I], store), ...);
-        }(std::make_index_sequence<Converted::derivations.size()>{});
+            (converters_detail::apply_one<ds[I].kind>(Converted::derivations[I], store), ...);
+        }(std::make_index_sequence<ds.size()>{});
     }
 }
 

@@ -86,7 +86,8 @@ struct derivation_rule<derivation_kind::bn_scale_weight> {
         const std::size_t n = out.size();
         expect_size(src, d, w, n, "W");
         check_map(src, d, d.map, n, c0.size());
-        for (std::size_t t = 0; t < n; ++t) out[t] = float(double(w.data[t]) * c0[std::size_t(d.map(std::int64_t(t)))]);
+        for (std::size_t t = 0; t < n; ++t)
+            out[t] = float(double(w.data[t]) * c0[std::size_t(d.map(std::int64_t(t)))]);
     }
 };
 
@@ -103,7 +104,8 @@ struct derivation_rule<derivation_kind::bn_fold_bias_inner> {
         if (c0.size() != n)
             src.fail("kata::apply_conversion: '" + target_of(d) + "' has " + std::to_string(n) +
                      " channels but the batch norm " + std::to_string(c0.size()));
-        for (std::size_t i = 0; i < n; ++i) out[i] = float(c1[i] + c0[i] * (b.data ? double(b.data[i]) : 0.0));
+        for (std::size_t i = 0; i < n; ++i)
+            out[i] = float(c1[i] + c0[i] * (b.data ? double(b.data[i]) : 0.0));
     }
 };
 

@@ -153,7 +153,8 @@ struct derivation_rule<derivation_kind::bn_fold_bias_opposite> {
         std::vector<double> acc(n, 0.0);
         for (std::size_t i = 0; i < n; ++i) acc[i] = b.data ? double(b.data[i]) : 0.0;
         for (std::size_t t = 0; t < w.size; ++t)
-            acc[std::size_t(d.map2(std::int64_t(t)))] += double(w.data[t]) * c1[std::size_t(d.map(std::int64_t(t)))];
+            acc[std::size_t(d.map2(std::int64_t(t)))] +=
+                double(w.data[t]) * c1[std::size_t(d.map(std::int64_t(t)))];
         for (std::size_t i = 0; i < n; ++i) out[i] = float(acc[i]);
     }
 };

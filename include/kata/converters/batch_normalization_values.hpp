@@ -40,8 +40,8 @@ inline void bn_coefficients(const derivation_sources& src, const derivation& d, 
 }
 
 // The largest channel that element t in [0, numel) maps to must be below `channels`.
-inline void check_map(const derivation_sources& src, const derivation& d, const channel_map& m, std::size_t numel,
-                      std::size_t channels) {
+inline void check_map(const derivation_sources& src, const derivation& d, const channel_map& m,
+                      std::size_t numel, std::size_t channels) {
     if (m.len <= 0 || m.inner <= 0 || m.gsize <= 0) src.fail("kata::apply_conversion: bad channel map");
     std::int64_t mx = 0;
     for (std::size_t t = 0; t < numel; t += std::size_t(m.inner)) mx = std::max(mx, m(std::int64_t(t)));

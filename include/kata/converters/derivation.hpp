@@ -165,14 +165,14 @@ inline derivation_source source(const derivation_sources& src, const derivation&
     const name_string& n = d.sources[slot];
     if (n.empty()) {
         if (required)
-            src.fail("kata::apply_conversion: derivation of '" + target_of(d) + "' (" + derivation_kind_name(d.kind) +
-                     ") lacks a required source");
+            src.fail("kata::apply_conversion: derivation of '" + target_of(d) + "' (" +
+                     derivation_kind_name(d.kind) + ") lacks a required source");
         return {};
     }
     const derivation_source s = src.find(n.view());
     if (!s.data)
-        src.fail("kata::apply_conversion: parameter '" + std::string(n.view()) + "' (needed for '" + target_of(d) +
-                 "') is not in the parameter store");
+        src.fail("kata::apply_conversion: parameter '" + std::string(n.view()) + "' (needed for '" +
+                 target_of(d) + "') is not in the parameter store");
     return s;
 }
 

@@ -204,7 +204,8 @@ struct prune_rule {
                      " elements but the weight '" + std::string(d.sources[src_w].view()) + "' feeds " +
                      std::to_string(s.size()) + " output channels");
         if constexpr (weight) {
-            for (std::size_t t = 0; t < n; ++t) out[t] = s[std::size_t(m(std::int64_t(t)))] > d.threshold ? w.data[t] : 0.0f;
+            for (std::size_t t = 0; t < n; ++t)
+                out[t] = s[std::size_t(m(std::int64_t(t)))] > d.threshold ? w.data[t] : 0.0f;
         } else {
             for (std::size_t i = 0; i < n; ++i) out[i] = s[i] > d.threshold ? b.data[i] : 0.0f;
         }

@@ -116,7 +116,9 @@ constexpr const op_identity& identity_of(op_kind k) {
     return op_identities[std::size_t(k) < op_kind_count ? std::size_t(k) : 0];
 }
 
-constexpr std::string_view type_name(op_kind k) { return std::size_t(k) < op_kind_count ? identity_of(k).name : "?"; }
+constexpr std::string_view type_name(op_kind k) {
+    return std::size_t(k) < op_kind_count ? identity_of(k).name : "?";
+}
 
 constexpr bool is_leaf(op_kind k) { return k == op_kind::input || k == op_kind::parameter; }
 constexpr bool is_function(op_kind k) { return !is_leaf(k); }

@@ -170,7 +170,8 @@ constexpr var batch_normalization(var x, var beta, var gamma, var mean, var vari
 template <keyword_argument... K>
 constexpr var fused_batch_normalization(var x, var beta, var gamma, var mean, var variance, var z,
                                         const K&... kws) {
-    return fused_batch_normalization(x, beta, gamma, mean, variance, z, make_args<batch_normalization_args>(kws...));
+    return fused_batch_normalization(x, beta, gamma, mean, variance, z,
+                                     make_args<batch_normalization_args>(kws...));
 }
 
 }  // namespace F
@@ -244,5 +245,7 @@ struct op_traits<op_kind::fused_batch_normalization> {
 }  // namespace kata
 
 BOOST_HANA_ADAPT_STRUCT(kata::batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::batch_normalization, axes, decay_rate, eps, batch_stat, no_scale, no_bias);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::fused_batch_normalization, axes, decay_rate, eps, batch_stat, nonlinearity);
+BOOST_HANA_ADAPT_STRUCT(kata::op_args::batch_normalization, axes, decay_rate, eps, batch_stat, no_scale,
+                        no_bias);
+BOOST_HANA_ADAPT_STRUCT(kata::op_args::fused_batch_normalization, axes, decay_rate, eps, batch_stat,
+                        nonlinearity);

@@ -207,7 +207,7 @@ struct op_traits<op_kind::convolution> {
     static constexpr layout_rule channel_last = layout_rule::convolution_like;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;
-        return {a.base_axis,          detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
+        return {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
                 detail::dims_of(a.dilation, sp), a.group, a.channel_last};
     }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {

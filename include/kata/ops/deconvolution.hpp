@@ -200,8 +200,15 @@ struct op_traits<op_kind::deconvolution> {
     static constexpr layout_rule channel_last = layout_rule::convolution_like;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;
-        return {a.base_axis, detail::dims_of(a.pad, sp),      detail::dims_of(a.stride, sp),
-                detail::dims_of(a.dilation, sp), a.group, a.channel_last, detail::dims_of(a.output_padding, sp)};
+        args r;
+        r.base_axis = a.base_axis;
+        r.pad = detail::dims_of(a.pad, sp);
+        r.stride = detail::dims_of(a.stride, sp);
+        r.dilation = detail::dims_of(a.dilation, sp);
+        r.group = a.group;
+        r.channel_last = a.channel_last;
+        r.output_padding = detail::dims_of(a.output_padding, sp);
+        return r;
     }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         return F::deconvolution(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));

@@ -141,7 +141,9 @@ struct plain_unary_traits {
     using args = Args;
     static constexpr layout_rule channel_last = layout_rule::elementwise;
     static constexpr args from_attributes(const attributes&) { return {}; }
-    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) { return unary(K, in[0]); }
+    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
+        return unary(K, in[0]);
+    }
 };
 template <op_kind K>
 struct binary_traits {
@@ -202,7 +204,9 @@ template <>
 struct op_traits<op_kind::fixed_point_quantize> {
     using args = fixed_point_quantize_args;
     static constexpr layout_rule channel_last = layout_rule::elementwise;
-    static constexpr args from_attributes(const attributes& a) { return {a.sign, a.n, a.delta, a.ste_fine_grained}; }
+    static constexpr args from_attributes(const attributes& a) {
+        return {a.sign, a.n, a.delta, a.ste_fine_grained};
+    }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         return F::fixed_point_quantize(in[0], from_attributes(a));
     }

@@ -86,14 +86,14 @@ concept keyword_argument = is_keyword_arg<std::remove_cvref_t<T>>::value;
 // compiler prints in the "required from" context.
 template <keyword_name Keyword, class Args>
 struct unknown_keyword {
-    static_assert(sizeof(Args) == 0, "kata: unknown keyword argument: the function's argument struct has no member "
-                                     "of this name (see kata::unknown_keyword<\"name\", argument struct> above)");
+    static_assert(sizeof(Args) == 0, "kata: unknown keyword argument: the function's argument struct has "
+                                     "no member of this name (see kata::unknown_keyword<...> above)");
     static constexpr bool ok = false;
 };
 template <keyword_name Keyword, class Args>
 struct duplicated_keyword {
-    static_assert(sizeof(Args) == 0, "kata: keyword argument given twice (see kata::duplicated_keyword<\"name\", "
-                                     "argument struct> above)");
+    static_assert(sizeof(Args) == 0, "kata: keyword argument given twice (see "
+                                     "kata::duplicated_keyword<\"name\", argument struct> above)");
     static constexpr bool ok = false;
 };
 
@@ -130,7 +130,7 @@ constexpr void assign(M& m, const V& v) {
     if constexpr (std::is_same_v<V, keyword_list>) {
         if constexpr (std::is_same_v<M, dims>) {
             m = dims{};
-            m.n = v.n;  // like dims' own list constructor: the excess is counted, so the length check reports it
+            m.n = v.n;  // like dims' list constructor: the excess is counted (the length check reports it)
             for (int i = 0; i < v.n && i < max_spatial; ++i) m.v[i] = v.v[i];
         } else if constexpr (std::is_same_v<M, axis_list>) {
             m = axis_list{};
@@ -142,8 +142,8 @@ constexpr void assign(M& m, const V& v) {
             for (std::size_t i = 0; i < std::extent_v<M>; ++i)
                 m[i] = i < std::size_t(v.n) ? std::remove_extent_t<M>(v.v[i]) : std::remove_extent_t<M>{};
         } else {
-            static_assert(always_false<M>, "kata: a braced list {..} was given to a keyword whose argument is not "
-                                           "a tuple (pad, stride, axes, ...)");
+            static_assert(always_false<M>, "kata: a braced list {..} was given to a keyword whose argument "
+                                           "is not a tuple (pad, stride, axes, ...)");
         }
     } else {
         m = v;
@@ -191,13 +191,13 @@ constexpr S make_args(const A&... kws) {
 
 // The keyword objects: one per argument name of kata's argument structs. KATA_KEYWORD_NAMES is the
 // list (tests/ops/keywords.cpp checks that every member of every struct that takes keywords has one).
-#define KATA_KEYWORD_NAMES(X)                                                                                      \
-    X(alpha) X(axes) X(axis) X(b_init) X(base_axis) X(batch_stat) X(beta_init) X(channel_last) X(decay_rate)      \
-    X(delta) X(delta_b) X(delta_w) X(dilation) X(divisor) X(eps) X(fix_parameters) X(gamma_init) X(group)          \
-    X(ignore_border) X(including_pad) X(mean_init) X(multiplier) X(n) X(n_b) X(n_w) X(name) X(naxes)              \
-    X(no_bias) X(no_scale) X(output_padding) X(output_stat) X(pad) X(param_init) X(quantize_b) X(quantize_w)       \
-    X(rng) X(sign) X(sign_b) X(sign_w) X(ste_fine_grained) X(ste_fine_grained_b) X(ste_fine_grained_w) X(stride)  \
-    X(val) X(var_init) X(w_init) X(with_bias)
+#define KATA_KEYWORD_NAMES(X)                                                                               \
+    X(axes) X(b_init) X(base_axis) X(batch_stat) X(beta_init) X(channel_last) X(decay_rate) X(delta)        \
+    X(delta_b) X(delta_w) X(dilation) X(divisor) X(eps) X(fix_parameters) X(gamma_init) X(group)            \
+    X(ignore_border) X(including_pad) X(mean_init) X(multiplier) X(n) X(n_b) X(n_w) X(name) X(naxes)        \
+    X(no_bias) X(no_scale) X(output_padding) X(output_stat) X(pad) X(param_init) X(quantize_b)              \
+    X(quantize_w) X(rng) X(sign) X(sign_b) X(sign_w) X(ste_fine_grained) X(ste_fine_grained_b)              \
+    X(ste_fine_grained_w) X(stride) X(var_init) X(w_init) X(with_bias)
 
 namespace kw {
 #define KATA_DEFINE_KEYWORD(id) inline constexpr keyword<#id> id{};

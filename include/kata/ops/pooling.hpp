@@ -195,8 +195,9 @@ struct pooling_traits {
     }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         const int sp = a.spatial_dims;
-        return pooling(K, in[0], dims_of(a.kernel, sp),
-                       {dims_of(a.stride, sp), a.ignore_border, dims_of(a.pad, sp), a.channel_last, a.including_pad});
+        const pooling_args p{dims_of(a.stride, sp), a.ignore_border, dims_of(a.pad, sp), a.channel_last,
+                             a.including_pad};
+        return pooling(K, in[0], dims_of(a.kernel, sp), p);
     }
 };
 }  // namespace detail

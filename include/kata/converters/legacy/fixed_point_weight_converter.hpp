@@ -213,7 +213,8 @@ struct derivation_rule<derivation_kind::fixed_point> {
             const double m = std::frexp(mx / (std::ldexp(1.0, nb) - 1.0), &e);
             delta = float(std::ldexp(1.0, (m == 0.5 || d.fp_floor) ? e - 1 : e));
             if (!(delta > 0.0f))
-                src.fail("kata::apply_conversion: '" + target_of(d) + "': automatic fixed-point step underflows float32");
+                src.fail("kata::apply_conversion: '" + target_of(d) +
+                         "': automatic fixed-point step underflows float32");
         }
         const float vmax = float((std::ldexp(1.0, nb) - 1.0) * double(delta));
         const float vmin = d.fp_sign ? -vmax : 0.0f;

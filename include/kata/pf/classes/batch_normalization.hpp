@@ -53,7 +53,7 @@ class BatchNormalization {
 public:
     constexpr BatchNormalization(std::int64_t n_features, int n_dims, batch_norm_options o = {})
         : n_features_(n_features), n_dims_(n_dims), o_(o) {}
-    // Options as keywords in any order (kata/ops/keywords.hpp): BatchNorm2d(16, kw::name = "bn", kw::eps = 1e-3).
+    // Options as keywords in any order (kata/ops/keywords.hpp): BatchNorm2d(16, kw::eps = 1e-3).
     template <keyword_argument... K>
     constexpr BatchNormalization(std::int64_t n_features, int n_dims, const K&... kws)
         : BatchNormalization(n_features, n_dims, make_args<batch_norm_options>(kws...)) {}
