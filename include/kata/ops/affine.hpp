@@ -115,4 +115,4 @@ struct op_traits<op_kind::embed> {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::affine_args, base_axis);
+KATA_ADAPT_ARGS(kata::affine_args, base_axis);

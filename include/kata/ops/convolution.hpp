@@ -232,5 +232,5 @@ struct op_traits<op_kind::depthwise_convolution> {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::convolution_args, base_axis, pad, stride, dilation, group, channel_last);
-BOOST_HANA_ADAPT_STRUCT(kata::depthwise_convolution_args, base_axis, pad, stride, dilation, multiplier);
+KATA_ADAPT_ARGS(kata::convolution_args, base_axis, pad, stride, dilation, group, channel_last);
+KATA_ADAPT_ARGS(kata::depthwise_convolution_args, base_axis, pad, stride, dilation, multiplier);

@@ -232,6 +232,6 @@ struct op_traits<op_kind::depthwise_deconvolution> {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::deconvolution_args, base_axis, pad, stride, dilation, group, channel_last,
-                        output_padding);
-BOOST_HANA_ADAPT_STRUCT(kata::depthwise_deconvolution_args, base_axis, pad, stride, dilation, divisor);
+KATA_ADAPT_ARGS(kata::deconvolution_args, base_axis, pad, stride, dilation, group, channel_last,
+                output_padding);
+KATA_ADAPT_ARGS(kata::depthwise_deconvolution_args, base_axis, pad, stride, dilation, divisor);

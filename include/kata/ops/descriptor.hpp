@@ -128,4 +128,4 @@ constexpr op_descriptor make_descriptor() {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::none);
+KATA_ADAPT_ARGS(kata::op_args::none);

@@ -214,7 +214,7 @@ struct op_traits<op_kind::fixed_point_quantize> {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::fixed_point_quantize_args, sign, n, delta, ste_fine_grained);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::inplace, inplace);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::leaky_relu, alpha, inplace);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::scalar, val, inplace);
+KATA_ADAPT_ARGS(kata::fixed_point_quantize_args, sign, n, delta, ste_fine_grained);
+KATA_ADAPT_ARGS(kata::op_args::inplace, inplace);
+KATA_ADAPT_ARGS(kata::op_args::leaky_relu, alpha, inplace);
+KATA_ADAPT_ARGS(kata::op_args::scalar, val, inplace);

@@ -234,8 +234,8 @@ struct op_traits<op_kind::global_average_pooling> {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::pooling_args, stride, ignore_border, pad, channel_last, including_pad);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::pooling, kernel, stride, ignore_border, pad, channel_last);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::average_pooling, kernel, stride, ignore_border, pad, channel_last,
-                        including_pad);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::unpooling, kernel, channel_last);
+KATA_ADAPT_ARGS(kata::pooling_args, stride, ignore_border, pad, channel_last, including_pad);
+KATA_ADAPT_ARGS(kata::op_args::pooling, kernel, stride, ignore_border, pad, channel_last);
+KATA_ADAPT_ARGS(kata::op_args::average_pooling, kernel, stride, ignore_border, pad, channel_last,
+                including_pad);
+KATA_ADAPT_ARGS(kata::op_args::unpooling, kernel, channel_last);

@@ -229,7 +229,7 @@ struct op_traits<op_kind::sink> {
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::axis, axis);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::reshape, shape, inplace);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::transpose, axes);
-BOOST_HANA_ADAPT_STRUCT(kata::op_args::sink, one_input_grad);
+KATA_ADAPT_ARGS(kata::op_args::axis, axis);
+KATA_ADAPT_ARGS(kata::op_args::reshape, shape, inplace);
+KATA_ADAPT_ARGS(kata::op_args::transpose, axes);
+KATA_ADAPT_ARGS(kata::op_args::sink, one_input_grad);

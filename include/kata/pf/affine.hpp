@@ -67,4 +67,4 @@ constexpr var affine(var x, std::int64_t n_outmaps, const K&... kws) {
 }  // namespace PF
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::pf_affine_args, base_axis, w_init, b_init, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_affine_args, base_axis, w_init, b_init, fix_parameters, with_bias, name);

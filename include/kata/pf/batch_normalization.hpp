@@ -86,5 +86,5 @@ constexpr var fused_batch_normalization(var x, var z, const K&... kws) {
 }  // namespace PF
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::pf_batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat,
-                        fix_parameters, no_scale, no_bias, beta_init, gamma_init, mean_init, var_init, name);
+KATA_ADAPT_ARGS(kata::pf_batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat,
+                fix_parameters, no_scale, no_bias, beta_init, gamma_init, mean_init, var_init, name);

@@ -142,9 +142,9 @@ constexpr var depthwise_deconvolution(var x, dims kernel, const K&... kws) {
 }  // namespace PF
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::pf_convolution_args, pad, stride, dilation, group, channel_last, w_init, b_init,
-                        base_axis, fix_parameters, with_bias, name);
-BOOST_HANA_ADAPT_STRUCT(kata::pf_deconvolution_args, pad, stride, dilation, group, channel_last,
-                        output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, name);
-BOOST_HANA_ADAPT_STRUCT(kata::pf_depthwise_convolution_args, pad, stride, dilation, multiplier, w_init,
-                        b_init, base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_convolution_args, pad, stride, dilation, group, channel_last, w_init, b_init,
+                base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_deconvolution_args, pad, stride, dilation, group, channel_last,
+                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_depthwise_convolution_args, pad, stride, dilation, multiplier, w_init,
+                b_init, base_axis, fix_parameters, with_bias, name);

@@ -235,13 +235,13 @@ constexpr var fixed_point_quantized_deconvolution(var x, std::int64_t outmaps, d
 }  // namespace PF
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::pf_fixed_point_quantized_affine_args, base_axis, w_init, b_init,
-                        fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w, ste_fine_grained_w,
-                        quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
-BOOST_HANA_ADAPT_STRUCT(kata::pf_fixed_point_quantized_convolution_args, pad, stride, dilation, group, w_init,
-                        b_init, base_axis, fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w,
-                        ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
-BOOST_HANA_ADAPT_STRUCT(kata::pf_fixed_point_quantized_deconvolution_args, pad, stride, dilation, group,
-                        output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, quantize_w,
-                        sign_w, n_w, delta_w, ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b,
-                        ste_fine_grained_b, name);
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_affine_args, base_axis, w_init, b_init,
+                fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w, ste_fine_grained_w,
+                quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_convolution_args, pad, stride, dilation, group, w_init,
+                b_init, base_axis, fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w,
+                ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_deconvolution_args, pad, stride, dilation, group,
+                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, quantize_w,
+                sign_w, n_w, delta_w, ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b,
+                ste_fine_grained_b, name);

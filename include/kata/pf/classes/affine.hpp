@@ -76,5 +76,5 @@ using Linear = Affine;
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::affine_options, name, base_axis, w_init, b_init, fix_parameters, rng,
-                        with_bias);
+KATA_ADAPT_ARGS(kata::affine_options, name, base_axis, w_init, b_init, fix_parameters, rng,
+                with_bias);

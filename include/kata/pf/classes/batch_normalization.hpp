@@ -139,5 +139,5 @@ public:
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::batch_norm_options, name, axes, decay_rate, eps, batch_stat, output_stat,
-                        fix_parameters, param_init);
+KATA_ADAPT_ARGS(kata::batch_norm_options, name, axes, decay_rate, eps, batch_stat, output_stat,
+                fix_parameters, param_init);

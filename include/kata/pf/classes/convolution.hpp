@@ -82,5 +82,5 @@ using ConvNd = Convolution;
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::convolution_options, name, pad, stride, dilation, group, w_init, b_init,
-                        base_axis, fix_parameters, rng, with_bias);
+KATA_ADAPT_ARGS(kata::convolution_options, name, pad, stride, dilation, group, w_init, b_init,
+                base_axis, fix_parameters, rng, with_bias);

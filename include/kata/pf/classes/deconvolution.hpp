@@ -86,5 +86,5 @@ using DeconvNd = Deconvolution;
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::deconvolution_options, name, pad, stride, dilation, group, w_init, b_init,
-                        base_axis, fix_parameters, rng, with_bias, output_padding);
+KATA_ADAPT_ARGS(kata::deconvolution_options, name, pad, stride, dilation, group, w_init, b_init,
+                base_axis, fix_parameters, rng, with_bias, output_padding);

@@ -61,4 +61,4 @@ private:
 
 }  // namespace kata
 
-BOOST_HANA_ADAPT_STRUCT(kata::embed_options, name, w_init, fix_parameters, rng);
+KATA_ADAPT_ARGS(kata::embed_options, name, w_init, fix_parameters, rng);
