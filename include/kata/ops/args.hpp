@@ -1,36 +1,40 @@
 // kata/ops/args.hpp
 //
-// Op arguments as Boost.Hana structs, walked generically.
+// Op arguments as Hana-adapted structs, walked generically.
 //
 // Every op descriptor (descriptor.hpp) names a struct holding nnabla's arguments of the op
 // (`Function.info.args`), in nnabla's order and with nnabla's defaults as default member
-// initialisers, adapted to Hana's Struct concept with KATA_ADAPT_ARGS(type, member...) (below). The
-// walks below are written once for all of them (and for the F::/PF:: argument structs, adapted the
-// same way):
+// initialisers; the F::, PF:: and parametric-class option structs are the same kind of struct. One
+// line per struct, at global scope, makes it walkable:
 //
-//     for_each_arg(args, fn)   fn(name, value) for every member, in order: the generic hook for
-//                              viewer labels, diagnostics, and later ONNX attributes and CUDA
-//                              parameter structs
-//     to_arg_list(args)        the same as flat data (arg_list), what a descriptor hands out for a
-//                              node without knowing its type at compile time
-//     args_equal(a, b)         member-wise equality
-//     append_args(m, args)     "base_axis=1, pad=(1,1), ..." appended to a compile-time message
+//     KATA_ADAPT_ARGS(kata::convolution_args, base_axis, pad, stride, dilation, group, channel_last);
 //
-// keywords.hpp sets members by name (order-free keyword arguments). Why Hana here and never in graph
-// rewriting: each walk instantiates once per argument STRUCT (a few dozen in all), never per node or
-// per graph, and saves a hand-written printer, comparer and keyword table per op; graph passes stay
-// constexpr loops over arrays (docs/extending.md, "Compile time").
-//
+// It gives the struct two views of the same member list:
+//   * a Boost.Hana Struct (it specialises boost::hana::accessors_impl, as BOOST_HANA_ADAPT_STRUCT
+//     does): names as compile-time strings, so members can be picked by name at compile time
+//     (keywords.hpp: order-free keyword arguments), compared (args_equal), and walked by any Hana
+//     algorithm (hana::for_each, hana::keys, hana::members: the hook for later ONNX attributes and
+//     CUDA parameter structs);
+//   * kata::arg_fields<T>::visit(obj, fn): fn(name, obj.member) for each member, for the value walks
+//     below, which the op descriptor table instantiates for every argument struct in every
+//     translation unit that converts graphs.
+// The walks, written once for all structs:
+//     for_each_arg(args, fn)   fn(name, value) for every member, in order
+//     to_arg_list(args)        the same as flat data (arg_list): a node's arguments when its kind is
+//                              known only at run time (the viewer's labels, descriptors.hpp)
+//     args_equal(a, b)         member-wise value equality
+//     append_args(m, args)     "base_axis=1, pad=(1,1), ..." into a compile-time diagnostic
 // Value types an argument may have: bool, int / std::int64_t, double, std::string_view, kata::dims
 // (listed with its n entries), kata::axis_list, kata::shape_t (its rank entries).
 //
-// KATA_ADAPT_ARGS(type, member...) specialises boost::hana::accessors_impl<type> exactly like
-// BOOST_HANA_ADAPT_STRUCT (the struct keeps its default member initialisers, so nnabla's defaults stay;
-// hana::accessors / keys / members / for_each work), with one difference that matters here: its
-// apply() is a template, so the accessor tuple is built only where a struct is walked.
-// BOOST_HANA_ADAPT_STRUCT's apply() is an ordinary function with a deduced return type, compiled for
-// every adapted struct in every translation unit that includes it: with kata's ~35 argument structs
-// that cost 2.9 s and 210 MB per TU that includes kata.hpp (g++ 12), against ~0.1 s now.
+// Compile time (g++ 12, measured; docs/extending.md): graph rewriting never touches these (it works on
+// the flat kata::attributes of nodes); each walk instantiates once per struct, never per node.
+// BOOST_HANA_ADAPT_STRUCT itself is not used: its accessors_impl::apply() is an ordinary function
+// with a deduced return type, compiled for every adapted struct in every TU that includes it (~35
+// structs: +2.9 s and +210 MB for `#include <kata/kata.hpp>`); KATA_ADAPT_ARGS's apply() is a
+// template, built only where a struct is used by name. And the value walks do not go through Hana's
+// tuple of pairs: instantiating it costs ~20 ms per struct, which the descriptor table would pay in
+// every converter TU (+0.4 s); arg_fields costs ~nothing.
 #pragma once
 
 #include <cstdint>
@@ -40,7 +44,6 @@
 #include <utility>
 
 #include <boost/hana/accessors.hpp>
-#include <boost/hana/for_each.hpp>
 #include <boost/hana/pair.hpp>
 #include <boost/hana/string.hpp>
 #include <boost/hana/tuple.hpp>
@@ -190,11 +193,15 @@ constexpr std::string_view arg_name(const Pair& p) {
     return std::string_view(std::decay_t<decltype(boost::hana::first(p))>::c_str());
 }
 
-// fn(name, value) for every member of the Hana-adapted struct `a`, in order.
+// The members of an adapted struct in declaration order, as KATA_ADAPT_ARGS lists them:
+// visit(obj, fn) calls fn(name, obj.member) for each. Specialised by KATA_ADAPT_ARGS.
+template <class Args>
+struct arg_fields;
+
+// fn(name, value) for every member of the adapted struct `a`, in order.
 template <class Args, class Fn>
 constexpr void for_each_arg(const Args& a, Fn&& fn) {
-    boost::hana::for_each(boost::hana::accessors<Args>(),
-                          [&](auto p) { fn(arg_name(p), boost::hana::second(p)(a)); });
+    arg_fields<Args>::visit(a, fn);
 }
 
 template <class Args>
@@ -206,13 +213,17 @@ constexpr arg_list to_arg_list(const Args& a) {
     return r;
 }
 
+namespace args_detail {
+template <class Args, class... K, class... A>
+constexpr bool args_equal(const Args& a, const Args& b, boost::hana::tuple<boost::hana::pair<K, A>...>) {
+    return (value_equal(A{}(a), A{}(b)) && ... && true);
+}
+}  // namespace args_detail
+
+// Member-wise equality, through the Hana accessors.
 template <class Args>
 constexpr bool args_equal(const Args& a, const Args& b) {
-    bool eq = true;
-    boost::hana::for_each(boost::hana::accessors<Args>(), [&](auto p) {
-        eq = eq && args_detail::value_equal(boost::hana::second(p)(a), boost::hana::second(p)(b));
-    });
-    return eq;
+    return args_detail::args_equal(a, b, boost::hana::accessors<Args>());
 }
 
 // "name=value, ..." (lists as (a,b), strings quoted) for compile-time diagnostics.
@@ -276,19 +287,23 @@ struct member {
     }
 };
 
+// Member I's name as a hana::string type. Types, not make_tuple / make_pair / string_c calls: building
+// the accessor tuple through Hana's functions cost ~50 ms per struct, naming the types costs ~nothing.
+template <auto Names, name_token T, class J>
+struct name_type;
 template <auto Names, name_token T, std::size_t... J>
-constexpr auto name_string(std::index_sequence<J...>) {
-    return boost::hana::string_c<Names.chars[T.first + J]...>;
-}
+struct name_type<Names, T, std::index_sequence<J...>> {
+    using type = boost::hana::string<Names.chars[T.first + J]...>;
+};
 template <auto Names, std::size_t I>
-constexpr auto name_string() {
-    constexpr name_token t = token_of(Names, I);
-    return name_string<Names, t>(std::make_index_sequence<t.size>{});
-}
+struct name_of {
+    static constexpr name_token token = token_of(Names, I);
+    using type = typename name_type<Names, token, std::make_index_sequence<token.size>>::type;
+};
 
 template <auto Names, auto... Ptrs, std::size_t... I>
 constexpr auto make_accessors(std::index_sequence<I...>) {
-    return boost::hana::make_tuple(boost::hana::make_pair(name_string<Names, I>(), member<Ptrs>{})...);
+    return boost::hana::tuple<boost::hana::pair<typename name_of<Names, I>::type, member<Ptrs>>...>{};
 }
 template <auto Names, auto... Ptrs>
 constexpr auto make_accessors() {
@@ -310,6 +325,9 @@ constexpr auto make_accessors() {
     N
 #define KATA_ARGS_PTRS(T, ...) KATA_ARGS_CAT(KATA_ARGS_PTRS_, KATA_ARGS_NARG(__VA_ARGS__))(T, __VA_ARGS__)
 #define KATA_ARGS_PTRS_1(T, a) &T::a
+// fn("m1", x.m1); fn("m2", x.m2); ... for up to 24 members.
+#define KATA_ARGS_VISIT(...) KATA_ARGS_CAT(KATA_ARGS_VISIT_, KATA_ARGS_NARG(__VA_ARGS__))(__VA_ARGS__)
+#define KATA_ARGS_VISIT_1(a) fn(std::string_view(#a), x.a);
 #define KATA_ARGS_PTRS_2(T, a, ...) &T::a, KATA_ARGS_PTRS_1(T, __VA_ARGS__)
 #define KATA_ARGS_PTRS_3(T, a, ...) &T::a, KATA_ARGS_PTRS_2(T, __VA_ARGS__)
 #define KATA_ARGS_PTRS_4(T, a, ...) &T::a, KATA_ARGS_PTRS_3(T, __VA_ARGS__)
@@ -334,8 +352,39 @@ constexpr auto make_accessors() {
 #define KATA_ARGS_PTRS_23(T, a, ...) &T::a, KATA_ARGS_PTRS_22(T, __VA_ARGS__)
 #define KATA_ARGS_PTRS_24(T, a, ...) &T::a, KATA_ARGS_PTRS_23(T, __VA_ARGS__)
 
+#define KATA_ARGS_VISIT_2(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_1(__VA_ARGS__)
+#define KATA_ARGS_VISIT_3(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_2(__VA_ARGS__)
+#define KATA_ARGS_VISIT_4(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_3(__VA_ARGS__)
+#define KATA_ARGS_VISIT_5(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_4(__VA_ARGS__)
+#define KATA_ARGS_VISIT_6(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_5(__VA_ARGS__)
+#define KATA_ARGS_VISIT_7(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_6(__VA_ARGS__)
+#define KATA_ARGS_VISIT_8(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_7(__VA_ARGS__)
+#define KATA_ARGS_VISIT_9(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_8(__VA_ARGS__)
+#define KATA_ARGS_VISIT_10(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_9(__VA_ARGS__)
+#define KATA_ARGS_VISIT_11(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_10(__VA_ARGS__)
+#define KATA_ARGS_VISIT_12(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_11(__VA_ARGS__)
+#define KATA_ARGS_VISIT_13(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_12(__VA_ARGS__)
+#define KATA_ARGS_VISIT_14(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_13(__VA_ARGS__)
+#define KATA_ARGS_VISIT_15(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_14(__VA_ARGS__)
+#define KATA_ARGS_VISIT_16(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_15(__VA_ARGS__)
+#define KATA_ARGS_VISIT_17(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_16(__VA_ARGS__)
+#define KATA_ARGS_VISIT_18(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_17(__VA_ARGS__)
+#define KATA_ARGS_VISIT_19(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_18(__VA_ARGS__)
+#define KATA_ARGS_VISIT_20(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_19(__VA_ARGS__)
+#define KATA_ARGS_VISIT_21(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_20(__VA_ARGS__)
+#define KATA_ARGS_VISIT_22(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_21(__VA_ARGS__)
+#define KATA_ARGS_VISIT_23(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_22(__VA_ARGS__)
+#define KATA_ARGS_VISIT_24(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_23(__VA_ARGS__)
+
 // Adapts `TYPE` (a struct with these members, at global scope) to Hana's Struct concept; see the top.
 #define KATA_ADAPT_ARGS(TYPE, ...)                                                                             \
+    template <>                                                                                              \
+    struct kata::arg_fields<TYPE> {                                                                          \
+        template <class X, class Fn>                                                                         \
+        static constexpr void visit([[maybe_unused]] X& x, [[maybe_unused]] Fn& fn) {                       \
+            __VA_OPT__(KATA_ARGS_VISIT(__VA_ARGS__))                                                         \
+        }                                                                                                    \
+    };                                                                                                       \
     template <>                                                                                              \
     struct boost::hana::accessors_impl<TYPE> {                                                               \
         template <class T = TYPE>                                                                            \

@@ -30,6 +30,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include <boost/hana/for_each.hpp>
 #include <boost/hana/unpack.hpp>
 
 #include "args.hpp"
