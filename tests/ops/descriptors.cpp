@@ -264,6 +264,18 @@ TEST_CASE("descriptors: generic argument walks (Hana structs)") {
     static_assert(!args_equal(convolution_args{.pad = {1, 1}}, convolution_args{.pad = {1, 2}}));
     static_assert(!args_equal(convolution_args{.pad = {1, 1}}, convolution_args{.pad = {1, 1, 0}}));
     static_assert(args_equal(op_args::none{}, op_args::none{}));
+    // The same structs are Hana Structs (KATA_ADAPT_ARGS): Hana's accessors list the same names.
+    static_assert(boost::hana::Struct<convolution_args>::value && boost::hana::Struct<op_args::none>::value);
+    {
+        const arg_list viaf = to_arg_list(deconvolution_args{});
+        int i = 0;
+        bool same = true;
+        boost::hana::for_each(boost::hana::accessors<deconvolution_args>(), [&](auto p) {
+            same = same && i < viaf.count && viaf.items[i++].name == arg_name(p);
+        });
+        CHECK(same);
+        CHECK(i == viaf.count);
+    }
     // nnabla's defaults are the structs' default member initialisers.
     static_assert(args_equal(op_traits<op_kind::leaky_relu>::args{}, op_args::leaky_relu{0.1, false}));
     static_assert(op_args::batch_normalization{}.axes == axis_list{1});
