@@ -75,6 +75,23 @@ void apply_one(const derivation& d, parameter_store& store) {
 }
 
 using apply_fn = void (*)(const derivation&, parameter_store&);
+using compute_fn = void (*)(const derivation&, const derivation_sources&, std::span<float>);
+
+template <std::size_t... K>
+constexpr std::array<compute_fn, sizeof...(K)> make_compute_table(std::index_sequence<K...>) {
+    return {&derivation_rule<derivation_kind(K)>::compute...};
+}
+
+// The value of derivation d computed from `store` (without storing it), by the rule of d.kind.
+inline xt::xarray<float> compute(parameter_store& store, const derivation& d) {
+    static constexpr auto table = make_compute_table(std::make_index_sequence<derivation_kind_count>{});
+    if (std::size_t(d.kind) >= derivation_kind_count)
+        throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) + "' has no derivation kind");
+    const store_sources src(store);
+    xt::xarray<float> v(to_vector(d.shape));
+    table[std::size_t(d.kind)](d, src, std::span<float>(v.data(), v.size()));
+    return v;
+}
 
 template <std::size_t... K>
 constexpr std::array<apply_fn, sizeof...(K)> make_apply_table(std::index_sequence<K...>) {
