@@ -39,6 +39,7 @@
 #endif
 #if KATA_BENCH_GRAPH > 0
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #endif
 
 using Net = kata::network<kata::models::resnet50_net<KATA_BENCH_BATCH>>;

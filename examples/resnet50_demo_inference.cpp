@@ -2,6 +2,7 @@
 #include "resnet50_demo_inference.hpp"
 
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #include <kata/cpu.hpp>
 
 #include "models/resnet50.hpp"

@@ -11,6 +11,7 @@
 #include <cstdio>
 
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #include <kata/cpu.hpp>
 
 #include "../models/synthetic_weights.hpp"

@@ -1,6 +1,11 @@
 // kata/converters.hpp: graph converters (nnabla.experimental.graph_converters): kata::convert and every
-// function modifier. apply_conversion (run time, xtensor) is included too. See docs/converters.md.
+// function modifier, i.e. the structural rewrites (constexpr code: no xtensor, no file I/O). The
+// parameter values a conversion implies are computed by kata::apply_conversion<C>(store), in
+// <kata/converters/apply_conversion.hpp> (run time, xtensor, parameter_store). See docs/converters.md.
+// Includes the op definitions (F::, PF::) too.
 #pragma once
+#include "ops.hpp"  // F:: and PF::, so that a network written for conversion needs no other include
+#include "pf.hpp"
 #include "converters/function_modifier.hpp"
 #include "converters/graph_converter.hpp"
 #include "converters/add_bias.hpp"
@@ -23,4 +28,3 @@
 #include "converters/legacy/fixed_point_weight_converter.hpp"
 #include "converters/legacy/fixed_point_activation_converter.hpp"
 #include "converters/legacy/sequential_converter.hpp"
-#include "converters/apply_conversion.hpp"

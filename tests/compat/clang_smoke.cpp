@@ -2,6 +2,7 @@
 // compile (and be constant-evaluated) with clang too, not only with g++ (ctest clang_smoke, label
 // graph; run by tests/compat/clang_smoke.sh with -fsyntax-only, which instantiates every template).
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #include <kata/cpu.hpp>
 
 #include "../converters/ref_nets_layout.hpp"

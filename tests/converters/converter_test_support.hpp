@@ -4,6 +4,7 @@
 #pragma once
 
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #include <kata/cpu.hpp>
 
 #include "../../examples/models/synthetic_weights.hpp"

@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #include <kata/cpu.hpp>
 
 #include "../../examples/models/resnet50.hpp"

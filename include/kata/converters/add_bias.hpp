@@ -32,4 +32,14 @@ struct AddBiasModifier {
     }
 };
 
+// ---- value rule (derivation.hpp) --------------------------------------------------------------------
+
+// target[:] = value.
+template <>
+struct derivation_rule<derivation_kind::constant> {
+    static void compute(const derivation& d, const derivation_sources&, std::span<float> out) {
+        for (float& v : out) v = float(d.value);
+    }
+};
+
 }  // namespace kata

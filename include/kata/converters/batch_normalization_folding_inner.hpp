@@ -24,6 +24,7 @@
 //     the graph.
 #pragma once
 
+#include "batch_normalization_values.hpp"
 #include "inner_product.hpp"
 
 namespace kata {
@@ -69,6 +70,42 @@ struct BatchNormalizationFoldingModifierInner {
         const var wv = c.derive(w);
         const var bv = c.derive(b);
         return c.rebuild(f, {inputs[0], wv, bv});
+    }
+};
+
+// ---- value rules (derivation.hpp) -------------------------------------------------------------------
+
+// target[t] = W[t] * c0[map(t)] (both folding directions).
+template <>
+struct derivation_rule<derivation_kind::bn_scale_weight> {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        std::vector<double> c0, c1;
+        bn_coefficients(src, d, c0, c1);
+        const derivation_source w = source(src, d, src_w, true);
+        const std::size_t n = out.size();
+        expect_size(src, d, w, n, "W");
+        check_map(src, d, d.map, n, c0.size());
+        for (std::size_t t = 0; t < n; ++t)
+            out[t] = float(double(w.data[t]) * c0[std::size_t(d.map(std::int64_t(t)))]);
+    }
+};
+
+// target[o] = c1[o] + c0[o] * b[o] (b = 0 when absent).
+template <>
+struct derivation_rule<derivation_kind::bn_fold_bias_inner> {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        std::vector<double> c0, c1;
+        bn_coefficients(src, d, c0, c1);
+        const derivation_source b = source(src, d, src_b, false);
+        const std::size_t n = out.size();
+        expect_size(src, d, b, n, "b");
+        if (c0.size() != n)
+            src.fail("kata::apply_conversion: '" + target_of(d) + "' has " + std::to_string(n) +
+                     " channels but the batch norm " + std::to_string(c0.size()));
+        for (std::size_t i = 0; i < n; ++i)
+            out[i] = float(c1[i] + c0[i] * (b.data ? double(b.data[i]) : 0.0));
     }
 };
 

@@ -28,6 +28,7 @@
 //     compatibility, the layout is read from the graph.
 #pragma once
 
+#include "batch_normalization_values.hpp"
 #include "inner_product.hpp"
 
 namespace kata {
@@ -131,6 +132,30 @@ struct BatchNormalizationFoldingOppositeModifierInner {
         const var wv = c.derive(w);
         const var bv = c.derive(b);
         return c.rebuild(f, {x, wv, bv});
+    }
+};
+
+// ---- value rule (derivation.hpp; W' is bn_scale_weight, batch_normalization_folding_inner.hpp) --------
+
+// target[o] = b[o] + sum over t with map2(t) = o of W[t] c1[map(t)].
+template <>
+struct derivation_rule<derivation_kind::bn_fold_bias_opposite> {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        std::vector<double> c0, c1;
+        bn_coefficients(src, d, c0, c1);
+        const derivation_source w = source(src, d, src_w, true);
+        const derivation_source b = source(src, d, src_b, false);
+        const std::size_t n = out.size();
+        expect_size(src, d, b, n, "b");
+        check_map(src, d, d.map, w.size, c1.size());
+        check_map(src, d, d.map2, w.size, n);
+        std::vector<double> acc(n, 0.0);
+        for (std::size_t i = 0; i < n; ++i) acc[i] = b.data ? double(b.data[i]) : 0.0;
+        for (std::size_t t = 0; t < w.size; ++t)
+            acc[std::size_t(d.map2(std::int64_t(t)))] +=
+                double(w.data[t]) * c1[std::size_t(d.map(std::int64_t(t)))];
+        for (std::size_t i = 0; i < n; ++i) out[i] = float(acc[i]);
     }
 };
 

@@ -12,6 +12,7 @@
 // affine map; run TestModeModifier first); no_bias / no_scale BNs fold correctly.
 #pragma once
 
+#include "batch_normalization_values.hpp"
 #include "inner_product.hpp"
 
 namespace kata {
@@ -45,5 +46,25 @@ struct BatchNormalizationSelfFoldingModifier {
         return F::add2(F::mul2(c0, inputs[0]), c1);
     }
 };
+
+// ---- value rules (derivation.hpp) -------------------------------------------------------------------
+
+// target = c0 (bn_c0) or c1 (bn_c1) of the batch norm, in its parameter shape. Also recorded by the
+// legacy BatchNormalizationLinearConverter.
+template <derivation_kind K>
+struct bn_coefficient_rule {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        std::vector<double> c0, c1;
+        bn_coefficients(src, d, c0, c1);
+        const std::vector<double>& c = K == derivation_kind::bn_c0 ? c0 : c1;
+        if (c.size() != out.size()) src.fail("kata::apply_conversion: bad shape for '" + target_of(d) + "'");
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = float(c[i]);
+    }
+};
+template <>
+struct derivation_rule<derivation_kind::bn_c0> : bn_coefficient_rule<derivation_kind::bn_c0> {};
+template <>
+struct derivation_rule<derivation_kind::bn_c1> : bn_coefficient_rule<derivation_kind::bn_c1> {};
 
 }  // namespace kata

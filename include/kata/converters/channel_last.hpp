@@ -17,24 +17,31 @@
 // How it works: a variable is "converted" when its new node carries the target layout tag and the
 // original did not (ops propagate the tag, kata/ops). Axis k of a converted variable holds original
 // axis perm[k], perm = (0, 2, .., n-1, 1) for channel-last, (0, n-1, 1, .., n-2) for channel-first,
-// with one leading batch axis (base_axis 1). Per function, with at least one converted input:
-//   Convolution, Deconvolution    channel_last flipped; W permuted like an activation (conv
-//                                 (O, C/g, k..) <-> (O, k.., C/g), deconv (C, O/g, k..) <-> (C, k.., O/g))
-//   BatchNormalization, Fused BN  axes mapped; beta/gamma/mean/var (and an unconverted residual z)
-//                                 permuted; no_bias / no_scale kept
-//   Max/Average/SumPooling, Unpooling   channel_last flipped
-//   GlobalAveragePooling (4-D)    becomes AveragePooling over (H, W) with channel_last (same values)
-//   Concatenate, Softmax          axis mapped (unconverted same-rank inputs are permuted first)
-//   Transpose                     axes composed (an identity result removes the transpose)
-//   Affine (base_axis 1)          W's input rows re-ordered to the new flattening order
-//   Add2/Sub2/Mul2/Div2           unconverted same-rank operands permuted (parameters by derivation,
-//                                 activations by a Transpose node); single-element operands kept
-//   element-wise unary ops, Sink  rebuilt unchanged
-//   anything else (Reshape, Embed, depthwise (de)convolutions, base_axis != 1, ...)
-//                                 converted inputs are transposed back in the graph, the function is
-//                                 rebuilt unchanged and its output is channel-first again: always
-//                                 correct, never silently computing on the wrong layout.
-// Permuted parameters are derived (derivation_kind::transpose) as `<key>_cl` / `<key>_cf`.
+// with one leading batch axis (base_axis 1). Per function with at least one converted input, by the
+// layout rule its descriptor names (kata::layout_rule, kata/ops/descriptor.hpp; an op picks a rule,
+// this file implements rules, not ops):
+//   convolution_like     Convolution, Deconvolution: channel_last flipped; W permuted like an
+//                        activation (conv (O, C/g, k..) <-> (O, k.., C/g), deconv (C, O/g, k..) <->
+//                        (C, k.., O/g))
+//   normalization        BatchNormalization, Fused BN: axes mapped; beta/gamma/mean/var (and an
+//                        unconverted residual z) permuted; no_bias / no_scale kept
+//   pooling              Max/Average/SumPooling, Unpooling: channel_last flipped
+//   global_pooling       GlobalAveragePooling (4-D): becomes AveragePooling over (H, W) with
+//                        channel_last (same values)
+//   axis_argument        Concatenate, Softmax: axis mapped (unconverted same-rank inputs are permuted
+//                        first)
+//   permutation          Transpose: axes composed (an identity result removes the transpose)
+//   affine_flattening    Affine (base_axis 1): W's input rows re-ordered to the new flattening order
+//   broadcasting_binary  Add2/Sub2/Mul2/Div2: unconverted same-rank operands permuted (parameters by
+//                        derivation, activations by a Transpose node); single-element operands kept
+//   elementwise          element-wise unary ops, Sink: rebuilt unchanged
+//   fallback             anything else (Reshape, Embed, depthwise (de)convolutions), and any rule whose
+//                        preconditions fail (base_axis != 1, ...): converted inputs are transposed back
+//                        in the graph, the function is rebuilt unchanged and its output is
+//                        channel-first again: always correct, never silently computing on the wrong
+//                        layout.
+// Permuted parameters are derived (derivation_kind::transpose) as `<key>_cl` / `<key>_cf`; the value
+// rule of that derivation is at the end of this file.
 //
 // kata vs upstream (spec 2.8, 10.7, 10.8): Deconvolution works (upstream builds a Convolution and
 // fails); 1-D, 2-D and 3-D networks (upstream: 4-D only); Concatenate keeps its axis (upstream forces
@@ -153,7 +160,7 @@ struct layout_converter {
             d.nperm = lp.n;
             return c.derive(d);
         }
-        return detail::with_count(std::size_t(lp.n), [&](auto seq) { return detail::transpose_n(v, lp.p, seq); });
+        return detail::transpose_n(v, lp.p, lp.n);
     }
 
     // Converted inputs back to the original layout, the function rebuilt unchanged.
@@ -163,8 +170,7 @@ struct layout_converter {
             ins[k] = in[k];
             if (!converted(f, int(k), in)) continue;
             const layout_perm lp = make_layout_perm(in[k].ndim(), ToLast);
-            ins[k] = detail::with_count(std::size_t(lp.n),
-                                        [&](auto seq) { return detail::transpose_n(in[k], lp.inv, seq); });
+            ins[k] = detail::transpose_n(in[k], lp.inv, lp.n);
         }
         return c.rebuild(f, std::span<const var>(ins, in.size()));
     }
@@ -180,16 +186,14 @@ struct layout_converter {
         var ins[16];
         for (std::size_t k = 0; k < in.size() && k < 16; ++k) ins[k] = in[k];
         const std::span<const var> sp(ins, in.size());
-        switch (f.type()) {
-        case op_kind::convolution:
-        case op_kind::deconvolution: {
+        switch (descriptor_of(f.type()).channel_last) {
+        case layout_rule::convolution_like: {
             if (!x_conv || a.base_axis != 1 || a.channel_last == ToLast) return fallback(c, f, in);
             a.channel_last = ToLast;
             ins[1] = permute(c, in[1], make_layout_perm(in[1].ndim(), ToLast));
             return c.rebuild(f, sp, a);
         }
-        case op_kind::batch_normalization:
-        case op_kind::fused_batch_normalization: {
+        case layout_rule::normalization: {
             if (!x_conv) return fallback(c, f, in);
             for (int i = 0; i < a.naxes; ++i) a.axes[i] = lp.inv[a.axes[i]];
             a.axis = lp.inv[a.axis];
@@ -200,15 +204,12 @@ struct layout_converter {
             }
             return c.rebuild(f, sp, a);
         }
-        case op_kind::max_pooling:
-        case op_kind::average_pooling:
-        case op_kind::sum_pooling:
-        case op_kind::unpooling: {
+        case layout_rule::pooling: {
             if (a.channel_last == ToLast) return fallback(c, f, in);
             a.channel_last = ToLast;
             return c.rebuild(f, sp, a);
         }
-        case op_kind::global_average_pooling: {
+        case layout_rule::global_pooling: {
             if (!ToLast || n != 4) return fallback(c, f, in);
             const shape_t& s = in[0].shape();  // (N, H, W, C)
             pooling_args pa;
@@ -217,7 +218,8 @@ struct layout_converter {
             pa.channel_last = true;
             return F::average_pooling(in[0], dims{s.dims[1], s.dims[2]}, pa);
         }
-        case op_kind::concatenate: {
+        case layout_rule::axis_argument: {
+            // Concatenate: every input (unconverted same-rank ones permuted); Softmax: its one input.
             for (std::size_t k = 0; k < in.size(); ++k) {
                 if (converted(f, int(k), in)) continue;
                 if (in[k].ndim() != n) return fallback(c, f, in);
@@ -226,8 +228,7 @@ struct layout_converter {
             a.axis = lp.inv[a.axis];
             return c.rebuild(f, sp, a);
         }
-        case op_kind::softmax: a.axis = lp.inv[a.axis]; return c.rebuild(f, sp, a);
-        case op_kind::transpose: {
+        case layout_rule::permutation: {
             bool ident = true;
             for (int j = 0; j < a.naxes; ++j) {
                 a.axes[j] = lp.inv[a.axes[j]];
@@ -235,7 +236,7 @@ struct layout_converter {
             }
             return ident ? in[0] : c.rebuild(f, sp, a);
         }
-        case op_kind::affine: {
+        case layout_rule::affine_flattening: {
             if (!x_conv || a.base_axis != 1 || c.g.nodes[std::size_t(in[1].id)].op != op_kind::parameter)
                 return fallback(c, f, in);
             // W (prod(x.shape[1:]), O...) viewed as (x.shape[1], .., x.shape[n-1], prod(O...)); its
@@ -258,10 +259,7 @@ struct layout_converter {
             ins[1] = c.derive(d);
             return c.rebuild(f, sp, a);
         }
-        case op_kind::add2:
-        case op_kind::sub2:
-        case op_kind::mul2:
-        case op_kind::div2: {
+        case layout_rule::broadcasting_binary: {
             const int xk = x_conv ? 0 : 1;  // a converted operand
             const int nk = in[std::size_t(xk)].ndim();
             for (int k = 0; k < 2; ++k) {
@@ -272,17 +270,10 @@ struct layout_converter {
             }
             return c.rebuild(f, sp);
         }
-        case op_kind::relu:
-        case op_kind::leaky_relu:
-        case op_kind::sigmoid:
-        case op_kind::tanh:
-        case op_kind::identity:
-        case op_kind::add_scalar:
-        case op_kind::mul_scalar:
-        case op_kind::fixed_point_quantize:
-        case op_kind::sink: return keep;
-        default: return fallback(c, f, in);
+        case layout_rule::elementwise: return keep;
+        case layout_rule::fallback: break;
         }
+        return fallback(c, f, in);
     }
 };
 
@@ -311,6 +302,44 @@ struct ChannelFirstModifier {
     }
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> in) const {
         return converters_detail::layout_converter<false>::modify(c, f, in);
+    }
+};
+
+// ---- value rule (derivation.hpp) --------------------------------------------------------------------
+
+// target = reshape(transpose(reshape(source, view), perm), shape): the source viewed with `view`
+// (rank 0: its own shape), its axes permuted (new axis k = viewed axis perm[k]), read in row-major order.
+template <>
+struct derivation_rule<derivation_kind::transpose> {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        const derivation_source s = source(src, d, src_w, true);
+        const std::size_t n = out.size();
+        expect_size(src, d, s, n, "source");
+        shape_t v = d.view.rank == 0 ? s.shape : d.view;
+        if (d.nperm != v.rank || std::size_t(v.numel()) != n)
+            src.fail("kata::apply_conversion: bad permutation for '" + target_of(d) + "'");
+        // Row-major strides of the viewed source; the output walks the permuted shape in order.
+        std::int64_t stride[max_rank]{}, pshape[max_rank]{}, pstride[max_rank]{};
+        std::int64_t acc = 1;
+        for (int i = v.rank - 1; i >= 0; --i) {
+            stride[i] = acc;
+            acc *= v.dims[i];
+        }
+        for (int i = 0; i < v.rank; ++i) {
+            pshape[i] = v.dims[d.perm[i]];
+            pstride[i] = stride[d.perm[i]];
+        }
+        std::int64_t idx[max_rank]{};
+        for (std::size_t t = 0; t < n; ++t) {
+            std::int64_t at = 0;
+            for (int i = 0; i < v.rank; ++i) at += idx[i] * pstride[i];
+            out[t] = s.data[at];
+            for (int i = v.rank - 1; i >= 0; --i) {
+                if (++idx[i] < pshape[i]) break;
+                idx[i] = 0;
+            }
+        }
     }
 };
 

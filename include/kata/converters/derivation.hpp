@@ -12,6 +12,14 @@
 // evaluates them in that order with `create_or_replace`, so converting twice gives identical values
 // (upstream's get-or-create returns stale values, spec 0.4 / 10.6).
 //
+// Each kind's VALUE rule, `derivation_rule<kind>::compute(d, sources, out)`, lives next to the
+// modifier that records it (constant: add_bias.hpp; bn_*: the batch-norm folding modifiers; copy:
+// legacy/identity_converter.hpp; transpose: channel_last.hpp; prune_*: pruning.hpp; fixed_point:
+// legacy/fixed_point_weight_converter.hpp). Rules work on raw float32 spans: they read their sources
+// through `derivation_sources` (find a parameter by name: data, size, shape) and write `out`
+// (d.shape.numel() floats), so the structural converters never need xtensor or a parameter store;
+// apply_conversion.hpp is the driver that connects them to kata::parameter_store.
+//
 // Source slots (`sources[i]`, empty = absent):
 //     src_w = 0     the weight W (or the source of copy / transpose / constant-free kinds)
 //     src_beta = 1, src_gamma = 2, src_mean = 3, src_var = 4   batch-norm parameters
@@ -24,7 +32,11 @@
 // and grouped deconvolutions (output channel of W[i, j, k...] is (i / (I/g)) (O/g) + j).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
 
 #include "../core/fixed_string.hpp"
 #include "../core/shape.hpp"
@@ -47,6 +59,8 @@ enum class derivation_kind : std::uint8_t {
     fixed_point,            // target = FixedPointQuantize(source; sign, n, delta) (legacy FixedPointWeight)
     count_
 };
+
+inline constexpr std::size_t derivation_kind_count = std::size_t(derivation_kind::count_);
 
 constexpr const char* derivation_kind_name(derivation_kind k) {
     switch (k) {
@@ -112,5 +126,63 @@ struct derivation {
 
     constexpr bool operator==(const derivation&) const = default;
 };
+
+// ---- value rules -----------------------------------------------------------------------------------
+
+// A source parameter as a rule sees it (data == nullptr: not found).
+struct derivation_source {
+    const float* data = nullptr;
+    std::size_t size = 0;
+    shape_t shape{};
+};
+
+// What a value rule reads its sources from, and how it reports bad ones (apply_conversion.hpp
+// implements it over kata::parameter_store and throws kata::parameter_error).
+class derivation_sources {
+public:
+    // Parameter `key` (a full key, relative to the store's current scope), or {} when absent.
+    virtual derivation_source find(std::string_view key) const = 0;
+    // Reports an error in the sources of a derivation; does not return.
+    [[noreturn]] virtual void fail(const std::string& message) const = 0;
+
+protected:
+    ~derivation_sources() = default;
+};
+
+// The value rule of derivation kind K: `static void compute(const derivation& d, const
+// derivation_sources& src, std::span<float> out)` fills `out` (d.shape.numel() elements) from the
+// sources named in d. Specialised next to the modifier that records the kind (see the top of this file).
+template <derivation_kind K>
+struct derivation_rule;
+
+namespace converters_detail {
+
+inline std::string target_of(const derivation& d) { return std::string(d.target.view()); }
+
+// Source `slot` of d: nullptr data when the slot is empty and not required; fails when a named
+// source is missing or a required slot is empty.
+inline derivation_source source(const derivation_sources& src, const derivation& d, int slot, bool required) {
+    const name_string& n = d.sources[slot];
+    if (n.empty()) {
+        if (required)
+            src.fail("kata::apply_conversion: derivation of '" + target_of(d) + "' (" +
+                     derivation_kind_name(d.kind) + ") lacks a required source");
+        return {};
+    }
+    const derivation_source s = src.find(n.view());
+    if (!s.data)
+        src.fail("kata::apply_conversion: parameter '" + std::string(n.view()) + "' (needed for '" +
+                 target_of(d) + "') is not in the parameter store");
+    return s;
+}
+
+inline void expect_size(const derivation_sources& src, const derivation& d, const derivation_source& a,
+                        std::size_t n, const char* what) {
+    if (a.data && a.size != n)
+        src.fail("kata::apply_conversion: " + std::string(what) + " of '" + target_of(d) + "' has " +
+                 std::to_string(a.size) + " elements, expected " + std::to_string(n));
+}
+
+}  // namespace converters_detail
 
 }  // namespace kata

@@ -57,6 +57,9 @@
 //   * reusable: every conversion starts from a fresh copy of the modifier value.
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "inner_product.hpp"
 
 namespace kata {
@@ -172,5 +175,45 @@ struct PruningModifier {
         return c.rebuild(f, {inputs[0], wv, bv});
     }
 };
+
+// ---- value rules (derivation.hpp) -------------------------------------------------------------------
+
+// s[o] = sum of W^2 over the elements t with map(t) = o (double), channel o kept iff s[o] > threshold;
+// a pruned weight / bias element is exactly 0, a kept one the source (spec 2.14).
+template <derivation_kind K>
+struct prune_rule {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        constexpr bool weight = K == derivation_kind::prune_weight;
+        const derivation_source w = source(src, d, src_w, true);
+        const derivation_source b = weight ? derivation_source{} : source(src, d, src_b, true);
+        const std::size_t n = out.size();
+        if (weight) expect_size(src, d, w, n, "W");
+        else expect_size(src, d, b, n, "b");
+        const channel_map& m = d.map;
+        if (m.len <= 0 || m.inner <= 0 || m.gsize <= 0 || m.outer_stride < 0)
+            src.fail("kata::apply_conversion: bad channel map for '" + target_of(d) + "'");
+        std::vector<double> s;
+        for (std::size_t t = 0; t < w.size; ++t) {
+            const std::size_t ch = std::size_t(m(std::int64_t(t)));
+            if (ch >= s.size()) s.resize(ch + 1, 0.0);
+            s[ch] += double(w.data[t]) * double(w.data[t]);
+        }
+        if (!weight && s.size() != n)
+            src.fail("kata::apply_conversion: '" + target_of(d) + "' has " + std::to_string(n) +
+                     " elements but the weight '" + std::string(d.sources[src_w].view()) + "' feeds " +
+                     std::to_string(s.size()) + " output channels");
+        if constexpr (weight) {
+            for (std::size_t t = 0; t < n; ++t)
+                out[t] = s[std::size_t(m(std::int64_t(t)))] > d.threshold ? w.data[t] : 0.0f;
+        } else {
+            for (std::size_t i = 0; i < n; ++i) out[i] = s[i] > d.threshold ? b.data[i] : 0.0f;
+        }
+    }
+};
+template <>
+struct derivation_rule<derivation_kind::prune_weight> : prune_rule<derivation_kind::prune_weight> {};
+template <>
+struct derivation_rule<derivation_kind::prune_bias> : prune_rule<derivation_kind::prune_bias> {};
 
 }  // namespace kata

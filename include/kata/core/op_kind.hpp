@@ -1,9 +1,18 @@
 // kata/core/op_kind.hpp
 //
-// The closed set of node kinds a kata graph can hold. Each function kind maps to nnabla's
-// `Function.info.type_name`, which is what graph converters match on (spec section 0.2).
+// The closed set of node kinds a kata graph can hold, used as ids, and each kind's identity: its
+// nnabla type name (`Function.info.type_name`, what graph converters match on, spec section 0.2) and
+// its class. Everything else about an op (its arguments, how it is rebuilt, printed, converted to
+// channel-last, differentiated, exported) is its descriptor, next to its definition in kata/ops
+// (kata/ops/descriptor.hpp, docs/extending.md).
+//
+// Why the identity row lives here and not in the descriptor: core code names and classifies nodes
+// without the op definitions (builder diagnostics, the memory plan's in-place rule, graph dumps), and
+// the op definitions are built on core. One row per kind, in enum order; a missing row is a compile
+// error below, and tests/ops/descriptors.cpp checks the rows against the descriptors.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 
@@ -45,73 +54,80 @@ enum class op_kind : std::uint8_t {
     identity,
     fixed_point_quantize,
     sink,
+    hard_swish,
     count_  // keep last
 };
 
+inline constexpr std::size_t op_kind_count = std::size_t(op_kind::count_);
+
+// What core passes need to know about a kind.
+enum class op_class : std::uint8_t {
+    leaf,                 // input, parameter
+    elementwise_unary,    // one input, y[i] = f(x[i]): may run in place (memory plan)
+    broadcasting_binary,  // numpy-broadcasting Add2/Sub2/Mul2/Div2
+    inner_product,        // nnabla's "inner-product" functions, the ones BN folding rewrites (spec 2)
+    other
+};
+
+struct op_identity {
+    std::string_view name;  // nnabla's type name
+    op_class cls = op_class::other;
+};
+
+// One row per op_kind, in enum order.
+inline constexpr op_identity op_identities[] = {
+    {"Input", op_class::leaf},
+    {"Parameter", op_class::leaf},
+    {"Convolution", op_class::inner_product},
+    {"FusedConvolution", op_class::other},
+    {"DepthwiseConvolution", op_class::other},
+    {"Deconvolution", op_class::inner_product},
+    {"DepthwiseDeconvolution", op_class::other},
+    {"Affine", op_class::inner_product},
+    {"Embed", op_class::other},
+    {"BatchNormalization", op_class::other},
+    {"FusedBatchNormalization", op_class::other},
+    {"ReLU", op_class::elementwise_unary},
+    {"LeakyReLU", op_class::elementwise_unary},
+    {"Sigmoid", op_class::elementwise_unary},
+    {"Tanh", op_class::elementwise_unary},
+    {"Add2", op_class::broadcasting_binary},
+    {"Sub2", op_class::broadcasting_binary},
+    {"Mul2", op_class::broadcasting_binary},
+    {"Div2", op_class::broadcasting_binary},
+    {"AddScalar", op_class::elementwise_unary},
+    {"MulScalar", op_class::elementwise_unary},
+    {"MaxPooling", op_class::other},
+    {"AveragePooling", op_class::other},
+    {"SumPooling", op_class::other},
+    {"Unpooling", op_class::other},
+    {"GlobalAveragePooling", op_class::other},
+    {"Concatenate", op_class::other},
+    {"Reshape", op_class::other},
+    {"Transpose", op_class::other},
+    {"Softmax", op_class::other},
+    {"Identity", op_class::elementwise_unary},
+    {"FixedPointQuantize", op_class::elementwise_unary},
+    {"Sink", op_class::other},
+    {"HardSwish", op_class::elementwise_unary},
+};
+static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
+              "kata: every op_kind needs its row in op_identities (name, class), in enum order");
+
+constexpr const op_identity& identity_of(op_kind k) {
+    return op_identities[std::size_t(k) < op_kind_count ? std::size_t(k) : 0];
+}
+
 constexpr std::string_view type_name(op_kind k) {
-    switch (k) {
-    case op_kind::input: return "Input";
-    case op_kind::parameter: return "Parameter";
-    case op_kind::convolution: return "Convolution";
-    case op_kind::fused_convolution: return "FusedConvolution";
-    case op_kind::depthwise_convolution: return "DepthwiseConvolution";
-    case op_kind::deconvolution: return "Deconvolution";
-    case op_kind::depthwise_deconvolution: return "DepthwiseDeconvolution";
-    case op_kind::affine: return "Affine";
-    case op_kind::embed: return "Embed";
-    case op_kind::batch_normalization: return "BatchNormalization";
-    case op_kind::fused_batch_normalization: return "FusedBatchNormalization";
-    case op_kind::relu: return "ReLU";
-    case op_kind::leaky_relu: return "LeakyReLU";
-    case op_kind::sigmoid: return "Sigmoid";
-    case op_kind::tanh: return "Tanh";
-    case op_kind::add2: return "Add2";
-    case op_kind::sub2: return "Sub2";
-    case op_kind::mul2: return "Mul2";
-    case op_kind::div2: return "Div2";
-    case op_kind::add_scalar: return "AddScalar";
-    case op_kind::mul_scalar: return "MulScalar";
-    case op_kind::max_pooling: return "MaxPooling";
-    case op_kind::average_pooling: return "AveragePooling";
-    case op_kind::sum_pooling: return "SumPooling";
-    case op_kind::unpooling: return "Unpooling";
-    case op_kind::global_average_pooling: return "GlobalAveragePooling";
-    case op_kind::concatenate: return "Concatenate";
-    case op_kind::reshape: return "Reshape";
-    case op_kind::transpose: return "Transpose";
-    case op_kind::softmax: return "Softmax";
-    case op_kind::identity: return "Identity";
-    case op_kind::fixed_point_quantize: return "FixedPointQuantize";
-    case op_kind::sink: return "Sink";
-    case op_kind::count_: break;
-    }
-    return "?";
+    return std::size_t(k) < op_kind_count ? identity_of(k).name : "?";
 }
 
 constexpr bool is_leaf(op_kind k) { return k == op_kind::input || k == op_kind::parameter; }
 constexpr bool is_function(op_kind k) { return !is_leaf(k); }
 
 // nnabla's "inner-product" functions: the ones BN folding rewrites (spec section 2).
-constexpr bool is_inner_product(op_kind k) {
-    return k == op_kind::affine || k == op_kind::convolution || k == op_kind::deconvolution;
-}
-
-constexpr bool is_elementwise_unary(op_kind k) {
-    switch (k) {
-    case op_kind::relu:
-    case op_kind::leaky_relu:
-    case op_kind::sigmoid:
-    case op_kind::tanh:
-    case op_kind::add_scalar:
-    case op_kind::mul_scalar:
-    case op_kind::fixed_point_quantize:
-    case op_kind::identity: return true;
-    default: return false;
-    }
-}
-
-constexpr bool is_binary_arith(op_kind k) {
-    return k == op_kind::add2 || k == op_kind::sub2 || k == op_kind::mul2 || k == op_kind::div2;
-}
+constexpr bool is_inner_product(op_kind k) { return identity_of(k).cls == op_class::inner_product; }
+constexpr bool is_elementwise_unary(op_kind k) { return identity_of(k).cls == op_class::elementwise_unary; }
+constexpr bool is_binary_arith(op_kind k) { return identity_of(k).cls == op_class::broadcasting_binary; }
 
 }  // namespace kata

@@ -6,6 +6,9 @@
 // as in nnabla (spec 0.1), b W.shape[1:]. Output x.shape[:base_axis] + W.shape[1:]. For a 4-D NCHW
 // input the flattened index is c*H*W + h*W + w (and h*W*C + w*C + c for NHWC: layout matters, which is
 // why converters rewrite W when they change the layout).
+//
+// Arguments: affine_args or keywords (`F::affine(x, w, b, base_axis = 2)`, keywords.hpp). Descriptors
+// at the end.
 #pragma once
 
 #include "common.hpp"
@@ -76,5 +79,40 @@ constexpr var embed(var x, var w) {
     return r;
 }
 
+// Keyword forms (keywords.hpp).
+template <keyword_argument... K>
+constexpr var affine(var x, var w, var b, const K&... kws) {
+    return affine(x, w, b, make_args<affine_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var affine(var x, var w, const K&... kws) {
+    return affine(x, w, none, make_args<affine_args>(kws...));
+}
+
 }  // namespace F
+
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+template <>
+struct op_traits<op_kind::affine> {
+    using args = affine_args;
+    static constexpr layout_rule channel_last = layout_rule::affine_flattening;
+    static constexpr args from_attributes(const attributes& a) { return {a.base_axis}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::affine(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));
+    }
+};
+
+template <>
+struct op_traits<op_kind::embed> {
+    using args = op_args::none;
+    static constexpr layout_rule channel_last = layout_rule::fallback;
+    static constexpr args from_attributes(const attributes&) { return {}; }
+    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
+        return F::embed(in[0], in[1]);
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::affine_args, base_axis);

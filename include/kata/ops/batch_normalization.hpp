@@ -10,6 +10,9 @@
 // Test mode: y = gamma (x - mean) / sqrt(var + eps) + beta. Training (batch_stat): batch statistics
 // over the non-normalised axes, and the running statistics are updated with decay_rate (nnabla uses
 // the unbiased batch variance, n/(n-1), for the running variance).
+//
+// Arguments: batch_normalization_args or keywords (`axes = {3}, eps = 1e-3`, keywords.hpp). The
+// descriptors (at the end) record nnabla's arguments, no_scale / no_bias included.
 #pragma once
 
 #include "common.hpp"
@@ -159,5 +162,90 @@ constexpr var fused_batch_normalization(var x, var beta, var gamma, var mean, va
     return g.function(k, {x, beta, gamma, mean, variance, z}, a, x.shape(), x.lay());
 }
 
+// Keyword forms (keywords.hpp).
+template <keyword_argument... K>
+constexpr var batch_normalization(var x, var beta, var gamma, var mean, var variance, const K&... kws) {
+    return batch_normalization(x, beta, gamma, mean, variance, make_args<batch_normalization_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var fused_batch_normalization(var x, var beta, var gamma, var mean, var variance, var z,
+                                        const K&... kws) {
+    return fused_batch_normalization(x, beta, gamma, mean, variance, z,
+                                     make_args<batch_normalization_args>(kws...));
+}
+
 }  // namespace F
+
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+namespace op_args {
+// nnabla's BatchNormalization arguments; no_scale / no_bias say which of beta, gamma are inputs.
+struct batch_normalization {
+    axis_list axes{1};
+    double decay_rate = 0.9;
+    double eps = 1e-5;
+    bool batch_stat = true;
+    bool no_scale = false;
+    bool no_bias = false;
+};
+struct fused_batch_normalization {
+    axis_list axes{1};
+    double decay_rate = 0.9;
+    double eps = 1e-5;
+    bool batch_stat = true;
+    std::string_view nonlinearity = "relu";  // the only one nnabla supports
+};
+}  // namespace op_args
+
+namespace detail {
+constexpr batch_normalization_args bn_args_of(const attributes& a) {
+    batch_normalization_args r;
+    for (int i = 0; i < max_rank; ++i) r.axes[i] = a.axes[i];
+    r.naxes = a.naxes;
+    r.decay_rate = a.decay_rate;
+    r.eps = a.eps;
+    r.batch_stat = a.batch_stat;
+    return r;
+}
+}  // namespace detail
+
+template <>
+struct op_traits<op_kind::batch_normalization> {
+    using args = op_args::batch_normalization;
+    static constexpr layout_rule channel_last = layout_rule::normalization;
+    static constexpr args from_attributes(const attributes& a) {
+        return {axis_list(a.axes, a.naxes), a.decay_rate, a.eps, a.batch_stat, a.no_scale, a.no_bias};
+    }
+    // Inputs x, [beta unless no_bias], [gamma unless no_scale], mean, var.
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        std::size_t i = 1;
+        const var beta = a.no_bias ? none : detail::input_or_none(in, i++);
+        const var gamma = a.no_scale ? none : detail::input_or_none(in, i++);
+        const var mean = detail::input_or_none(in, i++);
+        const var variance = detail::input_or_none(in, i++);
+        return F::batch_normalization(in[0], beta, gamma, mean, variance, detail::bn_args_of(a));
+    }
+};
+
+template <>
+struct op_traits<op_kind::fused_batch_normalization> {
+    using args = op_args::fused_batch_normalization;
+    static constexpr layout_rule channel_last = layout_rule::normalization;
+    static constexpr args from_attributes(const attributes& a) {
+        return {axis_list(a.axes, a.naxes), a.decay_rate, a.eps, a.batch_stat,
+                a.nonlinearity == nonlinearity_kind::relu ? "relu" : ""};
+    }
+    // Inputs x, beta, gamma, mean, var[, z].
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        auto at = [&](std::size_t k) { return detail::input_or_none(in, k); };
+        return F::fused_batch_normalization(in[0], at(1), at(2), at(3), at(4), at(5), detail::bn_args_of(a));
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat);
+KATA_ADAPT_ARGS(kata::op_args::batch_normalization, axes, decay_rate, eps, batch_stat, no_scale,
+                no_bias);
+KATA_ADAPT_ARGS(kata::op_args::fused_batch_normalization, axes, decay_rate, eps, batch_stat,
+                nonlinearity);

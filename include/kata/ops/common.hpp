@@ -1,35 +1,32 @@
 // kata/ops/common.hpp
 //
-// Shared pieces of the op definitions: the `dims` argument type (nnabla's optional int tuples such
-// as pad/stride), the `none` variable, and diagnostic helpers that format op, scope and shapes.
+// Shared pieces of the op definitions: the `none` variable, diagnostic helpers that format op, scope
+// and shapes, and what every op header needs for its descriptor (descriptor.hpp: the `dims` argument
+// type, Hana-adapted argument structs) and its keyword overloads (keywords.hpp).
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
 
 #include "../core/builder.hpp"
+#include "descriptor.hpp"
+#include "keywords.hpp"
 
 namespace kata {
-
-// An optional tuple of up to three ints (nnabla's `pad=None`, `stride=(2,2)`...). Empty = None.
-struct dims {
-    std::int64_t v[max_spatial]{};
-    int n = 0;
-    constexpr dims() = default;
-    constexpr dims(std::initializer_list<std::int64_t> l) {
-        for (auto x : l)
-            if (n < max_spatial) v[n++] = x;
-            else ++n;  // remember the excess so the length check reports it
-    }
-    constexpr bool given() const { return n > 0; }
-    constexpr std::int64_t operator[](int i) const { return v[i]; }
-};
 
 // "No variable": pass where nnabla accepts None (a missing bias, beta, gamma or residual).
 inline constexpr var none{};
 constexpr bool is_none(var v) { return v.id < 0; }
 
 namespace detail {
+
+// The first n entries of an attribute array as a kata::dims (a node's pad, stride...).
+constexpr dims dims_of(const std::int64_t (&v)[max_spatial], int n) {
+    dims d;
+    d.n = n;
+    for (int i = 0; i < n && i < max_spatial; ++i) d.v[i] = v[i];
+    return d;
+}
 
 constexpr message_string& append_var(message_string& m, const char* what, var v) {
     m.append(what).append(" ");

@@ -5,6 +5,9 @@
 // Layouts (spec 0.1): channel-first x (N.., C, S1..Sd), W (O, C/g, k1..kd); channel-last
 // x (N.., S1..Sd, C), W (O, k1..kd, C/g). Bias (O,). Output size per spatial axis:
 // (i + 2p - d(k-1) - 1) / s + 1. `base_axis` is the index of the first non-batch axis.
+//
+// Arguments: convolution_args / depthwise_convolution_args (designated initializers) or keywords in any
+// order (`F::convolution(x, w, b, group = 2, pad = {1, 1})`, keywords.hpp). Descriptors at the end.
 #pragma once
 
 #include "common.hpp"
@@ -176,5 +179,58 @@ constexpr var depthwise_convolution(var x, var w, depthwise_convolution_args arg
     return depthwise_convolution(x, w, none, args);
 }
 
+// Keyword forms (keywords.hpp).
+template <keyword_argument... K>
+constexpr var convolution(var x, var w, var b, const K&... kws) {
+    return convolution(x, w, b, make_args<convolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var convolution(var x, var w, const K&... kws) {
+    return convolution(x, w, none, make_args<convolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var depthwise_convolution(var x, var w, var b, const K&... kws) {
+    return depthwise_convolution(x, w, b, make_args<depthwise_convolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var depthwise_convolution(var x, var w, const K&... kws) {
+    return depthwise_convolution(x, w, none, make_args<depthwise_convolution_args>(kws...));
+}
+
 }  // namespace F
+
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+template <>
+struct op_traits<op_kind::convolution> {
+    using args = convolution_args;
+    static constexpr layout_rule channel_last = layout_rule::convolution_like;
+    static constexpr args from_attributes(const attributes& a) {
+        const int sp = a.spatial_dims;
+        return {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
+                detail::dims_of(a.dilation, sp), a.group, a.channel_last};
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::convolution(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));
+    }
+};
+
+template <>
+struct op_traits<op_kind::depthwise_convolution> {
+    using args = depthwise_convolution_args;
+    // No channel_last argument (nnabla has none): converted inputs are transposed back.
+    static constexpr layout_rule channel_last = layout_rule::fallback;
+    static constexpr args from_attributes(const attributes& a) {
+        const int sp = a.spatial_dims;
+        return {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
+                detail::dims_of(a.dilation, sp), a.group};
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::depthwise_convolution(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::convolution_args, base_axis, pad, stride, dilation, group, channel_last);
+KATA_ADAPT_ARGS(kata::depthwise_convolution_args, base_axis, pad, stride, dilation, multiplier);

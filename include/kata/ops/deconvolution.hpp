@@ -7,6 +7,9 @@
 // W (C, k.., O/g). Output size: (i - 1) s - 2p + d (k - 1) + 1 + output_padding.
 // Depthwise: W (C, k..), output channels C / divisor (input channels c*divisor .. c*divisor+divisor-1
 // all contribute to output channel c, like a grouped transposed convolution with C/divisor groups).
+//
+// Arguments: deconvolution_args / depthwise_deconvolution_args or keywords in any order
+// (keywords.hpp). Descriptors at the end.
 #pragma once
 
 #include "convolution.hpp"
@@ -169,5 +172,66 @@ constexpr var depthwise_deconvolution(var x, var w, depthwise_deconvolution_args
     return depthwise_deconvolution(x, w, none, args);
 }
 
+// Keyword forms (keywords.hpp).
+template <keyword_argument... K>
+constexpr var deconvolution(var x, var w, var b, const K&... kws) {
+    return deconvolution(x, w, b, make_args<deconvolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var deconvolution(var x, var w, const K&... kws) {
+    return deconvolution(x, w, none, make_args<deconvolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var depthwise_deconvolution(var x, var w, var b, const K&... kws) {
+    return depthwise_deconvolution(x, w, b, make_args<depthwise_deconvolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var depthwise_deconvolution(var x, var w, const K&... kws) {
+    return depthwise_deconvolution(x, w, none, make_args<depthwise_deconvolution_args>(kws...));
+}
+
 }  // namespace F
+
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+template <>
+struct op_traits<op_kind::deconvolution> {
+    using args = deconvolution_args;
+    static constexpr layout_rule channel_last = layout_rule::convolution_like;
+    static constexpr args from_attributes(const attributes& a) {
+        const int sp = a.spatial_dims;
+        args r;
+        r.base_axis = a.base_axis;
+        r.pad = detail::dims_of(a.pad, sp);
+        r.stride = detail::dims_of(a.stride, sp);
+        r.dilation = detail::dims_of(a.dilation, sp);
+        r.group = a.group;
+        r.channel_last = a.channel_last;
+        r.output_padding = detail::dims_of(a.output_padding, sp);
+        return r;
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::deconvolution(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));
+    }
+};
+
+template <>
+struct op_traits<op_kind::depthwise_deconvolution> {
+    using args = depthwise_deconvolution_args;
+    // No channel_last argument (nnabla has none): converted inputs are transposed back.
+    static constexpr layout_rule channel_last = layout_rule::fallback;
+    static constexpr args from_attributes(const attributes& a) {
+        const int sp = a.spatial_dims;
+        return {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
+                detail::dims_of(a.dilation, sp), a.group};
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::depthwise_deconvolution(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::deconvolution_args, base_axis, pad, stride, dilation, group, channel_last,
+                output_padding);
+KATA_ADAPT_ARGS(kata::depthwise_deconvolution_args, base_axis, pad, stride, dilation, divisor);

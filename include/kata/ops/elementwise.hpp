@@ -1,12 +1,21 @@
 // kata/ops/elementwise.hpp
 //
-// Element-wise functions: ReLU, LeakyReLU, Sigmoid, Tanh, Identity, AddScalar, MulScalar,
+// Element-wise functions: ReLU, LeakyReLU, Sigmoid, Tanh, HardSwish, Identity, AddScalar, MulScalar,
 // FixedPointQuantize, and the broadcasting binary ops Add2, Sub2, Mul2, Div2 with C++ operators
 // (nnabla's `a + b` -> Add2, `x + s` -> AddScalar, `x * s` -> MulScalar, `x / s` -> MulScalar(1/s),
 // spec 0.2).
 //
+// HardSwish: y = x relu6(x + 3) / 6 (MobileNetV3; ONNX HardSwish, torch.nn.functional.hardswish). nnabla
+// 1.39 has no such function (it has hard_sigmoid, hard_tanh, swish): the type name follows nnabla's
+// naming (HardSigmoid, HardTanh) and ONNX's.
+//
 // FixedPointQuantize (spec 3.5): n' = n - 1 if sign else n; max = (2^n' - 1) delta; min = -max if
 // sign else 0; y = clip(sgn(x) floor(|x|/delta + 0.5) delta, min, max) (round half away from zero).
+//
+// FixedPointQuantize takes fixed_point_quantize_args or keywords (`n = 4, delta = 0.25`,
+// keywords.hpp). Descriptors at the end: nnabla records an `inplace` flag for ReLU, LeakyReLU, the
+// binary and the scalar ops; kata has no in-place flag (the memory plan decides), so the descriptors
+// carry F.*'s defaults, which is what nnabla's viewer shows for graphs built with F.*.
 #pragma once
 
 #include "common.hpp"
@@ -57,6 +66,7 @@ constexpr var leaky_relu(var x, double alpha = 0.1) {
 }
 constexpr var sigmoid(var x) { return detail::unary(op_kind::sigmoid, x); }
 constexpr var tanh(var x) { return detail::unary(op_kind::tanh, x); }
+constexpr var hard_swish(var x) { return detail::unary(op_kind::hard_swish, x); }
 constexpr var identity(var x) { return detail::unary(op_kind::identity, x); }
 constexpr var add_scalar(var x, double val = 1.0) {
     attributes a;
@@ -89,6 +99,12 @@ constexpr var sub2(var x, var y) { return detail::binary(op_kind::sub2, x, y); }
 constexpr var mul2(var x, var y) { return detail::binary(op_kind::mul2, x, y); }
 constexpr var div2(var x, var y) { return detail::binary(op_kind::div2, x, y); }
 
+// Keyword form (keywords.hpp).
+template <keyword_argument... K>
+constexpr var fixed_point_quantize(var x, const K&... kws) {
+    return fixed_point_quantize(x, make_args<fixed_point_quantize_args>(kws...));
+}
+
 }  // namespace F
 
 constexpr var operator+(var x, var y) { return F::add2(x, y); }
@@ -102,4 +118,103 @@ constexpr var operator*(var x, double s) { return F::mul_scalar(x, s); }
 constexpr var operator*(double s, var x) { return F::mul_scalar(x, s); }
 constexpr var operator/(var x, double s) { return F::mul_scalar(x, 1.0 / s); }
 
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+namespace op_args {
+struct inplace {
+    bool inplace = false;
+};
+struct leaky_relu {
+    double alpha = 0.1;
+    bool inplace = false;
+};
+struct scalar {  // AddScalar, MulScalar
+    double val = 1.0;
+    bool inplace = false;
+};
+}  // namespace op_args
+
+namespace detail {
+// An element-wise op whose arguments are all recorded defaults (or none).
+template <op_kind K, class Args>
+struct plain_unary_traits {
+    using args = Args;
+    static constexpr layout_rule channel_last = layout_rule::elementwise;
+    static constexpr args from_attributes(const attributes&) { return {}; }
+    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
+        return unary(K, in[0]);
+    }
+};
+template <op_kind K>
+struct binary_traits {
+    using args = op_args::inplace;
+    static constexpr layout_rule channel_last = layout_rule::broadcasting_binary;
+    static constexpr args from_attributes(const attributes&) { return {}; }
+    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
+        return binary(K, in[0], in[1]);
+    }
+};
+template <op_kind K>
+struct scalar_traits {
+    using args = op_args::scalar;
+    static constexpr layout_rule channel_last = layout_rule::elementwise;
+    static constexpr args from_attributes(const attributes& a) { return {a.val}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        attributes b;
+        b.val = a.val;
+        return unary(K, in[0], b);
+    }
+};
+}  // namespace detail
+
+template <>
+struct op_traits<op_kind::relu> : detail::plain_unary_traits<op_kind::relu, op_args::inplace> {};
+template <>
+struct op_traits<op_kind::sigmoid> : detail::plain_unary_traits<op_kind::sigmoid, op_args::none> {};
+template <>
+struct op_traits<op_kind::tanh> : detail::plain_unary_traits<op_kind::tanh, op_args::none> {};
+template <>
+struct op_traits<op_kind::hard_swish> : detail::plain_unary_traits<op_kind::hard_swish, op_args::none> {};
+template <>
+struct op_traits<op_kind::identity> : detail::plain_unary_traits<op_kind::identity, op_args::none> {};
+template <>
+struct op_traits<op_kind::add_scalar> : detail::scalar_traits<op_kind::add_scalar> {};
+template <>
+struct op_traits<op_kind::mul_scalar> : detail::scalar_traits<op_kind::mul_scalar> {};
+template <>
+struct op_traits<op_kind::add2> : detail::binary_traits<op_kind::add2> {};
+template <>
+struct op_traits<op_kind::sub2> : detail::binary_traits<op_kind::sub2> {};
+template <>
+struct op_traits<op_kind::mul2> : detail::binary_traits<op_kind::mul2> {};
+template <>
+struct op_traits<op_kind::div2> : detail::binary_traits<op_kind::div2> {};
+
+template <>
+struct op_traits<op_kind::leaky_relu> {
+    using args = op_args::leaky_relu;
+    static constexpr layout_rule channel_last = layout_rule::elementwise;
+    static constexpr args from_attributes(const attributes& a) { return {a.alpha}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::leaky_relu(in[0], a.alpha);
+    }
+};
+
+template <>
+struct op_traits<op_kind::fixed_point_quantize> {
+    using args = fixed_point_quantize_args;
+    static constexpr layout_rule channel_last = layout_rule::elementwise;
+    static constexpr args from_attributes(const attributes& a) {
+        return {a.sign, a.n, a.delta, a.ste_fine_grained};
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::fixed_point_quantize(in[0], from_attributes(a));
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::fixed_point_quantize_args, sign, n, delta, ste_fine_grained);
+KATA_ADAPT_ARGS(kata::op_args::inplace, inplace);
+KATA_ADAPT_ARGS(kata::op_args::leaky_relu, alpha, inplace);
+KATA_ADAPT_ARGS(kata::op_args::scalar, val, inplace);

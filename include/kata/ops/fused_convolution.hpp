@@ -18,6 +18,7 @@
 #pragma once
 
 #include "convolution.hpp"
+#include "descriptor.hpp"
 
 namespace kata {
 
@@ -67,4 +68,52 @@ constexpr var fused_convolution(var x, var w, var b, var z, fused_convolution_ar
 }
 
 }  // namespace F
+
+// ---- descriptor (descriptor.hpp) ------------------------------------------------------------------
+
+namespace op_args {
+// The node's arguments as the viewer and exporters see them: the convolution's, then nnabla's
+// `nonlinearity` string ("relu" or "identity").
+struct fused_convolution {
+    int base_axis = 1;
+    dims pad{};
+    dims stride{};
+    dims dilation{};
+    std::int64_t group = 1;
+    bool channel_last = false;
+    std::string_view nonlinearity = "relu";
+};
+}  // namespace op_args
+
+template <>
+struct op_traits<op_kind::fused_convolution> {
+    using args = op_args::fused_convolution;
+    // The fusion converter runs after the channel-last conversion; a fused node met by a layout
+    // conversion is transposed around (always correct).
+    static constexpr layout_rule channel_last = layout_rule::fallback;
+    static constexpr args from_attributes(const attributes& a) {
+        const int sp = a.spatial_dims;
+        return {a.base_axis,
+                detail::dims_of(a.pad, sp),
+                detail::dims_of(a.stride, sp),
+                detail::dims_of(a.dilation, sp),
+                a.group,
+                a.channel_last,
+                a.nonlinearity == nonlinearity_kind::relu ? "relu" : "identity"};
+    }
+    // Inputs x, W[, b][, z]: attributes.has_bias / has_residual say which are present.
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        std::size_t i = 2;
+        const var b = a.has_bias ? detail::input_or_none(in, i++) : none;
+        const var z = a.has_residual ? detail::input_or_none(in, i++) : none;
+        const int sp = a.spatial_dims;
+        return F::fused_convolution(in[0], in[1], b, z,
+                                    {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
+                                     detail::dims_of(a.dilation, sp), a.group, a.channel_last, a.nonlinearity});
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::op_args::fused_convolution, base_axis, pad, stride, dilation, group, channel_last,
+                nonlinearity);

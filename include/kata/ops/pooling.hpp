@@ -7,6 +7,9 @@
 // (nnabla's get_pooling_output_shape): ignore_border ? (w + 2p - k)/s + 1 : (w + p - 1)/s + 1.
 // Padded positions never win a max; AveragePooling divides by the window size including padding
 // (including_pad) or by the number of valid inputs.
+//
+// Arguments: pooling_args or keywords (`F::max_pooling(x, {2, 2}, stride = {1, 1}, pad = {1, 1})`,
+// keywords.hpp). Descriptors at the end.
 #pragma once
 
 #include "common.hpp"
@@ -134,5 +137,105 @@ constexpr var global_average_pooling(var x) {
     return g.function(k, {x}, attributes{}, out, layout::channel_first);
 }
 
+// Keyword forms (keywords.hpp).
+template <keyword_argument... K>
+constexpr var max_pooling(var x, dims kernel, const K&... kws) {
+    return max_pooling(x, kernel, make_args<pooling_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var average_pooling(var x, dims kernel, const K&... kws) {
+    return average_pooling(x, kernel, make_args<pooling_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var sum_pooling(var x, dims kernel, const K&... kws) {
+    return sum_pooling(x, kernel, make_args<pooling_args>(kws...));
+}
+
 }  // namespace F
+
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+namespace op_args {
+struct pooling {  // MaxPooling, SumPooling
+    dims kernel{};
+    dims stride{};
+    bool ignore_border = true;
+    dims pad{};
+    bool channel_last = false;
+};
+struct average_pooling {
+    dims kernel{};
+    dims stride{};
+    bool ignore_border = true;
+    dims pad{};
+    bool channel_last = false;
+    bool including_pad = true;
+};
+struct unpooling {
+    dims kernel{};
+    bool channel_last = false;
+};
+}  // namespace op_args
+
+namespace detail {
+template <op_kind K, class Args>
+struct pooling_traits {
+    using args = Args;
+    static constexpr layout_rule channel_last = layout_rule::pooling;
+    static constexpr args from_attributes(const attributes& a) {
+        const int sp = a.spatial_dims;
+        args r;
+        r.kernel = dims_of(a.kernel, sp);
+        r.stride = dims_of(a.stride, sp);
+        r.ignore_border = a.ignore_border;
+        r.pad = dims_of(a.pad, sp);
+        r.channel_last = a.channel_last;
+        if constexpr (requires { r.including_pad; }) r.including_pad = a.including_pad;
+        return r;
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        const int sp = a.spatial_dims;
+        const pooling_args p{dims_of(a.stride, sp), a.ignore_border, dims_of(a.pad, sp), a.channel_last,
+                             a.including_pad};
+        return pooling(K, in[0], dims_of(a.kernel, sp), p);
+    }
+};
+}  // namespace detail
+
+template <>
+struct op_traits<op_kind::max_pooling> : detail::pooling_traits<op_kind::max_pooling, op_args::pooling> {};
+template <>
+struct op_traits<op_kind::sum_pooling> : detail::pooling_traits<op_kind::sum_pooling, op_args::pooling> {};
+template <>
+struct op_traits<op_kind::average_pooling>
+    : detail::pooling_traits<op_kind::average_pooling, op_args::average_pooling> {};
+
+template <>
+struct op_traits<op_kind::unpooling> {
+    using args = op_args::unpooling;
+    static constexpr layout_rule channel_last = layout_rule::pooling;
+    static constexpr args from_attributes(const attributes& a) {
+        return {detail::dims_of(a.kernel, a.spatial_dims), a.channel_last};
+    }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::unpooling(in[0], detail::dims_of(a.kernel, a.spatial_dims), a.channel_last);
+    }
+};
+
+template <>
+struct op_traits<op_kind::global_average_pooling> {
+    using args = op_args::none;
+    static constexpr layout_rule channel_last = layout_rule::global_pooling;
+    static constexpr args from_attributes(const attributes&) { return {}; }
+    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
+        return F::global_average_pooling(in[0]);
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::pooling_args, stride, ignore_border, pad, channel_last, including_pad);
+KATA_ADAPT_ARGS(kata::op_args::pooling, kernel, stride, ignore_border, pad, channel_last);
+KATA_ADAPT_ARGS(kata::op_args::average_pooling, kernel, stride, ignore_border, pad, channel_last,
+                including_pad);
+KATA_ADAPT_ARGS(kata::op_args::unpooling, kernel, channel_last);

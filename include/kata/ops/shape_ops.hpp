@@ -5,17 +5,18 @@
 // Reshape keeps the element order (row-major) and so is free at run time: the CPU executor aliases
 // the input buffer. Like nnabla, one dimension of the target may be -1.
 // Concatenate's default axis is the last one (nnabla: len(x[0].shape) - 1), Softmax's too.
+// Concatenate, Transpose and Sink take their lists as initializer lists; the detail:: forms take a
+// pointer and a count (what rebuilding a node with a run-time number of inputs needs).
+// Descriptors at the end.
 #pragma once
 
 #include "common.hpp"
 
 namespace kata {
 
-namespace F {
+namespace detail {
 
-// nnabla: F.concatenate(*x, axis=None)
-constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
-    const var* v = xs.begin();
+constexpr var concatenate_n(const var* v, std::size_t count, int axis) {
     builder& g = *v[0].g;
     constexpr op_kind k = op_kind::concatenate;
     const shape_t& s0 = v[0].shape();
@@ -27,9 +28,9 @@ constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
         m.append("axis ").append_int(axis).append(" out of range for ");
         detail::append_var(m, "x0", v[0]);
         g.fail(m);
-        return g.function_n(k, v, int(xs.size()), a, s0, v[0].lay());
+        return g.function_n(k, v, int(count), a, s0, v[0].lay());
     }
-    for (std::size_t i = 1; i < xs.size(); ++i) {
+    for (std::size_t i = 1; i < count; ++i) {
         const shape_t& si = v[i].shape();
         bool ok = si.rank == s0.rank;
         for (int d = 0; ok && d < s0.rank; ++d) ok = d == a.axis || si.dims[d] == s0.dims[d];
@@ -51,8 +52,60 @@ constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
         out.dims[a.axis] += si.dims[a.axis];
     }
     layout l = layout::none;
-    for (std::size_t i = 0; i < xs.size() && l == layout::none; ++i) l = v[i].lay();
-    return g.function_n(k, v, int(xs.size()), a, out, l);
+    for (std::size_t i = 0; i < count && l == layout::none; ++i) l = v[i].lay();
+    return g.function_n(k, v, int(count), a, out, l);
+}
+
+constexpr var transpose_n(var x, const int* axes, int count) {
+    builder& g = *x.g;
+    constexpr op_kind k = op_kind::transpose;
+    const shape_t& xs = x.shape();
+    attributes a;
+    a.naxes = count;
+    shape_t out;
+    bool seen[max_rank]{};
+    bool ok = a.naxes == xs.rank;
+    for (int i = 0; i < count && i < max_rank; ++i) {
+        const int ax = axes[i];
+        int axn = ax < 0 ? ax + xs.rank : ax;
+        a.axes[i] = axn;
+        if (axn < 0 || axn >= xs.rank || seen[axn]) ok = false;
+        else {
+            seen[axn] = true;
+            out.push_back(xs.dims[axn]);
+        }
+    }
+    if (!ok) {
+        auto m = g.prefix(k);
+        m.append("axes are not a permutation of the ").append_int(xs.rank).append(" axes of ");
+        append_var(m, "x", x);
+        g.fail(m);
+        return g.function(k, {x}, a, xs, x.lay());
+    }
+    // The standard layout permutations flip the layout tag; any other permutation loses it.
+    layout l = layout::none;
+    if (xs.rank >= 3) {
+        bool to_last = a.axes[0] == 0 && a.axes[xs.rank - 1] == 1;
+        bool to_first = a.axes[0] == 0 && a.axes[1] == xs.rank - 1;
+        for (int d = 1; d + 1 < xs.rank; ++d) to_last = to_last && a.axes[d] == d + 1;
+        for (int d = 2; d < xs.rank; ++d) to_first = to_first && a.axes[d] == d - 1;
+        if (to_last && x.lay() == layout::channel_first) l = layout::channel_last;
+        if (to_first && x.lay() == layout::channel_last) l = layout::channel_first;
+    }
+    return g.function(k, {x}, a, out, l);
+}
+
+constexpr var sink_n(const var* v, std::size_t count) {
+    return v[0].g->function_n(op_kind::sink, v, int(count), attributes{}, shape_t{}, layout::none);
+}
+
+}  // namespace detail
+
+namespace F {
+
+// nnabla: F.concatenate(*x, axis=None)
+constexpr var concatenate(std::initializer_list<var> xs, int axis = -1) {
+    return detail::concatenate_n(xs.begin(), xs.size(), axis);
 }
 
 // nnabla: F.reshape(x, shape, inplace=True)
@@ -83,43 +136,7 @@ constexpr var reshape(var x, shape_t target) {
 
 // nnabla: F.transpose(x, axes)
 constexpr var transpose(var x, std::initializer_list<int> axes) {
-    builder& g = *x.g;
-    constexpr op_kind k = op_kind::transpose;
-    const shape_t& xs = x.shape();
-    attributes a;
-    a.naxes = int(axes.size());
-    shape_t out;
-    bool seen[max_rank]{};
-    bool ok = a.naxes == xs.rank;
-    int i = 0;
-    for (int ax : axes) {
-        if (i >= max_rank) break;
-        int axn = ax < 0 ? ax + xs.rank : ax;
-        a.axes[i++] = axn;
-        if (axn < 0 || axn >= xs.rank || seen[axn]) ok = false;
-        else {
-            seen[axn] = true;
-            out.push_back(xs.dims[axn]);
-        }
-    }
-    if (!ok) {
-        auto m = g.prefix(k);
-        m.append("axes are not a permutation of the ").append_int(xs.rank).append(" axes of ");
-        detail::append_var(m, "x", x);
-        g.fail(m);
-        return g.function(k, {x}, a, xs, x.lay());
-    }
-    // The standard layout permutations flip the layout tag; any other permutation loses it.
-    layout l = layout::none;
-    if (xs.rank >= 3) {
-        bool to_last = a.axes[0] == 0 && a.axes[xs.rank - 1] == 1;
-        bool to_first = a.axes[0] == 0 && a.axes[1] == xs.rank - 1;
-        for (int d = 1; d + 1 < xs.rank; ++d) to_last = to_last && a.axes[d] == d + 1;
-        for (int d = 2; d < xs.rank; ++d) to_first = to_first && a.axes[d] == d - 1;
-        if (to_last && x.lay() == layout::channel_first) l = layout::channel_last;
-        if (to_first && x.lay() == layout::channel_last) l = layout::channel_first;
-    }
-    return g.function(k, {x}, a, out, l);
+    return detail::transpose_n(x, axes.begin(), int(axes.size()));
 }
 
 // nnabla: F.softmax(x, axis=None) (default: last axis)
@@ -138,10 +155,81 @@ constexpr var softmax(var x, int axis = -1) {
 }
 
 // nnabla: F.sink(*x): a terminal function with no output data, used to run several outputs at once.
-constexpr var sink(std::initializer_list<var> xs) {
-    const var* v = xs.begin();
-    return v[0].g->function_n(op_kind::sink, v, int(xs.size()), attributes{}, shape_t{}, layout::none);
-}
+constexpr var sink(std::initializer_list<var> xs) { return detail::sink_n(xs.begin(), xs.size()); }
 
 }  // namespace F
+
+// ---- descriptors (descriptor.hpp) -----------------------------------------------------------------
+
+namespace op_args {
+struct axis {  // Concatenate, Softmax
+    int axis = 1;
+};
+struct reshape {
+    shape_t shape{};
+    bool inplace = true;  // nnabla's F.reshape default
+};
+struct transpose {
+    axis_list axes{};
+};
+struct sink {
+    bool one_input_grad = true;  // nnabla's F.sink default
+};
+}  // namespace op_args
+
+template <>
+struct op_traits<op_kind::concatenate> {
+    using args = op_args::axis;
+    static constexpr layout_rule channel_last = layout_rule::axis_argument;
+    static constexpr args from_attributes(const attributes& a) { return {a.axis}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return detail::concatenate_n(in.data(), in.size(), a.axis);
+    }
+};
+
+template <>
+struct op_traits<op_kind::softmax> {
+    using args = op_args::axis;
+    static constexpr layout_rule channel_last = layout_rule::axis_argument;
+    static constexpr args from_attributes(const attributes& a) { return {a.axis}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::softmax(in[0], a.axis);
+    }
+};
+
+template <>
+struct op_traits<op_kind::reshape> {
+    using args = op_args::reshape;
+    static constexpr layout_rule channel_last = layout_rule::fallback;
+    static constexpr args from_attributes(const attributes& a) { return {a.target}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return F::reshape(in[0], a.target);
+    }
+};
+
+template <>
+struct op_traits<op_kind::transpose> {
+    using args = op_args::transpose;
+    static constexpr layout_rule channel_last = layout_rule::permutation;
+    static constexpr args from_attributes(const attributes& a) { return {axis_list(a.axes, a.naxes)}; }
+    static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
+        return detail::transpose_n(in[0], a.axes, a.naxes);
+    }
+};
+
+template <>
+struct op_traits<op_kind::sink> {
+    using args = op_args::sink;
+    static constexpr layout_rule channel_last = layout_rule::elementwise;  // any layout: rebuilt unchanged
+    static constexpr args from_attributes(const attributes&) { return {}; }
+    static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
+        return detail::sink_n(in.data(), in.size());
+    }
+};
+
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::op_args::axis, axis);
+KATA_ADAPT_ARGS(kata::op_args::reshape, shape, inplace);
+KATA_ADAPT_ARGS(kata::op_args::transpose, axes);
+KATA_ADAPT_ARGS(kata::op_args::sink, one_input_grad);

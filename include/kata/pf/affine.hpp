@@ -1,6 +1,7 @@
 // kata/pf/affine.hpp
 //
 // PF::affine (nnabla PF.affine, scope "affine") and PF::embed (scope "embed").
+// PF::affine's options as designated initializers or keywords in any order (kata/ops/keywords.hpp).
 #pragma once
 
 #include "../ops/affine.hpp"
@@ -53,5 +54,17 @@ constexpr var embed(var x, std::int64_t n_inputs, std::int64_t n_features, init_
     return F::embed(x, w);
 }
 
+// Keyword forms (kata/ops/keywords.hpp).
+template <keyword_argument... K>
+constexpr var affine(var x, shape_t n_outmaps, const K&... kws) {
+    return affine(x, n_outmaps, make_args<pf_affine_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var affine(var x, std::int64_t n_outmaps, const K&... kws) {
+    return affine(x, shape_t{n_outmaps}, make_args<pf_affine_args>(kws...));
+}
+
 }  // namespace PF
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::pf_affine_args, base_axis, w_init, b_init, fix_parameters, with_bias, name);

@@ -3,6 +3,8 @@
 // PF::batch_normalization and PF::fused_batch_normalization (nnabla, scope "bn"): beta = 0,
 // gamma = 1 (trainable unless fix_parameters), mean = 0 and var = 1 (need_grad = false), each of
 // x's rank with the size of x at the normalised axes and 1 elsewhere.
+// Options as designated initializers or keywords in any order (kata/ops/keywords.hpp):
+//     PF::batch_normalization(h, kw::name = "bn1", kw::axes = {3}, kw::batch_stat = false)
 #pragma once
 
 #include "../ops/batch_normalization.hpp"
@@ -71,5 +73,18 @@ constexpr var fused_batch_normalization(var x, var z, pf_batch_normalization_arg
     return F::fused_batch_normalization(x, p.beta, p.gamma, p.mean, p.variance, z, detail::to_args(a));
 }
 
+// Keyword forms (kata/ops/keywords.hpp).
+template <keyword_argument... K>
+constexpr var batch_normalization(var x, const K&... kws) {
+    return batch_normalization(x, make_args<pf_batch_normalization_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var fused_batch_normalization(var x, var z, const K&... kws) {
+    return fused_batch_normalization(x, z, make_args<pf_batch_normalization_args>(kws...));
+}
+
 }  // namespace PF
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::pf_batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat,
+                fix_parameters, no_scale, no_bias, beta_init, gamma_init, mean_init, var_init, name);

@@ -3,6 +3,9 @@
 // PF::convolution, PF::depthwise_convolution, PF::deconvolution, PF::depthwise_deconvolution:
 // nnabla's parametric functions with the same argument defaults, parameter shapes, scope names and
 // default initializers (Glorot uniform for W with nnabla's calc_uniform_lim_glorot, zeros for b).
+// Options as designated initializers or as keywords in any order (kata/ops/keywords.hpp):
+//     PF::convolution(x, 32, {3, 3}, {.pad = {1, 1}, .group = 4, .name = "c"})
+//     PF::convolution(x, 32, {3, 3}, kw::group = 4, kw::pad = {1, 1}, kw::name = "c")
 #pragma once
 
 #include "../ops/convolution.hpp"
@@ -118,5 +121,30 @@ constexpr var depthwise_deconvolution(var x, dims kernel, pf_depthwise_convoluti
     return F::depthwise_deconvolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, divisor});
 }
 
+// Keyword forms (kata/ops/keywords.hpp).
+template <keyword_argument... K>
+constexpr var convolution(var x, std::int64_t outmaps, dims kernel, const K&... kws) {
+    return convolution(x, outmaps, kernel, make_args<pf_convolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var deconvolution(var x, std::int64_t outmaps, dims kernel, const K&... kws) {
+    return deconvolution(x, outmaps, kernel, make_args<pf_deconvolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var depthwise_convolution(var x, dims kernel, const K&... kws) {
+    return depthwise_convolution(x, kernel, make_args<pf_depthwise_convolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var depthwise_deconvolution(var x, dims kernel, const K&... kws) {
+    return depthwise_deconvolution(x, kernel, make_args<pf_depthwise_convolution_args>(kws...));
+}
+
 }  // namespace PF
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::pf_convolution_args, pad, stride, dilation, group, channel_last, w_init, b_init,
+                base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_deconvolution_args, pad, stride, dilation, group, channel_last,
+                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_depthwise_convolution_args, pad, stride, dilation, multiplier, w_init,
+                b_init, base_axis, fix_parameters, with_bias, name);

@@ -210,5 +210,38 @@ constexpr var fixed_point_quantized_deconvolution(var x, std::int64_t outmaps, d
                             {a.base_axis, a.pad, a.stride, a.dilation, a.group, false, a.output_padding});
 }
 
+// Keyword forms (kata/ops/keywords.hpp): PF::fixed_point_quantized_affine(x, 10, kw::n_w = 4).
+template <keyword_argument... K>
+constexpr var fixed_point_quantized_affine(var x, shape_t n_outmaps, const K&... kws) {
+    using A = pf_fixed_point_quantized_affine_args;
+    return fixed_point_quantized_affine(x, n_outmaps, make_args<A>(kws...));
+}
+template <keyword_argument... K>
+constexpr var fixed_point_quantized_affine(var x, std::int64_t n_outmaps, const K&... kws) {
+    using A = pf_fixed_point_quantized_affine_args;
+    return fixed_point_quantized_affine(x, shape_t{n_outmaps}, make_args<A>(kws...));
+}
+template <keyword_argument... K>
+constexpr var fixed_point_quantized_convolution(var x, std::int64_t outmaps, dims kernel, const K&... kws) {
+    return fixed_point_quantized_convolution(x, outmaps, kernel,
+                                             make_args<pf_fixed_point_quantized_convolution_args>(kws...));
+}
+template <keyword_argument... K>
+constexpr var fixed_point_quantized_deconvolution(var x, std::int64_t outmaps, dims kernel, const K&... kws) {
+    using A = pf_fixed_point_quantized_deconvolution_args;
+    return fixed_point_quantized_deconvolution(x, outmaps, kernel, make_args<A>(kws...));
+}
+
 }  // namespace PF
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_affine_args, base_axis, w_init, b_init,
+                fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w, ste_fine_grained_w,
+                quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_convolution_args, pad, stride, dilation, group, w_init,
+                b_init, base_axis, fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w,
+                ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_deconvolution_args, pad, stride, dilation, group,
+                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, quantize_w,
+                sign_w, n_w, delta_w, ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b,
+                ste_fine_grained_b, name);

@@ -21,9 +21,9 @@
 //   * one node per function, id "<TypeName>-<k>" (k counts per type from 1 in nnabla's visit order),
 //     label = type name + "\n" + scope when the function has parameter inputs (scope = character-wise
 //     common prefix of dirname(first parameter key) and the other keys), else the type name, or, in
-//     verbose mode, type name + "\n(" + JSON(args) + ")" (args named and ordered as nnabla's
-//     functions.yaml, incl. the `inplace` flags with F.*'s defaults: ReLU {"inplace": false},
-//     LeakyReLU {"alpha": 0.1, "inplace": false}, Add2/Sub2/Mul2/Div2 {"inplace": false},
+//     verbose mode, type name + "\n(" + JSON(args) + ")" (args from the op's descriptor, named and
+//     ordered as nnabla's functions.yaml, incl. the `inplace` flags with F.*'s defaults: ReLU
+//     {"inplace": false}, LeakyReLU {"alpha": 0.1, "inplace": false}, Add2/Sub2/Mul2/Div2 {"inplace": false},
 //     AddScalar/MulScalar {"val": .., "inplace": false}, Reshape {"shape": .., "inplace": true},
 //     Sink {"one_input_grad": true}, Sigmoid {}); shape square (box when verbose);
 //     colour from the type name (Conv blue, Affine red, Norm orange, ReLU green, Pool lightblue2,
@@ -91,6 +91,7 @@
 #include <vector>
 
 #include "../core/graph.hpp"
+#include "../ops/descriptors.hpp"
 
 extern char** environ;
 
@@ -198,82 +199,19 @@ private:
     std::string body_;
 };
 
-// The meaningful arguments of a function node, named and ordered as nnabla's `Function.info.args`.
+// The meaningful arguments of a function node, named and ordered as nnabla's `Function.info.args`:
+// its descriptor's argument list (kata/ops/descriptors.hpp) as Python's json.dumps writes it.
 inline std::string args_json(const node& n) {
-    const attributes& a = n.attr;
     json_object j;
-    const int sd = a.spatial_dims;
-    auto conv_common = [&] {
-        j.integer("base_axis", a.base_axis);
-        j.list("pad", a.pad, sd).list("stride", a.stride, sd).list("dilation", a.dilation, sd);
-    };
-    auto bn_common = [&] {
-        j.list("axes", a.axes, a.naxes).real("decay_rate", a.decay_rate).real("eps", a.eps);
-        j.boolean("batch_stat", a.batch_stat);
-    };
-    auto pool_common = [&] {
-        j.list("kernel", a.kernel, sd).list("stride", a.stride, sd).boolean("ignore_border", a.ignore_border);
-        j.list("pad", a.pad, sd).boolean("channel_last", a.channel_last);
-    };
-    switch (n.op) {
-    case op_kind::convolution:
-        conv_common();
-        j.integer("group", a.group).boolean("channel_last", a.channel_last);
-        break;
-    case op_kind::fused_convolution:  // nnabla's FusedConvolution without its batch-normalization part
-        conv_common();
-        j.integer("group", a.group).boolean("channel_last", a.channel_last);
-        j.string("nonlinearity", a.nonlinearity == nonlinearity_kind::relu ? "relu" : "identity");
-        break;
-    case op_kind::depthwise_convolution:
-        conv_common();
-        j.integer("multiplier", a.group);
-        break;
-    case op_kind::deconvolution:
-        conv_common();
-        j.integer("group", a.group).boolean("channel_last", a.channel_last);
-        j.list("output_padding", a.output_padding, sd);
-        break;
-    case op_kind::depthwise_deconvolution:
-        conv_common();
-        j.integer("divisor", a.group);
-        break;
-    case op_kind::affine: j.integer("base_axis", a.base_axis); break;
-    case op_kind::batch_normalization:
-        bn_common();
-        j.boolean("no_scale", a.no_scale).boolean("no_bias", a.no_bias);
-        break;
-    case op_kind::fused_batch_normalization:
-        bn_common();
-        j.string("nonlinearity", a.nonlinearity == nonlinearity_kind::relu ? "relu" : "");
-        break;
-    // kata graphs have no in-place execution flag: these are the defaults nnabla's F.* functions
-    // record (functions.yaml), which is what upstream's label shows for a graph built with them.
-    case op_kind::relu:
-    case op_kind::add2:
-    case op_kind::sub2:
-    case op_kind::mul2:
-    case op_kind::div2: j.boolean("inplace", false); break;
-    case op_kind::leaky_relu: j.real("alpha", a.alpha).boolean("inplace", false); break;
-    case op_kind::add_scalar:
-    case op_kind::mul_scalar: j.real("val", a.val).boolean("inplace", false); break;
-    case op_kind::max_pooling:
-    case op_kind::sum_pooling: pool_common(); break;
-    case op_kind::average_pooling:
-        pool_common();
-        j.boolean("including_pad", a.including_pad);
-        break;
-    case op_kind::unpooling: j.list("kernel", a.kernel, sd).boolean("channel_last", a.channel_last); break;
-    case op_kind::concatenate:
-    case op_kind::softmax: j.integer("axis", a.axis); break;
-    case op_kind::reshape: j.list("shape", a.target.dims, a.target.rank).boolean("inplace", true); break;
-    case op_kind::transpose: j.list("axes", a.axes, a.naxes); break;
-    case op_kind::fixed_point_quantize:
-        j.boolean("sign", a.sign).integer("n", a.n).real("delta", a.delta);
-        j.boolean("ste_fine_grained", a.ste_fine_grained);
-        break;
-    case op_kind::sink: j.boolean("one_input_grad", true); break;
-    default: break;  // Sigmoid, Tanh, Identity, Embed, GlobalAveragePooling: no arguments ("{}")
+    for (const named_arg& a : descriptor_of(n.op).args(n.attr)) {
+        const arg_value& v = a.value;
+        switch (v.type) {
+        case arg_type::integer: j.integer(a.name, v.i); break;
+        case arg_type::real: j.real(a.name, v.r); break;
+        case arg_type::boolean: j.boolean(a.name, v.i != 0); break;
+        case arg_type::string: j.string(a.name, v.s); break;
+        case arg_type::list: j.list(a.name, v.list, v.n); break;
+        }
     }
     return j.str();
 }

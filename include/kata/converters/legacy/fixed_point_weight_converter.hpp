@@ -50,6 +50,11 @@
 //     original's key; upstream's get-or-create would silently hand back the original).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+
 #include "../../ops/elementwise.hpp"
 #include "identity_converter.hpp"
 
@@ -170,6 +175,58 @@ struct FixedPointWeightConverter {
         }
         const var ins[3] = {x, w, b};
         return kata::rebuild(c.g, f.type(), f.attr(), std::span<const var>(ins, has_b ? 3 : 2), scope.view());
+    }
+};
+
+// ---- value rule (derivation.hpp) --------------------------------------------------------------------
+
+// target = FixedPointQuantize(source) (spec 3.5) with the CPU kernel's float32 arithmetic
+// (cpu/kernels/elementwise.hpp, sync_quantized_parameters), so a derived W_q equals what a graph
+// quantizing W computes, bit for bit. Automatic step (fp_delta == 0, spec 3.3):
+// 2^R(log2(max|W| / (2^n' - 1))), R = ceil or floor, with log2 taken exactly from frexp (r = m 2^e,
+// m in [0.5, 1): log2 r = e - 1 iff m == 0.5, otherwise it lies in (e - 1, e)); an all-zero source
+// gives exact zeros.
+template <>
+struct derivation_rule<derivation_kind::fixed_point> {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        const derivation_source s = source(src, d, src_w, true);
+        const std::size_t n = out.size();
+        expect_size(src, d, s, n, "source");
+        const int nb = d.fp_sign ? d.fp_n - 1 : d.fp_n;
+        if (d.fp_n <= 0 || nb <= 0 || d.fp_n > 62 || !(d.fp_delta >= 0))
+            src.fail("kata::apply_conversion: bad fixed-point arguments for '" + target_of(d) +
+                     "' (n=" + std::to_string(d.fp_n) + ", delta=" + std::to_string(d.fp_delta) + ")");
+        const float* x = s.data;
+        float delta = float(d.fp_delta);
+        if (d.fp_delta == 0) {
+            double mx = 0;
+            for (std::size_t i = 0; i < n; ++i) mx = std::max(mx, std::fabs(double(x[i])));
+            if (mx == 0 || !std::isfinite(mx)) {
+                if (mx != 0)
+                    src.fail("kata::apply_conversion: '" + target_of(d) +
+                             "': automatic fixed-point step of a non-finite source");
+                for (std::size_t i = 0; i < n; ++i) out[i] = 0.0f;
+                return;
+            }
+            int e = 0;
+            const double m = std::frexp(mx / (std::ldexp(1.0, nb) - 1.0), &e);
+            delta = float(std::ldexp(1.0, (m == 0.5 || d.fp_floor) ? e - 1 : e));
+            if (!(delta > 0.0f))
+                src.fail("kata::apply_conversion: '" + target_of(d) +
+                         "': automatic fixed-point step underflows float32");
+        }
+        const float vmax = float((std::ldexp(1.0, nb) - 1.0) * double(delta));
+        const float vmin = d.fp_sign ? -vmax : 0.0f;
+        for (std::size_t i = 0; i < n; ++i) {
+            const float v = x[i];
+            if (v > vmax) out[i] = vmax;
+            else if (v < vmin) out[i] = vmin;
+            else {
+                const float q = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
+                out[i] = v < 0.0f ? -q : q;
+            }
+        }
     }
 };
 

@@ -100,4 +100,17 @@ struct IdentityConverter {
     }
 };
 
+// ---- value rule (derivation.hpp) --------------------------------------------------------------------
+
+// target = source (same number of elements; reshaped to the target's shape).
+template <>
+struct derivation_rule<derivation_kind::copy> {
+    static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
+        using namespace converters_detail;
+        const derivation_source s = source(src, d, src_w, true);
+        expect_size(src, d, s, out.size(), "source");
+        for (std::size_t i = 0; i < out.size(); ++i) out[i] = s.data[i];
+    }
+};
+
 }  // namespace kata

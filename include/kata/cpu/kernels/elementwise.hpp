@@ -1,6 +1,6 @@
 // kata/cpu/kernels/elementwise.hpp
 //
-// CPU kernels for the element-wise ops: ReLU, LeakyReLU, Sigmoid, Tanh, Identity, AddScalar,
+// CPU kernels for the element-wise ops: ReLU, LeakyReLU, Sigmoid, Tanh, HardSwish, Identity, AddScalar,
 // MulScalar, FixedPointQuantize (unary) and the numpy-broadcasting Add2, Sub2, Mul2, Div2.
 //
 // nnabla mapping (src/nbla/function/generic/*.cpp, float32):
@@ -8,6 +8,7 @@
 //   LeakyReLU  y = x > 0 ? x : alpha x
 //   Sigmoid    y = 1 / (1 + exp(-x))
 //   Tanh       y = tanh(x)
+//   HardSwish  y = x * min(max(x + 3, 0), 6) / 6      (float32, as torch.nn.functional.hardswish)
 //   Identity   y = x
 //   AddScalar  y = x + float(val);  MulScalar  y = x * float(val)
 //   FixedPointQuantize (spec 3.5): n' = sign ? n-1 : n, max = (2^n' - 1) delta, min = sign ? -max : 0;
@@ -222,6 +223,19 @@ struct kernel<op_kind::tanh> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         ew_detail::map<I>(io, [](float v) { return std::tanh(v); });
+    }
+};
+
+template <>
+struct kernel<op_kind::hard_swish> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() { return 0; }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        ew_detail::map<I>(io, [](float v) {
+            const float r6 = v + 3.0f < 0.0f ? 0.0f : (v + 3.0f > 6.0f ? 6.0f : v + 3.0f);
+            return v * r6 / 6.0f;
+        });
     }
 };
 

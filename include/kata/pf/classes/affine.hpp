@@ -39,6 +39,13 @@ public:
     // A tuple of output maps is flattened to its product (upstream).
     constexpr Affine(std::int64_t n_inmaps, shape_t n_outmaps, affine_options o = {})
         : n_inmaps_(n_inmaps), n_outmaps_(n_outmaps.numel()), o_(o) {}
+    // Options as keywords in any order (kata/ops/keywords.hpp).
+    template <keyword_argument... K>
+    constexpr Affine(std::int64_t n_inmaps, std::int64_t n_outmaps, const K&... kws)
+        : Affine(n_inmaps, n_outmaps, make_args<affine_options>(kws...)) {}
+    template <keyword_argument... K>
+    constexpr Affine(std::int64_t n_inmaps, shape_t n_outmaps, const K&... kws)
+        : Affine(n_inmaps, n_outmaps, make_args<affine_options>(kws...)) {}
 
     constexpr var operator()(var x) const {
         builder& g = *x.g;
@@ -68,3 +75,6 @@ private:
 using Linear = Affine;
 
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::affine_options, name, base_axis, w_init, b_init, fix_parameters, rng,
+                with_bias);

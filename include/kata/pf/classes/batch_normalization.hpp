@@ -53,6 +53,10 @@ class BatchNormalization {
 public:
     constexpr BatchNormalization(std::int64_t n_features, int n_dims, batch_norm_options o = {})
         : n_features_(n_features), n_dims_(n_dims), o_(o) {}
+    // Options as keywords in any order (kata/ops/keywords.hpp): BatchNorm2d(16, kw::eps = 1e-3).
+    template <keyword_argument... K>
+    constexpr BatchNormalization(std::int64_t n_features, int n_dims, const K&... kws)
+        : BatchNormalization(n_features, n_dims, make_args<batch_norm_options>(kws...)) {}
 
     // Training (batch statistics) unless test; the constructor's batch_stat is not consulted.
     constexpr var operator()(var x, bool test) const { return call(x, !test); }
@@ -112,16 +116,28 @@ class BatchNorm1d : public BatchNormalization {
 public:
     constexpr explicit BatchNorm1d(std::int64_t n_features, batch_norm_options o = {})
         : BatchNormalization(n_features, 3, o) {}
+    template <keyword_argument... K>
+    constexpr BatchNorm1d(std::int64_t n_features, const K&... kws)
+        : BatchNormalization(n_features, 3, make_args<batch_norm_options>(kws...)) {}
 };
 class BatchNorm2d : public BatchNormalization {
 public:
     constexpr explicit BatchNorm2d(std::int64_t n_features, batch_norm_options o = {})
         : BatchNormalization(n_features, 4, o) {}
+    template <keyword_argument... K>
+    constexpr BatchNorm2d(std::int64_t n_features, const K&... kws)
+        : BatchNormalization(n_features, 4, make_args<batch_norm_options>(kws...)) {}
 };
 class BatchNorm3d : public BatchNormalization {
 public:
     constexpr explicit BatchNorm3d(std::int64_t n_features, batch_norm_options o = {})
         : BatchNormalization(n_features, 5, o) {}
+    template <keyword_argument... K>
+    constexpr BatchNorm3d(std::int64_t n_features, const K&... kws)
+        : BatchNormalization(n_features, 5, make_args<batch_norm_options>(kws...)) {}
 };
 
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::batch_norm_options, name, axes, decay_rate, eps, batch_stat, output_stat,
+                fix_parameters, param_init);

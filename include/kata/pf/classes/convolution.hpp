@@ -40,6 +40,10 @@ class Convolution {
 public:
     constexpr Convolution(std::int64_t inmaps, std::int64_t outmaps, dims kernel, convolution_options o = {})
         : inmaps_(inmaps), outmaps_(outmaps), kernel_(kernel), o_(o) {}
+    // Options as keywords in any order: Conv2d(1, 6, {5, 5}, kw::pad = {2, 2}, kw::name = "conv1").
+    template <keyword_argument... K>
+    constexpr Convolution(std::int64_t inmaps, std::int64_t outmaps, dims kernel, const K&... kws)
+        : Convolution(inmaps, outmaps, kernel, make_args<convolution_options>(kws...)) {}
 
     constexpr var operator()(var x) const {
         builder& g = *x.g;
@@ -77,3 +81,6 @@ using Conv3d = Convolution;
 using ConvNd = Convolution;
 
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::convolution_options, name, pad, stride, dilation, group, w_init, b_init,
+                base_axis, fix_parameters, rng, with_bias);

@@ -42,6 +42,10 @@ class Deconvolution {
 public:
     constexpr Deconvolution(std::int64_t inmaps, std::int64_t outmaps, dims kernel, deconvolution_options o = {})
         : inmaps_(inmaps), outmaps_(outmaps), kernel_(kernel), o_(o) {}
+    // Options as keywords in any order (kata/ops/keywords.hpp).
+    template <keyword_argument... K>
+    constexpr Deconvolution(std::int64_t inmaps, std::int64_t outmaps, dims kernel, const K&... kws)
+        : Deconvolution(inmaps, outmaps, kernel, make_args<deconvolution_options>(kws...)) {}
 
     constexpr var operator()(var x) const {
         builder& g = *x.g;
@@ -81,3 +85,6 @@ using Deconv3d = Deconvolution;
 using DeconvNd = Deconvolution;
 
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::deconvolution_options, name, pad, stride, dilation, group, w_init, b_init,
+                base_axis, fix_parameters, rng, with_bias, output_padding);

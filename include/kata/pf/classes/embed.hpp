@@ -34,6 +34,10 @@ class Embed {
 public:
     constexpr Embed(std::int64_t n_inputs, std::int64_t n_features, embed_options o = {})
         : n_inputs_(n_inputs), n_features_(n_features), o_(o) {}
+    // Options as keywords in any order (kata/ops/keywords.hpp).
+    template <keyword_argument... K>
+    constexpr Embed(std::int64_t n_inputs, std::int64_t n_features, const K&... kws)
+        : Embed(n_inputs, n_features, make_args<embed_options>(kws...)) {}
 
     constexpr var operator()(var x) const {
         builder& g = *x.g;
@@ -56,3 +60,5 @@ private:
 };
 
 }  // namespace kata
+
+KATA_ADAPT_ARGS(kata::embed_options, name, w_init, fix_parameters, rng);
