@@ -85,13 +85,22 @@ targets+=(suite_profile_mobilenet_v2_b1 suite_profile_lenet5_b64)
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]}"
 
 # 5. The comparison.
+versions() {
+    "$venv/bin/python" - <<'PY'
+import sys, numpy, onnxruntime, openvino
+print(f"onnxruntime {onnxruntime.__version__}, OpenVINO {openvino.__version__.split('-')[0]}, "
+      f"numpy {numpy.__version__} (Python {sys.version.split()[0]}, PyPI); ", end="")
+PY
+    /usr/bin/python3 -c 'import torch; print("PyTorch", torch.__version__, "(Debian python3-torch", end=" ")' 2>/dev/null
+    dpkg-query -W -f='${Version})' python3-torch
+}
 rt=()
 if [[ $(id -u) -eq 0 ]] && command -v chrt >/dev/null; then rt=(chrt -f 10); fi
 report="$models/report.md"
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC'); kata $(git rev-parse --short HEAD)$(git diff --quiet HEAD || echo '+changes')"
     echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(grep -o -m1 'avx512f' /proc/cpuinfo || echo 'no AVX-512')), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "engines: kata: g++ $(g++ -dumpversion) Release, KATA_NATIVE=${KATA_NATIVE:-OFF}, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; $("$venv/bin/python" -c 'import onnxruntime, openvino, numpy, sys; print(f"onnxruntime {onnxruntime.__version__}, OpenVINO {openvino.__version__.split("-")[0]}, numpy {numpy.__version__} (Python {sys.version.split()[0]})")'); $(/usr/bin/python3 -c 'import torch; print(f"PyTorch {torch.__version__} (Debian python3-torch)")' 2>/dev/null)"
+    echo "engines: kata: g++ $(g++ -dumpversion) Release, KATA_NATIVE=${KATA_NATIVE:-OFF}, OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-unset}; $(versions)"
     echo "run: ${rt[*]:-no real-time priority (not root)}; $rounds interleaved rounds; MobileNetV2 activation: $([[ $relu6 == 1 ]] && echo ReLU6 || echo ReLU)"
     echo
     "${rt[@]}" "$venv/bin/python" bench/suite.py --bench-dir "$build/bench" --models "$models" \
