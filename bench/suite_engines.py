@@ -12,6 +12,13 @@ ENGINE (each in its own process, started by bench/suite.py):
                torch.jit.optimize_for_inference (BN folded, oneDNN), torch.set_num_threads(2), no_grad
 The ONNX engines run under the suite's virtual environment, torch under Debian's /usr/bin/python3.
 
+    PYTHON bench/suite_engines.py onnxruntime-profile MODEL_DIR BATCH PASSES
+
+prints onnxruntime's own per-node profile (SessionOptions.enable_profiling, same settings as above)
+summed per kind of layer, named like kata's profile (bench/profile_report.hpp): convolutions by kernel
+size, depthwise / grouped, few input channels (the stride is not in onnxruntime's record). Fused nodes
+count under the kind onnxruntime ran them as (a Conv with a fused Add/ReLU is a Conv).
+
 The worker speaks the protocol of bench/suite_worker.cpp (kata's side):
   it first runs MODEL_DIR/b<BATCH>_io.npz's input x and compares its output with y (the float64
   reference): normwise relative error above TOLERANCE prints FAIL and exits with status 2; otherwise
@@ -98,10 +105,58 @@ def torch_engine(model_dir, batch, x):
     return run
 
 
+def onnxruntime_profile(model_dir, batch, passes):
+    import json
+    import tempfile
+    import onnxruntime as ort
+
+    so = ort.SessionOptions()
+    so.intra_op_num_threads = 2
+    so.inter_op_num_threads = 1
+    so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    tmp = tempfile.mkdtemp()
+    so.enable_profiling = True
+    so.profile_file_prefix = os.path.join(tmp, "ort")
+    sess = ort.InferenceSession(os.path.join(model_dir, f"b{batch}.onnx"), so, providers=["CPUExecutionProvider"])
+    x = np.load(os.path.join(model_dir, f"b{batch}_io.npz"))["x"]
+    feed = {sess.get_inputs()[0].name: x}
+    for _ in range(passes):
+        sess.run(None, feed)
+    with open(sess.end_profiling()) as f:
+        events = json.load(f)
+    runs = [e for e in events if e.get("cat") == "Session" and e.get("name") == "model_run"]
+    by_kind = {}
+    for e in events:
+        if e.get("cat") != "Node" or not e.get("name", "").endswith("_kernel_time"):
+            continue
+        a = e["args"]
+        kind = a.get("op_name", "?")
+        shapes = [next(iter(s.values())) for s in a.get("input_type_shape", [])]
+        if kind == "Conv" and len(shapes) >= 2 and len(shapes[1]) == 4:
+            xs, ws = shapes[0], shapes[1]
+            cin = xs[1] if len(xs) == 4 and xs[1] > 0 else ws[1]
+            kind += f" k{ws[2]}"
+            if ws[1] != cin:
+                kind += " depthwise" if ws[1] == 1 and ws[0] == cin else f" g{cin // ws[1]}"
+            if cin <= 4:
+                kind += f" c{cin}"
+        by_kind[kind] = by_kind.get(kind, 0.0) + e["dur"] / 1e3 / passes
+    total = sum(by_kind.values())
+    print(f"onnxruntime per kind ({passes} passes; ms per pass):")
+    for k in sorted(by_kind):
+        print(f"  {k:<28} {by_kind[k]:8.4f} ms  {100 * by_kind[k] / total:5.1f} %")
+    print(f"sum of kernels {total:.3f} ms per pass; model_run median "
+          f"{statistics.median(e['dur'] for e in runs[-passes:]) / 1e3:.3f} ms")
+
+
 ENGINES = {"onnxruntime": onnxruntime_engine, "openvino": openvino_engine, "torch": torch_engine}
 
 
 def main():
+    if sys.argv[1] == "onnxruntime-profile":
+        onnxruntime_profile(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
     engine, model_dir, batch, tol = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
     io = np.load(os.path.join(model_dir, f"b{batch}_io.npz"))
     x, y = np.ascontiguousarray(io["x"], dtype=np.float32), io["y"].astype(np.float64)

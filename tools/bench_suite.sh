@@ -13,7 +13,8 @@
 #      (Release, benchmarks on, CUDA off);
 #   5. bench/suite.py: every engine in its own process, verified against the reference, interleaved
 #      rounds, medians, kata / best-of(onnxruntime, OpenVINO), peak RSS; under `chrt -f 10` as root;
-#      then kata's per-layer profile of MobileNetV2-like at batch 1 and LeNet-5 at batch 64.
+#      then kata's and onnxruntime's per-layer profiles of MobileNetV2-like at batch 1 and LeNet-5 at
+#      batch 64 (where the time goes).
 # It prints the machine, the versions and a markdown table for bench/RESULTS.md, and keeps a copy in
 # $BUILD/suite/report.md.
 #
@@ -109,14 +110,17 @@ report="$models/report.md"
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 } | tee "$report"
 
-# kata's per-layer profile (where the time goes) of the two rows issue #17 names.
+# Where the time goes in the two rows issue #17 names: kata's per-layer profile, then onnxruntime's.
 for w in "mobilenet_v2 1" "lenet5 64"; do
     set -- $w
+    passes=$([[ $1 == lenet5 ]] && echo 2000 || echo 200)
     echo
     echo "== kata profile: $1, batch $2 (suite_profile_$1_b$2; per layer and per kind of layer)"
-    "${rt[@]}" "$build/bench/suite_profile_$1_b$2" "$models/$1/weights.npz" "$models/$1/b$2_io.npz" 1e-4 \
-        "$([[ $1 == lenet5 ]] && echo 2000 || echo 200)"
+    "${rt[@]}" "$build/bench/suite_profile_$1_b$2" "$models/$1/weights.npz" "$models/$1/b$2_io.npz" 1e-4 "$passes"
+    echo "== onnxruntime profile: $1, batch $2"
+    "${rt[@]}" "$venv/bin/python" bench/suite_engines.py onnxruntime-profile "$models/$1" "$2" "$passes"
 done | tee "$models/profile.txt" |
-    awk '/^==/ || /^verified/ {print} /^per kind/ {p = 1} p {print} /^wall median/ {p = 0}'
+    awk '/^==/ || /^verified/ {print} /^per kind/ || /^onnxruntime per kind/ {p = 1} p {print}
+         /^wall median/ || /model_run median/ {p = 0}'
 echo
 echo "bench_suite: table in $report, full profiles in $models/profile.txt"
