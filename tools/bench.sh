@@ -18,8 +18,10 @@ kata_install_packages time python3-torch python3-numpy
 kata_env
 
 rounds=${1:-7}
+# CUDA off: the CPU benchmarks do not use it, and tools/bench_suite.sh configures the same build folder
+# so (flipping the option between the two would reconfigure and rebuild every time).
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DKATA_BUILD_TESTS=OFF -DKATA_BUILD_EXAMPLES=OFF \
-    -DKATA_BUILD_BENCH=ON
+    -DKATA_BUILD_BENCH=ON -DKATA_ENABLE_CUDA=OFF
 cmake --build build-bench -j"$(nproc)" --target resnet50_cpu_b1 resnet50_cpu_b8
 /usr/bin/python3 bench/resnet50_vs_torch.py build-bench/bench "$rounds"
 bash bench/compile_time.sh 3
