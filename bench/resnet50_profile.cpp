@@ -4,19 +4,19 @@
 //
 // Built with -DKATA_CPU_PROFILE (the executor then accumulates each kernel call's time) and the same
 // KATA_BENCH_BATCH / KATA_BENCH_GRAPH choices as bench/resnet50_cpu.cpp. Prints every function node
-// (op, output shape, ms per pass, GFLOP/s for convolutions) and totals per op kind.
+// (op, output shape, ms per pass, GFLOP/s for convolutions) and totals per op kind
+// (bench/profile_report.hpp).
 #include <kata/cpu.hpp>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <map>
-#include <string>
 #include <vector>
 
 #include "../examples/models/resnet50.hpp"
 #include "../examples/models/synthetic_weights.hpp"
+#include "profile_report.hpp"
 
 #ifndef KATA_BENCH_BATCH
 #define KATA_BENCH_BATCH 1
@@ -71,36 +71,6 @@ int main(int argc, char** argv) {
         wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(wall.begin(), wall.end());
-    constexpr const auto& g = Run::graph;
-    std::map<std::string, double> by_kind;
-    double total = 0;
-    for (int t = 0; t < g.num_order; ++t) {
-        const int id = g.order[t];
-        const auto& n = g.nodes[std::size_t(id)];
-        const double ms = run.profile_ns_[std::size_t(id)] / passes / 1e6;
-        if (ms <= 0) continue;
-        std::string kind(kata::type_name(n.op));
-        double gflops = 0;
-        std::string extra;
-        if (n.op == kata::op_kind::convolution || n.op == kata::op_kind::fused_convolution) {
-            const auto& w = g.input_node(id, 1).shape;  // (O, C/g, k..) or (O, k.., C/g)
-            double macs = double(n.shape.numel());
-            for (int d = 1; d < w.rank; ++d) macs *= double(w.dims[d]);
-            gflops = 2 * macs / (ms * 1e6);
-            kind = "Convolution k" + std::to_string(n.attr.kernel[0]) + "s" + std::to_string(n.attr.stride[0]);
-            if (n.attr.has_residual) extra += "+add";
-            if (n.attr.nonlinearity == kata::nonlinearity_kind::relu) extra += "+relu";
-        }
-        by_kind[kind] += ms;
-        total += ms;
-        std::printf("%-32.32s %-16s %-10s (", std::string(n.name.view()).c_str(), kind.c_str(), extra.c_str());
-        for (int d = 0; d < n.shape.rank; ++d) std::printf("%s%lld", d ? "," : "", (long long)n.shape.dims[d]);
-        std::printf(")  %7.3f ms", ms);
-        if (gflops > 0) std::printf("  %6.1f GFLOP/s", gflops);
-        std::printf("\n");
-    }
-    std::printf("\nper kind:\n");
-    for (auto& [k, v] : by_kind) std::printf("  %-22s %8.3f ms  %5.1f %%\n", k.c_str(), v, 100 * v / total);
-    std::printf("sum of kernels %.2f ms per pass; wall median %.2f ms (min %.2f) over %d passes\n", total,
-                wall[wall.size() / 2], wall[0], passes);
+    kata_bench::print_profile<Run>(run, passes);
+    std::printf("wall median %.2f ms (min %.2f) over %d passes\n", wall[wall.size() / 2], wall[0], passes);
 }
