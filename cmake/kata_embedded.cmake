@@ -26,6 +26,13 @@ add_custom_command(OUTPUT "${_kata_gen}/lenet_weights.hpp"
     DEPENDS kata_weights_header "${_kata_lenet_npz}"
     COMMENT "kata_weights_header: lenet.npz -> lenet_weights.hpp (host)")
 
+add_custom_target(kata_lenet_weights_host DEPENDS "${_kata_gen}/lenet_weights.hpp")
+# tests/embedded/weights_header.cpp compiles the generated header in.
+if(TARGET test_embedded_weights_header)
+    target_include_directories(test_embedded_weights_header PRIVATE "${_kata_gen}")
+    add_dependencies(test_embedded_weights_header kata_lenet_weights_host)
+endif()
+
 # The firmware as a host program: kata's include directory only (not kata::kata, which brings xtensor,
 # BLAS and threads), the same freestanding flags as on the device.
 add_executable(embedded_lenet_host

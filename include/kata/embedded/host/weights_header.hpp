@@ -13,7 +13,9 @@
 //     #include <cstdint>
 //     #include <kata/embedded/constant_parameters.hpp>
 //     namespace lenet_weights {
-//     inline constexpr float conv1_W[150] = {0.2736f, -0.0514f, ...};          // "conv1/W" (6,1,5,5)
+//     // "conv1/W" (6, 1, 5, 5)
+//     inline constexpr float conv1_W[150] = {
+//         -0.23409186f, -0.24732642f, ...};
 //     ...
 //     inline constexpr kata::embedded::constant_parameter parameters[] = {
 //         {"conv1/W", conv1_W, kata::dtype::f32, kata::shape_t{6, 1, 5, 5}}, ...};
@@ -159,8 +161,8 @@ inline std::string make_weights_header(std::span<const weights_entry> entries, c
         ids.push_back(n ? id : std::string());
         if (n == 0) continue;  // no zero-length arrays in C++: the table gets a null pointer
         out += "// \"" + e.name + "\" " + io::shape_repr(e.shape) + "\n";
-        out += "inline constexpr " + std::string(t.cpp) + " " + id + "[" + std::to_string(n) + "] = {";
-        std::size_t line = 0;
+        out += "inline constexpr " + std::string(t.cpp) + " " + id + "[" + std::to_string(n) + "] = {\n    ";
+        std::size_t line = 4;
         for (std::size_t i = 0; i < n; ++i) {
             std::string v;
             const std::byte* p = e.data.data() + i * isize;
