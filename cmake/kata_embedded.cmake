@@ -5,13 +5,14 @@
 #   embedded_lenet_host      the LeNet firmware's source built for the host with its host board
 #                            (-fno-exceptions -fno-rtti, kata's headers only, allocations counted)
 #   check_lenet              compares a firmware's printed logits with the CPU executor and PyTorch
+#   embedded_all_ops_host, check_all_ops   the same for a network using every op kind
 #   kata_firmware_<board>    ExternalProject: the firmware sub-build (embedded/CMakeLists.txt) with the
 #                            bare-metal toolchain file, only when arm-none-eabi-g++ and qemu-system-arm
 #                            exist; the host build's own flags and targets are untouched
 #   embedded_size_report_<board>   build target printing the size report (also a ctest)
 #
-# ctests (label embedded): embedded_lenet_host; embedded_lenet_qemu_<board> and
-# embedded_size_report_<board>, which report SKIP (exit 77, SKIP_RETURN_CODE) with the reason when the
+# ctests (label embedded): embedded_lenet_host, embedded_all_ops_host; embedded_lenet_qemu_<board>,
+# embedded_all_ops_qemu_<board> and embedded_size_report_<board>, which report SKIP (exit 77, SKIP_RETURN_CODE) with the reason when the
 # toolchain or QEMU is missing -- never a silent pass. Install them with tools/deps.sh (embedded).
 include(ExternalProject)
 
@@ -47,11 +48,25 @@ target_compile_options(embedded_lenet_host PRIVATE -fno-exceptions -fno-rtti -Wa
 add_executable(check_lenet "${PROJECT_SOURCE_DIR}/tests/embedded/firmware/check_lenet.cpp")
 target_link_libraries(check_lenet PRIVATE kata::kata)
 
+# Every op kind on the embedded kernels, as a host program too.
+add_executable(embedded_all_ops_host
+    "${PROJECT_SOURCE_DIR}/embedded/firmware/all_ops.cpp" "${PROJECT_SOURCE_DIR}/embedded/boards/host/board.cpp")
+target_include_directories(embedded_all_ops_host PRIVATE "${PROJECT_SOURCE_DIR}/include"
+                                                         "${PROJECT_SOURCE_DIR}/embedded/firmware")
+target_compile_features(embedded_all_ops_host PRIVATE cxx_std_20)
+target_compile_options(embedded_all_ops_host PRIVATE -fno-exceptions -fno-rtti -Wall)
+add_executable(check_all_ops "${PROJECT_SOURCE_DIR}/tests/embedded/firmware/check_all_ops.cpp")
+target_link_libraries(check_all_ops PRIVATE kata::kata)
+
 add_test(NAME embedded_lenet_host
     COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=$<TARGET_FILE:embedded_lenet_host>"
             "-DLOG=${PROJECT_BINARY_DIR}/embedded/host/lenet_output.txt" "-DCHECKER=$<TARGET_FILE:check_lenet>"
             "-DNPZ=${_kata_lenet_npz}" -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
-set_tests_properties(embedded_lenet_host PROPERTIES LABELS embedded TIMEOUT 300)
+add_test(NAME embedded_all_ops_host
+    COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=$<TARGET_FILE:embedded_all_ops_host>"
+            "-DLOG=${PROJECT_BINARY_DIR}/embedded/host/all_ops_output.txt" "-DCHECKER=$<TARGET_FILE:check_all_ops>"
+            -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
+set_tests_properties(embedded_lenet_host embedded_all_ops_host PROPERTIES LABELS embedded TIMEOUT 300)
 
 # ---- the Cortex-M firmware under QEMU ------------------------------------------------------------------
 find_program(KATA_ARM_GXX arm-none-eabi-g++ DOC "bare-metal Arm C++ compiler (Debian gcc-arm-none-eabi)")
@@ -71,7 +86,7 @@ function(kata_add_firmware board machine toolchain)
     if(missing)
         message(STATUS "kata: embedded firmware for ${board} not built (missing: ${missing}); its tests will SKIP "
                        "(bash tools/deps.sh embedded installs the toolchain)")
-        foreach(t embedded_lenet_qemu_${id} embedded_size_report_${id})
+        foreach(t embedded_lenet_qemu_${id} embedded_all_ops_qemu_${id} embedded_size_report_${id})
             add_test(NAME ${t} COMMAND sh -c "echo 'SKIP: ${missing} not found (install with: bash tools/deps.sh embedded)'; exit 77")
             set_tests_properties(${t} PROPERTIES LABELS embedded SKIP_RETURN_CODE 77)
         endforeach()
@@ -92,11 +107,16 @@ function(kata_add_firmware board machine toolchain)
         COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=${qemu}" "-DLOG=${bin}/lenet_output.txt"
                 "-DCHECKER=$<TARGET_FILE:check_lenet>" "-DNPZ=${_kata_lenet_npz}"
                 -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
+    set(qemu_all_ops "${KATA_QEMU_ARM}|-M|${machine}|-nographic|-monitor|none|-serial|none|-semihosting-config|enable=on,target=native|-kernel|${bin}/all_ops_firmware.elf")
+    add_test(NAME embedded_all_ops_qemu_${id}
+        COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=${qemu_all_ops}" "-DLOG=${bin}/all_ops_output.txt"
+                "-DCHECKER=$<TARGET_FILE:check_all_ops>" -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
     set(report_args "-DELF=${elf}" "-DSIZE=${KATA_ARM_SIZE_HOST}" "-DNM=${KATA_ARM_NM_HOST}" "-DCOMMAND=${qemu}"
                     "-DOUT=${bin}/size_report.md" "-DBOARD=${board}")
     add_test(NAME embedded_size_report_${id}
         COMMAND "${CMAKE_COMMAND}" ${report_args} -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_size_report.cmake")
-    set_tests_properties(embedded_lenet_qemu_${id} embedded_size_report_${id} PROPERTIES LABELS embedded TIMEOUT 300)
+    set_tests_properties(embedded_lenet_qemu_${id} embedded_all_ops_qemu_${id} embedded_size_report_${id}
+                         PROPERTIES LABELS embedded TIMEOUT 300)
     add_custom_target(embedded_size_report_${id}
         COMMAND "${CMAKE_COMMAND}" ${report_args} -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_size_report.cmake"
         DEPENDS kata_firmware_${id} USES_TERMINAL)
