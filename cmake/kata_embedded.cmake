@@ -6,7 +6,8 @@
 #                            (-fno-exceptions -fno-rtti, kata's headers only, allocations counted)
 #   check_lenet              compares a firmware's printed logits with the CPU executor and PyTorch
 #   embedded_all_ops_host, check_all_ops   the same for a network using every op kind
-#   kata_firmware_<board>    ExternalProject: the firmware sub-build (embedded/CMakeLists.txt) with the
+#   kata_firmware_<board>    ExternalProject (boards mps2-an386: Cortex-M4F, mps3-an547: Cortex-M55):
+#                            the firmware sub-build (embedded/CMakeLists.txt) with the
 #                            bare-metal toolchain file, only when arm-none-eabi-g++ and qemu-system-arm
 #                            exist; the host build's own flags and targets are untouched
 #   embedded_size_report_<board>   build target printing the size report (also a ctest)
@@ -69,13 +70,14 @@ add_test(NAME embedded_all_ops_host
 set_tests_properties(embedded_lenet_host embedded_all_ops_host PROPERTIES LABELS embedded TIMEOUT 300)
 
 # ---- the Cortex-M firmware under QEMU ------------------------------------------------------------------
+option(KATA_EMBEDDED_FIRMWARE "Build the Cortex-M firmware when arm-none-eabi-g++ and qemu-system-arm exist" ON)
 find_program(KATA_ARM_GXX arm-none-eabi-g++ DOC "bare-metal Arm C++ compiler (Debian gcc-arm-none-eabi)")
 find_program(KATA_QEMU_ARM qemu-system-arm DOC "QEMU Arm system emulator (Debian qemu-system-arm)")
 find_program(KATA_ARM_SIZE_HOST arm-none-eabi-size)
 find_program(KATA_ARM_NM_HOST arm-none-eabi-nm)
 
-# kata_add_firmware(<board> <qemu machine> <toolchain file>)
-function(kata_add_firmware board machine toolchain)
+# kata_add_firmware(<board> <qemu machine> <toolchain file> <name printed by the firmware>)
+function(kata_add_firmware board machine toolchain board_name)
     string(MAKE_C_IDENTIFIER "${board}" id)
     set(missing "")
     foreach(v KATA_ARM_GXX KATA_QEMU_ARM KATA_ARM_SIZE_HOST KATA_ARM_NM_HOST)
@@ -83,6 +85,9 @@ function(kata_add_firmware board machine toolchain)
             list(APPEND missing ${v})
         endif()
     endforeach()
+    if(NOT KATA_EMBEDDED_FIRMWARE)
+        set(missing "KATA_EMBEDDED_FIRMWARE=OFF")
+    endif()
     if(missing)
         message(STATUS "kata: embedded firmware for ${board} not built (missing: ${missing}); its tests will SKIP "
                        "(bash tools/deps.sh embedded installs the toolchain)")
@@ -97,6 +102,7 @@ function(kata_add_firmware board machine toolchain)
         SOURCE_DIR "${PROJECT_SOURCE_DIR}/embedded"
         BINARY_DIR "${bin}"
         CMAKE_ARGS "-DCMAKE_TOOLCHAIN_FILE=${toolchain}" -DCMAKE_BUILD_TYPE=Release "-DKATA_BOARD=${board}"
+                   "-DKATA_BOARD_NAME=${board_name}"
                    "-DKATA_WEIGHTS_TOOL=$<TARGET_FILE:kata_weights_header>"
         BUILD_ALWAYS ON
         INSTALL_COMMAND ""
@@ -122,4 +128,7 @@ function(kata_add_firmware board machine toolchain)
         DEPENDS kata_firmware_${id} USES_TERMINAL)
 endfunction()
 
-kata_add_firmware(mps2-an386 mps2-an386 "${PROJECT_SOURCE_DIR}/cmake/toolchains/arm-none-eabi-cortex-m4.cmake")
+kata_add_firmware(mps2-an386 mps2-an386 "${PROJECT_SOURCE_DIR}/cmake/toolchains/arm-none-eabi-cortex-m4.cmake"
+                  "mps2-an386 (Cortex-M4F, QEMU)")
+kata_add_firmware(mps3-an547 mps3-an547 "${PROJECT_SOURCE_DIR}/cmake/toolchains/arm-none-eabi-cortex-m55.cmake"
+                  "mps3-an547 (Cortex-M55, QEMU)")

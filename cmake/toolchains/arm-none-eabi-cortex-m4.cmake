@@ -13,7 +13,7 @@
 #   -ffunction-sections -fdata-sections + --gc-sections           unused kernels and library code dropped;
 #   --specs=rdimon.specs                                          newlib's semihosting syscalls (abort() and
 #       friends then end QEMU with a status instead of hanging); the board's own start-up replaces
-#       rdimon's crt0 (-nostartfiles, see embedded/boards/mps2-an386/startup.cpp).
+#       rdimon's crt0 (-nostartfiles, see embedded/boards/cortex-m/startup.cpp).
 set(CMAKE_SYSTEM_NAME Generic)
 set(CMAKE_SYSTEM_PROCESSOR arm)
 set(KATA_EMBEDDED_CPU_FLAGS "-mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16")

@@ -1,14 +1,15 @@
-// embedded/boards/mps2-an386/startup.cpp
+// embedded/boards/cortex-m/startup.cpp
 //
-// Start-up code of the Cortex-M4 board (QEMU mps2-an386); Debian's gcc-arm-none-eabi ships no board
-// support package, so these few pieces are ours:
+// Start-up code shared by the Cortex-M boards under QEMU (mps2-an386: Cortex-M4F, mps3-an547: Cortex-M55;
+// each board directory only adds its linker script). Debian's gcc-arm-none-eabi ships no board support
+// package, so these few pieces are ours:
 //   * the vector table at address 0 (section .isr_vector, first in flash): initial stack pointer (top
 //     of the linker script's stack region) and the reset handler; every fault handler reports the fault
 //     over semihosting and ends QEMU with status 70, so a crash fails its ctest at once instead of
 //     hanging until the time-out;
 //   * Reset_Handler: copies .data's image from flash to RAM, zeroes .bss, enables the FPU (CPACR bits
-//     20-23: full access to CP10/CP11; the firmware is built with -mfloat-abi=hard, so the first float
-//     instruction would fault otherwise), paints the stack for the high-water measurement (board.cpp),
+//     20-23: full access to CP10/CP11, which also covers the M55's MVE; the firmware is built with
+//     -mfloat-abi=hard, so the first float instruction would fault otherwise), paints the stack for the high-water measurement (board.cpp),
 //     runs the static constructors (newlib's __libc_init_array), calls main and passes its status to the
 //     host (semihosting SYS_EXIT_EXTENDED).
 //   * Why not newlib's _start (rdimon-crt0): it asks the debugger for heap and stack bounds
@@ -23,7 +24,7 @@
 #include <cstdint>
 
 #include "../../firmware/board.hpp"
-#include "../semihosting.hpp"
+#include "semihosting.hpp"
 
 extern "C" {
 extern std::uint32_t __data_start__, __data_end__, __data_load__, __bss_start__, __bss_end__;
@@ -44,7 +45,7 @@ namespace kata_board {
 void paint_stack();  // board.cpp
 }
 
-// Cortex-M4 core exceptions: SP, Reset, NMI, HardFault, MemManage, BusFault, UsageFault, 4 reserved,
+// ARMv7-M / ARMv8-M core exceptions: SP, Reset, NMI, HardFault, MemManage, BusFault, UsageFault, 4 reserved,
 // SVCall, DebugMonitor, reserved, PendSV, SysTick. No peripheral interrupts are enabled.
 using handler = void (*)();
 __attribute__((section(".isr_vector"), used)) const handler vector_table[16] = {
@@ -53,7 +54,8 @@ __attribute__((section(".isr_vector"), used)) const handler vector_table[16] = {
     Fault_Handler, Fault_Handler, nullptr, Fault_Handler, Fault_Handler};
 
 void Fault_Handler() {
-    kata_board::write("kata firmware: fault (HardFault/MemManage/BusFault/UsageFault or unexpected exception)\n");
+    kata_board::write("kata firmware: fault (HardFault/MemManage/BusFault/UsageFault/SecureFault or unexpected "
+                      "exception)\n");
     kata_board::semihosting::exit(70);
 }
 

@@ -1,11 +1,11 @@
-// embedded/boards/mps2-an386/board.cpp: the board interface (firmware/board.hpp) for QEMU's
-// mps2-an386: console over semihosting; stack use measured by painting the stack region at reset and
+// embedded/boards/cortex-m/board.cpp: the board interface (firmware/board.hpp) for the Cortex-M boards
+// under QEMU (KATA_BOARD_NAME names the board; CMake defines it): console over semihosting; stack use measured by painting the stack region at reset and
 // finding, later, the lowest word that no longer holds the paint (a high-water mark: the deepest the
 // stack ever went).
 #include <cstdint>
 
 #include "../../firmware/board.hpp"
-#include "../semihosting.hpp"
+#include "semihosting.hpp"
 
 extern "C" std::uint32_t __stack_limit, __stack_top;
 
@@ -23,7 +23,10 @@ void paint_stack() {
     for (std::uint32_t* p = &__stack_limit; p < sp - 16; ++p) *p = paint;
 }
 
-const char* name() { return "mps2-an386 (Cortex-M4F, QEMU)"; }
+#ifndef KATA_BOARD_NAME
+#define KATA_BOARD_NAME "Cortex-M (QEMU)"
+#endif
+const char* name() { return KATA_BOARD_NAME; }
 
 void write(const char* text) { semihosting::write(text); }
 

@@ -1,4 +1,4 @@
-// embedded/boards/semihosting.hpp
+// embedded/boards/cortex-m/semihosting.hpp
 //
 // Arm semihosting for the QEMU boards: the firmware's console and its exit status reach the host
 // through the debugger channel (`bkpt 0xab` on M-profile cores; QEMU implements it with
