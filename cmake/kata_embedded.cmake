@@ -28,6 +28,12 @@ add_custom_command(OUTPUT "${_kata_gen}/lenet_weights.hpp"
     DEPENDS kata_weights_header "${_kata_lenet_npz}"
     COMMENT "kata_weights_header: lenet.npz -> lenet_weights.hpp (host)")
 
+# The tool's command line: --only with a name the file lacks is an error naming it.
+add_test(NAME embedded_weights_header_unknown_array
+    COMMAND kata_weights_header --only conv1/W,nope "${_kata_lenet_npz}" "${PROJECT_BINARY_DIR}/embedded/unused.hpp")
+set_tests_properties(embedded_weights_header_unknown_array PROPERTIES LABELS embedded
+                     PASS_REGULAR_EXPRESSION "lenet.npz: no array 'nope'")
+
 add_custom_target(kata_lenet_weights_host DEPENDS "${_kata_gen}/lenet_weights.hpp")
 # tests/embedded/weights_header.cpp compiles the generated header in.
 if(TARGET test_embedded_weights_header)

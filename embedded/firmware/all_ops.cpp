@@ -24,12 +24,13 @@ constexpr auto& graph = Net::graph;
 constexpr std::size_t leaf_floats = [] {
     std::size_t n = 0;
     for (const auto& nd : graph.nodes)
-        if (kata::is_leaf(nd.op)) n += std::size_t(nd.shape.numel());
+        if (kata::is_leaf(nd.op))
+            n += std::size_t(nd.shape.numel());
     return n;
 }();
 
 alignas(runner_t::alignment) std::byte storage[runner_t::storage_bytes];
-alignas(8) float leaves[leaf_floats];  // parameters and graph inputs (the int32 indices share the space)
+alignas(8) float leaves[leaf_floats]; // parameters and graph inputs (the int32 indices share the space)
 
 template <std::size_t... K>
 void print_outputs(const runner_t& run, std::index_sequence<K...>) {
@@ -49,7 +50,7 @@ void print_outputs(const runner_t& run, std::index_sequence<K...>) {
     (one(int(K), run.template output<K>(), graph.nodes[graph.outputs[K]].shape.numel()), ...);
 }
 
-}  // namespace
+} // namespace
 
 int main() {
     char line[96];
@@ -60,11 +61,14 @@ int main() {
     std::size_t at = 0;
     for (std::size_t id = 0; id < graph.size(); ++id) {
         const kata::node& nd = graph.nodes[id];
-        if (!kata::is_leaf(nd.op)) continue;
+        if (!kata::is_leaf(nd.op))
+            continue;
         float* dst = leaves + at;
         const std::size_t n = std::size_t(nd.shape.numel());
-        if (nd.type == kata::dtype::i32) kata_all_ops::fill_indices(reinterpret_cast<std::int32_t*>(dst), n);
-        else kata_all_ops::fill(int(id), nd.name.view(), dst, n);
+        if (nd.type == kata::dtype::i32)
+            kata_all_ops::fill_indices(reinterpret_cast<std::int32_t*>(dst), n);
+        else
+            kata_all_ops::fill(int(id), nd.name.view(), dst, n);
         run.bind(int(id), dst);
         at += n;
     }

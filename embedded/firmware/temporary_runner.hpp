@@ -37,13 +37,15 @@ private:
     static constexpr auto order_seq = std::make_index_sequence<std::size_t(graph.num_order)>{};
 
     template <int Id>
-    static constexpr bool skipped() {  // no kernel call: aliases of their input, Sink
+    static constexpr bool skipped() { // no kernel call: aliases of their input, Sink
         return plan.aliased[Id] || graph.nodes[Id].op == op_kind::sink;
     }
     template <int Id>
     static constexpr std::size_t node_workspace() {
-        if constexpr (skipped<Id>()) return 0;
-        else return kernel<graph.nodes[Id].op>::template workspace_bytes<exec::instance_of<graph>(Id)>();
+        if constexpr (skipped<Id>())
+            return 0;
+        else
+            return kernel<graph.nodes[Id].op>::template workspace_bytes<exec::instance_of<graph>(Id)>();
     }
     template <std::size_t... T>
     static constexpr std::size_t max_workspace(std::index_sequence<T...>) {
@@ -54,8 +56,8 @@ private:
 
 public:
     static constexpr std::size_t arena_bytes = std::size_t(plan.arena_bytes);
-    static constexpr std::size_t workspace_bytes = std::size_t(cpu::detail::align_up(
-        std::int64_t(max_workspace(order_seq)), std::int64_t(alignment)));
+    static constexpr std::size_t workspace_bytes =
+        std::size_t(cpu::detail::align_up(std::int64_t(max_workspace(order_seq)), std::int64_t(alignment)));
     // Bytes of storage the caller provides (alignment-aligned): arena, then workspace.
     static constexpr std::size_t storage_bytes = arena_bytes + workspace_bytes;
 
@@ -103,8 +105,10 @@ private:
     template <int Id>
     void* ptr() {
         constexpr int r = plan.root[Id];
-        if constexpr (is_leaf(graph.nodes[r].op)) return const_cast<void*>(leaf_[std::size_t(r)]);
-        else return storage_ + plan.offset[r];
+        if constexpr (is_leaf(graph.nodes[r].op))
+            return const_cast<void*>(leaf_[std::size_t(r)]);
+        else
+            return storage_ + plan.offset[r];
     }
 
     template <std::size_t... T>
@@ -130,4 +134,4 @@ private:
     std::array<const void*, num_nodes> leaf_{};
 };
 
-}  // namespace kata::embedded
+} // namespace kata::embedded

@@ -54,8 +54,9 @@ constexpr var conv2d_base_axis2(builder& g) {
 }
 constexpr var conv2d_cl_group(builder& g) {
     auto x = g.input("x", {2, 9, 11, 6}, layout::channel_last);
-    return F::convolution(x, g.parameter("W", {4, 3, 2, 3}), g.parameter("b", {4}),
-                          {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2, .channel_last = true});
+    return F::convolution(
+        x, g.parameter("W", {4, 3, 2, 3}), g.parameter("b", {4}),
+        {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2, .channel_last = true});
 }
 constexpr var conv2d_cl_1x1_group(builder& g) {
     auto x = g.input("x", {2, 5, 7, 6}, layout::channel_last);
@@ -63,9 +64,9 @@ constexpr var conv2d_cl_1x1_group(builder& g) {
 }
 constexpr var conv3d_cl_group(builder& g) {
     auto x = g.input("x", {1, 5, 6, 7, 4}, layout::channel_last);
-    return F::convolution(x, g.parameter("W", {6, 3, 2, 3, 2}), g.parameter("b", {6}),
-                          {.pad = {1, 0, 1}, .stride = {1, 2, 2}, .dilation = {2, 1, 1}, .group = 2,
-                           .channel_last = true});
+    return F::convolution(
+        x, g.parameter("W", {6, 3, 2, 3, 2}), g.parameter("b", {6}),
+        {.pad = {1, 0, 1}, .stride = {1, 2, 2}, .dilation = {2, 1, 1}, .group = 2, .channel_last = true});
 }
 constexpr var conv1d_cl(builder& g) {
     auto x = g.input("x", {3, 13, 5}, layout::channel_last);
@@ -80,7 +81,8 @@ constexpr var depthwise_conv2d_mult2(builder& g) {
 }
 constexpr var depthwise_conv1d(builder& g) {
     auto x = g.input("x", {2, 3, 15});
-    return F::depthwise_convolution(x, g.parameter("W", {3, 5}), {.pad = {2}, .stride = {3}, .dilation = {2}});
+    return F::depthwise_convolution(x, g.parameter("W", {3, 5}),
+                                    {.pad = {2}, .stride = {3}, .dilation = {2}});
 }
 constexpr var depthwise_conv2d_mult3(builder& g) {
     auto x = g.input("x", {3, 4, 7, 9});
@@ -95,9 +97,9 @@ constexpr var deconv1d(builder& g) {
 }
 constexpr var deconv2d_group(builder& g) {
     auto x = g.input("x", {2, 6, 5, 7});
-    return F::deconvolution(x, g.parameter("W", {6, 2, 3, 2}), g.parameter("b", {6}),
-                            {.pad = {1, 0}, .stride = {2, 3}, .dilation = {1, 2}, .group = 3,
-                             .output_padding = {1, 2}});
+    return F::deconvolution(
+        x, g.parameter("W", {6, 2, 3, 2}), g.parameter("b", {6}),
+        {.pad = {1, 0}, .stride = {2, 3}, .dilation = {1, 2}, .group = 3, .output_padding = {1, 2}});
 }
 constexpr var deconv2d_1x1(builder& g) {
     auto x = g.input("x", {2, 4, 5, 3});
@@ -106,13 +108,20 @@ constexpr var deconv2d_1x1(builder& g) {
 constexpr var deconv3d_group(builder& g) {
     auto x = g.input("x", {1, 4, 3, 4, 5});
     return F::deconvolution(x, g.parameter("W", {4, 3, 2, 3, 2}), g.parameter("b", {6}),
-                            {.pad = {0, 1, 1}, .stride = {2, 1, 2}, .dilation = {1, 1, 2}, .group = 2,
+                            {.pad = {0, 1, 1},
+                             .stride = {2, 1, 2},
+                             .dilation = {1, 1, 2},
+                             .group = 2,
                              .output_padding = {1, 0, 1}});
 }
 constexpr var deconv2d_cl_group(builder& g) {
     auto x = g.input("x", {2, 5, 7, 6}, layout::channel_last);
     return F::deconvolution(x, g.parameter("W", {6, 3, 2, 2}), g.parameter("b", {6}),
-                            {.pad = {1, 1}, .stride = {2, 2}, .dilation = {1, 2}, .group = 3, .channel_last = true,
+                            {.pad = {1, 1},
+                             .stride = {2, 2},
+                             .dilation = {1, 2},
+                             .group = 3,
+                             .channel_last = true,
                              .output_padding = {1, 0}});
 }
 constexpr var deconv2d_cl_1x1_group(builder& g) {
@@ -127,19 +136,29 @@ constexpr var deconv1d_cl(builder& g) {
 constexpr var deconv3d_cl_group(builder& g) {
     auto x = g.input("x", {2, 3, 4, 5, 6}, layout::channel_last);
     return F::deconvolution(x, g.parameter("W", {6, 2, 3, 2, 2}), g.parameter("b", {6}),
-                            {.pad = {1, 0, 1}, .stride = {2, 1, 2}, .dilation = {1, 2, 1}, .group = 3,
-                             .channel_last = true, .output_padding = {1, 0, 1}});
+                            {.pad = {1, 0, 1},
+                             .stride = {2, 1, 2},
+                             .dilation = {1, 2, 1},
+                             .group = 3,
+                             .channel_last = true,
+                             .output_padding = {1, 0, 1}});
 }
 constexpr var deconv3d_cl(builder& g) {
     auto x = g.input("x", {1, 4, 3, 5, 3}, layout::channel_last);
     return F::deconvolution(x, g.parameter("W", {3, 3, 2, 3, 4}),
-                            {.pad = {2, 0, 1}, .stride = {1, 3, 2}, .dilation = {2, 1, 1}, .channel_last = true,
+                            {.pad = {2, 0, 1},
+                             .stride = {1, 3, 2},
+                             .dilation = {2, 1, 1},
+                             .channel_last = true,
                              .output_padding = {1, 2, 1}});
 }
 constexpr var deconv3d_cl_k1_opad(builder& g) {
     auto x = g.input("x", {2, 3, 4, 2, 4}, layout::channel_last);
     return F::deconvolution(x, g.parameter("W", {4, 1, 1, 1, 3}), g.parameter("b", {6}),
-                            {.stride = {1, 2, 1}, .dilation = {2, 1, 3}, .group = 2, .channel_last = true,
+                            {.stride = {1, 2, 1},
+                             .dilation = {2, 1, 3},
+                             .group = 2,
+                             .channel_last = true,
                              .output_padding = {1, 1, 2}});
 }
 // ---- DepthwiseDeconvolution ----
@@ -150,10 +169,11 @@ constexpr var depthwise_deconv2d_div2(builder& g) {
 }
 constexpr var depthwise_deconv1d(builder& g) {
     auto x = g.input("x", {2, 4, 9});
-    return F::depthwise_deconvolution(x, g.parameter("W", {4, 5}), {.pad = {2}, .stride = {3}, .dilation = {2}});
+    return F::depthwise_deconvolution(x, g.parameter("W", {4, 5}),
+                                      {.pad = {2}, .stride = {3}, .dilation = {2}});
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("embedded Convolution channel-first: 1-D/2-D/3-D, groups, pad/stride/dilation, base_axis") {
     check<network<conv1d>>("conv1d", {"W", "b"});

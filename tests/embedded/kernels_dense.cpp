@@ -28,7 +28,9 @@ constexpr var affine_base2_multiout(builder& g) {
     return F::affine(g.input("x", {2, 3, 5, 7}), g.parameter("W", {35, 4, 3}), g.parameter("b", {4, 3}),
                      {.base_axis = 2});
 }
-constexpr var affine_nobias(builder& g) { return F::affine(g.input("x", {3, 11}), g.parameter("W", {11, 5})); }
+constexpr var affine_nobias(builder& g) {
+    return F::affine(g.input("x", {3, 11}), g.parameter("W", {11, 5}));
+}
 
 // ---- BatchNormalization, test mode ----
 enum class variant { full, no_bias, no_scale };
@@ -42,8 +44,9 @@ constexpr var bn(builder& g, shape_t X, layout L, shape_t P, batch_normalization
 }
 constexpr batch_normalization_args axes_args(std::initializer_list<int> axes, double eps) {
     batch_normalization_args a;
-    a.naxes = 0;  // the default is axes = [1]
-    for (int v : axes) a.axes[a.naxes++] = v;
+    a.naxes = 0; // the default is axes = [1]
+    for (int v : axes)
+        a.axes[a.naxes++] = v;
     a.batch_stat = false;
     a.eps = eps;
     return a;
@@ -77,17 +80,19 @@ constexpr var bn_test_merge(builder& g) {
     return bn<variant::full>(g, {3, 4, 1, 5}, layout::channel_first, {1, 4, 1, 5}, axes_args({1, 3}, 1e-4));
 }
 constexpr var bn_test_ndhwc(builder& g) {
-    return bn<variant::no_bias>(g, {2, 3, 4, 3, 5}, layout::channel_last, {1, 1, 1, 1, 5}, axes_args({-1}, 1e-4));
+    return bn<variant::no_bias>(g, {2, 3, 4, 3, 5}, layout::channel_last, {1, 1, 1, 1, 5},
+                                axes_args({-1}, 1e-4));
 }
 constexpr var bn_test_5d_024(builder& g) {
-    return bn<variant::full>(g, {3, 2, 4, 3, 5}, layout::channel_first, {3, 1, 4, 1, 5}, axes_args({0, 2, 4}, 1e-4));
+    return bn<variant::full>(g, {3, 2, 4, 3, 5}, layout::channel_first, {3, 1, 4, 1, 5},
+                             axes_args({0, 2, 4}, 1e-4));
 }
 // ---- FusedBatchNormalization, test mode ----
 constexpr var fbn(builder& g, shape_t X, layout L, shape_t P, batch_normalization_args a, bool residual) {
     auto x = g.input("x", X, L);
     var z = residual ? g.input("z", X, L) : none;
-    return F::fused_batch_normalization(x, g.parameter("beta", P), g.parameter("gamma", P), g.parameter("mean", P),
-                                        g.parameter("var", P), z, a);
+    return F::fused_batch_normalization(x, g.parameter("beta", P), g.parameter("gamma", P),
+                                        g.parameter("mean", P), g.parameter("var", P), z, a);
 }
 template <bool Z>
 constexpr var fbn_test_nchw(builder& g) {
@@ -114,7 +119,7 @@ constexpr var embed_net(builder& g) {
     return F::embed(g.input("idx", {2, 5}, layout::none, dtype::i32), g.parameter("W", {7, 3, 2}));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("embedded Affine: 2-D, flattened 4-D, base_axis 2 with W (35,4,3), no bias") {
     auto check = []<class Net>(const char* name, std::initializer_list<const char*> p) {
@@ -159,7 +164,8 @@ TEST_CASE("embedded Embed: int32 indices through the typed kernel_io, rows of W,
     using Net = network<embed_net>;
     using runner_t = kata::embedded::temporary_runner<Net>;
     xt::xarray<float> W = xt::zeros<float>({7, 3, 2});
-    for (std::size_t i = 0; i < W.size(); ++i) W.data()[i] = float(i) * 0.25f - 3.0f;
+    for (std::size_t i = 0; i < W.size(); ++i)
+        W.data()[i] = float(i) * 0.25f - 3.0f;
     const std::int32_t idx[10] = {3, 0, 6, -1, 7, 2, 2, 5, 1, 100};
     kata::test::runner_storage storage(runner_t::storage_bytes);
     runner_t run(storage.bytes.get());
@@ -169,6 +175,7 @@ TEST_CASE("embedded Embed: int32 indices through the typed kernel_io, rows of W,
     const float* y = run.output();
     for (int i = 0; i < 10; ++i) {
         const bool inside = idx[i] >= 0 && idx[i] < 7;
-        for (int j = 0; j < 6; ++j) CHECK(y[i * 6 + j] == (inside ? W.data()[idx[i] * 6 + j] : 0.0f));
+        for (int j = 0; j < 6; ++j)
+            CHECK(y[i * 6 + j] == (inside ? W.data()[idx[i] * 6 + j] : 0.0f));
     }
 }

@@ -41,7 +41,8 @@ template <bool Max>
 constexpr void pool2d_cl(builder& g) {
     auto x = g.input("x", {2, 9, 11, 5}, layout::channel_last);
     for (bool ib : {true, false})
-        pool_ops<Max>(x, {3, 3}, {.stride = {2, 2}, .ignore_border = ib, .pad = {1, 0}, .channel_last = true});
+        pool_ops<Max>(x, {3, 3},
+                      {.stride = {2, 2}, .ignore_border = ib, .pad = {1, 0}, .channel_last = true});
 }
 template <bool Max>
 constexpr void pool_cl_1d_3d(builder& g) {
@@ -49,7 +50,8 @@ constexpr void pool_cl_1d_3d(builder& g) {
     auto x3 = g.input("x3", {2, 5, 7, 6, 3}, layout::channel_last);
     for (bool ib : {true, false}) {
         pool_ops<Max>(x1, {4}, {.stride = {3}, .ignore_border = ib, .pad = {2}, .channel_last = true});
-        pool_ops<Max>(x3, {2, 3, 2}, {.stride = {2, 2, 1}, .ignore_border = ib, .pad = {1, 1, 0}, .channel_last = true});
+        pool_ops<Max>(x3, {2, 3, 2},
+                      {.stride = {2, 2, 1}, .ignore_border = ib, .pad = {1, 1, 0}, .channel_last = true});
     }
 }
 template <bool Max>
@@ -63,7 +65,9 @@ constexpr void unpool(builder& g) {
     g.output(F::unpooling(g.input("xu", {2, 3, 4, 5}), {2, 3}));
     g.output(F::unpooling(g.input("xul", {2, 4, 5, 3}, layout::channel_last), {3, 2}, true));
 }
-constexpr var gap(builder& g) { return F::global_average_pooling(g.input("xg", {3, 5, 7, 9})); }
+constexpr var gap(builder& g) {
+    return F::global_average_pooling(g.input("xg", {3, 5, 7, 9}));
+}
 
 constexpr void concat_net(builder& g) {
     auto a = g.input("a", {2, 3, 5});
@@ -86,7 +90,7 @@ constexpr void transpose_net(builder& g) {
     g.output(F::transpose(x, {0, 3, 1, 2}));
     g.output(F::transpose(m, {1, 0}));
     g.output(F::transpose(v, {4, 2, 1, 3, 0}));
-    g.output(F::reshape(F::transpose(x, {0, 2, 3, 1}), {2, 60}));  // alias of a function output
+    g.output(F::reshape(F::transpose(x, {0, 2, 3, 1}), {2, 60})); // alias of a function output
 }
 constexpr void softmax_net(builder& g) {
     auto x = g.input("x", {3, 5, 7});
@@ -95,7 +99,7 @@ constexpr void softmax_net(builder& g) {
     g.output(F::softmax(x, 0));
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("embedded Max/Average/SumPooling 2-D channel-first, ignore_border true and false") {
     const auto fx = load_fixture("ops/pool2d.npz");
@@ -112,17 +116,19 @@ TEST_CASE("embedded pooling channel-last 1-D/2-D/3-D and channel-first 1-D/3-D w
     check_embedded<network<pool2d_cl<false>>>(
         cl, {}, {"avg_incl", "avg_excl", "sum", "avg_incl_nib", "avg_excl_nib", "sum_nib"}, k_rtol, k_atol);
     const auto cl13 = load_fixture("ops/pool_cl_1d_3d.npz");
-    check_embedded<network<pool_cl_1d_3d<true>>>(cl13, {}, {"max1", "max3", "max1_nib", "max3_nib"}, 0.0, 0.0);
+    check_embedded<network<pool_cl_1d_3d<true>>>(cl13, {}, {"max1", "max3", "max1_nib", "max3_nib"}, 0.0,
+                                                 0.0);
     check_embedded<network<pool_cl_1d_3d<false>>>(cl13, {},
-                                                  {"avg_incl1", "avg_excl1", "sum1", "avg_incl3", "avg_excl3", "sum3",
-                                                   "avg_incl1_nib", "avg_excl1_nib", "sum1_nib", "avg_incl3_nib",
-                                                   "avg_excl3_nib", "sum3_nib"},
+                                                  {"avg_incl1", "avg_excl1", "sum1", "avg_incl3", "avg_excl3",
+                                                   "sum3", "avg_incl1_nib", "avg_excl1_nib", "sum1_nib",
+                                                   "avg_incl3_nib", "avg_excl3_nib", "sum3_nib"},
                                                   k_rtol, k_atol);
     const auto cf13 = load_fixture("ops/pool_cf_1d_3d.npz");
     check_embedded<network<pool_cf_1d_3d_nib<true>>>(cf13, {}, {"max1_nib", "max3_nib"}, 0.0, 0.0);
     check_embedded<network<pool_cf_1d_3d_nib<false>>>(
-        cf13, {}, {"avg_incl1_nib", "avg_excl1_nib", "sum1_nib", "avg_incl3_nib", "avg_excl3_nib", "sum3_nib"},
-        k_rtol, k_atol);
+        cf13, {},
+        {"avg_incl1_nib", "avg_excl1_nib", "sum1_nib", "avg_incl3_nib", "avg_excl3_nib", "sum3_nib"}, k_rtol,
+        k_atol);
 }
 
 TEST_CASE("embedded Unpooling (channel-first and -last) and GlobalAveragePooling") {
@@ -132,12 +138,12 @@ TEST_CASE("embedded Unpooling (channel-first and -last) and GlobalAveragePooling
 }
 
 TEST_CASE("embedded Concatenate, Transpose, Reshape (alias), Softmax on every axis") {
-    check_embedded<network<concat_net>>(load_fixture("ops/concatenate.npz"), {}, {"y_axis1", "y_last", "y_axis0"},
-                                        0.0, 0.0);
+    check_embedded<network<concat_net>>(load_fixture("ops/concatenate.npz"), {},
+                                        {"y_axis1", "y_last", "y_axis0"}, 0.0, 0.0);
     auto tx = load_fixture("ops/transpose.npz");
     tx.arrays.emplace("y_0231_flat", xt::xarray<float>(xt::reshape_view(tx["y_0231"], {2, 60})));
-    check_embedded<network<transpose_net>>(tx, {}, {"y_0231", "y_3102", "y_0312", "m_t", "v_42130", "y_0231_flat"},
-                                           0.0, 0.0);
-    check_embedded<network<softmax_net>>(load_fixture("ops/softmax.npz"), {}, {"y_last", "y_axis1", "y_axis0"},
-                                         k_rtol, k_atol);
+    check_embedded<network<transpose_net>>(
+        tx, {}, {"y_0231", "y_3102", "y_0312", "m_t", "v_42130", "y_0231_flat"}, 0.0, 0.0);
+    check_embedded<network<softmax_net>>(load_fixture("ops/softmax.npz"), {},
+                                         {"y_last", "y_axis1", "y_axis0"}, k_rtol, k_atol);
 }

@@ -1,7 +1,7 @@
 // embedded/boards/cortex-m/board.cpp: the board interface (firmware/board.hpp) for the Cortex-M boards
-// under QEMU (KATA_BOARD_NAME names the board; CMake defines it): console over semihosting; stack use measured by painting the stack region at reset and
-// finding, later, the lowest word that no longer holds the paint (a high-water mark: the deepest the
-// stack ever went).
+// under QEMU (KATA_BOARD_NAME names the board; CMake defines it): console over semihosting; stack use
+// measured by painting the stack region at reset and finding, later, the lowest word that no longer holds the
+// paint (a high-water mark: the deepest the stack ever went).
 #include <cstdint>
 
 #include "../../firmware/board.hpp"
@@ -20,26 +20,35 @@ constexpr std::uint32_t paint = 0xA5A5A5A5u;
 void paint_stack() {
     std::uint32_t* sp;
     asm volatile("mov %0, sp" : "=r"(sp));
-    for (std::uint32_t* p = &__stack_limit; p < sp - 16; ++p) *p = paint;
+    for (std::uint32_t* p = &__stack_limit; p < sp - 16; ++p)
+        *p = paint;
 }
 
 #ifndef KATA_BOARD_NAME
 #define KATA_BOARD_NAME "Cortex-M (QEMU)"
 #endif
-const char* name() { return KATA_BOARD_NAME; }
+const char* name() {
+    return KATA_BOARD_NAME;
+}
 
-void write(const char* text) { semihosting::write(text); }
+void write(const char* text) {
+    semihosting::write(text);
+}
 
 long stack_used() {
     const std::uint32_t* p = &__stack_limit;
-    while (p < &__stack_top && *p == paint) ++p;
+    while (p < &__stack_top && *p == paint)
+        ++p;
     return long(reinterpret_cast<std::uintptr_t>(&__stack_top) - reinterpret_cast<std::uintptr_t>(p));
 }
 
 long stack_reserved() {
-    return long(reinterpret_cast<std::uintptr_t>(&__stack_top) - reinterpret_cast<std::uintptr_t>(&__stack_limit));
+    return long(reinterpret_cast<std::uintptr_t>(&__stack_top) -
+                reinterpret_cast<std::uintptr_t>(&__stack_limit));
 }
 
-long heap_allocations() { return -1; }
+long heap_allocations() {
+    return -1;
+}
 
-}  // namespace kata_board
+} // namespace kata_board

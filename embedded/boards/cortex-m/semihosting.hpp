@@ -30,7 +30,8 @@ inline std::int32_t call(std::uint32_t operation, const void* argument) {
 inline void write(const char* text) {
     static std::int32_t handle = -1;
     if (handle < 0) {
-        const std::uintptr_t open_args[3] = {reinterpret_cast<std::uintptr_t>(":tt"), 4 /* "w" */, 3 /* strlen */};
+        const std::uintptr_t open_args[3] = {reinterpret_cast<std::uintptr_t>(":tt"), 4 /* "w" */,
+                                             3 /* strlen */};
         handle = call(sys_open, open_args);
     }
     const std::uintptr_t args[3] = {std::uintptr_t(handle), reinterpret_cast<std::uintptr_t>(text),
@@ -45,4 +46,4 @@ inline void write(const char* text) {
     }
 }
 
-}  // namespace kata_board::semihosting
+} // namespace kata_board::semihosting

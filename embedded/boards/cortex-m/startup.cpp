@@ -9,9 +9,9 @@
 //     hanging until the time-out;
 //   * Reset_Handler: copies .data's image from flash to RAM, zeroes .bss, enables the FPU (CPACR bits
 //     20-23: full access to CP10/CP11, which also covers the M55's MVE; the firmware is built with
-//     -mfloat-abi=hard, so the first float instruction would fault otherwise), paints the stack for the high-water measurement (board.cpp),
-//     runs the static constructors (newlib's __libc_init_array), calls main and passes its status to the
-//     host (semihosting SYS_EXIT_EXTENDED).
+//     -mfloat-abi=hard, so the first float instruction would fault otherwise), paints the stack for the
+//     high-water measurement (board.cpp), runs the static constructors (newlib's __libc_init_array), calls
+//     main and passes its status to the host (semihosting SYS_EXIT_EXTENDED).
 //   * Why not newlib's _start (rdimon-crt0): it asks the debugger for heap and stack bounds
 //     (SYS_HEAPINFO) and moves the stack pointer there -- under QEMU to 0x21ffffec, outside this linker
 //     script's RAM -- so the reserved stack and its measurement would be fiction; it also sets up
@@ -35,35 +35,52 @@ int main();
 void _init() {}
 void _fini() {}
 
-int getentropy(void*, std::size_t) { return -1; }
+int getentropy(void*, std::size_t) {
+    return -1;
+}
 
 [[noreturn]] void Reset_Handler();
 [[noreturn]] void Fault_Handler();
 }
 
 namespace kata_board {
-void paint_stack();  // board.cpp
+void paint_stack(); // board.cpp
 }
 
-// ARMv7-M / ARMv8-M core exceptions: SP, Reset, NMI, HardFault, MemManage, BusFault, UsageFault, 4 reserved,
-// SVCall, DebugMonitor, reserved, PendSV, SysTick. No peripheral interrupts are enabled.
+// The core exceptions of ARMv7-M / ARMv8-M. No peripheral interrupts are enabled.
 using handler = void (*)();
-__attribute__((section(".isr_vector"), used)) const handler vector_table[16] = {
-    reinterpret_cast<handler>(&__stack_top), Reset_Handler, Fault_Handler, Fault_Handler,
-    Fault_Handler, Fault_Handler, Fault_Handler, nullptr, nullptr, nullptr, nullptr,
-    Fault_Handler, Fault_Handler, nullptr, Fault_Handler, Fault_Handler};
+__attribute__((section(".isr_vector"), used))
+const handler vector_table[16] = {reinterpret_cast<handler>(&__stack_top), // initial stack pointer
+                                  Reset_Handler,
+                                  Fault_Handler, // NMI
+                                  Fault_Handler, // HardFault
+                                  Fault_Handler, // MemManage
+                                  Fault_Handler, // BusFault
+                                  Fault_Handler, // UsageFault
+                                  Fault_Handler, // SecureFault (ARMv8-M), reserved on ARMv7-M
+                                  nullptr,
+                                  nullptr,
+                                  nullptr,
+                                  Fault_Handler, // SVCall
+                                  Fault_Handler, // DebugMonitor
+                                  nullptr,
+                                  Fault_Handler,  // PendSV
+                                  Fault_Handler}; // SysTick
 
 void Fault_Handler() {
-    kata_board::write("kata firmware: fault (HardFault/MemManage/BusFault/UsageFault/SecureFault or unexpected "
-                      "exception)\n");
+    kata_board::write(
+        "kata firmware: fault (HardFault/MemManage/BusFault/UsageFault/SecureFault or unexpected "
+        "exception)\n");
     kata_board::semihosting::exit(70);
 }
 
 void Reset_Handler() {
     const std::uint32_t* src = &__data_load__;
-    for (std::uint32_t* dst = &__data_start__; dst < &__data_end__;) *dst++ = *src++;
-    for (std::uint32_t* dst = &__bss_start__; dst < &__bss_end__;) *dst++ = 0;
-    *reinterpret_cast<volatile std::uint32_t*>(0xE000ED88) |= 0xFu << 20;  // CPACR: CP10, CP11 full access
+    for (std::uint32_t* dst = &__data_start__; dst < &__data_end__;)
+        *dst++ = *src++;
+    for (std::uint32_t* dst = &__bss_start__; dst < &__bss_end__;)
+        *dst++ = 0;
+    *reinterpret_cast<volatile std::uint32_t*>(0xE000ED88) |= 0xFu << 20; // CPACR: CP10, CP11 full access
     asm volatile("dsb\n\tisb" ::: "memory");
     kata_board::paint_stack();
     __libc_init_array();

@@ -22,8 +22,8 @@
 namespace kata::embedded {
 
 struct constant_parameter {
-    const char* name;  // nnabla-style full name ("conv1/W")
-    const void* data;  // row-major elements of `type`
+    const char* name; // nnabla-style full name ("conv1/W")
+    const void* data; // row-major elements of `type`
     dtype type;
     shape_t shape;
 };
@@ -33,7 +33,8 @@ template <auto const& Table>
 constexpr int find_constant(std::string_view name) {
     int i = 0;
     for (const constant_parameter& p : Table) {
-        if (std::string_view(p.name) == name) return i;
+        if (std::string_view(p.name) == name)
+            return i;
         ++i;
     }
     return -1;
@@ -51,8 +52,9 @@ struct missing_constant_parameter {
 // Raised when the table's entry has another shape or dtype than the graph's parameter.
 template <name_string Name>
 struct constant_parameter_mismatch {
-    static_assert(Name.empty(), "kata::embedded: the constant parameter named in "
-                                "'constant_parameter_mismatch<...>' has another shape or dtype than the graph's");
+    static_assert(Name.empty(),
+                  "kata::embedded: the constant parameter named in "
+                  "'constant_parameter_mismatch<...>' has another shape or dtype than the graph's");
     static constexpr bool ok = true;
 };
 
@@ -60,8 +62,9 @@ struct constant_parameter_mismatch {
 template <auto const& Table>
 constexpr std::size_t constant_bytes() {
     std::size_t n = 0;
-    for (const constant_parameter& p : Table) n += std::size_t(p.shape.numel()) * std::size_t(dtype_size(p.type));
+    for (const constant_parameter& p : Table)
+        n += std::size_t(p.shape.numel()) * std::size_t(dtype_size(p.type));
     return n;
 }
 
-}  // namespace kata::embedded
+} // namespace kata::embedded

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
             int k;
             std::string dec, bits;
             ls >> k >> dec >> bits;
-            if (k < 0 || k >= 10 || bits.size() != 10) continue;
+            if (k < 0 || k >= 10 || bits.size() != 10)
+                continue;
             const std::uint32_t b = std::uint32_t(std::stoul(bits, nullptr, 16));
             std::memcpy(&logits[k], &b, sizeof b);
             seen[k] = true;
@@ -58,7 +59,8 @@ int main(int argc, char** argv) {
             done = true;
         } else if (!key.empty() && key != "board") {
             long long v;
-            if (ls >> v) values[key] = v;
+            if (ls >> v)
+                values[key] = v;
         }
     }
     int failures = 0;
@@ -67,12 +69,18 @@ int main(int argc, char** argv) {
         ++failures;
     };
     for (int k = 0; k < 10; ++k)
-        if (!seen[k]) fail("logit " + std::to_string(k) + " missing from the firmware's output");
-    if (!done) fail("the firmware did not print 'done'");
-    if (values["reference_mismatches"] != 0) fail("the firmware reports mismatches against its stored reference");
-    if (!values.count("heap_allocations") || (values["heap_allocations"] != 0 && values["heap_allocations"] != -1))
-        fail("heap_allocations must be 0 (or -1: not counted), got " + std::to_string(values["heap_allocations"]));
-    if (failures) return 1;
+        if (!seen[k])
+            fail("logit " + std::to_string(k) + " missing from the firmware's output");
+    if (!done)
+        fail("the firmware did not print 'done'");
+    if (values["reference_mismatches"] != 0)
+        fail("the firmware reports mismatches against its stored reference");
+    if (!values.count("heap_allocations") ||
+        (values["heap_allocations"] != 0 && values["heap_allocations"] != -1))
+        fail("heap_allocations must be 0 (or -1: not counted), got " +
+             std::to_string(values["heap_allocations"]));
+    if (failures)
+        return 1;
 
     using LeNet = kata::network<kata::models::lenet<1>>;
     const std::vector<std::byte> bytes = kata::io::read_file_bytes(argv[2]);
@@ -80,10 +88,13 @@ int main(int argc, char** argv) {
     xt::xarray<float> x, y_torch;
     for (const auto& e : kata::io::read_npz(bytes, argv[2])) {
         xt::xarray<float> a = kata::io::to_xarray<float>(e.array, e.name);
-        if (e.name == "x") x = a;
-        else if (e.name == "y") y_torch = a;
-        else store.create_or_replace(e.name, std::vector<std::size_t>(a.shape().begin(), a.shape().end()),
-                                     kata::initializer::from_array(a));
+        if (e.name == "x")
+            x = a;
+        else if (e.name == "y")
+            y_torch = a;
+        else
+            store.create_or_replace(e.name, std::vector<std::size_t>(a.shape().begin(), a.shape().end()),
+                                    kata::initializer::from_array(a));
     }
     kata::cpu::executor<LeNet> run(store);
     const xt::xarray<float> y_cpu = run(x);
@@ -96,10 +107,12 @@ int main(int argc, char** argv) {
             fail("logit " + std::to_string(k) + ": firmware " + std::to_string(f) + ", CPU executor " +
                  std::to_string(c));
         if (!(std::fabs(f - t) <= k_atol + k_rtol * std::fabs(t)))
-            fail("logit " + std::to_string(k) + ": firmware " + std::to_string(f) + ", PyTorch " + std::to_string(t));
+            fail("logit " + std::to_string(k) + ": firmware " + std::to_string(f) + ", PyTorch " +
+                 std::to_string(t));
     }
-    std::printf("check_lenet: 10 logits; max relative difference vs the CPU executor %.3g, vs PyTorch (float64) "
-                "%.3g; tolerance rtol %g + atol %g\n",
-                worst_cpu, worst_torch, k_rtol, k_atol);
+    std::printf(
+        "check_lenet: 10 logits; max relative difference vs the CPU executor %.3g, vs PyTorch (float64) "
+        "%.3g; tolerance rtol %g + atol %g\n",
+        worst_cpu, worst_torch, k_rtol, k_atol);
     return failures ? 1 : 0;
 }

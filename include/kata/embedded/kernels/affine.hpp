@@ -31,11 +31,13 @@ struct kernel<op_kind::affine> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         static_assert(detail::all_float(I), "kata::embedded: Affine runs float32 tensors only");
-        static_assert(detail::fits_index(I), "kata::embedded: Affine tensor too large for the target's index");
+        static_assert(detail::fits_index(I),
+                      "kata::embedded: Affine tensor too large for the target's index");
         constexpr index B = index(I.in[0].prod(0, I.attr.base_axis));
         constexpr index K = index(I.in[0].prod_from(I.attr.base_axis));
         constexpr index O = index(I.in[1].prod_from(1));
-        static_assert(I.in[1].dims[0] == K, "kata::embedded: Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
+        static_assert(I.in[1].dims[0] == K,
+                      "kata::embedded: Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
         const float* x = io.input(0);
         const float* W = io.input(1);
         const float* bias = I.attr.has_bias ? io.input(2) : nullptr;
@@ -43,11 +45,13 @@ struct kernel<op_kind::affine> {
         for (index r = 0; r < B; ++r) {
             float* yr = y + r * O;
             const float* xr = x + r * K;
-            for (index o = 0; o < O; ++o) yr[o] = bias ? bias[o] : 0.0f;
+            for (index o = 0; o < O; ++o)
+                yr[o] = bias ? bias[o] : 0.0f;
             for (index k = 0; k < K; ++k) {
                 const float xv = xr[k];
                 const float* wk = W + k * O;
-                for (index o = 0; o < O; ++o) yr[o] += xv * wk[o];
+                for (index o = 0; o < O; ++o)
+                    yr[o] += xv * wk[o];
             }
         }
     }
@@ -76,10 +80,11 @@ struct kernel<op_kind::embed> {
             if (k >= 0 && k < n_rows) {
                 std::memcpy(yp, W + k * row, std::size_t(row) * sizeof(float));
             } else {
-                for (index j = 0; j < row; ++j) yp[j] = 0.0f;
+                for (index j = 0; j < row; ++j)
+                    yp[j] = 0.0f;
             }
         }
     }
 };
 
-}  // namespace kata::embedded
+} // namespace kata::embedded
