@@ -10,7 +10,7 @@ kata_install_deps() {
 # The bare-metal Arm toolchain and QEMU for the embedded firmware tests (ctest -L embedded; without them
 # those tests SKIP). Measured on the project's Debian 12 machine (2026-12-03): 412 MB downloaded, 2.55 GB
 # installed (the multilib newlib + libstdc++ for every Arm core are most of it), ~100 s for download +
-# unpack; the firmware then builds in ~40 s and runs in < 1 s under QEMU.
+# unpack; a clean firmware sub-build then takes ~20 s per board and the runs < 1 s under QEMU.
 kata_install_embedded_deps() {
     kata_install_packages gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 }
