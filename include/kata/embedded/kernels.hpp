@@ -1,0 +1,11 @@
+// kata/embedded/kernels.hpp: every kernel of the embedded back end (kata/embedded/kernel.hpp), one
+// header per op family. Together they cover every function op kind kata has (float32; BatchNormalization
+// in test mode).
+#pragma once
+#include "kernel.hpp"
+#include "kernels/affine.hpp"
+#include "kernels/batch_normalization.hpp"
+#include "kernels/convolution.hpp"
+#include "kernels/elementwise.hpp"
+#include "kernels/pooling.hpp"
+#include "kernels/shape_ops.hpp"

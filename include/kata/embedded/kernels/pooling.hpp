@@ -1,0 +1,204 @@
+// kata/embedded/kernels/pooling.hpp
+//
+// Embedded kernels for MaxPooling, AveragePooling, SumPooling, Unpooling and GlobalAveragePooling,
+// with the window rules of nnabla's CPU kernels as kata's CPU kernels implement them
+// (kata/cpu/kernels/pooling.hpp has the details): the pooled axes are
+// [base_axis, base_axis + spatial_dims), channel-last puts the channel axis after them; per pooled
+// axis and output index o
+//     start = o*stride - pad;  end = min(start + kernel, X + pad);  size_incl = end - start;
+//     start = max(start, 0);   end = min(end, X);
+// MaxPooling: max over the valid inputs (-inf for an empty window); AveragePooling: sum / size_incl
+// (including_pad) or / number of valid inputs; SumPooling: sum. Output sizes come from the
+// op_instance, so ignore_border = false just yields the extra, clipped windows.
+// Unpooling: out[.., i*k + r, ..] = in[.., i, ..]. GlobalAveragePooling: (N, C, ...) -> (N, C, 1, 1).
+//
+// The input is viewed as (outer, X0, X1, X2, inner): missing pooled axes become leading unit axes,
+// inner = C for channel-last and 1 otherwise. One generic loop, all sizes compile-time constants, no
+// workspace.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "../kernel.hpp"
+
+namespace kata::embedded {
+
+namespace pool_detail {
+
+struct pool_plan {
+    index outer = 1, inner = 1;
+    index X[3]{1, 1, 1}, Y[3]{1, 1, 1}, K[3]{1, 1, 1}, S[3]{1, 1, 1}, P[3]{0, 0, 0};
+    index xsize = 1, ysize = 1; // elements per outer index
+};
+
+constexpr pool_plan make_plan(const shape_t& in, const shape_t& out, const attributes& a, bool unpool) {
+    pool_plan p;
+    const int nk = a.spatial_dims;
+    const int first = a.base_axis;
+    p.outer = index(in.prod(0, first));
+    p.inner = index(in.prod_from(first + nk));
+    const int off = 3 - nk;
+    for (int i = 0; i < nk; ++i) {
+        p.X[off + i] = index(in.dims[first + i]);
+        p.Y[off + i] = index(out.dims[first + i]);
+        p.K[off + i] = index(a.kernel[i]);
+        p.S[off + i] = unpool ? 1 : index(a.stride[i]);
+        p.P[off + i] = unpool ? 0 : index(a.pad[i]);
+    }
+    p.xsize = p.X[0] * p.X[1] * p.X[2] * p.inner;
+    p.ysize = p.Y[0] * p.Y[1] * p.Y[2] * p.inner;
+    return p;
+}
+
+enum class mode { max, avg, sum };
+
+struct window {
+    index s, e, incl;
+};
+
+constexpr window window_of(index o, index X, index K, index S, index P) {
+    const index s = o * S - P;
+    const index e = s + K < X + P ? s + K : X + P;
+    return {s < 0 ? 0 : s, e < X ? e : X, e - s};
+}
+
+template <pool_plan L, mode M, bool IncludingPad>
+inline void pool(const float* x, float* y) {
+    constexpr index C = L.inner;
+    for (index n = 0; n < L.outer; ++n) {
+        const float* xb = x + n * L.xsize;
+        float* yb = y + n * L.ysize;
+        for (index o0 = 0; o0 < L.Y[0]; ++o0) {
+            const window w0 = window_of(o0, L.X[0], L.K[0], L.S[0], L.P[0]);
+            for (index o1 = 0; o1 < L.Y[1]; ++o1) {
+                const window w1 = window_of(o1, L.X[1], L.K[1], L.S[1], L.P[1]);
+                for (index o2 = 0; o2 < L.Y[2]; ++o2) {
+                    const window w2 = window_of(o2, L.X[2], L.K[2], L.S[2], L.P[2]);
+                    const index count = IncludingPad ? w0.incl * w1.incl * w2.incl
+                                                     : (w0.e - w0.s) * (w1.e - w1.s) * (w2.e - w2.s);
+                    float* yp = yb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
+                    for (index c = 0; c < C; ++c) {
+                        float acc = M == mode::max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                        for (index i0 = w0.s; i0 < w0.e; ++i0)
+                            for (index i1 = w1.s; i1 < w1.e; ++i1) {
+                                const float* xr = xb + (i0 * L.X[1] + i1) * L.X[2] * C + c;
+                                for (index i2 = w2.s; i2 < w2.e; ++i2) {
+                                    const float v = xr[i2 * C];
+                                    if constexpr (M == mode::max)
+                                        acc = v > acc ? v : acc;
+                                    else
+                                        acc += v;
+                                }
+                            }
+                        if constexpr (M == mode::avg)
+                            acc = acc / float(count);
+                        yp[c] = acc;
+                    }
+                }
+            }
+        }
+    }
+}
+
+template <op_instance I, mode M, bool IncludingPad>
+inline void run_pool(const kernel_io& io) {
+    static_assert(detail::all_float(I), "kata::embedded: pooling runs float32 tensors only");
+    static_assert(detail::fits_index(I), "kata::embedded: pooling tensor too large for the target's index");
+    constexpr pool_plan L = make_plan(I.in[0], I.out, I.attr, false);
+    pool<L, M, IncludingPad>(io.input(0), io.output());
+}
+
+} // namespace pool_detail
+
+template <>
+struct kernel<op_kind::max_pooling> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        pool_detail::run_pool<I, pool_detail::mode::max, false>(io);
+    }
+};
+
+template <>
+struct kernel<op_kind::average_pooling> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        pool_detail::run_pool<I, pool_detail::mode::avg, I.attr.including_pad>(io);
+    }
+};
+
+template <>
+struct kernel<op_kind::sum_pooling> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        pool_detail::run_pool<I, pool_detail::mode::sum, false>(io);
+    }
+};
+
+template <>
+struct kernel<op_kind::unpooling> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        static_assert(detail::all_float(I), "kata::embedded: Unpooling runs float32 tensors only");
+        static_assert(detail::fits_index(I),
+                      "kata::embedded: Unpooling tensor too large for the target's index");
+        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, true);
+        constexpr index C = L.inner;
+        const float* x = io.input(0);
+        float* y = io.output();
+        for (index n = 0; n < L.outer; ++n) {
+            const float* xb = x + n * L.xsize;
+            float* yp = y + n * L.ysize;
+            for (index o0 = 0; o0 < L.Y[0]; ++o0)
+                for (index o1 = 0; o1 < L.Y[1]; ++o1) {
+                    const float* xr = xb + ((o0 / L.K[0]) * L.X[1] + o1 / L.K[1]) * L.X[2] * C;
+                    for (index o2 = 0; o2 < L.Y[2]; ++o2)
+                        for (index c = 0; c < C; ++c)
+                            *yp++ = xr[(o2 / L.K[2]) * C + c];
+                }
+        }
+    }
+};
+
+template <>
+struct kernel<op_kind::global_average_pooling> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        static_assert(detail::all_float(I), "kata::embedded: GlobalAveragePooling runs float32 tensors only");
+        static_assert(detail::fits_index(I),
+                      "kata::embedded: GlobalAveragePooling tensor too large for the target's index");
+        constexpr index NC = index(I.in[0].prod(0, 2));
+        constexpr index HW = index(I.in[0].prod_from(2));
+        const float* x = io.input(0);
+        float* y = io.output();
+        for (index i = 0; i < NC; ++i) {
+            float acc = 0.0f;
+            for (index j = 0; j < HW; ++j)
+                acc += x[i * HW + j];
+            y[i] = acc / float(HW);
+        }
+    }
+};
+
+} // namespace kata::embedded
