@@ -67,55 +67,79 @@ namespace detail {
 
 // The previous pass's graph, with what modifiers query precomputed: visit order, reachability and
 // consumers (CSR, creation order, reachable functions only; a function reading the same variable
-// twice is listed once, as in nnabla's function_references).
-struct pass_source {
-    const builder* b = nullptr;
-    std::vector<int> order;
+// twice is listed once, as in nnabla's function_references). The graph is either a builder (the
+// previous pass's result: the indexes are computed here, O(N + E)) or a lifted kata::graph (the
+// first pass of a conversion reads the source type's arrays and their precomputed indexes in place:
+// no copy of its nodes). Holds pointers into itself and into the graph: not copyable.
+// A lifted graph's arrays and precomputed indexes, whatever its sizes.
+struct graph_view {
+    const node* nodes = nullptr;
+    const int* edges = nullptr;
+    const int* outputs = nullptr;
+    std::size_t n = 0, num_outputs = 0;
+    const int* order = nullptr;
     int num_order = 0;
-    std::vector<char> reach;     // reachable function / used leaf
-    std::vector<int> cons_first;  // size N + 1
-    std::vector<int> cons;
-    std::vector<char> out;
+    const int* consumer_first = nullptr;
+    const int* consumer_ids = nullptr;
 
-    constexpr explicit pass_source(const builder& g) : b(&g) {
-        const std::size_t n = g.nodes.size();
-        order.assign(n, 0);
-        num_order = visit_order(g.nodes, g.edges, g.outputs, g.outputs.size(), order);
-        reach.assign(n, 0);
-        out.assign(n, 0);
-        cons_first.assign(n + 1, 0);
-        const node* nd = g.nodes.data();
-        const int* ed = g.edges.data();
-        for (int t = 0; t < num_order; ++t) reach[std::size_t(order[std::size_t(t)])] = 1;
-        for (std::size_t o = 0; o < g.outputs.size(); ++o) out[std::size_t(g.outputs[o])] = 1;
-        // count
-        for (std::size_t f = 0; f < n; ++f) {
-            if (!reach[f] || !is_function(nd[f].op)) continue;
-            for (int k = 0; k < nd[f].num_inputs; ++k) {
-                const int in = ed[nd[f].first_input + k];
-                bool dup = false;
-                for (int j = 0; j < k; ++j) dup = dup || ed[nd[f].first_input + j] == in;
-                if (!dup) ++cons_first[std::size_t(in) + 1];
-            }
-        }
-        for (std::size_t i = 0; i < n; ++i) cons_first[i + 1] += cons_first[i];
-        cons.assign(std::size_t(cons_first[n]), 0);
-        std::vector<int> fill(cons_first.begin(), cons_first.end() - 1);
-        for (std::size_t f = 0; f < n; ++f) {
-            if (!reach[f] || !is_function(nd[f].op)) continue;
-            for (int k = 0; k < nd[f].num_inputs; ++k) {
-                const int in = ed[nd[f].first_input + k];
-                bool dup = false;
-                for (int j = 0; j < k; ++j) dup = dup || ed[nd[f].first_input + j] == in;
-                if (!dup) cons[std::size_t(fill[std::size_t(in)]++)] = int(f);
-            }
-        }
-        // leaves read by reachable functions count as reachable (they are carried over)
-        for (int t = 0; t < num_order; ++t) {
-            const node& f = nd[order[std::size_t(t)]];
-            for (int k = 0; k < f.num_inputs; ++k) reach[std::size_t(ed[f.first_input + k])] = 1;
-        }
+    constexpr graph_view() = default;
+    template <std::size_t N, std::size_t E, std::size_t O>
+    constexpr explicit graph_view(const graph<N, E, O>& g)
+        : nodes(g.nodes.data()), edges(g.edges.data()), outputs(g.outputs.data()), n(N), num_outputs(O),
+          order(g.order.data()), num_order(g.num_order), consumer_first(g.consumer_first.data()),
+          consumer_ids(g.consumer_ids.data()) {}
+};
+
+struct pass_source {
+    const node* nodes = nullptr;
+    const int* edges = nullptr;
+    std::size_t n = 0;
+    const int* order = nullptr;
+    int num_order = 0;
+    const int* cons_first = nullptr;  // n + 1 entries
+    const int* cons = nullptr;
+    const char* reach = nullptr;  // reachable function / leaf read by one
+    const char* out = nullptr;    // graph output
+
+    constexpr explicit pass_source(const builder& g) : nodes(g.nodes.data()), edges(g.edges.data()), n(g.nodes.size()) {
+        order_v.assign(n, 0);
+        num_order = visit_order(g.nodes, g.edges, g.outputs, g.outputs.size(), order_v);
+        std::vector<int> position(n, 0);
+        first_v.assign(n + 1, 0);
+        cons_v.assign(g.edges.size() + 1, 0);
+        index_graph(g.nodes, g.edges, order_v, num_order, position, first_v, cons_v);
+        order = order_v.data();
+        cons_first = first_v.data();
+        cons = cons_v.data();
+        mark(g.outputs.data(), g.outputs.size());
     }
+    constexpr explicit pass_source(const graph_view& g)
+        : nodes(g.nodes), edges(g.edges), n(g.n), order(g.order), num_order(g.num_order),
+          cons_first(g.consumer_first), cons(g.consumer_ids) {
+        mark(g.outputs, g.num_outputs);
+    }
+    pass_source(const pass_source&) = delete;
+    pass_source& operator=(const pass_source&) = delete;
+
+private:
+    constexpr void mark(const int* outputs, std::size_t num_outputs) {
+        reach_v.assign(n, 0);
+        out_v.assign(n, 0);
+        char* r = reach_v.data();
+        for (std::size_t o = 0; o < num_outputs; ++o) out_v[std::size_t(outputs[o])] = 1;
+        // reachable functions, and the leaves they read (carried over into the next graph)
+        for (int t = 0; t < num_order; ++t) {
+            const int f = order[t];
+            r[f] = 1;
+            const node& fn = nodes[f];
+            for (int k = 0; k < fn.num_inputs; ++k) r[edges[fn.first_input + k]] = 1;
+        }
+        reach = r;
+        out = out_v.data();
+    }
+
+    std::vector<int> order_v, first_v, cons_v;
+    std::vector<char> reach_v, out_v;
 };
 
 }  // namespace detail
@@ -128,7 +152,7 @@ public:
 
     constexpr bool valid() const { return s_ != nullptr && id_ >= 0; }
     constexpr int id() const { return id_; }
-    constexpr const node& get() const { return s_->b->nodes[std::size_t(id_)]; }
+    constexpr const node& get() const { return s_->nodes[id_]; }
     constexpr op_kind type() const { return get().op; }
     constexpr std::string_view type_name() const { return kata::type_name(get().op); }
     constexpr const attributes& attr() const { return get().attr; }
@@ -143,18 +167,14 @@ public:
     constexpr bool is_input() const { return get().op == op_kind::input; }
 
     constexpr int num_inputs() const { return get().num_inputs; }
-    constexpr int input_id(int k) const { return s_->b->edges[std::size_t(get().first_input + k)]; }
+    constexpr int input_id(int k) const { return s_->edges[get().first_input + k]; }
     constexpr function_ref input(int k) const { return {s_, input_id(k)}; }
     constexpr const shape_t& input_shape(int k) const { return input(k).shape(); }
 
     // nnabla's function_references of this node's output: consumer functions in creation order.
-    constexpr int num_consumers() const {
-        return s_->cons_first[std::size_t(id_) + 1] - s_->cons_first[std::size_t(id_)];
-    }
-    constexpr function_ref consumer(int i) const {
-        return {s_, s_->cons[std::size_t(s_->cons_first[std::size_t(id_)] + i)]};
-    }
-    constexpr bool is_output() const { return s_->out[std::size_t(id_)] != 0; }
+    constexpr int num_consumers() const { return s_->cons_first[id_ + 1] - s_->cons_first[id_]; }
+    constexpr function_ref consumer(int i) const { return {s_, s_->cons[s_->cons_first[id_] + i]}; }
+    constexpr bool is_output() const { return s_->out[id_] != 0; }
 
     constexpr bool operator==(const function_ref& o) const { return s_ == o.s_ && id_ == o.id_; }
 
@@ -216,49 +236,41 @@ public:
             m.append(d.target.view()).append("'");
             g.fail(m);
         }
-        // Hash first (comparing names character by character is slow in constant evaluation).
-        const std::uint64_t h = hash(d.target.view());
-        const std::uint64_t* hs = hashes_.data();
-        for (std::size_t i = first_own_; i < ders_->size(); ++i) {
-            const derivation& o = (*ders_)[i];
-            if (i - first_own_ >= hashes_.size() || hs[i - first_own_] != h || !(o.target == d.target)) continue;
-            if (!(o == d)) {
+        // This pass's derivations are indexed by target name (a scan made a pass O(N^2), issue 16).
+        const std::string_view target = d.target.view();
+        const std::uint64_t h = detail::hash_string(target);
+        const derivation* ds = ders_->data();
+        const std::size_t slot = own_.find(h, [&](int i) { return ds[i].target.view() == target; });
+        if (const int i = own_.id_at(slot); i >= 0) {
+            if (!(ds[i] == d)) {
                 message_string m("derived parameter '");
-                m.append(d.target.view()).append("' is produced twice with different values (shared weights "
-                                                 "folded with different batch norms?)");
+                m.append(target).append("' is produced twice with different values (shared weights "
+                                        "folded with different batch norms?)");
                 g.fail(m);
             }
-            return g.parameter(d.target.view(), d.shape, {}, d.need_grad);
+            return g.parameter_at(d.target, d.shape, {}, d.need_grad);
         }
         const std::size_t before = g.nodes.size();
-        var v = g.parameter(d.target.view(), d.shape, {}, d.need_grad);
+        var v = g.parameter_at(d.target, d.shape, {}, d.need_grad);
         if (g.nodes.size() == before) {
             message_string m("derived parameter '");
-            m.append(d.target.view()).append("' collides with an existing parameter of the graph");
+            m.append(target).append("' collides with an existing parameter of the graph");
             g.fail(m);
         }
+        own_.insert(slot, h, int(ders_->size()));
         ders_->push_back(d);
-        hashes_.push_back(h);
         return v;
     }
 
     constexpr void fail(const message_string& m) { g.fail(m); }
 
     constexpr const detail::pass_source& source() const { return *src_; }
-    constexpr void set_first_own(std::size_t i) { first_own_ = i; }
-
-    static constexpr std::uint64_t hash(std::string_view s) {
-        std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-        for (char ch : s) h = (h ^ std::uint64_t(static_cast<unsigned char>(ch))) * 1099511628211ull;
-        return h;
-    }
 
 private:
     const detail::pass_source* src_;
     std::vector<int>* map_;
     std::vector<derivation>* ders_;
-    std::size_t first_own_ = 0;
-    std::vector<std::uint64_t> hashes_;  // target hashes of the derivations from first_own_ on
+    detail::hash_index own_;  // target name -> index in *ders_, for the derivations of this pass
 };
 
 // The interface every (non-list) modifier satisfies.

@@ -10,13 +10,16 @@
 //
 // Semantics: the modifiers are applied in order, each to the previous one's result; lists (values
 // with expand(), kata::modifier_list) are flattened in place. Each pass visits the previous graph's
-// reachable functions in nnabla's visit order and builds a fresh graph (function_modifier.hpp). The
-// whole pipeline runs inside one constant evaluation over kata::builder values (std::vector, raw
-// index loops: TOOLCHAIN.md trap 4) and is lifted into a `kata::graph<N, E, O>` once, exactly like
-// kata::network, except that the pipeline runs once: its result goes into arrays of a capacity
-// derived from the source graph and is copied into the exact-size type (run again only if it
-// outgrew them). Errors recorded by a modifier or by a rebuilt op's shape checks (c.g.fail) stop the
-// compilation with kata::invalid_graph<"message">.
+// reachable functions in nnabla's visit order and builds a fresh graph (function_modifier.hpp) in a
+// kata::builder (std::vector, raw pointer loops: TOOLCHAIN.md trap 4), by constant evaluation.
+// Each pass is its own constant evaluation whose result is lifted into an intermediate graph type
+// (detail::conversion_step), like kata::network, except that the pass runs once: its result goes
+// into arrays of a capacity derived from its source graph and is copied into the exact-size type
+// (run again only if it outgrew them). Why one evaluation per pass: compilers bound the work of each
+// constant evaluation (g++ -fconstexpr-ops-limit, clang -fconstexpr-steps), and a multi-pass
+// pipeline over thousands of nodes exceeded the default bounds as a whole (issue 16). Every step is
+// O(N + E) in the graph besides what its modifier does per function. Errors recorded by a modifier or
+// by a rebuilt op's shape checks (c.g.fail) stop the compilation with kata::invalid_graph<"message">.
 //
 // The converted type exposes:
 //     static constexpr auto graph         kata::graph<N, E, O>: satisfies kata::graph_type, so it works
@@ -41,7 +44,9 @@ namespace kata {
 namespace detail {
 
 struct conversion_state {
-    builder g;  // the current graph (the previous pass's result)
+    builder g;               // the current graph (the previous pass's result), once a pass has run
+    bool has_graph = false;  // false: the current graph is still the source type's lifted graph
+    graph_view source{};     // the source type's lifted graph
     std::vector<derivation> derivations;
 };
 
@@ -51,28 +56,38 @@ constexpr void load_graph(const G& src, builder& b) {
     b.nodes.clear();
     b.edges.clear();
     b.outputs.clear();
+    b.nodes.reserve(src.nodes.size());
+    b.edges.reserve(src.edges.size());
     for (std::size_t i = 0; i < src.nodes.size(); ++i) b.nodes.push_back(src.nodes[i]);
     for (std::size_t i = 0; i < src.edges.size(); ++i) b.edges.push_back(src.edges[i]);
     for (std::size_t i = 0; i < src.outputs.size(); ++i) b.outputs.push_back(src.outputs[i]);
+    b.parameter_index_stale();
 }
 
 // Carries a leaf of the previous graph into the new one (parameters by name: two references to one
 // key become one node, as nnabla's registry does).
 constexpr var carry_leaf(builder& g, const node& n) {
     if (n.op == op_kind::input) return g.input(n.name.view(), n.shape, n.lay, n.type);
-    var v = g.parameter(n.name.view(), n.shape, n.init, n.need_grad);
-    return v;
+    return g.parameter_at(n.name, n.shape, n.init, n.need_grad);
 }
 
+// One modifier over the previous graph `src` (a builder or the lifted source graph, see pass_source).
+// O(N + E) besides what the modifier itself does per function.
 template <class M>
-constexpr builder run_pass(const builder& prev, M& m, std::vector<derivation>& ders) {
-    const pass_source src(prev);
-    builder out;
-    std::vector<int> map(prev.nodes.size(), -1);
+constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std::size_t num_outputs, M& m,
+                           std::vector<derivation>& ders) {
+    int max_inputs = 1;
+    for (int t = 0; t < src.num_order; ++t) {
+        const int k = src.nodes[src.order[t]].num_inputs;
+        if (k > max_inputs) max_inputs = k;
+    }
+    const std::size_t n = src.n;
+    // The new graph is about as large as the previous one; reserving avoids copying nodes on growth.
+    builder out(n + n / 2 + 64, 2 * n + 64);
+    std::vector<int> map(n, -1);
     modify_context c(out, src, map, ders);
-    c.set_first_own(ders.size());
-    const node* nd = prev.nodes.data();
-    const std::size_t n = prev.nodes.size();
+    const node* nd = src.nodes;
+    int* mp = map.data();
     // 1. leaves: every input, and every parameter a reachable function reads, in creation order
     for (std::size_t i = 0; i < n; ++i) {
         if (!is_leaf(nd[i].op) || (nd[i].op == op_kind::parameter && !src.reach[i])) continue;
@@ -85,21 +100,18 @@ constexpr builder run_pass(const builder& prev, M& m, std::vector<derivation>& d
             out.fail(msg);
             return out;
         }
-        map[i] = v.id;
+        mp[i] = v.id;
     }
     // 2. functions in nnabla's visit order
-    std::vector<var> ins;
-    ins.reserve(16);
+    std::vector<var> ins_v(std::size_t(max_inputs), var{});
+    var* ins = ins_v.data();
     for (int t = 0; t < src.num_order; ++t) {
-        const int f = src.order[std::size_t(t)];
+        const int f = src.order[t];
         const node& fn = nd[f];
-        ins.clear();
-        for (int k = 0; k < fn.num_inputs; ++k) {
-            const int in = prev.edges[std::size_t(fn.first_input + k)];
-            ins.push_back(var{&out, map[std::size_t(in)]});
-        }
+        const int nin = fn.num_inputs;
+        for (int k = 0; k < nin; ++k) ins[k] = var{&out, mp[src.edges[fn.first_input + k]]};
         const function_ref fr(&src, f);
-        const std::span<const var> sp(ins.data(), ins.size());
+        const std::span<const var> sp(ins, std::size_t(nin));
         var r = m.modify(c, fr, sp);
         if (is_keep(r)) r = c.rebuild(fr, sp);
         if (r.g != &out || r.id < 0) {
@@ -109,13 +121,13 @@ constexpr builder run_pass(const builder& prev, M& m, std::vector<derivation>& d
             out.fail(msg);
             return out;
         }
-        map[std::size_t(f)] = r.id;
+        mp[f] = r.id;
         if (out.failed) return out;
     }
     // 3. outputs, in the original order
-    for (std::size_t o = 0; o < prev.outputs.size(); ++o) {
-        const int id = map[std::size_t(prev.outputs[o])];
-        out.outputs.push_back(id >= 0 ? id : carry_leaf(out, nd[prev.outputs[o]]).id);
+    for (std::size_t o = 0; o < num_outputs; ++o) {
+        const int id = mp[prev_outputs[o]];
+        out.outputs.push_back(id >= 0 ? id : carry_leaf(out, nd[prev_outputs[o]]).id);
     }
     if constexpr (requires { m.finish_up(); }) m.finish_up();
     return out;
@@ -149,41 +161,64 @@ constexpr void run_item(conversion_state& st, const M& m) {
                       "kata::convert: a modifier needs `constexpr kata::var modify(kata::modify_context&, "
                       "kata::function_ref, std::span<const kata::var>)` (or expand() for a list)");
         M local = m;  // fresh state for every conversion
-        builder next = run_pass(st.g, local, st.derivations);
-        st.g = static_cast<builder&&>(next);
+        if (st.has_graph) {
+            const pass_source src(st.g);
+            builder next = run_pass(src, st.g.outputs.data(), st.g.outputs.size(), local, st.derivations);
+            st.g = static_cast<builder&&>(next);
+        } else {
+            const pass_source src(st.source);
+            st.g = run_pass(src, st.source.outputs, st.source.num_outputs, local, st.derivations);
+            st.has_graph = true;
+        }
     }
 }
 
-// Keeps reachable functions, the leaves they read and every graph input; ids stay in creation order.
-constexpr builder compact(const builder& b) {
-    const pass_source src(b);
+// Keeps reachable functions, the leaves they read and every graph input, in place; ids stay in
+// creation order. O(N + E), one copy of each kept node that moves down.
+constexpr void compact(builder& b) {
     const std::size_t n = b.nodes.size();
-    std::vector<int> nid(n, -1);
-    builder r;
-    for (std::size_t i = 0; i < n; ++i) {
-        const node& x = b.nodes[i];
-        if (!(src.reach[i] || x.op == op_kind::input)) continue;
-        node y = x;
-        y.first_input = int(r.edges.size());
-        for (int k = 0; k < x.num_inputs; ++k) r.edges.push_back(nid[std::size_t(b.edges[std::size_t(x.first_input + k)])]);
-        nid[i] = int(r.nodes.size());
-        r.nodes.push_back(y);
+    std::vector<int> order(n, 0);
+    const int num_order = visit_order(b.nodes, b.edges, b.outputs, b.outputs.size(), order);
+    std::vector<int> nid_v(n, -1);
+    int* nid = nid_v.data();
+    node* nd = b.nodes.data();
+    const int* ed = b.edges.data();
+    for (int t = 0; t < num_order; ++t) {  // kept: reachable functions and the leaves they read
+        const node& f = nd[order[std::size_t(t)]];
+        nid[order[std::size_t(t)]] = 0;
+        for (int k = 0; k < f.num_inputs; ++k) nid[ed[f.first_input + k]] = 0;
     }
-    for (int o : b.outputs) r.outputs.push_back(nid[std::size_t(o)]);
-    r.error = b.error;
-    r.failed = b.failed;
-    return r;
+    std::vector<int> edges;
+    edges.reserve(b.edges.size());
+    int kept = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (nid[i] < 0 && nd[i].op != op_kind::input) continue;
+        const int first = int(edges.size());
+        for (int k = 0; k < nd[i].num_inputs; ++k) edges.push_back(nid[ed[nd[i].first_input + k]]);
+        nid[i] = kept;
+        if (std::size_t(kept) != i) nd[kept] = nd[i];
+        nd[kept].first_input = first;
+        ++kept;
+    }
+    b.nodes.erase(b.nodes.begin() + kept, b.nodes.end());
+    b.edges = static_cast<std::vector<int>&&>(edges);
+    for (int& o : b.outputs) o = nid[o];
+    b.parameter_index_stale();
 }
 
 template <class Net, auto... Mods>
 constexpr conversion_state run_conversion() {
     conversion_state st;
-    load_graph(Net::graph, st.g);
+    st.source = graph_view(Net::graph);
     if constexpr (requires { Net::derivations; }) {
+        st.derivations.reserve(Net::derivations.size() + Net::graph.nodes.size() + 16);
         for (std::size_t i = 0; i < Net::derivations.size(); ++i) st.derivations.push_back(Net::derivations[i]);
+    } else {
+        st.derivations.reserve(Net::graph.nodes.size() + 16);
     }
     (run_item(st, Mods), ...);
-    st.g = compact(st.g);
+    if (!st.has_graph) load_graph(Net::graph, st.g);  // no modifier ran
+    compact(st.g);
     return st;
 }
 
@@ -199,11 +234,10 @@ struct conversion_result {
     std::array<derivation, D> derivations{};
 };
 
-// The whole conversion in ONE constant evaluation: the result in arrays of a generous capacity
-// (derived from the source graph), plus the exact sizes. When it fits (always, unless modifiers grow
-// the graph more than twofold), the exact-size type is copied out of it instead of running the
-// pipeline a second time: the pipeline is the expensive part (about half of a converted ResNet-50
-// translation unit's compile time), the copy is cheap.
+// A conversion step in ONE constant evaluation: the result in arrays of a generous capacity (derived
+// from the source graph), plus the exact sizes. When it fits (always, unless a modifier grows the
+// graph more than twofold), the exact-size type is copied out of it instead of running the pass a
+// second time: the pass is the expensive part, the copy is cheap.
 template <std::size_t N, std::size_t E, std::size_t O, std::size_t D>
 struct conversion_buffer {
     conversion_sizes sizes{};
@@ -236,7 +270,7 @@ constexpr conversion_result<N, E, O, D> copy_conversion(const Buffer& b) {
     for (std::size_t i = 0; i < N; ++i) r.graph.nodes[i] = b.nodes[i];
     for (std::size_t i = 0; i < b.sizes.edges; ++i) r.graph.edges[i] = b.edges[i];
     for (std::size_t i = 0; i < O; ++i) r.graph.outputs[i] = b.outputs[i];
-    r.graph.num_order = visit_order(r.graph.nodes, r.graph.edges, r.graph.outputs, O, r.graph.order);
+    finish_graph(r.graph);
     for (std::size_t i = 0; i < D; ++i) r.derivations[i] = b.derivations[i];
     return r;
 }
@@ -247,37 +281,36 @@ constexpr std::size_t source_derivations() {
     else return 0;
 }
 
-}  // namespace detail
-
-// The type of a converted network (see the header comment). Use the alias kata::convert.
-template <graph_type Net, auto... Mods>
-struct converted {
-    using source = Net;
+// One step of a conversion: the graph type `Net` after ONE modifier pass (or, without a modifier, just
+// compacted), lifted into a type by its own constant evaluations.
+template <graph_type Net, auto... Mod>
+struct conversion_step {
+    static_assert(sizeof...(Mod) <= 1);
 
 private:
     static constexpr std::size_t cap_nodes_ = 2 * Net::graph.nodes.size() + 64;
     static constexpr std::size_t cap_edges_ = 2 * Net::graph.edges.size() + 128;
     static constexpr std::size_t cap_outputs_ = Net::graph.outputs.size() + 8;
-    static constexpr std::size_t cap_derivations_ = detail::source_derivations<Net>() + Net::graph.nodes.size() + 16;
+    static constexpr std::size_t cap_derivations_ = source_derivations<Net>() + Net::graph.nodes.size() + 16;
     static constexpr auto buffer_ =
-        detail::run_conversion_buffered<cap_nodes_, cap_edges_, cap_outputs_, cap_derivations_, Net, Mods...>();
+        run_conversion_buffered<cap_nodes_, cap_edges_, cap_outputs_, cap_derivations_, Net, Mod...>();
 
 public:
-    static constexpr detail::conversion_sizes sizes = buffer_.sizes;
+    static constexpr conversion_sizes sizes = buffer_.sizes;
     static_assert(invalid_graph<sizes.error>::ok);
 
 private:
     static constexpr std::size_t E_ = sizes.edges ? sizes.edges : 1;
     static constexpr auto result_ = [] {
         if constexpr (sizes.failed) {
-            return detail::conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations>{};
+            return conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations>{};
         } else if constexpr (buffer_.fits) {
-            return detail::copy_conversion<sizes.nodes, E_, sizes.outputs, sizes.derivations>(buffer_);
+            return copy_conversion<sizes.nodes, E_, sizes.outputs, sizes.derivations>(buffer_);
         } else {
-            // Grown beyond the buffer: run the pipeline again into the exact sizes.
-            detail::conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations> r;
-            auto st = detail::run_conversion<Net, Mods...>();
-            r.graph = detail::freeze<sizes.nodes, E_, sizes.outputs>(st.g);
+            // Grown beyond the buffer: run the pass again into the exact sizes.
+            conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations> r;
+            auto st = run_conversion<Net, Mod...>();
+            r.graph = freeze<sizes.nodes, E_, sizes.outputs>(st.g);
             for (std::size_t i = 0; i < sizes.derivations; ++i) r.derivations[i] = st.derivations[i];
             return r;
         }
@@ -286,6 +319,92 @@ private:
 public:
     static constexpr auto graph = result_.graph;
     static constexpr auto derivations = result_.derivations;
+};
+
+// The modifier values of a conversion flattened into single passes: lists (kata::modifier_list) and
+// values with expand() are replaced by their elements, in order.
+template <auto... Ms>
+struct pass_list {};
+
+template <class A, class B>
+struct concat_passes;
+template <auto... A, auto... B>
+struct concat_passes<pass_list<A...>, pass_list<B...>> {
+    using type = pass_list<A..., B...>;
+};
+
+template <auto M>
+struct flatten_modifier {
+    using type = pass_list<M>;
+};
+template <auto L>
+struct flatten_list {  // L: a kata::modifier_list value
+    using type = pass_list<>;
+};
+template <auto L>
+    requires requires { L.head; }
+struct flatten_list<L> {
+    using type = typename concat_passes<typename flatten_modifier<L.head>::type,
+                                        typename flatten_list<L.tail>::type>::type;
+};
+template <auto M>
+    requires is_modifier_list<std::remove_cvref_t<decltype(M)>>::value
+struct flatten_modifier<M> {
+    using type = typename flatten_list<M>::type;
+};
+template <auto M>
+    requires(!is_modifier_list<std::remove_cvref_t<decltype(M)>>::value && modifier_sequence<std::remove_cvref_t<decltype(M)>>)
+struct flatten_modifier<M> {
+    using type = typename flatten_modifier<M.expand()>::type;
+};
+
+template <auto... Ms>
+struct flatten_modifiers {
+    using type = pass_list<>;
+};
+template <auto M, auto... Ms>
+struct flatten_modifiers<M, Ms...> {
+    using type = typename concat_passes<typename flatten_modifier<M>::type, typename flatten_modifiers<Ms...>::type>::type;
+};
+
+// The last step of the chain Net -> pass 1 -> pass 2 -> ...
+template <class Net, class Passes>
+struct conversion_chain;
+template <class Net>
+struct conversion_chain<Net, pass_list<>> {
+    using type = conversion_step<Net>;  // no modifier: the graph compacted
+};
+template <class Net, auto M>
+struct conversion_chain<Net, pass_list<M>> {
+    using type = conversion_step<Net, M>;
+};
+template <class Net, auto M, auto M2, auto... Ms>
+struct conversion_chain<Net, pass_list<M, M2, Ms...>> {
+    using type = typename conversion_chain<conversion_step<Net, M>, pass_list<M2, Ms...>>::type;
+};
+
+}  // namespace detail
+
+// The type of a converted network (see the header comment). Use the alias kata::convert.
+//
+// Each modifier pass is its own constant evaluation, lifted into an intermediate graph type
+// (detail::conversion_step) that the next pass reads: compilers limit the work of ONE constant
+// evaluation (g++'s -fconstexpr-ops-limit, clang's -fconstexpr-steps), so a pipeline evaluated as a
+// whole hit the default limits for graphs of a few thousand nodes where each pass alone does not
+// (issue 16). The result is the same as one evaluation of the whole pipeline: a pass visits only the
+// reachable functions and the leaves they read (plus every graph input), in creation and visit order,
+// which compacting the intermediate graph preserves.
+template <graph_type Net, auto... Mods>
+struct converted {
+    using source = Net;
+
+private:
+    using last_ = typename detail::conversion_chain<Net, typename detail::flatten_modifiers<Mods...>::type>::type;
+
+public:
+    static constexpr detail::conversion_sizes sizes = last_::sizes;
+    static constexpr auto graph = last_::graph;
+    static constexpr auto derivations = last_::derivations;
 };
 
 template <graph_type Net, auto... Mods>

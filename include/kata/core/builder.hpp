@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "fixed_string.hpp"
+#include "hash_index.hpp"
 #include "node.hpp"
 
 namespace kata {
@@ -52,57 +53,42 @@ public:
     message_string error{};
     bool failed = false;
 
-    constexpr builder() {
-        // Reallocation copies every node during constant evaluation, which costs more than the
-        // unused capacity; graphs beyond this size simply grow as usual.
-        nodes.reserve(1024);
-        edges.reserve(2048);
+    // Capacities: the number of nodes and edges the graph is expected to reach. Reallocation copies
+    // every node during constant evaluation (a node is a few hundred bytes), so callers that know the
+    // size say so: the second lift of a network (graph.hpp) knows it exactly, a conversion pass knows
+    // its source graph's. Unknown sizes start small and grow geometrically (amortised O(1) per node).
+    constexpr builder() : builder(256, 512) {}
+    constexpr builder(std::size_t node_capacity, std::size_t edge_capacity) {
+        nodes.reserve(node_capacity);
+        edges.reserve(edge_capacity);
     }
 
     // ---- leaves -------------------------------------------------------------------------------
     // A graph input. 4-D (and 3-D/5-D) inputs default to channel-first, as in nnabla.
     constexpr var input(std::string_view name, shape_t shape, layout l = layout::none, dtype t = dtype::f32) {
-        node n;
+        node& n = new_node();
         n.op = op_kind::input;
         n.shape = shape;
         n.type = t;
         n.lay = (l == layout::none && shape.rank >= 3) ? layout::channel_first : l;
         n.name = name_string(name);
         check_name(n.name, name);
-        return add(n);
+        return last();
     }
 
     // nnabla's get_parameter_or_create: the key is `<current scope>/<name>`. An existing key is
     // returned as is (weight sharing); a different shape is an error; the initializer is ignored.
+    // Keys are found through a hash table (expected O(1) per call): conversion passes re-create every
+    // parameter through here, so a scan over the earlier parameters made a pass O(P^2) (issue 16).
     constexpr var parameter(std::string_view name, shape_t shape, init_spec init = {}, bool need_grad = true) {
-        name_string key = scoped(name);
-        // Lookup by hash first, with a raw-pointer loop: comparing names character by character, or
-        // iterating with vector iterators, dominated the constant evaluation of ResNet-50 (3.5 s and
-        // 1.8 s against 1.0 s for the whole lift with g++ 12).
-        const std::uint64_t h = hash_name(key.view());
-        const std::size_t np = param_index_.size();
-        const std::pair<std::uint64_t, int>* pi = param_index_.data();
-        for (std::size_t j = 0; j < np; ++j) {
-            const int i = pi[j].second;
-            if (pi[j].first != h || !(nodes[std::size_t(i)].name == key)) continue;
-            if (!(nodes[std::size_t(i)].shape == shape)) {
-                message_string m("Parameter '");
-                m.append(key.view()).append("' already exists with shape ");
-                append_shape(m, nodes[std::size_t(i)].shape).append(" but was requested with shape ");
-                append_shape(m, shape);
-                fail(m);
-            }
-            nodes[std::size_t(i)].need_grad = need_grad;  // nnabla overwrites the stored flag
-            return {this, i};
-        }
-        param_index_.push_back({h, int(nodes.size())});
-        node n;
-        n.op = op_kind::parameter;
-        n.shape = shape;
-        n.name = key;
-        n.need_grad = need_grad;
-        n.init = init;
-        return add(n);
+        return parameter_key(scoped(name), shape, init, need_grad);
+    }
+    // parameter(key.view(), ...) for a key that is already a name_string (a parameter carried into a
+    // new graph, a derived parameter): at the root scope the key is taken as a whole instead of
+    // character by character.
+    constexpr var parameter_at(const name_string& key, shape_t shape, init_spec init = {}, bool need_grad = true) {
+        if (!scope_.empty() || key.overflowed) return parameter(key.view(), shape, init, need_grad);
+        return parameter_key(key, shape, init, need_grad);
     }
 
     // ---- functions ----------------------------------------------------------------------------
@@ -112,21 +98,27 @@ public:
         return function_n(k, ins.begin(), int(ins.size()), a, out, l);
     }
     constexpr var function_n(op_kind k, const var* ins, int count, const attributes& a, shape_t out, layout l) {
-        node n;
-        n.op = k;
-        n.first_input = int(edges.size());
-        n.num_inputs = count;
+        const dtype type = count > 0 ? nodes[std::size_t(ins[0].id)].type : dtype::f32;
+        const int first = int(edges.size());
         for (int i = 0; i < count; ++i) edges.push_back(ins[i].id);
+        node& n = new_node();
+        n.op = k;
+        n.first_input = first;
+        n.num_inputs = count;
         n.attr = a;
         n.shape = out;
         n.lay = l;
-        n.type = count > 0 ? nodes[ins[0].id].type : dtype::f32;
+        n.type = type;
         n.name = scope_;
-        return add(n);
+        return last();
     }
 
     // Marks `v` as a graph output (in order). A network function may also simply return its output.
     constexpr void output(var v) { outputs.push_back(v.id); }
+
+    // Code that writes `nodes` directly (copying a lifted graph in, renumbering nodes) calls this;
+    // the parameter index is then rebuilt from the nodes at the next parameter() call.
+    constexpr void parameter_index_stale() { param_index_valid_ = false; }
 
     // ---- scopes (nnabla's parameter_scope) ----------------------------------------------------
     class scope_guard {
@@ -171,10 +163,42 @@ public:
     }
 
 private:
-    constexpr var add(const node& n) {
-        nodes.push_back(n);
-        return {this, int(nodes.size()) - 1};
+    constexpr var parameter_key(const name_string& key, const shape_t& shape, const init_spec& init, bool need_grad) {
+        const std::string_view kv = key.view();
+        const std::uint64_t h = detail::hash_string(kv);
+        if (!param_index_valid_) index_parameters();
+        const node* nd = nodes.data();
+        const std::size_t slot = param_index_.find(h, [&](int id) { return nd[id].name == kv; });
+        if (const int i = param_index_.id_at(slot); i >= 0) {
+            node& existing = nodes[std::size_t(i)];
+            if (!(existing.shape == shape)) {
+                message_string m("Parameter '");
+                m.append(kv).append("' already exists with shape ");
+                append_shape(m, existing.shape).append(" but was requested with shape ");
+                append_shape(m, shape);
+                fail(m);
+            }
+            existing.need_grad = need_grad;  // nnabla overwrites the stored flag
+            return {this, i};
+        }
+        param_index_.insert(slot, h, int(nodes.size()));
+        node& n = new_node();
+        n.op = op_kind::parameter;
+        n.shape = shape;
+        n.name = key;
+        n.need_grad = need_grad;
+        n.init = init;
+        return last();
     }
+
+    // A new default node at the end. Copying a constant blank node costs fewer evaluation steps than
+    // default-constructing one member by member.
+    static constexpr node blank_node_{};
+    constexpr node& new_node() {
+        nodes.push_back(blank_node_);
+        return nodes.back();
+    }
+    constexpr var last() { return {this, int(nodes.size()) - 1}; }
     // Not a template: clang 14 reports a member function template that is defined after its first
     // use in the class as "undefined ... in a constant expression" (KATA_CLANG_LATE_MEMBER_TEMPLATE).
     constexpr void check_name(const name_string& s, std::string_view what) {
@@ -185,14 +209,24 @@ private:
         }
     }
 
-    static constexpr std::uint64_t hash_name(std::string_view s) {
-        std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-        for (char c : s) h = (h ^ std::uint64_t(static_cast<unsigned char>(c))) * 1099511628211ull;
-        return h;
+    // Rebuilds the parameter index from the nodes (after they were written directly, see
+    // parameter_index_stale()).
+    constexpr void index_parameters() {
+        param_index_.clear();
+        const node* nd = nodes.data();
+        for (std::size_t i = 0, n = nodes.size(); i < n; ++i) {
+            if (nd[i].op != op_kind::parameter) continue;
+            const std::string_view kv = nd[i].name.view();
+            const std::uint64_t h = detail::hash_string(kv);
+            const std::size_t slot = param_index_.find(h, [&](int id) { return nd[id].name.view() == kv; });
+            if (param_index_.id_at(slot) < 0) param_index_.insert(slot, h, int(i));
+        }
+        param_index_valid_ = true;
     }
 
     name_string scope_{};
-    std::vector<std::pair<std::uint64_t, int>> param_index_;
+    detail::hash_index param_index_;  // parameter keys -> node ids
+    bool param_index_valid_ = true;
 };
 
 constexpr const node& var::get() const { return g->nodes[std::size_t(id)]; }

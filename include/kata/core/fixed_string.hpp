@@ -14,6 +14,15 @@
 
 namespace kata {
 
+namespace detail {
+constexpr bool same_text(const char* a, std::size_t na, const char* b, std::size_t nb) {
+    if (na != nb) return false;
+    for (std::size_t i = 0; i < na; ++i)
+        if (a[i] != b[i]) return false;
+    return true;
+}
+}  // namespace detail
+
 template <std::size_t Capacity>
 struct fixed_string {
     char chars[Capacity]{};  // always NUL-terminated; public for structural-ness
@@ -30,30 +39,42 @@ struct fixed_string {
     static constexpr std::size_t capacity() { return Capacity - 1; }
 
     // Appends as much as fits; `overflowed` lets callers turn truncation into a diagnostic.
+    // Raw loops over the characters: names are appended for every node a graph pass creates, and in
+    // constant evaluation each iterator or container call costs several evaluation steps (g++ counts
+    // them against -fconstexpr-ops-limit, issue 16).
     constexpr fixed_string& append(std::string_view s) {
-        for (char c : s) {
-            if (length + 1 >= Capacity) {
-                overflowed = true;
-                break;
-            }
-            chars[length++] = c;
+        const char* p = s.data();
+        std::size_t n = s.size();
+        if (n > Capacity - 1 - length) {
+            n = Capacity - 1 - length;
+            overflowed = true;
         }
+        char* d = chars + length;
+        for (std::size_t i = 0; i < n; ++i) d[i] = p[i];
+        length += n;
         chars[length] = '\0';
         return *this;
     }
-    constexpr fixed_string& append(char c) { return append(std::string_view{&c, 1}); }
+    constexpr fixed_string& append(char c) {
+        if (length + 1 >= Capacity) {
+            overflowed = true;
+            return *this;
+        }
+        chars[length++] = c;
+        chars[length] = '\0';
+        return *this;
+    }
     constexpr fixed_string& append_int(std::int64_t v) {
-        char buf[24]{};
-        int n = 0;
-        bool neg = v < 0;
+        char buf[24]{};  // the digits, written from the end
+        int first = 24;
+        const bool neg = v < 0;
         std::uint64_t u = neg ? std::uint64_t(0) - std::uint64_t(v) : std::uint64_t(v);
         do {
-            buf[n++] = char('0' + u % 10);
+            buf[--first] = char('0' + u % 10);
             u /= 10;
         } while (u != 0);
-        if (neg) append('-');
-        while (n > 0) append(buf[--n]);
-        return *this;
+        if (neg) buf[--first] = '-';
+        return append(std::string_view(buf + first, std::size_t(24 - first)));
     }
     // Fixed-point rendering with 6 decimals; enough for diagnostics (eps, alpha, delta).
     constexpr fixed_string& append_double(double v) {
@@ -82,11 +103,12 @@ struct fixed_string {
 
     bool overflowed = false;
 
+    // Equal text (the unused tail and `overflowed` do not count). Raw loops, see append().
     template <std::size_t M>
     constexpr bool operator==(const fixed_string<M>& o) const {
-        return view() == o.view();
+        return detail::same_text(chars, length, o.chars, o.length);
     }
-    constexpr bool operator==(std::string_view o) const { return view() == o; }
+    constexpr bool operator==(std::string_view o) const { return detail::same_text(chars, length, o.data(), o.size()); }
 };
 
 using name_string = fixed_string<96>;
