@@ -110,6 +110,7 @@ function(kata_add_firmware board machine toolchain board_name)
         CMAKE_ARGS "-DCMAKE_TOOLCHAIN_FILE=${toolchain}" -DCMAKE_BUILD_TYPE=Release "-DKATA_BOARD=${board}"
                    "-DKATA_BOARD_NAME=${board_name}"
                    "-DKATA_WEIGHTS_TOOL=$<TARGET_FILE:kata_weights_header>"
+                   "-DKATA_HANA_INCLUDE_DIR=${Boost_INCLUDE_DIRS}"
         BUILD_ALWAYS ON
         INSTALL_COMMAND ""
         DEPENDS kata_weights_header)
