@@ -48,7 +48,9 @@ constexpr void net(builder& g) {
     auto xl = F::transpose(e, {0, 2, 3, 1}); // (1,7,7,4) NHWC
     auto cl = F::convolution(F::identity(xl), p("clconv/W", {5, 2, 2, 4}),
                              {.stride = {2, 2}, .channel_last = true});                  // (1,3,3,5)
-    auto clp = F::average_pooling(cl, {2, 2}, {.stride = {1, 1}, .channel_last = true}); // (1,2,2,5)
+    auto clf = F::fused_convolution(F::hard_swish(xl), p("clfconv/W", {5, 2, 2, 4}), p("clfconv/b", {5}), cl,
+                                    {.stride = {2, 2}, .channel_last = true}); // (1,3,3,5), + cl, ReLU
+    auto clp = F::average_pooling(clf, {2, 2}, {.stride = {1, 1}, .channel_last = true}); // (1,2,2,5)
     // shape ops, dense layers, embed
     auto cat = F::concatenate({F::reshape(mp, {1, 36}), F::reshape(ap, {1, -1}), F::reshape(sp, {1, -1}),
                                F::reshape(up, {1, 72}), F::reshape(gp, {1, 2}), F::reshape(clp, {1, 20})},

@@ -19,7 +19,7 @@
 #include <utility>
 
 #include <kata/core/graph.hpp>
-#include <kata/cpu/memory_plan.hpp>
+#include <kata/exec/memory_plan.hpp>
 #include <kata/embedded/constant_parameters.hpp>
 #include <kata/embedded/kernels.hpp>
 
@@ -30,8 +30,8 @@ class temporary_runner {
 public:
     static constexpr const auto& graph = Net::graph;
     static constexpr std::size_t num_nodes = graph.size();
-    static constexpr auto plan = cpu::detail::make_memory_plan(graph);
-    static constexpr std::size_t alignment = cpu::arena_alignment;
+    static constexpr auto plan = exec::detail::make_memory_plan(graph);
+    static constexpr std::size_t alignment = exec::arena_alignment;
 
 private:
     static constexpr auto order_seq = std::make_index_sequence<std::size_t(graph.num_order)>{};
@@ -57,7 +57,7 @@ private:
 public:
     static constexpr std::size_t arena_bytes = std::size_t(plan.arena_bytes);
     static constexpr std::size_t workspace_bytes =
-        std::size_t(cpu::detail::align_up(std::int64_t(max_workspace(order_seq)), std::int64_t(alignment)));
+        std::size_t(exec::detail::align_up(std::int64_t(max_workspace(order_seq)), std::int64_t(alignment)));
     // Bytes of storage the caller provides (alignment-aligned): arena, then workspace.
     static constexpr std::size_t storage_bytes = arena_bytes + workspace_bytes;
 

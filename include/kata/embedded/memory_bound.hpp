@@ -19,12 +19,12 @@
 #include <cstdint>
 
 #include "../core/graph.hpp"
-#include "../cpu/memory_plan.hpp"
+#include "../exec/memory_plan.hpp"
 
 namespace kata::embedded {
 
 template <std::size_t N, std::size_t E, std::size_t O>
-constexpr std::int64_t live_activation_bound(const graph<N, E, O>& g, const cpu::memory_plan<N>& p) {
+constexpr std::int64_t live_activation_bound(const graph<N, E, O>& g, const exec::memory_plan<N>& p) {
     std::array<int, N> first{}, last{};
     for (std::size_t i = 0; i < N; ++i) {
         first[i] = g.num_order;

@@ -237,6 +237,34 @@ struct kernel<op_kind::convolution> {
     }
 };
 
+// FusedConvolution (kata/ops/fused_convolution.hpp): the convolution, then its epilogue in place,
+// y = nonlinearity(y + z). Inputs x, W[, b][, z].
+template <>
+struct kernel<op_kind::fused_convolution> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        static_assert(detail::all_float(I), "kata::embedded: FusedConvolution runs float32 tensors only");
+        static_assert(detail::fits_index(I),
+                      "kata::embedded: FusedConvolution tensor too large for the target's index");
+        constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
+        constexpr conv_detail::geometry g =
+            conv_detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
+        float* y = io.output();
+        conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, y);
+        constexpr index n = index(I.out.numel());
+        if constexpr (I.attr.has_residual) {
+            const float* z = io.input(I.attr.has_bias ? 3 : 2);
+            for (index i = 0; i < n; ++i) y[i] += z[i];
+        }
+        if constexpr (I.attr.nonlinearity == nonlinearity_kind::relu)
+            for (index i = 0; i < n; ++i) y[i] = y[i] > 0.0f ? y[i] : 0.0f;
+    }
+};
+
 template <>
 struct kernel<op_kind::depthwise_convolution> {
     template <op_instance I>

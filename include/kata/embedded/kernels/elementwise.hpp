@@ -185,6 +185,22 @@ struct kernel<op_kind::tanh> {
     }
 };
 
+// HardSwish (nnabla F.hard_swish): y = x * relu6(x + 3) / 6.
+template <>
+struct kernel<op_kind::hard_swish> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        ew_detail::map<I>(io, [](float v) {
+            const float r = v + 3.0f < 0.0f ? 0.0f : (v + 3.0f > 6.0f ? 6.0f : v + 3.0f);
+            return v * r / 6.0f;
+        });
+    }
+};
+
 template <>
 struct kernel<op_kind::identity> {
     template <op_instance I>
