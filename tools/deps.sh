@@ -4,7 +4,7 @@
 kata_install_deps() {
     kata_install_packages g++ cmake make libboost1.81-dev xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev \
         libopenblas-dev doctest-dev graphviz \
-        clang libclang-rt-14-dev  # clang + its fuzzer runtime: ctest npz_fuzz_smoke
+        clang libclang-rt-14-dev clang-format  # clang + its fuzzer runtime: ctest npz_fuzz_smoke; clang-format: ctest format_check
 }
 
 # The bare-metal Arm toolchain and QEMU for the embedded firmware tests (ctest -L embedded; without them
