@@ -44,8 +44,10 @@ void bench_layer(const char* name, int reps) {
     float* y1 = static_cast<float*>(std::aligned_alloc(64, ny * 4 + 64));
     const std::size_t ws = cpu::kernel<op_kind::convolution>::workspace_bytes<I>() + 64;
     std::byte* wsp = static_cast<std::byte*>(std::aligned_alloc(64, (ws + 63) / 64 * 64));
-    float* packed = static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::packed_floats(p)) * 4 + 64));
-    float* zero = static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::scratch_floats(p)) * 4 + 64));
+    float* packed =
+        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::packed_floats(p)) * 4 + 64));
+    float* zero =
+        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::scratch_floats(p)) * 4 + 64));
     void* ins[3] = {x.data(), w.data(), b.data()};
     auto t_blas = [&] { cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp}); };
     auto t_pack = [&] { cpu::nhwc::pack(p, w.data(), b.data(), packed); };
@@ -76,9 +78,10 @@ void bench_layer(const char* name, int reps) {
         mag = std::max(mag, double(std::abs(y0[i])));
     }
     const double gf = 2.0 * double(p.M) * double(p.K) * double(p.O) / 1e6;
-    std::printf("%-22s blas %7.3f ms (%5.0f GF/s)  nhwc %7.3f ms (%5.0f GF/s)  nhwc/blas %.2f  pack %6.3f ms  "
-                "maxdiff/max %.1e\n",
-                name, med(ta), gf / med(ta), med(tn), gf / med(tn), med(tn) / med(ta), med(tp), diff / mag);
+    std::printf(
+        "%-22s blas %7.3f ms (%5.0f GF/s)  nhwc %7.3f ms (%5.0f GF/s)  nhwc/blas %.2f  pack %6.3f ms  "
+        "maxdiff/max %.1e\n",
+        name, med(ta), gf / med(ta), med(tn), gf / med(tn), med(tn) / med(ta), med(tp), diff / mag);
     std::free(y0);
     std::free(y1);
     std::free(wsp);

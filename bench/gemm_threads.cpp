@@ -24,7 +24,7 @@ struct shape {
     const char* name;
     i64 pix, O, K;
 };
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     const std::vector<shape> shapes = {
@@ -39,10 +39,8 @@ int main(int argc, char** argv) {
     const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 15;
     const int nt = kata::cpu::num_threads();
     std::vector<float> A(12544 * 4608), B(2048 * 4608), C(12544 * 2048);
-    for (std::size_t i = 0; i < A.size(); ++i)
-        A[i] = float(i % 7) * 0.1f;
-    for (std::size_t i = 0; i < B.size(); ++i)
-        B[i] = float(i % 5) * 0.1f;
+    for (std::size_t i = 0; i < A.size(); ++i) A[i] = float(i % 7) * 0.1f;
+    for (std::size_t i = 0; i < B.size(); ++i) B[i] = float(i % 5) * 0.1f;
     std::printf("kata threads %d; GFLOP/s, best of %d: OpenBLAS %d threads | kata split | 1 thread\n", nt,
                 reps, nt);
     for (int cf = 0; cf < 2; ++cf) {
@@ -71,8 +69,7 @@ int main(int argc, char** argv) {
             std::printf("%s %-17s M %5lld N %5lld K %4lld  %6.1f | %6.1f | %6.1f\n", cf ? "CF" : "CL", s.name,
                         (long long)M, (long long)N, (long long)K, gflop / best[0], gflop / best[1],
                         gflop / best[2]);
-            for (int v = 0; v < 3; ++v)
-                total[v] += best[v];
+            for (int v = 0; v < 3; ++v) total[v] += best[v];
         }
         std::printf(
             "%s sum of best times: OpenBLAS threads %.2f ms | kata split %.2f ms | 1 thread %.2f ms\n",

@@ -41,9 +41,10 @@ void print_profile(const Exec& run, int passes) {
             const std::int64_t cin = n.attr.channel_last ? x.dims[x.rank - 1] : x.dims[1];
             kind += " k" + std::to_string(n.attr.kernel[0]) + "s" + std::to_string(n.attr.stride[0]);
             if (n.attr.dilation[0] > 1) kind += "d" + std::to_string(n.attr.dilation[0]);
-            if (n.attr.group > 1) kind += n.attr.group == cin ? " depthwise" : " g" + std::to_string(n.attr.group);
+            if (n.attr.group > 1)
+                kind += n.attr.group == cin ? " depthwise" : " g" + std::to_string(n.attr.group);
             if (cin <= 4) kind += " c" + std::to_string(cin);  // stems: few input channels
-            if (n.op == kata::op_kind::fused_convolution) {  // the epilogue fusion converter's node
+            if (n.op == kata::op_kind::fused_convolution) {    // the epilogue fusion converter's node
                 if (n.attr.has_residual) extra += "+add";
                 if (n.attr.nonlinearity == kata::nonlinearity_kind::relu) extra += "+relu";
             }
@@ -54,8 +55,10 @@ void print_profile(const Exec& run, int passes) {
         by_kind[kind] += ms;
         flops_by_kind[kind] += flops;
         total += ms;
-        std::printf("%-32.32s %-26s %-10s (", std::string(n.name.view()).c_str(), kind.c_str(), extra.c_str());
-        for (int d = 0; d < n.shape.rank; ++d) std::printf("%s%lld", d ? "," : "", (long long)n.shape.dims[d]);
+        std::printf("%-32.32s %-26s %-10s (", std::string(n.name.view()).c_str(), kind.c_str(),
+                    extra.c_str());
+        for (int d = 0; d < n.shape.rank; ++d)
+            std::printf("%s%lld", d ? "," : "", (long long)n.shape.dims[d]);
         std::printf(")  %8.4f ms", ms);
         if (flops > 0) std::printf("  %6.1f GFLOP/s", flops / (ms * 1e6));
         std::printf("\n");

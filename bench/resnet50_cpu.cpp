@@ -91,7 +91,8 @@ int main() {
         for (int i = 0; i < reps; ++i) {
             auto t0 = std::chrono::steady_clock::now();
             run(x);
-            ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+            ms.push_back(
+                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
         }
         std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
         std::printf("%.4f\n", ms[ms.size() / 2]);

@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < passes; ++i) {
         auto t0 = std::chrono::steady_clock::now();
         run(x);
-        wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        wall.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(wall.begin(), wall.end());
     kata_bench::print_profile<Run>(run, passes);

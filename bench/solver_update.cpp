@@ -152,7 +152,7 @@ void agreement(std::size_t n) {
                 n, worst[0], worst[1], worst[2]);
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     const int rounds = argc > 1 ? std::atoi(argv[1]) : 11;
@@ -177,24 +177,15 @@ int main(int argc, char** argv) {
         std::vector<double> ms;
         for (int r = 0; r < reps; ++r) {
             switch (variant) {
-            case 0:
-                ms.push_back(time_ms([&] { k.adam.update(); }));
-                break;
-            case 1:
-                ms.push_back(time_ms([&] { adam_blocks(blocks, ++t_blocks); }));
-                break;
-            case 2:
-                ms.push_back(time_ms([&] { adam_whole(whole, ++t_whole); }));
-                break;
-            default:
-                ms.push_back(time_ms([&] { adam_loop(loop, ++t_loop); }));
-                break;
+            case 0: ms.push_back(time_ms([&] { k.adam.update(); })); break;
+            case 1: ms.push_back(time_ms([&] { adam_blocks(blocks, ++t_blocks); })); break;
+            case 2: ms.push_back(time_ms([&] { adam_whole(whole, ++t_whole); })); break;
+            default: ms.push_back(time_ms([&] { adam_loop(loop, ++t_loop); })); break;
             }
         }
         return median(ms);
     };
-    for (int v = 0; v < variants; ++v)
-        run(v); // warm-up: page in every buffer
+    for (int v = 0; v < variants; ++v) run(v);  // warm-up: page in every buffer
 
     std::vector<double> t[variants], ratio[variants];
     for (int r = 0; r < rounds; ++r) {

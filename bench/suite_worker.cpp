@@ -154,8 +154,9 @@ int main(int argc, char** argv) {
     }
     const double err = std::sqrt(num / std::max(den, 1e-300));
     if (!(err <= tol)) {
-        std::fprintf(stderr, "FAIL kata output differs from the reference: normwise %.3e > %.1e (max abs %.3e)\n", err,
-                     tol, maxabs);
+        std::fprintf(stderr,
+                     "FAIL kata output differs from the reference: normwise %.3e > %.1e (max abs %.3e)\n",
+                     err, tol, maxabs);
         return 2;
     }
 
@@ -167,7 +168,8 @@ int main(int argc, char** argv) {
     for (int i = 0; i < passes; ++i) {
         auto t0 = std::chrono::steady_clock::now();
         run(x);
-        wall.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+        wall.push_back(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     }
     std::sort(wall.begin(), wall.end());
     std::printf("verified: normwise error %.3e (max abs %.3e)\n", err, maxabs);

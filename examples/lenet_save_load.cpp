@@ -59,7 +59,8 @@ int main(int argc, char** argv) {
     const xt::xarray<float> y1 = run2(x);
     print_outputs("outputs (parameters loaded into a fresh store and executor):", y1);
 
-    const bool same = y0.shape() == y1.shape() && std::memcmp(y0.data(), y1.data(), y0.size() * sizeof(float)) == 0;
+    const bool same =
+        y0.shape() == y1.shape() && std::memcmp(y0.data(), y1.data(), y0.size() * sizeof(float)) == 0;
     std::printf("bit-identical: %s\n", same ? "yes" : "NO");
     return same ? 0 : 1;
 }

@@ -77,15 +77,19 @@ int main(int argc, char** argv) {
     const char* weights = nullptr;
     for (int i = 1; i < argc; ++i) {
         const std::string_view a = argv[i];
-        if (a == "--torchvision") torchvision = true;
-        else if (!a.starts_with("--") && !weights) weights = argv[i];
+        if (a == "--torchvision")
+            torchvision = true;
+        else if (!a.starts_with("--") && !weights)
+            weights = argv[i];
         else {
             std::fprintf(stderr, "usage: %s [[--torchvision] weights.npz]\n", argv[0]);
             return 2;
         }
     }
     if (torchvision && !weights) {
-        std::fprintf(stderr, "%s: --torchvision needs a weights file (a torchvision resnet50 state dict .npz)\n", argv[0]);
+        std::fprintf(stderr,
+                     "%s: --torchvision needs a weights file (a torchvision resnet50 state dict .npz)\n",
+                     argv[0]);
         return 2;
     }
     kata::parameter_store store;
@@ -95,9 +99,10 @@ int main(int argc, char** argv) {
             // transforms: create them (initial values are overwritten), then load strictly.
             kata::create_parameters<ResNet50>(store);
             store.load(weights, kata::models::resnet50_torchvision_mapping(), kata::load_mode::strict);
-            std::printf("loaded %zu parameters from %s (torchvision names and layouts)\n", store.size(), weights);
+            std::printf("loaded %zu parameters from %s (torchvision names and layouts)\n", store.size(),
+                        weights);
         } else if (weights) {
-            store.load(weights); // a parameter missing from the file is reported when the executor binds
+            store.load(weights);  // a parameter missing from the file is reported when the executor binds
             std::printf("loaded %zu parameters from %s\n", store.size(), weights);
         } else {
             kata::models::synthetic_parameters<ResNet50>(store);
@@ -108,21 +113,26 @@ int main(int argc, char** argv) {
     }
     constexpr const auto& g = ResNet50::graph;
     const auto c = demo::inference_resnet50::describe();
-    std::printf("ResNet-50 as written (NCHW):       %3d functions: %2d convolutions, %2d batch normalizations, %2d "
-                "channel-last layers\n",
-                g.num_functions(), g.count(kata::op_kind::convolution), g.count(kata::op_kind::batch_normalization),
-                channel_last_layers(g));
-    std::printf("converted (BN folded, NHWC, fused): %2d functions: %2d convolutions (%d with fused Add2/ReLU), %2d "
-                "batch normalizations, %2d channel-last layers, %d transposes\n",
-                c.functions, c.convolutions, c.fused_convolutions, c.batch_normalizations, c.channel_last_layers,
-                c.transposes);
+    std::printf(
+        "ResNet-50 as written (NCHW):       %3d functions: %2d convolutions, %2d batch normalizations, %2d "
+        "channel-last layers\n",
+        g.num_functions(), g.count(kata::op_kind::convolution), g.count(kata::op_kind::batch_normalization),
+        channel_last_layers(g));
+    std::printf(
+        "converted (BN folded, NHWC, fused): %2d functions: %2d convolutions (%d with fused Add2/ReLU), %2d "
+        "batch normalizations, %2d channel-last layers, %d transposes\n",
+        c.functions, c.convolutions, c.fused_convolutions, c.batch_normalizations, c.channel_last_layers,
+        c.transposes);
 
     kata::cpu::executor<ResNet50> original(store);
-    demo::inference_resnet50 converted(store);  // apply_conversion: w-folded, b-folded, then their _cl transposes
-    std::printf("conversion derived %zu parameters (e.g. layer1/0/conv1/conv/w-folded_cl)\n", c.derived_parameters);
-    std::printf("activation memory planned at compile time: %.1f MiB (%.1f MiB without reuse), scratch %.1f MiB\n",
-                double(original.arena_bytes) / (1 << 20), double(original.plan.naive_bytes) / (1 << 20),
-                double(original.workspace_bytes) / (1 << 20));
+    demo::inference_resnet50 converted(
+        store);  // apply_conversion: w-folded, b-folded, then their _cl transposes
+    std::printf("conversion derived %zu parameters (e.g. layer1/0/conv1/conv/w-folded_cl)\n",
+                c.derived_parameters);
+    std::printf(
+        "activation memory planned at compile time: %.1f MiB (%.1f MiB without reuse), scratch %.1f MiB\n",
+        double(original.arena_bytes) / (1 << 20), double(original.plan.naive_bytes) / (1 << 20),
+        double(original.workspace_bytes) / (1 << 20));
 
     xt::xarray<float> x = xt::zeros<float>({1, 3, 224, 224});
     kata::models::synthetic_input("x", x.data(), x.size());
@@ -147,8 +157,8 @@ int main(int argc, char** argv) {
         mag = std::max(mag, double(std::abs(ya[i])));
     }
     const auto ka = top5(ya), kb = top5(yb);
-    std::printf("outputs agree: max |original - converted| / max |original| = %.2e, same top-5: %s\n", diff / mag,
-                ka == kb ? "yes" : "NO");
+    std::printf("outputs agree: max |original - converted| / max |original| = %.2e, same top-5: %s\n",
+                diff / mag, ka == kb ? "yes" : "NO");
     std::printf("batch-1 CPU latency, %d threads (median of 15 interleaved runs):\n"
                 "    as written, live executor (im2col + OpenBLAS):              %7.2f ms\n"
                 "    BN folded + NHWC + fused, frozen executor (direct NHWC):     %7.2f ms (%.2fx faster)\n",

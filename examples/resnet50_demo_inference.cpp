@@ -11,12 +11,13 @@ namespace demo {
 namespace {
 
 using ResNet50 = kata::network<kata::models::resnet50_net<1>>;
-using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{},
-                                kata::FuseConvolutionEpilogueModifier{}>;
+using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{},
+                                kata::ChannelLastModifier{}, kata::FuseConvolutionEpilogueModifier{}>;
 
 static_assert(Inference::graph.count(kata::op_kind::batch_normalization) == 0, "every BN is folded");
 static_assert(Inference::graph.count(kata::op_kind::transpose) == 0, "the whole network runs NHWC");
-static_assert(Inference::graph.count(kata::op_kind::relu) == 0, "every ReLU runs in a convolution's epilogue");
+static_assert(Inference::graph.count(kata::op_kind::relu) == 0,
+              "every ReLU runs in a convolution's epilogue");
 
 }  // namespace
 

@@ -31,7 +31,8 @@ public:
 
     // The converted graph's census, for the demo's report.
     struct census {
-        int functions, convolutions, fused_convolutions, batch_normalizations, channel_last_layers, transposes;
+        int functions, convolutions, fused_convolutions, batch_normalizations, channel_last_layers,
+            transposes;
         std::size_t derived_parameters;
     };
     static census describe();

@@ -24,7 +24,7 @@ int usage() {
     return 1;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     kata::embedded::host::weights_header_options opt;
@@ -43,8 +43,7 @@ int main(int argc, char** argv) {
                 filter = true;
                 std::stringstream ss(v);
                 for (std::string n; std::getline(ss, n, ',');)
-                    if (!n.empty())
-                        only.insert(n);
+                    if (!n.empty()) only.insert(n);
             }
         } else if (!a.empty() && a[0] == '-') {
             return usage();
@@ -52,26 +51,22 @@ int main(int argc, char** argv) {
             files.push_back(a);
         }
     }
-    if (files.size() != 2)
-        return usage();
+    if (files.size() != 2) return usage();
     try {
         const std::vector<std::byte> bytes = kata::io::read_file_bytes(files[0]);
         const auto npz = kata::io::read_npz(bytes, files[0]);
         std::vector<kata::embedded::host::weights_entry> entries;
         for (const auto& e : kata::embedded::host::weights_entries(npz))
-            if (!filter || only.erase(e.name))
-                entries.push_back(e);
+            if (!filter || only.erase(e.name)) entries.push_back(e);
         if (!only.empty()) {
             std::string missing;
-            for (const auto& n : only)
-                missing += (missing.empty() ? "'" : ", '") + n + "'";
+            for (const auto& n : only) missing += (missing.empty() ? "'" : ", '") + n + "'";
             std::fprintf(stderr, "kata_weights_header: %s: no array %s\n", files[0].c_str(), missing.c_str());
             return 1;
         }
         opt.source = std::filesystem::path(files[0]).filename().string();
         const std::filesystem::path dir = std::filesystem::path(files[1]).parent_path();
-        if (!dir.empty())
-            std::filesystem::create_directories(dir);
+        if (!dir.empty()) std::filesystem::create_directories(dir);
         const bool written = kata::embedded::host::write_weights_header(files[1], entries, opt);
         std::printf("kata_weights_header: %s %s (%zu arrays)\n", files[1].c_str(),
                     written ? "written" : "up to date", entries.size());

@@ -24,13 +24,12 @@ constexpr auto& graph = Net::graph;
 constexpr std::size_t leaf_floats = [] {
     std::size_t n = 0;
     for (const auto& nd : graph.nodes)
-        if (kata::is_leaf(nd.op))
-            n += std::size_t(nd.shape.numel());
+        if (kata::is_leaf(nd.op)) n += std::size_t(nd.shape.numel());
     return n;
 }();
 
 alignas(runner_t::alignment) std::byte storage[runner_t::storage_bytes];
-alignas(8) float leaves[leaf_floats]; // parameters and graph inputs (the int32 indices share the space)
+alignas(8) float leaves[leaf_floats];  // parameters and graph inputs (the int32 indices share the space)
 
 template <std::size_t... K>
 void print_outputs(const runner_t& run, std::index_sequence<K...>) {
@@ -50,7 +49,7 @@ void print_outputs(const runner_t& run, std::index_sequence<K...>) {
     (one(int(K), run.template output<K>(), graph.nodes[graph.outputs[K]].shape.numel()), ...);
 }
 
-} // namespace
+}  // namespace
 
 int main() {
     char line[96];
@@ -61,8 +60,7 @@ int main() {
     std::size_t at = 0;
     for (std::size_t id = 0; id < graph.size(); ++id) {
         const kata::node& nd = graph.nodes[id];
-        if (!kata::is_leaf(nd.op))
-            continue;
+        if (!kata::is_leaf(nd.op)) continue;
         float* dst = leaves + at;
         const std::size_t n = std::size_t(nd.shape.numel());
         if (nd.type == kata::dtype::i32)

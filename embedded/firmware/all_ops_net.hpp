@@ -23,9 +23,9 @@ constexpr void net(builder& g) {
     // convolution family
     auto c =
         F::convolution(x, p("conv/W", {4, 3, 3, 2}), p("conv/b", {4}), {.pad = {1, 1}, .stride = {1, 1}});
-    auto dc = F::depthwise_convolution(c, p("dw/W", {4, 3, 3}), {.pad = {1, 1}}); // (1,4,7,7)
+    auto dc = F::depthwise_convolution(c, p("dw/W", {4, 3, 3}), {.pad = {1, 1}});  // (1,4,7,7)
     auto gc = F::convolution(dc, p("gconv/W", {6, 2, 3, 3}), p("gconv/b", {6}),
-                             {.pad = {0, 1}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2}); // (1,6,3,5)
+                             {.pad = {0, 1}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2});  // (1,6,3,5)
     auto de = F::deconvolution(gc, p("deconv/W", {6, 2, 2, 3}), p("deconv/b", {4}),
                                {.pad = {1, 0}, .stride = {2, 2}, .group = 2, .output_padding = {1, 0}});
     auto dd = F::depthwise_deconvolution(de, p("dwdeconv/W", {4, 2, 2}), {.stride = {1, 1}, .divisor = 2});
@@ -39,26 +39,26 @@ constexpr void net(builder& g) {
     e = F::fixed_point_quantize(F::mul_scalar(F::add_scalar(e, 0.25), 1.5),
                                 {.sign = true, .n = 8, .delta = 1.0 / 64});
     // pooling
-    auto mp = F::max_pooling(e, {2, 2}); // (1,4,3,3)
+    auto mp = F::max_pooling(e, {2, 2});  // (1,4,3,3)
     auto ap = F::average_pooling(e, {3, 2}, {.stride = {2, 2}, .pad = {1, 1}, .including_pad = false});
     auto sp = F::sum_pooling(e, {2, 3}, {.stride = {3, 2}, .ignore_border = false});
-    auto up = F::unpooling(mp, {2, 1});      // (1,4,6,3)
-    auto gp = F::global_average_pooling(dd); // (1,2,1,1)
+    auto up = F::unpooling(mp, {2, 1});       // (1,4,6,3)
+    auto gp = F::global_average_pooling(dd);  // (1,2,1,1)
     // channel-last branch
-    auto xl = F::transpose(e, {0, 2, 3, 1}); // (1,7,7,4) NHWC
+    auto xl = F::transpose(e, {0, 2, 3, 1});  // (1,7,7,4) NHWC
     auto cl = F::convolution(F::identity(xl), p("clconv/W", {5, 2, 2, 4}),
-                             {.stride = {2, 2}, .channel_last = true});                  // (1,3,3,5)
+                             {.stride = {2, 2}, .channel_last = true});  // (1,3,3,5)
     auto clf = F::fused_convolution(F::hard_swish(xl), p("clfconv/W", {5, 2, 2, 4}), p("clfconv/b", {5}), cl,
-                                    {.stride = {2, 2}, .channel_last = true}); // (1,3,3,5), + cl, ReLU
-    auto clp = F::average_pooling(clf, {2, 2}, {.stride = {1, 1}, .channel_last = true}); // (1,2,2,5)
+                                    {.stride = {2, 2}, .channel_last = true});  // (1,3,3,5), + cl, ReLU
+    auto clp = F::average_pooling(clf, {2, 2}, {.stride = {1, 1}, .channel_last = true});  // (1,2,2,5)
     // shape ops, dense layers, embed
     auto cat = F::concatenate({F::reshape(mp, {1, 36}), F::reshape(ap, {1, -1}), F::reshape(sp, {1, -1}),
                                F::reshape(up, {1, 72}), F::reshape(gp, {1, 2}), F::reshape(clp, {1, 20})},
                               1);
     auto h = F::affine(cat, p("fc/W", {cat.shape()[1], 9}), p("fc/b", {9}));
-    auto emb = F::embed(idx, p("embed/W", {5, 3})); // (2,3,3)
-    auto h2 = F::affine(emb, p("fc2/W", {9, 9}));   // (2,9)
-    g.output(F::softmax(h + h2, 1));                // (2,9)
+    auto emb = F::embed(idx, p("embed/W", {5, 3}));  // (2,3,3)
+    auto h2 = F::affine(emb, p("fc2/W", {9, 9}));    // (2,9)
+    g.output(F::softmax(h + h2, 1));                 // (2,9)
     g.output(F::softmax(F::reshape(de, {4, -1}), 0));
 }
 
@@ -68,8 +68,7 @@ using Net = network<net>;
 constexpr bool covers_every_op_kind() {
     for (int k = 0; k < int(op_kind::count_); ++k) {
         const auto kind = op_kind(k);
-        if (is_function(kind) && kind != op_kind::sink && Net::graph.count(kind) == 0)
-            return false;
+        if (is_function(kind) && kind != op_kind::sink && Net::graph.count(kind) == 0) return false;
     }
     return true;
 }
@@ -95,8 +94,7 @@ inline void fill(int id, std::string_view name, float* out, std::size_t n) {
 
 // Embed indices: in range except one, which selects a zero row.
 inline void fill_indices(std::int32_t* out, std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i)
-        out[i] = std::int32_t((i * 3 + 1) % 6); // 6 is out of range (5 rows)
+    for (std::size_t i = 0; i < n; ++i) out[i] = std::int32_t((i * 3 + 1) % 6);  // 6 is out of range (5 rows)
 }
 
-} // namespace kata_all_ops
+}  // namespace kata_all_ops

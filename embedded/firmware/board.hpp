@@ -27,4 +27,4 @@ long stack_reserved();
 // no allocator at all: its ctest checks the ELF's symbols instead).
 long heap_allocations();
 
-} // namespace kata_board
+}  // namespace kata_board

@@ -44,7 +44,7 @@ constexpr std::int64_t weight_bytes = kata::embedded::parameter_bytes(LeNet::gra
 static_assert(runner_t::arena_bytes * 10 <= std::size_t(live_bound) * 11,
               "LeNet's activation arena exceeds the live-activation lower bound by more than 10 %");
 
-alignas(runner_t::alignment) std::byte storage[runner_t::storage_bytes]; // .bss: arena + workspace
+alignas(runner_t::alignment) std::byte storage[runner_t::storage_bytes];  // .bss: arena + workspace
 
 // The input image and PyTorch's logits: the fixture's arrays "x" and "y", which the generated header
 // names kata_lenet::x and kata_lenet::y (the table entries' data pointers are const void*, which C++20
@@ -56,7 +56,7 @@ static_assert(kata::embedded::find_constant<table>("x") >= 0 &&
               "lenet_weights.hpp must hold the input 'x' and the reference logits 'y'");
 static_assert(table[kata::embedded::find_constant<table>("x")].shape == kata::shape_t{1, 1, 28, 28});
 
-} // namespace
+}  // namespace
 
 int main() {
     using namespace kata_firmware;
@@ -81,8 +81,7 @@ int main() {
         p = append_bits(p, y[k]);
         append_str(p, "\n");
         kata_board::write(line);
-        if (!(std::fabs(y[k] - reference[k]) <= 1e-6f + 1e-5f * std::fabs(reference[k])))
-            ++mismatches;
+        if (!(std::fabs(y[k] - reference[k]) <= 1e-6f + 1e-5f * std::fabs(reference[k]))) ++mismatches;
     }
     report("arena_bytes", runner_t::arena_bytes);
     report("workspace_bytes", runner_t::workspace_bytes);

@@ -22,10 +22,8 @@ inline char* append_int(char* out, long long v) {
         tmp[n++] = char('0' + u % 10);
         u /= 10;
     } while (u);
-    if (neg)
-        *out++ = '-';
-    while (n)
-        *out++ = tmp[--n];
+    if (neg) *out++ = '-';
+    while (n) *out++ = tmp[--n];
     *out = '\0';
     return out;
 }
@@ -42,8 +40,7 @@ inline char* append_bits(char* out, float v) {
     std::memcpy(&b, &v, sizeof b);
     *out++ = '0';
     *out++ = 'x';
-    for (int i = 7; i >= 0; --i)
-        *out++ = "0123456789abcdef"[(b >> (4 * i)) & 15u];
+    for (int i = 7; i >= 0; --i) *out++ = "0123456789abcdef"[(b >> (4 * i)) & 15u];
     *out = '\0';
     return out;
 }
@@ -52,10 +49,8 @@ inline char* append_bits(char* out, float v) {
 // only: the last digit may be off; the checker reads the bits). Float only, so the firmware links no
 // software double-precision routines for its report.
 inline char* append_float(char* out, float v) {
-    if (std::isnan(v))
-        return append_str(out, "nan");
-    if (std::isinf(v))
-        return append_str(out, v < 0 ? "-inf" : "inf");
+    if (std::isnan(v)) return append_str(out, "nan");
+    if (std::isinf(v)) return append_str(out, v < 0 ? "-inf" : "inf");
     if (v < 0) {
         *out++ = '-';
         v = -v;
@@ -71,7 +66,7 @@ inline char* append_float(char* out, float v) {
             --e;
         }
     }
-    long m = long(v * 1e6f + 0.5f); // 7 digits
+    long m = long(v * 1e6f + 0.5f);  // 7 digits
     if (m >= 10000000l) {
         m /= 10;
         ++e;
@@ -83,10 +78,8 @@ inline char* append_float(char* out, float v) {
     out = append_str(out, digits + 1);
     *out++ = 'e';
     *out++ = e < 0 ? '-' : '+';
-    if (e < 0)
-        e = -e;
-    if (e < 10)
-        *out++ = '0';
+    if (e < 0) e = -e;
+    if (e < 10) *out++ = '0';
     return append_int(out, e);
 }
 
@@ -100,4 +93,4 @@ inline void report(const char* key, long long value) {
     kata_board::write(line);
 }
 
-} // namespace kata_firmware
+}  // namespace kata_firmware

@@ -37,7 +37,7 @@ private:
     static constexpr auto order_seq = std::make_index_sequence<std::size_t(graph.num_order)>{};
 
     template <int Id>
-    static constexpr bool skipped() { // no kernel call: aliases of their input, Sink
+    static constexpr bool skipped() {  // no kernel call: aliases of their input, Sink
         return plan.aliased[Id] || graph.nodes[Id].op == op_kind::sink;
     }
     template <int Id>
@@ -134,4 +134,4 @@ private:
     std::array<const void*, num_nodes> leaf_{};
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

@@ -28,7 +28,7 @@ constexpr kata::var net(kata::builder& g) {
 }
 
 using Net = kata::network<net<false>>;
-using Reference = kata::network<net<true>>; // written by hand with LeakyReLU(0.1)
+using Reference = kata::network<net<true>>;  // written by hand with LeakyReLU(0.1)
 using Leaky = kata::convert<Net, ReLUToLeakyReLUModifier{}>;
 static_assert(Leaky::graph.count(kata::op_kind::relu) == 0);
 static_assert(Leaky::graph.count(kata::op_kind::leaky_relu) == 2);
@@ -36,7 +36,7 @@ static_assert(Leaky::graph.count(kata::op_kind::leaky_relu) == 2);
 int main() {
     kata::parameter_store store;
     kata::models::synthetic_parameters<Net>(store);
-    kata::apply_conversion<Leaky>(store); // nothing to derive here; shown for the general pattern
+    kata::apply_conversion<Leaky>(store);  // nothing to derive here; shown for the general pattern
     xt::xarray<float> x(std::vector<std::size_t>{1, 3, 16, 16});
     kata::models::synthetic_input("x", x.data(), x.size());
     kata::cpu::executor<Net> original(store);

@@ -23,7 +23,8 @@ struct conv_bn_options {
 // Convolution k x k (padding dilation * (k - 1) / 2: "same" size at stride 1) + test-mode batch
 // normalization over the channel axis 1 (+ ReLU). Channel-first, as written by a user; the deploy
 // path converts it (BN folding, channel-last).
-constexpr var conv_bn(var x, std::int64_t outmaps, std::int64_t k, std::string_view name, conv_bn_options o = {}) {
+constexpr var conv_bn(var x, std::int64_t outmaps, std::int64_t k, std::string_view name,
+                      conv_bn_options o = {}) {
     auto s = x.g->scope(name);
     const std::int64_t p = o.dilation * (k - 1) / 2;
     var h = PF::convolution(x, outmaps, {k, k},
@@ -39,7 +40,8 @@ constexpr var conv_bn(var x, std::int64_t outmaps, std::int64_t k, std::string_v
 }
 
 // Scope names of numbered blocks ("0", "1", ...), as PyTorch's nn.Sequential names its children.
-inline constexpr std::string_view index_names[] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",  "7",  "8",  "9",
-                                                   "10", "11", "12", "13", "14", "15", "16", "17", "18", "19"};
+inline constexpr std::string_view index_names[] = {"0",  "1",  "2",  "3",  "4",  "5",  "6",
+                                                   "7",  "8",  "9",  "10", "11", "12", "13",
+                                                   "14", "15", "16", "17", "18", "19"};
 
 }  // namespace kata::models

@@ -40,7 +40,7 @@ constexpr var mobilenet_v2(var x) {
     struct stage {
         std::int64_t t, c, n, s;
     };
-    constexpr stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, 2}, {6, 32, 3, 2}, {6, 64, 4, 2},
+    constexpr stage stages[] = {{1, 16, 1, 1}, {6, 24, 2, 2},  {6, 32, 3, 2}, {6, 64, 4, 2},
                                 {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
     std::int64_t cin = 32;
     int block = 0;

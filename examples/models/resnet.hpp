@@ -26,9 +26,11 @@ constexpr var conv_bn(var x, std::int64_t outmaps, std::int64_t k, std::int64_t 
                       bool relu = true, bool test = true) {
     auto s = x.g->scope(name);
     const std::int64_t p = k / 2;
-    var h = CL ? PF::convolution(x, outmaps, {k, k},
-                                 {.pad = {p, p}, .stride = {stride, stride}, .channel_last = true, .with_bias = false})
-               : PF::convolution(x, outmaps, {k, k}, {.pad = {p, p}, .stride = {stride, stride}, .with_bias = false});
+    var h = CL ? PF::convolution(
+                     x, outmaps, {k, k},
+                     {.pad = {p, p}, .stride = {stride, stride}, .channel_last = true, .with_bias = false})
+               : PF::convolution(x, outmaps, {k, k},
+                                 {.pad = {p, p}, .stride = {stride, stride}, .with_bias = false});
     pf_batch_normalization_args bn{};
     bn.axes[0] = CL ? 3 : 1;
     bn.batch_stat = !test;
@@ -100,7 +102,8 @@ constexpr var resnet152(var x, bool test = true) {
 namespace detail {
 template <int Batch, bool ChannelLast>
 constexpr var image_input(builder& g) {
-    return ChannelLast ? g.input("x", {Batch, 224, 224, 3}, layout::channel_last) : g.input("x", {Batch, 3, 224, 224});
+    return ChannelLast ? g.input("x", {Batch, 224, 224, 3}, layout::channel_last)
+                       : g.input("x", {Batch, 3, 224, 224});
 }
 }  // namespace detail
 

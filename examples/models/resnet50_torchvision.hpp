@@ -63,4 +63,4 @@ inline io::name_mapping resnet50_torchvision_mapping(bool channel_last = false) 
     return m;
 }
 
-} // namespace kata::models
+}  // namespace kata::models

@@ -21,13 +21,15 @@
 
 namespace kata::models {
 
-constexpr var resnext_block(var x, std::int64_t width, std::int64_t out, std::int64_t stride, std::int64_t dilation) {
+constexpr var resnext_block(var x, std::int64_t width, std::int64_t out, std::int64_t stride,
+                            std::int64_t dilation) {
     const std::int64_t cin = x.shape()[1];
     var h = conv_bn(x, width, 1, "conv1");
     h = conv_bn(h, width, 3, "conv2", {.stride = stride, .dilation = dilation, .group = 32});
     h = conv_bn(h, out, 1, "conv3", {.relu = false});
     var shortcut = x;
-    if (stride != 1 || cin != out) shortcut = conv_bn(x, out, 1, "downsample", {.stride = stride, .relu = false});
+    if (stride != 1 || cin != out)
+        shortcut = conv_bn(x, out, 1, "downsample", {.stride = stride, .relu = false});
     return F::relu(h + shortcut);
 }
 
@@ -39,7 +41,8 @@ constexpr var resnext_dilated(var x) {
         std::string_view name;
         std::int64_t width, out, stride, dilation;
     };
-    constexpr stage stages[] = {{"layer1", 128, 256, 1, 1}, {"layer2", 256, 512, 2, 1}, {"layer3", 256, 512, 1, 2}};
+    constexpr stage stages[] = {
+        {"layer1", 128, 256, 1, 1}, {"layer2", 256, 512, 2, 1}, {"layer3", 256, 512, 1, 2}};
     for (const stage& st : stages) {
         auto ls = g.scope(st.name);
         for (int b = 0; b < 2; ++b) {

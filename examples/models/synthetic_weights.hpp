@@ -50,7 +50,8 @@ inline void synthetic_fill(std::string_view name, xt::xarray<float>& a) {
     const bool is_w = ends_with(name, "/W");
     double fan_in = 1;
     if (is_w) {
-        if (ends_with(name, "affine/W")) fan_in = double(s[0]);
+        if (ends_with(name, "affine/W"))
+            fan_in = double(s[0]);
         else
             for (std::size_t i = 1; i < s.size(); ++i) fan_in *= double(s[i]);
     }
@@ -58,11 +59,16 @@ inline void synthetic_fill(std::string_view name, xt::xarray<float>& a) {
     for (std::size_t k = 0; k < a.size(); ++k) {
         const double u = unit(seed, k);
         double v;
-        if (is_w) v = (2 * u - 1) * std::sqrt(6.0 / fan_in);
-        else if (ends_with(name, "/gamma")) v = closing ? 0.1 + 0.2 * u : 0.5 + 0.5 * u;
-        else if (ends_with(name, "/var")) v = 0.5 + u;
-        else if (ends_with(name, "/beta") || ends_with(name, "/mean")) v = 0.2 * (u - 0.5);
-        else v = 0.1 * (u - 0.5);  // biases and anything else
+        if (is_w)
+            v = (2 * u - 1) * std::sqrt(6.0 / fan_in);
+        else if (ends_with(name, "/gamma"))
+            v = closing ? 0.1 + 0.2 * u : 0.5 + 0.5 * u;
+        else if (ends_with(name, "/var"))
+            v = 0.5 + u;
+        else if (ends_with(name, "/beta") || ends_with(name, "/mean"))
+            v = 0.2 * (u - 0.5);
+        else
+            v = 0.1 * (u - 0.5);  // biases and anything else
         a.data()[k] = float(v);
     }
 }
@@ -74,7 +80,8 @@ void synthetic_parameters(parameter_store& store) {
     for (std::size_t i = 0; i < g.size(); ++i) {
         const node& n = g.nodes[i];
         if (n.op != op_kind::parameter) continue;
-        auto& p = store.create_or_replace(n.name.view(), to_vector(n.shape), initializer::constant(0), n.need_grad);
+        auto& p =
+            store.create_or_replace(n.name.view(), to_vector(n.shape), initializer::constant(0), n.need_grad);
         synthetic_fill(n.name.view(), p.data);
     }
 }

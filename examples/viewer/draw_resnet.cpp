@@ -35,14 +35,15 @@ namespace {
 constexpr var basic_block(var x, std::int64_t planes, std::int64_t stride, std::string_view name) {
     builder& g = *x.g;
     auto s = g.scope(name);
-    auto h = PF::convolution(x, planes, {3, 3},
-                             {.pad = {1, 1}, .stride = {stride, stride}, .with_bias = false, .name = "conv1"});
+    auto h = PF::convolution(
+        x, planes, {3, 3}, {.pad = {1, 1}, .stride = {stride, stride}, .with_bias = false, .name = "conv1"});
     h = F::relu(PF::batch_normalization(h, {.batch_stat = false, .name = "bn1"}));
     h = PF::convolution(h, planes, {3, 3}, {.pad = {1, 1}, .with_bias = false, .name = "conv2"});
     h = PF::batch_normalization(h, {.batch_stat = false, .name = "bn2"});
     var shortcut = x;
     if (stride != 1 || x.shape()[1] != planes) {
-        shortcut = PF::convolution(x, planes, {1, 1}, {.stride = {stride, stride}, .with_bias = false, .name = "proj"});
+        shortcut = PF::convolution(x, planes, {1, 1},
+                                   {.stride = {stride, stride}, .with_bias = false, .name = "proj"});
         shortcut = PF::batch_normalization(shortcut, {.batch_stat = false, .name = "proj_bn"});
     }
     return F::relu(h + shortcut);
@@ -74,7 +75,8 @@ int main(int argc, char** argv) {
     if (!SimpleGraph::dot_available()) {
         // Only a missing GraphViz is tolerated: the DOT text can still be rendered elsewhere.
         std::fprintf(stderr, "draw_resnet: GraphViz's dot is not on PATH; writing the DOT sources only\n");
-        for (auto [v, name] : {std::pair{&viewer, "small_resnet.gv"}, std::pair{&verbose, "small_resnet_verbose.gv"}}) {
+        for (auto [v, name] :
+             {std::pair{&viewer, "small_resnet.gv"}, std::pair{&verbose, "small_resnet_verbose.gv"}}) {
             std::ofstream f(dir / name);
             f << v->create_graphviz_digraph(g);
             if (!f.flush()) {

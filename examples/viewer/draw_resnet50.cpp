@@ -83,13 +83,12 @@ constexpr const char* readme_attributes = "\tgraph [dpi=72 nodesep=0.15 ranksep=
 
 std::string with_attributes(std::string dot, const char* attrs) {
     const auto p = dot.find('\n');
-    if (p == std::string::npos)
-        throw std::logic_error("draw_resnet50: unexpected DOT text");
+    if (p == std::string::npos) throw std::logic_error("draw_resnet50: unexpected DOT text");
     return dot.insert(p + 1, attrs);
 }
 
 struct picture {
-    std::string file; // without extension
+    std::string file;  // without extension
     std::string dot;
     const SimpleGraph* viewer;
     bool converted, channel_last;
@@ -140,8 +139,7 @@ int run(const std::filesystem::path& dir) {
          with_attributes(stem.create_graphviz_digraph(FoldedCl<Stem>::graph), readme_attributes), &stem, true,
          true},
     };
-    for (const picture& p : pictures)
-        check_drawn(p);
+    for (const picture& p : pictures) check_drawn(p);
 
     if (!SimpleGraph::dot_available()) {
         // Only a missing GraphViz is tolerated: the DOT sources can be rendered elsewhere.
@@ -162,7 +160,7 @@ int run(const std::filesystem::path& dir) {
     return 0;
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     try {

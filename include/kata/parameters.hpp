@@ -57,8 +57,8 @@ void create_parameters(parameter_store& store) {
         if (n.init.has_seed && !store.find(n.name.view())) {
             kata::rng r(n.init.seed);
             const auto shape = to_vector(n.shape);
-            store.get_or_create(n.name.view(), shape, initializer::from_array(to_initializer(n.init)(shape, r)),
-                                n.need_grad);
+            store.get_or_create(n.name.view(), shape,
+                                initializer::from_array(to_initializer(n.init)(shape, r)), n.need_grad);
         } else {
             store.get_or_create(n.name.view(), to_vector(n.shape), to_initializer(n.init), n.need_grad);
         }
@@ -90,8 +90,10 @@ void sync_quantized_parameters(parameter_store& store) {
         auto qi = q->data.begin();
         for (float v : w->data) {
             float r;
-            if (v > vmax) r = vmax;
-            else if (v < vmin) r = vmin;
+            if (v > vmax)
+                r = vmax;
+            else if (v < vmin)
+                r = vmin;
             else {
                 const float m = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
                 r = v < 0.0f ? -m : m;

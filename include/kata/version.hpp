@@ -6,4 +6,4 @@
 
 namespace kata {
 inline constexpr const char* version = "0.1.0";
-} // namespace kata
+}  // namespace kata

@@ -10,7 +10,7 @@
 #include <kata/exec.hpp>
 #include <kata/ops.hpp>
 
-#if defined(XTENSOR_VERSION_MAJOR) || defined(_GLIBCXX_STRING) || defined(_GLIBCXX_IOSTREAM) || \
+#if defined(XTENSOR_VERSION_MAJOR) || defined(_GLIBCXX_STRING) || defined(_GLIBCXX_IOSTREAM) ||              \
     defined(_GLIBCXX_THREAD) || defined(_GLIBCXX_STDEXCEPT) || defined(_GLIBCXX_MUTEX)
 #error "kata/exec.hpp pulled in xtensor, <string>, <iostream>, <thread>, <stdexcept> or <mutex>"
 #endif
@@ -53,7 +53,8 @@ struct kernel<op_kind::relu> {
     }
     template <exec::op_instance I>
     static void run(const exec::kernel_io& io) {
-        for (std::int64_t i = 0; i < I.out.numel(); ++i) io.output()[i] = io.input(0)[i] > 0.f ? io.input(0)[i] : 0.f;
+        for (std::int64_t i = 0; i < I.out.numel(); ++i)
+            io.output()[i] = io.input(0)[i] > 0.f ? io.input(0)[i] : 0.f;
     }
 };
 template <>

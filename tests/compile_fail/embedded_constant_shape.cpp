@@ -5,7 +5,9 @@
 
 #include "../../embedded/firmware/temporary_runner.hpp"
 using namespace kata;
-constexpr var net(builder& g) { return PF::affine(g.input("x", {2, 3}), 4, {.with_bias = false, .name = "fc"}); }
+constexpr var net(builder& g) {
+    return PF::affine(g.input("x", {2, 3}), 4, {.with_bias = false, .name = "fc"});
+}
 using Net = network<net>;
 inline constexpr float W[12] = {};
 inline constexpr embedded::constant_parameter table[] = {{"fc/W", W, dtype::f32, shape_t{4, 3}}};

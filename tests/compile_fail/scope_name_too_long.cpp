@@ -4,7 +4,8 @@
 using namespace kata;
 constexpr var net(builder& g) {
     auto x = g.input("x", {1, 3, 8, 8});
-    auto s = g.scope("block_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    auto s = g.scope(
+        "block_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
     return PF::convolution(x, 8, {3, 3});
 }
 using Net = network<net>;

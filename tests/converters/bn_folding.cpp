@@ -53,7 +53,8 @@ TEST_CASE("BN folding with biased convolutions") {
 // LeNet: conv1 (no bias) and conv2 (bias) folded; reference bn_folding_lenet.
 using LeNet = network<ref::bsf_lenet>;
 using LeNetFolded = convert<LeNet, BatchNormalizationFoldingModifier{}>;
-static_assert(same_structure(LeNetFolded::graph, network<ref::bn_folding_lenet>::graph) == false);  // fc1 has no bias
+static_assert(same_structure(LeNetFolded::graph, network<ref::bn_folding_lenet>::graph) ==
+              false);  // fc1 has no bias
 static_assert(LeNetFolded::graph.count(op_kind::batch_normalization) == 0);
 static_assert(LeNetFolded::graph.num_functions() == network<ref::bn_folding_lenet>::graph.num_functions());
 TEST_CASE("BN folding on lenet") {
@@ -84,7 +85,11 @@ template <bool CL>
 constexpr var deconv_bn(builder& g) {
     var x = CL ? g.input("x", {2, 6, 6, 8}, layout::channel_last) : g.input("x", {2, 8, 6, 6});
     var h = PF::deconvolution(x, 12, {3, 3},
-                              {.pad = {1, 1}, .stride = {2, 2}, .group = 4, .channel_last = CL, .with_bias = false,
+                              {.pad = {1, 1},
+                               .stride = {2, 2},
+                               .group = 4,
+                               .channel_last = CL,
+                               .with_bias = false,
                                .name = "deconv"});
     h = PF::batch_normalization(h, ref::bn(true, "bn", CL ? 3 : 1));
     return F::relu(h);
@@ -124,7 +129,7 @@ constexpr var forked(builder& g) {
     var x = g.input("x", {1, 4, 8, 8});
     var xb = PF::batch_normalization(x, ref::bn(true, "input-bn"));  // BN on a graph input: kept
     var h = PF::convolution(xb, 4, {3, 3}, {.pad = {1, 1}, .name = "conv1"});
-    var a = PF::batch_normalization(h, ref::bn(true, "bn1"));      // conv1's output is forked: kept
+    var a = PF::batch_normalization(h, ref::bn(true, "bn1"));  // conv1's output is forked: kept
     var b = F::sigmoid(h);
     pf_batch_normalization_args nb = ref::bn(true, "bn2");
     nb.no_scale = true;
@@ -152,7 +157,8 @@ static_assert(OppFolded<2>::graph.count(op_kind::batch_normalization) == 4);
 static_assert(OppFolded<2>::graph.find(op_kind::parameter, "first-conv/w-opp-folded") >= 0);
 static_assert(OppFolded<2>::graph.find(op_kind::parameter, "cb3/conv/b-opp-folded") >= 0);
 TEST_CASE_TEMPLATE("opposite BN folding (BN -> IP) is exact at pad 0 and keeps forked BNs", T,
-                   std::integral_constant<int, 1>, std::integral_constant<int, 2>, std::integral_constant<int, 3>) {
+                   std::integral_constant<int, 1>, std::integral_constant<int, 2>,
+                   std::integral_constant<int, 3>) {
     auto store = test::prepare<OppNet<T::value>, OppFolded<T::value>>();
     CHECK(test::compare<OppNet<T::value>, OppFolded<T::value>>(store) < tol);
 }
@@ -207,7 +213,7 @@ TEST_CASE("the value comparison detects wrong folds") {
     auto s2 = test::prepare<AffineBn, AffineFolded>();
     derivation d = AffineFolded::derivations[1];  // fc1/w-folded (24, 10)
     REQUIRE(d.target == std::string_view("fc1/w-folded"));
-    d.map = channel_map{10, 10};                  // scale rows (mod 10) instead of columns, as upstream
+    d.map = channel_map{10, 10};  // scale rows (mod 10) instead of columns, as upstream
     xt::xarray<float> wrong = converters_detail::compute(s2, d);
     s2.at("fc1/w-folded").data = wrong;
     CHECK(test::compare<AffineBn, AffineFolded>(s2) > tol);

@@ -20,9 +20,9 @@ constexpr double tol = 1e-5;
 // ----------------------------------------------------------------------------------------------
 using TrainNet = network<ref::small_bn_resnet<2, false, false>>;
 using TrainFolded = convert<TrainNet, BatchNormalizationFoldingModifier{}>;
-static_assert(TrainFolded::graph.count(op_kind::batch_normalization) == 5); // none folded
+static_assert(TrainFolded::graph.count(op_kind::batch_normalization) == 5);  // none folded
 static_assert(same_structure(TrainFolded::graph, network<ref::small_bn_resnet<2, false, true>>::graph));
-static_assert(TrainFolded::derivations.size() == 5); // AddBias's zero biases only
+static_assert(TrainFolded::derivations.size() == 5);  // AddBias's zero biases only
 static_assert(TrainFolded::derivations[4].kind == derivation_kind::constant);
 static_assert(TrainFolded::graph.find(op_kind::parameter, "cb1/conv/w-folded") < 0);
 static_assert(TrainFolded::graph.find(op_kind::parameter, "cb1/bn/mean") >= 0);
@@ -48,7 +48,7 @@ TEST_CASE("BN folding keeps training-mode BNs (IP -> BN) and the values") {
 using TrainOpp = network<ref::bn_opp_lenet<false, false, false>>;
 using TrainOppFolded = convert<TrainOpp, BatchNormalizationFoldingModifier{.opposite = true}>;
 static_assert(TrainOppFolded::graph.count(op_kind::batch_normalization) == 3);
-static_assert(TrainOppFolded::derivations.size() == 1); // conv1/b (AddBias) only
+static_assert(TrainOppFolded::derivations.size() == 1);  // conv1/b (AddBias) only
 static_assert(same_structure(TrainOppFolded::graph, network<ref::bn_opp_lenet<false, true, false>>::graph));
 
 // ---- mixed: only the test-mode BN of a pair folds ---------------------------------------------------------
@@ -57,9 +57,9 @@ constexpr var mixed(builder& g) {
     h = PF::batch_normalization(PF::convolution(h, 8, {3, 3}, {.pad = {1, 1}, .name = "c1"}),
                                 ref::bn(true, "bn1"));
     h = PF::convolution(F::relu(h), 8, {3, 3}, {.pad = {1, 1}, .name = "c2"});
-    h = PF::batch_normalization(h, ref::bn(false, "bn2")); // batch_stat = true
+    h = PF::batch_normalization(h, ref::bn(false, "bn2"));  // batch_stat = true
     var z = PF::batch_normalization(F::relu(h), ref::bn(false, "bn3"));
-    return PF::convolution(z, 4, {1, 1}, {.name = "c3"}); // BN -> IP, training mode
+    return PF::convolution(z, 4, {1, 1}, {.name = "c3"});  // BN -> IP, training mode
 }
 using Mixed = network<mixed>;
 using MixedFolded =
@@ -83,4 +83,4 @@ TEST_CASE("BN -> IP folding keeps training-mode BNs, and a mixed network folds o
     }
 }
 
-} // namespace
+}  // namespace

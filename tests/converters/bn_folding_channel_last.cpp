@@ -28,10 +28,8 @@ constexpr bool all_convs_channel_last(const G& g) {
     int n = 0;
     for (int t = 0; t < g.num_order; ++t) {
         const node& f = g.nodes[std::size_t(g.order[std::size_t(t)])];
-        if (f.op != op_kind::convolution)
-            continue;
-        if (!f.attr.channel_last)
-            return false;
+        if (f.op != op_kind::convolution) continue;
+        if (!f.attr.channel_last) return false;
         ++n;
     }
     return n == 5;
@@ -65,8 +63,7 @@ TEST_CASE_TEMPLATE("BN folding on the channel-last small_cl_resnet is exact (1-D
     const auto& W = store.at("cb2/conv/W").data;
     const std::size_t per_o = W.size() / 16;
     std::vector<double> w(W.size());
-    for (std::size_t t = 0; t < W.size(); ++t)
-        w[t] = double(W.data()[t]) * bn.c0[t / per_o];
+    for (std::size_t t = 0; t < W.size(); ++t) w[t] = double(W.data()[t]) * bn.c0[t / per_o];
     CHECK(test::rel_err(store.at("cb2/conv/w-folded").data, w) < 1e-6);
     CHECK(test::rel_err(store.at("cb2/conv/b-folded").data, bn.c1) < 1e-6);
 }
@@ -78,9 +75,8 @@ TEST_CASE("the channel-last reference network with the folded values equals smal
     const auto bn = test::bn_c0_c1(store, "cb3/bn");
     auto& wf = store.at("cb3/conv/w-folded").data;
     const auto& W = store.at("cb3/conv/W").data;
-    for (std::size_t t = 0; t < W.size(); ++t)
-        wf.data()[t] = float(W.data()[t] * bn.c0[t % 16]);
+    for (std::size_t t = 0; t < W.size(); ++t) wf.data()[t] = float(W.data()[t] * bn.c0[t % 16]);
     CHECK(test::compare<ClNet<2>, ClFolded<2>>(store) > tol);
 }
 
-} // namespace
+}  // namespace

@@ -46,8 +46,7 @@ TEST_CASE_TEMPLATE("opposite BN folding on channel-last small ResNets is exact (
     const auto& b = store.at("first-conv/b").data;
     const std::size_t per_o = W.size() / 16;
     std::vector<double> w(W.size()), bb(16);
-    for (std::size_t o = 0; o < 16; ++o)
-        bb[o] = b(o);
+    for (std::size_t o = 0; o < 16; ++o) bb[o] = b(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[t % 3];
         bb[t / per_o] += double(W.data()[t]) * bn.c1[t % 3];
@@ -63,9 +62,8 @@ TEST_CASE("the channel-last opposite-folded reference carries the folded values 
     const auto bn = test::bn_c0_c1(store, "first-bn");
     auto& wf = store.at("first-conv/w-opp-folded").data;
     const auto& W = store.at("first-conv/W").data;
-    for (std::size_t t = 0; t < W.size(); ++t)
-        wf.data()[t] = float(W.data()[t] * bn.c0[(t / 9) % 3]);
+    for (std::size_t t = 0; t < W.size(); ++t) wf.data()[t] = float(W.data()[t] * bn.c0[(t / 9) % 3]);
     CHECK(test::compare<OppCl<2>, OppClFolded<2>>(store) > tol);
 }
 
-} // namespace
+}  // namespace

@@ -41,8 +41,7 @@ void check_deconv2_closed_form(const parameter_store& store, bool with_bias) {
     const auto& W = store.at("dcn-deconv1/deconv2/W").data;
     std::vector<double> w(W.size()), b(16, 0.0);
     if (with_bias)
-        for (std::size_t o = 0; o < 16; ++o)
-            b[o] = store.at("dcn-deconv1/deconv2/b").data(o);
+        for (std::size_t o = 0; o < 16; ++o) b[o] = store.at("dcn-deconv1/deconv2/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[t / 16];
         b[t % 16] += double(W.data()[t]) * bn.c1[t / 16];
@@ -72,4 +71,4 @@ TEST_CASE("opposite folding into Deconvolutions without bias (AddBias first)") {
     CHECK(store.at("dcn-deconv1/deconv2/b").data == xt::zeros<float>({16}));
 }
 
-} // namespace
+}  // namespace

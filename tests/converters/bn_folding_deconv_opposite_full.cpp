@@ -36,8 +36,7 @@ TEST_CASE("opposite folding into channel-last 3x3 pad-2 Deconvolutions is exact"
     const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2");
     const auto& W = store.at("dcn-deconv2/deconv4/W").data;
     std::vector<double> w(W.size()), b(16);
-    for (std::size_t o = 0; o < 16; ++o)
-        b[o] = store.at("dcn-deconv2/deconv4/b").data(o);
+    for (std::size_t o = 0; o < 16; ++o) b[o] = store.at("dcn-deconv2/deconv4/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[t / 144];
         b[t % 16] += double(W.data()[t]) * bn.c1[t / 144];
@@ -78,8 +77,7 @@ TEST_CASE_TEMPLATE("opposite folding into a grouped, dilated Deconvolution with 
     const auto bn = test::bn_c0_c1(store, "bn");
     const auto& W = store.at("gdeconv/W").data;
     std::vector<double> b(4);
-    for (std::size_t o = 0; o < 4; ++o)
-        b[o] = store.at("gdeconv/b").data(o);
+    for (std::size_t o = 0; o < 4; ++o) b[o] = store.at("gdeconv/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         const std::size_t i = t / 18, j = CL ? t % 2 : (t / 9) % 2;
         b[(i / 3) * 2 + j] += double(W.data()[t]) * bn.c1[i];
@@ -87,4 +85,4 @@ TEST_CASE_TEMPLATE("opposite folding into a grouped, dilated Deconvolution with 
     CHECK(test::rel_err(store.at("gdeconv/b-opp-folded").data, b) < 1e-6);
 }
 
-} // namespace
+}  // namespace

@@ -18,11 +18,11 @@ constexpr double tol = 1e-5;
 constexpr void axes(builder& g) {
     var x = g.input("x", {2, 4, 6, 5}) / 255.0;
     var h = PF::convolution(x, 6, {1, 1}, {.name = "c1"});
-    h = PF::batch_normalization(h, ref::bn(true, "bn-h", 2)); // H axis after c1
+    h = PF::batch_normalization(h, ref::bn(true, "bn-h", 2));  // H axis after c1
     var y = PF::convolution(F::relu(h), 3, {1, 1}, {.name = "c2"});
     var z = PF::batch_normalization(y, ref::bn(true, "bn-h2", 2));
-    g.output(PF::convolution(z, 2, {1, 1}, {.name = "c3"})); // BN(axis 2) -> conv
-    g.output(PF::affine(z, 7, {.name = "fc"}));              // BN(axis 2) -> Affine
+    g.output(PF::convolution(z, 2, {1, 1}, {.name = "c3"}));  // BN(axis 2) -> conv
+    g.output(PF::affine(z, 7, {.name = "fc"}));               // BN(axis 2) -> Affine
 }
 using Axes = network<axes>;
 using AxesInner = convert<Axes, BatchNormalizationFoldingModifier{}>;
@@ -86,7 +86,7 @@ TEST_CASE("an IP whose output is a graph output keeps its BN, opposite folding o
         CHECK(test::compare<OppVariants, OppVariantsFolded>(store) < tol);
         // bn1 has no gamma: W' = W / sqrt(var + eps) along the input channels.
         CHECK(!store.contains("bn1/gamma"));
-        const auto& W = store.at("c1/W").data; // (6, 4, 3, 3)
+        const auto& W = store.at("c1/W").data;  // (6, 4, 3, 3)
         const auto& var = store.at("bn1/var").data;
         std::vector<double> w(W.size());
         for (std::size_t t = 0; t < W.size(); ++t)
@@ -95,4 +95,4 @@ TEST_CASE("an IP whose output is a graph output keeps its BN, opposite folding o
     }
 }
 
-} // namespace
+}  // namespace

@@ -43,8 +43,7 @@ TEST_CASE("opposite BN folding on the channel-last bn_opp_lenet (BN -> Affine on
     const auto& W = store.at("fc1/W").data;
     const auto& b = store.at("fc1/b").data;
     std::vector<double> w(W.size()), bb(10);
-    for (std::size_t o = 0; o < 10; ++o)
-        bb[o] = b(o);
+    for (std::size_t o = 0; o < 10; ++o) bb[o] = b(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[(t / 10) % 16];
         bb[t % 10] += double(W.data()[t]) * bn.c1[(t / 10) % 16];
@@ -53,4 +52,4 @@ TEST_CASE("opposite BN folding on the channel-last bn_opp_lenet (BN -> Affine on
     CHECK(test::rel_err(store.at("fc1/b-opp-folded").data, bb) < 1e-6);
 }
 
-} // namespace
+}  // namespace

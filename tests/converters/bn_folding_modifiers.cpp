@@ -16,14 +16,14 @@ namespace {
 
 constexpr double tol = 1e-5;
 
-using BnNet = network<ref::small_bn_resnet<2, true, false>>;    // no conv bias
-using BnNetBias = network<ref::small_bn_resnet<2, true, true>>; // upstream's w_bias=True
+using BnNet = network<ref::small_bn_resnet<2, true, false>>;     // no conv bias
+using BnNetBias = network<ref::small_bn_resnet<2, true, true>>;  // upstream's w_bias=True
 using FoldRef = network<ref::small_bn_folding_resnet<2>>;
 
 // ---- AddBiasModifier -----------------------------------------------------------------------------------
 // Every convolution next to a BN gets a zero bias `<scope of W>/b`: the result is upstream's
 // small_bn_resnet(w_bias=True). The BNs stay.
-constexpr AddBiasModifier add_bias{}; // one value, used for several conversions below (reusable)
+constexpr AddBiasModifier add_bias{};  // one value, used for several conversions below (reusable)
 using WithBias = convert<BnNet, add_bias>;
 static_assert(same_structure(WithBias::graph, BnNetBias::graph));
 static_assert(WithBias::graph.count(op_kind::batch_normalization) == 5);
@@ -79,13 +79,11 @@ static_assert(test::equivalent(InnerNoBias::graph,
 TEST_CASE("BatchNormalizationFoldingModifierInner alone: closed form, values, reference") {
     auto store = test::prepare<BnNetBias, Inner>();
     const auto bn = test::bn_c0_c1(store, "cb1/bn");
-    const auto& W = store.at("cb1/conv/W").data; // (16, 16, 3, 3)
+    const auto& W = store.at("cb1/conv/W").data;  // (16, 16, 3, 3)
     const auto& b = store.at("cb1/conv/b").data;
     std::vector<double> w(W.size()), bb(16);
-    for (std::size_t t = 0; t < W.size(); ++t)
-        w[t] = double(W.data()[t]) * bn.c0[t / 144];
-    for (std::size_t o = 0; o < 16; ++o)
-        bb[o] = bn.c1[o] + bn.c0[o] * double(b(o));
+    for (std::size_t t = 0; t < W.size(); ++t) w[t] = double(W.data()[t]) * bn.c0[t / 144];
+    for (std::size_t o = 0; o < 16; ++o) bb[o] = bn.c1[o] + bn.c0[o] * double(b(o));
     CHECK(test::rel_err(store.at("cb1/conv/w-folded").data, w) < 1e-6);
     CHECK(test::rel_err(store.at("cb1/conv/b-folded").data, bb) < 1e-6);
     CHECK(test::compare<BnNetBias, Inner>(store) < tol);
@@ -95,7 +93,7 @@ TEST_CASE("BatchNormalizationFoldingModifierInner alone: closed form, values, re
 TEST_CASE("BatchNormalizationFoldingModifierInner alone on bias-less convolutions") {
     auto store = test::prepare<BnNet, InnerNoBias>();
     CHECK(test::rel_err(store.at("cb2/conv/b-folded").data, test::bn_c0_c1(store, "cb2/bn").c1) < 1e-6);
-    CHECK(!store.contains("cb2/conv/b")); // nothing else was created
+    CHECK(!store.contains("cb2/conv/b"));  // nothing else was created
     CHECK(test::compare<BnNet, InnerNoBias>(store) < tol);
 }
 
@@ -104,7 +102,7 @@ TEST_CASE("BatchNormalizationFoldingModifierInner alone on bias-less convolution
 using Folded = convert<BnNet, BatchNormalizationFoldingModifier{}>;
 using ByHand = convert<BnNet, AddBiasModifier{}, BatchNormalizationFoldingModifierInner{}>;
 using ByHandChained = convert<WithBias, BatchNormalizationFoldingModifierInner{}>;
-static_assert(test::identical(Folded::graph, ByHand::graph)); // same graph<N, E, O> type and value
+static_assert(test::identical(Folded::graph, ByHand::graph));  // same graph<N, E, O> type and value
 static_assert(test::identical(Folded::graph, ByHandChained::graph));
 static_assert(Folded::derivations.size() == ByHand::derivations.size());
 static_assert(same_structure(Folded::graph, FoldRef::graph));
@@ -117,10 +115,10 @@ TEST_CASE("BatchNormalizationFoldingModifier{} is AddBias + Inner: same derivati
     models::synthetic_parameters<BnNet>(by_hand);
     apply_conversion<ByHand>(by_hand);
     const auto a = test::snapshot(store);
-    CHECK(test::unchanged(by_hand, a)); // every parameter, derived or not, identical
+    CHECK(test::unchanged(by_hand, a));  // every parameter, derived or not, identical
     CHECK(by_hand.size() == store.size());
     CHECK(test::compare<BnNet, Folded>(store) < tol);
     CHECK(test::compare_with_reference<BnNet, Folded, FoldRef>(store) < tol);
 }
 
-} // namespace
+}  // namespace

@@ -19,7 +19,7 @@ using OppInner = convert<OppNet, BatchNormalizationFoldingOppositeModifierInner{
 using OppList = convert<OppNet, BatchNormalizationFoldingModifier{.opposite = true}>;
 using OppRef = network<ref::small_bn_opp_folded_resnet<2, false, 0>>;
 static_assert(same_structure(OppInner::graph, OppRef::graph));
-static_assert(test::identical(OppInner::graph, OppList::graph)); // AddBias has nothing to add here
+static_assert(test::identical(OppInner::graph, OppList::graph));  // AddBias has nothing to add here
 static_assert(OppInner::derivations.size() == 10);
 static_assert(OppInner::derivations[1].kind == derivation_kind::bn_fold_bias_opposite);
 static_assert(OppInner::derivations[3].target == std::string_view("cb1/conv/b-opp-folded"));
@@ -31,8 +31,7 @@ TEST_CASE("BatchNormalizationFoldingOppositeModifierInner alone: closed form, va
     const auto bn = test::bn_c0_c1(store, "cb1/bn");
     const auto& W = store.at("cb1/conv/W").data;
     std::vector<double> w(W.size()), b(16);
-    for (std::size_t o = 0; o < 16; ++o)
-        b[o] = store.at("cb1/conv/b").data(o);
+    for (std::size_t o = 0; o < 16; ++o) b[o] = store.at("cb1/conv/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[t % 16];
         b[t / 16] += double(W.data()[t]) * bn.c1[t % 16];
@@ -82,7 +81,7 @@ constexpr void two_readers(builder& g) {
 using TwoReaders = network<two_readers>;
 using TwoReadersFolded = convert<TwoReaders, BatchNormalizationFoldingModifier{.opposite = true}>;
 static_assert(TwoReadersFolded::graph.count(op_kind::batch_normalization) == 0);
-static_assert(TwoReadersFolded::derivations.size() == 5); // ca/b, then w/b-opp-folded for ca and fb
+static_assert(TwoReadersFolded::derivations.size() == 5);  // ca/b, then w/b-opp-folded for ca and fb
 static_assert(TwoReadersFolded::graph.find(op_kind::parameter, "fb/w-opp-folded") >= 0);
 
 TEST_CASE("a BN read by a Convolution and an Affine is folded into both") {
@@ -90,4 +89,4 @@ TEST_CASE("a BN read by a Convolution and an Affine is folded into both") {
     CHECK(test::compare<TwoReaders, TwoReadersFolded>(store) < tol);
 }
 
-} // namespace
+}  // namespace

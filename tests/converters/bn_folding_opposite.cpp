@@ -28,7 +28,7 @@ static_assert(same_structure(OppNet::graph, network<ref::small_bn_opp_resnet_l<2
 static_assert(Opp::derivations.size() == 10);
 static_assert(Opp::graph.find(op_kind::parameter, "first-conv/W") < 0);
 static_assert(Opp::graph.find(op_kind::parameter, "first-bn/mean") < 0);
-static_assert(Opp::graph.find(op_kind::parameter, "cb1/bn/mean") >= 0); // kept for the Add2
+static_assert(Opp::graph.find(op_kind::parameter, "cb1/bn/mean") >= 0);  // kept for the Add2
 
 // Converting the folded network again: nothing left to fold (the block convolutions now read the BN's
 // input), so the same graph and the same derivations; upstream would fold W a second time.
@@ -42,7 +42,7 @@ struct stem_fold {
 };
 stem_fold stem_closed_form(const parameter_store& store) {
     const auto bn = test::bn_c0_c1(store, "first-bn");
-    const auto& W = store.at("first-conv/W").data; // (16, 3, 3, 3)
+    const auto& W = store.at("first-conv/W").data;  // (16, 3, 3, 3)
     const auto& b = store.at("first-conv/b").data;
     stem_fold r;
     r.w.resize(W.size());
@@ -64,7 +64,7 @@ TEST_CASE("opposite folding: closed form, reference structure, sources untouched
     models::synthetic_parameters<OppNet>(store);
     const auto originals = test::snapshot(store);
     apply_conversion<Opp>(store);
-    CHECK(test::unchanged(store, originals)); // upstream overwrites first-conv/W and first-conv/b
+    CHECK(test::unchanged(store, originals));  // upstream overwrites first-conv/W and first-conv/b
     const stem_fold cf = stem_closed_form(store);
     CHECK(test::rel_err(store.at("first-conv/w-opp-folded").data, cf.w) < 1e-6);
     CHECK(test::rel_err(store.at("first-conv/b-opp-folded").data, cf.b) < 1e-6);
@@ -80,8 +80,8 @@ TEST_CASE("opposite folding is idempotent: apply twice, convert twice, no stale 
     apply_conversion<Opp>(store);
     const auto once = test::snapshot(store);
     const std::size_t n1 = store.size();
-    apply_conversion<Opp>(store);      // upstream: W c0 c0, the bias folded twice
-    apply_conversion<OppTwice>(store); // the whole chain again
+    apply_conversion<Opp>(store);       // upstream: W c0 c0, the bias folded twice
+    apply_conversion<OppTwice>(store);  // the whole chain again
     CHECK(store.size() == n1);
     CHECK(test::unchanged(store, once));
     CHECK(test::compare<OppNet, OppTwice>(store) < tol);
@@ -121,8 +121,7 @@ TEST_CASE("the opposite-folding checks detect upstream's bias and double fold") 
         for (std::size_t o = 0; o < 16; ++o) {
             double v = store.at("first-conv/b").data(o);
             for (std::size_t i = 0; i < 3; ++i)
-                for (std::size_t k = 0; k < 9; ++k)
-                    v += bn.c0[i] * W.data()[(o * 3 + i) * 9 + k] * bn.c1[i];
+                for (std::size_t k = 0; k < 9; ++k) v += bn.c0[i] * W.data()[(o * 3 + i) * 9 + k] * bn.c1[i];
             b(o) = float(v);
         }
         CHECK(test::rel_err(b, stem_closed_form(s).b) > 1e-3);
@@ -131,8 +130,7 @@ TEST_CASE("the opposite-folding checks detect upstream's bias and double fold") 
     {
         parameter_store s = store;
         auto& w = s.at("first-conv/w-opp-folded").data;
-        for (std::size_t t = 0; t < w.size(); ++t)
-            w.data()[t] = float(w.data()[t] * bn.c0[(t / 9) % 3]);
+        for (std::size_t t = 0; t < w.size(); ++t) w.data()[t] = float(w.data()[t] * bn.c0[(t / 9) % 3]);
         CHECK(test::compare<OppNet, Opp>(s) > tol);
     }
 }
@@ -145,8 +143,8 @@ using OppLeNetFolded = convert<OppLeNet, BatchNormalizationFoldingModifier{.oppo
 using LeNetRef = network<ref::bn_folding_lenet_layout<false>>;
 static_assert(OppLeNetFolded::graph.count(op_kind::batch_normalization) == 0);
 static_assert(same_structure(OppLeNetFolded::graph, LeNetRef::graph));
-static_assert(same_structure(LeNetRef::graph, network<ref::bn_folding_lenet>::graph)); // = upstream's
-static_assert(OppLeNetFolded::derivations.size() == 7); // conv1/b, then w/b-opp-folded for 3 layers
+static_assert(same_structure(LeNetRef::graph, network<ref::bn_folding_lenet>::graph));  // = upstream's
+static_assert(OppLeNetFolded::derivations.size() == 7);  // conv1/b, then w/b-opp-folded for 3 layers
 static_assert(OppLeNetFolded::derivations[0].target == std::string_view("conv1/b"));
 static_assert(OppLeNetFolded::graph.find(op_kind::parameter, "fc1/w-opp-folded") >= 0);
 TEST_CASE("opposite folding on bn_opp_lenet (graph-input BN, BN -> Affine)") {
@@ -155,12 +153,11 @@ TEST_CASE("opposite folding on bn_opp_lenet (graph-input BN, BN -> Affine)") {
     CHECK(test::compare_with_reference<OppLeNet, OppLeNetFolded, LeNetRef>(store) < tol);
     // conv1's bias is sum_{i,k} W c1 alone (AddBias's zero bias plus the fold).
     const auto bn = test::bn_c0_c1(store, "conv1-bn");
-    const auto& W = store.at("conv1/W").data; // (16, 3, 5, 5)
+    const auto& W = store.at("conv1/W").data;  // (16, 3, 5, 5)
     std::vector<double> b(16, 0.0);
-    for (std::size_t t = 0; t < W.size(); ++t)
-        b[t / 75] += double(W.data()[t]) * bn.c1[(t / 25) % 3];
+    for (std::size_t t = 0; t < W.size(); ++t) b[t / 75] += double(W.data()[t]) * bn.c1[(t / 25) % 3];
     CHECK(test::rel_err(store.at("conv1/b-opp-folded").data, b) < 1e-6);
     CHECK(store.at("conv1/b").data == xt::zeros<float>({16}));
 }
 
-} // namespace
+}  // namespace

@@ -23,7 +23,7 @@ using MultiRef = network<ref::small_multiple_inputs_outputs_bn_folding_resnet>;
 static_assert(same_structure(MultiFolded::graph, MultiRef::graph));
 static_assert(MultiFolded::graph.num_outputs() == 2 && MultiRef::graph.num_outputs() == 2);
 static_assert(MultiFolded::graph.count(op_kind::batch_normalization) == 0);
-static_assert(MultiFolded::derivations.size() == 12); // 4 convolutions x (b, w-folded, b-folded)
+static_assert(MultiFolded::derivations.size() == 12);  // 4 convolutions x (b, w-folded, b-folded)
 // Upstream's w_bias=True variant folds into the same reference.
 static_assert(same_structure(convert<network<ref::small_multiple_inputs_outputs_resnet<true, true>>,
                                      BatchNormalizationFoldingModifier{}>::graph,
@@ -58,12 +58,10 @@ TEST_CASE("BN folding on bn_lenet (incl. Affine 400 -> 10 -> BN) equals bn_foldi
     const auto& W = store.at("fc1/W").data;
     const auto& b = store.at("fc1/b").data;
     std::vector<double> w(W.size()), bb(10);
-    for (std::size_t t = 0; t < W.size(); ++t)
-        w[t] = double(W.data()[t]) * bn.c0[t % 10];
-    for (std::size_t o = 0; o < 10; ++o)
-        bb[o] = bn.c1[o] + bn.c0[o] * double(b(o));
+    for (std::size_t t = 0; t < W.size(); ++t) w[t] = double(W.data()[t]) * bn.c0[t % 10];
+    for (std::size_t o = 0; o < 10; ++o) bb[o] = bn.c1[o] + bn.c0[o] * double(b(o));
     CHECK(test::rel_err(store.at("fc1/w-folded").data, w) < 1e-6);
     CHECK(test::rel_err(store.at("fc1/b-folded").data, bb) < 1e-6);
 }
 
-} // namespace
+}  // namespace

@@ -36,19 +36,16 @@ constexpr bool identical(const GA& a, const GB& b) {
 
 template <class GA, class GB>
 constexpr bool equivalent(const GA& a, const GB& b) {
-    if (!same_structure(a, b))
-        return false;
+    if (!same_structure(a, b)) return false;
     for (int t = 0; t < a.num_order; ++t) {
         const int fa = a.order[std::size_t(t)], fb = b.order[std::size_t(t)];
         const node& na = a.nodes[std::size_t(fa)];
         const node& nb = b.nodes[std::size_t(fb)];
-        if (!(na.attr == nb.attr) || !(na.name == nb.name) || na.lay != nb.lay)
-            return false;
+        if (!(na.attr == nb.attr) || !(na.name == nb.name) || na.lay != nb.lay) return false;
         for (int k = 0; k < na.num_inputs; ++k) {
             const node& ia = a.input_node(fa, k);
             const node& ib = b.input_node(fb, k);
-            if (ia.op != ib.op)
-                return false;
+            if (ia.op != ib.op) return false;
             if ((ia.op == op_kind::parameter || ia.op == op_kind::input) && !(ia.name == ib.name))
                 return false;
         }
@@ -60,11 +57,9 @@ constexpr bool equivalent(const GA& a, const GB& b) {
 // were left to their default ("modification of ... is not a constant expression").
 template <class DA, class DB>
 bool same_derivations(const DA& a, const DB& b) {
-    if (a.size() != b.size())
-        return false;
+    if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i)
-        if (!(a[i] == b[i]))
-            return false;
+        if (!(a[i] == b[i])) return false;
     return true;
 }
 
@@ -78,8 +73,7 @@ parameter_store transplant(const parameter_store& store) {
         const int fa = a.order[std::size_t(t)], fb = b.order[std::size_t(t)];
         for (int k = 0; k < b.nodes[std::size_t(fb)].num_inputs; ++k) {
             const node& pb = b.input_node(fb, k);
-            if (pb.op != op_kind::parameter)
-                continue;
+            if (pb.op != op_kind::parameter) continue;
             const node& pa = a.input_node(fa, k);
             if (pa.op != op_kind::parameter)
                 throw std::logic_error("transplant: reference parameter '" + std::string(pb.name.view()) +
@@ -149,8 +143,7 @@ inline bn_coefficients bn_c0_c1(const parameter_store& store, const std::string&
 
 // Largest |a - ref| / max|ref| over two flat sequences of equal length (a: float32, ref: double).
 inline double rel_err(const xt::xarray<float>& a, const std::vector<double>& ref) {
-    if (a.size() != ref.size())
-        return 1e30;
+    if (a.size() != ref.size()) return 1e30;
     double d = 0, m = 0;
     for (std::size_t i = 0; i < ref.size(); ++i) {
         d = std::max(d, std::abs(double(a.data()[i]) - ref[i]));
@@ -161,18 +154,16 @@ inline double rel_err(const xt::xarray<float>& a, const std::vector<double>& ref
 
 inline std::map<std::string, xt::xarray<float>> snapshot(const parameter_store& store) {
     std::map<std::string, xt::xarray<float>> m;
-    for (const auto& [name, p] : store.get_parameters(false))
-        m.emplace(name, p->data);
+    for (const auto& [name, p] : store.get_parameters(false)) m.emplace(name, p->data);
     return m;
 }
 // Every parameter of the snapshot still exists with the same values.
 inline bool unchanged(const parameter_store& store, const std::map<std::string, xt::xarray<float>>& snap) {
     for (const auto& [name, data] : snap) {
         const parameter* p = store.find(name);
-        if (!p || !(p->data == data))
-            return false;
+        if (!p || !(p->data == data)) return false;
     }
     return !snap.empty();
 }
 
-} // namespace test
+}  // namespace test

@@ -25,7 +25,8 @@ inline xt::xarray<float> permute_layout(const xt::xarray<float>& a, bool to_last
     std::vector<std::size_t> perm(n);
     for (std::size_t i = 0; i < n; ++i) perm[i] = i;
     if (n >= 3) {
-        for (std::size_t i = 1; i < n; ++i) perm[i] = to_last ? (i + 1 < n ? i + 1 : 1) : (i == 1 ? n - 1 : i - 1);
+        for (std::size_t i = 1; i < n; ++i)
+            perm[i] = to_last ? (i + 1 < n ? i + 1 : 1) : (i == 1 ? n - 1 : i - 1);
     }
     return xt::transpose(a, perm);
 }
@@ -46,15 +47,17 @@ double compare_layouts(parameter_store& store) {
     std::apply([&](auto&... x) { eb(x...); }, xb);
     double worst = 0;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        ((worst = std::max(worst, [&] {
-              xt::xarray<float> ya = ea.template output<K>();
-              xt::xarray<float> yb = eb.template output<K>();
-              if (ya.shape() != yb.shape()) yb = permute_layout(yb, !ToLast);
-              REQUIRE(ya.shape() == yb.shape());
-              return test::rel_diff(ya.data(), yb.data(), ya.size());
-          }())),
+        ((worst = std::max(worst,
+                           [&] {
+                               xt::xarray<float> ya = ea.template output<K>();
+                               xt::xarray<float> yb = eb.template output<K>();
+                               if (ya.shape() != yb.shape()) yb = permute_layout(yb, !ToLast);
+                               REQUIRE(ya.shape() == yb.shape());
+                               return test::rel_diff(ya.data(), yb.data(), ya.size());
+                           }())),
          ...);
-    }(std::make_index_sequence<A::graph.num_outputs()>{});
+    }
+    (std::make_index_sequence<A::graph.num_outputs()>{});
     return worst;
 }
 
@@ -66,7 +69,8 @@ constexpr bool all_convs_channel_last(const G& g, bool want) {
              n.op == op_kind::average_pooling) &&
             n.attr.channel_last != want)
             return false;
-        if (n.op == op_kind::batch_normalization && n.attr.axes[0] != (want ? n.shape.rank - 1 : 1)) return false;
+        if (n.op == op_kind::batch_normalization && n.attr.axes[0] != (want ? n.shape.rank - 1 : 1))
+            return false;
     }
     return true;
 }
@@ -84,7 +88,8 @@ static_assert(same_structure(Cl<2>::graph, ClRef<2>::graph));
 static_assert(same_structure(Cl<3>::graph, ClRef<3>::graph));
 static_assert(same_structure(Cl<2, false>::graph, ClRef<2, false>::graph));
 static_assert(all_convs_channel_last(Cl<2>::graph, true) && all_convs_channel_last(Cl<3>::graph, true));
-static_assert(Cl<2>::graph.nodes[std::size_t(Cl<2>::graph.find(op_kind::input, "x"))].lay == layout::channel_last);
+static_assert(Cl<2>::graph.nodes[std::size_t(Cl<2>::graph.find(op_kind::input, "x"))].lay ==
+              layout::channel_last);
 static_assert(Cl<2>::graph.count(op_kind::transpose) == 0);  // nothing needed a fallback
 // W_cl per convolution, beta/gamma/mean/var_cl per BN, W_cl of the Affine: 5 + 5*4 + 1
 static_assert(Cl<2>::derivations.size() == 26);
@@ -96,7 +101,8 @@ static_assert(Cl<2>::graph.find(op_kind::parameter, "cb1/conv/W") < 0);
 static_assert(same_structure(convert<Bn<2>, ChannelLastModifier{}>::graph, Cl<2>::graph));
 
 TEST_CASE_TEMPLATE("ChannelLast on small_bn_resnet keeps the values (1-D, 2-D, 3-D)", T,
-                   std::integral_constant<int, 1>, std::integral_constant<int, 2>, std::integral_constant<int, 3>) {
+                   std::integral_constant<int, 1>, std::integral_constant<int, 2>,
+                   std::integral_constant<int, 3>) {
     auto store = test::prepare<Bn<T::value>, Cl<T::value>>();
     CHECK(compare_layouts<Bn<T::value>, Cl<T::value>>(store) < tol);
 }
@@ -118,7 +124,8 @@ static_assert(all_convs_channel_last(Cf<2>::graph, false));
 static_assert(Cf<2>::graph.find(op_kind::parameter, "cb1/conv/W_cf") >= 0);
 
 TEST_CASE_TEMPLATE("ChannelFirst on small_cl_resnet keeps the values (1-D, 2-D, 3-D)", T,
-                   std::integral_constant<int, 1>, std::integral_constant<int, 2>, std::integral_constant<int, 3>) {
+                   std::integral_constant<int, 1>, std::integral_constant<int, 2>,
+                   std::integral_constant<int, 3>) {
     auto store = test::prepare<ClRef<T::value>, Cf<T::value>>();
     CHECK(compare_layouts<ClRef<T::value>, Cf<T::value>, false>(store) < tol);
 }
@@ -190,9 +197,11 @@ using Multi = network<ref::small_multiple_inputs_outputs_resnet<true, false>>;
 using MultiCl = convert<Multi, ChannelLastModifier{}>;
 using MultiZ = convert<Multi, ChannelLastModifier{{"z"}}>;
 static_assert(MultiCl::graph.num_outputs() == 2 && MultiCl::graph.count(op_kind::transpose) == 0);
-static_assert(MultiCl::graph.find(op_kind::parameter, "fc0/W_cl") >= 0 && MultiCl::graph.find(op_kind::parameter, "fc1/W_cl") >= 0);
+static_assert(MultiCl::graph.find(op_kind::parameter, "fc0/W_cl") >= 0 &&
+              MultiCl::graph.find(op_kind::parameter, "fc1/W_cl") >= 0);
 static_assert(MultiZ::graph.count(op_kind::transpose) == 1);
-static_assert(MultiZ::graph.nodes[std::size_t(MultiZ::graph.find(op_kind::input, "x"))].shape == shape_t{1, 3, 32, 32});
+static_assert(MultiZ::graph.nodes[std::size_t(MultiZ::graph.find(op_kind::input, "x"))].shape ==
+              shape_t{1, 3, 32, 32});
 TEST_CASE("ChannelLast on the two-input, two-output net (all inputs, and one input only)") {
     auto store = test::prepare<Multi, MultiCl>();
     CHECK(compare_layouts<Multi, MultiCl>(store) < tol);

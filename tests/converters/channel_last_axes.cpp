@@ -37,8 +37,8 @@ static_assert(axes_of(AxesCl::graph, op_kind::softmax) == axes({2, 1, 0}));
 static_assert(AxesCl::graph.count(op_kind::transpose) == 0);
 static_assert(AxesCl::graph.nodes[std::size_t(AxesCl::graph.find(op_kind::input, "x"))].shape ==
               shape_t{2, 6, 7, 5});
-static_assert(AxesCl::graph.find(op_kind::parameter, "cat-h_cl") >= 0);   // (2, 9, 3, 7) -> (2, 3, 7, 9)
-static_assert(AxesCl::graph.find(op_kind::parameter, "shift-h_cl") >= 0); // (1, 1, 6, 1) -> (1, 6, 1, 1)
+static_assert(AxesCl::graph.find(op_kind::parameter, "cat-h_cl") >= 0);    // (2, 9, 3, 7) -> (2, 3, 7, 9)
+static_assert(AxesCl::graph.find(op_kind::parameter, "shift-h_cl") >= 0);  // (1, 1, 6, 1) -> (1, 6, 1, 1)
 static_assert(AxesCl::graph.nodes[std::size_t(AxesCl::graph.find(op_kind::parameter, "shift-h_cl"))].shape ==
               shape_t{1, 6, 1, 1});
 static_assert(AxesCl::graph.find(op_kind::parameter, "fc/W_cl") >= 0);
@@ -85,7 +85,7 @@ static_assert(same_functions(BnBCl<true>::graph, network<ref::cl_bn_resnet<true,
 static_assert(same_functions(BnBCl<false>::graph, network<ref::cl_bn_resnet<false, true>>::graph));
 static_assert(BnBCl<true>::graph.find(op_kind::parameter, "cb4/conv/b") >= 0);
 static_assert(BnBCl<true>::graph.find(op_kind::parameter, "cb4/conv/b_cl") <
-              0); // a bias needs no permutation
+              0);  // a bias needs no permutation
 // W_cl per convolution, beta/gamma/mean/var_cl per BN, W_cl of the Affine: as without biases.
 static_assert(BnBCl<true>::derivations.size() == 26);
 TEST_CASE_TEMPLATE("ChannelLast on small_bn_resnet with biases keeps the values", T, std::true_type,
@@ -94,4 +94,4 @@ TEST_CASE_TEMPLATE("ChannelLast on small_bn_resnet with biases keeps the values"
     CHECK(test::compare_layouts<BnB<T::value>, BnBCl<T::value>>(store) < tol);
 }
 
-} // namespace
+}  // namespace

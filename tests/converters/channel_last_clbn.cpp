@@ -54,4 +54,4 @@ TEST_CASE_TEMPLATE("small_clbn_resnet to channel-first and its twin to channel-l
     }
 }
 
-} // namespace
+}  // namespace

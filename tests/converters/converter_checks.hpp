@@ -16,13 +16,11 @@ namespace test {
 // same_structure, and pairwise the same function arguments (attributes) and layout tags.
 template <class GA, class GB>
 constexpr bool same_functions(const GA& a, const GB& b) {
-    if (!same_structure(a, b))
-        return false;
+    if (!same_structure(a, b)) return false;
     for (int t = 0; t < a.num_order; ++t) {
         const node& na = a.nodes[std::size_t(a.order[std::size_t(t)])];
         const node& nb = b.nodes[std::size_t(b.order[std::size_t(t)])];
-        if (!(na.attr == nb.attr) || na.lay != nb.lay)
-            return false;
+        if (!(na.attr == nb.attr) || na.lay != nb.lay) return false;
     }
     return true;
 }
@@ -38,15 +36,13 @@ constexpr axis_list axes_of(const G& g, op_kind k) {
     axis_list r;
     for (int t = 0; t < g.num_order; ++t) {
         const node& n = g.nodes[std::size_t(g.order[std::size_t(t)])];
-        if (n.op == k && r.n < 8)
-            r.v[r.n++] = n.attr.axis;
+        if (n.op == k && r.n < 8) r.v[r.n++] = n.attr.axis;
     }
     return r;
 }
 constexpr axis_list axes(std::initializer_list<int> l) {
     axis_list r;
-    for (int a : l)
-        r.v[r.n++] = a;
+    for (int a : l) r.v[r.n++] = a;
     return r;
 }
 
@@ -56,11 +52,9 @@ constexpr bool all_batch_stat(const G& g, bool want) {
     int found = 0;
     for (std::size_t i = 0; i < g.size(); ++i) {
         const node& n = g.nodes[i];
-        if (n.op != op_kind::batch_normalization && n.op != op_kind::fused_batch_normalization)
-            continue;
+        if (n.op != op_kind::batch_normalization && n.op != op_kind::fused_batch_normalization) continue;
         ++found;
-        if (n.attr.batch_stat != want)
-            return false;
+        if (n.attr.batch_stat != want) return false;
     }
     return found > 0;
 }
@@ -70,8 +64,7 @@ template <class G>
 constexpr int count_parameters_with_prefix(const G& g, std::string_view prefix) {
     int c = 0;
     for (std::size_t i = 0; i < g.size(); ++i)
-        if (g.nodes[i].op == op_kind::parameter && g.nodes[i].name.view().starts_with(prefix))
-            ++c;
+        if (g.nodes[i].op == op_kind::parameter && g.nodes[i].name.view().starts_with(prefix)) ++c;
     return c;
 }
 
@@ -79,8 +72,7 @@ constexpr int count_parameters_with_prefix(const G& g, std::string_view prefix) 
 using store_snapshot = std::map<std::string, xt::xarray<float>>;
 inline store_snapshot snapshot(parameter_store& s) {
     store_snapshot r;
-    for (auto& [k, p] : s.get_parameters(false))
-        r.emplace(k, p->data);
+    for (auto& [k, p] : s.get_parameters(false)) r.emplace(k, p->data);
     return r;
 }
 
@@ -88,8 +80,7 @@ inline store_snapshot snapshot(parameter_store& s) {
 inline xt::xarray<float> permute_layout(const xt::xarray<float>& a, bool to_last) {
     const std::size_t n = a.dimension();
     std::vector<std::size_t> perm(n);
-    for (std::size_t i = 0; i < n; ++i)
-        perm[i] = i;
+    for (std::size_t i = 0; i < n; ++i) perm[i] = i;
     if (n >= 3)
         for (std::size_t i = 1; i < n; ++i)
             perm[i] = to_last ? (i + 1 < n ? i + 1 : 1) : (i == 1 ? n - 1 : i - 1);
@@ -105,8 +96,7 @@ double compare_layouts(parameter_store& store) {
     auto xb = make_inputs<B>(InputScale);
     static_assert(xa.size() == xb.size());
     for (std::size_t i = 0; i < xa.size(); ++i) {
-        if (xa[i].shape() == xb[i].shape())
-            continue;
+        if (xa[i].shape() == xb[i].shape()) continue;
         const auto want = xb[i].shape();
         xb[i] = permute_layout(xa[i], ToLast);
         if (xb[i].shape() != want)
@@ -122,8 +112,7 @@ double compare_layouts(parameter_store& store) {
                            [&] {
                                xt::xarray<float> ya = ea.template output<K>();
                                xt::xarray<float> yb = eb.template output<K>();
-                               if (ya.shape() != yb.shape())
-                                   yb = permute_layout(yb, !ToLast);
+                               if (ya.shape() != yb.shape()) yb = permute_layout(yb, !ToLast);
                                if (ya.shape() != yb.shape())
                                    throw std::runtime_error(
                                        "compare_layouts: output shapes do not correspond");
@@ -135,4 +124,4 @@ double compare_layouts(parameter_store& store) {
     return worst;
 }
 
-} // namespace test
+}  // namespace test

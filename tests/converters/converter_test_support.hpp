@@ -33,7 +33,8 @@ constexpr bool same_structure(const GA& a, const GB& b) {
             if (!(a.input_node(fa, k).shape == b.input_node(fb, k).shape)) return false;
     }
     for (std::size_t o = 0; o < a.outputs.size(); ++o)
-        if (!(a.nodes[std::size_t(a.outputs[o])].shape == b.nodes[std::size_t(b.outputs[o])].shape)) return false;
+        if (!(a.nodes[std::size_t(a.outputs[o])].shape == b.nodes[std::size_t(b.outputs[o])].shape))
+            return false;
     return true;
 }
 
@@ -84,13 +85,15 @@ double compare(parameter_store& store) {
     std::apply([&](auto&... x) { eb(x...); }, xs);
     double worst = 0;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        ((worst = std::max(worst, [&] {
-              auto ya = ea.template output<K>();
-              auto yb = eb.template output<K>();
-              return rel_diff(ya.data(), yb.data(), ya.size());
-          }())),
+        ((worst = std::max(worst,
+                           [&] {
+                               auto ya = ea.template output<K>();
+                               auto yb = eb.template output<K>();
+                               return rel_diff(ya.data(), yb.data(), ya.size());
+                           }())),
          ...);
-    }(std::make_index_sequence<A::graph.num_outputs()>{});
+    }
+    (std::make_index_sequence<A::graph.num_outputs()>{});
     return worst;
 }
 

@@ -43,7 +43,8 @@ struct inspecting_modifier {
         visited[n++] = f.id();
         if (int(inputs.size()) != f.num_inputs()) c.fail("inputs size");
         for (int k = 0; k < f.num_inputs(); ++k)
-            if (c.mapped(f.input(k)).id != inputs[std::size_t(k)].id) c.fail("mapped() disagrees with inputs");
+            if (c.mapped(f.input(k)).id != inputs[std::size_t(k)].id)
+                c.fail("mapped() disagrees with inputs");
         if (f.type() == op_kind::relu && !f.input(0).is_leaf() && f.input(0).num_consumers() > 1)
             return F::leaky_relu(inputs[0], 0.25);
         return keep;
@@ -66,7 +67,7 @@ using TestNet = network<ref::small_bn_resnet<2, true, false>>;
 using TestMode = convert<TrainNet, TestModeModifier{}>;
 static_assert(same_structure(TestMode::graph, TestNet::graph));
 static_assert(!TestMode::graph.nodes[TestMode::graph.find(op_kind::parameter, "cb1/bn/mean")].need_grad);
-using Chain = convert<TestMode, BatchNormalizationFoldingModifier{}>;     // convert<convert<...>>
+using Chain = convert<TestMode, BatchNormalizationFoldingModifier{}>;  // convert<convert<...>>
 using OnePass = convert<TrainNet, TestModeModifier{}, BatchNormalizationFoldingModifier{}>;
 static_assert(same_structure(Chain::graph, OnePass::graph));
 static_assert(Chain::derivations.size() == OnePass::derivations.size());
@@ -107,7 +108,8 @@ TEST_CASE("BatchNormBatchStat on lenet equals bsf_lenet") {
 using Batch128 = convert<BnNet, IdentityModifier{.inputs = {{"x", {128, 3, 32, 32}}}}>;
 static_assert(Batch128::graph.nodes[Batch128::graph.outputs[0]].shape == shape_t{128, 10});
 static_assert(Batch128::graph.num_functions() == BnNet::graph.num_functions());
-using Same = convert<BnNet, IdentityModifier{.inputs = {{"x", {1, 3, 32, 32}, "x-copy"}}, .copy_value = true}>;
+using Same =
+    convert<BnNet, IdentityModifier{.inputs = {{"x", {1, 3, 32, 32}, "x-copy"}}, .copy_value = true}>;
 static_assert(same_structure(Same::graph, BnNet::graph));
 static_assert(Same::graph.find(op_kind::input, "x-copy") >= 0 && Same::graph.find(op_kind::input, "x") < 0);
 TEST_CASE("IdentityModifier: same values, new input") {
@@ -148,7 +150,8 @@ using GrownSmall = convert<BnNet, grow_modifier{1}>;
 static_assert(Grown::graph.size() > 2 * BnNet::graph.size() + 64);  // beyond the buffer
 static_assert(Grown::graph.count(op_kind::identity) == 60 * BnNet::graph.count(op_kind::relu));
 static_assert(GrownSmall::graph.count(op_kind::identity) == BnNet::graph.count(op_kind::relu));
-static_assert(Grown::graph.num_functions() == BnNet::graph.num_functions() + 60 * BnNet::graph.count(op_kind::relu));
+static_assert(Grown::graph.num_functions() ==
+              BnNet::graph.num_functions() + 60 * BnNet::graph.count(op_kind::relu));
 TEST_CASE("a conversion larger than the one-pass buffer gives the same values") {
     auto store = test::prepare<BnNet, Grown>();
     CHECK(test::compare<BnNet, Grown>(store) == 0.0);

@@ -34,7 +34,8 @@ constexpr var block(builder& g) {
     auto x = CL ? g.input("x", {2, 7, 6, 9}, layout::channel_last) : g.input("x", {2, 9, 7, 6});
     auto h = F::relu(F::convolution(x, g.parameter("W1", CL ? shape_t{9, 3, 3, 9} : shape_t{9, 9, 3, 3}),
                                     g.parameter("b1", {9}), {.pad = {1, 1}, .channel_last = CL}));
-    h = F::convolution(h, g.parameter("W2", CL ? shape_t{9, 1, 1, 9} : shape_t{9, 9, 1, 1}), {.channel_last = CL});
+    h = F::convolution(h, g.parameter("W2", CL ? shape_t{9, 1, 1, 9} : shape_t{9, 9, 1, 1}),
+                       {.channel_last = CL});
     return F::relu(h + x);
 }
 
@@ -42,9 +43,11 @@ constexpr var block(builder& g) {
 constexpr void ineligible(builder& g) {
     auto x = g.input("x", {1, 6, 5, 8}, layout::channel_last);
     // grouped
-    g.output(F::relu(F::convolution(x, g.parameter("Wg", {8, 3, 3, 4}), {.pad = {1, 1}, .group = 2, .channel_last = true})));
+    g.output(F::relu(F::convolution(x, g.parameter("Wg", {8, 3, 3, 4}),
+                                    {.pad = {1, 1}, .group = 2, .channel_last = true})));
     // a computed weight
-    g.output(F::relu(F::convolution(x, F::mul_scalar(g.parameter("Wc", {8, 1, 1, 8}), 0.5), {.channel_last = true})));
+    g.output(F::relu(
+        F::convolution(x, F::mul_scalar(g.parameter("Wc", {8, 1, 1, 8}), 0.5), {.channel_last = true})));
     // read twice (ReLU and MulScalar)
     auto c = F::convolution(x, g.parameter("Wt", {8, 1, 1, 8}), {.channel_last = true});
     g.output(F::relu(c));
@@ -65,12 +68,13 @@ constexpr void ineligible(builder& g) {
 // a ReLU behind an Add2 that is a graph output stays a ReLU (the Add2 is still absorbed: identity).
 constexpr void order_and_outputs(builder& g) {
     auto x = g.input("x", {1, 6, 5, 8}, layout::channel_last);
-    auto a = F::convolution(x, g.parameter("Wa", {8, 3, 3, 8}), g.parameter("ba", {8}), {.pad = {1, 1}, .channel_last = true});
+    auto a = F::convolution(x, g.parameter("Wa", {8, 3, 3, 8}), g.parameter("ba", {8}),
+                            {.pad = {1, 1}, .channel_last = true});
     auto b = F::convolution(x, g.parameter("Wb", {8, 1, 1, 8}), {.channel_last = true});
     g.output(F::relu(a + b));  // a runs first; b absorbs Add2 (residual a) and ReLU
     auto s = F::convolution(x, g.parameter("Ws", {8, 1, 1, 8}), {.channel_last = true}) + x;
-    g.output(s);               // s is a graph output
-    g.output(F::relu(s));      // so this ReLU stays
+    g.output(s);           // s is a graph output
+    g.output(F::relu(s));  // so this ReLU stays
 }
 
 template <class G>
@@ -78,7 +82,8 @@ constexpr int count_nonlinearity(const G& g, nonlinearity_kind k, bool residual)
     int c = 0;
     for (int t = 0; t < g.num_order; ++t) {
         const node& n = g.nodes[std::size_t(g.order[t])];
-        c += n.op == op_kind::fused_convolution && n.attr.nonlinearity == k && n.attr.has_residual == residual;
+        c +=
+            n.op == op_kind::fused_convolution && n.attr.nonlinearity == k && n.attr.has_residual == residual;
     }
     return c;
 }
@@ -96,8 +101,10 @@ xt::xarray<float> fill(parameter_store& store, unsigned seed) {
         for (int d = 0; d < n.shape.rank; ++d) s.push_back(std::size_t(n.shape.dims[d]));
         xt::xarray<float> a = xt::zeros<float>(s);
         for (auto& v : a) v = nd(rng) * (n.op == op_kind::parameter ? 0.3f : 1.f);
-        if (n.op == op_kind::input) x = a;
-        else kt::set_param(store, n.name.view(), a);
+        if (n.op == op_kind::input)
+            x = a;
+        else
+            kt::set_param(store, n.name.view(), a);
     }
     return x;
 }
@@ -118,7 +125,8 @@ void check_values(unsigned seed, std::index_sequence<K...>) {
     frozen_fused(x);
     (kt::check_equal(live_fused.template output<K>(), xt::xarray<float>(live.template output<K>())), ...);
     (kt::check_equal(frozen_fused.template output<K>(), xt::xarray<float>(frozen.template output<K>())), ...);
-    (kt::check_close(frozen_fused.template output<K>(), xt::xarray<float>(live.template output<K>()), 1e-5, 1e-5),
+    (kt::check_close(frozen_fused.template output<K>(), xt::xarray<float>(live.template output<K>()), 1e-5,
+                     1e-5),
      ...);
 }
 template <class Net>
@@ -186,7 +194,8 @@ TEST_CASE("FuseConvolutionEpilogue: the fused graph goes through other converter
     using Again = convert<Fused, NoGradModifier{}, FuseConvolutionEpilogueModifier{}>;
     static_assert(Again::graph.nodes[Again::graph.order[1]].op == op_kind::fused_convolution);
     static_assert(Again::graph.count(op_kind::fused_convolution) == 2 && Again::graph.num_functions() == 2);
-    static_assert(Again::graph.nodes[Again::graph.order[0]].attr == Fused::graph.nodes[Fused::graph.order[0]].attr);
+    static_assert(Again::graph.nodes[Again::graph.order[0]].attr ==
+                  Fused::graph.nodes[Fused::graph.order[0]].attr);
 }
 
 TEST_CASE("FuseConvolutionEpilogue: the viewer draws FusedConvolution with its arguments") {

@@ -22,7 +22,7 @@ static_assert(Fused::graph.count(op_kind::batch_normalization) == 0);
 static_assert(Fused::graph.count(op_kind::fused_batch_normalization) == 5);  // 4 blocks + the stem BN -> ReLU
 static_assert(Fused::graph.count(op_kind::relu) == 0);
 static_assert(same_structure(Fused::graph, network<ref::small_fbn_resnet<true>>::graph));
-static_assert(Fused::derivations.size() == 0);                          // trained parameters reused
+static_assert(Fused::derivations.size() == 0);  // trained parameters reused
 static_assert(Fused::graph.find(op_kind::parameter, "cb2/bn/mean") >= 0);
 TEST_CASE("fused BN keeps the trained statistics") {
     auto store = test::prepare<BnNet, Fused>();
@@ -32,12 +32,15 @@ TEST_CASE("fused BN keeps the trained statistics") {
 // x + BN(h) (residual first), BN(h) + x, and a projection shortcut BN on the other operand.
 constexpr var fuse_orders(builder& g) {
     var x = F::relu(g.input("x", {1, 8, 6, 6}));
-    var h1 = PF::batch_normalization(PF::convolution(x, 8, {3, 3}, {.pad = {1, 1}, .name = "c1"}), ref::bn(true, "b1"));
+    var h1 = PF::batch_normalization(PF::convolution(x, 8, {3, 3}, {.pad = {1, 1}, .name = "c1"}),
+                                     ref::bn(true, "b1"));
     var y1 = F::relu(x + h1);  // residual first
-    var h2 = PF::batch_normalization(PF::convolution(y1, 8, {3, 3}, {.pad = {1, 1}, .name = "c2"}), ref::bn(true, "b2"));
+    var h2 = PF::batch_normalization(PF::convolution(y1, 8, {3, 3}, {.pad = {1, 1}, .name = "c2"}),
+                                     ref::bn(true, "b2"));
     var y2 = F::relu(h2 + y1);
     var h3 = PF::batch_normalization(PF::convolution(y2, 8, {1, 1}, {.name = "c3"}), ref::bn(true, "b3"));
-    var s3 = PF::batch_normalization(PF::convolution(y2, 8, {1, 1}, {.name = "proj"}), ref::bn(true, "bproj"));
+    var s3 =
+        PF::batch_normalization(PF::convolution(y2, 8, {1, 1}, {.name = "proj"}), ref::bn(true, "bproj"));
     return F::relu(h3 + s3);  // projection shortcut: bproj stays a BN feeding z
 }
 using Orders = network<fuse_orders>;
@@ -95,8 +98,9 @@ constexpr var cl_bn(builder& g) {
 }
 using ClBn = network<cl_bn>;
 using ClSelf = convert<ClBn, BatchNormalizationSelfFoldingModifier{}>;
-static_assert(ClSelf::graph.nodes[ClSelf::graph.find(op_kind::parameter, "bn-self-folding/c0-bn-self-folding-0")].shape ==
-              shape_t{1, 1, 1, 6});
+static_assert(ClSelf::graph
+                  .nodes[ClSelf::graph.find(op_kind::parameter, "bn-self-folding/c0-bn-self-folding-0")]
+                  .shape == shape_t{1, 1, 1, 6});
 TEST_CASE("self folding of channel-last and 2-D BNs") {
     auto store = test::prepare<ClBn, ClSelf>();
     CHECK(test::compare<ClBn, ClSelf>(store) < tol);

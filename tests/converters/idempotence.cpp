@@ -29,8 +29,7 @@ using LeNet = network<ref::bsf_lenet>;
 template <class C>
 constexpr int derivation_index(std::string_view target) {
     for (std::size_t i = 0; i < C::derivations.size(); ++i)
-        if (C::derivations[i].target.view() == target)
-            return int(i);
+        if (C::derivations[i].target.view() == target) return int(i);
     return -1;
 }
 template <class C>
@@ -112,7 +111,7 @@ TEST_CASE("self folding: closed-form c0/c1, re-applied after the statistics chan
             before.at("bn-self-folding/c1-bn-self-folding-3")));
     CHECK(store.at("bn-self-folding/c0-bn-self-folding-1").data ==
           before.at("bn-self-folding/c0-bn-self-folding-1"));
-    CHECK(test::compare<BnNet, SelfFolded>(store) < tol); // the original reads the new statistics too
+    CHECK(test::compare<BnNet, SelfFolded>(store) < tol);  // the original reads the new statistics too
     // The twice-converted graph reads the same parameters.
     apply_conversion<SelfFolded2>(store);
     CHECK(test::compare<SelfFolded, SelfFolded2>(store) == 0.0);
@@ -121,10 +120,10 @@ TEST_CASE("self folding: closed-form c0/c1, re-applied after the statistics chan
 TEST_CASE("self folding: one modifier value, two networks, one store") {
     auto store = test::prepare<BnNet, SfA>();
     models::synthetic_parameters<LeNet>(store);
-    apply_conversion<SfLeNet>(store); // overwrites sf/c0-sf-0 and sf/c0-sf-1 with lenet's
+    apply_conversion<SfLeNet>(store);  // overwrites sf/c0-sf-0 and sf/c0-sf-1 with lenet's
     check_closed_form(store, "conv2-bn", "sf/c0-sf-1", "sf/c1-sf-1");
     CHECK(test::compare<LeNet, SfLeNet>(store) < tol);
-    apply_conversion<SfA>(store); // and back
+    apply_conversion<SfA>(store);  // and back
     check_closed_form(store, "first-bn", "sf/c0-sf-0", "sf/c1-sf-0");
     CHECK(test::compare<BnNet, SfA>(store) < tol);
 }
@@ -151,14 +150,14 @@ TEST_CASE("BatchNormalizationLinearConverter: applied twice, after a statistics 
     apply_conversion<Linear>(store);
     CHECK(test::snapshot(store) == before);
     retrain(store, "first-bn", "cb3/bn");
-    store.at("cb1/conv/W").data *= 0.5f; // the bn-linear/ copies follow their sources too
+    store.at("cb1/conv/W").data *= 0.5f;  // the bn-linear/ copies follow their sources too
     apply_conversion<Linear>(store);
     check_closed_form(store, "first-bn", "bn-linear/c0-bn-linear-0", "bn-linear/c1-bn-linear-0");
     check_closed_form(store, "cb3/bn", "bn-linear/c0-bn-linear-3", "bn-linear/c1-bn-linear-3");
     CHECK(store.at("bn-linear/cb1/conv/W").data == store.at("cb1/conv/W").data);
     CHECK(test::compare<BnNet, Linear>(store) < tol);
     apply_conversion<Linear2>(store);
-    CHECK(test::compare<Linear, Linear2>(store) == 0.0); // the same functions on copies of the same values
+    CHECK(test::compare<Linear, Linear2>(store) == 0.0);  // the same functions on copies of the same values
 }
 
-} // namespace
+}  // namespace

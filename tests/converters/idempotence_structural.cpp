@@ -35,11 +35,11 @@ void check_apply_twice_is_a_no_op(parameter_store& store) {
 // ---- IdentityModifier: one value, two conversions ---------------------------------------------------------
 constexpr IdentityModifier batch4{.inputs = {{"x", {4, 3, 32, 32}}}};
 using BnBatch4 = convert<BnNet, batch4>;
-using LeNetBatch4 = convert<LeNet, batch4>; // upstream: the dictionary is gone, x stays (1, 3, 32, 32)
+using LeNetBatch4 = convert<LeNet, batch4>;  // upstream: the dictionary is gone, x stays (1, 3, 32, 32)
 static_assert(BnBatch4::graph.nodes[std::size_t(BnBatch4::graph.outputs[0])].shape == shape_t{4, 10});
 static_assert(LeNetBatch4::graph.nodes[std::size_t(LeNetBatch4::graph.outputs[0])].shape == shape_t{4, 10});
 static_assert(same_functions(convert<BnNet, batch4>::graph, BnBatch4::graph));
-static_assert(same_functions(convert<BnBatch4, batch4>::graph, BnBatch4::graph)); // already batch 4
+static_assert(same_functions(convert<BnBatch4, batch4>::graph, BnBatch4::graph));  // already batch 4
 constexpr IdentityModifier renamed{.inputs = {{"x", {1, 3, 32, 32}, "image"}}, .copy_value = true};
 using BnRenamed = convert<BnNet, renamed>;
 using LeNetRenamed = convert<LeNet, renamed>;
@@ -56,7 +56,7 @@ TEST_CASE("IdentityModifier: one value converts two networks, the values stay") 
     auto store = test::prepare<BnNet, BnRenamed>();
     models::synthetic_parameters<LeNet>(store);
     check_apply_twice_is_a_no_op<LeNetRenamed>(store);
-    CHECK(test::compare<BnNet, BnRenamed>(store) == 0.0); // the same functions, only the input renamed
+    CHECK(test::compare<BnNet, BnRenamed>(store) == 0.0);  // the same functions, only the input renamed
     CHECK(test::compare<LeNet, LeNetRenamed>(store) == 0.0);
 }
 
@@ -97,7 +97,7 @@ TEST_CASE("UnfusedBatchNormalizationModifier converted twice keeps the values") 
 using BatchStat = convert<TrainNet, BatchNormBatchStatModifier{}>;
 using BatchStat2 = convert<BatchStat, BatchNormBatchStatModifier{}>;
 static_assert(same_functions(BatchStat2::graph, BatchStat::graph));
-static_assert(same_functions(BatchStat2::graph, BnNet::graph)); // = the test-mode network, arguments too
+static_assert(same_functions(BatchStat2::graph, BnNet::graph));  // = the test-mode network, arguments too
 static_assert(test::all_batch_stat(BatchStat2::graph, false));
 TEST_CASE("BatchNormBatchStatModifier converted twice equals the test-mode network") {
     auto store = test::prepare<BnNet, BatchStat2>();
@@ -110,8 +110,7 @@ TEST_CASE("BatchNormBatchStatModifier converted twice equals the test-mode netwo
 template <class G>
 constexpr bool no_parameter_needs_grad(const G& g) {
     for (std::size_t i = 0; i < g.size(); ++i)
-        if (g.nodes[i].op == op_kind::parameter && g.nodes[i].need_grad)
-            return false;
+        if (g.nodes[i].op == op_kind::parameter && g.nodes[i].need_grad) return false;
     return true;
 }
 using NoGrad = convert<TrainNet, NoGradModifier{}>;
@@ -126,4 +125,4 @@ TEST_CASE("NoGradModifier converted twice keeps the values (training mode)") {
     CHECK(test::compare<TrainNet, NoGrad2>(store) == 0.0);
 }
 
-} // namespace
+}  // namespace

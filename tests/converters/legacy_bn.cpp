@@ -36,12 +36,14 @@ static_assert(same_structure(ResNetId::graph, ResNetTrain::graph));
 static_assert(LeNetId::graph.find(op_kind::parameter, "identity/conv1/W") >= 0);
 static_assert(LeNetId::graph.find(op_kind::parameter, "identity/fc1-bn/var") >= 0);
 static_assert(ResNetId::graph.find(op_kind::parameter, "identity/cb3/conv/W") >= 0);
-static_assert(all_parameters_under(LeNetId::graph, "identity/") && all_parameters_under(ResNetId::graph, "identity/"));
+static_assert(all_parameters_under(LeNetId::graph, "identity/") &&
+              all_parameters_under(ResNetId::graph, "identity/"));
 static_assert(LeNetId::derivations.size() == 6 + 3 * 4);  // W conv1, W b conv2, W fc1, W b fc2 + 3 BNs
 static_assert(LeNetId::derivations[0].kind == derivation_kind::copy);
 // An empty name copies nothing: the original graph.
 using LeNetNoCopy = convert<LeNetTrain, IdentityConverter{.name = ""}>;
-static_assert(LeNetNoCopy::derivations.size() == 0 && LeNetNoCopy::graph.find(op_kind::parameter, "conv1/W") >= 0);
+static_assert(LeNetNoCopy::derivations.size() == 0 &&
+              LeNetNoCopy::graph.find(op_kind::parameter, "conv1/W") >= 0);
 
 TEST_CASE("IdentityConverter: same values, independent copies") {
     {
@@ -71,8 +73,9 @@ static_assert(same_structure(ResNetLinear::graph, ResNet<style::bn_linear>::grap
 // Upstream's names: <name>/c0-<name>-<cnt> in visit order; the Affine BN's parameters are (1, 10).
 static_assert(same_parameters(LeNetLinear::graph, LeNet<style::bn_linear>::graph));
 static_assert(same_parameters(ResNetLinear::graph, ResNet<style::bn_linear>::graph));
-static_assert(LeNetLinear::graph.nodes[LeNetLinear::graph.find(op_kind::parameter, "bn-linear/c1-bn-linear-2")].shape ==
-              shape_t{1, 10});
+static_assert(
+    LeNetLinear::graph.nodes[LeNetLinear::graph.find(op_kind::parameter, "bn-linear/c1-bn-linear-2")].shape ==
+    shape_t{1, 10});
 static_assert(ResNetLinear::graph.find(op_kind::parameter, "bn-linear/c0-bn-linear-4") >= 0);
 static_assert(ResNetLinear::graph.find(op_kind::parameter, "bn-linear/first-conv/W") >= 0);
 static_assert(ResNetLinear::graph.find(op_kind::parameter, "bn-linear/first-bn/mean") < 0);  // BN not copied
@@ -110,7 +113,8 @@ static_assert(same_parameters(LeNetFolded::graph, LeNet<style::bn_folded>::graph
 static_assert(same_parameters(ResNetFolded::graph, ResNet<style::bn_folded>::graph));
 static_assert(LeNetFolded::graph.find(op_kind::parameter, "bn-folded/fc1/b") >= 0);
 static_assert(ResNetFolded::graph.find(op_kind::parameter, "bn-folded/cb2/conv/b") >= 0);
-static_assert(LeNetFolded::derivations[LeNetFolded::derivations.size() - 1].kind == derivation_kind::copy);  // fc2/b
+static_assert(LeNetFolded::derivations[LeNetFolded::derivations.size() - 1].kind ==
+              derivation_kind::copy);  // fc2/b
 
 TEST_CASE("BatchNormalizationFoldedConverter is exact with trained statistics (incl. Affine -> BN)") {
     {
@@ -138,7 +142,8 @@ static_assert(ZooFolded::graph.find(op_kind::parameter, "bn-folded/conv-cl/W") >
 static_assert(ZooFolded::graph.find(op_kind::parameter, "bn-folded/fork/W") >= 0);        // copied
 static_assert(ZooFolded::graph.find(op_kind::parameter, "bn-folded/fork-bn/mean") >= 0);  // kept, copied
 // Only convolutions listed: the Deconvolution's BN stays.
-using ZooConvOnly = convert<Zoo, BatchNormalizationFoldedConverter{.inner_prod_functions = {op_kind::convolution}}>;
+using ZooConvOnly =
+    convert<Zoo, BatchNormalizationFoldedConverter{.inner_prod_functions = {op_kind::convolution}}>;
 static_assert(ZooConvOnly::graph.count(op_kind::batch_normalization) == 3);
 // batch_stat = true BN after an IP: not folded.
 using ZooTrain = network<ref::legacy::legacy_zoo<true>>;
@@ -173,8 +178,10 @@ static_assert(same_parameters(TrainThenFolded::graph, LeNetFolded::graph));
 constexpr BatchNormalizationLinearConverter lin{.name = "lin"};
 using Lin1 = convert<LeNet<>, lin>;
 using Lin2 = convert<ResNet<>, lin>;
-static_assert(Lin1::graph.find(op_kind::parameter, "lin/c0-lin-0") >= 0 && Lin1::graph.find(op_kind::parameter, "lin/c0-lin-2") >= 0);
-static_assert(Lin2::graph.find(op_kind::parameter, "lin/c0-lin-0") >= 0 && Lin2::graph.find(op_kind::parameter, "lin/c1-lin-4") >= 0);
+static_assert(Lin1::graph.find(op_kind::parameter, "lin/c0-lin-0") >= 0 &&
+              Lin1::graph.find(op_kind::parameter, "lin/c0-lin-2") >= 0);
+static_assert(Lin2::graph.find(op_kind::parameter, "lin/c0-lin-0") >= 0 &&
+              Lin2::graph.find(op_kind::parameter, "lin/c1-lin-4") >= 0);
 // Converting a converted network nests the names as upstream's SequentialConverter does.
 using Twice = convert<LeNetLinear, IdentityConverter{}>;
 static_assert(Twice::graph.find(op_kind::parameter, "identity/bn-linear/c0-bn-linear-1") >= 0);

@@ -43,8 +43,10 @@ using ResNet = network<ref::legacy::small_resnet<S, true, Scoped>>;
 // ---- FixedPointActivationConverter ------------------------------------------------------------------------
 using LeNetA = convert<LeNet<>, FixedPointActivationConverter{}>;
 using ResNetA = convert<ResNet<>, FixedPointActivationConverter{}>;
-static_assert(LeNetA::graph.count(op_kind::relu) == 0 && LeNetA::graph.count(op_kind::fixed_point_quantize) == 3);
-static_assert(ResNetA::graph.count(op_kind::relu) == 0 && ResNetA::graph.count(op_kind::fixed_point_quantize) == 5);
+static_assert(LeNetA::graph.count(op_kind::relu) == 0 &&
+              LeNetA::graph.count(op_kind::fixed_point_quantize) == 3);
+static_assert(ResNetA::graph.count(op_kind::relu) == 0 &&
+              ResNetA::graph.count(op_kind::fixed_point_quantize) == 5);
 static_assert(same_structure(LeNetA::graph, LeNet<style::fpq_act>::graph));
 static_assert(same_structure(ResNetA::graph, ResNet<style::fpq_act>::graph));
 static_assert(same_parameters(LeNetA::graph, LeNet<style::fpq_act>::graph));
@@ -74,10 +76,12 @@ constexpr void act_net(builder& g) {
 }
 using ActNet = network<act_net>;
 using ActDefault = convert<ActNet, FixedPointActivationConverter{}>;
-using ActCoarse = convert<ActNet, FixedPointActivationConverter{
-                                      .activation_functions = {op_kind::relu, op_kind::leaky_relu},
-                                      .args_fpq = {.n = 3, .delta = 0.25}}>;
-static_assert(ActDefault::graph.count(op_kind::leaky_relu) == 1 && ActCoarse::graph.count(op_kind::leaky_relu) == 0);
+using ActCoarse =
+    convert<ActNet,
+            FixedPointActivationConverter{.activation_functions = {op_kind::relu, op_kind::leaky_relu},
+                                          .args_fpq = {.n = 3, .delta = 0.25}}>;
+static_assert(ActDefault::graph.count(op_kind::leaky_relu) == 1 &&
+              ActCoarse::graph.count(op_kind::leaky_relu) == 0);
 
 TEST_CASE("FixedPointActivation: y = clip(q(x), 0, (2^n - 1) delta) on known inputs") {
     parameter_store store(313);
@@ -97,7 +101,8 @@ TEST_CASE("FixedPointActivation: y = clip(q(x), 0, (2^n - 1) delta) on known inp
         CHECK(y.data()[150] == 0.0f);  // negative inputs: 0 (the quantizer subsumes ReLU)
     }
     {
-        const float xs[] = {-1.0f, -0.125f, 0.0f, 0.1f, 0.125f, 0.2f, 0.375f, 0.6f, 1.625f, 1.7f, 1.75f, 3.0f};
+        const float xs[] = {-1.0f,  -0.125f, 0.0f,   0.1f, 0.125f, 0.2f,
+                            0.375f, 0.6f,    1.625f, 1.7f, 1.75f,  3.0f};
         const float want[] = {0.0f, 0.0f, 0.0f, 0.0f, 0.25f, 0.25f, 0.5f, 0.5f, 1.75f, 1.75f, 1.75f, 1.75f};
         xt::xarray<float> x2 = xt::zeros<float>({1, 400});
         for (std::size_t i = 0; i < 12; ++i) x2.data()[i] = xs[i];
@@ -121,7 +126,8 @@ static_assert(same_parameters(LeNetSeq::graph, LeNet<style::fpq>::graph));
 static_assert(same_parameters(ResNetSeq::graph, ResNet<style::fpq>::graph));
 static_assert(LeNetSeq::graph.find(op_kind::parameter,
                                    "fixed-point-activation-graph/fixed-point-weight-graph/conv2/b") >= 0);
-static_assert(LeNetSeq::graph.count(op_kind::relu) == 0 && LeNetSeq::graph.count(op_kind::fixed_point_quantize) == 9);
+static_assert(LeNetSeq::graph.count(op_kind::relu) == 0 &&
+              LeNetSeq::graph.count(op_kind::fixed_point_quantize) == 9);
 // = the two converters listed, = converting the converted network.
 template <class A, class B>
 constexpr bool same_derivations(const A& a, const B& b) {
@@ -136,9 +142,11 @@ constexpr bool same_derivations(const A& a, const B& b) {
 }
 using LeNetList = convert<LeNet<>, FixedPointWeightConverter{}, FixedPointActivationConverter{}>;
 using LeNetChain = convert<convert<LeNet<>, FixedPointWeightConverter{}>, FixedPointActivationConverter{}>;
-static_assert(same_structure(LeNetSeq::graph, LeNetList::graph) && same_parameters(LeNetSeq::graph, LeNetList::graph));
+static_assert(same_structure(LeNetSeq::graph, LeNetList::graph) &&
+              same_parameters(LeNetSeq::graph, LeNetList::graph));
 static_assert(same_derivations(LeNetSeq::derivations, LeNetList::derivations));
-static_assert(same_structure(LeNetSeq::graph, LeNetChain::graph) && same_parameters(LeNetSeq::graph, LeNetChain::graph));
+static_assert(same_structure(LeNetSeq::graph, LeNetChain::graph) &&
+              same_parameters(LeNetSeq::graph, LeNetChain::graph));
 static_assert(same_derivations(LeNetSeq::derivations, LeNetChain::derivations));
 // Composes with any modifier, e.g. the new-style self folding first.
 using FoldedSeq = convert<LeNet<>, BatchNormalizationSelfFoldingModifier{}, fixed_point>;
@@ -186,7 +194,8 @@ inline void write_closed_form_bn(parameter_store& store) {
         std::vector<std::size_t> shape(gamma.shape().begin(), gamma.shape().end());
         xt::xarray<float> c0 = xt::zeros<float>(shape), c1 = xt::zeros<float>(shape);
         for (std::size_t i = 0; i < gamma.size(); ++i) {
-            const double r0 = double(gamma.data()[i]) / std::sqrt(double(store.at(bn + "/var").data.data()[i]) + 1e-5);
+            const double r0 =
+                double(gamma.data()[i]) / std::sqrt(double(store.at(bn + "/var").data.data()[i]) + 1e-5);
             c0.data()[i] = float(r0);
             c1.data()[i] = float(double(store.at(bn + "/beta").data.data()[i]) -
                                  double(store.at(bn + "/mean").data.data()[i]) * r0);

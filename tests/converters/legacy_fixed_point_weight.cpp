@@ -50,7 +50,9 @@ static_assert(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/con
 static_assert(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/fc2/b_q") >= 0);
 static_assert(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/conv1/b_q") < 0);  // no bias
 static_assert(LeNetQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/conv2/W_q") < 0);
-static_assert(!LeNetQ::derivations[std::size_t(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/conv2/W_q"))].need_grad);
+static_assert(!LeNetQ::derivations[std::size_t(find_derivation(LeNetQ::derivations,
+                                                               "fixed-point-weight-graph/conv2/W_q"))]
+                   .need_grad);
 
 template <class Net, class Q>
 void check_quantized_parameters(parameter_store& store, std::string_view name) {
@@ -90,7 +92,8 @@ TEST_CASE("FixedPointWeightConverter on the legacy lenet and small_resnet") {
 // ---- what upstream cannot convert: grouped Deconvolution, channel-last Convolution ------------------------
 using Zoo = network<ref::legacy::legacy_zoo<false>>;
 using ZooQ = convert<Zoo, FixedPointWeightConverter{}>;
-static_assert(ZooQ::graph.count(op_kind::fixed_point_quantize) == 8);  // deconv W b, fork W, fc W b, conv-cl W b, fc-cl W
+static_assert(ZooQ::graph.count(op_kind::fixed_point_quantize) ==
+              8);  // deconv W b, fork W, fc W b, conv-cl W b, fc-cl W
 static_assert(ZooQ::graph.count(op_kind::deconvolution) == 1);
 static_assert(ZooQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/deconv/W") >= 0);
 static_assert(ZooQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/conv-cl/W") >= 0);
@@ -110,10 +113,17 @@ constexpr var deconv_net(builder& g) {
     auto s = g.scope(PFQ ? "fixed-point-weight-graph" : "");
     if constexpr (PFQ)
         return PF::fixed_point_quantized_deconvolution(x, 12, {3, 3},
-                                                       {.pad = {1, 1}, .stride = {2, 2}, .group = 4, .output_padding = {1, 1},
-                                                        .delta_w = 2e-4, .delta_b = 2e-4, .name = "deconv"});
+                                                       {.pad = {1, 1},
+                                                        .stride = {2, 2},
+                                                        .group = 4,
+                                                        .output_padding = {1, 1},
+                                                        .delta_w = 2e-4,
+                                                        .delta_b = 2e-4,
+                                                        .name = "deconv"});
     else
-        return PF::deconvolution(x, 12, {3, 3}, {.pad = {1, 1}, .stride = {2, 2}, .group = 4, .output_padding = {1, 1}, .name = "deconv"});
+        return PF::deconvolution(
+            x, 12, {3, 3},
+            {.pad = {1, 1}, .stride = {2, 2}, .group = 4, .output_padding = {1, 1}, .name = "deconv"});
 }
 using DeconvQ = convert<network<deconv_net<false>>, FixedPointWeightConverter{}>;
 static_assert(same_structure(DeconvQ::graph, network<deconv_net<true>>::graph));
@@ -164,11 +174,15 @@ static_assert(SharedQ::graph.count_leaves(op_kind::parameter) == 2);
 // Affine 6 -> 4 with W set by the test (max|W| known) and an all-zero bias.
 constexpr var auto_net(builder& g) { return PF::affine(g.input("x", {3, 6}), 4, {.name = "fc"}); }
 using AutoNet = network<auto_net>;
-constexpr fixed_point_weight_args auto_args{.delta_w = fixed_point_auto_delta, .delta_b = fixed_point_auto_delta};
+constexpr fixed_point_weight_args auto_args{.delta_w = fixed_point_auto_delta,
+                                            .delta_b = fixed_point_auto_delta};
 using AutoCeil = convert<AutoNet, FixedPointWeightConverter{.args_fpq = auto_args, .name = "ceil"}>;
-using AutoFloor = convert<AutoNet, FixedPointWeightConverter{.floor = true, .args_fpq = auto_args, .name = "floor"}>;
-using AutoU4 = convert<AutoNet, FixedPointWeightConverter{
-                                    .args_fpq = {.sign_w = false, .n_w = 4, .delta_w = fixed_point_auto_delta}, .name = "u4"}>;
+using AutoFloor =
+    convert<AutoNet, FixedPointWeightConverter{.floor = true, .args_fpq = auto_args, .name = "floor"}>;
+using AutoU4 =
+    convert<AutoNet,
+            FixedPointWeightConverter{
+                .args_fpq = {.sign_w = false, .n_w = 4, .delta_w = fixed_point_auto_delta}, .name = "u4"}>;
 // The step is data-dependent: the Affine reads the derived W_q / b_q, nothing is quantized in the graph.
 static_assert(AutoCeil::graph.count(op_kind::fixed_point_quantize) == 0);
 static_assert(AutoCeil::graph.find(op_kind::parameter, "ceil/fc/W_q") >= 0);
@@ -178,7 +192,8 @@ static_assert(AutoU4::graph.count(op_kind::fixed_point_quantize) == 1);  // the 
 // W[i] = scale * (2 u_i - 1) with one entry exactly +-max.
 void set_weights(parameter_store& store, float max_abs) {
     auto& w = store.at("fc/W").data;
-    for (std::size_t i = 0; i < w.size(); ++i) w.data()[i] = max_abs * float(int(i % 9) - 4) / 4.0f * (i % 2 ? -1.0f : 1.0f);
+    for (std::size_t i = 0; i < w.size(); ++i)
+        w.data()[i] = max_abs * float(int(i % 9) - 4) / 4.0f * (i % 2 ? -1.0f : 1.0f);
     w.data()[5] = -max_abs;
     store.at("fc/b").data.fill(0.0f);
 }
@@ -226,7 +241,8 @@ TEST_CASE("automatic power-of-two step: ceil and floor against the closed form")
 constexpr FixedPointWeightConverter fpw{.args_fpq = {.n_w = 6, .delta_w = 1e-3}, .name = "q"};
 using LeNetQ6 = convert<LeNet<>, fpw>;
 using ResNetQ6 = convert<ResNet<>, fpw>;
-static_assert(LeNetQ6::graph.find(op_kind::parameter, "q/conv1/W") >= 0 && ResNetQ6::graph.find(op_kind::parameter, "q/cb1/conv/W") >= 0);
+static_assert(LeNetQ6::graph.find(op_kind::parameter, "q/conv1/W") >= 0 &&
+              ResNetQ6::graph.find(op_kind::parameter, "q/cb1/conv/W") >= 0);
 
 TEST_CASE("FixedPointWeightConverter re-applies without stale values, one value converts two nets") {
     auto store = test::prepare<LeNet<>, LeNetQ6>();

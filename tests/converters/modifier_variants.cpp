@@ -34,7 +34,7 @@ static_assert(same_structure(Removed<true, false>::graph, Rm<false>::graph));
 static_assert(Removed<true, true>::graph.count(op_kind::batch_normalization) == 0);
 static_assert(Removed<true, true>::graph.find(op_kind::parameter, "cb3/conv/b") >= 0);
 static_assert(Removed<true, true>::graph.find(op_kind::parameter, "cb3/bn/gamma") <
-              0); // removed BNs' inputs dropped
+              0);  // removed BNs' inputs dropped
 
 // small_bn_rm_resnet names its Affine bn-rm-fc: with fc's values under that name it is the same network.
 inline void copy_fc(parameter_store& store) {
@@ -50,7 +50,7 @@ TEST_CASE("RemoveFunction(BN, MulScalar) with biases computes small_bn_rm_resnet
     auto store = test::prepare<Bn<true, true>, Removed<true, true>>();
     copy_fc(store);
     CHECK(test::compare<Rm<true>, Removed<true, true>>(store) == 0.0);
-    CHECK(test::compare<Bn<true, true>, Removed<true, true>>(store) > 1e-3); // it did remove something
+    CHECK(test::compare<Bn<true, true>, Removed<true, true>>(store) > 1e-3);  // it did remove something
 }
 
 // ---- TestMode with biases --------------------------------------------------------------------------------
@@ -128,4 +128,4 @@ TEST_CASE("BatchStat on fused BNs equals the test-mode fused network") {
     CHECK(test::compare<FbnTest, FbnBatchStat>(store) == 0.0);
 }
 
-} // namespace
+}  // namespace

@@ -107,8 +107,7 @@ TEST_CASE("IdentityModifier(batch 4) on test-mode lenet and small_bn_resnet: eac
 template <class G>
 constexpr bool no_parameter_needs_grad(const G& g) {
     for (std::size_t i = 0; i < g.size(); ++i)
-        if (g.nodes[i].op == op_kind::parameter && g.nodes[i].need_grad)
-            return false;
+        if (g.nodes[i].op == op_kind::parameter && g.nodes[i].need_grad) return false;
     return true;
 }
 template <bool Test>
@@ -135,4 +134,4 @@ TEST_CASE("UnfusedBatchNormalizationModifier in training mode keeps the values")
     CHECK(test::compare<ResNet<false>, UnfusedTrain>(store) == 0.0);
 }
 
-} // namespace
+}  // namespace

@@ -68,7 +68,7 @@ static_assert(SelfFolded::derivations[2].sources[src_beta].empty() &&
               SelfFolded::derivations[2].sources[src_gamma].view() == "bn-nb/gamma");
 static_assert(SelfFolded::derivations[4].sources[src_beta].empty() &&
               SelfFolded::derivations[4].sources[src_gamma].empty());
-static_assert(SelfFolded::derivations[6].shape == shape_t{1, 6}); // the 2-D BN's c0
+static_assert(SelfFolded::derivations[6].shape == shape_t{1, 6});  // the 2-D BN's c0
 TEST_CASE("self folding and BN-linear of BNs without scale / bias keep the values") {
     auto store = test::prepare<Net<true>, SelfFolded>();
     CHECK(test::compare<Net<true>, SelfFolded>(store) < tol);
@@ -104,11 +104,11 @@ static_assert(Cl<true>::graph.count(op_kind::transpose) == 0);
 static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-ns/beta_cl") >= 0);
 static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-ns/gamma_cl") < 0);
 static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-fc/mean_cl") <
-              0); // the 2-D BN needs no permutation
+              0);  // the 2-D BN needs no permutation
 TEST_CASE_TEMPLATE("ChannelLast on BNs without scale / bias keeps the values", T, std::true_type,
                    std::false_type) {
     auto store = test::prepare<Net<T::value>, Cl<T::value>>();
     CHECK(test::compare_layouts<Net<T::value>, Cl<T::value>>(store) < tol);
 }
 
-} // namespace
+}  // namespace

@@ -53,13 +53,14 @@ constexpr int all_five = 5;
 constexpr op_kind set_kind[5] = {op_kind::affine, op_kind::convolution, op_kind::deconvolution,
                                  op_kind::depthwise_convolution, op_kind::depthwise_deconvolution};
 template <double Tau, int Set>
-constexpr PruningModifier pruning_mod = Set == all_five
-                                            ? PruningModifier{.threshold = Tau}
-                                            : PruningModifier{.threshold = Tau, .functions = {set_kind[Set]}};
+constexpr PruningModifier pruning_mod =
+    Set == all_five ? PruningModifier{.threshold = Tau}
+                    : PruningModifier{.threshold = Tau, .functions = {set_kind[Set]}};
 static_assert(PruningModifier{}.prunes(op_kind::depthwise_deconvolution));
 static_assert(!pruning_mod<0.1, 0>.prunes(op_kind::convolution));
 static_assert(pruning_mod<0.1, 0>.prunes(op_kind::affine));
-static_assert(!PruningModifier{.functions = {op_kind::relu, op_kind::embed}}.prunes(op_kind::relu));  // ignored
+static_assert(
+    !PruningModifier{.functions = {op_kind::relu, op_kind::embed}}.prunes(op_kind::relu));  // ignored
 static_assert(!PruningModifier{.functions = {}}.prunes(op_kind::convolution));
 
 constexpr std::string_view scope_of(std::string_view key) {
@@ -90,8 +91,8 @@ constexpr bool pruned_as_listed(const PruningModifier& m) {
             if (got != want.view() || cg.find(op_kind::parameter, key) >= 0) return false;
             const derivation& d = C::derivations[ders++];
             const derivation_kind kind = k == 1 ? derivation_kind::prune_weight : derivation_kind::prune_bias;
-            if (d.target != want || d.threshold != m.threshold || d.sources[src_w] != g.input_node(f, 1).name ||
-                d.kind != kind || !d.need_grad)
+            if (d.target != want || d.threshold != m.threshold ||
+                d.sources[src_w] != g.input_node(f, 1).name || d.kind != kind || !d.need_grad)
                 return false;
             if (k == 2 && d.sources[src_b] != key) return false;
         }
@@ -103,9 +104,9 @@ constexpr bool pruned_as_listed(const PruningModifier& m) {
 
 struct layer {
     op_kind op{};
-    std::string w, b;                 // keys (b empty without bias)
-    std::vector<std::int64_t> ch;     // output channel of each W element
-    std::vector<char> low;            // per channel: at 0.9u (sum of squares 0.81 tau_p) or 2u (4 tau_p)
+    std::string w, b;              // keys (b empty without bias)
+    std::vector<std::int64_t> ch;  // output channel of each W element
+    std::vector<char> low;         // per channel: at 0.9u (sum of squares 0.81 tau_p) or 2u (4 tau_p)
 };
 
 // Sets every prunable layer's W to the pattern for tau_p (biases keep their synthetic values).
@@ -248,9 +249,8 @@ void run_matrix() {
         parameter_store base(313);
         models::synthetic_parameters<Net>(base);
         const auto layers = set_pattern<Net>(base, tau_p, tau_p > 0.15 ? 2u : 1u);
-        [&]<int... S>(std::integer_sequence<int, S...>) {
-            (run_set<Net, S, Full>(base, layers, tau_p), ...);
-        }(std::make_integer_sequence<int, 6>{});
+        [&]<int... S>(std::integer_sequence<int, S...>) { (run_set<Net, S, Full>(base, layers, tau_p), ...); }
+        (std::make_integer_sequence<int, 6>{});
     }
 }
 
@@ -290,8 +290,8 @@ static_assert(GPruned::derivations[5].target == std::string_view("dwdeconv-d4/b-
 static_assert(GPruned::derivations[7].target == std::string_view("fc34/b-pruned") &&
               GPruned::derivations[7].shape == shape_t{3, 4});
 
-TEST_CASE_TEMPLATE("pruning scores true output channels (grouped deconv, multiplier, divisor, 2-D Affine)", Net,
-                   GNet<false>, GClNet) {
+TEST_CASE_TEMPLATE("pruning scores true output channels (grouped deconv, multiplier, divisor, 2-D Affine)",
+                   Net, GNet<false>, GClNet) {
     run_matrix<Net>();
 }
 TEST_CASE("pruning scores true output channels (grouped net with bias, outputs for every set)") {
@@ -302,7 +302,8 @@ TEST_CASE("pruning scores true output channels (grouped net with bias, outputs f
 // rows of one output channel at different levels, kata prunes the channel as a whole or not at all.
 TEST_CASE("depthwise deconvolution with divisor 4 prunes whole output channels") {
     using Net = GNet<true>;
-    using C = convert<Net, PruningModifier{.threshold = 1.0, .functions = {op_kind::depthwise_deconvolution}}>;
+    using C =
+        convert<Net, PruningModifier{.threshold = 1.0, .functions = {op_kind::depthwise_deconvolution}}>;
     parameter_store store(313);
     models::synthetic_parameters<Net>(store);
     auto& w = store.at("dwdeconv-d4/W").data;  // (24, 3, 3): output channel o reads rows 4o .. 4o + 3

@@ -12,15 +12,21 @@ using namespace kata;
 
 template <int Dims>
 constexpr shape_t image_shape(std::int64_t c = 3) {
-    if constexpr (Dims == 1) return {1, c, 32};
-    else if constexpr (Dims == 2) return {1, c, 32, 32};
-    else return {1, c, 8, 8, 8};
+    if constexpr (Dims == 1)
+        return {1, c, 32};
+    else if constexpr (Dims == 2)
+        return {1, c, 32, 32};
+    else
+        return {1, c, 8, 8, 8};
 }
 template <int Dims>
 constexpr dims kdims(std::int64_t v) {
-    if constexpr (Dims == 1) return {v};
-    else if constexpr (Dims == 2) return {v, v};
-    else return {v, v, v};
+    if constexpr (Dims == 1)
+        return {v};
+    else if constexpr (Dims == 2)
+        return {v, v};
+    else
+        return {v, v, v};
 }
 
 constexpr pf_batch_normalization_args bn(bool test, std::string_view name, int axis = 1) {
@@ -168,8 +174,10 @@ template <bool FuseStem = false, bool Test = true>
 constexpr var small_fbn_resnet(builder& g) {
     var h = g.input("x", image_shape<2>()) / 255.0;
     h = conv<2>(h, false, "first-conv");
-    if constexpr (FuseStem) h = PF::fused_batch_normalization(h, none, bn(Test, "first-bn"));
-    else h = F::relu(PF::batch_normalization(h, bn(Test, "first-bn")));
+    if constexpr (FuseStem)
+        h = PF::fused_batch_normalization(h, none, bn(Test, "first-bn"));
+    else
+        h = F::relu(PF::batch_normalization(h, bn(Test, "first-bn")));
     h = F::max_pooling(h, {2, 2});
     for (std::string_view n : {"cb1", "cb2", "cb3", "cb4"}) {
         auto s = g.scope(n);

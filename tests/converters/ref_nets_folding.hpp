@@ -229,4 +229,4 @@ constexpr var small_bn_opp_folded_resnet(builder& g) {
     return PF::affine(avg_pool<Dims, CL>(h), 10, {.name = "fc"});
 }
 
-} // namespace ref
+}  // namespace ref

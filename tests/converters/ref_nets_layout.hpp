@@ -12,9 +12,12 @@ namespace ref {
 
 template <int Dims>
 constexpr shape_t image_shape_cl(std::int64_t c = 3) {
-    if constexpr (Dims == 1) return {1, 32, c};
-    else if constexpr (Dims == 2) return {1, 32, 32, c};
-    else return {1, 8, 8, 8, c};
+    if constexpr (Dims == 1)
+        return {1, 32, c};
+    else if constexpr (Dims == 2)
+        return {1, 32, 32, c};
+    else
+        return {1, 8, 8, 8, c};
 }
 
 template <int Dims>
@@ -45,8 +48,8 @@ constexpr void layout_zoo(builder& g) {
     var x = g.input("x", {2, 6, 9, 11});
     var h = PF::convolution(x, 8, {3, 3}, {.pad = {2, 1}, .dilation = {2, 1}, .group = 2, .name = "c1"});
     h = F::relu(PF::batch_normalization(h, bn(true, "bn1")));
-    h = PF::deconvolution(h, 6, {3, 3},
-                          {.pad = {1, 1}, .stride = {2, 2}, .group = 2, .output_padding = {1, 0}, .name = "d1"});
+    h = PF::deconvolution(
+        h, 6, {3, 3}, {.pad = {1, 1}, .stride = {2, 2}, .group = 2, .output_padding = {1, 0}, .name = "d1"});
     auto nb = bn(true, "bn2");
     nb.no_scale = true;
     h = PF::batch_normalization(h, nb);  // (2, 6, 18, 21)

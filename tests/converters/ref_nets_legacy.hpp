@@ -53,7 +53,8 @@ struct layers {
     constexpr var conv(var h, bool bias, std::string_view name) {
         if constexpr (quant_w)
             return PF::fixed_point_quantized_convolution(
-                h, 16, {3, 3}, {.pad = {1, 1}, .with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
+                h, 16, {3, 3},
+                {.pad = {1, 1}, .with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
         else
             return PF::convolution(h, 16, {3, 3},
                                    {.pad = {1, 1}, .with_bias = bias || S == style::bn_folded, .name = name});
@@ -61,7 +62,8 @@ struct layers {
     constexpr var conv5(var h, bool bias, std::string_view name) {  // lenet: 5x5, pad 1
         if constexpr (quant_w)
             return PF::fixed_point_quantized_convolution(
-                h, 16, {5, 5}, {.pad = {1, 1}, .with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
+                h, 16, {5, 5},
+                {.pad = {1, 1}, .with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
         else
             return PF::convolution(h, 16, {5, 5},
                                    {.pad = {1, 1}, .with_bias = bias || S == style::bn_folded, .name = name});
@@ -71,7 +73,8 @@ struct layers {
             return PF::fixed_point_quantized_affine(
                 h, 10, {.with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
         else
-            return PF::affine(h, 10, {.with_bias = bias || (S == style::bn_folded && folded_bn), .name = name});
+            return PF::affine(h, 10,
+                              {.with_bias = bias || (S == style::bn_folded && folded_bn), .name = name});
     }
     constexpr var bn(var h, std::string_view name) {
         if constexpr (S == style::bn_folded) {
@@ -91,8 +94,10 @@ struct layers {
         }
     }
     constexpr var act(var h) {
-        if constexpr (quant_a) return F::fixed_point_quantize(h, {false, 8, fpq_delta});
-        else return F::relu(h);
+        if constexpr (quant_a)
+            return F::fixed_point_quantize(h, {false, 8, fpq_delta});
+        else
+            return F::relu(h);
     }
 };
 
@@ -136,7 +141,8 @@ constexpr void legacy_zoo(builder& g) {
     h = PF::batch_normalization(h, ref::bn(true, "add-bn"));                   // no IP producer: kept
     g.output(PF::affine(h, 5, {.name = "fc"}));
     var xc = g.input("xc", {2, 7, 7, 4}, layout::channel_last);
-    var c = PF::convolution(xc, 6, {3, 3}, {.pad = {1, 1}, .group = 2, .channel_last = true, .name = "conv-cl"});
+    var c =
+        PF::convolution(xc, 6, {3, 3}, {.pad = {1, 1}, .group = 2, .channel_last = true, .name = "conv-cl"});
     c = F::relu(PF::batch_normalization(c, ref::bn(!Train, "conv-cl-bn", 3)));
     g.output(PF::affine(c, 3, {.with_bias = false, .name = "fc-cl"}));
 }
@@ -204,7 +210,8 @@ inline xt::xarray<float> fpq(const xt::xarray<float>& a, bool sign, int n, doubl
 
 // Replaces every weight and bias ("<layer>/W", "<layer>/b") that Net reads by its quantized value.
 template <graph_type Net>
-void quantize_weights(parameter_store& store, bool sign = true, int n = 8, double delta = ref::legacy::fpq_delta) {
+void quantize_weights(parameter_store& store, bool sign = true, int n = 8,
+                      double delta = ref::legacy::fpq_delta) {
     constexpr const auto& g = Net::graph;
     for (const node& nd : g.nodes) {
         if (nd.op != op_kind::parameter) continue;

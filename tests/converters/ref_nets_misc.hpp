@@ -119,31 +119,31 @@ constexpr var cl_bn_resnet(builder& g) {
 // a Mul2 and a Tanh. The Add2 adds a parameter broadcast along the height.
 constexpr void cl_axes_net(builder& g) {
     var x = g.input("x", {2, 5, 6, 7});
-    var a = PF::convolution(x, 4, {3, 3}, {.pad = {1, 1}, .name = "c1"}); // (2, 4, 6, 7)
-    var h = F::concatenate({a, x}, 1);                                    // channels: (2, 9, 6, 7)
+    var a = PF::convolution(x, 4, {3, 3}, {.pad = {1, 1}, .name = "c1"});  // (2, 4, 6, 7)
+    var h = F::concatenate({a, x}, 1);                                     // channels: (2, 9, 6, 7)
     var p = g.parameter("cat-h", {2, 9, 3, 7});
-    var v = F::concatenate({h, p, F::relu(h)}, 2); // height, with a parameter: (2, 9, 15, 7)
-    v = F::softmax(v, 3);                          // over the width
+    var v = F::concatenate({h, p, F::relu(h)}, 2);  // height, with a parameter: (2, 9, 15, 7)
+    v = F::softmax(v, 3);                           // over the width
     g.output(v);
     var s = F::mul2(x, g.parameter("scale", {1, 5, 1, 1}));
-    var w = F::concatenate({x, s}, 3);                           // width: (2, 5, 6, 14)
-    w = F::add2(w, g.parameter("shift-h", {1, 1, 6, 1}));        // broadcast along the height
-    g.output(F::softmax(w, 2));                                  // over the height
-    g.output(F::softmax(F::concatenate({x, F::tanh(x)}, 0), 0)); // batch: (4, 5, 6, 7), over the batch
-    g.output(PF::affine(v, 3, {.name = "fc"}));                  // flattens the height-concatenated tensor
+    var w = F::concatenate({x, s}, 3);                            // width: (2, 5, 6, 14)
+    w = F::add2(w, g.parameter("shift-h", {1, 1, 6, 1}));         // broadcast along the height
+    g.output(F::softmax(w, 2));                                   // over the height
+    g.output(F::softmax(F::concatenate({x, F::tanh(x)}, 0), 0));  // batch: (4, 5, 6, 7), over the batch
+    g.output(PF::affine(v, 3, {.name = "fc"}));                   // flattens the height-concatenated tensor
 }
 
 // Channel-last, x (2, 6, 7, 5): the same kinds of axes for ChannelFirst.
 constexpr void cf_axes_net(builder& g) {
     var x = g.input("x", {2, 6, 7, 5}, layout::channel_last);
     var a =
-        PF::convolution(x, 4, {3, 3}, {.pad = {1, 1}, .channel_last = true, .name = "c1"}); // (2, 6, 7, 4)
+        PF::convolution(x, 4, {3, 3}, {.pad = {1, 1}, .channel_last = true, .name = "c1"});  // (2, 6, 7, 4)
     var p = g.parameter("cat-h", {2, 3, 7, 4});
-    var v = F::concatenate({a, p}, 1);                  // height: (2, 9, 7, 4)
-    g.output(F::softmax(v, 2));                         // over the width
-    var w = F::concatenate({x, F::sigmoid(x)}, 2);      // width: (2, 6, 14, 5)
-    g.output(F::softmax(F::concatenate({w, w}, 3), 1)); // channels (2, 6, 14, 10), softmax over the height
+    var v = F::concatenate({a, p}, 1);                   // height: (2, 9, 7, 4)
+    g.output(F::softmax(v, 2));                          // over the width
+    var w = F::concatenate({x, F::sigmoid(x)}, 2);       // width: (2, 6, 14, 5)
+    g.output(F::softmax(F::concatenate({w, w}, 3), 1));  // channels (2, 6, 14, 10), softmax over the height
     g.output(PF::affine(v, 3, {.name = "fc"}));
 }
 
-} // namespace ref
+}  // namespace ref

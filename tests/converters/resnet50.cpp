@@ -29,7 +29,7 @@ static_assert(Inference::derivations.size() == 53 * 4 + 1);
 // The channel-last conversion of the NCHW network is, function for function, the NHWC network
 // written by hand (examples/models/resnet50.hpp with ChannelLast = true).
 static_assert(::test::same_structure(convert<ResNet50, ChannelLastModifier{}>::graph,
-                                   network<models::resnet50_net<1, true>>::graph));
+                                     network<models::resnet50_net<1, true>>::graph));
 
 TEST_CASE("ResNet-50 with BN folded and in NHWC matches PyTorch within 1e-4 relative error") {
     auto ref = kata::test::load_fixture("resnet50/reference.npz");

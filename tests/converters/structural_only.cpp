@@ -58,7 +58,9 @@ std::vector<float> values(std::size_t n, float scale, float shift) {
 std::vector<float> evaluate(const derivation& d, const vector_sources& src) {
     std::vector<float> out(std::size_t(d.shape.numel()));
     switch (d.kind) {
-    case derivation_kind::bn_scale_weight: derivation_rule<derivation_kind::bn_scale_weight>::compute(d, src, out); break;
+    case derivation_kind::bn_scale_weight:
+        derivation_rule<derivation_kind::bn_scale_weight>::compute(d, src, out);
+        break;
     case derivation_kind::bn_fold_bias_inner:
         derivation_rule<derivation_kind::bn_fold_bias_inner>::compute(d, src, out);
         break;
@@ -94,7 +96,8 @@ TEST_CASE("converters.hpp alone: conversion and value rules without xtensor or a
     REQUIRE(wcl.size() == W.size());
     for (int o = 0; o < 5; ++o) {
         const double c0 = double(gamma[o]) / std::sqrt(double(var[o]) + 1e-5);
-        CHECK(bf[o] == doctest::Approx(double(beta[o]) - double(mean[o]) * c0 + c0 * double(b[o])).epsilon(1e-6));
+        CHECK(bf[o] ==
+              doctest::Approx(double(beta[o]) - double(mean[o]) * c0 + c0 * double(b[o])).epsilon(1e-6));
         for (int c = 0; c < 3; ++c)
             for (int kh = 0; kh < 3; ++kh)
                 for (int kw = 0; kw < 2; ++kw) {
@@ -106,6 +109,7 @@ TEST_CASE("converters.hpp alone: conversion and value rules without xtensor or a
     }
     // A missing source is reported through derivation_sources::fail.
     src.params.erase("bn/var");
-    CHECK_THROWS_WITH(evaluate(Folded::derivations[0], src),
-                      doctest::Contains("parameter 'bn/var' (needed for 'conv/w-folded') is not in the parameter store"));
+    CHECK_THROWS_WITH(
+        evaluate(Folded::derivations[0], src),
+        doctest::Contains("parameter 'bn/var' (needed for 'conv/w-folded') is not in the parameter store"));
 }

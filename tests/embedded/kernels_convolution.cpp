@@ -173,7 +173,7 @@ constexpr var depthwise_deconv1d(builder& g) {
                                       {.pad = {2}, .stride = {3}, .dilation = {2}});
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("embedded Convolution channel-first: 1-D/2-D/3-D, groups, pad/stride/dilation, base_axis") {
     check<network<conv1d>>("conv1d", {"W", "b"});

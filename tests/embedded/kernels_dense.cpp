@@ -44,9 +44,8 @@ constexpr var bn(builder& g, shape_t X, layout L, shape_t P, batch_normalization
 }
 constexpr batch_normalization_args axes_args(std::initializer_list<int> axes, double eps) {
     batch_normalization_args a;
-    a.naxes = 0; // the default is axes = [1]
-    for (int v : axes)
-        a.axes[a.naxes++] = v;
+    a.naxes = 0;  // the default is axes = [1]
+    for (int v : axes) a.axes[a.naxes++] = v;
     a.batch_stat = false;
     a.eps = eps;
     return a;
@@ -119,7 +118,7 @@ constexpr var embed_net(builder& g) {
     return F::embed(g.input("idx", {2, 5}, layout::none, dtype::i32), g.parameter("W", {7, 3, 2}));
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("embedded Affine: 2-D, flattened 4-D, base_axis 2 with W (35,4,3), no bias") {
     auto check = []<class Net>(const char* name, std::initializer_list<const char*> p) {
@@ -164,8 +163,7 @@ TEST_CASE("embedded Embed: int32 indices through the typed kernel_io, rows of W,
     using Net = network<embed_net>;
     using runner_t = kata::embedded::temporary_runner<Net>;
     xt::xarray<float> W = xt::zeros<float>({7, 3, 2});
-    for (std::size_t i = 0; i < W.size(); ++i)
-        W.data()[i] = float(i) * 0.25f - 3.0f;
+    for (std::size_t i = 0; i < W.size(); ++i) W.data()[i] = float(i) * 0.25f - 3.0f;
     const std::int32_t idx[10] = {3, 0, 6, -1, 7, 2, 2, 5, 1, 100};
     kata::test::runner_storage storage(runner_t::storage_bytes);
     runner_t run(storage.bytes.get());
@@ -175,7 +173,6 @@ TEST_CASE("embedded Embed: int32 indices through the typed kernel_io, rows of W,
     const float* y = run.output();
     for (int i = 0; i < 10; ++i) {
         const bool inside = idx[i] >= 0 && idx[i] < 7;
-        for (int j = 0; j < 6; ++j)
-            CHECK(y[i * 6 + j] == (inside ? W.data()[idx[i] * 6 + j] : 0.0f));
+        for (int j = 0; j < 6; ++j) CHECK(y[i * 6 + j] == (inside ? W.data()[idx[i] * 6 + j] : 0.0f));
     }
 }

@@ -41,21 +41,13 @@ constexpr void binary_ops(builder& g, var a, var b) {
     g.output(a * b);
     g.output(a / b);
 }
-constexpr void binary_bc(builder& g) {
-    binary_ops(g, g.input("a", {3, 1, 5, 7}), g.input("b", {4, 1, 7}));
-}
-constexpr void binary_same(builder& g) {
-    binary_ops(g, g.input("a", {2, 3, 5}), g.input("b", {2, 3, 5}));
-}
+constexpr void binary_bc(builder& g) { binary_ops(g, g.input("a", {3, 1, 5, 7}), g.input("b", {4, 1, 7})); }
+constexpr void binary_same(builder& g) { binary_ops(g, g.input("a", {2, 3, 5}), g.input("b", {2, 3, 5})); }
 constexpr void binary_chan(builder& g) {
     binary_ops(g, g.input("a", {2, 5, 3, 7}), g.input("b", {1, 5, 1, 1}));
 }
-constexpr void binary_both(builder& g) {
-    binary_ops(g, g.input("a", {3, 1, 5}), g.input("b", {1, 4, 1}));
-}
-constexpr void binary_scalar(builder& g) {
-    binary_ops(g, g.input("a", {2, 3, 5}), g.input("b", {1}));
-}
+constexpr void binary_both(builder& g) { binary_ops(g, g.input("a", {3, 1, 5}), g.input("b", {1, 4, 1})); }
+constexpr void binary_scalar(builder& g) { binary_ops(g, g.input("a", {2, 3, 5}), g.input("b", {1})); }
 constexpr void binary_lhs(builder& g) {
     binary_ops(g, g.input("a", {1, 5, 1, 1}), g.input("b", {2, 5, 3, 7}));
 }
@@ -78,7 +70,7 @@ constexpr var fpq3(builder& g) {
     return F::fixed_point_quantize(g.input("x3", {3, 13}), {.sign = true, .n = 6, .delta = 0.1});
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("embedded unary element-wise ops and scalar ops vs torch and the CPU back end") {
     const auto fx = load_fixture("ops/unary.npz");

@@ -65,9 +65,7 @@ constexpr void unpool(builder& g) {
     g.output(F::unpooling(g.input("xu", {2, 3, 4, 5}), {2, 3}));
     g.output(F::unpooling(g.input("xul", {2, 4, 5, 3}, layout::channel_last), {3, 2}, true));
 }
-constexpr var gap(builder& g) {
-    return F::global_average_pooling(g.input("xg", {3, 5, 7, 9}));
-}
+constexpr var gap(builder& g) { return F::global_average_pooling(g.input("xg", {3, 5, 7, 9})); }
 
 constexpr void concat_net(builder& g) {
     auto a = g.input("a", {2, 3, 5});
@@ -90,7 +88,7 @@ constexpr void transpose_net(builder& g) {
     g.output(F::transpose(x, {0, 3, 1, 2}));
     g.output(F::transpose(m, {1, 0}));
     g.output(F::transpose(v, {4, 2, 1, 3, 0}));
-    g.output(F::reshape(F::transpose(x, {0, 2, 3, 1}), {2, 60})); // alias of a function output
+    g.output(F::reshape(F::transpose(x, {0, 2, 3, 1}), {2, 60}));  // alias of a function output
 }
 constexpr void softmax_net(builder& g) {
     auto x = g.input("x", {3, 5, 7});
@@ -99,7 +97,7 @@ constexpr void softmax_net(builder& g) {
     g.output(F::softmax(x, 0));
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("embedded Max/Average/SumPooling 2-D channel-first, ignore_border true and false") {
     const auto fx = load_fixture("ops/pool2d.npz");

@@ -22,7 +22,7 @@
 
 #include "../../examples/models/lenet.hpp"
 #include "../support/embedded_check.hpp"
-#include "lenet_weights.hpp" // generated at build time by kata_weights_header
+#include "lenet_weights.hpp"  // generated at build time by kata_weights_header
 
 namespace fs = std::filesystem;
 namespace host = kata::embedded::host;
@@ -44,9 +44,9 @@ constexpr auto& table = kata_lenet::parameters;
 static_assert(kata::embedded::find_constant<table>("conv2/W") == 6);
 static_assert(kata::embedded::find_constant<table>("nope") == -1);
 static_assert(table[6].shape == kata::shape_t{16, 6, 5, 5} && table[6].type == kata::dtype::f32);
-static_assert(kata::embedded::constant_bytes<table>() == 4 * (44514 + 784 + 10)); // parameters + x + y
+static_assert(kata::embedded::constant_bytes<table>() == 4 * (44514 + 784 + 10));  // parameters + x + y
 
-} // namespace
+}  // namespace
 
 TEST_CASE("the generated lenet_weights.hpp holds the .npz's arrays bit for bit") {
     const auto fx_path = kata::test::fixture_dir() / "embedded" / "lenet.npz";
@@ -77,13 +77,12 @@ TEST_CASE(
     const auto fx = kata::test::load_fixture("embedded/lenet.npz");
     kata::parameter_store store;
     for (const auto& [name, a] : fx.arrays)
-        if (name != "x" && name != "y")
-            kata::test::set_param(store, name, a);
+        if (name != "x" && name != "y") kata::test::set_param(store, name, a);
     const auto cpu = kata::test::run_cpu<LeNet>({fx["x"]}, store);
     const xt::xarray<float> y =
         xt::adapt(run.output(), 10, xt::no_ownership(), std::vector<std::size_t>{1, 10});
     kata::test::check_close(y, cpu[0], 1e-5, 1e-6);
-    kata::test::check_close(y, fx["y"], 1e-5, 1e-6); // PyTorch float64
+    kata::test::check_close(y, fx["y"], 1e-5, 1e-6);  // PyTorch float64
 }
 
 TEST_CASE("header text: exact float literals, integer types, identifiers, rank 0 and empty arrays") {
@@ -118,7 +117,7 @@ TEST_CASE("header text: exact float literals, integer types, identifiers, rank 0
     CHECK(contains(text, "{\"7up\", p7up, kata::dtype::i32, kata::shape_t{3}},"));
     CHECK(contains(text, "{\"s\", s, kata::dtype::f32, kata::shape_t{}},"));
     CHECK(contains(text, "{\"e\", nullptr, kata::dtype::f32, kata::shape_t{0, 3}},"));
-    CHECK_FALSE(contains(text, " \n")); // no trailing blanks
+    CHECK_FALSE(contains(text, " \n"));  // no trailing blanks
 }
 
 TEST_CASE("refused inputs name the array") {
@@ -148,14 +147,13 @@ TEST_CASE("writing: atomic, an identical file is left untouched, parameter store
     xt::xarray<float> w = {{1.5f, -2.0f}, {0.25f, 3.0f}};
     kata::test::set_param(store, "fc/W", w);
     CHECK(host::write_weights_header(out, store, {.namespace_name = "w"}));
-    CHECK_FALSE(host::write_weights_header(out, store, {.namespace_name = "w"})); // same content: untouched
+    CHECK_FALSE(host::write_weights_header(out, store, {.namespace_name = "w"}));  // same content: untouched
     const std::vector<std::byte> b = kata::io::read_file_bytes(out);
     const std::string text(reinterpret_cast<const char*>(b.data()), b.size());
     CHECK(contains(text, "inline constexpr float fc_W[4] = {\n    1.5f, -2.0f, 0.25f, 3.0f};"));
     CHECK(contains(text, "{\"fc/W\", fc_W, kata::dtype::f32, kata::shape_t{2, 2}},"));
     std::size_t files = 0;
-    for (const auto& e : fs::directory_iterator(dir))
-        files += e.is_regular_file();
-    CHECK(files == 1); // no temporary left behind
+    for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
+    CHECK(files == 1);  // no temporary left behind
     fs::remove_all(dir);
 }

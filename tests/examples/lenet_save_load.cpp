@@ -28,8 +28,8 @@ struct scratch_dir {
     scratch_dir() {
         static std::atomic<int> n{0};
         path = fs::temp_directory_path() /
-               ("kata_lenet_test_" + std::to_string(std::hash<std::string>{}(fs::current_path().string())) + "_" +
-                std::to_string(n++));
+               ("kata_lenet_test_" + std::to_string(std::hash<std::string>{}(fs::current_path().string())) +
+                "_" + std::to_string(n++));
         fs::remove_all(path);
         fs::create_directories(path);
     }
@@ -50,11 +50,15 @@ bool bit_identical(const xt::xarray<float>& a, const xt::xarray<float>& b) {
 }
 
 const std::vector<std::pair<std::string, std::vector<std::size_t>>> expected_entries = {
-    {"conv1/W", {6, 1, 5, 5}},    {"conv1/b", {6}},          {"bn1/beta", {1, 6, 1, 1}},  {"bn1/gamma", {1, 6, 1, 1}},
-    {"bn1/mean", {1, 6, 1, 1}},   {"bn1/var", {1, 6, 1, 1}}, {"conv2/W", {16, 6, 5, 5}},  {"conv2/b", {16}},
-    {"bn2/beta", {1, 16, 1, 1}},  {"bn2/gamma", {1, 16, 1, 1}}, {"bn2/mean", {1, 16, 1, 1}}, {"bn2/var", {1, 16, 1, 1}},
-    {"fc1/W", {256, 120}},        {"fc1/b", {120}},          {"fc2/W", {120, 84}},        {"fc2/b", {84}},
-    {"fc3/W", {84, 10}},          {"fc3/b", {10}},
+    {"conv1/W", {6, 1, 5, 5}},   {"conv1/b", {6}},
+    {"bn1/beta", {1, 6, 1, 1}},  {"bn1/gamma", {1, 6, 1, 1}},
+    {"bn1/mean", {1, 6, 1, 1}},  {"bn1/var", {1, 6, 1, 1}},
+    {"conv2/W", {16, 6, 5, 5}},  {"conv2/b", {16}},
+    {"bn2/beta", {1, 16, 1, 1}}, {"bn2/gamma", {1, 16, 1, 1}},
+    {"bn2/mean", {1, 16, 1, 1}}, {"bn2/var", {1, 16, 1, 1}},
+    {"fc1/W", {256, 120}},       {"fc1/b", {120}},
+    {"fc2/W", {120, 84}},        {"fc2/b", {84}},
+    {"fc3/W", {84, 10}},         {"fc3/b", {10}},
 };
 
 }  // namespace

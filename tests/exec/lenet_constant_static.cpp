@@ -30,7 +30,8 @@ namespace lv = lenet_values;
 
 using LeNet = network<models::lenet<std::int64_t(lv::batch)>>;
 using Static = exec::executor<LeNet, cpu::backend, exec::static_arena, lv::parameters>;
-using FrozenStatic = exec::executor<LeNet, cpu::backend, exec::static_arena, lv::parameters, exec::parameter_mode::frozen>;
+using FrozenStatic =
+    exec::executor<LeNet, cpu::backend, exec::static_arena, lv::parameters, exec::parameter_mode::frozen>;
 
 // Everything lives in the executor object: arena, scratch, input staging (no prepared parameters for
 // LeNet's channel-first convolutions).

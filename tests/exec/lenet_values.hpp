@@ -48,15 +48,24 @@ inline constexpr auto x = values<batch * 28 * 28>(100, 1.0);
 
 using kata::exec::constant_parameter;
 inline constexpr constant_parameter table[] = {
-    {"conv1/W", conv1_W, {6, 1, 5, 5}},    {"conv1/b", conv1_b, {6}},
-    {"bn1/beta", bn1_beta, {1, 6, 1, 1}},  {"bn1/gamma", bn1_gamma, {1, 6, 1, 1}},
-    {"bn1/mean", bn1_mean, {1, 6, 1, 1}},  {"bn1/var", bn1_var, {1, 6, 1, 1}},
-    {"conv2/W", conv2_W, {16, 6, 5, 5}},   {"conv2/b", conv2_b, {16}},
-    {"bn2/beta", bn2_beta, {1, 16, 1, 1}}, {"bn2/gamma", bn2_gamma, {1, 16, 1, 1}},
-    {"bn2/mean", bn2_mean, {1, 16, 1, 1}}, {"bn2/var", bn2_var, {1, 16, 1, 1}},
-    {"fc1/W", fc1_W, {256, 120}},          {"fc1/b", fc1_b, {120}},
-    {"fc2/W", fc2_W, {120, 84}},           {"fc2/b", fc2_b, {84}},
-    {"fc3/W", fc3_W, {84, 10}},            {"fc3/b", fc3_b, {10}},
+    {"conv1/W", conv1_W, {6, 1, 5, 5}},
+    {"conv1/b", conv1_b, {6}},
+    {"bn1/beta", bn1_beta, {1, 6, 1, 1}},
+    {"bn1/gamma", bn1_gamma, {1, 6, 1, 1}},
+    {"bn1/mean", bn1_mean, {1, 6, 1, 1}},
+    {"bn1/var", bn1_var, {1, 6, 1, 1}},
+    {"conv2/W", conv2_W, {16, 6, 5, 5}},
+    {"conv2/b", conv2_b, {16}},
+    {"bn2/beta", bn2_beta, {1, 16, 1, 1}},
+    {"bn2/gamma", bn2_gamma, {1, 16, 1, 1}},
+    {"bn2/mean", bn2_mean, {1, 16, 1, 1}},
+    {"bn2/var", bn2_var, {1, 16, 1, 1}},
+    {"fc1/W", fc1_W, {256, 120}},
+    {"fc1/b", fc1_b, {120}},
+    {"fc2/W", fc2_W, {120, 84}},
+    {"fc2/b", fc2_b, {84}},
+    {"fc3/W", fc3_W, {84, 10}},
+    {"fc3/b", fc3_b, {10}},
 };
 using parameters = kata::exec::constant_parameters<table>;
 

@@ -18,8 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const auto entries = kata::io::read_npz(in, "fuzz.npz");
         for (const auto& e : entries) {
             // Views must stay inside the input buffer.
-            if (!e.array.data.empty() &&
-                (e.array.data.data() < in.data() || e.array.data.data() + e.array.data.size() > in.data() + in.size()))
+            if (!e.array.data.empty() && (e.array.data.data() < in.data() ||
+                                          e.array.data.data() + e.array.data.size() > in.data() + in.size()))
                 __builtin_trap();
             // Exercise the typed copy for the main element type.
             if (e.array.dtype == kata::io::npy_dtype::f4) (void)kata::io::to_xarray<float>(e.array, e.name);

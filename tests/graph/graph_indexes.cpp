@@ -44,7 +44,8 @@ constexpr bool indexes_agree(const G& g) {
         const int nw = brute_consumers(g, id, want);
         if (g.num_consumers(id) != nw || g.consumers(id, got) != nw) return false;
         for (int j = 0; j < nw; ++j)
-            if (got[std::size_t(j)] != want[std::size_t(j)] || g.consumer(id, j) != want[std::size_t(j)]) return false;
+            if (got[std::size_t(j)] != want[std::size_t(j)] || g.consumer(id, j) != want[std::size_t(j)])
+                return false;
     }
     return true;
 }
@@ -56,21 +57,21 @@ constexpr void diamond(builder& g) {
     auto x = g.input("x", {2, 3, 8, 8});
     auto a = F::relu(x);                                       // 1
     auto w = g.parameter("shared/W", {3, 3, 3, 3});            // 2
-    auto c1 = F::convolution(a, w, {.pad = {1, 1}});          // 3
+    auto c1 = F::convolution(a, w, {.pad = {1, 1}});           // 3
     auto c2 = F::convolution(F::tanh(a), w, {.pad = {1, 1}});  // tanh 4, conv 5
-    auto dead = F::sigmoid(c1);                                 // 6: unreachable
+    auto dead = F::sigmoid(c1);                                // 6: unreachable
     (void)dead;
-    auto sq = F::mul2(c2, c2);                                 // 7: reads c2 twice
-    g.output(F::add2(c1, sq));                                 // 8
-    g.output(a);                                               // a second output, also read inside
+    auto sq = F::mul2(c2, c2);  // 7: reads c2 twice
+    g.output(F::add2(c1, sq));  // 8
+    g.output(a);                // a second output, also read inside
 }
 using Diamond = network<diamond>;
 constexpr auto& DG = Diamond::graph;
 static_assert(indexes_agree(DG));
 static_assert(DG.num_consumers(1) == 2 && DG.consumer(1, 0) == 3 && DG.consumer(1, 1) == 4);
 static_assert(DG.num_consumers(5) == 1 && DG.consumer(5, 0) == 7);  // Mul2(c2, c2): once
-static_assert(DG.num_consumers(3) == 1);                             // the dead Sigmoid does not count
-static_assert(DG.num_consumers(2) == 2);                             // the shared weight
+static_assert(DG.num_consumers(3) == 1);                            // the dead Sigmoid does not count
+static_assert(DG.num_consumers(2) == 2);                            // the shared weight
 static_assert(!DG.reachable(6) && DG.position[6] == -1 && DG.position[0] == -1);
 static_assert(DG.is_output(8) && DG.is_output(1) && !DG.is_output(7));
 

@@ -32,10 +32,10 @@ constexpr int param_id(const G& g, std::string_view name) {
 // DAG sharing: a residual x used twice is one node.
 constexpr var residual(builder& g) {
     auto in = g.input("x", {1, 4, 8, 8});
-    auto x = F::relu(in);                      // 1
-    auto h = F::sigmoid(x);                    // 2
-    h = F::tanh(h);                            // 3
-    return h + x;                              // 4: Add2(branch(x), x)
+    auto x = F::relu(in);    // 1
+    auto h = F::sigmoid(x);  // 2
+    h = F::tanh(h);          // 3
+    return h + x;            // 4: Add2(branch(x), x)
 }
 using Residual = network<residual>;
 constexpr auto& RG = Residual::graph;
@@ -49,8 +49,8 @@ static_assert(order_is(RG, std::array{1, 2, 3, 4}));
 // Residual first: Add2(x, branch(x)) still visits the branch before the Add2.
 constexpr var residual_first(builder& g) {
     auto in = g.input("x", {1, 4, 8, 8});
-    auto x = F::relu(in);     // 1
-    auto h = F::sigmoid(x);   // 2
+    auto x = F::relu(in);           // 1
+    auto h = F::sigmoid(x);         // 2
     return F::add2(x, F::tanh(h));  // tanh 3, add2 4
 }
 static_assert(order_is(network<residual_first>::graph, std::array{1, 2, 3, 4}));
@@ -81,13 +81,13 @@ static_assert(!network<with_dead>::graph.reachable(1));
 // ---------------------------------------------------------------------------------------------
 // Several inputs and outputs.
 constexpr void multi(builder& g) {
-    auto a = g.input("a", {2, 8});            // 0
-    auto b = g.input("b", {2, 8});            // 1
-    auto s = a + b;                           // 2 Add2
-    auto p = F::relu(s);                      // 3
-    auto q = F::sigmoid(b);                   // 4
+    auto a = g.input("a", {2, 8});  // 0
+    auto b = g.input("b", {2, 8});  // 1
+    auto s = a + b;                 // 2 Add2
+    auto p = F::relu(s);            // 3
+    auto q = F::sigmoid(b);         // 4
     g.output(q);
-    g.output(F::mul2(p, s));                  // 5
+    g.output(F::mul2(p, s));  // 5
 }
 using Multi = network<multi>;
 constexpr auto& MG = Multi::graph;
@@ -102,11 +102,11 @@ static_assert(MG.num_consumers(2) == 2);
 // ---------------------------------------------------------------------------------------------
 // Shapes, dtypes, layouts.
 constexpr var layouts(builder& g) {
-    auto x = g.input("x", {1, 8, 8, 3}, NHWC);                                    // 0
-    auto h = PF::convolution(x, 16, {3, 3}, {.channel_last = true});             // W 1, b 2, conv 3
-    auto t = F::transpose(h, {0, 3, 1, 2});                                       // 4: NHWC -> NCHW
-    auto u = F::transpose(t, {0, 2, 3, 1});                                       // 5: NCHW -> NHWC
-    auto y = PF::affine(u, 10);                                                   // W 6, b 7, affine 8
+    auto x = g.input("x", {1, 8, 8, 3}, NHWC);                        // 0
+    auto h = PF::convolution(x, 16, {3, 3}, {.channel_last = true});  // W 1, b 2, conv 3
+    auto t = F::transpose(h, {0, 3, 1, 2});                           // 4: NHWC -> NCHW
+    auto u = F::transpose(t, {0, 2, 3, 1});                           // 5: NCHW -> NHWC
+    auto y = PF::affine(u, 10);                                       // W 6, b 7, affine 8
     return y;
 }
 using Layouts = network<layouts>;
@@ -124,14 +124,15 @@ static_assert(LG.nodes[6].shape == shape_t{6 * 6 * 16, 10});
 static_assert(LG.nodes[8].type == dtype::f32);
 
 constexpr var nchw(builder& g) {
-    auto x = g.input("x", {1, 3, 32, 32});                                        // 0
+    auto x = g.input("x", {1, 3, 32, 32});                                       // 0
     auto h = PF::convolution(x, 16, {3, 3}, {.pad = {1, 1}, .stride = {2, 2}});  // 1 W, 2 b, 3
-    return F::transpose(h, {0, 2, 3, 1});                                          // 4
+    return F::transpose(h, {0, 2, 3, 1});                                        // 4
 }
 constexpr auto& NG = network<nchw>::graph;
 static_assert(NG.nodes[0].lay == layout::channel_first);
 static_assert(NG.nodes[3].shape == shape_t{1, 16, 16, 16} && NG.nodes[3].lay == layout::channel_first);
-static_assert(NG.nodes[3].attr.pad[0] == 1 && NG.nodes[3].attr.stride[1] == 2 && NG.nodes[3].attr.kernel[0] == 3);
+static_assert(NG.nodes[3].attr.pad[0] == 1 && NG.nodes[3].attr.stride[1] == 2 &&
+              NG.nodes[3].attr.kernel[0] == 3);
 static_assert(NG.nodes[4].lay == layout::channel_last);
 static_assert(NG.nodes[4].shape == shape_t{1, 16, 16, 16});
 
@@ -158,16 +159,16 @@ static_assert(param_id(SG, "cb1/bn/beta") >= 0 && param_id(SG, "cb1/bn/var") >= 
 static_assert(param_id(SG, "stage2/cb1/c/W") >= 0);
 static_assert(param_id(SG, "head/W") >= 0 && param_id(SG, "head/b") >= 0);
 static_assert(SG.nodes[std::size_t(param_id(SG, "head/W"))].shape == shape_t{4, 8, 1, 1});
-static_assert(SG.find(op_kind::convolution, "cb1/conv") >= 0);      // functions carry their scope
+static_assert(SG.find(op_kind::convolution, "cb1/conv") >= 0);  // functions carry their scope
 static_assert(SG.find(op_kind::convolution, "stage2/cb1/c") >= 0);
 static_assert(SG.count_leaves(op_kind::parameter) == 2 + 4 + 2 + 2);
 
 constexpr var shared(builder& g) {
-    auto a = g.input("a", {2, 8});                      // 0
-    auto b = g.input("b", {2, 8});                      // 1
-    auto ya = PF::affine(a, 4, {.name = "fc"});         // W 2, b 3, affine 4
-    auto yb = PF::affine(b, 4, {.name = "fc"});         // affine 5 (same W, b)
-    return ya + yb;                                     // 6
+    auto a = g.input("a", {2, 8});               // 0
+    auto b = g.input("b", {2, 8});               // 1
+    auto ya = PF::affine(a, 4, {.name = "fc"});  // W 2, b 3, affine 4
+    auto yb = PF::affine(b, 4, {.name = "fc"});  // affine 5 (same W, b)
+    return ya + yb;                              // 6
 }
 constexpr auto& WG = network<shared>::graph;
 static_assert(WG.size() == 7);
@@ -180,12 +181,12 @@ static_assert(WG.nodes[2].name == std::string_view("fc/W"));
 // ---------------------------------------------------------------------------------------------
 // Reshape with -1, Concatenate's default axis.
 constexpr var shapes(builder& g) {
-    auto x = g.input("x", {2, 3, 4, 4});                    // 0
-    auto r = F::reshape(x, {2, -1});                        // 1
-    auto a = g.input("a", {1, 3, 4, 4});                    // 2
-    auto b = g.input("b", {1, 3, 4, 5});                    // 3
-    auto c = F::concatenate({a, b});                        // 4
-    auto d = F::concatenate({a, a}, 1);                     // 5
+    auto x = g.input("x", {2, 3, 4, 4});  // 0
+    auto r = F::reshape(x, {2, -1});      // 1
+    auto a = g.input("a", {1, 3, 4, 4});  // 2
+    auto b = g.input("b", {1, 3, 4, 5});  // 3
+    auto c = F::concatenate({a, b});      // 4
+    auto d = F::concatenate({a, a}, 1);   // 5
     g.output(c);
     g.output(d);
     return r;
@@ -251,7 +252,8 @@ constexpr void operators(builder& g) {
 constexpr auto& OG = network<operators>::graph;
 static_assert(OG.nodes[2].op == op_kind::mul_scalar && OG.nodes[2].attr.val == 0.5);
 static_assert(OG.nodes[3].op == op_kind::add2 && OG.input_of(3, 0) == 0 && OG.input_of(3, 1) == 1);
-static_assert(OG.nodes[4].op == op_kind::mul2 && OG.nodes[5].op == op_kind::sub2 && OG.nodes[6].op == op_kind::div2);
+static_assert(OG.nodes[4].op == op_kind::mul2 && OG.nodes[5].op == op_kind::sub2 &&
+              OG.nodes[6].op == op_kind::div2);
 static_assert(OG.nodes[7].op == op_kind::mul_scalar && OG.nodes[7].attr.val == 3.0);
 static_assert(OG.nodes[8].op == op_kind::add_scalar && OG.nodes[8].attr.val == 1.5);
 static_assert(OG.nodes[9].op == op_kind::add_scalar && OG.nodes[9].attr.val == -1.0);
@@ -346,9 +348,9 @@ TEST_CASE("graph: reshape with -1 and Concatenate's default axis") {
 }
 
 TEST_CASE("graph: default scope names of the parametric functions") {
-    for (std::string_view n : {"conv/W", "conv/b", "affine/W", "affine/b", "bn/beta", "bn/gamma", "bn/mean",
-                               "bn/var", "deconv/W", "deconv/b", "depthwise_conv/W", "depthwise_conv/b",
-                               "embed/W"}) {
+    for (std::string_view n :
+         {"conv/W", "conv/b", "affine/W", "affine/b", "bn/beta", "bn/gamma", "bn/mean", "bn/var", "deconv/W",
+          "deconv/b", "depthwise_conv/W", "depthwise_conv/b", "embed/W"}) {
         CAPTURE(n);
         CHECK(param_id(PG, n) >= 0);
     }

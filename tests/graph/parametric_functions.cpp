@@ -145,7 +145,8 @@ constexpr var embed_net(builder& g) {
 constexpr var bn_nets(builder& g) {
     auto x = g.input("x", {2, 5, 3, 3});
     auto y = PF::batch_normalization(x, {.batch_stat = false});
-    auto z = PF::fused_batch_normalization(y, none, {.batch_stat = false, .fix_parameters = true, .name = "fbn"});
+    auto z =
+        PF::fused_batch_normalization(y, none, {.batch_stat = false, .fix_parameters = true, .name = "fbn"});
     auto h = g.input("h", {4, 7});
     g.output(PF::batch_normalization(h, {.batch_stat = false, .name = "bn1d"}));
     return z;
@@ -168,8 +169,7 @@ constexpr var nested_scopes(builder& g) {
 }  // namespace
 
 TEST_CASE("PF::convolution: nnabla scope, shapes (channel-first and channel-last), flags") {
-    check_params(params_of<network<conv_default>>(),
-                 {{"conv/W", {6, 2, 3, 5}, true}, {"conv/b", {6}, true}});
+    check_params(params_of<network<conv_default>>(), {{"conv/W", {6, 2, 3, 5}, true}, {"conv/b", {6}, true}});
     check_params(params_of<network<conv_channel_last>>(),
                  {{"convcl/W", {6, 3, 5, 2}, true}, {"convcl/b", {6}, true}});
 }
@@ -182,10 +182,9 @@ TEST_CASE("PF::deconvolution: W (inmaps, outmaps/group, k..), channel-last (inma
 }
 
 TEST_CASE("PF::depthwise_convolution / depthwise_deconvolution: scopes and shapes") {
-    check_params(params_of<network<depthwise_both>>(),
-                 {{"depthwise_conv/W", {6, 3, 3}, true},
-                  {"depthwise_conv/b", {6}, true},
-                  {"depthwise_deconv/W", {6, 3, 3}, true}});
+    check_params(params_of<network<depthwise_both>>(), {{"depthwise_conv/W", {6, 3, 3}, true},
+                                                        {"depthwise_conv/b", {6}, true},
+                                                        {"depthwise_deconv/W", {6, 3, 3}, true}});
     static_assert(network<depthwise_both>::graph.nodes[network<depthwise_both>::graph.outputs[0]].shape ==
                   shape_t{2, 2, 8, 8});
 }
@@ -194,7 +193,8 @@ TEST_CASE("PF::affine: W (prod(x.shape[base_axis:]), *n_outmaps), multi-dim outp
     using Net = network<affine_nets>;
     check_params(params_of<Net>(),
                  {{"affine/W", {48, 10}, true}, {"affine/b", {10}, true}, {"fc2/W", {48, 2, 5}, true}});
-    static_assert(Net::graph.nodes[Net::graph.outputs[0]].shape == shape_t{2, 2, 5});  // g.output(b) came first
+    static_assert(Net::graph.nodes[Net::graph.outputs[0]].shape ==
+                  shape_t{2, 2, 5});  // g.output(b) came first
 }
 
 TEST_CASE("PF::embed: W (n_inputs, n_features) ~ U(-sqrt 3, sqrt 3)") {
@@ -329,17 +329,20 @@ constexpr var fpq_affine(builder& g) {
 }
 constexpr var fpq_affine_noquant_w(builder& g) {
     auto x = g.input("x", {2, 6});
-    return PF::fixed_point_quantized_affine(x, 3, {.fix_parameters = true, .quantize_w = false, .name = "fq"});
+    return PF::fixed_point_quantized_affine(x, 3,
+                                            {.fix_parameters = true, .quantize_w = false, .name = "fq"});
 }
 constexpr var fpq_conv(builder& g) {
     auto x = g.input("x", {1, 4, 5, 6});
     return PF::fixed_point_quantized_convolution(
-        x, 2, {3, 3}, {.pad = {1, 0}, .stride = {1, 2}, .group = 2, .sign_w = true, .n_w = 5, .delta_w = 0.125});
+        x, 2, {3, 3},
+        {.pad = {1, 0}, .stride = {1, 2}, .group = 2, .sign_w = true, .n_w = 5, .delta_w = 0.125});
 }
 constexpr var fpq_deconv(builder& g) {
     auto x = g.input("x", {2, 4, 3, 3});
     return PF::fixed_point_quantized_deconvolution(
-        x, 6, {2, 3}, {.pad = {0, 1}, .stride = {2, 1}, .group = 2, .with_bias = false, .n_w = 3, .delta_w = 0.5});
+        x, 6, {2, 3},
+        {.pad = {0, 1}, .stride = {2, 1}, .group = 2, .with_bias = false, .n_w = 3, .delta_w = 0.5});
 }
 // The same deconvolution reading an already-quantized weight directly.
 constexpr var plain_deconv(builder& g) {
@@ -371,7 +374,8 @@ TEST_CASE("PF::fixed_point_quantized_*: names, order, shapes, need_grad (W, W_q,
     parameter_store store(5);
     create_parameters<network<fpq_conv>>(store);
     check_constant(store.at("fp_quantized_conv/b"), 0.0f, true);
-    for (float v : store.at("fp_quantized_conv/W").data) CHECK(std::fabs(v) <= float(std::sqrt(6.0 / (9 * 6))));
+    for (float v : store.at("fp_quantized_conv/W").data)
+        CHECK(std::fabs(v) <= float(std::sqrt(6.0 / (9 * 6))));
 }
 
 TEST_CASE("PF::fixed_point_quantized_affine = x . Q(W) + Q(b) (closed form)") {

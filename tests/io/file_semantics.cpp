@@ -54,11 +54,9 @@ float first_value(const fs::path& p) {
     return s.at("a/W").data(0, 0);
 }
 
-fs::perms perms_of(const fs::path& p) {
-    return fs::status(p).permissions() & fs::perms::mask;
-}
+fs::perms perms_of(const fs::path& p) { return fs::status(p).permissions() & fs::perms::mask; }
 
-} // namespace
+}  // namespace
 
 // ---- finding 7: symbolic links and modes --------------------------------------------------------
 
@@ -68,22 +66,22 @@ TEST_CASE(
     const auto target = d.path / "weights.npz";
     store_with(1.f).save(target);
     fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read);
-    fs::create_symlink("weights.npz", d.path / "link.npz"); // relative link
+    fs::create_symlink("weights.npz", d.path / "link.npz");  // relative link
     store_with(2.f).save(d.path / "link.npz");
     CHECK(fs::is_symlink(fs::symlink_status(d.path / "link.npz")));
     CHECK(fs::read_symlink(d.path / "link.npz") == "weights.npz");
-    CHECK(first_value(target) == 2.f); // main replaced the link by a file and left this at 1
+    CHECK(first_value(target) == 2.f);  // main replaced the link by a file and left this at 1
     CHECK(perms_of(target) == (fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read));
     auto names = d.names();
     std::sort(names.begin(), names.end());
-    CHECK(names == std::vector<std::string>{"link.npz", "weights.npz"}); // no temporary left
+    CHECK(names == std::vector<std::string>{"link.npz", "weights.npz"});  // no temporary left
 
     SUBCASE("a chain of links into another directory: the temporary is made next to the final target") {
         temp_dir other;
         const auto real = other.path / "real.npz";
         store_with(3.f).save(real);
-        fs::create_symlink(real, d.path / "abs.npz");        // absolute
-        fs::create_symlink("abs.npz", d.path / "chain.npz"); // relative, to a link
+        fs::create_symlink(real, d.path / "abs.npz");         // absolute
+        fs::create_symlink("abs.npz", d.path / "chain.npz");  // relative, to a link
         store_with(4.f).save(d.path / "chain.npz");
         CHECK(first_value(real) == 4.f);
         CHECK(fs::is_symlink(fs::symlink_status(d.path / "chain.npz")));
@@ -110,7 +108,7 @@ TEST_CASE("saving over an existing file keeps its permission bits") {
     temp_dir d;
     const auto target = d.path / "p.npz";
     store_with(1.f).save(target);
-    fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write); // 0600: main reset it to 0644
+    fs::permissions(target, fs::perms::owner_read | fs::perms::owner_write);  // 0600: main reset it to 0644
     store_with(2.f).save(target);
     CHECK(perms_of(target) == (fs::perms::owner_read | fs::perms::owner_write));
     CHECK(first_value(target) == 2.f);
@@ -125,8 +123,7 @@ TEST_CASE("saving over a read-only file is refused and leaves the file as it was
     fs::permissions(target, ro);
     for (const fs::path& via : {target, d.path / "to_frozen.npz"}) {
         CAPTURE(via);
-        if (via != target)
-            fs::create_symlink("frozen.npz", via);
+        if (via != target) fs::create_symlink("frozen.npz", via);
         const std::string m = what_of([&] { store_with(2.f).save(via); });
         CHECK(contains(m, via.string()));
         CHECK(contains(m, "read-only"));
@@ -134,7 +131,7 @@ TEST_CASE("saving over a read-only file is refused and leaves the file as it was
         CHECK(read_bytes(target) == before);
         CHECK(perms_of(target) == ro);
     }
-    CHECK(d.names().size() == 2); // the file and the link, no temporary
+    CHECK(d.names().size() == 2);  // the file and the link, no temporary
     // Made writable again, it is replaced as usual.
     fs::permissions(target, fs::perms::owner_write, fs::perm_options::add);
     store_with(3.f).save(target);
@@ -150,13 +147,11 @@ TEST_CASE("loading a FIFO is refused at once instead of blocking for a writer") 
     REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
     auto attempt = [&](const std::function<void()>& f) {
         auto fut = std::async(std::launch::async, [&] { return what_of(f); });
-        if (fut.wait_for(std::chrono::seconds(10)) == std::future_status::ready)
-            return fut.get();
+        if (fut.wait_for(std::chrono::seconds(10)) == std::future_status::ready) return fut.get();
         // Still blocked (main's std::ifstream waits in open()): release it with a writer that
         // closes at once, so that the test fails instead of hanging.
         const int w = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);
-        if (w >= 0)
-            ::close(w);
+        if (w >= 0) ::close(w);
         (void)fut.get();
         return std::string("<blocked on the FIFO>");
     };
@@ -178,7 +173,7 @@ TEST_CASE("loading a directory or a device is refused naming what it is") {
     CHECK(contains(m, "a directory, not a regular file"));
     if (fs::exists("/dev/null")) {
         parameter_store s;
-        m = what_of([&] { s.load("/dev/null"); }); // main: "not a zip/npz file (only 0 bytes)"
+        m = what_of([&] { s.load("/dev/null"); });  // main: "not a zip/npz file (only 0 bytes)"
         CHECK(contains(m, "/dev/null: cannot read: a character device, not a regular file"));
     }
 }
@@ -200,7 +195,7 @@ TEST_CASE("save refuses a parameter name too long for an .npz member, before wri
         const std::string m = what_of([&] { s.save(target); });
         CHECK(contains(m, target.string() + ": parameter 'x" + std::string(63, 'n') + "...'"));
         CHECK(contains(m, "(a " + std::to_string(len) + "-byte name): too long for an .npz member name"));
-        CHECK(m.size() < 500); // the message does not carry the whole name
+        CHECK(m.size() < 500);  // the message does not carry the whole name
         CHECK(read_bytes(target) == before);
         CHECK(d.names() == std::vector<std::string>{"p.npz"});
         std::vector<kio::npz_item> items{kio::make_npz_item(name, s.at(name).data)};
@@ -234,15 +229,14 @@ void check_npy(const std::string& stem, const std::map<std::string, expected_arr
     CHECK(std::vector<std::size_t>(a.shape().begin(), a.shape().end()) == x.shape);
     REQUIRE(a.size() == x.values.size());
     std::size_t i = 0;
-    for (auto v : a)
-        CHECK(static_cast<double>(v) == x.values[i++]);
+    for (auto v : a) CHECK(static_cast<double>(v) == x.values[i++]);
     // Written back: numpy 1.24's exact bytes.
     temp_dir d;
     kio::save_npy(d.path / "out.npy", a);
     CHECK(read_bytes(d.path / "out.npy") == read_bytes(path));
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("load_npy / save_npy: numpy-written arrays of every element type, read exactly and written "
           "byte-identically") {
@@ -254,7 +248,7 @@ TEST_CASE("load_npy / save_npy: numpy-written arrays of every element type, read
     check_npy<std::uint8_t>("u1_7", exp);
     check_npy<bool>("b1_2x2", exp);
     check_npy<float>("f4_scalar", exp);
-    xt::xarray<float> a = kio::load_npy(fixture("arrays/f4_3x5x2.npy")); // float by default
+    xt::xarray<float> a = kio::load_npy(fixture("arrays/f4_3x5x2.npy"));  // float by default
     CHECK(a.shape(2) == 2);
 }
 

@@ -41,7 +41,7 @@ void check_equal_to_fixture(const xt::xarray<float>& a, const expected_array& e)
     CHECK(mismatches == 0);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("glorot limit and He/Glorot stds follow spec 0.4") {
     CHECK(kata::calc_uniform_lim_glorot(3, 4, {3, 3}) == doctest::Approx(std::sqrt(6.0 / (9.0 * 7.0))));
@@ -56,14 +56,14 @@ TEST_CASE("constant and from_array") {
     auto c = initializer::constant(2.5f)({2, 3}, r);
     CHECK(c.shape() == xt::xarray<float>::shape_type{2, 3});
     CHECK(std::all_of(c.begin(), c.end(), [](float x) { return x == 2.5f; }));
-    CHECK(initializer()({4}, r) == xt::zeros<float>({4})); // default = ConstantInitializer(0)
+    CHECK(initializer()({4}, r) == xt::zeros<float>({4}));  // default = ConstantInitializer(0)
     xt::xarray<float> src = pattern({2, 2});
     auto init = initializer::from_array(src);
-    src(0, 0) = 100.f; // the initializer holds a copy
+    src(0, 0) = 100.f;  // the initializer holds a copy
     auto a = init({2, 2}, r);
     CHECK(a == pattern({2, 2}));
     CHECK_THROWS_AS(init({4}, r), std::invalid_argument);
-    CHECK(initializer::constant(1.f)({}, r).size() == 1); // 0-d
+    CHECK(initializer::constant(1.f)({}, r).size() == 1);  // 0-d
 }
 
 TEST_CASE("glorot uniform respects its bounds and fills the range") {
@@ -90,7 +90,7 @@ TEST_CASE("uniform and normal sample moments within 6 standard errors") {
         const auto m = stats(initializer::uniform(lo, hi)({n}, r));
         const double mu = (lo + hi) / 2, w = hi - lo, var = w * w / 12;
         const double se_mean = std::sqrt(var / n);
-        const double se_var = std::sqrt((std::pow(w, 4) / 80 - var * var) / n); // (mu4 - sigma^4)/n
+        const double se_var = std::sqrt((std::pow(w, 4) / 80 - var * var) / n);  // (mu4 - sigma^4)/n
         CHECK(std::abs(m.mean - mu) < 6 * se_mean);
         CHECK(std::abs(m.var - var) < 6 * se_var);
         CHECK(m.min >= lo);
@@ -121,8 +121,9 @@ TEST_CASE("seeded determinism") {
 
 TEST_CASE("kata::rng reproduces numpy.random.RandomState(313) draws") {
     const auto exp = read_expected(fixture("rng_expected.txt"));
-    kata::rng r; // default seed 313, like nnabla.random.prng
-    check_equal_to_fixture(initializer::glorot_uniform(3, 4, {3, 3})({4, 3, 3, 3}, r), exp.at("glorot_uniform_3_4_k33"));
+    kata::rng r;  // default seed 313, like nnabla.random.prng
+    check_equal_to_fixture(initializer::glorot_uniform(3, 4, {3, 3})({4, 3, 3, 3}, r),
+                           exp.at("glorot_uniform_3_4_k33"));
     check_equal_to_fixture(initializer::normal(0.5, 0.1)({7, 5}, r), exp.at("normal_0.5_0.1"));
     check_equal_to_fixture(initializer::uniform(-1, 1)({9}, r), exp.at("uniform_-1_1"));
 }

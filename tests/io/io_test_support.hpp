@@ -51,7 +51,8 @@ struct temp_dir {
 #else
         const long pid = 0;
 #endif
-        path = fs::temp_directory_path() / ("kata_io_test_" + std::to_string(pid) + "_" + std::to_string(n++));
+        path =
+            fs::temp_directory_path() / ("kata_io_test_" + std::to_string(pid) + "_" + std::to_string(n++));
         fs::remove_all(path);
         fs::create_directories(path);
     }
@@ -72,10 +73,11 @@ struct temp_dir {
 struct expected_array {
     std::string descr;
     std::vector<std::size_t> shape;
-    std::vector<double> values; // exact: floats are written with repr(float(x)); ints fit doubles here
+    std::vector<double> values;  // exact: floats are written with repr(float(x)); ints fit doubles here
 };
 
-inline std::map<std::string, expected_array> read_expected(const fs::path& p, std::vector<std::string>* order = nullptr) {
+inline std::map<std::string, expected_array> read_expected(const fs::path& p,
+                                                           std::vector<std::string>* order = nullptr) {
     std::ifstream in(p);
     if (!in) throw std::runtime_error("cannot open fixture " + p.string());
     std::map<std::string, expected_array> m;
@@ -144,6 +146,8 @@ inline bool update_fixtures() {
     return e && *e && std::string(e) != "0";
 }
 
-inline bool contains(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
+inline bool contains(const std::string& hay, const std::string& needle) {
+    return hay.find(needle) != std::string::npos;
+}
 
-} // namespace kata_test
+}  // namespace kata_test

@@ -46,11 +46,9 @@ std::optional<std::string> map_name(const kio::name_mapping& m, const std::strin
     return r ? std::optional<std::string>(r->name) : std::nullopt;
 }
 
-std::vector<std::size_t> shape_of(const xt::xarray<float>& a) {
-    return {a.shape().begin(), a.shape().end()};
-}
+std::vector<std::size_t> shape_of(const xt::xarray<float>& a) { return {a.shape().begin(), a.shape().end()}; }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("rename rules: '*' is one name component, '**' several, captures fill the replacement in order") {
     kio::name_mapping m;
@@ -93,7 +91,7 @@ TEST_CASE("transforms: transpose then reshape, with errors naming the entry and 
     CHECK(tensor_transform::reshape({1, -1, 2}).apply(s, "w") == std::vector<std::size_t>{1, 12, 2});
     CHECK(tensor_transform::transpose({1, 0, 2}).then_reshape({3, 8}).apply(s, "w") ==
           std::vector<std::size_t>{3, 8});
-    CHECK(tensor_transform::reshape({}).apply(std::vector<std::size_t>{1}, "w").empty()); // to a 0-d array
+    CHECK(tensor_transform::reshape({}).apply(std::vector<std::size_t>{1}, "w").empty());  // to a 0-d array
     CHECK(contains(what_of([&] {
                        (void)tensor_transform::transpose({0, 1}).apply(s, "w");
                    }),
@@ -125,13 +123,12 @@ TEST_CASE("a mapped load renames, transposes and reshapes values exactly") {
     auto& existing = s.get_or_create("dense/W", {5, 7}, initializer::constant(0.f), false);
     const float* buf = existing.data.data();
     s.load(fixture("params_numpy.npz"), m);
-    CHECK(s.size() == 4); // dense/W overwritten, norm/beta, c/W and c/b created, fc/affine/b skipped
-    CHECK(existing.data.data() == buf); // existing parameters are overwritten in place
+    CHECK(s.size() == 4);  // dense/W overwritten, norm/beta, c/W and c/b created, fc/affine/b skipped
+    CHECK(existing.data.data() == buf);  // existing parameters are overwritten in place
     CHECK_FALSE(existing.need_grad);
-    const auto& w = exp.at("fc/affine/W"); // (7, 5) in the file
+    const auto& w = exp.at("fc/affine/W");  // (7, 5) in the file
     for (std::size_t i = 0; i < 7; ++i)
-        for (std::size_t j = 0; j < 5; ++j)
-            CHECK(double(existing.data(j, i)) == w.values[i * 5 + j]);
+        for (std::size_t j = 0; j < 5; ++j) CHECK(double(existing.data(j, i)) == w.values[i * 5 + j]);
     CHECK(shape_of(s.at("norm/beta").data) == std::vector<std::size_t>{4});
     CHECK(double(s.at("norm/beta").data(3)) == exp.at("bn/beta").values[3]);
     CHECK(double(s.at("c/W").data(1, 2, 0, 1)) ==
@@ -144,7 +141,7 @@ TEST_CASE("mapped load errors name file, parameter and entry, and leave the stor
     const std::string file = fixture("params_numpy.npz").string();
     parameter_store s;
     s.get_or_create("keep", {2}, initializer::constant(3.f));
-    s.get_or_create("dense/W", {7, 5}, initializer::constant(1.f)); // the file's layout, not the mapped one
+    s.get_or_create("dense/W", {7, 5}, initializer::constant(1.f));  // the file's layout, not the mapped one
     const auto before = snapshot(s);
     kio::name_mapping m{{{"fc/affine/W", "dense/W", tensor_transform::transpose({1, 0})}},
                         kio::unmatched_entries::keep};
@@ -175,8 +172,7 @@ TEST_CASE("mapped load errors name file, parameter and entry, and leave the stor
 
     kio::name_mapping rename_all;
     rename_all.rename = [](std::string_view n) -> std::optional<kio::mapped_entry> {
-        if (n == "fc/affine/W")
-            return kio::mapped_entry{"dense/W", tensor_transform::transpose({1, 0})};
+        if (n == "fc/affine/W") return kio::mapped_entry{"dense/W", tensor_transform::transpose({1, 0})};
         return std::nullopt;
     };
     msg = what_of([&] { s.load(file, rename_all, load_mode::strict); });
@@ -203,25 +199,19 @@ namespace {
 std::string kata_name_of(const std::string& tv) {
     std::vector<std::string> p;
     std::stringstream ss(tv);
-    for (std::string c; std::getline(ss, c, '.');)
-        p.push_back(c);
+    for (std::string c; std::getline(ss, c, '.');) p.push_back(c);
     const std::map<std::string, std::string> bn = {
         {"weight", "gamma"}, {"bias", "beta"}, {"running_mean", "mean"}, {"running_var", "var"}};
-    if (p[0] == "conv1")
-        return "conv1/conv/W";
-    if (p[0] == "bn1")
-        return "conv1/bn/" + bn.at(p[1]);
-    if (p[0] == "fc")
-        return p[1] == "weight" ? "fc/affine/W" : "fc/affine/b";
+    if (p[0] == "conv1") return "conv1/conv/W";
+    if (p[0] == "bn1") return "conv1/bn/" + bn.at(p[1]);
+    if (p[0] == "fc") return p[1] == "weight" ? "fc/affine/W" : "fc/affine/b";
     const std::string block = p[0] + "/" + p[1] + "/";
-    if (p[2] == "downsample")
-        return block + "downsample/" + (p[3] == "0" ? "conv/W" : "bn/" + bn.at(p[4]));
-    if (p[2].starts_with("conv"))
-        return block + p[2] + "/conv/W";
+    if (p[2] == "downsample") return block + "downsample/" + (p[3] == "0" ? "conv/W" : "bn/" + bn.at(p[4]));
+    if (p[2].starts_with("conv")) return block + p[2] + "/conv/W";
     return block + "conv" + p[2].substr(2) + "/bn/" + bn.at(p[3]);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE(
     "torchvision ResNet-50 state dict (numpy.savez subset): every entry lands where it belongs, exactly") {
@@ -237,7 +227,7 @@ TEST_CASE(
         for (const auto& e : entries) {
             CAPTURE(e.name);
             if (e.name.ends_with("num_batches_tracked")) {
-                CHECK(e.array.dtype == kio::npy_dtype::i8); // dropped, never read as float
+                CHECK(e.array.dtype == kio::npy_dtype::i8);  // dropped, never read as float
                 continue;
             }
             ++mapped;
@@ -246,20 +236,19 @@ TEST_CASE(
             const xt::xarray<float>& got = s.at(name).data;
             const xt::xarray<float> src = kio::to_xarray<float>(e.array, e.name);
             const auto& sh = e.array.shape;
-            if (sh.size() == 1 && !e.name.starts_with("fc")) { // batch-norm vector (C,)
+            if (sh.size() == 1 && !e.name.starts_with("fc")) {  // batch-norm vector (C,)
                 rules_seen.insert("bn");
                 CHECK(shape_of(got) == (cl ? std::vector<std::size_t>{1, 1, 1, sh[0]}
                                            : std::vector<std::size_t>{1, sh[0], 1, 1}));
                 CHECK(std::equal(got.begin(), got.end(), src.begin(), src.end()));
-            } else if (e.name == "fc.weight") { // (out, in) -> (in, out)
+            } else if (e.name == "fc.weight") {  // (out, in) -> (in, out)
                 rules_seen.insert("fc.weight");
                 REQUIRE(shape_of(got) == std::vector<std::size_t>{sh[1], sh[0]});
                 bool same = true;
                 for (std::size_t o = 0; o < sh[0]; ++o)
-                    for (std::size_t i = 0; i < sh[1]; ++i)
-                        same = same && got(i, o) == src(o, i);
+                    for (std::size_t i = 0; i < sh[1]; ++i) same = same && got(i, o) == src(o, i);
                 CHECK(same);
-            } else if (sh.size() == 4) { // convolution (out, in, kh, kw); channel-last (out, kh, kw, in)
+            } else if (sh.size() == 4) {  // convolution (out, in, kh, kw); channel-last (out, kh, kw, in)
                 rules_seen.insert(e.name.find("downsample") != std::string::npos ? "downsample conv"
                                                                                  : "conv");
                 if (!cl) {
@@ -279,7 +268,7 @@ TEST_CASE(
                 CHECK(got == src);
             }
         }
-        CHECK(s.size() == mapped); // nothing else was created
+        CHECK(s.size() == mapped);  // nothing else was created
         CHECK(rules_seen == std::set<std::string>{"bn", "conv", "downsample conv", "fc.bias", "fc.weight"});
     }
 }
@@ -305,8 +294,7 @@ std::vector<key_line> torchvision_keys() {
         std::istringstream ds(dims);
         std::size_t nd = 0, d = 0;
         ds >> nd;
-        while (nd-- && ds >> d)
-            k.shape.push_back(d);
+        while (nd-- && ds >> d) k.shape.push_back(d);
         out.push_back(std::move(k));
     }
     return out;
@@ -325,7 +313,7 @@ std::map<std::string, std::vector<std::size_t>> graph_parameters() {
 template <class Net>
 void check_covers(bool cl) {
     const auto keys = torchvision_keys();
-    REQUIRE(keys.size() == 320); // torchvision 0.14 resnet50: 161 weights/biases, 53 x 3 BN buffers
+    REQUIRE(keys.size() == 320);  // torchvision 0.14 resnet50: 161 weights/biases, 53 x 3 BN buffers
     const auto m = kata::models::resnet50_torchvision_mapping(cl);
     std::map<std::string, std::vector<std::size_t>> mapped;
     std::size_t dropped = 0;
@@ -342,10 +330,10 @@ void check_covers(bool cl) {
         CHECK(mapped.emplace(r->name, r->transform.apply(k.shape, k.name)).second);
     }
     CHECK(dropped == 53);
-    CHECK(mapped == graph_parameters<Net>()); // same names, same shapes, nothing left over
+    CHECK(mapped == graph_parameters<Net>());  // same names, same shapes, nothing left over
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE(
     "the torchvision rule set maps all 320 resnet50 state-dict entries onto kata's ResNet-50 parameters") {

@@ -40,7 +40,8 @@ void check_against(const kio::npz_entry& e, const expected_array& x) {
 
 // Replaces `from` by `to` (same length) inside the single member of a kata-written (non-zip64)
 // archive and fixes both CRC fields, so the damage reaches the NPY parser.
-std::vector<std::byte> patch_member(std::vector<std::byte> z, const std::string& from, const std::string& to) {
+std::vector<std::byte> patch_member(std::vector<std::byte> z, const std::string& from,
+                                    const std::string& to) {
     REQUIRE(from.size() == to.size());
     const char* base = reinterpret_cast<const char*>(z.data());
     const std::string_view sv(base, z.size());
@@ -51,7 +52,8 @@ std::vector<std::byte> patch_member(std::vector<std::byte> z, const std::string&
     const std::size_t cd = std::size_t(kio::detail::read_le(z, eocd + 16, 4));
     const std::size_t nlen = std::size_t(kio::detail::read_le(z, 26, 2));
     const std::size_t size = std::size_t(kio::detail::read_le(z, 22, 4));
-    const std::uint32_t crc = kio::detail::crc32_update(0, std::span<const std::byte>(z).subspan(30 + nlen, size));
+    const std::uint32_t crc =
+        kio::detail::crc32_update(0, std::span<const std::byte>(z).subspan(30 + nlen, size));
     for (std::size_t off : {std::size_t(14), cd + 16})
         for (int i = 0; i < 4; ++i) z[off + i] = std::byte(std::uint8_t(crc >> (8 * i)));
     return z;
@@ -63,7 +65,7 @@ std::vector<std::byte> one_entry_npz(const std::string& name = "x") {
     return kio::write_npz(items);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("crc32 matches the standard check value") {
     const char* s = "123456789";
@@ -78,7 +80,7 @@ TEST_CASE("npz written by numpy.savez (zip64 local extra fields) reads back exac
     const auto exp = read_expected(fixture("params_numpy.txt"), &order);
     REQUIRE(entries.size() == exp.size());
     for (std::size_t i = 0; i < entries.size(); ++i) {
-        CHECK(entries[i].name == order[i]); // archive order is kept
+        CHECK(entries[i].name == order[i]);  // archive order is kept
         check_against<float>(entries[i], exp.at(entries[i].name));
     }
 }
@@ -99,7 +101,8 @@ TEST_CASE("every supported dtype reads into its own element type, others are dty
     CHECK(f2.array.dtype == kio::npy_dtype::f2);
     CHECK(f2.array.shape == std::vector<std::size_t>{2, 3});
     CHECK(f2.array.data.size() == 12);
-    const std::string m = what_of([&] { (void)kio::to_xarray<float>(entry(es, "f8").array, "dtypes.npz: entry 'f8'"); });
+    const std::string m =
+        what_of([&] { (void)kio::to_xarray<float>(entry(es, "f8").array, "dtypes.npz: entry 'f8'"); });
     CHECK(contains(m, "dtypes.npz: entry 'f8'"));
     CHECK(contains(m, "expected float32, found float64"));
 }
@@ -158,9 +161,9 @@ TEST_CASE("npz round trip, plain and forced zip64, every dtype and a 0-d array")
     xt::xarray<bool> b = {true, false, true};
     xt::xarray<float> scalar = pattern({});
     xt::xarray<float> empty = xt::zeros<float>({0, 3});
-    std::vector<kio::npz_item> items{kio::make_npz_item("a/b/f", f), kio::make_npz_item("d", d),
-                                     kio::make_npz_item("i", i),     kio::make_npz_item("b", b),
-                                     kio::make_npz_item("s", scalar), kio::make_npz_item("e", empty),
+    std::vector<kio::npz_item> items{kio::make_npz_item("a/b/f", f),    kio::make_npz_item("d", d),
+                                     kio::make_npz_item("i", i),        kio::make_npz_item("b", b),
+                                     kio::make_npz_item("s", scalar),   kio::make_npz_item("e", empty),
                                      kio::make_npz_item("ünïcode/ß", f)};
     for (bool z64 : {false, true}) {
         CAPTURE(z64);
@@ -176,7 +179,7 @@ TEST_CASE("npz round trip, plain and forced zip64, every dtype and a 0-d array")
         CHECK(kio::to_xarray<float>(es[4].array, "")() == scalar());
         CHECK(es[5].array.shape == std::vector<std::size_t>{0, 3});
         CHECK(es[6].name == "ünïcode/ß");
-        CHECK(kio::write_npz(items, {z64}) == bytes); // deterministic
+        CHECK(kio::write_npz(items, {z64}) == bytes);  // deterministic
     }
 }
 
@@ -217,12 +220,12 @@ TEST_CASE("every single-byte corruption either throws io_error or parses consist
             }
         }
     }
-    CHECK(errors > good.size()); // the vast majority of flips are detected
+    CHECK(errors > good.size());  // the vast majority of flips are detected
 }
 
 TEST_CASE("a flipped CRC byte is reported with file and entry") {
     auto b = read_bytes(fixture("params_numpy.npz"));
-    b[14] ^= std::byte(0x5A); // local header CRC of the first member; the central one is authoritative
+    b[14] ^= std::byte(0x5A);  // local header CRC of the first member; the central one is authoritative
     CHECK_NOTHROW((void)kio::read_npz(b, "x.npz"));
     const std::size_t cd = std::size_t(kio::detail::read_le(b, b.size() - 22 + 16, 4));
     b[cd + 16] ^= std::byte(0x5A);
@@ -263,18 +266,23 @@ TEST_CASE("forged sizes never allocate: shape overflow and huge counts are error
         kio::detail::put_str(b, dict);
         return b;
     };
-    const std::string huge = "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }";
+    const std::string huge =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 16), }";
     CHECK(contains(what_of([&] { (void)kio::parse_npy(hdr(huge), "m"); }), "overflows"));
     const std::string big = "{'descr': '<f8', 'fortran_order': False, 'shape': (1000000000000,), }";
     CHECK(contains(what_of([&] { (void)kio::parse_npy(hdr(big), "m"); }), "truncated NPY data"));
-    const std::string digits = "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }";
+    const std::string digits =
+        "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,), }";
     CHECK(contains(what_of([&] { (void)kio::parse_npy(hdr(digits), "m"); }), "overflows 64 bits"));
     auto b = hdr("{}", 2);
     b[8] = std::byte(0xFF);
     b[9] = std::byte(0xFF);
     b[10] = std::byte(0xFF);
     CHECK(contains(what_of([&] { (void)kio::parse_npy(b, "m"); }), "exceeds the data size"));
-    CHECK(contains(what_of([&] { (void)kio::parse_npy(hdr("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': ()}"), "m"); }),
+    CHECK(contains(what_of([&] {
+                       (void)kio::parse_npy(
+                           hdr("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': ()}"), "m");
+                   }),
                    "structured"));
 
     // A central directory that claims 65535 entries in a 22-byte file.
@@ -298,7 +306,8 @@ TEST_CASE("non-.npy members and duplicate keys are errors, directory entries are
     // Rename "x.npy" to "x.npz" in both headers (CRC covers data only).
     for (std::size_t i = 0; i + 5 <= renamed.size(); ++i)
         if (std::memcmp(renamed.data() + i, "x.npy", 5) == 0) renamed[i + 4] = std::byte('z');
-    CHECK(contains(what_of([&] { (void)kio::read_npz(renamed, "n.npz"); }), "n.npz: entry 'x.npz': not an .npy array"));
+    CHECK(contains(what_of([&] { (void)kio::read_npz(renamed, "n.npz"); }),
+                   "n.npz: entry 'x.npz': not an .npy array"));
 }
 
 TEST_CASE("missing or unreadable files name the path") {
@@ -312,7 +321,8 @@ namespace {
 
 std::vector<std::byte> three_entry_npz(bool zip64 = false) {
     static const xt::xarray<float> a = pattern({2, 3}), b = pattern({4}), c = pattern({1, 2, 2});
-    std::vector<kio::npz_item> items{kio::make_npz_item("a", a), kio::make_npz_item("b", b), kio::make_npz_item("c", c)};
+    std::vector<kio::npz_item> items{kio::make_npz_item("a", a), kio::make_npz_item("b", b),
+                                     kio::make_npz_item("c", c)};
     return kio::write_npz(items, {zip64});
 }
 
@@ -326,14 +336,15 @@ void put64(std::vector<std::byte>& z, std::size_t off, std::uint64_t v) {
     for (int i = 0; i < 8; ++i) z[off + i] = std::byte(std::uint8_t(v >> (8 * i)));
 }
 
-} // namespace
+}  // namespace
 
 // Finding 6: main trusted the end record's count, read the first N central entries and returned
 // success (merge-mode loads then silently skipped the rest).
 TEST_CASE("an end record that counts fewer or more entries than the central directory holds is rejected") {
     for (const char* source : {"kata", "numpy"}) {
         CAPTURE(source);
-        const auto good = std::string(source) == "kata" ? three_entry_npz() : read_bytes(fixture("params_numpy.npz"));
+        const auto good =
+            std::string(source) == "kata" ? three_entry_npz() : read_bytes(fixture("params_numpy.npz"));
         const std::size_t eocd = good.size() - 22;
         const std::uint64_t n = kio::detail::read_le(good, eocd + 10, 2);
         REQUIRE(kio::read_npz(good, "ok.npz").size() == n);
@@ -346,10 +357,12 @@ TEST_CASE("an end record that counts fewer or more entries than the central dire
             if (forged < n) {
                 CHECK(contains(m, "count.npz: the end record counts " + std::to_string(forged) +
                                       " entries but the central directory holds more"));
-            } else { // either the loop runs out of entries or the count cannot fit the directory's bytes
-                const bool loop = contains(m, "count.npz: the end record counts " + std::to_string(forged) +
-                                                  " entries but the central directory holds only " + std::to_string(n));
-                const bool fit = contains(m, "count.npz: central directory claims " + std::to_string(forged) + " entries");
+            } else {  // either the loop runs out of entries or the count cannot fit the directory's bytes
+                const bool loop =
+                    contains(m, "count.npz: the end record counts " + std::to_string(forged) +
+                                    " entries but the central directory holds only " + std::to_string(n));
+                const bool fit =
+                    contains(m, "count.npz: central directory claims " + std::to_string(forged) + " entries");
                 CHECK_MESSAGE((loop || fit), m);
             }
         }
@@ -368,7 +381,8 @@ TEST_CASE("an end record that counts fewer or more entries than the central dire
     }
 }
 
-TEST_CASE("zip64: an end record count that disagrees with the central directory or the classic record is rejected") {
+TEST_CASE("zip64: an end record count that disagrees with the central directory or the classic record is "
+          "rejected") {
     const auto good = three_entry_npz(/*zip64=*/true);
     const std::size_t eocd = good.size() - 22, loc = eocd - 20;
     const std::size_t rec = std::size_t(kio::detail::read_le(good, loc + 8, 8));
@@ -376,9 +390,10 @@ TEST_CASE("zip64: an end record count that disagrees with the central directory 
     auto z = good;
     put64(z, rec + 24, 2);
     put64(z, rec + 32, 2);
-    CHECK(contains(what_of([&] { (void)kio::read_npz(z, "z.npz"); }), "the end record counts 2 entries but the central directory holds more"));
+    CHECK(contains(what_of([&] { (void)kio::read_npz(z, "z.npz"); }),
+                   "the end record counts 2 entries but the central directory holds more"));
     z = good;
-    put16(z, eocd + 8, 2); // a classic count that is not the saturated marker must match the zip64 one
+    put16(z, eocd + 8, 2);  // a classic count that is not the saturated marker must match the zip64 one
     put16(z, eocd + 10, 2);
     CHECK(contains(what_of([&] { (void)kio::read_npz(z, "z.npz"); }), "the zip64 end record counts 3"));
 }
@@ -408,7 +423,8 @@ TEST_CASE("leading bytes before the archive are reported as such") {
         const auto body = read_bytes(fixture(f));
         z.insert(z.end(), body.begin(), body.end());
         const std::string m = what_of([&] { (void)kio::read_npz(z, "sfx.npz"); });
-        CHECK(contains(m, "sfx.npz: the archive starts with " + std::to_string(stub.size()) + " bytes that are not part of it"));
+        CHECK(contains(m, "sfx.npz: the archive starts with " + std::to_string(stub.size()) +
+                              " bytes that are not part of it"));
         CHECK(contains(m, "self-extracting"));
     }
 }
@@ -420,7 +436,8 @@ TEST_CASE("a same-width dtype is a dtype mismatch: int32 as float32, uint8 and b
     const auto bytes = read_bytes(path);
     const auto es = kio::read_npz(bytes, path.string());
     auto m = what_of([&] { (void)kio::to_xarray<float>(entry(es, "i4").array, "dtypes.npz: entry 'i4'"); });
-    CHECK(contains(m, "dtypes.npz: entry 'i4': dtype mismatch: expected float32, found int32 ('<i4', shape (1, 6))"));
+    CHECK(contains(
+        m, "dtypes.npz: entry 'i4': dtype mismatch: expected float32, found int32 ('<i4', shape (1, 6))"));
     m = what_of([&] { (void)kio::to_xarray<std::int32_t>(entry(es, "f4").array, "e"); });
     CHECK(contains(m, "dtype mismatch: expected int32, found float32"));
     m = what_of([&] { (void)kio::to_xarray<std::int8_t>(entry(es, "u1").array, "e"); });
@@ -456,11 +473,11 @@ TEST_CASE("an entry whose data runs one byte into the central directory lies out
     const std::size_t cd = std::size_t(kio::detail::read_le(z, eocd + 16, 4));
     const std::size_t size = std::size_t(kio::detail::read_le(z, cd + 20, 4));
     const std::size_t nlen = std::size_t(kio::detail::read_le(z, 26, 2));
-    REQUIRE(30 + nlen + size == cd); // the entry's data ends exactly where the directory starts
+    REQUIRE(30 + nlen + size == cd);  // the entry's data ends exactly where the directory starts
     put32(z, cd + 20, size + 1);
     put32(z, cd + 24, size + 1);
     const auto data = std::span<const std::byte>(z).subspan(30 + nlen, size + 1);
-    put32(z, cd + 16, kio::detail::crc32_update(0, data)); // the CRC field is not in the covered byte
+    put32(z, cd + 16, kio::detail::crc32_update(0, data));  // the CRC field is not in the covered byte
     REQUIRE(kio::detail::crc32_update(0, std::span<const std::byte>(z).subspan(30 + nlen, size + 1)) ==
             kio::detail::read_le(z, cd + 16, 4));
     const std::string m = what_of([&] { (void)kio::read_npz(z, "over.npz"); });

@@ -35,24 +35,26 @@ std::string what_of(const std::function<void()>& f) {
     return "<no exception of the expected type>";
 }
 
-std::vector<std::size_t> shape_of(const kata::parameter& p) { return {p.data.shape().begin(), p.data.shape().end()}; }
+std::vector<std::size_t> shape_of(const kata::parameter& p) {
+    return {p.data.shape().begin(), p.data.shape().end()};
+}
 
-} // namespace
+}  // namespace
 
 TEST_CASE("get_or_create: creates once, then returns the same parameter and ignores the initializer") {
     parameter_store s;
     auto& w = s.get_or_create("W", {2, 3}, initializer::constant(1.5f));
     CHECK(shape_of(w) == std::vector<std::size_t>{2, 3});
     CHECK(std::all_of(w.data.begin(), w.data.end(), [](float x) { return x == 1.5f; }));
-    CHECK_FALSE(w.has_grad()); // allocated on first use (issue 17 point 4), reads as zeros of data's shape
+    CHECK_FALSE(w.has_grad());  // allocated on first use (issue 17 point 4), reads as zeros of data's shape
     CHECK(w.grad().shape() == w.data.shape());
     CHECK(std::all_of(w.grad().begin(), w.grad().end(), [](float x) { return x == 0.f; }));
     CHECK(w.need_grad);
 
     auto& again = s.get_or_create("W", {2, 3}, initializer::constant(-7.f), false);
     CHECK(&again == &w);
-    CHECK(w.data(0, 0) == 1.5f); // initializer ignored (nnabla: stale parameter)
-    CHECK_FALSE(w.need_grad);    // need_grad overwritten
+    CHECK(w.data(0, 0) == 1.5f);  // initializer ignored (nnabla: stale parameter)
+    CHECK_FALSE(w.need_grad);     // need_grad overwritten
     CHECK(s.size() == 1);
 
     const std::string m = what_of<kata::parameter_error>([&] { s.get_or_create("W", {3, 2}); });
@@ -96,7 +98,7 @@ TEST_CASE("scopes nest, prefix created names, and make lookups and listings rela
         CHECK(names_of(s.get_parameters()) == std::vector<std::string>{"conv/W", "conv/b"});
     }
     {
-        auto g = s.scope("/fc/affine/"); // "a/b" pushes two levels; surrounding '/' stripped
+        auto g = s.scope("/fc/affine/");  // "a/b" pushes two levels; surrounding '/' stripped
         CHECK(s.current_scope() == "fc/affine/");
         s.get_or_create("W", {7, 5});
     }
@@ -107,7 +109,8 @@ TEST_CASE("scopes nest, prefix created names, and make lookups and listings rela
     CHECK(&s.at("conv1/conv/b") == s.find("conv1/conv/b"));
     const std::string m = what_of<kata::parameter_error>([&] { (void)s.at("nope/W"); });
     CHECK(contains(m, "'nope/W'"));
-    CHECK(names_of(s.get_parameters()) == std::vector<std::string>{"conv1/conv/W", "conv1/conv/b", "fc/affine/W"});
+    CHECK(names_of(s.get_parameters()) ==
+          std::vector<std::string>{"conv1/conv/W", "conv1/conv/b", "fc/affine/W"});
     CHECK_THROWS_AS((void)s.scope(""), std::invalid_argument);
     CHECK_THROWS_AS((void)s.scope("a//b"), std::invalid_argument);
     CHECK_THROWS_AS(s.get_or_create("a//b", {1}), std::invalid_argument);
@@ -122,7 +125,8 @@ TEST_CASE("get_parameters: nnabla tree order and grad_only") {
     s.get_or_create("top", {1});
     s.get_or_create("a/sub/w", {1}, {}, false);
     // nested OrderedDicts: a = {x, z, sub = {w}}, b = {y}, top
-    CHECK(names_of(s.get_parameters(false)) == std::vector<std::string>{"a/x", "a/z", "a/sub/w", "b/y", "top"});
+    CHECK(names_of(s.get_parameters(false)) ==
+          std::vector<std::string>{"a/x", "a/z", "a/sub/w", "b/y", "top"});
     CHECK(names_of(s.get_parameters(true)) == std::vector<std::string>{"a/x", "a/z", "top"});
     auto g = s.scope("a");
     CHECK(names_of(s.get_parameters(false)) == std::vector<std::string>{"x", "z", "sub/w"});
@@ -147,7 +151,7 @@ TEST_CASE("a path cannot be both a parameter and a scope, erase, clear and copie
         auto g = s.scope("a");
         CHECK(s.erase("b"));
         CHECK_FALSE(s.erase("b"));
-        s.clear(); // clears a/* only, like nnabla's clear_parameters inside a scope
+        s.clear();  // clears a/* only, like nnabla's clear_parameters inside a scope
     }
     CHECK(s.size() == 1);
     CHECK(s.contains("d"));
@@ -186,10 +190,10 @@ TEST_CASE("merge load overwrites existing values in place and keeps need_grad") 
     s.get_or_create("other", {2}, initializer::constant(3.f));
     s.load(fixture("params_numpy.npz"));
     const auto exp = read_expected(fixture("params_numpy.txt"));
-    CHECK(w.data.data() == buf); // same buffer, new values
+    CHECK(w.data.data() == buf);  // same buffer, new values
     CHECK(static_cast<double>(w.data(0, 0, 0, 0)) == exp.at("conv1/conv/W").values[0]);
     CHECK_FALSE(w.need_grad);
-    CHECK(s.at("other").data(1) == 3.f); // not in the file: untouched
+    CHECK(s.at("other").data(1) == 3.f);  // not in the file: untouched
     CHECK(s.size() == 1 + exp.size());
 }
 
@@ -211,7 +215,7 @@ TEST_CASE("load errors name file, parameter, expected and found, and leave the s
         CHECK(contains(m, "'conv1/conv/W'"));
         CHECK(contains(m, "expected (4, 3, 3)"));
         CHECK(contains(m, "found (4, 3, 3, 3)"));
-        CHECK(snapshot(s) == before); // fc/affine/b not overwritten, no new names added
+        CHECK(snapshot(s) == before);  // fc/affine/b not overwritten, no new names added
     }
     SUBCASE("wrong dtype") {
         parameter_store s = setup();
@@ -237,7 +241,7 @@ TEST_CASE("load errors name file, parameter, expected and found, and leave the s
         CHECK(contains(m, "(2, 2)"));
         CHECK(snapshot(s) == before);
         s.erase("extra/W");
-        s.load(file, load_mode::strict); // now every name matches
+        s.load(file, load_mode::strict);  // now every name matches
         CHECK(s.at("fc/affine/b").data(0) != 1.f);
     }
     SUBCASE("unknown name (strict)") {
@@ -254,15 +258,16 @@ TEST_CASE("load errors name file, parameter, expected and found, and leave the s
         parameter_store s = setup();
         const auto before = snapshot(s);
         const auto cut = d.path / "cut.npz";
-        write_bytes(cut, std::vector<std::byte>(good.begin(), good.begin() + std::ptrdiff_t(good.size() * 2 / 3)));
+        write_bytes(cut,
+                    std::vector<std::byte>(good.begin(), good.begin() + std::ptrdiff_t(good.size() * 2 / 3)));
         CHECK(contains(what_of([&] { s.load(cut); }), cut.string()));
         auto flipped = good;
-        flipped[good.size() - 200] ^= std::byte(0x10); // inside the central directory
+        flipped[good.size() - 200] ^= std::byte(0x10);  // inside the central directory
         const auto flip = d.path / "flip.npz";
         write_bytes(flip, flipped);
         CHECK(contains(what_of([&] { s.load(flip); }), flip.string()));
         auto data = good;
-        data[300] ^= std::byte(0x01); // inside conv1/conv/W's values: CRC catches it
+        data[300] ^= std::byte(0x01);  // inside conv1/conv/W's values: CRC catches it
         const auto crc = d.path / "crc.npz";
         write_bytes(crc, data);
         const std::string m = what_of([&] { s.load(crc); });
@@ -311,7 +316,7 @@ TEST_CASE("save/load round trip keeps names, order, values, grad_only and scopes
     parameter_store c;
     c.load(d.path / "conv1.npz");
     CHECK(names_of(c.get_parameters(false)) == std::vector<std::string>{"conv/W", "conv/b"});
-    CHECK(d.names().size() == 3); // no temporaries left behind
+    CHECK(d.names().size() == 3);  // no temporaries left behind
 }
 
 TEST_CASE("kata's writer is deterministic and byte-identical to the committed numpy-verified fixture") {
@@ -326,7 +331,8 @@ TEST_CASE("kata's writer is deterministic and byte-identical to the committed nu
     if (update_fixtures()) {
         write_bytes(fixture("params_kata.npz"), mine);
         write_bytes(fixture("params_kata_zip64.npz"), mine64);
-        MESSAGE("wrote params_kata*.npz; now run tools/fixtures/make_npz_fixtures.py to verify them with numpy");
+        MESSAGE(
+            "wrote params_kata*.npz; now run tools/fixtures/make_npz_fixtures.py to verify them with numpy");
     }
     CHECK(mine == read_bytes(fixture("params_kata.npz")));
     CHECK(mine64 == read_bytes(fixture("params_kata_zip64.npz")));
@@ -377,7 +383,8 @@ TEST_CASE("atomic save: failures leave an existing file intact and no temporary 
 #if __has_include(<unistd.h>)
     SUBCASE("read-only directory (skipped as root, who may write anyway)") {
         if (::geteuid() != 0) {
-            std::filesystem::permissions(d.path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+            std::filesystem::permissions(d.path, std::filesystem::perms::owner_read |
+                                                     std::filesystem::perms::owner_exec);
             CHECK(contains(what_of([&] { s.save(target); }), target.string()));
             std::filesystem::permissions(d.path, std::filesystem::perms::owner_all);
             CHECK(read_bytes(target) == old_bytes);
@@ -408,9 +415,9 @@ TEST_CASE("parameter gradients are allocated on first use and read as zeros of d
     CHECK(g.shape() == w.data.shape());
     CHECK(std::all_of(g.begin(), g.end(), [](float x) { return x == 0.f; }));
     g(1, 2) = 5.f;
-    CHECK(&w.grad() == &g); // the same buffer on every call
+    CHECK(&w.grad() == &g);  // the same buffer on every call
     CHECK(w.grad()(1, 2) == 5.f);
-    parameter_store copy = s; // copies keep an allocated gradient (and only that one)
+    parameter_store copy = s;  // copies keep an allocated gradient (and only that one)
     CHECK(copy.at("W").has_grad());
     CHECK(copy.at("W").grad()(1, 2) == 5.f);
     CHECK_FALSE(copy.at("R").has_grad());

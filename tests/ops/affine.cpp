@@ -38,8 +38,9 @@ TEST_CASE("Affine 4-D input flattened from base_axis 1 vs torch") {
     check_fixture_net<network<affine_4d>>("affine_4d", {"W", "b"}, k_rtol, k_atol);
 }
 TEST_CASE("Affine base_axis 2 with W (35,4,3) vs torch") {
-    static_assert(network<affine_base2_multiout>::graph.nodes[network<affine_base2_multiout>::graph.outputs[0]].shape ==
-                  shape_t{2, 3, 4, 3});
+    static_assert(
+        network<affine_base2_multiout>::graph.nodes[network<affine_base2_multiout>::graph.outputs[0]].shape ==
+        shape_t{2, 3, 4, 3});
     check_fixture_net<network<affine_base2_multiout>>("affine_base2_multiout", {"W", "b"}, k_rtol, k_atol);
 }
 TEST_CASE("Affine without bias vs torch") {

@@ -77,13 +77,15 @@ TEST_CASE("Affine small-batch kernel: PyTorch fixtures, AVX-512 and portable") {
         cpu::simd::force_generic(generic);
         kt::check_fixture_net<network<affine_2d>>("affine_2d", {"W", "b"}, 1e-5, 1e-5);
         kt::check_fixture_net<network<affine_4d>>("affine_4d", {"W", "b"}, 1e-5, 1e-5);
-        kt::check_fixture_net<network<affine_base2_multiout>>("affine_base2_multiout", {"W", "b"}, 1e-5, 1e-5);
+        kt::check_fixture_net<network<affine_base2_multiout>>("affine_base2_multiout", {"W", "b"}, 1e-5,
+                                                              1e-5);
         kt::check_fixture_net<network<affine_nobias>>("affine_nobias", {"W"}, 1e-5, 1e-5);
     }
     cpu::simd::force_generic(false);
 }
 
-TEST_CASE("Affine small-batch kernel: classifier head 2048 -> 1000, batch 1..9, against double dot products") {
+TEST_CASE(
+    "Affine small-batch kernel: classifier head 2048 -> 1000, batch 1..9, against double dot products") {
     for (bool generic : {false, true}) {
         INFO("portable kernel: " << generic);
         cpu::simd::force_generic(generic);

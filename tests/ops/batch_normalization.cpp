@@ -34,8 +34,8 @@ constexpr var bn(builder& g, shape_t X, layout L, shape_t P, batch_normalization
 constexpr var fbn(builder& g, shape_t X, layout L, shape_t P, batch_normalization_args a, bool residual) {
     auto x = g.input("x", X, L);
     var z = residual ? g.input("z", X, L) : none;
-    return F::fused_batch_normalization(x, g.parameter("beta", P), g.parameter("gamma", P), g.parameter("mean", P),
-                                        g.parameter("var", P), z, a);
+    return F::fused_batch_normalization(x, g.parameter("beta", P), g.parameter("gamma", P),
+                                        g.parameter("mean", P), g.parameter("var", P), z, a);
 }
 constexpr batch_normalization_args axes12(bool batch_stat, double eps, double decay) {
     batch_normalization_args a;

@@ -37,23 +37,22 @@ struct bn_case {
 
 // Same shapes and axes as axes_cases in make_op_fixtures.py (index = position there).
 constexpr bn_case k_cases[] = {
-    {{3, 4, 5, 6}, layout::channel_first, {1, 3}, 2},       // 0 axes13
-    {{5, 3, 4}, layout::channel_first, {0}, 1},             // 1 axis0
-    {{3, 4, 5, 7}, layout::channel_first, {2}, 1},          // 2 axis2
-    {{3, 4, 1, 5}, layout::channel_first, {1, 3}, 2},       // 3 merge
-    {{4, 5, 9}, layout::channel_first, {1}, 1},             // 4 ncl
-    {{2, 3, 4, 5, 3}, layout::channel_first, {1}, 1},       // 5 ncdhw
-    {{2, 3, 4, 3, 5}, layout::channel_last, {-1}, 1},       // 6 ndhwc (axis 4, given as -1)
-    {{3, 2, 4, 3, 5}, layout::channel_first, {0, 2, 4}, 3}, // 7 5d_024
-    {{3, 4, 5, 6}, layout::channel_first, {3, -3}, 2},      // 8 = axes13 given as [3,-3]: order and sign free
+    {{3, 4, 5, 6}, layout::channel_first, {1, 3}, 2},        // 0 axes13
+    {{5, 3, 4}, layout::channel_first, {0}, 1},              // 1 axis0
+    {{3, 4, 5, 7}, layout::channel_first, {2}, 1},           // 2 axis2
+    {{3, 4, 1, 5}, layout::channel_first, {1, 3}, 2},        // 3 merge
+    {{4, 5, 9}, layout::channel_first, {1}, 1},              // 4 ncl
+    {{2, 3, 4, 5, 3}, layout::channel_first, {1}, 1},        // 5 ncdhw
+    {{2, 3, 4, 3, 5}, layout::channel_last, {-1}, 1},        // 6 ndhwc (axis 4, given as -1)
+    {{3, 2, 4, 3, 5}, layout::channel_first, {0, 2, 4}, 3},  // 7 5d_024
+    {{3, 4, 5, 6}, layout::channel_first, {3, -3}, 2},  // 8 = axes13 given as [3,-3]: order and sign free
 };
 constexpr const char* k_names[] = {"axes13", "axis0", "axis2",  "merge", "ncl",
                                    "ncdhw",  "ndhwc", "5d_024", "axes13"};
 
 constexpr batch_normalization_args make_args(const bn_case& c, bool batch_stat, double eps, double decay) {
     batch_normalization_args a;
-    for (int i = 0; i < c.naxes; ++i)
-        a.axes[i] = c.axes[i];
+    for (int i = 0; i < c.naxes; ++i) a.axes[i] = c.axes[i];
     a.naxes = c.naxes;
     a.batch_stat = batch_stat;
     a.eps = eps;
@@ -64,11 +63,9 @@ constexpr batch_normalization_args make_args(const bn_case& c, bool batch_stat, 
 constexpr shape_t param_shape(const bn_case& c) {
     shape_t p = c.x;
     bool ax[max_rank]{};
-    for (int i = 0; i < c.naxes; ++i)
-        ax[c.axes[i] < 0 ? c.axes[i] + c.x.rank : c.axes[i]] = true;
+    for (int i = 0; i < c.naxes; ++i) ax[c.axes[i] < 0 ? c.axes[i] + c.x.rank : c.axes[i]] = true;
     for (int d = 0; d < p.rank; ++d)
-        if (!ax[d])
-            p.dims[d] = 1;
+        if (!ax[d]) p.dims[d] = 1;
     return p;
 }
 
@@ -91,11 +88,11 @@ struct fbn_case {
     double eps, decay;
 };
 constexpr fbn_case k_fused[] = {
-    {{{3, 4, 5, 6}, layout::channel_first, {2}, 1}, false, 1e-4, 0.9},    // 0 fbn_test_axis2
-    {{{3, 4, 5, 6}, layout::channel_first, {2}, 1}, true, 1e-5, 0.8},     // 1 fbn_train_axis2
-    {{{5, 4, 7}, layout::channel_first, {1}, 1}, true, 1e-5, 0.7},        // 2 fbn_train_ncl
-    {{{2, 3, 4, 3, 5}, layout::channel_last, {4}, 1}, true, 1e-4, 0.9},   // 3 fbn_train_ndhwc
-    {{{3, 4, 5, 6}, layout::channel_first, {1, 3}, 2}, true, 1e-5, 0.85}, // 4 fbn_train_axes13
+    {{{3, 4, 5, 6}, layout::channel_first, {2}, 1}, false, 1e-4, 0.9},     // 0 fbn_test_axis2
+    {{{3, 4, 5, 6}, layout::channel_first, {2}, 1}, true, 1e-5, 0.8},      // 1 fbn_train_axis2
+    {{{5, 4, 7}, layout::channel_first, {1}, 1}, true, 1e-5, 0.7},         // 2 fbn_train_ncl
+    {{{2, 3, 4, 3, 5}, layout::channel_last, {4}, 1}, true, 1e-4, 0.9},    // 3 fbn_train_ndhwc
+    {{{3, 4, 5, 6}, layout::channel_first, {1, 3}, 2}, true, 1e-5, 0.85},  // 4 fbn_train_axes13
 };
 constexpr const char* k_fused_names[] = {"fbn_test_axis2", "fbn_train_axis2", "fbn_train_ncl",
                                          "fbn_train_ndhwc", "fbn_train_axes13"};
@@ -125,7 +122,7 @@ void check_fused() {
     check_bn<network<fbn_net<Case, false>>>(k_fused_names[Case], "y", k_fused[Case].batch_stat);
 }
 
-} // namespace
+}  // namespace
 
 // The parameter shapes the op derives (checked here so that a wrong fixture shape cannot pass unseen).
 static_assert(param_shape(k_cases[0]) == shape_t{1, 4, 1, 6});
@@ -137,7 +134,7 @@ TEST_CASE("BatchNormalization axes=[1,3] (non-adjacent) on 4-D: test mode and ba
     check_test_mode<0, variant::no_bias>("y_nobias");
     check_batch_stat<0>();
     check_batch_stat<0, variant::no_scale>("y_noscale");
-    check_batch_stat<8>(); // the same axes as [3,-3]
+    check_batch_stat<8>();  // the same axes as [3,-3]
 }
 TEST_CASE("BatchNormalization axes=[0] on 3-D: test mode and batch_stat vs closed form") {
     check_test_mode<1>();

@@ -34,8 +34,9 @@ namespace {
 // ---- nets -------------------------------------------------------------------------------------------
 constexpr var conv_relu(builder& g) {  // 165 pixels (tail 3), 70 channels (tails 6 / 64+6)
     auto x = g.input("x", {3, 9, 11, 5}, layout::channel_last);
-    return F::relu(F::convolution(x, g.parameter("W", {70, 3, 3, 5}), g.parameter("b", {70}),
-                                  {.pad = {1, 2}, .stride = {2, 1}, .dilation = {1, 2}, .channel_last = true}));
+    return F::relu(
+        F::convolution(x, g.parameter("W", {70, 3, 3, 5}), g.parameter("b", {70}),
+                       {.pad = {1, 2}, .stride = {2, 1}, .dilation = {1, 2}, .channel_last = true}));
 }
 constexpr var stem_like(builder& g) {  // 7x7 / 2, C = 3, pad 3: merged kw runs, taps in the padding
     auto x = g.input("x", {2, 17, 15, 3}, layout::channel_last);
@@ -44,7 +45,8 @@ constexpr var stem_like(builder& g) {  // 7x7 / 2, C = 3, pad 3: merged kw runs,
 }
 constexpr var big_pad(builder& g) {  // pad larger than the kernel reach: whole tiles of padding
     auto x = g.input("x", {1, 4, 5, 9}, layout::channel_last);
-    return F::convolution(x, g.parameter("W", {17, 3, 2, 9}), {.pad = {4, 3}, .stride = {1, 2}, .channel_last = true});
+    return F::convolution(x, g.parameter("W", {17, 3, 2, 9}),
+                          {.pad = {4, 3}, .stride = {1, 2}, .channel_last = true});
 }
 constexpr var wide_c(builder& g) {  // C = 1100 > 1024: one tap split over two reduction chunks
     auto x = g.input("x", {1, 3, 5, 1100}, layout::channel_last);
@@ -69,14 +71,18 @@ constexpr var conv1d_cl_net(builder& g) {  // = convolution.cpp's conv1d_cl (PyT
 constexpr var conv3d_base2(builder& g) {  // 3-D, base_axis 2 (two batch axes)
     auto x = g.input("x", {2, 2, 4, 5, 6, 7}, layout::channel_last);
     return F::relu(F::convolution(x, g.parameter("W", {19, 2, 3, 2, 7}), g.parameter("b", {19}),
-                                  {.base_axis = 2, .pad = {1, 1, 0}, .stride = {1, 2, 1}, .dilation = {2, 1, 2},
+                                  {.base_axis = 2,
+                                   .pad = {1, 1, 0},
+                                   .stride = {1, 2, 1},
+                                   .dilation = {2, 1, 2},
                                    .channel_last = true}));
 }
 // Residual block: relu(conv3x3(relu(conv1x1(x))) + x), residual = the graph input, operand 0 or 1.
 template <bool ResidualFirst>
 constexpr var residual_block(builder& g) {
     auto x = g.input("x", {2, 7, 6, 13}, layout::channel_last);
-    auto h = F::relu(F::convolution(x, g.parameter("W1", {11, 1, 1, 13}), g.parameter("b1", {11}), {.channel_last = true}));
+    auto h = F::relu(F::convolution(x, g.parameter("W1", {11, 1, 1, 13}), g.parameter("b1", {11}),
+                                    {.channel_last = true}));
     h = F::convolution(h, g.parameter("W2", {13, 3, 3, 11}), {.pad = {1, 1}, .channel_last = true});
     return F::relu(ResidualFirst ? x + h : h + x);
 }
@@ -125,8 +131,10 @@ xt::xarray<float> fill(parameter_store& store, unsigned seed) {
         if (n.op != op_kind::parameter && n.op != op_kind::input) continue;
         xt::xarray<float> a = xt::zeros<float>(dims(n.shape));
         for (auto& v : a) v = nd(rng) * (n.op == op_kind::parameter ? 0.3f : 1.f);
-        if (n.op == op_kind::input) x = a;
-        else kt::set_param(store, n.name.view(), a);
+        if (n.op == op_kind::input)
+            x = a;
+        else
+            kt::set_param(store, n.name.view(), a);
     }
     return x;
 }
@@ -141,7 +149,8 @@ conv_ref naive(const xt::xarray<float>& x, const xt::xarray<float>& w, const flo
     i64 B = 1;
     for (int i = 0; i < base_axis; ++i) B *= i64(xs[std::size_t(i)]);
     const i64 C = i64(xs.back()), O = out.dims[out.rank - 1];
-    i64 in[3] = {1, 1, 1}, on[3] = {1, 1, 1}, k[3] = {1, 1, 1}, p[3] = {0, 0, 0}, s[3] = {1, 1, 1}, d[3] = {1, 1, 1};
+    i64 in[3] = {1, 1, 1}, on[3] = {1, 1, 1}, k[3] = {1, 1, 1}, p[3] = {0, 0, 0}, s[3] = {1, 1, 1},
+        d[3] = {1, 1, 1};
     for (int i = 0; i < nsp; ++i) {
         const int j = 3 - nsp + i;
         in[j] = i64(xs[std::size_t(base_axis + i)]);
@@ -164,18 +173,24 @@ conv_ref naive(const xt::xarray<float>& x, const xt::xarray<float>& w, const flo
                         for (i64 t0 = 0; t0 < k[0]; ++t0)
                             for (i64 t1 = 0; t1 < k[1]; ++t1)
                                 for (i64 t2 = 0; t2 < k[2]; ++t2) {
-                                    const i64 i0 = o0 * s[0] - p[0] + t0 * d[0], i1 = o1 * s[1] - p[1] + t1 * d[1],
+                                    const i64 i0 = o0 * s[0] - p[0] + t0 * d[0],
+                                              i1 = o1 * s[1] - p[1] + t1 * d[1],
                                               i2 = o2 * s[2] - p[2] + t2 * d[2];
-                                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 || i2 >= in[2]) continue;
-                                    const float* xp = x.data() + (((bb * in[0] + i0) * in[1] + i1) * in[2] + i2) * C;
-                                    const float* wp = w.data() + (((o * k[0] + t0) * k[1] + t1) * k[2] + t2) * C;
+                                    if (i0 < 0 || i0 >= in[0] || i1 < 0 || i1 >= in[1] || i2 < 0 ||
+                                        i2 >= in[2])
+                                        continue;
+                                    const float* xp =
+                                        x.data() + (((bb * in[0] + i0) * in[1] + i1) * in[2] + i2) * C;
+                                    const float* wp =
+                                        w.data() + (((o * k[0] + t0) * k[1] + t1) * k[2] + t2) * C;
                                     for (i64 c = 0; c < C; ++c) {
                                         const double v = double(xp[c]) * double(wp[c]);
                                         acc += v;
                                         mag += std::abs(v);
                                     }
                                 }
-                        const std::size_t at = std::size_t((((bb * on[0] + o0) * on[1] + o1) * on[2] + o2) * O + o);
+                        const std::size_t at =
+                            std::size_t((((bb * on[0] + o0) * on[1] + o1) * on[2] + o2) * O + o);
                         r.y[at] = acc;
                         r.mag[at] = mag;
                     }
@@ -198,7 +213,8 @@ void check_ref(const Y& y, const conv_ref& r, bool relu, const xt::xarray<float>
             worst_i = i;
         }
     }
-    INFO("worst |kata - naive| = " << worst << " at flat index " << worst_i << " (naive " << r.y[worst_i] << ")");
+    INFO("worst |kata - naive| = " << worst << " at flat index " << worst_i << " (naive " << r.y[worst_i]
+                                   << ")");
     CHECK(bad == 0);
 }
 
@@ -225,10 +241,12 @@ void check_single_conv(bool relu, unsigned seed) {
     constexpr int fid = first_conv<FG>();
     using Frozen = cpu::frozen_executor<Fused>;
     static_assert(Frozen::prepared[fid], "the convolution takes the fast path");
-    static_assert((FG.nodes[fid].attr.nonlinearity == nonlinearity_kind::relu) == (G.count(op_kind::relu) == 1),
+    static_assert((FG.nodes[fid].attr.nonlinearity == nonlinearity_kind::relu) ==
+                      (G.count(op_kind::relu) == 1),
                   "a trailing ReLU is absorbed");
     static_assert(FG.count(op_kind::relu) == 0);
-    static_assert(cpu::frozen_executor<Net>::prepared[cid], "unfused, the convolution takes the fast path too");
+    static_assert(cpu::frozen_executor<Net>::prepared[cid],
+                  "unfused, the convolution takes the fast path too");
     parameter_store store;
     const xt::xarray<float> x = fill<Net>(store, seed);
     constexpr node cn = G.nodes[std::size_t(cid)];
@@ -316,13 +334,17 @@ TEST_CASE("Frozen executor: residual Add2 + ReLU fused into the convolution epil
     constexpr auto left = [](const auto& g) { return g.count(op_kind::add2) + g.count(op_kind::relu); };
     // Both convolutions fast; the second absorbs Add2 (residual = the graph input) and ReLU, the
     // first its ReLU.
-    static_assert(cpu::frozen_executor<FA>::num_prepared == 2 && absorbed(FA::graph) == 3 && left(FA::graph) == 0);
-    static_assert(cpu::frozen_executor<FB>::num_prepared == 2 && absorbed(FB::graph) == 3 && left(FB::graph) == 0);
+    static_assert(cpu::frozen_executor<FA>::num_prepared == 2 && absorbed(FA::graph) == 3 &&
+                  left(FA::graph) == 0);
+    static_assert(cpu::frozen_executor<FB>::num_prepared == 2 && absorbed(FB::graph) == 3 &&
+                  left(FB::graph) == 0);
     static_assert(fused_epilogues(FA::graph).residuals == 1 && fused_epilogues(FB::graph).residuals == 1);
     // Three convolutions; the down-sampling one (run last) absorbs Add2 + ReLU, the 3x3 its ReLU, the
     // 1x1 after it (run before the down-sampling one: the residual) stays a Convolution.
-    static_assert(cpu::frozen_executor<FD>::num_prepared == 3 && absorbed(FD::graph) == 3 && left(FD::graph) == 0);
-    static_assert(FD::graph.count(op_kind::fused_convolution) == 2 && FD::graph.count(op_kind::convolution) == 1);
+    static_assert(cpu::frozen_executor<FD>::num_prepared == 3 && absorbed(FD::graph) == 3 &&
+                  left(FD::graph) == 0);
+    static_assert(FD::graph.count(op_kind::fused_convolution) == 2 &&
+                  FD::graph.count(op_kind::convolution) == 1);
     // Live executors prepare (pack) nothing.
     static_assert(cpu::executor<FD>::num_prepared == 0);
     check_block<A>(11);
@@ -337,7 +359,8 @@ TEST_CASE("Frozen executor: no fusion across a shared, broadcast or output value
     // Three fast convolutions, no absorption: c1 is read twice, c2's Add2 broadcasts (its ReLU follows
     // the Add2, not c2), c3 is a graph output.
     static_assert(Frozen::num_prepared == 3);
-    static_assert(Fused::graph.count(op_kind::fused_convolution) == 0 && Fused::graph.count(op_kind::convolution) == 3);
+    static_assert(Fused::graph.count(op_kind::fused_convolution) == 0 &&
+                  Fused::graph.count(op_kind::convolution) == 3);
     static_assert(Fused::graph.count(op_kind::relu) == 3 && Fused::graph.count(op_kind::add2) == 1);
     parameter_store store;
     const xt::xarray<float> x = fill<Net>(store, 21);

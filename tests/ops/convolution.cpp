@@ -44,8 +44,9 @@ constexpr var conv2d_base_axis2(builder& g) {
 }
 constexpr var conv2d_cl_group(builder& g) {
     auto x = g.input("x", {2, 9, 11, 6}, layout::channel_last);
-    return F::convolution(x, g.parameter("W", {4, 3, 2, 3}), g.parameter("b", {4}),
-                          {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2, .channel_last = true});
+    return F::convolution(
+        x, g.parameter("W", {4, 3, 2, 3}), g.parameter("b", {4}),
+        {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2, .channel_last = true});
 }
 constexpr var conv2d_cl_1x1_group(builder& g) {
     auto x = g.input("x", {2, 5, 7, 6}, layout::channel_last);
@@ -53,9 +54,9 @@ constexpr var conv2d_cl_1x1_group(builder& g) {
 }
 constexpr var conv3d_cl_group(builder& g) {
     auto x = g.input("x", {1, 5, 6, 7, 4}, layout::channel_last);
-    return F::convolution(x, g.parameter("W", {6, 3, 2, 3, 2}), g.parameter("b", {6}),
-                          {.pad = {1, 0, 1}, .stride = {1, 2, 2}, .dilation = {2, 1, 1}, .group = 2,
-                           .channel_last = true});
+    return F::convolution(
+        x, g.parameter("W", {6, 3, 2, 3, 2}), g.parameter("b", {6}),
+        {.pad = {1, 0, 1}, .stride = {1, 2, 2}, .dilation = {2, 1, 1}, .group = 2, .channel_last = true});
 }
 constexpr var conv1d_cl(builder& g) {
     auto x = g.input("x", {3, 13, 5}, layout::channel_last);
@@ -70,7 +71,8 @@ constexpr var depthwise_conv2d_mult2(builder& g) {
 }
 constexpr var depthwise_conv1d(builder& g) {
     auto x = g.input("x", {2, 3, 15});
-    return F::depthwise_convolution(x, g.parameter("W", {3, 5}), {.pad = {2}, .stride = {3}, .dilation = {2}});
+    return F::depthwise_convolution(x, g.parameter("W", {3, 5}),
+                                    {.pad = {2}, .stride = {3}, .dilation = {2}});
 }
 constexpr var depthwise_conv2d_mult3(builder& g) {
     auto x = g.input("x", {3, 4, 7, 9});

@@ -53,8 +53,7 @@ struct call_log {
     int max_blas_threads() {
         std::lock_guard<std::mutex> l(m);
         int r = 0;
-        for (int t : blas_threads)
-            r = std::max(r, t);
+        for (int t : blas_threads) r = std::max(r, t);
         return r;
     }
     std::size_t calls() {
@@ -74,7 +73,7 @@ bool multi_threaded() {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 extern "C" void kata_test_sgemm_hook_(int order, int ta, int tb, int m, int n, int k, float alpha,
                                       const float* a, int lda, const float* b, int ldb, float beta, float* c,
@@ -113,20 +112,17 @@ TEST_CASE("cpu threads: parallel_for covers every index once and reaches more th
                     std::lock_guard<std::mutex> l(m);
                     seen.insert(std::this_thread::get_id());
                 }
-                for (i64 i = b; i < e; ++i)
-                    ++hits[std::size_t(i)];
+                for (i64 i = b; i < e; ++i) ++hits[std::size_t(i)];
                 // ~0.2 ms of work per chunk: long enough for a sleeping worker to wake and claim some.
                 const auto t0 = std::chrono::steady_clock::now();
                 while (std::chrono::steady_clock::now() - t0 < std::chrono::microseconds(200)) {
                 }
             },
             1);
-        for (i64 i = 0; i < n; ++i)
-            REQUIRE(hits[std::size_t(i)] == 1);
+        for (i64 i = 0; i < n; ++i) REQUIRE(hits[std::size_t(i)] == 1);
         both_slots = cpu::chunks_run_by(0) > s0 && cpu::chunks_run_by(1) > s1;
     }
-    if (!multi_threaded())
-        return;
+    if (!multi_threaded()) return;
     CHECK(seen.size() >= 2);
     CHECK(both_slots);
 }
@@ -140,26 +136,21 @@ void check_sgemm(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, float beta,
     const i64 ar = ta ? K : M, ac = ta ? M : K, br = tb ? N : K, bc = tb ? K : N;
     const i64 lda = ac + 3, ldb = bc + 5, ldc = N + 7;
     std::vector<float> A(std::size_t(ar * lda)), B(std::size_t(br * ldb)), C(std::size_t(M * ldc));
-    for (auto& v : A)
-        v = float(d(rng));
-    for (auto& v : B)
-        v = float(d(rng));
-    for (auto& v : C)
-        v = float(d(rng));
+    for (auto& v : A) v = float(d(rng));
+    for (auto& v : B) v = float(d(rng));
+    for (auto& v : C) v = float(d(rng));
     const std::vector<float> C0 = C;
     g_log.clear();
     cpu::blas::sgemm(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
     INFO("ta " << ta << " tb " << tb << " M " << M << " N " << N << " K " << K);
-    if (expect_split && cpu::num_threads() > 1)
-        CHECK(g_log.calls() > 1);
-    if (!expect_split)
-        CHECK(g_log.calls() == 1);
+    if (expect_split && cpu::num_threads() > 1) CHECK(g_log.calls() > 1);
+    if (!expect_split) CHECK(g_log.calls() == 1);
     CHECK(g_log.max_blas_threads() == 1);
     i64 bad = 0;
     for (i64 i = 0; i < M; ++i)
         for (i64 j = 0; j < ldc; ++j) {
             const float got = C[std::size_t(i * ldc + j)];
-            if (j >= N) { // outside the matrix: untouched
+            if (j >= N) {  // outside the matrix: untouched
                 bad += got != C0[std::size_t(i * ldc + j)];
                 continue;
             }
@@ -175,15 +166,15 @@ void check_sgemm(bool ta, bool tb, i64 M, i64 N, i64 K, float alpha, float beta,
         }
     CHECK(bad == 0);
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("cpu threads: GEMM split into blocks over the pool equals the exact integer product") {
     for (int t = 0; t < 4; ++t) {
         const bool ta = t & 1, tb = t & 2;
-        check_sgemm(ta, tb, 37, 1001, 301, 1.f, 0.f, true);   // column blocks, ragged last block
-        check_sgemm(ta, tb, 1003, 45, 257, 2.f, 1.f, true);   // row blocks
-        check_sgemm(ta, tb, 640, 1200, 60, 0.5f, -1.f, true); // 2 blocks per thread (>= 8M madds each)
-        check_sgemm(ta, tb, 5, 7, 9, 1.f, 1.f, false);        // small: one call on the calling thread
+        check_sgemm(ta, tb, 37, 1001, 301, 1.f, 0.f, true);    // column blocks, ragged last block
+        check_sgemm(ta, tb, 1003, 45, 257, 2.f, 1.f, true);    // row blocks
+        check_sgemm(ta, tb, 640, 1200, 60, 0.5f, -1.f, true);  // 2 blocks per thread (>= 8M madds each)
+        check_sgemm(ta, tb, 5, 7, 9, 1.f, 1.f, false);         // small: one call on the calling thread
     }
 }
 
@@ -201,11 +192,10 @@ constexpr var nhwc_layer(builder& g) {
 }
 xt::xarray<float> ramp(std::vector<std::size_t> shape) {
     xt::xarray<float> x = xt::zeros<float>(shape);
-    for (std::size_t i = 0; i < x.size(); ++i)
-        x.data()[i] = float(int(i % 17) - 8) / 8.f;
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = float(int(i % 17) - 8) / 8.f;
     return x;
 }
-} // namespace
+}  // namespace
 
 TEST_CASE(
     "cpu threads: live executor, a big layer's GEMM blocks run on >= 2 threads with OpenBLAS at 1 thread") {
@@ -215,23 +205,20 @@ TEST_CASE(
     const xt::xarray<float> x = ramp({1, 256, 56, 56}), z = ramp({16, 2048});
     // The executor takes OpenBLAS to one thread at construction, and its GEMMs keep it there.
     cpu::blas::set_blas_threads(2);
-    const bool blas_had_two = cpu::blas::blas_threads() == 2; // OpenBLAS may cap at the core count
+    const bool blas_had_two = cpu::blas::blas_threads() == 2;  // OpenBLAS may cap at the core count
     cpu::executor<Net> run(store);
     CHECK(cpu::blas::blas_threads() == 1);
     run(x, z);
-    if (blas_had_two)
-        cpu::blas::set_blas_threads(2);
+    if (blas_had_two) cpu::blas::set_blas_threads(2);
     std::size_t distinct = 0;
     for (int attempt = 0; attempt < 50 && distinct < 2; ++attempt) {
         g_log.clear();
         run(x, z);
         CHECK(g_log.max_blas_threads() == 1);
-        if (cpu::num_threads() > 1)
-            CHECK(g_log.calls() >= 4); // both GEMMs split into >= 2 blocks
+        if (cpu::num_threads() > 1) CHECK(g_log.calls() >= 4);  // both GEMMs split into >= 2 blocks
         distinct = g_log.distinct_threads();
     }
-    if (!multi_threaded())
-        return;
+    if (!multi_threaded()) return;
     CHECK(distinct >= 2);
 }
 
@@ -247,17 +234,15 @@ TEST_CASE("cpu threads: frozen executor, a big NHWC convolution runs on >= 2 thr
     for (int attempt = 0; attempt < 50 && !(caller && worker); ++attempt) {
         g_log.clear();
         std::vector<std::uint64_t> before(std::size_t(cpu::num_threads()));
-        for (int s = 0; s < cpu::num_threads(); ++s)
-            before[std::size_t(s)] = cpu::chunks_run_by(s);
+        for (int s = 0; s < cpu::num_threads(); ++s) before[std::size_t(s)] = cpu::chunks_run_by(s);
         run(x);
-        CHECK(g_log.calls() == 0); // the direct kernel: no OpenBLAS
+        CHECK(g_log.calls() == 0);  // the direct kernel: no OpenBLAS
         caller = cpu::chunks_run_by(0) > before[0];
         worker = false;
         for (int s = 1; s < cpu::num_threads(); ++s)
             worker = worker || cpu::chunks_run_by(s) > before[std::size_t(s)];
     }
-    if (!multi_threaded())
-        return;
+    if (!multi_threaded()) return;
     CHECK(caller);
     CHECK(worker);
 }

@@ -21,9 +21,9 @@ constexpr var deconv1d(builder& g) {
 }
 constexpr var deconv2d_group(builder& g) {
     auto x = g.input("x", {2, 6, 5, 7});
-    return F::deconvolution(x, g.parameter("W", {6, 2, 3, 2}), g.parameter("b", {6}),
-                            {.pad = {1, 0}, .stride = {2, 3}, .dilation = {1, 2}, .group = 3,
-                             .output_padding = {1, 2}});
+    return F::deconvolution(
+        x, g.parameter("W", {6, 2, 3, 2}), g.parameter("b", {6}),
+        {.pad = {1, 0}, .stride = {2, 3}, .dilation = {1, 2}, .group = 3, .output_padding = {1, 2}});
 }
 constexpr var deconv2d_1x1(builder& g) {
     auto x = g.input("x", {2, 4, 5, 3});
@@ -32,13 +32,20 @@ constexpr var deconv2d_1x1(builder& g) {
 constexpr var deconv3d_group(builder& g) {
     auto x = g.input("x", {1, 4, 3, 4, 5});
     return F::deconvolution(x, g.parameter("W", {4, 3, 2, 3, 2}), g.parameter("b", {6}),
-                            {.pad = {0, 1, 1}, .stride = {2, 1, 2}, .dilation = {1, 1, 2}, .group = 2,
+                            {.pad = {0, 1, 1},
+                             .stride = {2, 1, 2},
+                             .dilation = {1, 1, 2},
+                             .group = 2,
                              .output_padding = {1, 0, 1}});
 }
 constexpr var deconv2d_cl_group(builder& g) {
     auto x = g.input("x", {2, 5, 7, 6}, layout::channel_last);
     return F::deconvolution(x, g.parameter("W", {6, 3, 2, 2}), g.parameter("b", {6}),
-                            {.pad = {1, 1}, .stride = {2, 2}, .dilation = {1, 2}, .group = 3, .channel_last = true,
+                            {.pad = {1, 1},
+                             .stride = {2, 2},
+                             .dilation = {1, 2},
+                             .group = 3,
+                             .channel_last = true,
                              .output_padding = {1, 0}});
 }
 constexpr var deconv2d_cl_1x1_group(builder& g) {
@@ -57,7 +64,8 @@ constexpr var depthwise_deconv2d_div2(builder& g) {
 }
 constexpr var depthwise_deconv1d(builder& g) {
     auto x = g.input("x", {2, 4, 9});
-    return F::depthwise_deconvolution(x, g.parameter("W", {4, 5}), {.pad = {2}, .stride = {3}, .dilation = {2}});
+    return F::depthwise_deconvolution(x, g.parameter("W", {4, 5}),
+                                      {.pad = {2}, .stride = {3}, .dilation = {2}});
 }
 
 }  // namespace
@@ -84,7 +92,8 @@ TEST_CASE("Deconvolution 1-D channel_last with output_padding vs torch") {
     check_fixture_net<network<deconv1d_cl>>("deconv1d_cl", {"W", "b"}, k_rtol, k_atol);
 }
 TEST_CASE("DepthwiseDeconvolution 2-D divisor 2 vs torch") {
-    check_fixture_net<network<depthwise_deconv2d_div2>>("depthwise_deconv2d_div2", {"W", "b"}, k_rtol, k_atol);
+    check_fixture_net<network<depthwise_deconv2d_div2>>("depthwise_deconv2d_div2", {"W", "b"}, k_rtol,
+                                                        k_atol);
 }
 TEST_CASE("DepthwiseDeconvolution 1-D no bias vs torch") {
     check_fixture_net<network<depthwise_deconv1d>>("depthwise_deconv1d", {"W"}, k_rtol, k_atol);

@@ -53,7 +53,7 @@ constexpr var deconv3d_cl_k1_opad(builder& g) {
                              .output_padding = {1, 1, 2}});
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("Deconvolution 3-D channel_last group 3, pad/stride/dilation/output_padding vs torch") {
     check_fixture_net<network<deconv3d_cl_group>>("deconv3d_cl_group", {"W", "b"}, k_rtol, k_atol);

@@ -24,20 +24,50 @@ namespace {
 
 // nnabla's Function.info.type_name of each kind (leaves: kata's own names; HardSwish: nnabla 1.39 has no
 // such function, the name is ONNX's and follows nnabla's HardSigmoid / HardTanh).
-constexpr std::string_view nnabla_names[] = {
-    "Input", "Parameter", "Convolution", "FusedConvolution", "DepthwiseConvolution", "Deconvolution", "DepthwiseDeconvolution",
-    "Affine", "Embed", "BatchNormalization", "FusedBatchNormalization", "ReLU", "LeakyReLU", "Sigmoid", "Tanh",
-    "Add2", "Sub2", "Mul2", "Div2", "AddScalar", "MulScalar", "MaxPooling", "AveragePooling", "SumPooling",
-    "Unpooling", "GlobalAveragePooling", "Concatenate", "Reshape", "Transpose", "Softmax", "Identity",
-    "FixedPointQuantize", "Sink", "HardSwish"};
+constexpr std::string_view nnabla_names[] = {"Input",
+                                             "Parameter",
+                                             "Convolution",
+                                             "FusedConvolution",
+                                             "DepthwiseConvolution",
+                                             "Deconvolution",
+                                             "DepthwiseDeconvolution",
+                                             "Affine",
+                                             "Embed",
+                                             "BatchNormalization",
+                                             "FusedBatchNormalization",
+                                             "ReLU",
+                                             "LeakyReLU",
+                                             "Sigmoid",
+                                             "Tanh",
+                                             "Add2",
+                                             "Sub2",
+                                             "Mul2",
+                                             "Div2",
+                                             "AddScalar",
+                                             "MulScalar",
+                                             "MaxPooling",
+                                             "AveragePooling",
+                                             "SumPooling",
+                                             "Unpooling",
+                                             "GlobalAveragePooling",
+                                             "Concatenate",
+                                             "Reshape",
+                                             "Transpose",
+                                             "Softmax",
+                                             "Identity",
+                                             "FixedPointQuantize",
+                                             "Sink",
+                                             "HardSwish"};
 
 constexpr bool table_consistent() {
     for (std::size_t i = 0; i < op_kind_count; ++i) {
         const op_descriptor& d = op_descriptors[i];
-        if (d.kind != op_kind(i) || d.name != type_name(op_kind(i)) || d.cls != identity_of(op_kind(i)).cls) return false;
+        if (d.kind != op_kind(i) || d.name != type_name(op_kind(i)) || d.cls != identity_of(op_kind(i)).cls)
+            return false;
         if (&descriptor_of(op_kind(i)) != &d) return false;
         if (is_function(op_kind(i)) != (d.rebuild != nullptr)) return false;  // leaves are never rebuilt
-        if (d.args == nullptr || d.backward != nullptr || !d.onnx.op_type.empty() || d.onnx.attributes) return false;
+        if (d.args == nullptr || d.backward != nullptr || !d.onnx.op_type.empty() || d.onnx.attributes)
+            return false;
     }
     return true;
 }
@@ -53,11 +83,13 @@ constexpr void all_ops(builder& g) {
     auto dc = F::deconvolution(h, g.parameter("dcW", {6, 2, 3, 3}),
                                {.pad = {1, 1}, .stride = {2, 2}, .group = 3, .output_padding = {1, 1}});
     auto ddc = F::depthwise_deconvolution(dw, g.parameter("ddW", {8, 3, 3}), {.divisor = 2});
-    auto bn = F::batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), none, g.parameter("mean", {1, 6, 1, 1}),
-                                     g.parameter("var", {1, 6, 1, 1}),
-                                     {.axes = {1}, .naxes = 1, .decay_rate = 0.75, .eps = 1e-3, .batch_stat = false});
-    auto fbn = F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
-                                            g.parameter("mean", {1, 6, 1, 1}), g.parameter("var", {1, 6, 1, 1}), bn);
+    auto bn = F::batch_normalization(
+        h, g.parameter("beta", {1, 6, 1, 1}), none, g.parameter("mean", {1, 6, 1, 1}),
+        g.parameter("var", {1, 6, 1, 1}),
+        {.axes = {1}, .naxes = 1, .decay_rate = 0.75, .eps = 1e-3, .batch_stat = false});
+    auto fbn =
+        F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
+                                     g.parameter("mean", {1, 6, 1, 1}), g.parameter("var", {1, 6, 1, 1}), bn);
     auto t = F::tanh(F::sigmoid(F::leaky_relu(F::relu(fbn), 0.25)));
     // kata's fused convolution (conv + residual + ReLU), what FuseConvolutionEpilogueModifier produces.
     auto fc = F::fused_convolution(t, g.parameter("fW", {6, 3, 3, 3}), g.parameter("fb", {6}), bn,
@@ -85,8 +117,8 @@ using All = network<all_ops>;
 constexpr void variants(builder& g) {
     auto x = g.input("x", {2, 7, 9, 5}, layout::channel_last);
     auto h = F::convolution(x, g.parameter("W", {6, 3, 3, 5}), {.pad = {1, 1}, .channel_last = true});
-    h = F::deconvolution(h, g.parameter("dW", {6, 2, 2, 3}),
-                         g.parameter("db", {6}), {.stride = {2, 2}, .group = 2, .channel_last = true});
+    h = F::deconvolution(h, g.parameter("dW", {6, 2, 2, 3}), g.parameter("db", {6}),
+                         {.stride = {2, 2}, .group = 2, .channel_last = true});
     h = F::batch_normalization(h, none, none, g.parameter("m", {1, 1, 1, 6}), g.parameter("v", {1, 1, 1, 6}),
                                {.axes = {3}, .naxes = 1});
     h = F::fused_batch_normalization(h, g.parameter("be", {1, 1, 1, 6}), g.parameter("ga", {1, 1, 1, 6}),
@@ -133,10 +165,11 @@ constexpr int rebuild_mismatches(const Graph& g) {
                 b.nodes[std::size_t(ins[j].id)].lay = in.lay;  // input() tags rank >= 3 channel-first
             }
         }
-        const var r = descriptor_of(n.op).rebuild(b, n.attr, std::span<const var>(ins, std::size_t(n.num_inputs)));
+        const var r =
+            descriptor_of(n.op).rebuild(b, n.attr, std::span<const var>(ins, std::size_t(n.num_inputs)));
         const node& m = b.nodes[std::size_t(r.id)];
-        const bool same = !b.failed && m.op == n.op && m.attr == n.attr && m.shape == n.shape && m.lay == n.lay &&
-                          m.type == n.type && m.num_inputs == n.num_inputs;
+        const bool same = !b.failed && m.op == n.op && m.attr == n.attr && m.shape == n.shape &&
+                          m.lay == n.lay && m.type == n.type && m.num_inputs == n.num_inputs;
         bad += same ? 0 : 1;
     }
     return bad;
@@ -144,7 +177,8 @@ constexpr int rebuild_mismatches(const Graph& g) {
 
 constexpr int kinds_reached() {
     bool seen[op_kind_count]{};
-    for (int k = 0; k < All::graph.num_order; ++k) seen[std::size_t(All::graph.nodes[All::graph.order[k]].op)] = true;
+    for (int k = 0; k < All::graph.num_order; ++k)
+        seen[std::size_t(All::graph.nodes[All::graph.order[k]].op)] = true;
     int n = 0;
     for (std::size_t i = 0; i < op_kind_count; ++i) n += seen[i] ? 1 : 0;
     return n;
@@ -264,7 +298,8 @@ TEST_CASE("descriptors: generic argument walks (Hana structs)") {
     CHECK(l.find("kernel") == nullptr);
 
     // Equality is member-wise value equality (dims compare their given entries).
-    static_assert(args_equal(convolution_args{.pad = {1, 1}, .group = 2}, convolution_args{.pad = {1, 1}, .group = 2}));
+    static_assert(
+        args_equal(convolution_args{.pad = {1, 1}, .group = 2}, convolution_args{.pad = {1, 1}, .group = 2}));
     static_assert(!args_equal(convolution_args{.pad = {1, 1}}, convolution_args{.pad = {1, 2}}));
     static_assert(!args_equal(convolution_args{.pad = {1, 1}}, convolution_args{.pad = {1, 1, 0}}));
     static_assert(args_equal(op_args::none{}, op_args::none{}));
@@ -290,8 +325,9 @@ TEST_CASE("descriptors: generic argument walks (Hana structs)") {
         append_args(s, deconvolution_args{.pad = {1, 0}, .group = 2, .channel_last = true});
         return s.append(')');
     }();
-    CHECK(m.view() == "Deconvolution(base_axis=1, pad=(1,0), stride=(), dilation=(), group=2, channel_last=true, "
-                      "output_padding=())");
+    CHECK(m.view() ==
+          "Deconvolution(base_axis=1, pad=(1,0), stride=(), dilation=(), group=2, channel_last=true, "
+          "output_padding=())");
 }
 
 TEST_CASE("descriptors: kata::rebuild names the arguments in its diagnostics") {
@@ -302,5 +338,7 @@ TEST_CASE("descriptors: kata::rebuild names the arguments in its diagnostics") {
         (void)rebuild(b, op_kind::leaky_relu, a, {}, "act");
         return b.error;
     }();
-    CHECK(m.view() == "kata::rebuild: LeakyReLU(alpha=0.500000, inplace=false) in scope 'act' needs 1 to 16 inputs, got 0");
+    CHECK(
+        m.view() ==
+        "kata::rebuild: LeakyReLU(alpha=0.500000, inplace=false) in scope 'act' needs 1 to 16 inputs, got 0");
 }

@@ -31,7 +31,6 @@ constexpr void unary_net(builder& g) {
     g.output(x / 4.0);
 }
 
-
 // a op b for the four binary ops, as four outputs.
 constexpr void binary_ops(builder& g, var a, var b) {
     g.output(a + b);
@@ -41,10 +40,14 @@ constexpr void binary_ops(builder& g, var a, var b) {
 }
 constexpr void binary_bc(builder& g) { binary_ops(g, g.input("a", {3, 1, 5, 7}), g.input("b", {4, 1, 7})); }
 constexpr void binary_same(builder& g) { binary_ops(g, g.input("a", {2, 3, 5}), g.input("b", {2, 3, 5})); }
-constexpr void binary_chan(builder& g) { binary_ops(g, g.input("a", {2, 5, 3, 7}), g.input("b", {1, 5, 1, 1})); }
+constexpr void binary_chan(builder& g) {
+    binary_ops(g, g.input("a", {2, 5, 3, 7}), g.input("b", {1, 5, 1, 1}));
+}
 constexpr void binary_both(builder& g) { binary_ops(g, g.input("a", {3, 1, 5}), g.input("b", {1, 4, 1})); }
 constexpr void binary_scalar(builder& g) { binary_ops(g, g.input("a", {2, 3, 5}), g.input("b", {1})); }
-constexpr void binary_lhs(builder& g) { binary_ops(g, g.input("a", {1, 5, 1, 1}), g.input("b", {2, 5, 3, 7})); }
+constexpr void binary_lhs(builder& g) {
+    binary_ops(g, g.input("a", {1, 5, 1, 1}), g.input("b", {2, 5, 3, 7}));
+}
 
 template <class Net>
 void check_binary(const kt::fixture& fx, const std::string& k) {
@@ -125,10 +128,10 @@ TEST_CASE("FixedPointQuantize: exact ties and bounds (closed form, no fixture)")
     kata::parameter_store store;
     kata::cpu::executor<network<fpq2>> run(store);
     xt::xarray<float> x = xt::zeros<float>({4, 11});
-    const float in[] = {0.25f, -0.25f, 0.75f, -0.75f, 1.25f, -1.25f, 3.25f, -3.25f, 3.5f, -3.5f, 3.75f,
-                        -3.75f, 100.f, -100.f, 0.24f, -0.24f, 0.26f, -0.26f, 0.f, 2.9f, -2.9f, 1.0f};
-    const float want[] = {0.5f, -0.5f, 1.0f, -1.0f, 1.5f, -1.5f, 3.5f, -3.5f, 3.5f, -3.5f, 3.5f,
-                          -3.5f, 3.5f, -3.5f, 0.f, -0.f, 0.5f, -0.5f, 0.f, 3.0f, -3.0f, 1.0f};
+    const float in[] = {0.25f,  -0.25f, 0.75f,  -0.75f, 1.25f,  -1.25f, 3.25f,  -3.25f, 3.5f, -3.5f, 3.75f,
+                        -3.75f, 100.f,  -100.f, 0.24f,  -0.24f, 0.26f,  -0.26f, 0.f,    2.9f, -2.9f, 1.0f};
+    const float want[] = {0.5f,  -0.5f, 1.0f,  -1.0f, 1.5f, -1.5f, 3.5f,  -3.5f, 3.5f, -3.5f, 3.5f,
+                          -3.5f, 3.5f,  -3.5f, 0.f,   -0.f, 0.5f,  -0.5f, 0.f,   3.0f, -3.0f, 1.0f};
     xt::xarray<float> expected = xt::zeros<float>({4, 11});
     for (std::size_t i = 0; i < std::size(in); ++i) {
         x.data()[i] = in[i];

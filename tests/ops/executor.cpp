@@ -18,18 +18,19 @@ constexpr double k_rtol = 1e-6, k_atol = 1e-6;
 constexpr void dag(builder& g) {
     auto x = g.input("x", {2, 3, 5, 7});
     auto a = F::add_scalar(x, 1.5);
-    auto r = F::reshape(a, {2, 3, 35});                        // alias of a
-    auto b = F::tanh(F::relu(F::mul_scalar(r, -0.7)));         // relu, tanh in place; mul_scalar not (r read later)
-    auto xr = F::reshape(x, {2, 3, 35});                       // alias of the graph input
-    g.output(F::concatenate({xr, b, xr}, 1));                  // shared input read twice
-    g.output(F::reshape(b * r, {2, 3, 5, 7}));                 // r (= a) still alive here
+    auto r = F::reshape(a, {2, 3, 35});                 // alias of a
+    auto b = F::tanh(F::relu(F::mul_scalar(r, -0.7)));  // relu, tanh in place; mul_scalar not (r read later)
+    auto xr = F::reshape(x, {2, 3, 35});                // alias of the graph input
+    g.output(F::concatenate({xr, b, xr}, 1));           // shared input read twice
+    g.output(F::reshape(b * r, {2, 3, 5, 7}));          // r (= a) still alive here
 }
 using Dag = network<dag>;
 using DagExec = kata::cpu::executor<Dag>;
 
 constexpr int count_plan(bool in_place) {
     int c = 0;
-    for (std::size_t i = 0; i < Dag::graph.size(); ++i) c += in_place ? DagExec::plan.in_place[i] : DagExec::plan.aliased[i];
+    for (std::size_t i = 0; i < Dag::graph.size(); ++i)
+        c += in_place ? DagExec::plan.in_place[i] : DagExec::plan.aliased[i];
     return c;
 }
 // The plan this test relies on: three aliases (the reshapes), two in-place ops (relu, tanh).

@@ -45,8 +45,7 @@ using namespace kata;
 
 namespace {
 std::string lower(std::string s) {
-    for (auto& ch : s)
-        ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    for (auto& ch : s) ch = char(std::tolower(static_cast<unsigned char>(ch)));
     return s;
 }
 
@@ -68,13 +67,12 @@ void check_steady_state(Exec& run, int calls, const X&... xs) {
     run(xs...);
     run(xs...);
     const auto y0 = run.template output<0>();
-    const std::vector<float> first(y0.data(), y0.data() + y0.size()); // allocates: before counting
+    const std::vector<float> first(y0.data(), y0.data() + y0.size());  // allocates: before counting
     std::size_t mismatches = 0;
     const counts before = counts::now();
     for (int i = 0; i < calls; ++i) {
         const auto y = run(xs...);
-        for (std::size_t j = 0; j < first.size(); ++j)
-            mismatches += y.data()[j] != first[j];
+        for (std::size_t j = 0; j < first.size(); ++j) mismatches += y.data()[j] != first[j];
     }
     const counts after = counts::now();
     INFO("allocations during " << calls << " steady-state calls: " << describe(before, after));
@@ -83,7 +81,7 @@ void check_steady_state(Exec& run, int calls, const X&... xs) {
     // The counters work: allocations of the kinds the library uses are seen.
     const counts c0 = counts::now();
     std::vector<float> v(100);
-    static void* volatile sink; // the blocks escape: the calls cannot be elided
+    static void* volatile sink;  // the blocks escape: the calls cannot be elided
     sink = ::operator new[](256, std::align_val_t{64});
     ::operator delete[](sink, std::align_val_t{64});
     sink = std::aligned_alloc(64, 256);
@@ -141,7 +139,7 @@ using big_graph = std::conditional_t<Fuse, convert<network<big_net<CL>>, FuseCon
                                      network<big_net<CL>>>;
 static_assert(big_graph<true, true>::graph.count(op_kind::fused_convolution) == 3);
 
-template <bool CL, cpu::parameter_mode Mode, bool Fuse = CL && Mode == cpu::parameter_mode::frozen>
+template <bool CL, cpu::parameter_mode Mode, bool Fuse = CL&& Mode == cpu::parameter_mode::frozen>
 void check_big_net() {
     using Net = big_graph<CL, Fuse>;
     parameter_store store(11);
@@ -149,8 +147,7 @@ void check_big_net() {
     const xt::xarray<float> x = CL ? pattern({1, 56, 56, 64}, 1.f) : pattern({1, 64, 56, 56}, 1.f);
     const xt::xarray<float> z = pattern({16, 2048}, 0.5f);
     cpu::executor<Net, Mode> run(store);
-    if constexpr (Mode == cpu::parameter_mode::frozen && CL)
-        static_assert(decltype(run)::num_prepared == 3);
+    if constexpr (Mode == cpu::parameter_mode::frozen && CL) static_assert(decltype(run)::num_prepared == 3);
     check_steady_state(run, 4, x, z);
     // Output 1 (the batch-16 GEMM) is computed again, identically.
     const xt::xarray<float> y1 = run.template output<1>();
@@ -158,7 +155,7 @@ void check_big_net() {
     CHECK(xt::xarray<float>(run.template output<1>()) == y1);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("executor allocations: small every-kernel net, live executor") {
     report_environment();
@@ -217,31 +214,25 @@ int rerun_with_coretype(const char* core, const char* expect) {
     for (char** e = environ; *e; ++e)
         if (std::strncmp(*e, "OPENBLAS_CORETYPE=", 18) != 0 && std::strncmp(*e, "KATA_ALLOC_TEST_", 16) != 0)
             env.emplace_back(*e);
-    if (core)
-        env.push_back(std::string("OPENBLAS_CORETYPE=") + core);
-    if (expect)
-        env.push_back(std::string("KATA_ALLOC_TEST_EXPECT_CORE=") + expect);
+    if (core) env.push_back(std::string("OPENBLAS_CORETYPE=") + core);
+    if (expect) env.push_back(std::string("KATA_ALLOC_TEST_EXPECT_CORE=") + expect);
     env.push_back("KATA_ALLOC_TEST_CHILD=1");
     std::vector<char*> envp;
-    for (auto& s : env)
-        envp.push_back(s.data());
+    for (auto& s : env) envp.push_back(s.data());
     envp.push_back(nullptr);
     std::string exe = "/proc/self/exe", tc = "--test-case=executor allocations: *",
                 tce = "--test-case-exclude=*OPENBLAS_CORETYPE*", quiet = "--no-version";
     char* argv[] = {exe.data(), tc.data(), tce.data(), quiet.data(), nullptr};
     pid_t pid = 0;
-    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, envp.data()) != 0)
-        return -1;
+    if (posix_spawn(&pid, "/proc/self/exe", nullptr, nullptr, argv, envp.data()) != 0) return -1;
     int status = 0;
-    if (waitpid(pid, &status, 0) != pid)
-        return -1;
+    if (waitpid(pid, &status, 0) != pid) return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
-} // namespace
+}  // namespace
 
 TEST_CASE("executor allocations: the same with OPENBLAS_CORETYPE=Haswell and unset") {
-    if (std::getenv("KATA_ALLOC_TEST_CHILD"))
-        return; // never recurse
+    if (std::getenv("KATA_ALLOC_TEST_CHILD")) return;  // never recurse
     CHECK(rerun_with_coretype("Haswell", "Haswell") == 0);
     CHECK(rerun_with_coretype(nullptr, nullptr) == 0);
 }

@@ -32,8 +32,9 @@ constexpr double k_rtol = 1e-5, k_atol = 1e-5;
 // = tests/ops/convolution.cpp's nets of the same fixtures
 constexpr var conv2d_cl_group(builder& g) {
     auto x = g.input("x", {2, 9, 11, 6}, layout::channel_last);
-    return F::convolution(x, g.parameter("W", {4, 3, 2, 3}), g.parameter("b", {4}),
-                          {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2, .channel_last = true});
+    return F::convolution(
+        x, g.parameter("W", {4, 3, 2, 3}), g.parameter("b", {4}),
+        {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2, .channel_last = true});
 }
 constexpr var conv1d_cl(builder& g) {
     auto x = g.input("x", {3, 13, 5}, layout::channel_last);
@@ -52,11 +53,15 @@ void check_layouts(Exec& run, const kt::fixture& fx) {
     const std::size_t r = x.dimension();
     // A transposed view of a channel-first copy: strides (H W C ...) not row-major.
     xt::xarray<float> cf;
-    if (r == 4) cf = xt::transpose(x, {0, 3, 1, 2});
-    else cf = xt::transpose(x, {0, 2, 1});
+    if (r == 4)
+        cf = xt::transpose(x, {0, 3, 1, 2});
+    else
+        cf = xt::transpose(x, {0, 2, 1});
     SUBCASE("transposed view") {
-        if (r == 4) kt::check_close(run(xt::transpose(cf, {0, 2, 3, 1})), y, k_rtol, k_atol);
-        else kt::check_close(run(xt::transpose(cf, {0, 2, 1})), y, k_rtol, k_atol);
+        if (r == 4)
+            kt::check_close(run(xt::transpose(cf, {0, 2, 3, 1})), y, k_rtol, k_atol);
+        else
+            kt::check_close(run(xt::transpose(cf, {0, 2, 1})), y, k_rtol, k_atol);
     }
     SUBCASE("column-major xarray") {
         xt::xarray<float, xt::layout_type::column_major> xc = x;
@@ -165,10 +170,12 @@ TEST_CASE("Executor inputs: a wrong run-time shape names the input and both shap
     kt::set_param(store, "b", fx["b"]);
     cpu::executor<Net> run(store);
     const xt::xarray<float> x = fx["x"];
-    CHECK_THROWS_WITH_AS(run(xt::transpose(x, {0, 2, 1, 3})),
-                         "kata::cpu::executor: input 'x' has shape (2,11,9,6) but the graph expects (2,9,11,6)",
-                         cpu::binding_error);
+    CHECK_THROWS_WITH_AS(
+        run(xt::transpose(x, {0, 2, 1, 3})),
+        "kata::cpu::executor: input 'x' has shape (2,11,9,6) but the graph expects (2,9,11,6)",
+        cpu::binding_error);
     const xt::xarray<float> flat = xt::zeros<float>({2 * 9 * 11 * 6});
-    CHECK_THROWS_WITH_AS(run(flat), "kata::cpu::executor: input 'x' has shape (1188,) but the graph expects (2,9,11,6)",
+    CHECK_THROWS_WITH_AS(run(flat),
+                         "kata::cpu::executor: input 'x' has shape (1188,) but the graph expects (2,9,11,6)",
                          cpu::binding_error);
 }

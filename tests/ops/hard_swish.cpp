@@ -38,12 +38,14 @@ static_assert(descriptor_of(op_kind::hard_swish).channel_last == layout_rule::el
 // The converter pass rebuilt it; channel-last kept it in NHWC without a transpose around it.
 static_assert(SelfFolded::graph.count(op_kind::hard_swish) == 1 &&
               SelfFolded::graph.count(op_kind::batch_normalization) == 0);
-static_assert(ChannelLast::graph.count(op_kind::hard_swish) == 1 && ChannelLast::graph.count(op_kind::transpose) == 0);
+static_assert(ChannelLast::graph.count(op_kind::hard_swish) == 1 &&
+              ChannelLast::graph.count(op_kind::transpose) == 0);
 static_assert(ChannelLast::graph.nodes[ChannelLast::graph.outputs[0]].op == op_kind::hard_swish &&
               ChannelLast::graph.nodes[ChannelLast::graph.outputs[0]].lay == layout::channel_last);
 
 void set_bn(parameter_store& store, const kt::fixture& fx) {
-    for (const char* p : {"beta", "gamma", "mean", "var"}) kt::set_param(store, std::string("bn/") + p, fx[p]);
+    for (const char* p : {"beta", "gamma", "mean", "var"})
+        kt::set_param(store, std::string("bn/") + p, fx[p]);
 }
 
 }  // namespace
@@ -83,6 +85,7 @@ TEST_CASE("HardSwish in the viewer: its own node, gray, no arguments") {
     CHECK(plain.find("\"HardSwish-1\" [label=\"HardSwish\" color=\"gray\" fontcolor=white shape=square]") !=
           std::string::npos);
     const std::string verbose = SimpleGraph("png", true).create_graphviz_digraph<network<hs_net>>();
-    CHECK(verbose.find("\"HardSwish-1\" [label=\"HardSwish\\n({})\" color=\"gray\" fontcolor=white shape=box]") !=
+    CHECK(verbose.find(
+              "\"HardSwish-1\" [label=\"HardSwish\\n({})\" color=\"gray\" fontcolor=white shape=box]") !=
           std::string::npos);
 }

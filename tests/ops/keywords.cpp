@@ -16,7 +16,8 @@ namespace {
 
 template <class A, class B>
 constexpr bool same_graph() {
-    return A::graph.nodes == B::graph.nodes && A::graph.edges == B::graph.edges && A::graph.outputs == B::graph.outputs;
+    return A::graph.nodes == B::graph.nodes && A::graph.edges == B::graph.edges &&
+           A::graph.outputs == B::graph.outputs;
 }
 
 // ---- F:: -------------------------------------------------------------------------------------------
@@ -29,19 +30,23 @@ constexpr void f_designated(builder& g) {
     auto h2 = F::convolution(x, w, {.base_axis = 1, .pad = {1, 1}, .group = 2, .channel_last = false});
     auto dw = F::depthwise_convolution(x, g.parameter("dW", {8, 3, 3}), g.parameter("db", {8}),
                                        {.pad = {1, 1}, .stride = {2, 2}, .multiplier = 2});
-    auto dw2 = F::depthwise_convolution(x, g.parameter("dW", {8, 3, 3}), {.dilation = {2, 1}, .multiplier = 2});
+    auto dw2 =
+        F::depthwise_convolution(x, g.parameter("dW", {8, 3, 3}), {.dilation = {2, 1}, .multiplier = 2});
     auto dc = F::deconvolution(h, g.parameter("dcW", {6, 2, 3, 3}), g.parameter("dcb", {6}),
                                {.pad = {1, 1}, .stride = {2, 2}, .group = 3, .output_padding = {1, 1}});
     auto dc2 = F::deconvolution(h2, g.parameter("dcW", {6, 2, 3, 3}), {.dilation = {1, 2}, .group = 3});
     auto ddc = F::depthwise_deconvolution(dw, g.parameter("ddW", {8, 3, 3}), g.parameter("ddb", {4}),
                                           {.pad = {1, 0}, .divisor = 2});
-    auto ddc2 = F::depthwise_deconvolution(dw2, g.parameter("ddW", {8, 3, 3}), {.stride = {2, 1}, .divisor = 4});
+    auto ddc2 =
+        F::depthwise_deconvolution(dw2, g.parameter("ddW", {8, 3, 3}), {.stride = {2, 1}, .divisor = 4});
     auto m = g.parameter("mean", {1, 6, 1, 1});
     auto v = g.parameter("var", {1, 6, 1, 1});
-    auto bn = F::batch_normalization(h, none, g.parameter("gamma", {1, 6, 1, 1}), m, v,
-                                     {.axes = {1}, .naxes = 1, .decay_rate = 0.75, .eps = 1e-3, .batch_stat = false});
-    auto fbn = F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
-                                            m, v, bn, {.axes = {-3}, .naxes = 1, .eps = 1e-4, .batch_stat = false});
+    auto bn = F::batch_normalization(
+        h, none, g.parameter("gamma", {1, 6, 1, 1}), m, v,
+        {.axes = {1}, .naxes = 1, .decay_rate = 0.75, .eps = 1e-3, .batch_stat = false});
+    auto fbn =
+        F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
+                                     m, v, bn, {.axes = {-3}, .naxes = 1, .eps = 1e-4, .batch_stat = false});
     auto mp = F::max_pooling(fbn, {2, 2}, {.stride = {1, 2}, .ignore_border = false, .pad = {1, 0}});
     auto ap = F::average_pooling(fbn, {3, 2}, {.stride = {2, 2}, .pad = {1, 1}, .including_pad = false});
     auto sp = F::sum_pooling(x, {2, 3}, {.ignore_border = false, .channel_last = false});
@@ -57,21 +62,22 @@ constexpr void f_keywords(builder& g) {
     auto b = g.parameter("b", {6});
     auto h = F::convolution(x, w, b, group = 2, dilation = {1, 2}, pad = {1, 2}, stride = {2, 1});
     auto h2 = F::convolution(x, w, channel_last = false, group = 2, pad = {1, 1}, base_axis = 1);
-    auto dw = F::depthwise_convolution(x, g.parameter("dW", {8, 3, 3}), g.parameter("db", {8}), multiplier = 2,
-                                       stride = {2, 2}, pad = {1, 1});
+    auto dw = F::depthwise_convolution(x, g.parameter("dW", {8, 3, 3}), g.parameter("db", {8}),
+                                       multiplier = 2, stride = {2, 2}, pad = {1, 1});
     auto dw2 = F::depthwise_convolution(x, g.parameter("dW", {8, 3, 3}), multiplier = 2, dilation = {2, 1});
-    auto dc = F::deconvolution(h, g.parameter("dcW", {6, 2, 3, 3}), g.parameter("dcb", {6}), output_padding = {1, 1},
-                               group = 3, stride = {2, 2}, pad = {1, 1});
+    auto dc = F::deconvolution(h, g.parameter("dcW", {6, 2, 3, 3}), g.parameter("dcb", {6}),
+                               output_padding = {1, 1}, group = 3, stride = {2, 2}, pad = {1, 1});
     auto dc2 = F::deconvolution(h2, g.parameter("dcW", {6, 2, 3, 3}), group = 3, dilation = {1, 2});
-    auto ddc = F::depthwise_deconvolution(dw, g.parameter("ddW", {8, 3, 3}), g.parameter("ddb", {4}), divisor = 2,
-                                          pad = {1, 0});
+    auto ddc = F::depthwise_deconvolution(dw, g.parameter("ddW", {8, 3, 3}), g.parameter("ddb", {4}),
+                                          divisor = 2, pad = {1, 0});
     auto ddc2 = F::depthwise_deconvolution(dw2, g.parameter("ddW", {8, 3, 3}), divisor = 4, stride = {2, 1});
     auto m = g.parameter("mean", {1, 6, 1, 1});
     auto v = g.parameter("var", {1, 6, 1, 1});
     auto bn = F::batch_normalization(h, none, g.parameter("gamma", {1, 6, 1, 1}), m, v, batch_stat = false,
                                      eps = 1e-3, decay_rate = 0.75, axes = {1});
-    auto fbn = F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
-                                            m, v, bn, batch_stat = false, eps = 1e-4, axes = {-3});
+    auto fbn =
+        F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
+                                     m, v, bn, batch_stat = false, eps = 1e-4, axes = {-3});
     auto mp = F::max_pooling(fbn, {2, 2}, pad = {1, 0}, ignore_border = false, stride = {1, 2});
     auto ap = F::average_pooling(fbn, {3, 2}, including_pad = false, pad = {1, 1}, stride = {2, 2});
     auto sp = F::sum_pooling(x, {2, 3}, channel_last = false, ignore_border = false);
@@ -94,15 +100,16 @@ constexpr void f_keywords_permuted(builder& g) {
     auto dc = F::deconvolution(h, g.parameter("dcW", {6, 2, 3, 3}), g.parameter("dcb", {6}), pad = {1, 1},
                                stride = {2, 2}, output_padding = {1, 1}, group = 3);
     auto dc2 = F::deconvolution(h2, g.parameter("dcW", {6, 2, 3, 3}), dilation = {1, 2}, group = 3);
-    auto ddc = F::depthwise_deconvolution(dw, g.parameter("ddW", {8, 3, 3}), g.parameter("ddb", {4}), pad = {1, 0},
-                                          divisor = 2);
+    auto ddc = F::depthwise_deconvolution(dw, g.parameter("ddW", {8, 3, 3}), g.parameter("ddb", {4}),
+                                          pad = {1, 0}, divisor = 2);
     auto ddc2 = F::depthwise_deconvolution(dw2, g.parameter("ddW", {8, 3, 3}), stride = {2, 1}, divisor = 4);
     auto m = g.parameter("mean", {1, 6, 1, 1});
     auto v = g.parameter("var", {1, 6, 1, 1});
     auto bn = F::batch_normalization(h, none, g.parameter("gamma", {1, 6, 1, 1}), m, v, axes = {1},
                                      decay_rate = 0.75, batch_stat = false, eps = 1e-3);
-    auto fbn = F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
-                                            m, v, bn, axes = {-3}, eps = 1e-4, batch_stat = false);
+    auto fbn =
+        F::fused_batch_normalization(h, g.parameter("beta", {1, 6, 1, 1}), g.parameter("gamma", {1, 6, 1, 1}),
+                                     m, v, bn, axes = {-3}, eps = 1e-4, batch_stat = false);
     auto mp = F::max_pooling(fbn, {2, 2}, stride = {1, 2}, ignore_border = false, pad = {1, 0});
     auto ap = F::average_pooling(fbn, {3, 2}, stride = {2, 2}, including_pad = false, pad = {1, 1});
     auto sp = F::sum_pooling(x, {2, 3}, ignore_border = false, channel_last = false);
@@ -117,51 +124,69 @@ constexpr void f_keywords_permuted(builder& g) {
 constexpr void pf_designated(builder& g) {
     auto x = g.input("x", {2, 8, 12, 12});
     auto h = PF::convolution(x, 16, {3, 3},
-                             {.pad = {1, 1}, .stride = {2, 1}, .dilation = {1, 2}, .group = 4,
-                              .w_init = normal_init(0, 0.02), .b_init = constant_init(0.5), .fix_parameters = true,
+                             {.pad = {1, 1},
+                              .stride = {2, 1},
+                              .dilation = {1, 2},
+                              .group = 4,
+                              .w_init = normal_init(0, 0.02),
+                              .b_init = constant_init(0.5),
+                              .fix_parameters = true,
                               .name = "conv1"});
-    h = PF::batch_normalization(h, {.axes = {1}, .naxes = 1, .decay_rate = 0.5, .eps = 1e-3, .batch_stat = false,
-                                    .no_scale = true, .mean_init = constant_init(0.25), .name = "bn1"});
+    h = PF::batch_normalization(h, {.axes = {1},
+                                    .naxes = 1,
+                                    .decay_rate = 0.5,
+                                    .eps = 1e-3,
+                                    .batch_stat = false,
+                                    .no_scale = true,
+                                    .mean_init = constant_init(0.25),
+                                    .name = "bn1"});
     h = PF::fused_batch_normalization(h, none, {.eps = 1e-4, .fix_parameters = true, .name = "fbn"});
-    auto d = PF::deconvolution(h, 8, {2, 2}, {.stride = {2, 2}, .group = 2, .output_padding = {1, 0},
-                                              .with_bias = false, .name = "up"});
+    auto d = PF::deconvolution(
+        h, 8, {2, 2},
+        {.stride = {2, 2}, .group = 2, .output_padding = {1, 0}, .with_bias = false, .name = "up"});
     auto dw = PF::depthwise_convolution(x, {3, 3}, {.pad = {1, 1}, .multiplier = 2, .name = "dw"});
     auto ddw = PF::depthwise_deconvolution(dw, {3, 3}, {.multiplier = 4, .with_bias = false, .name = "ddw"});
     auto a = PF::affine(d, 10, {.w_init = uniform_init(-1, 1), .with_bias = false, .name = "fc"});
     auto a2 = PF::affine(ddw, shape_t{3, 2}, {.base_axis = 2, .name = "fc2"});
-    auto q = PF::fixed_point_quantized_affine(a, 6, {.n_w = 4, .delta_w = 0.125, .quantize_b = false, .name = "qa"});
+    auto q = PF::fixed_point_quantized_affine(
+        a, 6, {.n_w = 4, .delta_w = 0.125, .quantize_b = false, .name = "qa"});
     auto q2 = PF::fixed_point_quantized_affine(a, shape_t{2, 3}, {.sign_w = false, .name = "qa2"});
-    auto qc = PF::fixed_point_quantized_convolution(x, 4, {3, 3}, {.pad = {1, 1}, .group = 2, .n_b = 6, .name = "qc"});
-    auto qd = PF::fixed_point_quantized_deconvolution(qc, 4, {2, 2}, {.stride = {2, 2}, .quantize_w = false,
-                                                                    .name = "qd"});
+    auto qc = PF::fixed_point_quantized_convolution(x, 4, {3, 3},
+                                                    {.pad = {1, 1}, .group = 2, .n_b = 6, .name = "qc"});
+    auto qd = PF::fixed_point_quantized_deconvolution(qc, 4, {2, 2},
+                                                      {.stride = {2, 2}, .quantize_w = false, .name = "qd"});
     g.output(F::sink({q, q2, a2, qd}));
 }
 
 constexpr void pf_keywords(builder& g) {
     auto x = g.input("x", {2, 8, 12, 12});
-    auto h = PF::convolution(x, 16, {3, 3}, name = "conv1", fix_parameters = true, b_init = constant_init(0.5),
-                             w_init = normal_init(0, 0.02), group = 4, dilation = {1, 2}, stride = {2, 1},
-                             pad = {1, 1});
+    auto h = PF::convolution(x, 16, {3, 3}, name = "conv1", fix_parameters = true,
+                             b_init = constant_init(0.5), w_init = normal_init(0, 0.02), group = 4,
+                             dilation = {1, 2}, stride = {2, 1}, pad = {1, 1});
     h = PF::batch_normalization(h, name = "bn1", mean_init = constant_init(0.25), no_scale = true,
                                 batch_stat = false, eps = 1e-3, decay_rate = 0.5, axes = {1});
     h = PF::fused_batch_normalization(h, none, name = "fbn", fix_parameters = true, eps = 1e-4);
-    auto d = PF::deconvolution(h, 8, {2, 2}, name = "up", with_bias = false, output_padding = {1, 0}, group = 2,
-                               stride = {2, 2});
+    auto d = PF::deconvolution(h, 8, {2, 2}, name = "up", with_bias = false, output_padding = {1, 0},
+                               group = 2, stride = {2, 2});
     auto dw = PF::depthwise_convolution(x, {3, 3}, name = "dw", multiplier = 2, pad = {1, 1});
     auto ddw = PF::depthwise_deconvolution(dw, {3, 3}, name = "ddw", with_bias = false, multiplier = 4);
     auto a = PF::affine(d, 10, name = "fc", with_bias = false, w_init = uniform_init(-1, 1));
     auto a2 = PF::affine(ddw, shape_t{3, 2}, name = "fc2", base_axis = 2);
-    auto q = PF::fixed_point_quantized_affine(a, 6, name = "qa", delta_w = 0.125, n_w = 4, quantize_b = false);
+    auto q =
+        PF::fixed_point_quantized_affine(a, 6, name = "qa", delta_w = 0.125, n_w = 4, quantize_b = false);
     auto q2 = PF::fixed_point_quantized_affine(a, shape_t{2, 3}, name = "qa2", sign_w = false);
-    auto qc = PF::fixed_point_quantized_convolution(x, 4, {3, 3}, name = "qc", n_b = 6, group = 2, pad = {1, 1});
-    auto qd = PF::fixed_point_quantized_deconvolution(qc, 4, {2, 2}, name = "qd", quantize_w = false, stride = {2, 2});
+    auto qc =
+        PF::fixed_point_quantized_convolution(x, 4, {3, 3}, name = "qc", n_b = 6, group = 2, pad = {1, 1});
+    auto qd = PF::fixed_point_quantized_deconvolution(qc, 4, {2, 2}, name = "qd", quantize_w = false,
+                                                      stride = {2, 2});
     g.output(F::sink({q, q2, a2, qd}));
 }
 
 constexpr void pf_keywords_permuted(builder& g) {
     auto x = g.input("x", {2, 8, 12, 12});
-    auto h = PF::convolution(x, 16, {3, 3}, group = 4, pad = {1, 1}, w_init = normal_init(0, 0.02), name = "conv1",
-                             stride = {2, 1}, fix_parameters = true, dilation = {1, 2}, b_init = constant_init(0.5));
+    auto h = PF::convolution(x, 16, {3, 3}, group = 4, pad = {1, 1}, w_init = normal_init(0, 0.02),
+                             name = "conv1", stride = {2, 1}, fix_parameters = true, dilation = {1, 2},
+                             b_init = constant_init(0.5));
     h = PF::batch_normalization(h, axes = {1}, no_scale = true, name = "bn1", eps = 1e-3,
                                 mean_init = constant_init(0.25), decay_rate = 0.5, batch_stat = false);
     h = PF::fused_batch_normalization(h, none, eps = 1e-4, name = "fbn", fix_parameters = true);
@@ -171,10 +196,13 @@ constexpr void pf_keywords_permuted(builder& g) {
     auto ddw = PF::depthwise_deconvolution(dw, {3, 3}, multiplier = 4, name = "ddw", with_bias = false);
     auto a = PF::affine(d, 10, w_init = uniform_init(-1, 1), with_bias = false, name = "fc");
     auto a2 = PF::affine(ddw, shape_t{3, 2}, base_axis = 2, name = "fc2");
-    auto q = PF::fixed_point_quantized_affine(a, 6, n_w = 4, quantize_b = false, name = "qa", delta_w = 0.125);
+    auto q =
+        PF::fixed_point_quantized_affine(a, 6, n_w = 4, quantize_b = false, name = "qa", delta_w = 0.125);
     auto q2 = PF::fixed_point_quantized_affine(a, shape_t{2, 3}, sign_w = false, name = "qa2");
-    auto qc = PF::fixed_point_quantized_convolution(x, 4, {3, 3}, pad = {1, 1}, group = 2, name = "qc", n_b = 6);
-    auto qd = PF::fixed_point_quantized_deconvolution(qc, 4, {2, 2}, stride = {2, 2}, name = "qd", quantize_w = false);
+    auto qc =
+        PF::fixed_point_quantized_convolution(x, 4, {3, 3}, pad = {1, 1}, group = 2, name = "qc", n_b = 6);
+    auto qd = PF::fixed_point_quantized_deconvolution(qc, 4, {2, 2}, stride = {2, 2}, name = "qd",
+                                                      quantize_w = false);
     g.output(F::sink({q, q2, a2, qd}));
 }
 

@@ -25,8 +25,10 @@ constexpr void pool2d(builder& g) {
     auto x = g.input("x", {2, 3, IgnoreBorder ? 9 : 10, IgnoreBorder ? 11 : 7});
     const dims k{3, 2};
     g.output(F::max_pooling(x, k, {.stride = {2, 3}, .ignore_border = IgnoreBorder, .pad = {1, 1}}));
-    g.output(F::average_pooling(x, k, {.stride = {2, 3}, .ignore_border = IgnoreBorder, .pad = {1, 1}, .including_pad = true}));
-    g.output(F::average_pooling(x, k, {.stride = {2, 3}, .ignore_border = IgnoreBorder, .pad = {1, 1}, .including_pad = false}));
+    g.output(F::average_pooling(
+        x, k, {.stride = {2, 3}, .ignore_border = IgnoreBorder, .pad = {1, 1}, .including_pad = true}));
+    g.output(F::average_pooling(
+        x, k, {.stride = {2, 3}, .ignore_border = IgnoreBorder, .pad = {1, 1}, .including_pad = false}));
     g.output(F::sum_pooling(x, k, {.stride = {2, 3}, .ignore_border = IgnoreBorder, .pad = {1, 1}}));
 }
 
@@ -51,7 +53,8 @@ constexpr void pool_1d_3d(builder& g) {
     g.output(F::max_pooling(x1, {4}, {.stride = {3}, .pad = {2}}));
     g.output(F::average_pooling(x1, {4}, {.stride = {3}, .pad = {2}, .including_pad = false}));
     g.output(F::max_pooling(x3, {2, 3, 2}, {.stride = {1, 2, 2}, .pad = {1, 1, 0}}));
-    g.output(F::average_pooling(x3, {2, 3, 2}, {.stride = {1, 2, 2}, .pad = {1, 1, 0}, .including_pad = true}));
+    g.output(
+        F::average_pooling(x3, {2, 3, 2}, {.stride = {1, 2, 2}, .pad = {1, 1, 0}, .including_pad = true}));
     g.output(F::max_pooling(x5, {2, 3}, {.stride = {2, 2}, .pad = {1, 1}}));  // 2-D kernel, 3 leading axes
 }
 
@@ -63,7 +66,6 @@ constexpr void unpool_gap(builder& g) {
     g.output(F::unpooling(xul, {3, 2}, true));
     g.output(F::global_average_pooling(xg));
 }
-
 
 }  // namespace
 

@@ -72,7 +72,7 @@ void check_four(Run& run, const kt::fixture& fx, const std::string& suffix, auto
 template <std::size_t I>
 using at = std::integral_constant<std::size_t, I>;
 
-} // namespace
+}  // namespace
 
 TEST_CASE("Pooling channel_last 1-D and 3-D, ignore_border true (vs torch) and false (vs closed form)") {
     const kt::fixture fx = kt::load_fixture("ops/pool_cl_1d_3d.npz");

@@ -26,8 +26,10 @@ using Frozen = cpu::frozen_executor<Inference>;
 // projection shortcut, which runs after them and absorbs the Add2), one max pooling, one average
 // pooling and the Affine.
 static_assert(Frozen::num_prepared == 53);
-static_assert(fused_epilogues(Inference::graph).fused == 49 && Inference::graph.count(op_kind::convolution) == 4);
-static_assert(fused_epilogues(Inference::graph).relus == 49 && fused_epilogues(Inference::graph).residuals == 16);
+static_assert(fused_epilogues(Inference::graph).fused == 49 &&
+              Inference::graph.count(op_kind::convolution) == 4);
+static_assert(fused_epilogues(Inference::graph).relus == 49 &&
+              fused_epilogues(Inference::graph).residuals == 16);
 static_assert(Inference::graph.count(op_kind::relu) == 0 && Inference::graph.count(op_kind::add2) == 0);
 static_assert(Inference::graph.num_functions() == 53 + 3);
 

@@ -35,8 +35,8 @@ constexpr void transpose_net(builder& g) {
     g.output(F::transpose(x, {0, 3, 1, 2}));
     g.output(F::transpose(m, {1, 0}));
     g.output(F::transpose(v, {4, 2, 1, 3, 0}));
-    g.output(F::reshape(x, {6, -1, 5}));                              // alias of a graph input
-    g.output(F::reshape(F::transpose(x, {0, 2, 3, 1}), {2, 60}));    // alias of a function output
+    g.output(F::reshape(x, {6, -1, 5}));                           // alias of a graph input
+    g.output(F::reshape(F::transpose(x, {0, 2, 3, 1}), {2, 60}));  // alias of a function output
 }
 
 constexpr void softmax_net(builder& g) {
@@ -50,8 +50,9 @@ constexpr void softmax_net(builder& g) {
 constexpr var sink_net(builder& g) {
     auto x = g.input("x", {9, 7});
     const shape_t p{1, 7};
-    auto y = F::batch_normalization(x, g.parameter("beta", p), g.parameter("gamma", p), g.parameter("mean", p),
-                                    g.parameter("var", p), bn_axis(1, true, 1e-5, 0.9));
+    auto y =
+        F::batch_normalization(x, g.parameter("beta", p), g.parameter("gamma", p), g.parameter("mean", p),
+                               g.parameter("var", p), bn_axis(1, true, 1e-5, 0.9));
     return F::sink({y, F::relu(x)});
 }
 
@@ -112,7 +113,7 @@ TEST_CASE("compare_close (the helper behind check_close) finds mismatches") {
     CHECK(r.bad == 1);
     CHECK(r.message.find("worst at (1,)") != std::string::npos);
     CHECK(kt::compare_close(A{1.0f, 2.0f}, A{1.0f, 2.00001f}, 1e-5, 1e-5).ok());  // within atol + rtol*|b|
-    CHECK_FALSE(kt::compare_close(A{1.0f, 2.0f}, A{{1.0f, 2.0f}}, 0, 0).ok());  // shape
+    CHECK_FALSE(kt::compare_close(A{1.0f, 2.0f}, A{{1.0f, 2.0f}}, 0, 0).ok());    // shape
     CHECK_FALSE(kt::compare_close(A{NAN}, A{0.0f}, 1, 1).ok());                   // NaN only matches NaN
     CHECK(kt::compare_close(A{NAN, INFINITY}, A{NAN, INFINITY}, 0, 0).ok());
 }

@@ -41,15 +41,13 @@ template <class Net>
 std::vector<int> input_ids() {
     std::vector<int> ids;
     for (std::size_t i = 0; i < Net::graph.size(); ++i)
-        if (Net::graph.nodes[i].op == op_kind::input)
-            ids.push_back(int(i));
+        if (Net::graph.nodes[i].op == op_kind::input) ids.push_back(int(i));
     return ids;
 }
 
 inline std::vector<std::size_t> dims_of(const shape_t& s) {
     std::vector<std::size_t> d;
-    for (int i = 0; i < s.rank; ++i)
-        d.push_back(std::size_t(s.dims[i]));
+    for (int i = 0; i < s.rank; ++i) d.push_back(std::size_t(s.dims[i]));
     return d;
 }
 
@@ -63,15 +61,12 @@ std::vector<xt::xarray<float>> run_embedded(const std::vector<xt::xarray<float>>
     runner_t run(storage.bytes.get());
     const std::vector<int> ids = input_ids<Net>();
     REQUIRE(ids.size() == inputs.size());
-    for (std::size_t k = 0; k < ids.size(); ++k)
-        run.bind(ids[k], inputs[k].data());
+    for (std::size_t k = 0; k < ids.size(); ++k) run.bind(ids[k], inputs[k].data());
     for (std::size_t i = 0; i < Net::graph.size(); ++i) {
         const node& n = Net::graph.nodes[i];
-        if (n.op != op_kind::parameter)
-            continue;
+        if (n.op != op_kind::parameter) continue;
         const kata::parameter* p = store.find(n.name.view());
-        if (p)
-            run.bind(int(i), p->data.data());
+        if (p) run.bind(int(i), p->data.data());
     }
     run.run();
     std::vector<xt::xarray<float>> out;
@@ -91,9 +86,7 @@ std::vector<xt::xarray<float>> run_cpu(const std::vector<xt::xarray<float>>& inp
                                        kata::parameter_store& store) {
     kata::cpu::executor<Net> run(store);
     std::vector<xt::xarray<float>> out;
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-        run(inputs[I]...);
-    }
+    [&]<std::size_t... I>(std::index_sequence<I...>) { run(inputs[I]...); }
     (std::make_index_sequence<kata::cpu::executor<Net>::num_inputs>{});
     [&]<std::size_t... K>(std::index_sequence<K...>) {
         (out.push_back(xt::xarray<float>(run.template output<K>())), ...);
@@ -108,8 +101,7 @@ void check_embedded(const fixture& fx, std::initializer_list<const char*> params
                     std::string_view input_prefix = "") {
     INFO("fixture " << fx.file);
     kata::parameter_store store;
-    for (const char* p : params)
-        set_param(store, p, fx[p]);
+    for (const char* p : params) set_param(store, p, fx[p]);
     std::vector<xt::xarray<float>> inputs;
     for (int id : input_ids<Net>())
         inputs.push_back(fx[std::string(input_prefix) + std::string(Net::graph.nodes[id].name.view())]);
@@ -119,11 +111,10 @@ void check_embedded(const fixture& fx, std::initializer_list<const char*> params
     const auto cpu = run_cpu<Net>(inputs, store);
     for (std::size_t k = 0; k < outputs.size(); ++k) {
         INFO("output " << k << " ('" << outputs[k] << "')");
-        check_close(emb[k], fx[outputs[k]], rtol, atol); // embedded vs the independent reference
-        check_close(emb[k], cpu[k], rtol, atol);         // embedded vs the CPU back end
+        check_close(emb[k], fx[outputs[k]], rtol, atol);  // embedded vs the independent reference
+        check_close(emb[k], cpu[k], rtol, atol);          // embedded vs the CPU back end
     }
-    for (std::size_t k = 0; k < inputs.size(); ++k)
-        check_equal(inputs[k], inputs_before[k]);
+    for (std::size_t k = 0; k < inputs.size(); ++k) check_equal(inputs[k], inputs_before[k]);
 }
 
-} // namespace kata::test
+}  // namespace kata::test

@@ -69,7 +69,8 @@ inline fixture load_fixture(std::string_view relative) {
 }
 
 /// Creates (or replaces) parameter `name` in `store` with the value `a`.
-inline kata::parameter& set_param(kata::parameter_store& store, std::string_view name, const xt::xarray<float>& a) {
+inline kata::parameter& set_param(kata::parameter_store& store, std::string_view name,
+                                  const xt::xarray<float>& a) {
     std::vector<std::size_t> shape(a.shape().begin(), a.shape().end());
     return store.create_or_replace(name, shape, kata::initializer::from_array(a));
 }
@@ -107,9 +108,11 @@ close_report compare_close(const A& actual_expr, const E& expected_expr, double 
     const xt::xarray<float> a = actual_expr;
     const xt::xarray<float> b = expected_expr;
     close_report r;
-    r.shape_ok = a.dimension() == b.dimension() && std::equal(a.shape().begin(), a.shape().end(), b.shape().begin());
+    r.shape_ok =
+        a.dimension() == b.dimension() && std::equal(a.shape().begin(), a.shape().end(), b.shape().begin());
     if (!r.shape_ok) {
-        r.message = "shape mismatch: actual " + detail::shape_str(a.shape()) + ", expected " + detail::shape_str(b.shape());
+        r.message = "shape mismatch: actual " + detail::shape_str(a.shape()) + ", expected " +
+                    detail::shape_str(b.shape());
         return r;
     }
     std::size_t worst = 0;
@@ -138,9 +141,9 @@ close_report compare_close(const A& actual_expr, const E& expected_expr, double 
     if (r.bad) {
         std::ostringstream msg;
         msg.precision(9);
-        msg << r.bad << " of " << a.size() << " elements differ (rtol " << rtol << ", atol " << atol << "); worst at "
-            << detail::index_str(a.shape(), worst) << ": actual " << a.data()[worst] << ", expected "
-            << b.data()[worst] << "; max |a-b| " << max_abs;
+        msg << r.bad << " of " << a.size() << " elements differ (rtol " << rtol << ", atol " << atol
+            << "); worst at " << detail::index_str(a.shape(), worst) << ": actual " << a.data()[worst]
+            << ", expected " << b.data()[worst] << "; max |a-b| " << max_abs;
         r.message = msg.str();
     }
     return r;
@@ -162,7 +165,8 @@ void check_equal(const A& actual, const E& expected) {
 /// The common single-input case: loads ops/<name>.npz, creates the parameters `params` from the
 /// arrays of the same names, runs Net on "x" and compares output 0 with "y".
 template <class Net>
-void check_fixture_net(std::string_view name, std::initializer_list<const char*> params, double rtol, double atol) {
+void check_fixture_net(std::string_view name, std::initializer_list<const char*> params, double rtol,
+                       double atol) {
     INFO("fixture ops/" << std::string(name) << ".npz");
     const fixture fx = load_fixture("ops/" + std::string(name) + ".npz");
     kata::parameter_store store;

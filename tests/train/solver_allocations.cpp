@@ -82,7 +82,7 @@ void* aligned(std::size_t a, std::size_t n) {
     return __libc_memalign(a < sizeof(void*) ? sizeof(void*) : a, n ? n : 1);
 }
 
-} // namespace
+}  // namespace
 
 extern "C" {
 void* malloc(std::size_t n) {
@@ -100,8 +100,7 @@ void* realloc(void* p, std::size_t n) {
 void* reallocarray(void* p, std::size_t a, std::size_t b) {
     note(k_reallocarray, a * b);
     std::size_t n;
-    if (__builtin_mul_overflow(a, b, &n))
-        return nullptr;
+    if (__builtin_mul_overflow(a, b, &n)) return nullptr;
     return __libc_realloc(p, n);
 }
 void* aligned_alloc(std::size_t a, std::size_t n) {
@@ -111,8 +110,7 @@ void* aligned_alloc(std::size_t a, std::size_t n) {
 int posix_memalign(void** r, std::size_t a, std::size_t n) {
     note(k_posix_memalign, n);
     void* p = __libc_memalign(a, n);
-    if (!p)
-        return ENOMEM;
+    if (!p) return ENOMEM;
     *r = p;
     return 0;
 }
@@ -132,14 +130,12 @@ void* pvalloc(std::size_t n) {
 
 void* operator new(std::size_t n) {
     note(k_new, n);
-    if (void* p = __libc_malloc(n ? n : 1))
-        return p;
+    if (void* p = __libc_malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
 void* operator new[](std::size_t n) {
     note(k_new_array, n);
-    if (void* p = __libc_malloc(n ? n : 1))
-        return p;
+    if (void* p = __libc_malloc(n ? n : 1)) return p;
     throw std::bad_alloc();
 }
 void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
@@ -152,14 +148,12 @@ void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
 }
 void* operator new(std::size_t n, std::align_val_t a) {
     note(k_new_aligned, n);
-    if (void* p = aligned(std::size_t(a), n))
-        return p;
+    if (void* p = aligned(std::size_t(a), n)) return p;
     throw std::bad_alloc();
 }
 void* operator new[](std::size_t n, std::align_val_t a) {
     note(k_new_array_aligned, n);
-    if (void* p = aligned(std::size_t(a), n))
-        return p;
+    if (void* p = aligned(std::size_t(a), n)) return p;
     throw std::bad_alloc();
 }
 void* operator new(std::size_t n, std::align_val_t a, const std::nothrow_t&) noexcept {
@@ -171,42 +165,18 @@ void* operator new[](std::size_t n, std::align_val_t a, const std::nothrow_t&) n
     return aligned(std::size_t(a), n);
 }
 // Every block above comes from glibc's allocator: free() releases all of them.
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace {
 
@@ -214,14 +184,12 @@ struct counts {
     long c[num_kinds]{};
     static counts now() {
         counts r;
-        for (int k = 0; k < num_kinds; ++k)
-            r.c[k] = g_count[k].load();
+        for (int k = 0; k < num_kinds; ++k) r.c[k] = g_count[k].load();
         return r;
     }
     long total() const {
         long t = 0;
-        for (long v : c)
-            t += v;
+        for (long v : c) t += v;
         return t;
     }
 };
@@ -273,14 +241,12 @@ TEST_CASE("solver steps allocate nothing after set_parameters and one warm-up st
         store.get_or_create("frozen", {5}, kata::initializer::constant(1), /*need_grad=*/false);
         s->set_parameters(store);
         std::vector<kata::parameter*> params;
-        for (auto& [name, p] : s->get_parameters())
-            params.push_back(p);
-        step(*s, params, 0); // warm-up (nothing should be needed, but the first call may set things up)
+        for (auto& [name, p] : s->get_parameters()) params.push_back(p);
+        step(*s, params, 0);  // warm-up (nothing should be needed, but the first call may set things up)
 
         const counts before = counts::now();
         bool bad = false;
-        for (int k = 1; k <= 5; ++k)
-            bad |= step(*s, params, k);
+        for (int k = 1; k <= 5; ++k) bad |= step(*s, params, k);
         const float lr = s->learning_rate();
         const counts after = counts::now();
         INFO("allocations during 5 steady-state steps: " << describe(before, after));
@@ -309,4 +275,4 @@ TEST_CASE("solver steps allocate nothing after set_parameters and one warm-up st
     CHECK(counts::now().total() > c2.total());
 }
 
-} // namespace
+}  // namespace

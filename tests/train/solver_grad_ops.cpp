@@ -61,7 +61,7 @@ TEST_CASE("check_inf_or_nan_grad finds inf, -inf and NaN in computed gradients o
     CHECK_FALSE(s.check_inf_or_nan_grad());
     a.grad()(1, 1) = nan;
     CHECK(s.check_inf_or_nan_grad());
-    a.release_grad(); // released buffer: no gradient computed
+    a.release_grad();  // released buffer: no gradient computed
     CHECK_FALSE(s.check_inf_or_nan_grad());
 }
 
@@ -69,24 +69,23 @@ TEST_CASE("clip_grad_by_norm clips each parameter by its own norm") {
     parameter a = make({2, 2}, 1), b = make({3}, 1), c = make({2}, 1), z = make({5}, 1);
     kata::S::Sgd s(1.0f);
     s.set_parameters({{"a", &a}, {"b", &b}, {"c", &c}, {"z", &z}});
-    a.grad() = xt::xarray<float>{{3, 0}, {0, 4}}; // norm 5 -> clipped to 2: (1.2, 0, 0, 1.6)
-    b.grad() = xt::xarray<float>{1, 1, -1};       // norm sqrt(3) < 2: unchanged
-    c.grad() = xt::xarray<float>{2, 0};           // norm exactly 2: unchanged (nnabla: sum > clip^2)
+    a.grad() = xt::xarray<float>{{3, 0}, {0, 4}};  // norm 5 -> clipped to 2: (1.2, 0, 0, 1.6)
+    b.grad() = xt::xarray<float>{1, 1, -1};        // norm sqrt(3) < 2: unchanged
+    c.grad() = xt::xarray<float>{2, 0};            // norm exactly 2: unchanged (nnabla: sum > clip^2)
     s.clip_grad_by_norm(2.0f);
     kata::test::comparison cmp;
     kata::test::compare_into(cmp, "a", a.grad(), xt::xarray<float>{{1.2f, 0}, {0, 1.6f}});
     CHECK_MESSAGE(cmp.worst <= 1.0, cmp.message);
     CHECK(b.grad() == xt::xarray<float>{1, 1, -1});
     CHECK(c.grad() == xt::xarray<float>{2, 0});
-    CHECK(z.grad() == xt::zeros<float>({5})); // zero norm: unchanged
+    CHECK(z.grad() == xt::zeros<float>({5}));  // zero norm: unchanged
     // Global-norm clipping would have scaled b too; per-parameter clipping leaves it. Large gradient:
     parameter big = make({10009}, 1);
     s.set_parameters({{"big", &big}});
-    big.grad().fill(0.5f); // norm 0.5 * sqrt(n)
+    big.grad().fill(0.5f);  // norm 0.5 * sqrt(n)
     s.clip_grad_by_norm(1.0f);
-    double sum = 0; // in double: independent of kata's float sum
-    for (float v : big.grad())
-        sum += double(v) * v;
+    double sum = 0;  // in double: independent of kata's float sum
+    for (float v : big.grad()) sum += double(v) * v;
     // The clip factor comes from a float sum of 10009 squares (nnabla's too): 1e-5 covers its rounding.
     CHECK(std::sqrt(sum) == doctest::Approx(1.0).epsilon(1e-5));
     CHECK(big.grad()(0) == big.grad()(big.grad().size() - 1));
@@ -122,14 +121,14 @@ TEST_CASE("weight_decay adds rate * w at once, fused solvers record the rate for
         s.set_parameters({{"a", &a}});
         s.weight_decay(0.1f);
         s.weight_decay(0.2f);
-        CHECK(a.grad() == xt::zeros<float>({2})); // nothing happens before update
-        s.update();                             // w <- w - 0 - (lr/lr0) * 0.2 * w = 0.8
+        CHECK(a.grad() == xt::zeros<float>({2}));  // nothing happens before update
+        s.update();                                // w <- w - 0 - (lr/lr0) * 0.2 * w = 0.8
         CHECK(a.data == xt::xarray<float>{0.8f, 0.8f});
-        s.update(); // default wd 0 again
+        s.update();  // default wd 0 again
         CHECK(a.data == xt::xarray<float>{0.8f, 0.8f});
         s.weight_decay(0.5f);
         a.need_grad = false;
-        s.update(); // nothing updated, but the recorded rate expires anyway (as in nnabla)
+        s.update();  // nothing updated, but the recorded rate expires anyway (as in nnabla)
         a.need_grad = true;
         s.update();
         CHECK(a.data == xt::xarray<float>{0.8f, 0.8f});
@@ -139,9 +138,9 @@ TEST_CASE("weight_decay adds rate * w at once, fused solvers record the rate for
         kata::S::AdamW s({.alpha = 0.5f, .wd = 0.1f});
         s.set_parameters({{"a", &a}});
         s.weight_decay(0.0f);
-        s.update(); // zero gradient: Adam's term is 0 / (0 + eps) = 0; no decay this time
+        s.update();  // zero gradient: Adam's term is 0 / (0 + eps) = 0; no decay this time
         CHECK(a.data == xt::xarray<float>{1, 1});
-        s.update(); // default 0.1: w <- w - (alpha/alpha0) * 0.1 * w
+        s.update();  // default 0.1: w <- w - (alpha/alpha0) * 0.1 * w
         CHECK(a.data == xt::xarray<float>{0.9f, 0.9f});
         // eta_t = current / initial learning rate scales the decay.
         s.set_learning_rate(0.25f);
@@ -158,8 +157,8 @@ TEST_CASE("scale_grad and zero_grad") {
     frozen.grad().fill(7);
     s.scale_grad(0.5f);
     CHECK(a.grad() == xt::xarray<float>{{0.5f, 1, 1.5f}, {-2, 2.5f, 0.25f}});
-    CHECK(frozen.grad() == xt::xarray<float>{7, 7}); // not computed: not scaled
-    s.zero_grad();                                 // every registered gradient, as nnabla
+    CHECK(frozen.grad() == xt::xarray<float>{7, 7});  // not computed: not scaled
+    s.zero_grad();                                    // every registered gradient, as nnabla
     CHECK(a.grad() == xt::zeros<float>({2, 3}));
     CHECK(frozen.grad() == xt::zeros<float>({2}));
 }
@@ -167,7 +166,7 @@ TEST_CASE("scale_grad and zero_grad") {
 TEST_CASE("set_parameters allocates a missing gradient, update skips a parameter without gradient") {
     parameter a;
     a.data = xt::xarray<float>{1, 2, 3};
-    a.release_grad(); // not allocated (a lazily allocated gradient)
+    a.release_grad();  // not allocated (a lazily allocated gradient)
     kata::S::Adam s(0.1f);
     s.set_parameters({{"a", &a}});
     REQUIRE(a.has_grad());
@@ -176,14 +175,14 @@ TEST_CASE("set_parameters allocates a missing gradient, update skips a parameter
     s.update();
     CHECK(s.get_states().at("a").t == 1);
     const xt::xarray<float> after = a.data;
-    a.release_grad(); // released after set_parameters: nothing computed
+    a.release_grad();  // released after set_parameters: nothing computed
     s.weight_decay(0.5f);
     s.clip_grad_by_norm(0.1f);
     s.scale_grad(2);
     s.zero_grad();
     s.update();
     CHECK(a.data == after);
-    CHECK(s.get_states().at("a").t == 1); // t advances only for updated parameters (nnabla)
+    CHECK(s.get_states().at("a").t == 1);  // t advances only for updated parameters (nnabla)
 }
 
 TEST_CASE("a need_grad=false parameter is never updated, even with momentum in its state") {
@@ -191,12 +190,12 @@ TEST_CASE("a need_grad=false parameter is never updated, even with momentum in i
     kata::S::Momentum s(1.0f, 0.5f);
     s.set_parameters({{"a", &a}});
     a.grad().fill(1);
-    s.update(); // m = 1, w = 0
+    s.update();  // m = 1, w = 0
     CHECK(a.data == xt::zeros<float>({2}));
-    a.need_grad = false; // e.g. fixed for fine-tuning
+    a.need_grad = false;  // e.g. fixed for fine-tuning
     s.zero_grad();
     s.update();
-    CHECK(a.data == xt::zeros<float>({2})); // a zero-gradient momentum step would have moved it by -0.5
+    CHECK(a.data == xt::zeros<float>({2}));  // a zero-gradient momentum step would have moved it by -0.5
     CHECK(s.get_states().at("a").t == 1);
 }
 
@@ -256,4 +255,4 @@ TEST_CASE("nnabla's names, defaults and state names") {
     }
 }
 
-} // namespace
+}  // namespace

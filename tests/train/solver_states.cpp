@@ -33,16 +33,13 @@ struct temp_dir {
     }
     std::vector<std::string> files() const {
         std::vector<std::string> out;
-        for (const auto& e : fs::directory_iterator(path))
-            out.push_back(e.path().filename().string());
+        for (const auto& e : fs::directory_iterator(path)) out.push_back(e.path().filename().string());
         std::sort(out.begin(), out.end());
         return out;
     }
 };
 
-std::vector<std::byte> bytes_of(const fs::path& p) {
-    return kata::io::read_file_bytes(p);
-}
+std::vector<std::byte> bytes_of(const fs::path& p) { return kata::io::read_file_bytes(p); }
 
 /// Parameters of odd shapes with non-trivial values (the store's seeded generator: same values each time).
 void make_params(parameter_store& store) {
@@ -64,16 +61,12 @@ void set_grads(parameter_store& store, int k) {
 
 /// One training step as a trainer would run it, with the optional calls on some steps.
 void step(solver& s, parameter_store& store, int k) {
-    if (k == 2)
-        s.set_learning_rate(s.learning_rate() * 0.5f);
+    if (k == 2) s.set_learning_rate(s.learning_rate() * 0.5f);
     s.zero_grad();
     set_grads(store, k);
-    if (k % 2 == 1)
-        s.weight_decay(0.01f);
-    if (k == 3)
-        s.clip_grad_by_norm(0.5f);
-    if (k == 4)
-        s.scale_grad(0.75f);
+    if (k % 2 == 1) s.weight_decay(0.01f);
+    if (k == 3) s.clip_grad_by_norm(0.5f);
+    if (k == 4) s.scale_grad(0.75f);
     s.update();
 }
 
@@ -105,13 +98,11 @@ TEST_CASE(
         make_params(a);
         auto sa = kata::test::make_solver(stem, fx, "custom");
         sa->set_parameters(a);
-        for (int k = 0; k < 3; ++k)
-            step(*sa, a, k);
+        for (int k = 0; k < 3; ++k) step(*sa, a, k);
         a.save(dir.path / "params.npz");
         sa->save_states(dir.path / "states.npz");
-        const float lr = sa->learning_rate(); // the learning rate is not part of the state (nnabla neither)
-        for (int k = 3; k < 6; ++k)
-            step(*sa, a, k);
+        const float lr = sa->learning_rate();  // the learning rate is not part of the state (nnabla neither)
+        for (int k = 3; k < 6; ++k) step(*sa, a, k);
 
         // Interrupted: a new process would load the parameters and the states, then continue.
         parameter_store b;
@@ -120,11 +111,9 @@ TEST_CASE(
         sb->set_parameters(b);
         sb->load_states(dir.path / "states.npz");
         sb->set_learning_rate(lr);
-        for (int k = 3; k < 6; ++k)
-            step(*sb, b, k);
+        for (int k = 3; k < 6; ++k) step(*sb, b, k);
 
-        for (auto& [name, p] : a.get_parameters())
-            check_bitwise_equal(p->data, b.at(name).data, name);
+        for (auto& [name, p] : a.get_parameters()) check_bitwise_equal(p->data, b.at(name).data, name);
         check_states_bitwise_equal(sa->get_states(), sb->get_states());
         // The counters went on from where they were saved.
         CHECK(sb->get_states().at("conv/W").t == 6);
@@ -140,10 +129,8 @@ TEST_CASE("get_states / set_states copy the state, continuing from a copy is bit
     auto sb = kata::test::make_solver("amsgrad", fx, "custom");
     sa->set_parameters(a);
     sb->set_parameters(b);
-    for (int k = 0; k < 3; ++k)
-        step(*sa, a, k);
-    for (auto& [name, p] : a.get_parameters())
-        b.at(name).data = p->data;
+    for (int k = 0; k < 3; ++k) step(*sa, a, k);
+    for (auto& [name, p] : a.get_parameters()) b.at(name).data = p->data;
     kata::train::solver_states st = sa->get_states();
     sb->set_states(st);
     sb->set_learning_rate(sa->learning_rate());
@@ -156,8 +143,7 @@ TEST_CASE("get_states / set_states copy the state, continuing from a copy is bit
         step(*sa, a, k);
         step(*sb, b, k);
     }
-    for (auto& [name, p] : a.get_parameters())
-        check_bitwise_equal(p->data, b.at(name).data, name);
+    for (auto& [name, p] : a.get_parameters()) check_bitwise_equal(p->data, b.at(name).data, name);
     check_states_bitwise_equal(sa->get_states(), sb->get_states());
 }
 
@@ -174,8 +160,7 @@ TEST_CASE("the state file holds '<parameter>/<state>' float32 arrays and an int6
     const auto bytes = bytes_of(dir.path / "adam.npz");
     const auto entries = kata::io::read_npz(bytes, "adam.npz");
     std::vector<std::string> names;
-    for (const auto& e : entries)
-        names.push_back(e.name);
+    for (const auto& e : entries) names.push_back(e.name);
     CHECK(names == std::vector<std::string>{"conv/W/mean", "conv/W/var", "conv/W/t", "conv/b/mean",
                                             "conv/b/var", "conv/b/t", "block/x/W/mean", "block/x/W/var",
                                             "block/x/W/t"});
@@ -214,14 +199,13 @@ TEST_CASE("save_states is atomic: a failing write leaves the previous file and n
     const fs::path file = dir.path / "states.npz";
     s.save_states(file);
     const auto before = bytes_of(file);
-    step(s, store, 1); // the state changes: a completed save would change the file
+    step(s, store, 1);  // the state changes: a completed save would change the file
     for (const char* stage : {"written", "before_rename"}) {
         INFO("failure at " << stage);
         static std::string fail_at;
         fail_at = stage;
         kata::io::detail::atomic_write_fault_hook = [](std::string_view st) {
-            if (st == fail_at)
-                throw kata::io_error("simulated failure at " + std::string(st));
+            if (st == fail_at) throw kata::io_error("simulated failure at " + std::string(st));
         };
         CHECK_THROWS_WITH_AS(s.save_states(file), doctest::Contains("simulated failure"), kata::io_error);
         kata::io::detail::atomic_write_fault_hook = nullptr;
@@ -274,7 +258,7 @@ TEST_CASE("load_states errors name the file, the parameter, the state and the sh
         CHECK_THROWS_WITH_AS(adam.load_states(dir.path / "unknown.npz"),
                              doctest::Contains("parameter 'head/W' is not registered in the solver"),
                              kata::io_error);
-        unchanged(); // conv/b (valid, earlier in the file) was not loaded either
+        unchanged();  // conv/b (valid, earlier in the file) was not loaded either
     }
     // Another solver's file: Adam's states into Momentum.
     {
@@ -387,14 +371,15 @@ TEST_CASE("update after a parameter changed shape throws, naming it and both sha
     m.set_parameters(store);
     step(m, store, 0);
     const xt::xarray<float> b_before = store.at("conv/b").data;
-    store.create_or_replace("conv/W", {5, 3}, kata::initializer::constant(1)); // same node, new shape
+    store.create_or_replace("conv/W", {5, 3}, kata::initializer::constant(1));  // same node, new shape
     set_grads(store, 1);
     CHECK_THROWS_WITH_AS(
         m.update(),
         doctest::Contains("parameter 'conv/W' has shape (5, 3) but its solver state has shape (3, 5)"),
         kata::parameter_error);
-    CHECK(store.at("conv/b").data == b_before); // conv/b comes after conv/W: validated first, nothing updated
-    m.set_parameters(store);                    // registering again fixes it
+    CHECK(store.at("conv/b").data ==
+          b_before);          // conv/b comes after conv/W: validated first, nothing updated
+    m.set_parameters(store);  // registering again fixes it
     m.update();
 }
 
@@ -408,8 +393,7 @@ TEST_CASE("set_parameters: reset, retain_state and the store's scope behave as n
     m.set_parameters(store);
     auto names = [&] {
         std::vector<std::string> out;
-        for (auto& [n, p] : m.get_parameters())
-            out.push_back(n);
+        for (auto& [n, p] : m.get_parameters()) out.push_back(n);
         return out;
     };
     CHECK(names() == std::vector<std::string>{"conv/W", "conv/b", "block/x/W"});
@@ -449,7 +433,7 @@ TEST_CASE("set_parameters: reset, retain_state and the store's scope behave as n
     // ... while without retain_state the parameter is replaced and its state restarts with the new shape.
     m.set_parameters({{"conv/b", &other}}, {.reset = false});
     CHECK(m.get_states().at("conv/b").pstate.at("m").size() == 5);
-    CHECK(other.has_grad()); // the missing gradient was allocated (zeros)
+    CHECK(other.has_grad());  // the missing gradient was allocated (zeros)
     // Errors: null parameter, a name given twice.
     CHECK_THROWS_AS(m.set_parameters({{"x", nullptr}}), std::invalid_argument);
     CHECK_THROWS_AS(m.set_parameters({{"x", &other}, {"x", &other}}), std::invalid_argument);
@@ -464,7 +448,7 @@ TEST_CASE("set_parameters: reset, retain_state and the store's scope behave as n
     CHECK(m.get_states().at("conv/W").t == 0);
     m.clear_parameters();
     CHECK(m.get_parameters().empty());
-    m.update(); // nothing registered: nothing to do
+    m.update();  // nothing registered: nothing to do
 }
 
-} // namespace
+}  // namespace

@@ -63,8 +63,7 @@ public:
     explicit npz_fixture(std::string_view stem)
         : path_((train_fixture_dir() / (std::string(stem) + ".npz")).string()),
           bytes_(io::read_file_bytes(path_)) {
-        for (auto& e : io::read_npz(bytes_, path_))
-            entries_.emplace(e.name, e.array);
+        for (auto& e : io::read_npz(bytes_, path_)) entries_.emplace(e.name, e.array);
     }
     const std::string& path() const { return path_; }
     bool has(const std::string& key) const { return entries_.count(key) != 0; }
@@ -79,8 +78,7 @@ public:
 private:
     const io::npy_view& at(const std::string& key) const {
         auto it = entries_.find(key);
-        if (it == entries_.end())
-            throw std::out_of_range(path_ + ": no array '" + key + "'");
+        if (it == entries_.end()) throw std::out_of_range(path_ + ": no array '" + key + "'");
         return it->second;
     }
     std::string path_;
@@ -153,7 +151,7 @@ inline constexpr double replay_tolerance = 1e-6;
 
 /// The worst |a - b| / (tol * (|b| + max|B|)) over an array (<= 1: within tolerance), with where.
 struct comparison {
-    double worst = 0; // in units of the tolerance
+    double worst = 0;  // in units of the tolerance
     std::string message;
 };
 inline void compare_into(comparison& c, const std::string& what, const xt::xarray<float>& a,
@@ -164,8 +162,7 @@ inline void compare_into(comparison& c, const std::string& what, const xt::xarra
         return;
     }
     double scale = 0;
-    for (float v : b)
-        scale = std::max(scale, double(std::fabs(v)));
+    for (float v : b) scale = std::max(scale, double(std::fabs(v)));
     for (std::size_t i = 0; i < a.size(); ++i) {
         const double x = a.data()[i], y = b.data()[i];
         const double bound = replay_tolerance * (std::fabs(y) + scale);
@@ -174,11 +171,9 @@ inline void compare_into(comparison& c, const std::string& what, const xt::xarra
             std::ostringstream m;
             m.precision(9);
             m << what << "[" << i << "]: kata " << x << ", nnabla " << y << " (" << r << " x tolerance)\n";
-            if (c.message.size() < 2000)
-                c.message += m.str();
+            if (c.message.size() < 2000) c.message += m.str();
         }
-        if (!(r <= c.worst))
-            c.worst = std::isnan(r) ? INFINITY : r;
+        if (!(r <= c.worst)) c.worst = std::isnan(r) ? INFINITY : r;
     }
 }
 
@@ -207,31 +202,25 @@ inline comparison replay(const npz_fixture& fx, const std::string& run, train::s
     comparison c;
     for (std::size_t k = 0; k < fixture_steps; ++k) {
         const std::string step = "step " + std::to_string(k) + ": ";
-        if (!std::isnan(set_lr(k)))
-            s.set_learning_rate(set_lr(k));
+        if (!std::isnan(set_lr(k))) s.set_learning_rate(set_lr(k));
         s.zero_grad();
         for (const auto& fp : fixture_params) {
             parameter& p = *store.find(fp.name);
             if (!fp.need_grad) {
-                if (opt.garbage_in_frozen)
-                    p.grad().fill(NAN);
+                if (opt.garbage_in_frozen) p.grad().fill(NAN);
                 continue;
             }
             const bool has = fx.f32(run + "/has_grad/" + fp.name)(k) != 0;
-            p.need_grad = has; // no gradient this step: nnabla leaves it unwritten, kata is told by need_grad
-            if (has)
-                p.grad() = row(fx.f32(run + "/grad/" + fp.name), k);
+            p.need_grad =
+                has;  // no gradient this step: nnabla leaves it unwritten, kata is told by need_grad
+            if (has) p.grad() = row(fx.f32(run + "/grad/" + fp.name), k);
         }
-        if (!std::isnan(scale(k)))
-            s.scale_grad(scale(k));
+        if (!std::isnan(scale(k))) s.scale_grad(scale(k));
         for (std::size_t j = 0; j < 2; ++j)
-            if (!std::isnan(wd(k, j)))
-                s.weight_decay(wd(k, j));
-        if (!std::isnan(clip(k)))
-            s.clip_grad_by_norm(clip(k));
+            if (!std::isnan(wd(k, j))) s.weight_decay(wd(k, j));
+        if (!std::isnan(clip(k))) s.clip_grad_by_norm(clip(k));
         s.update();
-        for (const auto& fp : fixture_params)
-            store.find(fp.name)->need_grad = fp.need_grad;
+        for (const auto& fp : fixture_params) store.find(fp.name)->need_grad = fp.need_grad;
 
         const train::solver_states states = s.get_states();
         for (const auto& fp : fixture_params) {
@@ -259,4 +248,4 @@ inline comparison replay(const npz_fixture& fx, const std::string& run, train::s
     return c;
 }
 
-} // namespace kata::test
+}  // namespace kata::test

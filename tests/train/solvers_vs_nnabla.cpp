@@ -186,4 +186,4 @@ TEST_CASE("the frozen parameter's garbage gradient is what the replay ignores, n
     CHECK_MESSAGE(c.worst <= 1.0, c.message);
 }
 
-} // namespace
+}  // namespace

@@ -27,9 +27,9 @@ namespace fs = std::filesystem;
 // ---- a small parser for the DOT text SimpleGraph writes ------------------------------------------------
 
 struct dot_graph {
-    std::map<std::string, std::map<std::string, std::string>> nodes; // id -> attributes (unescaped)
+    std::map<std::string, std::map<std::string, std::string>> nodes;  // id -> attributes (unescaped)
     std::vector<std::pair<std::string, std::string>> edges;
-    std::vector<std::string> node_order; // ids in statement order
+    std::vector<std::string> node_order;  // ids in statement order
     int duplicate_node_statements = 0;
     bool header_ok = false;
 };
@@ -47,16 +47,14 @@ inline std::string read_quoted(const std::string& s, std::size_t& i) {
         }
     }
     REQUIRE(i < s.size());
-    ++i; // closing quote
+    ++i;  // closing quote
     return r;
 }
 
 inline std::string read_value(const std::string& s, std::size_t& i) {
-    if (s[i] == '"')
-        return read_quoted(s, i);
+    if (s[i] == '"') return read_quoted(s, i);
     std::size_t j = i;
-    while (j < s.size() && s[j] != ' ' && s[j] != ']')
-        ++j;
+    while (j < s.size() && s[j] != ' ' && s[j] != ']') ++j;
     std::string r = s.substr(i, j - i);
     i = j;
     return r;
@@ -103,8 +101,7 @@ inline dot_graph parse_dot(const std::string& text) {
             attrs[key] = read_value(line, i);
         }
         CHECK(i + 1 == line.size());
-        if (d.nodes.count(id))
-            ++d.duplicate_node_statements;
+        if (d.nodes.count(id)) ++d.duplicate_node_statements;
         d.nodes[id] = attrs;
         d.node_order.push_back(id);
     }
@@ -123,27 +120,21 @@ expected_counts expected(const graph<N, E, O>& g) {
     expected_counts c;
     std::set<int> vars;
     for (std::size_t i = 0; i < N; ++i) {
-        if (!is_function(g.nodes[i].op) || !g.reachable(int(i)))
-            continue;
+        if (!is_function(g.nodes[i].op) || !g.reachable(int(i))) continue;
         ++c.functions;
         ++c.per_type[std::string(type_name(g.nodes[i].op))];
         vars.insert(int(i));
         c.edges += g.nodes[i].num_inputs + 1;
-        for (int k = 0; k < g.nodes[i].num_inputs; ++k)
-            vars.insert(g.input_of(int(i), k));
+        for (int k = 0; k < g.nodes[i].num_inputs; ++k) vars.insert(g.input_of(int(i), k));
     }
-    for (auto o : g.outputs)
-        vars.insert(o);
+    for (auto o : g.outputs) vars.insert(o);
     c.variables = int(vars.size());
-    for (int v : vars)
-        c.parameters += g.nodes[std::size_t(v)].op == op_kind::parameter;
+    for (int v : vars) c.parameters += g.nodes[std::size_t(v)].op == op_kind::parameter;
     return c;
 }
 
 // Function ids are "<TypeName>-<k>"; variable ids "<node index>-<0|1>".
-inline bool is_function_id(const std::string& id) {
-    return !id.empty() && !(id[0] >= '0' && id[0] <= '9');
-}
+inline bool is_function_id(const std::string& id) { return !id.empty() && !(id[0] >= '0' && id[0] <= '9'); }
 
 // Structural checks shared by every graph: counts, ids, edges between declared nodes, bipartite.
 template <std::size_t N, std::size_t E, std::size_t O>
@@ -172,27 +163,23 @@ dot_graph check_structure(const graph<N, E, O>& g, const SimpleGraph& viewer = S
     for (const auto& [t, h] : d.edges) {
         CHECK(d.nodes.count(t) == 1);
         CHECK(d.nodes.count(h) == 1);
-        CHECK(is_function_id(t) != is_function_id(h)); // variable -> function or function -> variable
+        CHECK(is_function_id(t) != is_function_id(h));  // variable -> function or function -> variable
     }
     // Indexed ids count from 1 per type without gaps.
     for (const auto& [t, n] : c.per_type)
-        for (int k = 1; k <= n; ++k)
-            CHECK(d.nodes.count(t + "-" + std::to_string(k)) == 1);
+        for (int k = 1; k <= n; ++k) CHECK(d.nodes.count(t + "-" + std::to_string(k)) == 1);
     // Every function has exactly one outgoing edge (kata functions have one output).
     std::map<std::string, int> out_degree;
-    for (const auto& [t, h] : d.edges)
-        out_degree[t] += is_function_id(t);
+    for (const auto& [t, h] : d.edges) out_degree[t] += is_function_id(t);
     for (const auto& [id, attrs] : d.nodes)
-        if (is_function_id(id))
-            CHECK(out_degree[id] == 1);
+        if (is_function_id(id)) CHECK(out_degree[id] == 1);
     return d;
 }
 
 inline std::vector<std::string> labels_with_fill(const dot_graph& d, const std::string& fill) {
     std::vector<std::string> r;
     for (const auto& [id, a] : d.nodes)
-        if (!is_function_id(id) && a.at("fillcolor") == fill)
-            r.push_back(a.at("label"));
+        if (!is_function_id(id) && a.at("fillcolor") == fill) r.push_back(a.at("label"));
     return r;
 }
 
@@ -212,8 +199,7 @@ inline std::string var_with_label(const dot_graph& d, const std::string& label) 
 inline std::vector<std::string> heads_of(const dot_graph& d, const std::string& tail) {
     std::vector<std::string> r;
     for (const auto& [t, h] : d.edges)
-        if (t == tail)
-            r.push_back(h);
+        if (t == tail) r.push_back(h);
     return r;
 }
 
@@ -231,16 +217,13 @@ inline fs::path fresh_dir(const std::string& tag) {
     return d;
 }
 
-inline bool have_dot() {
-    return viewer_detail::find_executable("dot").has_value();
-}
+inline bool have_dot() { return viewer_detail::find_executable("dot").has_value(); }
 
 // Sets an environment variable for the lifetime of the object, restoring it afterwards.
 class scoped_env {
 public:
     scoped_env(const char* name, const char* value) : name_(name) {
-        if (const char* old = std::getenv(name))
-            old_ = old;
+        if (const char* old = std::getenv(name)) old_ = old;
         if (value)
             ::setenv(name, value, 1);
         else
@@ -258,4 +241,4 @@ private:
     std::optional<std::string> old_;
 };
 
-} // namespace viewer_test
+}  // namespace viewer_test

@@ -128,14 +128,15 @@ TEST_CASE("SimpleGraph: conv-BN-ReLU-affine: counts, ids, scope and parameter la
 
 TEST_CASE("SimpleGraph: the DOT text's exact beginning (ids, attribute order, escaping)") {
     const std::string text = SimpleGraph().create_graphviz_digraph<ConvBn>();
-    const std::string head = "digraph {\n\tnode [style=filled]\n"
-                             "\t\"0-0\" -> \"Convolution-1\"\n"
-                             "\t\"0-0\" [label=\"x\" color=\"lightgray\" fillcolor=\"lightgray\" shape=\"circle\"]\n"
-                             "\t\"1-0\" -> \"Convolution-1\"\n"
-                             "\t\"1-0\" [label=\"W\" color=\"black\" fillcolor=\"pink\" shape=\"circle\"]\n";
+    const std::string head =
+        "digraph {\n\tnode [style=filled]\n"
+        "\t\"0-0\" -> \"Convolution-1\"\n"
+        "\t\"0-0\" [label=\"x\" color=\"lightgray\" fillcolor=\"lightgray\" shape=\"circle\"]\n"
+        "\t\"1-0\" -> \"Convolution-1\"\n"
+        "\t\"1-0\" [label=\"W\" color=\"black\" fillcolor=\"pink\" shape=\"circle\"]\n";
     CHECK(text.substr(0, head.size()) == head);
-    CHECK(text.find("\t\"Convolution-1\" [label=\"Convolution\\nc1\" color=\"blue\" fontcolor=white shape=square]\n") !=
-          std::string::npos);
+    CHECK(text.find("\t\"Convolution-1\" [label=\"Convolution\\nc1\" color=\"blue\" fontcolor=white "
+                    "shape=square]\n") != std::string::npos);
     CHECK(text.substr(text.size() - 2) == "}\n");
     // Both template forms give the same text.
     CHECK(text == SimpleGraph().create_graphviz_digraph(ConvBn::graph));
@@ -175,7 +176,8 @@ TEST_CASE("SimpleGraph: a converted graph (BN folding + channel-last)") {
     CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1");
     CHECK(!labels_with_fill(d, "pink").empty());
     bool folded = false;
-    for (const auto& l : labels_with_fill(d, "pink")) folded = folded || l.find("w-folded_cl") != std::string::npos;
+    for (const auto& l : labels_with_fill(d, "pink"))
+        folded = folded || l.find("w-folded_cl") != std::string::npos;
     CHECK(folded);
     // Verbose mode shows the NHWC shapes (functions with a scope show the scope, not arguments).
     const std::string v = SimpleGraph("png", true).create_graphviz_digraph(ResidualConverted::graph);
@@ -205,10 +207,11 @@ TEST_CASE("SimpleGraph: several outputs, one of which is also consumed") {
 TEST_CASE("SimpleGraph: default colours (Deconvolution and Unpooling gray, DepthwiseConvolution blue)") {
     dot_graph d = check_structure(Colours::graph);
     const std::map<std::string, std::string> want{
-        {"Deconvolution-1", "gray"},  {"DepthwiseConvolution-1", "blue"}, {"MaxPooling-1", "lightblue2"},
-        {"Unpooling-1", "gray"},      {"LeakyReLU-1", "green"},           {"MulScalar-1", "purple"},
-        {"AddScalar-1", "purple"},    {"Sub2-1", "purple"},               {"Sigmoid-1", "gray"},
-        {"AveragePooling-1", "lightblue2"}};
+        {"Deconvolution-1", "gray"},    {"DepthwiseConvolution-1", "blue"},
+        {"MaxPooling-1", "lightblue2"}, {"Unpooling-1", "gray"},
+        {"LeakyReLU-1", "green"},       {"MulScalar-1", "purple"},
+        {"AddScalar-1", "purple"},      {"Sub2-1", "purple"},
+        {"Sigmoid-1", "gray"},          {"AveragePooling-1", "lightblue2"}};
     for (const auto& [id, colour] : want) {
         CAPTURE(id);
         REQUIRE(d.nodes.count(id) == 1);
@@ -250,8 +253,10 @@ TEST_CASE("SimpleGraph: shapes in both modes") {
         CAPTURE(verbose);
         dot_graph d = check_structure(Residual::graph, SimpleGraph("png", verbose));
         for (const auto& [id, a] : d.nodes) {
-            if (is_function_id(id)) CHECK(a.at("shape") == (verbose ? "box" : "square"));
-            else CHECK(a.at("shape") == (verbose ? "" : "circle"));
+            if (is_function_id(id))
+                CHECK(a.at("shape") == (verbose ? "box" : "square"));
+            else
+                CHECK(a.at("shape") == (verbose ? "" : "circle"));
         }
     }
 }
@@ -271,10 +276,12 @@ TEST_CASE("SimpleGraph: verbose labels (shape tuples, need_grad, argument JSON)"
     CHECK(c.nodes.at("MaxPooling-1").at("label") ==
           "MaxPooling\n({\"kernel\": [2, 2], \"stride\": [2, 2], \"ignore_border\": true, \"pad\": [0, 0], "
           "\"channel_last\": false})");
-    CHECK(c.nodes.at("AveragePooling-1").at("label") ==
-          "AveragePooling\n({\"kernel\": [2, 2], \"stride\": [2, 2], \"ignore_border\": true, \"pad\": [0, 0], "
-          "\"channel_last\": false, \"including_pad\": true})");
-    CHECK(c.nodes.at("Unpooling-1").at("label") == "Unpooling\n({\"kernel\": [2, 2], \"channel_last\": false})");
+    CHECK(
+        c.nodes.at("AveragePooling-1").at("label") ==
+        "AveragePooling\n({\"kernel\": [2, 2], \"stride\": [2, 2], \"ignore_border\": true, \"pad\": [0, 0], "
+        "\"channel_last\": false, \"including_pad\": true})");
+    CHECK(c.nodes.at("Unpooling-1").at("label") ==
+          "Unpooling\n({\"kernel\": [2, 2], \"channel_last\": false})");
     CHECK(c.nodes.at("LeakyReLU-1").at("label") == "LeakyReLU\n({\"alpha\": 0.25, \"inplace\": false})");
     CHECK(c.nodes.at("MulScalar-1").at("label") == "MulScalar\n({\"val\": 0.5, \"inplace\": false})");
     CHECK(c.nodes.at("AddScalar-1").at("label") == "AddScalar\n({\"val\": 1.0, \"inplace\": false})");

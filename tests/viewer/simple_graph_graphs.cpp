@@ -27,9 +27,7 @@ constexpr void square_net(builder& g) {
 using Square = network<square_net>;
 
 // A network returning its input: no function at all.
-constexpr var leaf_net(builder& g) {
-    return g.input("only", {3});
-}
+constexpr var leaf_net(builder& g) { return g.input("only", {3}); }
 using Leaf = network<leaf_net>;
 
 // Sink over two variables.
@@ -58,18 +56,17 @@ template <std::size_t N, std::size_t E, std::size_t O>
 std::vector<int> nodes_of(const graph<N, E, O>& g, op_kind k) {
     std::vector<int> r;
     for (std::size_t i = 0; i < N; ++i)
-        if (g.nodes[i].op == k && g.reachable(int(i)))
-            r.push_back(int(i));
+        if (g.nodes[i].op == k && g.reachable(int(i))) r.push_back(int(i));
     return r;
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("SimpleGraph graphs: a function reading one variable twice has two edges") {
     dot_graph d = check_structure(Square::graph);
     const auto x = var_with_label(d, "x");
     CHECK(heads_of(d, x) == std::vector<std::string>{"Mul2-1", "Mul2-1"});
-    CHECK(d.edges.size() == 3 + 2); // x, x -> Mul2 -> h; h -> Reshape -> h
+    CHECK(d.edges.size() == 3 + 2);  // x, x -> Mul2 -> h; h -> Reshape -> h
     // x is also a graph output: still one node.
     CHECK(d.nodes.size() == 2 + 3);
     const SimpleGraph verbose("png", true);
@@ -114,8 +111,7 @@ TEST_CASE("SimpleGraph graphs: FusedBatchNormalizationModifier's output") {
     CHECK(d.nodes.at("FusedBatchNormalization-1").at("color") == "orange");
     std::vector<std::string> in;
     for (const auto& [t, h] : d.edges)
-        if (h == "FusedBatchNormalization-2")
-            in.push_back(d.nodes.at(t).at("label"));
+        if (h == "FusedBatchNormalization-2") in.push_back(d.nodes.at(t).at("label"));
     // x, beta, gamma, mean, var, z (the shortcut: the input x, verbose).
     REQUIRE(in.size() == 6);
     CHECK(std::vector<std::string>(in.begin() + 1, in.end() - 1) ==

@@ -74,8 +74,7 @@ const std::string echo_dot =
 
 std::set<std::string> names_in(const fs::path& dir) {
     std::set<std::string> r;
-    for (const auto& e : fs::directory_iterator(dir))
-        r.insert(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(dir)) r.insert(e.path().filename().string());
     return r;
 }
 
@@ -89,7 +88,7 @@ std::string what_of(auto&& f) {
     return {};
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("SimpleGraph render: a failing dot keeps the existing picture and leaves no temporary files") {
     auto dir = fresh_dir("render_fail");
@@ -104,7 +103,7 @@ TEST_CASE("SimpleGraph render: a failing dot keeps the existing picture and leav
         const std::string what =
             what_of([&] { SimpleGraph().save(Small::graph, out_dir / "g", "", cleanup); });
         CHECK(what.find("exit status 3") != std::string::npos);
-        CHECK(what.find("fake dot: syntax error in line 1") != std::string::npos); // dot's diagnostics
+        CHECK(what.find("fake dot: syntax error in line 1") != std::string::npos);  // dot's diagnostics
         CHECK(what.find((out_dir / "g.png").string()) != std::string::npos);
         // The old picture is untouched; the partial output and dot's stderr file are gone. The DOT source
         // stays (also with cleanup, which only applies after a successful render) for inspection.
@@ -177,7 +176,7 @@ TEST_CASE("SimpleGraph render: an unwritable path throws naming it (no GraphViz 
 TEST_CASE("SimpleGraph render: a missing dot throws a clear error before writing anything") {
     auto dir = fresh_dir("nodot");
     fake_bin bin(dir / "bin");
-    bin.add("dot", echo_dot, /*executable=*/false); // not executable: not taken for dot
+    bin.add("dot", echo_dot, /*executable=*/false);  // not executable: not taken for dot
     bin.activate();
     CHECK(!SimpleGraph::dot_available());
     for (int k = 0; k < 2; ++k) {
@@ -245,7 +244,7 @@ TEST_CASE("SimpleGraph render: spawn_detached reports programs that cannot be st
     auto dir = fresh_dir("spawn");
     fake_bin bin(dir / "bin");
     bin.add("marker", "#!/bin/sh\nprintf 'started %s' \"$1\" > \"$1\"\n");
-    bin.add("broken", "#!/nonexistent/interpreter\n"); // exec fails: ENOENT for the interpreter
+    bin.add("broken", "#!/nonexistent/interpreter\n");  // exec fails: ENOENT for the interpreter
     bin.add("plain", "#!/bin/sh\n", /*executable=*/false);
     using viewer_detail::spawn_detached;
     CHECK(!spawn_detached((dir / "nonexistent").string(), "x"));
@@ -271,6 +270,6 @@ TEST_CASE("SimpleGraph render: view with a display but a viewer that cannot star
     const auto out = SimpleGraph("svg").view(Small::graph, dir / "v");
     CHECK(out == dir / "v.svg");
     CHECK(fs::exists(out));
-    CHECK(!fs::exists(dir / "v")); // cleanup defaults to true for view
+    CHECK(!fs::exists(dir / "v"));  // cleanup defaults to true for view
     fs::remove_all(dir);
 }

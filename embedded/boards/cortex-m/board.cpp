@@ -20,25 +20,19 @@ constexpr std::uint32_t paint = 0xA5A5A5A5u;
 void paint_stack() {
     std::uint32_t* sp;
     asm volatile("mov %0, sp" : "=r"(sp));
-    for (std::uint32_t* p = &__stack_limit; p < sp - 16; ++p)
-        *p = paint;
+    for (std::uint32_t* p = &__stack_limit; p < sp - 16; ++p) *p = paint;
 }
 
 #ifndef KATA_BOARD_NAME
 #define KATA_BOARD_NAME "Cortex-M (QEMU)"
 #endif
-const char* name() {
-    return KATA_BOARD_NAME;
-}
+const char* name() { return KATA_BOARD_NAME; }
 
-void write(const char* text) {
-    semihosting::write(text);
-}
+void write(const char* text) { semihosting::write(text); }
 
 long stack_used() {
     const std::uint32_t* p = &__stack_limit;
-    while (p < &__stack_top && *p == paint)
-        ++p;
+    while (p < &__stack_top && *p == paint) ++p;
     return long(reinterpret_cast<std::uintptr_t>(&__stack_top) - reinterpret_cast<std::uintptr_t>(p));
 }
 
@@ -47,8 +41,6 @@ long stack_reserved() {
                 reinterpret_cast<std::uintptr_t>(&__stack_limit));
 }
 
-long heap_allocations() {
-    return -1;
-}
+long heap_allocations() { return -1; }
 
-} // namespace kata_board
+}  // namespace kata_board

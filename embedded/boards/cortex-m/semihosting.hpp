@@ -46,4 +46,4 @@ inline void write(const char* text) {
     }
 }
 
-} // namespace kata_board::semihosting
+}  // namespace kata_board::semihosting

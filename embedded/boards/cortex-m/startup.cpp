@@ -35,37 +35,35 @@ int main();
 void _init() {}
 void _fini() {}
 
-int getentropy(void*, std::size_t) {
-    return -1;
-}
+int getentropy(void*, std::size_t) { return -1; }
 
 [[noreturn]] void Reset_Handler();
 [[noreturn]] void Fault_Handler();
 }
 
 namespace kata_board {
-void paint_stack(); // board.cpp
+void paint_stack();  // board.cpp
 }
 
 // The core exceptions of ARMv7-M / ARMv8-M. No peripheral interrupts are enabled.
 using handler = void (*)();
 __attribute__((section(".isr_vector"), used))
-const handler vector_table[16] = {reinterpret_cast<handler>(&__stack_top), // initial stack pointer
+const handler vector_table[16] = {reinterpret_cast<handler>(&__stack_top),  // initial stack pointer
                                   Reset_Handler,
-                                  Fault_Handler, // NMI
-                                  Fault_Handler, // HardFault
-                                  Fault_Handler, // MemManage
-                                  Fault_Handler, // BusFault
-                                  Fault_Handler, // UsageFault
-                                  Fault_Handler, // SecureFault (ARMv8-M), reserved on ARMv7-M
+                                  Fault_Handler,  // NMI
+                                  Fault_Handler,  // HardFault
+                                  Fault_Handler,  // MemManage
+                                  Fault_Handler,  // BusFault
+                                  Fault_Handler,  // UsageFault
+                                  Fault_Handler,  // SecureFault (ARMv8-M), reserved on ARMv7-M
                                   nullptr,
                                   nullptr,
                                   nullptr,
-                                  Fault_Handler, // SVCall
-                                  Fault_Handler, // DebugMonitor
+                                  Fault_Handler,  // SVCall
+                                  Fault_Handler,  // DebugMonitor
                                   nullptr,
-                                  Fault_Handler,  // PendSV
-                                  Fault_Handler}; // SysTick
+                                  Fault_Handler,   // PendSV
+                                  Fault_Handler};  // SysTick
 
 void Fault_Handler() {
     kata_board::write(
@@ -76,11 +74,9 @@ void Fault_Handler() {
 
 void Reset_Handler() {
     const std::uint32_t* src = &__data_load__;
-    for (std::uint32_t* dst = &__data_start__; dst < &__data_end__;)
-        *dst++ = *src++;
-    for (std::uint32_t* dst = &__bss_start__; dst < &__bss_end__;)
-        *dst++ = 0;
-    *reinterpret_cast<volatile std::uint32_t*>(0xE000ED88) |= 0xFu << 20; // CPACR: CP10, CP11 full access
+    for (std::uint32_t* dst = &__data_start__; dst < &__data_end__;) *dst++ = *src++;
+    for (std::uint32_t* dst = &__bss_start__; dst < &__bss_end__;) *dst++ = 0;
+    *reinterpret_cast<volatile std::uint32_t*>(0xE000ED88) |= 0xFu << 20;  // CPACR: CP10, CP11 full access
     asm volatile("dsb\n\tisb" ::: "memory");
     kata_board::paint_stack();
     __libc_init_array();

@@ -22,81 +22,40 @@ void __libc_free(void*);
 
 namespace {
 std::atomic<long> allocations{0};
-bool counting = false; // from the first board call on (the C runtime may allocate before main)
+bool counting = false;  // from the first board call on (the C runtime may allocate before main)
 void* counted(void* p) {
-    if (counting)
-        allocations.fetch_add(1, std::memory_order_relaxed);
+    if (counting) allocations.fetch_add(1, std::memory_order_relaxed);
     return p;
 }
-} // namespace
+}  // namespace
 
 extern "C" {
-void* malloc(std::size_t n) {
-    return counted(__libc_malloc(n));
-}
-void* calloc(std::size_t n, std::size_t s) {
-    return counted(__libc_calloc(n, s));
-}
-void* realloc(void* p, std::size_t n) {
-    return counted(__libc_realloc(p, n));
-}
-void* aligned_alloc(std::size_t a, std::size_t n) {
-    return counted(__libc_memalign(a, n));
-}
-void* memalign(std::size_t a, std::size_t n) {
-    return counted(__libc_memalign(a, n));
-}
+void* malloc(std::size_t n) { return counted(__libc_malloc(n)); }
+void* calloc(std::size_t n, std::size_t s) { return counted(__libc_calloc(n, s)); }
+void* realloc(void* p, std::size_t n) { return counted(__libc_realloc(p, n)); }
+void* aligned_alloc(std::size_t a, std::size_t n) { return counted(__libc_memalign(a, n)); }
+void* memalign(std::size_t a, std::size_t n) { return counted(__libc_memalign(a, n)); }
 int posix_memalign(void** out, std::size_t a, std::size_t n) {
     *out = counted(__libc_memalign(a, n));
-    return *out ? 0 : 12; // ENOMEM
+    return *out ? 0 : 12;  // ENOMEM
 }
-void free(void* p) {
-    __libc_free(p);
-}
+void free(void* p) { __libc_free(p); }
 }
 
-void* operator new(std::size_t n) {
-    return std::malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n) {
-    return std::malloc(n ? n : 1);
-}
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept {
-    return std::malloc(n ? n : 1);
-}
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept {
-    return std::malloc(n ? n : 1);
-}
-void* operator new(std::size_t n, std::align_val_t a) {
-    return aligned_alloc(std::size_t(a), n ? n : 1);
-}
-void* operator new[](std::size_t n, std::align_val_t a) {
-    return aligned_alloc(std::size_t(a), n ? n : 1);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
+void* operator new(std::size_t n) { return std::malloc(n ? n : 1); }
+void* operator new[](std::size_t n) { return std::malloc(n ? n : 1); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return std::malloc(n ? n : 1); }
+void* operator new(std::size_t n, std::align_val_t a) { return aligned_alloc(std::size_t(a), n ? n : 1); }
+void* operator new[](std::size_t n, std::align_val_t a) { return aligned_alloc(std::size_t(a), n ? n : 1); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { std::free(p); }
 
 namespace kata_board {
 
@@ -114,14 +73,8 @@ void write(const char* text) {
     std::fputs(text, stdout);
 }
 
-long stack_used() {
-    return -1;
-}
-long stack_reserved() {
-    return -1;
-}
-long heap_allocations() {
-    return allocations.load();
-}
+long stack_used() { return -1; }
+long stack_reserved() { return -1; }
+long heap_allocations() { return allocations.load(); }
 
-} // namespace kata_board
+}  // namespace kata_board

@@ -86,7 +86,8 @@ constexpr std::array<compute_fn, sizeof...(K)> make_compute_table(std::index_seq
 inline xt::xarray<float> compute(parameter_store& store, const derivation& d) {
     static constexpr auto table = make_compute_table(std::make_index_sequence<derivation_kind_count>{});
     if (std::size_t(d.kind) >= derivation_kind_count)
-        throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) + "' has no derivation kind");
+        throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) +
+                              "' has no derivation kind");
     const store_sources src(store);
     xt::xarray<float> v(to_vector(d.shape));
     table[std::size_t(d.kind)](d, src, std::span<float>(v.data(), v.size()));

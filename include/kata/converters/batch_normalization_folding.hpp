@@ -21,7 +21,8 @@ struct bn_folding_either {
     bool opposite = false;
     bool channel_last = false;
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        if (opposite) return BatchNormalizationFoldingOppositeModifierInner{channel_last}.modify(c, f, inputs);
+        if (opposite)
+            return BatchNormalizationFoldingOppositeModifierInner{channel_last}.modify(c, f, inputs);
         return BatchNormalizationFoldingModifierInner{channel_last}.modify(c, f, inputs);
     }
 };
@@ -31,7 +32,8 @@ struct BatchNormalizationFoldingModifier {
     bool opposite = false;
     bool channel_last = false;
     constexpr auto expand() const {
-        return make_modifier_list(AddBiasModifier{}, converters_detail::bn_folding_either{opposite, channel_last});
+        return make_modifier_list(AddBiasModifier{},
+                                  converters_detail::bn_folding_either{opposite, channel_last});
     }
 };
 

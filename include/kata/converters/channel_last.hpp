@@ -127,7 +127,8 @@ struct layout_converter {
     template <class Names>
     static constexpr bool selects(const Names& names, function_ref leaf) {
         if (names.count > 0) return names.contains(leaf.name());
-        return ToLast ? (leaf.ndim() >= 3 && leaf.lay() != layout::channel_last) : leaf.lay() == layout::channel_last;
+        return ToLast ? (leaf.ndim() >= 3 && leaf.lay() != layout::channel_last)
+                      : leaf.lay() == layout::channel_last;
     }
 
     template <class Names>

@@ -44,19 +44,19 @@
 namespace kata {
 
 enum class derivation_kind : std::uint8_t {
-    constant,               // target[:] = value                                   (AddBias: b = 0)
-    bn_scale_weight,        // target[t] = W[t] * c0[map(t)]                       (BN folding, both directions)
-    bn_fold_bias_inner,     // target[o] = c1[o] + c0[o] * b[o]                    (IP -> BN)
+    constant,            // target[:] = value                                   (AddBias: b = 0)
+    bn_scale_weight,     // target[t] = W[t] * c0[map(t)]                       (BN folding, both directions)
+    bn_fold_bias_inner,  // target[o] = c1[o] + c0[o] * b[o]                    (IP -> BN)
     bn_fold_bias_opposite,  // target[o] = b[o] + sum_{t : map2(t) = o} W[t] c1[map(t)]   (BN -> IP)
     bn_c0,                  // target = gamma / sqrt(var + eps)                   (BN parameter shape)
     bn_c1,                  // target = beta - mean * gamma / sqrt(var + eps)
     copy,                   // target = source (same number of elements; reshaped to `shape`)
     transpose,              // target = reshape(transpose(reshape(source, view), perm), shape)
     prune_weight,           // target[t] = s[map(t)] > threshold ? W[t] : 0, s[o] = sum of W[t]^2 over the t
-                            //          with map(t) = o: the output channel of W[t] (PruningModifier, spec 2.14)
-    prune_bias,             // target[o] = s[o] > threshold ? b[o] : 0, s from the weight W (src_w) and `map`
-                            //          as for prune_weight, b at src_b (b's length = number of channels)
-    fixed_point,            // target = FixedPointQuantize(source; sign, n, delta) (legacy FixedPointWeight)
+    //          with map(t) = o: the output channel of W[t] (PruningModifier, spec 2.14)
+    prune_bias,   // target[o] = s[o] > threshold ? b[o] : 0, s from the weight W (src_w) and `map`
+                  //          as for prune_weight, b at src_b (b's length = number of channels)
+    fixed_point,  // target = FixedPointQuantize(source; sign, n, delta) (legacy FixedPointWeight)
     count_
 };
 
@@ -103,15 +103,15 @@ struct derivation {
     bool need_grad = true;
     name_string sources[max_derivation_sources]{};
     // Numeric arguments (meaning per kind, see derivation_kind).
-    double eps = 1e-5;      // batch-norm eps
-    double value = 0;       // constant
-    double threshold = 0;   // prune_weight / prune_bias: channels with s[o] <= threshold are pruned
-    channel_map map{};      // BN channel of W[t] (input channel for the opposite direction);
-                            // prune_*: output channel of W[t]
-    channel_map map2{};     // output channel of W[t] (bn_fold_bias_opposite)
-    int axis = -1;          // reserved (channel / output-channel axis for other helpers; pruning uses `map`)
-    shape_t view{};         // transpose: the source viewed with this shape first (rank 0: its own shape)
-    int perm[max_rank]{};   // transpose permutation
+    double eps = 1e-5;     // batch-norm eps
+    double value = 0;      // constant
+    double threshold = 0;  // prune_weight / prune_bias: channels with s[o] <= threshold are pruned
+    channel_map map{};     // BN channel of W[t] (input channel for the opposite direction);
+                           // prune_*: output channel of W[t]
+    channel_map map2{};    // output channel of W[t] (bn_fold_bias_opposite)
+    int axis = -1;         // reserved (channel / output-channel axis for other helpers; pruning uses `map`)
+    shape_t view{};        // transpose: the source viewed with this shape first (rank 0: its own shape)
+    int perm[max_rank]{};  // transpose permutation
     int nperm = 0;
     // fixed_point (legacy FixedPointWeightConverter, spec 3.3 / 3.5): target = FixedPointQuantize(W)
     // with the CPU kernel's float32 arithmetic, round half away from zero:

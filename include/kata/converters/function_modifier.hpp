@@ -101,7 +101,8 @@ struct pass_source {
     const char* reach = nullptr;  // reachable function / leaf read by one
     const char* out = nullptr;    // graph output
 
-    constexpr explicit pass_source(const builder& g) : nodes(g.nodes.data()), edges(g.edges.data()), n(g.nodes.size()) {
+    constexpr explicit pass_source(const builder& g)
+        : nodes(g.nodes.data()), edges(g.edges.data()), n(g.nodes.size()) {
         order_v.assign(n, 0);
         num_order = visit_order(g.nodes, g.edges, g.outputs, g.outputs.size(), order_v);
         std::vector<int> position(n, 0);
@@ -281,7 +282,9 @@ concept function_modifier = requires(M m, modify_context& c, function_ref f, std
 
 // A modifier that stands for a list of modifiers (nnabla's nested lists).
 template <class M>
-concept modifier_sequence = requires(const M& m) { m.expand(); };
+concept modifier_sequence = requires(const M& m) {
+    m.expand();
+};
 
 // A structural list of modifiers, applied in order (nested lists are flattened).
 template <class... Ms>

@@ -43,11 +43,13 @@ struct FuseConvolutionEpilogueModifier {
         if (c.type() != op_kind::convolution) return false;
         const attributes& a = c.attr();
         if (!a.channel_last || a.group != 1 || c.num_inputs() < 2) return false;
-        if (c.get().type != dtype::f32 || c.input(0).get().type != dtype::f32 || c.input(1).get().type != dtype::f32)
+        if (c.get().type != dtype::f32 || c.input(0).get().type != dtype::f32 ||
+            c.input(1).get().type != dtype::f32)
             return false;
         const int nsp = a.spatial_dims;
         if (nsp < 1 || nsp > 3) return false;
-        if (c.input_shape(0).rank != a.base_axis + nsp + 1 || c.shape().rank != a.base_axis + nsp + 1) return false;
+        if (c.input_shape(0).rank != a.base_axis + nsp + 1 || c.shape().rank != a.base_axis + nsp + 1)
+            return false;
         if (!c.input(1).is_parameter()) return false;
         if (a.has_bias && c.num_inputs() >= 3 && !c.input(2).is_parameter()) return false;
         return true;

@@ -55,7 +55,8 @@ struct FusedBatchNormalizationModifier {
         if (f.type() == op_kind::add2) {
             for (int s = 0; s < 2; ++s) {
                 const function_ref q = f.input(s);
-                if (!q.is_leaf() && match(q).add == f.id()) return inputs[0];  // placeholder, only the ReLU reads it
+                if (!q.is_leaf() && match(q).add == f.id())
+                    return inputs[0];  // placeholder, only the ReLU reads it
             }
             return keep;
         }
@@ -80,9 +81,9 @@ struct FusedBatchNormalizationModifier {
 private:
     static constexpr var fuse(modify_context& c, function_ref bn, var z) {
         auto guard = c.g.scope(bn.name());
-        return F::fused_batch_normalization(c.mapped(bn.input(0)), c.mapped(bn.input(1)), c.mapped(bn.input(2)),
-                                            c.mapped(bn.input(3)), c.mapped(bn.input(4)), z,
-                                            detail::bn_args_of(bn.attr()));
+        return F::fused_batch_normalization(c.mapped(bn.input(0)), c.mapped(bn.input(1)),
+                                            c.mapped(bn.input(2)), c.mapped(bn.input(3)),
+                                            c.mapped(bn.input(4)), z, detail::bn_args_of(bn.attr()));
     }
 };
 

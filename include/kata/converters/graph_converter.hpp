@@ -92,7 +92,8 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
     for (std::size_t i = 0; i < n; ++i) {
         if (!is_leaf(nd[i].op) || (nd[i].op == op_kind::parameter && !src.reach[i])) continue;
         var v = keep;
-        if constexpr (requires(function_ref r) { m.map_leaf(c, r); }) v = m.map_leaf(c, function_ref(&src, int(i)));
+        if constexpr (requires(function_ref r) { m.map_leaf(c, r); })
+            v = m.map_leaf(c, function_ref(&src, int(i)));
         if (is_keep(v)) v = carry_leaf(out, nd[i]);
         if (v.g != &out || v.id < 0) {
             message_string msg("a modifier's map_leaf returned an invalid variable for '");
@@ -115,8 +116,9 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
         var r = m.modify(c, fr, sp);
         if (is_keep(r)) r = c.rebuild(fr, sp);
         if (r.g != &out || r.id < 0) {
-            message_string msg("a modifier returned an invalid variable (not kata::keep nor a variable of the new "
-                               "graph) for ");
+            message_string msg(
+                "a modifier returned an invalid variable (not kata::keep nor a variable of the new "
+                "graph) for ");
             msg.append(type_name(fn.op)).append(" in scope '").append(fn.name.view()).append("'");
             out.fail(msg);
             return out;
@@ -212,7 +214,8 @@ constexpr conversion_state run_conversion() {
     st.source = graph_view(Net::graph);
     if constexpr (requires { Net::derivations; }) {
         st.derivations.reserve(Net::derivations.size() + Net::graph.nodes.size() + 16);
-        for (std::size_t i = 0; i < Net::derivations.size(); ++i) st.derivations.push_back(Net::derivations[i]);
+        for (std::size_t i = 0; i < Net::derivations.size(); ++i)
+            st.derivations.push_back(Net::derivations[i]);
     } else {
         st.derivations.reserve(Net::graph.nodes.size() + 16);
     }
@@ -252,8 +255,8 @@ template <std::size_t N, std::size_t E, std::size_t O, std::size_t D, class Net,
 constexpr conversion_buffer<N, E, O, D> run_conversion_buffered() {
     conversion_buffer<N, E, O, D> r;
     auto st = run_conversion<Net, Mods...>();
-    r.sizes = conversion_sizes{st.g.nodes.size(), st.g.edges.size(), st.g.outputs.size(), st.derivations.size(),
-                               st.g.error, st.g.failed};
+    r.sizes = conversion_sizes{st.g.nodes.size(),     st.g.edges.size(), st.g.outputs.size(),
+                               st.derivations.size(), st.g.error,        st.g.failed};
     r.fits = st.g.nodes.size() <= N && st.g.edges.size() <= E && st.g.outputs.size() <= O &&
              st.derivations.size() <= D;
     if (!r.fits || st.g.failed) return r;
@@ -277,8 +280,10 @@ constexpr conversion_result<N, E, O, D> copy_conversion(const Buffer& b) {
 
 template <class Net>
 constexpr std::size_t source_derivations() {
-    if constexpr (requires { Net::derivations; }) return Net::derivations.size();
-    else return 0;
+    if constexpr (requires { Net::derivations; })
+        return Net::derivations.size();
+    else
+        return 0;
 }
 
 // One step of a conversion: the graph type `Net` after ONE modifier pass (or, without a modifier, just
@@ -342,19 +347,18 @@ struct flatten_list {  // L: a kata::modifier_list value
     using type = pass_list<>;
 };
 template <auto L>
-    requires requires { L.head; }
+requires requires { L.head; }
 struct flatten_list<L> {
     using type = typename concat_passes<typename flatten_modifier<L.head>::type,
                                         typename flatten_list<L.tail>::type>::type;
 };
 template <auto M>
-    requires is_modifier_list<std::remove_cvref_t<decltype(M)>>::value
-struct flatten_modifier<M> {
+requires is_modifier_list<std::remove_cvref_t<decltype(M)>>::value struct flatten_modifier<M> {
     using type = typename flatten_list<M>::type;
 };
 template <auto M>
-    requires(!is_modifier_list<std::remove_cvref_t<decltype(M)>>::value && modifier_sequence<std::remove_cvref_t<decltype(M)>>)
-struct flatten_modifier<M> {
+requires(!is_modifier_list<std::remove_cvref_t<decltype(M)>>::value &&
+         modifier_sequence<std::remove_cvref_t<decltype(M)>>) struct flatten_modifier<M> {
     using type = typename flatten_modifier<M.expand()>::type;
 };
 
@@ -364,7 +368,8 @@ struct flatten_modifiers {
 };
 template <auto M, auto... Ms>
 struct flatten_modifiers<M, Ms...> {
-    using type = typename concat_passes<typename flatten_modifier<M>::type, typename flatten_modifiers<Ms...>::type>::type;
+    using type = typename concat_passes<typename flatten_modifier<M>::type,
+                                        typename flatten_modifiers<Ms...>::type>::type;
 };
 
 // The last step of the chain Net -> pass 1 -> pass 2 -> ...
@@ -399,7 +404,8 @@ struct converted {
     using source = Net;
 
 private:
-    using last_ = typename detail::conversion_chain<Net, typename detail::flatten_modifiers<Mods...>::type>::type;
+    using last_ =
+        typename detail::conversion_chain<Net, typename detail::flatten_modifiers<Mods...>::type>::type;
 
 public:
     static constexpr detail::conversion_sizes sizes = last_::sizes;

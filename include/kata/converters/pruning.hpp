@@ -188,8 +188,10 @@ struct prune_rule {
         const derivation_source w = source(src, d, src_w, true);
         const derivation_source b = weight ? derivation_source{} : source(src, d, src_b, true);
         const std::size_t n = out.size();
-        if (weight) expect_size(src, d, w, n, "W");
-        else expect_size(src, d, b, n, "b");
+        if (weight)
+            expect_size(src, d, w, n, "W");
+        else
+            expect_size(src, d, b, n, "b");
         const channel_map& m = d.map;
         if (m.len <= 0 || m.inner <= 0 || m.gsize <= 0 || m.outer_stride < 0)
             src.fail("kata::apply_conversion: bad channel map for '" + target_of(d) + "'");

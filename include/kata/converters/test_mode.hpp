@@ -18,7 +18,8 @@ namespace kata {
 
 struct BatchNormBatchStatModifier {
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        if (f.type() != op_kind::batch_normalization && f.type() != op_kind::fused_batch_normalization) return keep;
+        if (f.type() != op_kind::batch_normalization && f.type() != op_kind::fused_batch_normalization)
+            return keep;
         attributes a = f.attr();
         a.batch_stat = false;
         return c.rebuild(f, inputs, a);

@@ -87,7 +87,9 @@ constexpr init_spec with_seed(init_spec s, std::uint32_t seed) {
 
 constexpr init_spec constant_init(double v) { return {init_kind::constant, v, 0, 1, 0, false}; }
 constexpr init_spec uniform_init(double lo, double hi) { return {init_kind::uniform, lo, hi, 1, 0, false}; }
-constexpr init_spec normal_init(double mean, double stddev) { return {init_kind::normal, mean, stddev, 1, 0, false}; }
+constexpr init_spec normal_init(double mean, double stddev) {
+    return {init_kind::normal, mean, stddev, 1, 0, false};
+}
 // nnabla's calc_uniform_lim_glorot(inmaps, outmaps, kernel): U(-b, b), b = sqrt(6 / (K (N + M))).
 constexpr init_spec glorot_uniform_init(double inmaps, double outmaps, double kernel_prod = 1) {
     return {init_kind::glorot_uniform, inmaps, outmaps, kernel_prod, 0, false};

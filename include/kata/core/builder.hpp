@@ -80,13 +80,15 @@ public:
     // returned as is (weight sharing); a different shape is an error; the initializer is ignored.
     // Keys are found through a hash table (expected O(1) per call): conversion passes re-create every
     // parameter through here, so a scan over the earlier parameters made a pass O(P^2) (issue 16).
-    constexpr var parameter(std::string_view name, shape_t shape, init_spec init = {}, bool need_grad = true) {
+    constexpr var parameter(std::string_view name, shape_t shape, init_spec init = {},
+                            bool need_grad = true) {
         return parameter_key(scoped(name), shape, init, need_grad);
     }
     // parameter(key.view(), ...) for a key that is already a name_string (a parameter carried into a
     // new graph, a derived parameter): at the root scope the key is taken as a whole instead of
     // character by character.
-    constexpr var parameter_at(const name_string& key, shape_t shape, init_spec init = {}, bool need_grad = true) {
+    constexpr var parameter_at(const name_string& key, shape_t shape, init_spec init = {},
+                               bool need_grad = true) {
         if (!scope_.empty() || key.overflowed) return parameter(key.view(), shape, init, need_grad);
         return parameter_key(key, shape, init, need_grad);
     }
@@ -97,7 +99,8 @@ public:
                            layout l) {
         return function_n(k, ins.begin(), int(ins.size()), a, out, l);
     }
-    constexpr var function_n(op_kind k, const var* ins, int count, const attributes& a, shape_t out, layout l) {
+    constexpr var function_n(op_kind k, const var* ins, int count, const attributes& a, shape_t out,
+                             layout l) {
         const dtype type = count > 0 ? nodes[std::size_t(ins[0].id)].type : dtype::f32;
         const int first = int(edges.size());
         for (int i = 0; i < count; ++i) edges.push_back(ins[i].id);
@@ -163,7 +166,8 @@ public:
     }
 
 private:
-    constexpr var parameter_key(const name_string& key, const shape_t& shape, const init_spec& init, bool need_grad) {
+    constexpr var parameter_key(const name_string& key, const shape_t& shape, const init_spec& init,
+                                bool need_grad) {
         const std::string_view kv = key.view();
         const std::uint64_t h = detail::hash_string(kv);
         if (!param_index_valid_) index_parameters();

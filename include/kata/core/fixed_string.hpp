@@ -108,7 +108,9 @@ struct fixed_string {
     constexpr bool operator==(const fixed_string<M>& o) const {
         return detail::same_text(chars, length, o.chars, o.length);
     }
-    constexpr bool operator==(std::string_view o) const { return detail::same_text(chars, length, o.data(), o.size()); }
+    constexpr bool operator==(std::string_view o) const {
+        return detail::same_text(chars, length, o.data(), o.size());
+    }
 };
 
 using name_string = fixed_string<96>;

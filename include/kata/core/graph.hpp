@@ -77,7 +77,9 @@ struct graph {
     constexpr int num_consumers(int id) const {
         return consumer_first[std::size_t(id) + 1] - consumer_first[std::size_t(id)];
     }
-    constexpr int consumer(int id, int j) const { return consumer_ids[std::size_t(consumer_first[std::size_t(id)] + j)]; }
+    constexpr int consumer(int id, int j) const {
+        return consumer_ids[std::size_t(consumer_first[std::size_t(id)] + j)];
+    }
     constexpr bool reachable(int id) const { return position[std::size_t(id)] >= 0; }
     // O(number of outputs).
     constexpr bool is_output(int id) const {
@@ -142,8 +144,8 @@ constexpr int visit_order(const Nodes& nodes, const Edges& edges, const Outs& ou
 // consumer entries. A function reading the same variable twice is listed once. O(N + E) (plus the
 // inputs of one function squared, for that duplicate check).
 template <class Nodes, class Edges, class Order, class Pos, class First, class Ids>
-constexpr int index_graph(const Nodes& nodes, const Edges& edges, const Order& order, int num_order, Pos& position,
-                          First& consumer_first, Ids& consumer_ids) {
+constexpr int index_graph(const Nodes& nodes, const Edges& edges, const Order& order, int num_order,
+                          Pos& position, First& consumer_first, Ids& consumer_ids) {
     const std::size_t n = nodes.size();
     const node* nd = nodes.data();
     const int* ed = edges.data();
@@ -247,6 +249,10 @@ struct network {
 };
 
 template <class T>
-concept graph_type = requires { T::graph; T::graph.nodes; T::graph.order; };
+concept graph_type = requires {
+    T::graph;
+    T::graph.nodes;
+    T::graph.order;
+};
 
 }  // namespace kata

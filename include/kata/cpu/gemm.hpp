@@ -47,7 +47,8 @@
 namespace kata::cpu::blas::detail {
 extern "C" {
 void kata_cblas_sgemm_(int order, int transa, int transb, int m, int n, int k, float alpha, const float* a,
-                       int lda, const float* b, int ldb, float beta, float* c, int ldc) __asm__("cblas_sgemm");
+                       int lda, const float* b, int ldb, float beta, float* c,
+                       int ldc) __asm__("cblas_sgemm");
 // Weak: present with OpenBLAS, null with another BLAS (then thread control is a no-op).
 void kata_openblas_set_num_threads_(int n) __asm__("openblas_set_num_threads") __attribute__((weak));
 int kata_openblas_get_num_threads_(void) __asm__("openblas_get_num_threads") __attribute__((weak));
@@ -64,10 +65,11 @@ inline constexpr double two_blocks_min_madds = double(1 << 23);
 inline constexpr std::int64_t two_blocks_min_len = 256;
 inline constexpr std::int64_t col_unit = 16, row_unit = 8;
 
-inline void sgemm1(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A,
-                   std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc) {
-    kata_cblas_sgemm_(row_major, ta ? trans : no_trans, tb ? trans : no_trans, int(M), int(N), int(K), alpha, A,
-                      int(lda), B, int(ldb), beta, C, int(ldc));
+inline void sgemm1(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+                   const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+                   std::int64_t ldc) {
+    kata_cblas_sgemm_(row_major, ta ? trans : no_trans, tb ? trans : no_trans, int(M), int(N), int(K), alpha,
+                      A, int(lda), B, int(ldb), beta, C, int(ldc));
 }
 }  // namespace kata::cpu::blas::detail
 
@@ -92,8 +94,9 @@ inline void use_single_threaded_blas() {
 // split over kata's pool (header comment); every element of C is computed by exactly one
 // single-threaded OpenBLAS call, on block boundaries that depend only on the sizes and the pool's
 // thread count, so results are the same from call to call.
-inline void sgemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, float alpha, const float* A,
-                  std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C, std::int64_t ldc) {
+inline void sgemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t K, float alpha,
+                  const float* A, std::int64_t lda, const float* B, std::int64_t ldb, float beta, float* C,
+                  std::int64_t ldc) {
     if (M <= 0 || N <= 0) return;
     use_single_threaded_blas();
     const std::int64_t nt = num_threads();
@@ -106,7 +109,8 @@ inline void sgemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
         return;
     }
     const std::int64_t len = by_cols ? N : M;
-    const bool two = madds / double(2 * nt) >= detail::two_blocks_min_madds && len / (2 * nt) >= detail::two_blocks_min_len;
+    const bool two = madds / double(2 * nt) >= detail::two_blocks_min_madds &&
+                     len / (2 * nt) >= detail::two_blocks_min_len;
     const std::int64_t blocks = std::min(units, (two ? 2 : 1) * nt);
     // Blocks [b0, b1) of the pool's chunk are one contiguous range of rows or columns: one call.
     parallel_for(
@@ -116,8 +120,8 @@ inline void sgemm(bool ta, bool tb, std::int64_t M, std::int64_t N, std::int64_t
             const std::int64_t i1 = std::min(len, units * b1 / blocks * unit);
             if (i1 <= i0) return;
             if (by_cols)
-                detail::sgemm1(ta, tb, M, i1 - i0, K, alpha, A, lda, tb ? B + i0 * ldb : B + i0, ldb, beta, C + i0,
-                               ldc);
+                detail::sgemm1(ta, tb, M, i1 - i0, K, alpha, A, lda, tb ? B + i0 * ldb : B + i0, ldb, beta,
+                               C + i0, ldc);
             else
                 detail::sgemm1(ta, tb, i1 - i0, N, K, alpha, ta ? A + i0 : A + i0 * lda, lda, B, ldb, beta,
                                C + i0 * ldc, ldc);

@@ -106,7 +106,8 @@ private:
         for (;;) {
             const std::uint64_t chunks = (t >> 16) & 0xffff, idx = t & 0xffff;
             if (idx >= chunks) return;
-            if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel, std::memory_order_acquire))
+            if (!ticket_.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel,
+                                               std::memory_order_acquire))
                 continue;
             // The claimed job cannot finish (hence cannot be replaced) before this chunk is done.
             const std::int64_t c = std::int64_t(idx), nc = std::int64_t(chunks);
@@ -126,7 +127,8 @@ private:
         std::uint32_t seen = 0;
         for (;;) {
             std::uint32_t g = seen;
-            for (int spin = 0; spin < 4000 && (g = generation_.load(std::memory_order_acquire)) == seen; ++spin)
+            for (int spin = 0; spin < 4000 && (g = generation_.load(std::memory_order_acquire)) == seen;
+                 ++spin)
                 KATA_CPU_RELAX();
             if (g == seen) {
                 generation_.wait(seen, std::memory_order_acquire);
@@ -177,7 +179,8 @@ void parallel_for(std::int64_t n, F&& f, std::int64_t grain = 1) {
     chunks = std::max<std::int64_t>(chunks, 1);
     using Fn = std::remove_reference_t<F>;
     auto tramp = [](void* ctx, std::int64_t b, std::int64_t e) { (*static_cast<Fn*>(ctx))(b, e); };
-    if (!pool.try_run(tramp, const_cast<void*>(static_cast<const void*>(&f)), n, chunks)) f(std::int64_t(0), n);
+    if (!pool.try_run(tramp, const_cast<void*>(static_cast<const void*>(&f)), n, chunks))
+        f(std::int64_t(0), n);
 }
 
 }  // namespace kata::cpu

@@ -31,5 +31,5 @@ struct xtype_for_shape<S<X, N, A, Init>> {
     template <class T, layout_type L>
     using type = xarray<T, L>;
 };
-} // namespace xt::detail
+}  // namespace xt::detail
 #endif

@@ -22,8 +22,8 @@
 namespace kata::embedded {
 
 struct constant_parameter {
-    const char* name; // nnabla-style full name ("conv1/W")
-    const void* data; // row-major elements of `type`
+    const char* name;  // nnabla-style full name ("conv1/W")
+    const void* data;  // row-major elements of `type`
     dtype type;
     shape_t shape;
 };
@@ -33,8 +33,7 @@ template <auto const& Table>
 constexpr int find_constant(std::string_view name) {
     int i = 0;
     for (const constant_parameter& p : Table) {
-        if (std::string_view(p.name) == name)
-            return i;
+        if (std::string_view(p.name) == name) return i;
         ++i;
     }
     return -1;
@@ -67,4 +66,4 @@ constexpr std::size_t constant_bytes() {
     return n;
 }
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

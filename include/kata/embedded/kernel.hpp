@@ -44,25 +44,21 @@ namespace detail {
 // Whether the node and all its inputs are float32 (the embedded back end is float-only for now;
 // int8 comes with the quantized path).
 constexpr bool all_float(const op_instance& I, int first_input = 0) {
-    if (I.type != dtype::f32)
-        return false;
+    if (I.type != dtype::f32) return false;
     for (int k = first_input; k < I.nin; ++k)
-        if (I.in_type[k] != dtype::f32)
-            return false;
+        if (I.in_type[k] != dtype::f32) return false;
     return true;
 }
 
 // Whether every tensor of the node has fewer elements than `index` can count (32-bit targets).
 constexpr bool fits_index(const op_instance& I) {
     constexpr std::int64_t limit = std::int64_t(std::numeric_limits<index>::max());
-    if (I.out.numel() > limit)
-        return false;
+    if (I.out.numel() > limit) return false;
     for (int k = 0; k < I.nin; ++k)
-        if (I.in[k].numel() > limit)
-            return false;
+        if (I.in[k].numel() > limit) return false;
     return true;
 }
 
-} // namespace detail
+}  // namespace detail
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

@@ -33,14 +33,11 @@ constexpr std::int64_t live_activation_bound(const graph<N, E, O>& g, const exec
     for (int t = 0; t < g.num_order; ++t) {
         const int f = g.order[t];
         const std::size_t r = std::size_t(p.root[std::size_t(f)]);
-        if (first[r] > t)
-            first[r] = t;
-        if (last[r] < t)
-            last[r] = t;
+        if (first[r] > t) first[r] = t;
+        if (last[r] < t) last[r] = t;
         for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k) {
             const std::size_t s = std::size_t(p.root[std::size_t(g.input_of(f, k))]);
-            if (last[s] < t)
-                last[s] = t;
+            if (last[s] < t) last[s] = t;
         }
     }
     for (std::size_t o = 0; o < O; ++o)
@@ -50,13 +47,10 @@ constexpr std::int64_t live_activation_bound(const graph<N, E, O>& g, const exec
         std::int64_t live = 0;
         for (std::size_t i = 0; i < N; ++i) {
             const node& n = g.nodes[i];
-            if (p.root[i] != int(i) || !is_function(n.op) || n.op == op_kind::sink)
-                continue;
-            if (first[i] <= t && t <= last[i])
-                live += n.shape.numel() * dtype_size(n.type);
+            if (p.root[i] != int(i) || !is_function(n.op) || n.op == op_kind::sink) continue;
+            if (first[i] <= t && t <= last[i]) live += n.shape.numel() * dtype_size(n.type);
         }
-        if (live > best)
-            best = live;
+        if (live > best) best = live;
     }
     return best;
 }
@@ -66,18 +60,16 @@ constexpr std::int64_t parameter_bytes(const graph<N, E, O>& g) {
     std::int64_t total = 0;
     for (std::size_t i = 0; i < N; ++i) {
         const node& n = g.nodes[i];
-        if (n.op != op_kind::parameter)
-            continue;
+        if (n.op != op_kind::parameter) continue;
         bool read = false;
         for (int t = 0; t < g.num_order && !read; ++t) {
             const int f = g.order[t];
             for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k)
                 read = read || g.input_of(f, k) == int(i);
         }
-        if (read)
-            total += n.shape.numel() * dtype_size(n.type);
+        if (read) total += n.shape.numel() * dtype_size(n.type);
     }
     return total;
 }
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

@@ -57,7 +57,7 @@ concept parameter_source = requires(S& s, std::string_view name, const typename 
     { s.find(name) } -> std::same_as<typename S::handle>;
     { S::view(h) } -> std::same_as<parameter_view>;
     { S::data(h) } -> std::same_as<void*>;
-    { static_cast<bool>(h) };
+    {static_cast<bool>(h)};
 };
 
 // What did not match.
@@ -101,7 +101,8 @@ constexpr message_string describe(const binding_failure& f) {
     case failure_kind::missing_parameter:
         m.append("parameter '").append(f.name).append("' with shape ");
         append_shape(m, f.expected.shape);
-        m.append(" is not in ").append(f.source.empty() ? std::string_view("the parameter source") : f.source);
+        m.append(" is not in ")
+            .append(f.source.empty() ? std::string_view("the parameter source") : f.source);
         break;
     case failure_kind::parameter_mismatch:
         m.append("parameter '").append(f.name).append("' has ");
@@ -144,8 +145,9 @@ public:
 // dtypes, shapes) is the template argument, which the compiler prints in the diagnostic.
 template <message_string Message>
 struct invalid_binding {
-    static_assert(Message.empty(), "kata: the parameters do not match the graph; the reason is the message in "
-                                   "'kata::exec::invalid_binding<...>' shown in this diagnostic");
+    static_assert(Message.empty(),
+                  "kata: the parameters do not match the graph; the reason is the message in "
+                  "'kata::exec::invalid_binding<...>' shown in this diagnostic");
     static constexpr bool ok = true;
 };
 

@@ -40,10 +40,10 @@ inline constexpr bool has_dtype = false;
 template <class T>
 inline constexpr dtype dtype_of = dtype::f32;  // only meaningful where has_dtype<T>
 
-#define KATA_EXEC_DTYPE(T, D)                                                                                     \
-    template <>                                                                                                   \
-    inline constexpr bool has_dtype<T> = true;                                                                    \
-    template <>                                                                                                   \
+#define KATA_EXEC_DTYPE(T, D)                                                                                \
+    template <>                                                                                              \
+    inline constexpr bool has_dtype<T> = true;                                                               \
+    template <>                                                                                              \
     inline constexpr dtype dtype_of<T> = D;
 KATA_EXEC_DTYPE(float, dtype::f32)
 KATA_EXEC_DTYPE(half, dtype::f16)

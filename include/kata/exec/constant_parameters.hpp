@@ -44,16 +44,16 @@ struct constant_parameter {
 
     constexpr constant_parameter() = default;
     template <class T, std::size_t N>
-        requires has_dtype<T>
+    requires has_dtype<T>
     constexpr constant_parameter(std::string_view n, const T (&values)[N], shape_t s)
         : name(n), data(values), type(dtype_of<T>), shape(s), count(std::int64_t(N)) {}
     template <class T, std::size_t N>
-        requires has_dtype<T>
+    requires has_dtype<T>
     constexpr constant_parameter(std::string_view n, const std::array<T, N>& values, shape_t s)
         : name(n), data(values.data()), type(dtype_of<T>), shape(s), count(std::int64_t(N)) {}
     // From a bare pointer: its length is not known, only the shape is.
     template <class T>
-        requires has_dtype<T>
+    requires has_dtype<T>
     static constexpr constant_parameter unsized(std::string_view n, const T* values, shape_t s) {
         constant_parameter e;
         e.name = n;

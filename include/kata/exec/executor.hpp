@@ -91,18 +91,24 @@ template <class Backend, op_kind K>
 using kernel_t = typename Backend::template kernel<K>;
 
 template <class Backend, op_kind K>
-concept has_kernel = requires { sizeof(kernel_t<Backend, K>); };
+concept has_kernel = requires {
+    sizeof(kernel_t<Backend, K>);
+};
 
 template <class Backend>
 constexpr std::string_view executor_name() {
-    if constexpr (requires { Backend::executor_name; }) return Backend::executor_name;
-    else return "kata::exec::executor";
+    if constexpr (requires { Backend::executor_name; })
+        return Backend::executor_name;
+    else
+        return "kata::exec::executor";
 }
 
 template <class Source>
 constexpr std::string_view source_description() {
-    if constexpr (requires { Source::description; }) return Source::description;
-    else return "the parameter source";
+    if constexpr (requires { Source::description; })
+        return Source::description;
+    else
+        return "the parameter source";
 }
 
 // The compile-time part of an executor: everything that depends on the graph, the backend and the mode,
@@ -256,7 +262,8 @@ struct schedule {
         }
         return s;
     }();
-    static constexpr std::size_t storage_bytes = arena_bytes + workspace_bytes + prepared_bytes + staging_bytes;
+    static constexpr std::size_t storage_bytes =
+        arena_bytes + workspace_bytes + prepared_bytes + staging_bytes;
 
     // Nodes whose kernel prepared its parameters at bind time (frozen executors).
     static constexpr std::array<bool, num_nodes> prepared = [] {
@@ -281,8 +288,10 @@ struct schedule {
 // The compile-time parameter check of sources that provide one (constant tables).
 template <class Source, auto const& G>
 constexpr bool source_binds() {
-    if constexpr (requires { Source::template check<G>(); }) return invalid_binding<Source::template check<G>()>::ok;
-    else return true;
+    if constexpr (requires { Source::template check<G>(); })
+        return invalid_binding<Source::template check<G>()>::ok;
+    else
+        return true;
 }
 
 template <class X>
@@ -318,8 +327,10 @@ template <class T>
 constexpr message_string element_message(std::string_view name, dtype want) {
     message_string m("input '");
     m.append(name).append("' is ").append(dtype_name(want)).append(" but the caller's values are ");
-    if constexpr (has_dtype<T>) m.append(dtype_name(dtype_of<T>));
-    else m.append("of a type with no kata dtype");
+    if constexpr (has_dtype<T>)
+        m.append(dtype_name(dtype_of<T>));
+    else
+        m.append("of a type with no kata dtype");
     return m;
 }
 
@@ -362,9 +373,7 @@ public:
         workspace_ = base + arena_bytes;
         bind(source);
     }
-    executor()
-        requires std::default_initializable<Source>
-        : executor(Source{}) {}
+    executor() requires std::default_initializable<Source> : executor(Source{}) {}
     executor(const executor&) = delete;
     executor& operator=(const executor&) = delete;
 
@@ -375,7 +384,8 @@ public:
         // A run-time loop over the parameters (not one instantiation per parameter: ResNet-50 has 320).
         std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
         for (int j = 0; j < sched::num_params; ++j)
-            found[std::size_t(j)] = resolve(source, graph.nodes[std::size_t(sched::param_ids[std::size_t(j)])]);
+            found[std::size_t(j)] =
+                resolve(source, graph.nodes[std::size_t(sched::param_ids[std::size_t(j)])]);
         for (int j = 0; j < sched::num_params; ++j)
             handles_[std::size_t(sched::param_ids[std::size_t(j)])] = found[std::size_t(j)];
         if constexpr (Mode == parameter_mode::frozen)
@@ -385,7 +395,8 @@ public:
     // Binds the inputs (in the order the network created them) and runs the graph.
     template <class... X>
     void execute(const X&... xs) {
-        static_assert(sizeof...(X) == num_inputs, "kata::exec::executor: wrong number of inputs for this graph");
+        static_assert(sizeof...(X) == num_inputs,
+                      "kata::exec::executor: wrong number of inputs for this graph");
         bind_inputs(std::index_sequence_for<X...>{}, xs...);
         run_all(sched::order_seq);
     }
@@ -477,8 +488,9 @@ private:
     }
     template <int Id, std::size_t... K>
     void gather_params(void** ins, std::index_sequence<K...>) {
-        ((ins[K] = graph.input_node(Id, int(K)).op == op_kind::parameter ? node_ptr<graph.input_of(Id, int(K))>()
-                                                                          : nullptr),
+        ((ins[K] = graph.input_node(Id, int(K)).op == op_kind::parameter
+                       ? node_ptr<graph.input_of(Id, int(K))>()
+                       : nullptr),
          ...);
     }
 
@@ -497,8 +509,9 @@ private:
             ptr_[std::size_t(id)] = const_cast<T*>(x);
         } else if constexpr (detail::flat_input<X>) {
             if constexpr (detail::flat_extent<std::remove_cv_t<X>>::size != std::size_t(n.shape.numel()))
-                static_assert(invalid_input<detail::flat_size_message(graph.nodes[id].name.view(), n.shape,
-                                                                      detail::flat_extent<std::remove_cv_t<X>>::size)>::ok);
+                static_assert(invalid_input<detail::flat_size_message(
+                                  graph.nodes[id].name.view(), n.shape,
+                                  detail::flat_extent<std::remove_cv_t<X>>::size)>::ok);
             ptr_[std::size_t(id)] = const_cast<T*>(&x[0]);
         } else {
             static_assert(detail::container_input<X>,
@@ -506,8 +519,8 @@ private:
                           "(evaluate an xtensor expression into a container or take a view of one)");
             if constexpr (detail::has_fixed_shape<X>()) {
                 if constexpr (!detail::fixed_shape_matches<X>(n.shape))
-                    static_assert(
-                        invalid_input<detail::fixed_shape_message<X>(graph.nodes[id].name.view(), n.shape)>::ok);
+                    static_assert(invalid_input<detail::fixed_shape_message<X>(graph.nodes[id].name.view(),
+                                                                               n.shape)>::ok);
             } else {
                 check_input_shape<id>(x.shape());
             }
@@ -526,10 +539,14 @@ private:
         bool ok = int(s.size()) == n.shape.rank;
         for (int d = 0; ok && d < n.shape.rank; ++d) ok = std::int64_t(s[std::size_t(d)]) == n.shape.dims[d];
         if (ok) return;
-        binding_failure f{failure_kind::input_shape, detail::executor_name<Backend>(), n.name.view(), {},
+        binding_failure f{failure_kind::input_shape,
+                          detail::executor_name<Backend>(),
+                          n.name.view(),
+                          {},
                           buffer_desc{n.type, n.shape, n.lay}};
         f.got_rank = int(s.size());
-        for (int d = 0; d < f.got_rank && d < max_rank; ++d) f.got_shape.push_back(std::int64_t(s[std::size_t(d)]));
+        for (int d = 0; d < f.got_rank && d < max_rank; ++d)
+            f.got_shape.push_back(std::int64_t(s[std::size_t(d)]));
         report(f);
     }
 
@@ -562,10 +579,12 @@ private:
 #ifdef KATA_CPU_PROFILE
             const auto t0 = std::chrono::steady_clock::now();
 #endif
-            detail::kernel_t<Backend, n.op>::template run<I>(kernel_io{ins, node_ptr<Id>(), workspace_, prepared_at});
+            detail::kernel_t<Backend, n.op>::template run<I>(
+                kernel_io{ins, node_ptr<Id>(), workspace_, prepared_at});
 #ifdef KATA_CPU_PROFILE
             profile_ns_[std::size_t(Id)] += double(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0).count());
+                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
+                    .count());
 #endif
         }
     }

@@ -41,8 +41,10 @@ struct fixed_extents<S<D...>> {
 
 template <class X>
 constexpr bool has_fixed_shape() {
-    if constexpr (requires { typename X::shape_type; }) return fixed_extents<typename X::shape_type>::fixed;
-    else return false;
+    if constexpr (requires { typename X::shape_type; })
+        return fixed_extents<typename X::shape_type>::fixed;
+    else
+        return false;
 }
 
 template <class X>
@@ -83,16 +85,17 @@ struct input_element<X> {
     using type = std::remove_cv_t<typename flat_extent<std::remove_cv_t<X>>::element>;
 };
 template <container_input X>
-    requires(!flat_input<X>)
-struct input_element<X> {
+requires(!flat_input<X>) struct input_element<X> {
     using type = std::remove_cv_t<std::remove_reference_t<decltype(*std::declval<const X&>().data())>>;
 };
 
 // The first element of a container input (data() + data_offset() where views have an offset).
 template <class X>
 const auto* first_element(const X& x) {
-    if constexpr (requires { x.data_offset(); }) return x.data() + x.data_offset();
-    else return x.data();
+    if constexpr (requires { x.data_offset(); })
+        return x.data() + x.data_offset();
+    else
+        return x.data();
 }
 
 // Row-major contiguity of a strided input (unit axes may carry any stride).

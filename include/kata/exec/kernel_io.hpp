@@ -63,6 +63,7 @@ struct prepare_io {
 template <class K>
 concept preparing_kernel = requires {
     { K::bind_time_preparation } -> std::convertible_to<bool>;
-} && K::bind_time_preparation;
+}
+&&K::bind_time_preparation;
 
 }  // namespace kata::exec

@@ -29,8 +29,8 @@ template <std::size_t N>
 struct memory_plan {
     // Storage root of each node's output: itself for owned buffers, the aliased node otherwise.
     std::array<int, N> root{};
-    std::array<bool, N> aliased{};        // Reshape/Identity: no kernel call, shares the root buffer
-    std::array<bool, N> in_place{};       // writes into its input's buffer
+    std::array<bool, N> aliased{};         // Reshape/Identity: no kernel call, shares the root buffer
+    std::array<bool, N> in_place{};        // writes into its input's buffer
     std::array<std::int64_t, N> offset{};  // byte offset in the arena (owned roots only), -1 = external
     std::array<std::int64_t, N> bytes{};
     std::int64_t arena_bytes = 0;
@@ -56,9 +56,10 @@ constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
     for (std::size_t i = 0; i < N; ++i) last_read[i] = -1;
     for (int t = 0; t < g.num_order; ++t) {
         const int f = g.order[t];
-        for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k) last_read[std::size_t(g.input_of(f, k))] = t;
+        for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k)
+            last_read[std::size_t(g.input_of(f, k))] = t;
     }
-    const int end = g.num_order;  // "alive until the end"
+    const int end = g.num_order;                  // "alive until the end"
     auto member_read_after = [&](int r, int t) {  // does any member of group r get read after t?
         for (std::size_t i = 0; i < N; ++i)
             if (p.root[i] == r && pos[i] >= 0 && last_read[i] > t) return true;
@@ -130,7 +131,8 @@ constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
         const int f = roots[std::size_t(i)];
         const std::int64_t sz = p.bytes[std::size_t(f)];
         auto overlaps_time = [&](int o) {
-            return !(last[std::size_t(o)] < first[std::size_t(f)] || last[std::size_t(f)] < first[std::size_t(o)]);
+            return !(last[std::size_t(o)] < first[std::size_t(f)] ||
+                     last[std::size_t(f)] < first[std::size_t(o)]);
         };
         auto fits = [&](std::int64_t off) {
             for (int j = 0; j < nplaced; ++j) {

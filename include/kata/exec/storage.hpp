@@ -31,7 +31,8 @@ namespace kata::exec {
 template <std::size_t Bytes>
 class heap_arena {
 public:
-    heap_arena() : data_(static_cast<std::byte*>(::operator new[](size, std::align_val_t{arena_alignment}))) {}
+    heap_arena()
+        : data_(static_cast<std::byte*>(::operator new[](size, std::align_val_t{arena_alignment}))) {}
     ~heap_arena() { ::operator delete[](data_, std::align_val_t{arena_alignment}); }
     heap_arena(const heap_arena&) = delete;
     heap_arena& operator=(const heap_arena&) = delete;

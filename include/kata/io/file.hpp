@@ -28,7 +28,7 @@
 //   temporary lives there), and other hard links to the old file keep the old bytes.
 #pragma once
 
-#include <kata/io/npy.hpp> // kata::io_error
+#include <kata/io/npy.hpp>  // kata::io_error
 
 #include <atomic>
 #include <cerrno>
@@ -59,20 +59,13 @@ namespace detail {
 inline std::string file_type_name(std::filesystem::file_type t) {
     using ft = std::filesystem::file_type;
     switch (t) {
-    case ft::directory:
-        return "a directory";
-    case ft::fifo:
-        return "a FIFO (named pipe)";
-    case ft::socket:
-        return "a socket";
-    case ft::character:
-        return "a character device";
-    case ft::block:
-        return "a block device";
-    case ft::symlink:
-        return "a symbolic link";
-    default:
-        return "not a regular file";
+    case ft::directory: return "a directory";
+    case ft::fifo: return "a FIFO (named pipe)";
+    case ft::socket: return "a socket";
+    case ft::character: return "a character device";
+    case ft::block: return "a block device";
+    case ft::symlink: return "a symbolic link";
+    default: return "not a regular file";
     }
 }
 
@@ -84,23 +77,17 @@ inline std::string file_type_name(std::filesystem::file_type t) {
 #if KATA_IO_POSIX
 inline std::filesystem::file_type type_of_mode(mode_t m) {
     using ft = std::filesystem::file_type;
-    if (S_ISDIR(m))
-        return ft::directory;
-    if (S_ISFIFO(m))
-        return ft::fifo;
-    if (S_ISSOCK(m))
-        return ft::socket;
-    if (S_ISCHR(m))
-        return ft::character;
-    if (S_ISBLK(m))
-        return ft::block;
-    if (S_ISLNK(m))
-        return ft::symlink;
+    if (S_ISDIR(m)) return ft::directory;
+    if (S_ISFIFO(m)) return ft::fifo;
+    if (S_ISSOCK(m)) return ft::socket;
+    if (S_ISCHR(m)) return ft::character;
+    if (S_ISBLK(m)) return ft::block;
+    if (S_ISLNK(m)) return ft::symlink;
     return ft::unknown;
 }
 #endif
 
-} // namespace detail
+}  // namespace detail
 
 /// Reads a whole regular file. Throws io_error naming the file if it is missing, not a regular
 /// file (refused without blocking), unreadable, or changes size while being read.
@@ -109,8 +96,7 @@ inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path)
     std::error_code ec;
     // A first look without opening: opening some devices has side effects.
     const fs::file_status st = fs::status(path, ec);
-    if (!ec && fs::exists(st) && !fs::is_regular_file(st))
-        detail::not_regular(path, st.type());
+    if (!ec && fs::exists(st) && !fs::is_regular_file(st)) detail::not_regular(path, st.type());
 #if KATA_IO_POSIX
     const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -127,18 +113,15 @@ inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path)
         throw io_error(path.string() + ": cannot determine file size: " + std::strerror(err));
     }
     // Checked again on the descriptor: the path may have been replaced since the first look.
-    if (!S_ISREG(sb.st_mode))
-        detail::not_regular(path, detail::type_of_mode(sb.st_mode));
+    if (!S_ISREG(sb.st_mode)) detail::not_regular(path, detail::type_of_mode(sb.st_mode));
     const int flags = ::fcntl(fd, F_GETFL);
-    if (flags >= 0)
-        (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
     std::vector<std::byte> buf(static_cast<std::size_t>(sb.st_size));
     std::size_t got = 0;
     while (got < buf.size()) {
         const ::ssize_t r = ::read(fd, buf.data() + got, buf.size() - got);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             const int err = errno;
             throw io_error(path.string() + ": read error: " + std::strerror(err));
         }
@@ -150,12 +133,10 @@ inline std::vector<std::byte> read_file_bytes(const std::filesystem::path& path)
     return buf;
 #else
     std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw io_error(path.string() + ": cannot open file for reading: " + std::strerror(errno));
+    if (!in) throw io_error(path.string() + ": cannot open file for reading: " + std::strerror(errno));
     in.seekg(0, std::ios::end);
     const std::streamoff n = in.tellg();
-    if (n < 0)
-        throw io_error(path.string() + ": cannot determine file size");
+    if (n < 0) throw io_error(path.string() + ": cannot determine file size");
     in.seekg(0, std::ios::beg);
     std::vector<std::byte> buf(static_cast<std::size_t>(n));
     if (n > 0 && !in.read(reinterpret_cast<char*>(buf.data()), n))
@@ -189,8 +170,7 @@ inline std::filesystem::path resolve_write_target(const std::filesystem::path& t
     fs::path p = target;
     for (int hops = 0; hops < 40; ++hops) {
         std::error_code ec;
-        if (!fs::is_symlink(fs::symlink_status(p, ec)) || ec)
-            return p;
+        if (!fs::is_symlink(fs::symlink_status(p, ec)) || ec) return p;
         const fs::path link = fs::read_symlink(p, ec);
         if (ec)
             throw io_error(target.string() + ": cannot read symbolic link " + p.string() + ": " +
@@ -200,7 +180,7 @@ inline std::filesystem::path resolve_write_target(const std::filesystem::path& t
     throw io_error(target.string() + ": cannot write: too many levels of symbolic links");
 }
 
-} // namespace detail
+}  // namespace detail
 
 /// Replaces `target` (or, for a symbolic link, the file it leads to) with `bytes` atomically, keeping
 /// an existing file's permission bits; refuses a read-only target. See the header comment. Throws
@@ -239,70 +219,57 @@ inline void atomic_write_file(const std::filesystem::path& target, std::span<con
         }
     }
     const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    if (fd < 0)
-        sys_fail("create", errno);
+    if (fd < 0) sys_fail("create", errno);
     created = true;
     struct fd_closer {
         int fd;
         bool open = true;
         ~fd_closer() {
-            if (open)
-                ::close(fd);
+            if (open) ::close(fd);
         }
     } closer{fd};
     if (exists && S_ISREG(old.st_mode)) {
         // Owner first (chown may clear mode bits), best effort: only root or the owner may set it.
         (void)::fchown(fd, old.st_uid, old.st_gid);
-        if (::fchmod(fd, old.st_mode & 0777) != 0)
-            sys_fail("chmod", errno);
+        if (::fchmod(fd, old.st_mode & 0777) != 0) sys_fail("chmod", errno);
     }
     const std::byte* p = bytes.data();
     std::size_t left = bytes.size();
     while (left > 0) {
         const ::ssize_t w = ::write(fd, p, left);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             sys_fail("write", errno);
         }
         p += w;
         left -= std::size_t(w);
     }
-    if (detail::atomic_write_fault_hook)
-        detail::atomic_write_fault_hook("written");
+    if (detail::atomic_write_fault_hook) detail::atomic_write_fault_hook("written");
     // fsync so that a crash after the rename cannot leave a renamed-but-empty file. EINVAL/ENOTSUP:
     // the file system cannot sync (pipes, some FUSE); the write itself succeeded.
-    if (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)
-        sys_fail("fsync", errno);
+    if (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP) sys_fail("fsync", errno);
     closer.open = false;
-    if (::close(fd) != 0)
-        sys_fail("close", errno);
+    if (::close(fd) != 0) sys_fail("close", errno);
 #else
     {
         std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out)
-            sys_fail("create", errno);
+        if (!out) sys_fail("create", errno);
         created = true;
         out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
         out.flush();
-        if (!out)
-            sys_fail("write", errno);
+        if (!out) sys_fail("write", errno);
     }
-    if (detail::atomic_write_fault_hook)
-        detail::atomic_write_fault_hook("written");
+    if (detail::atomic_write_fault_hook) detail::atomic_write_fault_hook("written");
 #endif
-    if (detail::atomic_write_fault_hook)
-        detail::atomic_write_fault_hook("before_rename");
+    if (detail::atomic_write_fault_hook) detail::atomic_write_fault_hook("before_rename");
     std::error_code ec;
     fs::rename(tmp, dest, ec);
-    if (ec)
-        throw io_error(t + ": cannot replace with " + tmp.filename().string() + ": " + ec.message());
+    if (ec) throw io_error(t + ": cannot replace with " + tmp.filename().string() + ": " + ec.message());
     created = false;
 #if KATA_IO_POSIX
     // Persist the directory entry too (best effort: not every file system allows opening dirs).
     fs::path dir = dest.parent_path();
-    if (dir.empty())
-        dir = ".";
+    if (dir.empty()) dir = ".";
     const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
         (void)::fsync(dfd);
@@ -311,4 +278,4 @@ inline void atomic_write_file(const std::filesystem::path& target, std::span<con
 #endif
 }
 
-} // namespace kata::io
+}  // namespace kata::io

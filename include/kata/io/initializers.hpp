@@ -50,7 +50,7 @@ namespace kata {
 class rng {
 public:
     using result_type = std::uint32_t;
-    static constexpr std::uint32_t default_seed = 313; // nnabla.random.prng = RandomState(313)
+    static constexpr std::uint32_t default_seed = 313;  // nnabla.random.prng = RandomState(313)
 
     explicit rng(std::uint32_t seed = default_seed) : mt_(seed) {}
 
@@ -109,22 +109,26 @@ inline double kernel_size(const std::vector<std::size_t>& kernel) {
     for (auto d : kernel) k *= static_cast<double>(d);
     return k;
 }
-} // namespace io::detail
+}  // namespace io::detail
 
 /// Glorot/Xavier uniform limit: sqrt(6 / (K * (inmaps + outmaps))) (spec 0.4).
-inline double calc_uniform_lim_glorot(std::size_t inmaps, std::size_t outmaps, const std::vector<std::size_t>& kernel = {1, 1}) {
+inline double calc_uniform_lim_glorot(std::size_t inmaps, std::size_t outmaps,
+                                      const std::vector<std::size_t>& kernel = {1, 1}) {
     return std::sqrt(6.0 / (io::detail::kernel_size(kernel) * double(inmaps + outmaps)));
 }
 /// Glorot normal std: sqrt(2 / (K * (inmaps + outmaps))).
-inline double calc_normal_std_glorot(std::size_t inmaps, std::size_t outmaps, const std::vector<std::size_t>& kernel = {1, 1}) {
+inline double calc_normal_std_glorot(std::size_t inmaps, std::size_t outmaps,
+                                     const std::vector<std::size_t>& kernel = {1, 1}) {
     return std::sqrt(2.0 / (io::detail::kernel_size(kernel) * double(inmaps + outmaps)));
 }
 /// He (Kaiming) normal std, forward: sqrt(2 / (K * inmaps)).
-inline double calc_normal_std_he_forward(std::size_t inmaps, std::size_t /*outmaps*/, const std::vector<std::size_t>& kernel = {1, 1}) {
+inline double calc_normal_std_he_forward(std::size_t inmaps, std::size_t /*outmaps*/,
+                                         const std::vector<std::size_t>& kernel = {1, 1}) {
     return std::sqrt(2.0 / (io::detail::kernel_size(kernel) * double(inmaps)));
 }
 /// He (Kaiming) normal std, backward: sqrt(2 / (K * outmaps)).
-inline double calc_normal_std_he_backward(std::size_t /*inmaps*/, std::size_t outmaps, const std::vector<std::size_t>& kernel = {1, 1}) {
+inline double calc_normal_std_he_backward(std::size_t /*inmaps*/, std::size_t outmaps,
+                                          const std::vector<std::size_t>& kernel = {1, 1}) {
     return std::sqrt(2.0 / (io::detail::kernel_size(kernel) * double(outmaps)));
 }
 
@@ -132,10 +136,18 @@ inline double calc_normal_std_he_backward(std::size_t /*inmaps*/, std::size_t ou
 /// an rng to get a float32 array of exactly that shape.
 class initializer {
 public:
-    struct constant_t { float value = 0.0f; };
-    struct uniform_t { double lo = -1.0, hi = 1.0; };
-    struct normal_t { double mean = 0.0, std = 1.0; };
-    struct array_t { xt::xarray<float> value; };
+    struct constant_t {
+        float value = 0.0f;
+    };
+    struct uniform_t {
+        double lo = -1.0, hi = 1.0;
+    };
+    struct normal_t {
+        double mean = 0.0, std = 1.0;
+    };
+    struct array_t {
+        xt::xarray<float> value;
+    };
     using variant_type = std::variant<constant_t, uniform_t, normal_t, array_t>;
 
     /// Default: nnabla's ConstantInitializer(0).
@@ -154,12 +166,14 @@ public:
     /// nnabla's "pass an ndarray": the data is copied; the requested shape must equal its shape.
     static initializer from_array(xt::xarray<float> a) { return initializer(array_t{std::move(a)}); }
     /// U(-b, b) with b = calc_uniform_lim_glorot(inmaps, outmaps, kernel).
-    static initializer glorot_uniform(std::size_t inmaps, std::size_t outmaps, const std::vector<std::size_t>& kernel = {1, 1}) {
+    static initializer glorot_uniform(std::size_t inmaps, std::size_t outmaps,
+                                      const std::vector<std::size_t>& kernel = {1, 1}) {
         const double b = calc_uniform_lim_glorot(inmaps, outmaps, kernel);
         return uniform(-b, b);
     }
     /// N(0, calc_normal_std_he_forward(...)).
-    static initializer he_normal(std::size_t inmaps, std::size_t outmaps, const std::vector<std::size_t>& kernel = {1, 1}) {
+    static initializer he_normal(std::size_t inmaps, std::size_t outmaps,
+                                 const std::vector<std::size_t>& kernel = {1, 1}) {
         return normal(0.0, calc_normal_std_he_forward(inmaps, outmaps, kernel));
     }
 
@@ -185,9 +199,11 @@ public:
                     for (auto& x : a) x = static_cast<float>(v.mean + v.std * r.standard_normal());
                     return a;
                 } else {
-                    if (!std::equal(v.value.shape().begin(), v.value.shape().end(), shape.begin(), shape.end()))
+                    if (!std::equal(v.value.shape().begin(), v.value.shape().end(), shape.begin(),
+                                    shape.end()))
                         throw std::invalid_argument("kata::initializer::from_array: array shape " +
-                                                    io::detail::shape_str(v.value.shape()) + " does not match the requested shape " +
+                                                    io::detail::shape_str(v.value.shape()) +
+                                                    " does not match the requested shape " +
                                                     io::detail::shape_str(shape));
                     return v.value;
                 }
@@ -199,4 +215,4 @@ private:
     variant_type v_{constant_t{}};
 };
 
-} // namespace kata
+}  // namespace kata

@@ -55,8 +55,8 @@ namespace kata::io {
 
 /// How one file tensor becomes one parameter: axes permutation, then reshape (see header comment).
 struct tensor_transform {
-    std::vector<std::size_t> axes;                  ///< numpy.transpose's axes; empty: none
-    std::optional<std::vector<std::int64_t>> shape; ///< numpy.reshape's shape (one -1); nullopt: none
+    std::vector<std::size_t> axes;                   ///< numpy.transpose's axes; empty: none
+    std::optional<std::vector<std::int64_t>> shape;  ///< numpy.reshape's shape (one -1); nullopt: none
 
     static tensor_transform transpose(std::vector<std::size_t> axes) {
         return {std::move(axes), std::nullopt};
@@ -72,8 +72,7 @@ struct tensor_transform {
     /// Whether the data has to move (a permutation other than the identity).
     bool moves_data() const noexcept {
         for (std::size_t i = 0; i < axes.size(); ++i)
-            if (axes[i] != i)
-                return true;
+            if (axes[i] != i) return true;
         return false;
     }
 
@@ -87,19 +86,16 @@ struct tensor_transform {
             bool ok = axes.size() == in.size();
             for (std::size_t i = 0; ok && i < axes.size(); ++i) {
                 ok = axes[i] < in.size() && !used[axes[i]];
-                if (ok)
-                    used[axes[i]] = true;
+                if (ok) used[axes[i]] = true;
             }
             if (!ok)
                 fail("transpose axes " + shape_repr(axes) + " are not a permutation of the axes of shape " +
                      shape_repr(s));
-            for (std::size_t i = 0; i < axes.size(); ++i)
-                s[i] = in[axes[i]];
+            for (std::size_t i = 0; i < axes.size(); ++i) s[i] = in[axes[i]];
         }
         if (shape) {
             std::size_t count = 1;
-            for (std::size_t d : s)
-                count *= d; // cannot overflow: parse_npy checked the data size
+            for (std::size_t d : s) count *= d;  // cannot overflow: parse_npy checked the data size
             std::size_t known = 1;
             int infer = -1;
             bool ok = true;
@@ -115,12 +111,10 @@ struct tensor_transform {
                     known *= std::size_t(d);
             }
             std::vector<std::size_t> out(shape->size());
-            for (std::size_t i = 0; ok && i < shape->size(); ++i)
-                out[i] = std::size_t((*shape)[i]);
+            for (std::size_t i = 0; ok && i < shape->size(); ++i) out[i] = std::size_t((*shape)[i]);
             if (ok && infer >= 0) {
                 ok = known != 0 && count % known == 0;
-                if (ok)
-                    out[std::size_t(infer)] = count / known;
+                if (ok) out[std::size_t(infer)] = count / known;
             } else if (ok) {
                 ok = known == count;
             }
@@ -140,7 +134,7 @@ struct tensor_transform {
 
 /// What a mapping makes of one file entry.
 struct mapped_entry {
-    std::string name; ///< parameter name, relative to the store's current scope
+    std::string name;  ///< parameter name, relative to the store's current scope
     tensor_transform transform;
 };
 
@@ -149,16 +143,16 @@ struct rename_rule {
     std::string from;
     std::string to;
     tensor_transform transform{};
-    bool drop = false; ///< drop matching entries (made by rename_rule::skip)
+    bool drop = false;  ///< drop matching entries (made by rename_rule::skip)
 
     /// A rule that drops the entries `pattern` matches (e.g. PyTorch's "*.num_batches_tracked").
     static rename_rule skip(std::string pattern) { return {std::move(pattern), {}, {}, true}; }
 };
 
 enum class unmatched_entries {
-    error, ///< an entry no rule matches is an io_error (default: a typo in a rule never goes unseen)
-    keep,  ///< kept under its own name, untransformed
-    skip,  ///< dropped
+    error,  ///< an entry no rule matches is an io_error (default: a typo in a rule never goes unseen)
+    keep,   ///< kept under its own name, untransformed
+    skip,   ///< dropped
 };
 
 struct name_mapping {
@@ -170,9 +164,7 @@ struct name_mapping {
 
 namespace detail {
 
-inline bool glob_separator(char c) noexcept {
-    return c == '.' || c == '/';
-}
+inline bool glob_separator(char c) noexcept { return c == '.' || c == '/'; }
 
 /// A pattern as tokens: a character, '*' (kind 1) or '**' (kind 2).
 struct glob_token {
@@ -204,7 +196,7 @@ inline bool glob_match(std::string_view pat, std::string_view s, std::vector<std
     auto at = [&](std::size_t i, std::size_t j) -> unsigned char& { return ok[i * (n + 1) + j]; };
     at(m, n) = 1;
     for (std::size_t i = m; i-- > 0;) {
-        for (std::size_t j = n; j-- > 0;) { // a token needs at least one input character
+        for (std::size_t j = n; j-- > 0;) {  // a token needs at least one input character
             const glob_token& t = tok[i];
             if (t.kind == 0)
                 at(i, j) = t.c == s[j] && at(i + 1, j + 1);
@@ -212,17 +204,15 @@ inline bool glob_match(std::string_view pat, std::string_view s, std::vector<std
                 at(i, j) = at(i + 1, j + 1) || at(i, j + 1);
         }
     }
-    if (!at(0, 0))
-        return false;
+    if (!at(0, 0)) return false;
     std::size_t j = 0;
     for (std::size_t i = 0; i < m; ++i) {
         if (tok[i].kind == 0) {
             ++j;
             continue;
         }
-        std::size_t k = j + 1; // shortest span that still lets the rest match (a wildcard's span is
-        while (!at(i + 1, k))
-            ++k; // separator-free up to any valid end, so the shortest one is too)
+        std::size_t k = j + 1;      // shortest span that still lets the rest match (a wildcard's span is
+        while (!at(i + 1, k)) ++k;  // separator-free up to any valid end, so the shortest one is too)
         caps.push_back(s.substr(j, k - j));
         j = k;
     }
@@ -231,12 +221,11 @@ inline bool glob_match(std::string_view pat, std::string_view s, std::vector<std
 
 inline std::size_t count_wildcards(std::string_view s) {
     std::size_t n = 0;
-    for (const auto& t : glob_tokens(s))
-        n += t.kind != 0;
+    for (const auto& t : glob_tokens(s)) n += t.kind != 0;
     return n;
 }
 
-} // namespace detail
+}  // namespace detail
 
 /// Throws std::invalid_argument for a rule whose replacement uses more '*' than its pattern has.
 inline void check_mapping(const name_mapping& m) {
@@ -254,35 +243,29 @@ inline void check_mapping(const name_mapping& m) {
 /// m.unmatched is unmatched_entries::error.
 inline std::optional<mapped_entry> apply_mapping(const name_mapping& m, std::string_view entry,
                                                  std::string_view what) {
-    if (m.rename)
-        return m.rename(entry);
+    if (m.rename) return m.rename(entry);
     std::vector<std::string_view> caps;
     for (const auto& r : m.rules) {
         caps.clear();
-        if (!detail::glob_match(r.from, entry, caps))
-            continue;
-        if (r.drop)
-            return std::nullopt;
+        if (!detail::glob_match(r.from, entry, caps)) continue;
+        if (r.drop) return std::nullopt;
         mapped_entry out{{}, r.transform};
         std::size_t k = 0;
         for (const auto& t : detail::glob_tokens(r.to)) {
             if (t.kind != 0)
-                out.name.append(caps[k++]); // check_mapping: enough captures
+                out.name.append(caps[k++]);  // check_mapping: enough captures
             else
                 out.name.push_back(t.c);
         }
         return out;
     }
     switch (m.unmatched) {
-    case unmatched_entries::keep:
-        return mapped_entry{std::string(entry), {}};
-    case unmatched_entries::skip:
-        return std::nullopt;
-    case unmatched_entries::error:
-        break;
+    case unmatched_entries::keep: return mapped_entry{std::string(entry), {}};
+    case unmatched_entries::skip: return std::nullopt;
+    case unmatched_entries::error: break;
     }
     throw io_error(std::string(what) + ": no rename rule matches this entry (add a rule, or set "
                                        "name_mapping::unmatched to keep or skip such entries)");
 }
 
-} // namespace kata::io
+}  // namespace kata::io

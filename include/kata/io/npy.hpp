@@ -108,13 +108,34 @@ constexpr std::size_t npy_itemsize(npy_dtype t) noexcept {
 /// The npy_dtype matching a C++ element type (float16 has no C++20 type: read it as raw bytes).
 template <class T>
 struct npy_dtype_of;
-template <> struct npy_dtype_of<float> { static constexpr npy_dtype value = npy_dtype::f4; };
-template <> struct npy_dtype_of<double> { static constexpr npy_dtype value = npy_dtype::f8; };
-template <> struct npy_dtype_of<std::int8_t> { static constexpr npy_dtype value = npy_dtype::i1; };
-template <> struct npy_dtype_of<std::int32_t> { static constexpr npy_dtype value = npy_dtype::i4; };
-template <> struct npy_dtype_of<std::int64_t> { static constexpr npy_dtype value = npy_dtype::i8; };
-template <> struct npy_dtype_of<std::uint8_t> { static constexpr npy_dtype value = npy_dtype::u1; };
-template <> struct npy_dtype_of<bool> { static constexpr npy_dtype value = npy_dtype::b1; };
+template <>
+struct npy_dtype_of<float> {
+    static constexpr npy_dtype value = npy_dtype::f4;
+};
+template <>
+struct npy_dtype_of<double> {
+    static constexpr npy_dtype value = npy_dtype::f8;
+};
+template <>
+struct npy_dtype_of<std::int8_t> {
+    static constexpr npy_dtype value = npy_dtype::i1;
+};
+template <>
+struct npy_dtype_of<std::int32_t> {
+    static constexpr npy_dtype value = npy_dtype::i4;
+};
+template <>
+struct npy_dtype_of<std::int64_t> {
+    static constexpr npy_dtype value = npy_dtype::i8;
+};
+template <>
+struct npy_dtype_of<std::uint8_t> {
+    static constexpr npy_dtype value = npy_dtype::u1;
+};
+template <>
+struct npy_dtype_of<bool> {
+    static constexpr npy_dtype value = npy_dtype::b1;
+};
 template <class T>
 inline constexpr npy_dtype npy_dtype_of_v = npy_dtype_of<T>::value;
 
@@ -137,7 +158,9 @@ struct npy_view {
     std::span<const std::byte> data;
     int version_major = 1;
 
-    std::size_t element_count() const noexcept { return npy_itemsize(dtype) ? data.size() / npy_itemsize(dtype) : 0; }
+    std::size_t element_count() const noexcept {
+        return npy_itemsize(dtype) ? data.size() / npy_itemsize(dtype) : 0;
+    }
 };
 
 namespace detail {
@@ -153,7 +176,8 @@ namespace detail {
 
 inline std::uint64_t read_le(std::span<const std::byte> b, std::size_t off, std::size_t n) noexcept {
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v |= std::uint64_t(std::to_integer<std::uint8_t>(b[off + i])) << (8 * i);
+    for (std::size_t i = 0; i < n; ++i)
+        v |= std::uint64_t(std::to_integer<std::uint8_t>(b[off + i])) << (8 * i);
     return v;
 }
 
@@ -181,7 +205,10 @@ public:
         expect('{');
         for (;;) {
             ws();
-            if (peek() == '}') { ++p_; break; }
+            if (peek() == '}') {
+                ++p_;
+                break;
+            }
             std::string key = string_lit();
             ws();
             expect(':');
@@ -203,9 +230,15 @@ public:
                 fail("unexpected key '" + key + "' in header dict");
             }
             ws();
-            if (peek() == ',') { ++p_; continue; }
+            if (peek() == ',') {
+                ++p_;
+                continue;
+            }
             ws();
-            if (peek() == '}') { ++p_; break; }
+            if (peek() == '}') {
+                ++p_;
+                break;
+            }
             fail("expected ',' or '}' in header dict");
         }
         ws();
@@ -239,8 +272,14 @@ private:
         return r;
     }
     bool bool_lit() {
-        if (s_.substr(p_, 4) == "True") { p_ += 4; return true; }
-        if (s_.substr(p_, 5) == "False") { p_ += 5; return false; }
+        if (s_.substr(p_, 4) == "True") {
+            p_ += 4;
+            return true;
+        }
+        if (s_.substr(p_, 5) == "False") {
+            p_ += 5;
+            return false;
+        }
         fail("'fortran_order' must be True or False");
     }
     std::vector<std::size_t> tuple_lit() {
@@ -248,23 +287,33 @@ private:
         expect('(');
         for (;;) {
             ws();
-            if (peek() == ')') { ++p_; break; }
+            if (peek() == ')') {
+                ++p_;
+                break;
+            }
             if (peek() < '0' || peek() > '9') fail("shape must be a tuple of non-negative integers");
             std::uint64_t v = 0;
             while (peek() >= '0' && peek() <= '9') {
                 const std::uint64_t d = std::uint64_t(peek() - '0');
-                if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10) fail("shape dimension overflows 64 bits");
+                if (v > (std::numeric_limits<std::uint64_t>::max() - d) / 10)
+                    fail("shape dimension overflows 64 bits");
                 v = v * 10 + d;
                 ++p_;
             }
-            if (peek() == 'L') ++p_; // Python 2 long literal
+            if (peek() == 'L') ++p_;  // Python 2 long literal
             if (v > std::numeric_limits<std::size_t>::max()) fail("shape dimension too large");
             if (dims.size() >= npy_max_dims) fail("more than 64 dimensions");
             dims.push_back(std::size_t(v));
             ws();
-            if (peek() == ',') { ++p_; continue; }
+            if (peek() == ',') {
+                ++p_;
+                continue;
+            }
             ws();
-            if (peek() == ')') { ++p_; break; }
+            if (peek() == ')') {
+                ++p_;
+                break;
+            }
             fail("expected ',' or ')' in shape");
         }
         return dims;
@@ -294,11 +343,10 @@ inline npy_dtype parse_descr(std::string_view d, std::string_view what) {
             npy_fail(what, "big-endian dtype '" + std::string(d) + "' is not supported (use '<' byte order)");
         }
     }
-    npy_fail(what, "unsupported dtype '" + std::string(d) +
-                       "' (supported: <f2 <f4 <f8 |i1 <i4 <i8 |u1 |b1)");
+    npy_fail(what, "unsupported dtype '" + std::string(d) + "' (supported: <f2 <f4 <f8 |i1 <i4 <i8 |u1 |b1)");
 }
 
-} // namespace detail
+}  // namespace detail
 
 /// Parses one NPY array from `bytes`. `what` prefixes every error message (e.g. "w.npz: entry 'a'").
 /// The returned view's `data` points into `bytes`.
@@ -309,7 +357,8 @@ inline npy_view parse_npy(std::span<const std::byte> bytes, std::string_view wha
     const int major = std::to_integer<int>(bytes[6]);
     const int minor = std::to_integer<int>(bytes[7]);
     if ((major != 1 && major != 2 && major != 3) || minor != 0)
-        npy_fail(what, "unsupported NPY format version " + std::to_string(major) + "." + std::to_string(minor));
+        npy_fail(what,
+                 "unsupported NPY format version " + std::to_string(major) + "." + std::to_string(minor));
     const std::size_t len_bytes = major == 1 ? 2 : 4;
     if (bytes.size() < 8 + len_bytes) npy_fail(what, "truncated NPY header");
     const std::uint64_t hlen = detail::read_le(bytes, 8, len_bytes);
@@ -335,8 +384,10 @@ inline npy_view parse_npy(std::span<const std::byte> bytes, std::string_view wha
     std::size_t count = 1;
     bool overflow = false;
     for (std::size_t d : v.shape) {
-        if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d) overflow = true;
-        else count *= d;
+        if (d != 0 && count > std::numeric_limits<std::size_t>::max() / d)
+            overflow = true;
+        else
+            count *= d;
     }
     if (std::any_of(v.shape.begin(), v.shape.end(), [](std::size_t d) { return d == 0; })) {
         count = 0;
@@ -360,14 +411,15 @@ xt::xarray<T> to_xarray(const npy_view& v, std::string_view what) {
     constexpr npy_dtype want = npy_dtype_of_v<T>;
     if (v.dtype != want)
         detail::npy_fail(what, "dtype mismatch: expected " + std::string(npy_dtype_name(want)) + ", found " +
-                                   std::string(npy_dtype_name(v.dtype)) + " ('" + std::string(npy_descr(v.dtype)) +
-                                   "', shape " + shape_repr(v.shape) + ")");
+                                   std::string(npy_dtype_name(v.dtype)) + " ('" +
+                                   std::string(npy_descr(v.dtype)) + "', shape " + shape_repr(v.shape) + ")");
     typename xt::xarray<T>::shape_type shape(v.shape.begin(), v.shape.end());
     xt::xarray<T> a = xt::empty<T>(shape);
     if constexpr (std::is_same_v<T, bool>) {
         // numpy bools are single bytes 0/1; copy element-wise so any nonzero byte reads as true
         // instead of producing an invalid bool object representation.
-        for (std::size_t i = 0; i < v.data.size(); ++i) a.data()[i] = std::to_integer<std::uint8_t>(v.data[i]) != 0;
+        for (std::size_t i = 0; i < v.data.size(); ++i)
+            a.data()[i] = std::to_integer<std::uint8_t>(v.data[i]) != 0;
     } else if (!v.data.empty()) {
         std::memcpy(a.data(), v.data.data(), v.data.size());
     }
@@ -376,8 +428,8 @@ xt::xarray<T> to_xarray(const npy_view& v, std::string_view what) {
 
 /// The NPY header numpy 1.24 writes for a C-order array of `dtype` and `shape` (magic included).
 inline std::vector<std::byte> npy_header(npy_dtype dtype, std::span<const std::size_t> shape) {
-    std::string dict = "{'descr': '" + std::string(npy_descr(dtype)) + "', 'fortran_order': False, 'shape': " +
-                       shape_repr(shape) + ", }";
+    std::string dict = "{'descr': '" + std::string(npy_descr(dtype)) +
+                       "', 'fortran_order': False, 'shape': " + shape_repr(shape) + ", }";
     // numpy >= 1.23 leaves room so the first axis can grow in place (GROWTH_AXIS_MAX_DIGITS = 21).
     if (!shape.empty()) {
         const std::size_t digits = std::to_string(shape[0]).size();
@@ -386,7 +438,7 @@ inline std::vector<std::byte> npy_header(npy_dtype dtype, std::span<const std::s
     constexpr std::size_t align = 64;
     int major = 1;
     std::size_t prefix = 10;
-    std::size_t hlen = dict.size() + 1; // + '\n'
+    std::size_t hlen = dict.size() + 1;  // + '\n'
     std::size_t pad = align - (prefix + hlen) % align;
     if (hlen + pad > 0xFFFF) {
         major = 2;
@@ -417,9 +469,10 @@ template <class T>
 std::vector<std::byte> write_npy(const xt::xarray<T>& a) {
     static_assert(!std::is_same_v<T, bool> || sizeof(bool) == 1, "bool must be one byte");
     std::vector<std::size_t> shape(a.shape().begin(), a.shape().end());
-    return write_npy(npy_dtype_of_v<T>, shape,
-                     std::span<const std::byte>(reinterpret_cast<const std::byte*>(a.data()), a.size() * sizeof(T)));
+    return write_npy(
+        npy_dtype_of_v<T>, shape,
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(a.data()), a.size() * sizeof(T)));
 }
 
-} // namespace io
-} // namespace kata
+}  // namespace io
+}  // namespace kata

@@ -55,11 +55,11 @@ void save_npy(const std::filesystem::path& path, const xt::xexpression<E>& e) {
         atomic_write_file(path, bytes);
     };
     if constexpr (std::is_same_v<E, xt::xarray<T, xt::layout_type::row_major>>) {
-        write(d); // already row-major and contiguous: no copy
+        write(d);  // already row-major and contiguous: no copy
     } else {
-        const xt::xarray<T> a = d; // evaluates views, transposes, column-major layouts in logical order
+        const xt::xarray<T> a = d;  // evaluates views, transposes, column-major layouts in logical order
         write(a);
     }
 }
 
-} // namespace kata::io
+}  // namespace kata::io

@@ -74,14 +74,15 @@ struct npz_item {
     std::string name;
     npy_dtype dtype = npy_dtype::f4;
     std::vector<std::size_t> shape;
-    std::span<const std::byte> data; // must stay alive until write_npz returns
+    std::span<const std::byte> data;  // must stay alive until write_npz returns
 };
 
 /// An npz_item viewing an xarray (row-major; `a` must outlive the item).
 template <class T>
 npz_item make_npz_item(std::string name, const xt::xarray<T>& a) {
-    return npz_item{std::move(name), npy_dtype_of_v<T>, std::vector<std::size_t>(a.shape().begin(), a.shape().end()),
-                    std::span<const std::byte>(reinterpret_cast<const std::byte*>(a.data()), a.size() * sizeof(T))};
+    return npz_item{
+        std::move(name), npy_dtype_of_v<T>, std::vector<std::size_t>(a.shape().begin(), a.shape().end()),
+        std::span<const std::byte>(reinterpret_cast<const std::byte*>(a.data()), a.size() * sizeof(T))};
 }
 
 /// The longest .npz key: a ZIP member name has a 16-bit length, and numpy names members "<key>.npy".
@@ -107,7 +108,8 @@ inline constexpr std::array<std::uint32_t, 256> crc32_table = [] {
 /// Incremental CRC-32 (ISO-HDLC / zip / zlib). Start with crc = 0.
 inline std::uint32_t crc32_update(std::uint32_t crc, std::span<const std::byte> data) noexcept {
     crc = ~crc;
-    for (std::byte b : data) crc = crc32_table[(crc ^ std::to_integer<std::uint32_t>(b)) & 0xFFu] ^ (crc >> 8);
+    for (std::byte b : data)
+        crc = crc32_table[(crc ^ std::to_integer<std::uint32_t>(b)) & 0xFFu] ^ (crc >> 8);
     return ~crc;
 }
 
@@ -160,7 +162,7 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
     if (size < eocd_fixed) zip_fail(file, {}, "not a zip/npz file (only " + std::to_string(size) + " bytes)");
 
     // End of central directory: the last signature whose comment fits in the file.
-    std::size_t eocd = size; // "not found"
+    std::size_t eocd = size;  // "not found"
     const std::size_t lowest = size - eocd_fixed > 0xFFFF ? size - eocd_fixed - 0xFFFF : 0;
     for (std::size_t p = size - eocd_fixed + 1; p-- > lowest;) {
         if (u32(p) == sig_eocd && p + eocd_fixed + u16(p + 20) <= size) {
@@ -171,9 +173,10 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
     if (eocd == size)
         zip_fail(file, {}, "not a zip/npz file or truncated (no end-of-central-directory record)");
 
-    std::uint64_t disk = u16(eocd + 4), cd_disk = u16(eocd + 6), n_disk = u16(eocd + 8), n_total = u16(eocd + 10);
+    std::uint64_t disk = u16(eocd + 4), cd_disk = u16(eocd + 6), n_disk = u16(eocd + 8),
+                  n_total = u16(eocd + 10);
     std::uint64_t cd_size = u32(eocd + 12), cd_off = u32(eocd + 16);
-    std::size_t cd_limit = eocd; // the central directory must end exactly here
+    std::size_t cd_limit = eocd;  // the central directory must end exactly here
 
     if (eocd >= locator_fixed && u32(eocd - locator_fixed) == sig_eocd64_locator) {
         const std::size_t loc = eocd - locator_fixed;
@@ -183,10 +186,12 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
             // The zip64 end record normally sits right before its locator: found there, the stored
             // offset is short by the number of bytes prepended to the archive.
             if (loc >= eocd64_fixed && u32(loc - eocd64_fixed) == sig_eocd64 && z64 < loc - eocd64_fixed)
-                zip_fail(file, {}, "the archive starts with " + std::to_string(loc - eocd64_fixed - z64) +
-                                       " bytes that are not part of it (a self-extracting stub or data "
-                                       "prepended to the file?): kata reads plain .npz archives only");
-            zip_fail(file, {}, "corrupt zip64 end-of-central-directory record (offset " + std::to_string(z64) + ")");
+                zip_fail(file, {},
+                         "the archive starts with " + std::to_string(loc - eocd64_fixed - z64) +
+                             " bytes that are not part of it (a self-extracting stub or data "
+                             "prepended to the file?): kata reads plain .npz archives only");
+            zip_fail(file, {},
+                     "corrupt zip64 end-of-central-directory record (offset " + std::to_string(z64) + ")");
         }
         const std::size_t r = std::size_t(z64);
         const std::uint64_t z_disk = u32(r + 16), z_cd_disk = u32(r + 20), z_n_disk = u64(r + 24),
@@ -194,12 +199,14 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
         // A classic field that is not saturated must agree with its zip64 twin (Python's zipfile and
         // kata write either the saturated marker or the same value).
         if ((n_total != u16_sat && n_total != z_n_total) || (n_disk != u16_sat && n_disk != z_n_disk))
-            zip_fail(file, {}, "the end record counts " + std::to_string(n_total) + " entries but the zip64 end record counts " +
-                                   std::to_string(z_n_total));
+            zip_fail(file, {},
+                     "the end record counts " + std::to_string(n_total) +
+                         " entries but the zip64 end record counts " + std::to_string(z_n_total));
         if ((cd_size != u32_sat && cd_size != z_cd_size) || (cd_off != u32_sat && cd_off != z_cd_off))
-            zip_fail(file, {}, "the end record and the zip64 end record disagree on the central directory (offset " +
-                                   std::to_string(cd_off) + " vs " + std::to_string(z_cd_off) + ", size " +
-                                   std::to_string(cd_size) + " vs " + std::to_string(z_cd_size) + ")");
+            zip_fail(file, {},
+                     "the end record and the zip64 end record disagree on the central directory (offset " +
+                         std::to_string(cd_off) + " vs " + std::to_string(z_cd_off) + ", size " +
+                         std::to_string(cd_size) + " vs " + std::to_string(z_cd_size) + ")");
         disk = z_disk;
         cd_disk = z_cd_disk;
         n_disk = z_n_disk;
@@ -213,8 +220,9 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
     if (disk != 0 || cd_disk != 0 || n_disk != n_total)
         zip_fail(file, {}, "multi-disk (split) zip archives are not supported");
     if (cd_off > cd_limit || cd_size > cd_limit - cd_off)
-        zip_fail(file, {}, "central directory (offset " + std::to_string(cd_off) + ", size " + std::to_string(cd_size) +
-                               ") lies outside the file (truncated or corrupt)");
+        zip_fail(file, {},
+                 "central directory (offset " + std::to_string(cd_off) + ", size " + std::to_string(cd_size) +
+                     ") lies outside the file (truncated or corrupt)");
     if (cd_off + cd_size != cd_limit) {
         // Bytes between the directory the end record describes and the end record itself. Either
         // the whole archive is shifted by a prefix (the directory is found that much further on),
@@ -222,21 +230,25 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
         const std::size_t gap = std::size_t(cd_limit - cd_off - cd_size);
         const std::size_t shifted = std::size_t(cd_off) + gap;
         const bool starts_there = n_total == 0 || (cd_limit - shifted >= 4 && u32(shifted) == sig_central);
-        const bool starts_here = n_total != 0 && cd_limit - cd_off >= 4 && u32(std::size_t(cd_off)) == sig_central;
+        const bool starts_here =
+            n_total != 0 && cd_limit - cd_off >= 4 && u32(std::size_t(cd_off)) == sig_central;
         if (starts_there && !starts_here)
-            zip_fail(file, {}, "the archive starts with " + std::to_string(gap) +
-                                   " bytes that are not part of it (a self-extracting stub or data prepended to the "
-                                   "file?): kata reads plain .npz archives only");
-        zip_fail(file, {}, "the end record's central directory (offset " + std::to_string(cd_off) + ", size " +
-                               std::to_string(cd_size) + ", " + std::to_string(n_total) + " entries) ends " +
-                               std::to_string(gap) + " bytes before the end record at offset " +
-                               std::to_string(cd_limit) + " (entries not counted, or corrupt)");
+            zip_fail(file, {},
+                     "the archive starts with " + std::to_string(gap) +
+                         " bytes that are not part of it (a self-extracting stub or data prepended to the "
+                         "file?): kata reads plain .npz archives only");
+        zip_fail(file, {},
+                 "the end record's central directory (offset " + std::to_string(cd_off) + ", size " +
+                     std::to_string(cd_size) + ", " + std::to_string(n_total) + " entries) ends " +
+                     std::to_string(gap) + " bytes before the end record at offset " +
+                     std::to_string(cd_limit) + " (entries not counted, or corrupt)");
     }
     // Each central header takes >= 46 bytes: bounding the count by the bytes present keeps a forged
     // count from driving a huge reserve().
     if (n_total > cd_size / central_fixed)
-        zip_fail(file, {}, "central directory claims " + std::to_string(n_total) + " entries in " +
-                               std::to_string(cd_size) + " bytes");
+        zip_fail(file, {},
+                 "central directory claims " + std::to_string(n_total) + " entries in " +
+                     std::to_string(cd_size) + " bytes");
 
     std::vector<zip_member> members;
     members.reserve(std::size_t(n_total));
@@ -244,11 +256,13 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
     const std::size_t cd_end = std::size_t(cd_off + cd_size);
     for (std::uint64_t i = 0; i < n_total; ++i) {
         if (p == cd_end)
-            zip_fail(file, {}, "the end record counts " + std::to_string(n_total) +
-                                   " entries but the central directory holds only " + std::to_string(i));
+            zip_fail(file, {},
+                     "the end record counts " + std::to_string(n_total) +
+                         " entries but the central directory holds only " + std::to_string(i));
         if (cd_end - p < central_fixed || u32(p) != sig_central)
-            zip_fail(file, {}, "corrupt central directory at entry " + std::to_string(i) + " (offset " +
-                                   std::to_string(p) + ")");
+            zip_fail(file, {},
+                     "corrupt central directory at entry " + std::to_string(i) + " (offset " +
+                         std::to_string(p) + ")");
         const std::uint16_t flags = u16(p + 8), method = u16(p + 10);
         const std::uint32_t crc = u32(p + 16);
         std::uint64_t csize = u32(p + 20), usize = u32(p + 24);
@@ -282,12 +296,14 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
 
         if (flags & 1u) zip_fail(file, name, "encrypted zip entries are not supported");
         if (method == 8)
-            zip_fail(file, name, "compressed npz (deflate, as written by numpy.savez_compressed) is not supported: "
-                                 "kata reads only uncompressed archives (numpy.savez)");
+            zip_fail(file, name,
+                     "compressed npz (deflate, as written by numpy.savez_compressed) is not supported: "
+                     "kata reads only uncompressed archives (numpy.savez)");
         if (method != 0) zip_fail(file, name, "unsupported zip compression method " + std::to_string(method));
         if (csize != usize)
-            zip_fail(file, name, "stored entry has compressed size " + std::to_string(csize) +
-                                     " != uncompressed size " + std::to_string(usize));
+            zip_fail(file, name,
+                     "stored entry has compressed size " + std::to_string(csize) + " != uncompressed size " +
+                         std::to_string(usize));
 
         if (local > cd_off || cd_off - local < local_fixed || u32(std::size_t(local)) != sig_local)
             zip_fail(file, name, "bad local header offset " + std::to_string(local));
@@ -295,28 +311,34 @@ inline std::vector<zip_member> read_zip_stored(std::span<const std::byte> b, std
         const std::size_t lnlen = u16(lh + 26), lelen = u16(lh + 28);
         const std::uint64_t data_start = std::uint64_t(lh) + local_fixed + lnlen + lelen;
         if (data_start > cd_off || csize > cd_off - data_start)
-            zip_fail(file, name, "entry data (offset " + std::to_string(data_start) + ", size " + std::to_string(csize) +
-                                     ") lies outside the file (truncated or corrupt)");
+            zip_fail(file, name,
+                     "entry data (offset " + std::to_string(data_start) + ", size " + std::to_string(csize) +
+                         ") lies outside the file (truncated or corrupt)");
         if (std::string_view(reinterpret_cast<const char*>(b.data() + lh + local_fixed), lnlen) != name)
             zip_fail(file, name, "local header name differs from the central directory");
-        if (u16(lh + 8) != method) zip_fail(file, name, "local header compression method differs from the central directory");
+        if (u16(lh + 8) != method)
+            zip_fail(file, name, "local header compression method differs from the central directory");
         const auto data = b.subspan(std::size_t(data_start), std::size_t(csize));
         const std::uint32_t got = crc32_update(0, data);
-        if (got != crc) zip_fail(file, name, "CRC-32 mismatch (stored " + hex32(crc) + ", computed " + hex32(got) + ")");
+        if (got != crc)
+            zip_fail(file, name, "CRC-32 mismatch (stored " + hex32(crc) + ", computed " + hex32(got) + ")");
         members.push_back(zip_member{std::move(name), data});
     }
     if (p != cd_end) {
         if (cd_end - p >= 4 && u32(p) == sig_central)
-            zip_fail(file, {}, "the end record counts " + std::to_string(n_total) +
-                                   " entries but the central directory holds more (another entry at offset " +
-                                   std::to_string(p) + ")");
-        zip_fail(file, {}, std::to_string(cd_end - p) + " unexpected bytes at the end of the central directory (offset " +
-                               std::to_string(p) + ")");
+            zip_fail(file, {},
+                     "the end record counts " + std::to_string(n_total) +
+                         " entries but the central directory holds more (another entry at offset " +
+                         std::to_string(p) + ")");
+        zip_fail(file, {},
+                 std::to_string(cd_end - p) +
+                     " unexpected bytes at the end of the central directory (offset " + std::to_string(p) +
+                     ")");
     }
     return members;
 }
 
-} // namespace detail
+}  // namespace detail
 
 /// Parses an .npz archive held in memory. `name_for_errors` (usually the file path) starts every
 /// error message. The views in the result point into `bytes`. Entries keep the archive's order.
@@ -326,10 +348,11 @@ inline std::vector<npz_entry> read_npz(std::span<const std::byte> bytes, std::st
     out.reserve(members.size());
     std::set<std::string, std::less<>> seen;
     for (auto& m : members) {
-        if (!m.name.empty() && m.name.back() == '/' && m.data.empty()) continue; // directory entry
+        if (!m.name.empty() && m.name.back() == '/' && m.data.empty()) continue;  // directory entry
         constexpr std::string_view ext = ".npy";
         if (m.name.size() < ext.size() || std::string_view(m.name).substr(m.name.size() - ext.size()) != ext)
-            detail::zip_fail(name_for_errors, m.name, "not an .npy array (numpy.savez names members '<key>.npy')");
+            detail::zip_fail(name_for_errors, m.name,
+                             "not an .npy array (numpy.savez names members '<key>.npy')");
         std::string key = m.name.substr(0, m.name.size() - ext.size());
         if (!seen.insert(key).second) detail::zip_fail(name_for_errors, m.name, "duplicate entry");
         std::string what(name_for_errors);
@@ -357,17 +380,20 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
     std::size_t total = 0;
     for (const auto& it : items) {
         if (it.name.empty()) throw std::invalid_argument("kata::io::write_npz: empty entry name");
-        if (!seen.insert(it.name).second) throw std::invalid_argument("kata::io::write_npz: duplicate entry '" + it.name + "'");
+        if (!seen.insert(it.name).second)
+            throw std::invalid_argument("kata::io::write_npz: duplicate entry '" + it.name + "'");
         if (it.name.size() > npz_max_key_bytes)
-            throw std::invalid_argument("kata::io::write_npz: entry '" + it.name.substr(0, 64) + "...' has a " +
-                                        std::to_string(it.name.size()) + "-byte name; a ZIP member name holds at most " +
-                                        "65535 bytes, so an .npz key at most " + std::to_string(npz_max_key_bytes) +
-                                        " (with '.npy')");
+            throw std::invalid_argument("kata::io::write_npz: entry '" + it.name.substr(0, 64) +
+                                        "...' has a " + std::to_string(it.name.size()) +
+                                        "-byte name; a ZIP member name holds at most " +
+                                        "65535 bytes, so an .npz key at most " +
+                                        std::to_string(npz_max_key_bytes) + " (with '.npy')");
         std::size_t count = 1;
         for (auto d : it.shape) count *= d;
         if (count * npy_itemsize(it.dtype) != it.data.size())
-            throw std::invalid_argument("kata::io::write_npz: entry '" + it.name + "' has " + std::to_string(it.data.size()) +
-                                        " data bytes, shape " + shape_repr(it.shape) + " needs " +
+            throw std::invalid_argument("kata::io::write_npz: entry '" + it.name + "' has " +
+                                        std::to_string(it.data.size()) + " data bytes, shape " +
+                                        shape_repr(it.shape) + " needs " +
                                         std::to_string(count * npy_itemsize(it.dtype)));
         total += 2 * (it.name.size() + 4) + 30 + 46 + 40 + 128 + it.data.size() + 256;
     }
@@ -378,7 +404,8 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
 
     auto utf8_flag = [](std::string_view s) -> std::uint16_t {
         for (char c : s)
-            if (static_cast<unsigned char>(c) >= 0x80) return 0x0800; // names are UTF-8 (as Python's zipfile)
+            if (static_cast<unsigned char>(c) >= 0x80)
+                return 0x0800;  // names are UTF-8 (as Python's zipfile)
         return 0;
     };
 
@@ -390,10 +417,10 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
         const std::uint64_t offset = out.size();
         const bool z64 = opt.force_zip64 || size >= detail::u32_sat;
         put_le(out, detail::sig_local, 4);
-        put_le(out, z64 ? 45 : 20, 2); // version needed: 4.5 for zip64, 2.0 otherwise
+        put_le(out, z64 ? 45 : 20, 2);  // version needed: 4.5 for zip64, 2.0 otherwise
         put_le(out, utf8_flag(name), 2);
-        put_le(out, 0, 2);             // stored
-        put_le(out, 0, 2);             // time 00:00:00
+        put_le(out, 0, 2);  // stored
+        put_le(out, 0, 2);  // time 00:00:00
         put_le(out, detail::dos_date_1980_01_01, 2);
         put_le(out, crc, 4);
         put_le(out, z64 ? detail::u32_sat : size, 4);
@@ -401,7 +428,7 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
         put_le(out, name.size(), 2);
         put_le(out, z64 ? 20 : 0, 2);
         detail::put_str(out, name);
-        if (z64) { // local zip64 extra carries both sizes (APPNOTE 4.5.3)
+        if (z64) {  // local zip64 extra carries both sizes (APPNOTE 4.5.3)
             put_le(out, 1, 2);
             put_le(out, 16, 2);
             put_le(out, size, 8);
@@ -419,7 +446,7 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
         const std::uint16_t extra = std::uint16_t((big_size ? 16 : 0) + (big_off ? 8 : 0));
         const bool z64 = extra != 0;
         put_le(out, detail::sig_central, 4);
-        put_le(out, (3u << 8) | (z64 ? 45u : 20u), 2); // made by: UNIX
+        put_le(out, (3u << 8) | (z64 ? 45u : 20u), 2);  // made by: UNIX
         put_le(out, z64 ? 45 : 20, 2);
         put_le(out, utf8_flag(w.name), 2);
         put_le(out, 0, 2);
@@ -430,10 +457,10 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
         put_le(out, big_size ? detail::u32_sat : w.size, 4);
         put_le(out, w.name.size(), 2);
         put_le(out, z64 ? 4u + extra : 0u, 2);
-        put_le(out, 0, 2);                   // comment length
-        put_le(out, 0, 2);                   // disk number start
-        put_le(out, 0, 2);                   // internal attributes
-        put_le(out, 0100644u << 16, 4);      // external attributes: regular file rw-r--r--
+        put_le(out, 0, 2);               // comment length
+        put_le(out, 0, 2);               // disk number start
+        put_le(out, 0, 2);               // internal attributes
+        put_le(out, 0100644u << 16, 4);  // external attributes: regular file rw-r--r--
         put_le(out, big_off ? detail::u32_sat : w.offset, 4);
         detail::put_str(out, w.name);
         if (z64) {
@@ -448,11 +475,12 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
     }
     const std::uint64_t cd_size = out.size() - cd_off;
     const std::uint64_t n = dir.size();
-    const bool z64_end = opt.force_zip64 || n >= detail::u16_sat || cd_size >= detail::u32_sat || cd_off >= detail::u32_sat;
+    const bool z64_end =
+        opt.force_zip64 || n >= detail::u16_sat || cd_size >= detail::u32_sat || cd_off >= detail::u32_sat;
     if (z64_end) {
         const std::uint64_t rec = out.size();
         put_le(out, detail::sig_eocd64, 4);
-        put_le(out, detail::eocd64_fixed - 12, 8); // size of the remaining record
+        put_le(out, detail::eocd64_fixed - 12, 8);  // size of the remaining record
         put_le(out, (3u << 8) | 45u, 2);
         put_le(out, 45, 2);
         put_le(out, 0, 4);
@@ -473,14 +501,15 @@ inline std::vector<std::byte> write_npz(std::span<const npz_item> items, const n
     put_le(out, z64_end ? detail::u16_sat : n, 2);
     put_le(out, z64_end ? detail::u32_sat : cd_size, 4);
     put_le(out, z64_end ? detail::u32_sat : cd_off, 4);
-    put_le(out, 0, 2); // comment length
+    put_le(out, 0, 2);  // comment length
     return out;
 }
 
 /// Writes `items` as an .npz file atomically.
-inline void save_npz(const std::filesystem::path& path, std::span<const npz_item> items, const npz_write_options& opt = {}) {
+inline void save_npz(const std::filesystem::path& path, std::span<const npz_item> items,
+                     const npz_write_options& opt = {}) {
     const std::vector<std::byte> bytes = write_npz(items, opt);
     atomic_write_file(path, bytes);
 }
 
-} // namespace kata::io
+}  // namespace kata::io

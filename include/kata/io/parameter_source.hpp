@@ -33,7 +33,8 @@ public:
     static exec::parameter_view view(handle h) {
         exec::parameter_view v{h->data.data(), dtype::f32, shape_t{}, int(h->data.dimension())};
         const auto& s = h->data.shape();
-        for (std::size_t d = 0; d < s.size() && d < std::size_t(max_rank); ++d) v.shape.push_back(std::int64_t(s[d]));
+        for (std::size_t d = 0; d < s.size() && d < std::size_t(max_rank); ++d)
+            v.shape.push_back(std::int64_t(s[d]));
         return v;
     }
     static void* data(handle h) noexcept { return h->data.data(); }

@@ -129,8 +129,8 @@ public:
 };
 
 enum class load_mode {
-    merge,  ///< nnabla: add new names, overwrite existing ones (same shape required)
-    strict, ///< the file's names must equal the store's names under the current scope
+    merge,   ///< nnabla: add new names, overwrite existing ones (same shape required)
+    strict,  ///< the file's names must equal the store's names under the current scope
 };
 
 namespace io::detail {
@@ -151,8 +151,12 @@ inline int compare_concat(std::string_view a1, std::string_view a2, std::string_
 struct name_less {
     using is_transparent = void;
     bool operator()(const std::string& a, const std::string& b) const noexcept { return a < b; }
-    bool operator()(const split_name& a, const std::string& b) const noexcept { return compare_concat(a.head, a.tail, b) < 0; }
-    bool operator()(const std::string& a, const split_name& b) const noexcept { return compare_concat(b.head, b.tail, a) > 0; }
+    bool operator()(const split_name& a, const std::string& b) const noexcept {
+        return compare_concat(a.head, a.tail, b) < 0;
+    }
+    bool operator()(const std::string& a, const split_name& b) const noexcept {
+        return compare_concat(b.head, b.tail, a) > 0;
+    }
 };
 
 /// Valid: non-empty components separated by single '/', no leading/trailing '/'.
@@ -172,11 +176,11 @@ std::string shape_of(const S& s) {
     return io::shape_repr(v);
 }
 
-} // namespace io::detail
+}  // namespace io::detail
 
 class parameter_store {
     struct node {
-        std::string name; // full name (scope included)
+        std::string name;  // full name (scope included)
         parameter p;
     };
     using list_type = std::list<node>;
@@ -186,7 +190,8 @@ public:
     /// Restores the previous scope when destroyed (see store.scope()).
     class [[nodiscard]] scope_guard {
     public:
-        scope_guard(scope_guard&& o) noexcept : store_(std::exchange(o.store_, nullptr)), prev_(std::move(o.prev_)) {}
+        scope_guard(scope_guard&& o) noexcept
+            : store_(std::exchange(o.store_, nullptr)), prev_(std::move(o.prev_)) {}
         scope_guard(const scope_guard&) = delete;
         scope_guard& operator=(const scope_guard&) = delete;
         scope_guard& operator=(scope_guard&&) = delete;
@@ -235,7 +240,8 @@ public:
         while (!name.empty() && name.front() == '/') name.remove_prefix(1);
         while (!name.empty() && name.back() == '/') name.remove_suffix(1);
         if (!io::detail::valid_name(name))
-            throw std::invalid_argument("kata::parameter_store::scope: invalid scope name '" + std::string(name) + "'");
+            throw std::invalid_argument("kata::parameter_store::scope: invalid scope name '" +
+                                        std::string(name) + "'");
         std::string prev = scope_;
         scope_guard g(this, prev);
         scope_.append(name);
@@ -249,15 +255,15 @@ public:
     // ----- creation ----------------------------------------------------------------------------
 
     /// nnabla's get_parameter_or_create (see header comment).
-    parameter& get_or_create(std::string_view name, const std::vector<std::size_t>& shape, const initializer& init = {},
-                             bool need_grad = true) {
+    parameter& get_or_create(std::string_view name, const std::vector<std::size_t>& shape,
+                             const initializer& init = {}, bool need_grad = true) {
         check_name(name);
         if (auto it = index_.find(io::detail::split_name{scope_, name}); it != index_.end()) {
             parameter& p = it->second->p;
             if (!io::detail::same_shape(p.data.shape(), shape))
                 throw parameter_error("kata::parameter_store: parameter '" + scope_ + std::string(name) +
-                                      "' exists with shape " + io::detail::shape_of(p.data.shape()) + " but shape " +
-                                      io::shape_repr(shape) + " was requested");
+                                      "' exists with shape " + io::detail::shape_of(p.data.shape()) +
+                                      " but shape " + io::shape_repr(shape) + " was requested");
             p.need_grad = need_grad;
             return p;
         }
@@ -267,8 +273,8 @@ public:
     /// kata extension: (re)creates the parameter from `init`, replacing any existing one (any shape).
     /// A replaced parameter keeps its position in the listing order; its gradient is dropped (reads
     /// as zeros again).
-    parameter& create_or_replace(std::string_view name, const std::vector<std::size_t>& shape, const initializer& init = {},
-                                 bool need_grad = true) {
+    parameter& create_or_replace(std::string_view name, const std::vector<std::size_t>& shape,
+                                 const initializer& init = {}, bool need_grad = true) {
         check_name(name);
         parameter fresh = make_param(name, shape, init, need_grad);
         if (auto it = index_.find(io::detail::split_name{scope_, name}); it != index_.end()) {
@@ -346,21 +352,25 @@ public:
         std::vector<io::npz_item> items;
         for (auto& [name, p] : get_parameters(grad_only)) {
             if (name.size() > io::npz_max_key_bytes)
-                throw io_error(path.string() + ": parameter '" + scope_ + name.substr(0, 64) + "...' (a " +
-                               std::to_string(name.size()) + "-byte name): too long for an .npz member name (at most " +
-                               std::to_string(io::npz_max_key_bytes) +
-                               " bytes with the '.npy' suffix: the ZIP name length is 16 bits); nothing was written");
+                throw io_error(
+                    path.string() + ": parameter '" + scope_ + name.substr(0, 64) + "...' (a " +
+                    std::to_string(name.size()) + "-byte name): too long for an .npz member name (at most " +
+                    std::to_string(io::npz_max_key_bytes) +
+                    " bytes with the '.npy' suffix: the ZIP name length is 16 bits); nothing was written");
             items.push_back(io::make_npz_item(name, p->data));
         }
         io::save_npz(path, items);
     }
 
     /// Loads an .npz (see "load modes" in the header comment). Strong exception guarantee.
-    void load(const std::filesystem::path& path, load_mode mode = load_mode::merge) { load_impl(path, nullptr, mode); }
+    void load(const std::filesystem::path& path, load_mode mode = load_mode::merge) {
+        load_impl(path, nullptr, mode);
+    }
 
     /// Loads an .npz whose entries `mapping` renames and reshapes/transposes (kata/io/name_mapping.hpp).
     /// Same checks, errors and strong guarantee as load(path, mode).
-    void load(const std::filesystem::path& path, const io::name_mapping& mapping, load_mode mode = load_mode::merge) {
+    void load(const std::filesystem::path& path, const io::name_mapping& mapping,
+              load_mode mode = load_mode::merge) {
         io::check_mapping(mapping);
         load_impl(path, &mapping, mode);
     }
@@ -374,40 +384,46 @@ private:
         // One file entry on its way into the store.
         struct item {
             const io::npz_entry* entry;
-            std::string full;                 // parameter name, scope included
-            std::vector<std::size_t> shape;   // after the transform
-            std::vector<std::size_t> axes;    // non-empty: the data is transposed
-            list_type::iterator target;       // existing node, or list_.end()
+            std::string full;                // parameter name, scope included
+            std::vector<std::size_t> shape;  // after the transform
+            std::vector<std::size_t> axes;   // non-empty: the data is transposed
+            list_type::iterator target;      // existing node, or list_.end()
         };
         auto label = [&](const item& it) {
             std::string l = file + ": parameter '" + it.full + "'";
             if (mapping) l += " (from entry '" + it.entry->name + "')";
             return l;
         };
-        auto fail = [&](const item& it, const std::string& msg) -> void { throw io_error(label(it) + ": " + msg); };
+        auto fail = [&](const item& it, const std::string& msg) -> void {
+            throw io_error(label(it) + ": " + msg);
+        };
 
         // Phase 1a: names and shapes after the mapping; nothing is modified.
         std::vector<item> items;
         items.reserve(entries.size());
-        std::map<std::string, const io::npz_entry*, std::less<>> file_names; // target name -> entry
+        std::map<std::string, const io::npz_entry*, std::less<>> file_names;  // target name -> entry
         for (const auto& e : entries) {
             std::string rel = e.name;
             io::tensor_transform tr;
             if (mapping) {
-                std::optional<io::mapped_entry> m = io::apply_mapping(*mapping, e.name, file + ": entry '" + e.name + "'");
+                std::optional<io::mapped_entry> m =
+                    io::apply_mapping(*mapping, e.name, file + ": entry '" + e.name + "'");
                 if (!m) continue;
                 rel = std::move(m->name);
                 tr = std::move(m->transform);
             }
             item it{&e, scope_ + rel, {}, {}, list_.end()};
-            if (!io::detail::valid_name(rel)) fail(it, "invalid parameter name (empty '/'-separated component)");
+            if (!io::detail::valid_name(rel))
+                fail(it, "invalid parameter name (empty '/'-separated component)");
             if (e.array.dtype != io::npy_dtype::f4)
-                fail(it, "dtype mismatch: expected float32, found " + std::string(io::npy_dtype_name(e.array.dtype)) +
-                             " (shape " + io::shape_repr(e.array.shape) + ")");
+                fail(it, "dtype mismatch: expected float32, found " +
+                             std::string(io::npy_dtype_name(e.array.dtype)) + " (shape " +
+                             io::shape_repr(e.array.shape) + ")");
             it.shape = tr.apply(e.array.shape, label(it) + ": entry shape " + io::shape_repr(e.array.shape));
             if (tr.moves_data()) it.axes = tr.axes;
             if (auto [pos, fresh] = file_names.emplace(it.full, &e); !fresh)
-                fail(it, "entries '" + pos->second->name + "' and '" + e.name + "' both map to this parameter");
+                fail(it,
+                     "entries '" + pos->second->name + "' and '" + e.name + "' both map to this parameter");
             items.push_back(std::move(it));
         }
 
@@ -419,31 +435,38 @@ private:
                 const auto& have = found->second->p.data.shape();
                 if (!io::detail::same_shape(have, it.shape)) {
                     std::string in_file = io::shape_repr(it.shape) + " (in the file";
-                    if (it.shape != it.entry->array.shape) in_file += ", " + io::shape_repr(it.entry->array.shape) + " before the transform";
-                    fail(it, "shape mismatch: expected " + io::detail::shape_of(have) + " (in the store), found " + in_file + ")");
+                    if (it.shape != it.entry->array.shape)
+                        in_file += ", " + io::shape_repr(it.entry->array.shape) + " before the transform";
+                    fail(it, "shape mismatch: expected " + io::detail::shape_of(have) +
+                                 " (in the store), found " + in_file + ")");
                 }
                 it.target = found->second;
                 continue;
             }
             if (mode == load_mode::strict)
-                fail(it, "not in the store (load_mode::strict requires the file's names to exist; found shape " +
-                             io::shape_repr(it.shape) + ")");
+                fail(it,
+                     "not in the store (load_mode::strict requires the file's names to exist; found shape " +
+                         io::shape_repr(it.shape) + ")");
             // A path cannot be both a parameter and a scope, neither in the store nor in the file.
             for (std::size_t pos = full.find('/'); pos != std::string::npos; pos = full.find('/', pos + 1)) {
                 const std::string_view pre = std::string_view(full).substr(0, pos);
                 if (index_.find(std::string(pre)) != index_.end() || file_names.count(pre))
-                    fail(it, "conflicts with parameter '" + std::string(pre) + "' (a name cannot be both a parameter and a scope)");
+                    fail(it, "conflicts with parameter '" + std::string(pre) +
+                                 "' (a name cannot be both a parameter and a scope)");
             }
             const std::string sub = full + "/";
             if (auto lb = index_.lower_bound(sub); lb != index_.end() && lb->first.starts_with(sub))
-                fail(it, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
+                fail(it, "conflicts with parameter '" + lb->first +
+                             "' (a name cannot be both a parameter and a scope)");
             if (auto lb = file_names.lower_bound(sub); lb != file_names.end() && lb->first.starts_with(sub))
-                fail(it, "conflicts with parameter '" + lb->first + "' (a name cannot be both a parameter and a scope)");
+                fail(it, "conflicts with parameter '" + lb->first +
+                             "' (a name cannot be both a parameter and a scope)");
         }
         if (mode == load_mode::strict) {
             for (node* n : ordered(false))
                 if (!file_names.count(n->name)) {
-                    std::string m = file + ": parameter '" + n->name + "': missing from the file (load_mode::strict; expected shape " +
+                    std::string m = file + ": parameter '" + n->name +
+                                    "': missing from the file (load_mode::strict; expected shape " +
                                     io::detail::shape_of(n->p.data.shape()) + ", float32)";
                     if (mapping) m += "; no entry of the file maps to it";
                     throw io_error(m);
@@ -453,11 +476,11 @@ private:
         // Phase 2: build new nodes and transposed copies aside (may throw: bad_alloc).
         auto values = [&](const item& it) {
             xt::xarray<float> a = io::to_xarray<float>(it.entry->array, label(it));
-            if (!it.axes.empty()) a = xt::transpose(a, it.axes); // evaluated into a fresh row-major array
+            if (!it.axes.empty()) a = xt::transpose(a, it.axes);  // evaluated into a fresh row-major array
             a.reshape(it.shape);
             return a;
         };
-        std::vector<xt::xarray<float>> moved(items.size()); // transposed data for existing parameters
+        std::vector<xt::xarray<float>> moved(items.size());  // transposed data for existing parameters
         list_type fresh;
         index_type fresh_index;
         for (std::size_t i = 0; i < items.size(); ++i) {
@@ -490,16 +513,18 @@ private:
 
     void check_name(std::string_view name) const {
         if (!io::detail::valid_name(name))
-            throw std::invalid_argument("kata::parameter_store: invalid parameter name '" + std::string(name) +
-                                        "' (want non-empty components separated by '/')");
+            throw std::invalid_argument("kata::parameter_store: invalid parameter name '" +
+                                        std::string(name) + "' (want non-empty components separated by '/')");
     }
 
-    parameter make_param(std::string_view name, const std::vector<std::size_t>& shape, const initializer& init, bool need_grad) {
+    parameter make_param(std::string_view name, const std::vector<std::size_t>& shape,
+                         const initializer& init, bool need_grad) {
         parameter p;
         p.data = init(shape, rng_);
         if (!io::detail::same_shape(p.data.shape(), shape))
-            throw parameter_error("kata::parameter_store: initializer for '" + scope_ + std::string(name) + "' returned shape " +
-                                  io::detail::shape_of(p.data.shape()) + ", expected " + io::shape_repr(shape));
+            throw parameter_error("kata::parameter_store: initializer for '" + scope_ + std::string(name) +
+                                  "' returned shape " + io::detail::shape_of(p.data.shape()) + ", expected " +
+                                  io::shape_repr(shape));
         p.need_grad = need_grad;
         return p;
     }
@@ -508,12 +533,14 @@ private:
         for (std::size_t pos = full.find('/'); pos != std::string::npos; pos = full.find('/', pos + 1)) {
             auto it = index_.find(full.substr(0, pos));
             if (it != index_.end())
-                throw parameter_error("kata::parameter_store: parameter '" + full + "' conflicts with parameter '" + it->first +
+                throw parameter_error("kata::parameter_store: parameter '" + full +
+                                      "' conflicts with parameter '" + it->first +
                                       "' (a name cannot be both a parameter and a scope)");
         }
         const std::string sub = full + "/";
         if (auto lb = index_.lower_bound(sub); lb != index_.end() && lb->first.starts_with(sub))
-            throw parameter_error("kata::parameter_store: parameter '" + full + "' conflicts with parameter '" + lb->first +
+            throw parameter_error("kata::parameter_store: parameter '" + full +
+                                  "' conflicts with parameter '" + lb->first +
                                   "' (a name cannot be both a parameter and a scope)");
     }
 
@@ -567,4 +594,4 @@ private:
     kata::rng rng_;
 };
 
-} // namespace kata
+}  // namespace kata

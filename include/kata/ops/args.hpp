@@ -61,8 +61,10 @@ struct dims {
     constexpr dims() = default;
     constexpr dims(std::initializer_list<std::int64_t> l) {
         for (auto x : l)
-            if (n < max_spatial) v[n++] = x;
-            else ++n;  // remember the excess so the length check reports it
+            if (n < max_spatial)
+                v[n++] = x;
+            else
+                ++n;  // remember the excess so the length check reports it
     }
     constexpr bool given() const { return n > 0; }
     constexpr std::int64_t operator[](int i) const { return v[i]; }
@@ -318,10 +320,10 @@ constexpr auto make_accessors() {
 #define KATA_ARGS_CAT_(a, b) a##b
 #define KATA_ARGS_CAT(a, b) KATA_ARGS_CAT_(a, b)
 #define KATA_ARGS_NARG(...)                                                                                  \
-    KATA_ARGS_NARG_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, \
-                    2, 1, 0)
-#define KATA_ARGS_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18, _19,  \
-                        _20, _21, _22, _23, _24, N, ...)                                                     \
+    KATA_ARGS_NARG_(__VA_ARGS__, 24, 23, 22, 21, 20, 19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5,  \
+                    4, 3, 2, 1, 0)
+#define KATA_ARGS_NARG_(_1, _2, _3, _4, _5, _6, _7, _8, _9, _10, _11, _12, _13, _14, _15, _16, _17, _18,     \
+                        _19, _20, _21, _22, _23, _24, N, ...)                                                \
     N
 #define KATA_ARGS_PTRS(T, ...) KATA_ARGS_CAT(KATA_ARGS_PTRS_, KATA_ARGS_NARG(__VA_ARGS__))(T, __VA_ARGS__)
 #define KATA_ARGS_PTRS_1(T, a) &T::a
@@ -352,36 +354,82 @@ constexpr auto make_accessors() {
 #define KATA_ARGS_PTRS_23(T, a, ...) &T::a, KATA_ARGS_PTRS_22(T, __VA_ARGS__)
 #define KATA_ARGS_PTRS_24(T, a, ...) &T::a, KATA_ARGS_PTRS_23(T, __VA_ARGS__)
 
-#define KATA_ARGS_VISIT_2(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_1(__VA_ARGS__)
-#define KATA_ARGS_VISIT_3(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_2(__VA_ARGS__)
-#define KATA_ARGS_VISIT_4(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_3(__VA_ARGS__)
-#define KATA_ARGS_VISIT_5(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_4(__VA_ARGS__)
-#define KATA_ARGS_VISIT_6(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_5(__VA_ARGS__)
-#define KATA_ARGS_VISIT_7(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_6(__VA_ARGS__)
-#define KATA_ARGS_VISIT_8(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_7(__VA_ARGS__)
-#define KATA_ARGS_VISIT_9(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_8(__VA_ARGS__)
-#define KATA_ARGS_VISIT_10(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_9(__VA_ARGS__)
-#define KATA_ARGS_VISIT_11(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_10(__VA_ARGS__)
-#define KATA_ARGS_VISIT_12(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_11(__VA_ARGS__)
-#define KATA_ARGS_VISIT_13(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_12(__VA_ARGS__)
-#define KATA_ARGS_VISIT_14(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_13(__VA_ARGS__)
-#define KATA_ARGS_VISIT_15(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_14(__VA_ARGS__)
-#define KATA_ARGS_VISIT_16(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_15(__VA_ARGS__)
-#define KATA_ARGS_VISIT_17(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_16(__VA_ARGS__)
-#define KATA_ARGS_VISIT_18(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_17(__VA_ARGS__)
-#define KATA_ARGS_VISIT_19(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_18(__VA_ARGS__)
-#define KATA_ARGS_VISIT_20(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_19(__VA_ARGS__)
-#define KATA_ARGS_VISIT_21(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_20(__VA_ARGS__)
-#define KATA_ARGS_VISIT_22(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_21(__VA_ARGS__)
-#define KATA_ARGS_VISIT_23(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_22(__VA_ARGS__)
-#define KATA_ARGS_VISIT_24(a, ...) fn(std::string_view(#a), x.a); KATA_ARGS_VISIT_23(__VA_ARGS__)
+#define KATA_ARGS_VISIT_2(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_1(__VA_ARGS__)
+#define KATA_ARGS_VISIT_3(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_2(__VA_ARGS__)
+#define KATA_ARGS_VISIT_4(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_3(__VA_ARGS__)
+#define KATA_ARGS_VISIT_5(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_4(__VA_ARGS__)
+#define KATA_ARGS_VISIT_6(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_5(__VA_ARGS__)
+#define KATA_ARGS_VISIT_7(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_6(__VA_ARGS__)
+#define KATA_ARGS_VISIT_8(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_7(__VA_ARGS__)
+#define KATA_ARGS_VISIT_9(a, ...)                                                                            \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_8(__VA_ARGS__)
+#define KATA_ARGS_VISIT_10(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_9(__VA_ARGS__)
+#define KATA_ARGS_VISIT_11(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_10(__VA_ARGS__)
+#define KATA_ARGS_VISIT_12(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_11(__VA_ARGS__)
+#define KATA_ARGS_VISIT_13(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_12(__VA_ARGS__)
+#define KATA_ARGS_VISIT_14(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_13(__VA_ARGS__)
+#define KATA_ARGS_VISIT_15(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_14(__VA_ARGS__)
+#define KATA_ARGS_VISIT_16(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_15(__VA_ARGS__)
+#define KATA_ARGS_VISIT_17(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_16(__VA_ARGS__)
+#define KATA_ARGS_VISIT_18(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_17(__VA_ARGS__)
+#define KATA_ARGS_VISIT_19(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_18(__VA_ARGS__)
+#define KATA_ARGS_VISIT_20(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_19(__VA_ARGS__)
+#define KATA_ARGS_VISIT_21(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_20(__VA_ARGS__)
+#define KATA_ARGS_VISIT_22(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_21(__VA_ARGS__)
+#define KATA_ARGS_VISIT_23(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_22(__VA_ARGS__)
+#define KATA_ARGS_VISIT_24(a, ...)                                                                           \
+    fn(std::string_view(#a), x.a);                                                                           \
+    KATA_ARGS_VISIT_23(__VA_ARGS__)
 
 // Adapts `TYPE` (a struct with these members, at global scope) to Hana's Struct concept; see the top.
-#define KATA_ADAPT_ARGS(TYPE, ...)                                                                             \
+#define KATA_ADAPT_ARGS(TYPE, ...)                                                                           \
     template <>                                                                                              \
     struct kata::arg_fields<TYPE> {                                                                          \
         template <class X, class Fn>                                                                         \
-        static constexpr void visit([[maybe_unused]] X& x, [[maybe_unused]] Fn& fn) {                       \
+        static constexpr void visit([[maybe_unused]] X& x, [[maybe_unused]] Fn& fn) {                        \
             __VA_OPT__(KATA_ARGS_VISIT(__VA_ARGS__))                                                         \
         }                                                                                                    \
     };                                                                                                       \
@@ -389,8 +437,7 @@ constexpr auto make_accessors() {
     struct boost::hana::accessors_impl<TYPE> {                                                               \
         template <class T = TYPE>                                                                            \
         static constexpr auto apply() {                                                                      \
-            return ::kata::args_detail::make_accessors<                                                      \
-                ::kata::args_detail::member_list<sizeof(#__VA_ARGS__)>{#__VA_ARGS__} __VA_OPT__(             \
-                    , KATA_ARGS_PTRS(T, __VA_ARGS__))>();                                                    \
+            return ::kata::args_detail::make_accessors<::kata::args_detail::member_list<sizeof(              \
+                #__VA_ARGS__)>{#__VA_ARGS__} __VA_OPT__(, KATA_ARGS_PTRS(T, __VA_ARGS__))>();                \
         }                                                                                                    \
     }

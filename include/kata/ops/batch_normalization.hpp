@@ -245,7 +245,5 @@ struct op_traits<op_kind::fused_batch_normalization> {
 }  // namespace kata
 
 KATA_ADAPT_ARGS(kata::batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat);
-KATA_ADAPT_ARGS(kata::op_args::batch_normalization, axes, decay_rate, eps, batch_stat, no_scale,
-                no_bias);
-KATA_ADAPT_ARGS(kata::op_args::fused_batch_normalization, axes, decay_rate, eps, batch_stat,
-                nonlinearity);
+KATA_ADAPT_ARGS(kata::op_args::batch_normalization, axes, decay_rate, eps, batch_stat, no_scale, no_bias);
+KATA_ADAPT_ARGS(kata::op_args::fused_batch_normalization, axes, decay_rate, eps, batch_stat, nonlinearity);

@@ -71,9 +71,7 @@ constexpr bool broadcast_shapes(const shape_t& a, const shape_t& b, shape_t& out
 }
 
 // The layout an op's output inherits: the first input's, but only while the rank allows it.
-constexpr layout inherit_layout(var x, const shape_t& out) {
-    return out.rank >= 3 ? x.lay() : layout::none;
-}
+constexpr layout inherit_layout(var x, const shape_t& out) { return out.rank >= 3 ? x.lay() : layout::none; }
 
 // The layout check shared by the convolution family and pooling: a tensor whose layout is known must
 // match the op's channel_last argument.

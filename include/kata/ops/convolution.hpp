@@ -61,7 +61,11 @@ constexpr bool conv_spatial(builder& g, op_kind k, var x, const shape_t& w, int 
         if (out[i] <= 0) {
             auto m = g.prefix(k);
             append_var(m, "input x", x).append(" is smaller than the dilated kernel ");
-            append_shape(m, w).append(" on spatial axis ").append_int(i).append(" (pad ").append_int(a.pad[i]);
+            append_shape(m, w)
+                .append(" on spatial axis ")
+                .append_int(i)
+                .append(" (pad ")
+                .append_int(a.pad[i]);
             m.append(", dilation ").append_int(a.dilation[i]).append(")");
             g.fail(m);
             return false;
@@ -130,7 +134,8 @@ constexpr var convolution(var x, var w, var b, convolution_args args = {}) {
     if (!args.channel_last) out.push_back(O);
     for (int i = 0; i < nsp; ++i) out.push_back(out_sp[i]);
     if (args.channel_last) out.push_back(O);
-    layout l = out.rank >= 3 ? (args.channel_last ? layout::channel_last : layout::channel_first) : layout::none;
+    layout l =
+        out.rank >= 3 ? (args.channel_last ? layout::channel_last : layout::channel_first) : layout::none;
     if (is_none(b)) return g.function(k, {x, w}, a, out, l);
     return g.function(k, {x, w, b}, a, out, l);
 }
@@ -164,8 +169,8 @@ constexpr var depthwise_convolution(var x, var w, var b, depthwise_convolution_a
         return fail_shapes("W.shape[0] must equal input channels * multiplier");
     if (!detail::check_bias(g, k, b, ws.dims[0])) return g.function(k, {x, w}, a, xs, x.lay());
     std::int64_t out_sp[max_spatial]{};
-    if (!detail::conv_spatial(g, k, x, ws, args.base_axis + 1, 1, nsp, args.pad, args.stride, args.dilation, a,
-                              out_sp))
+    if (!detail::conv_spatial(g, k, x, ws, args.base_axis + 1, 1, nsp, args.pad, args.stride, args.dilation,
+                              a, out_sp))
         return g.function(k, {x, w}, a, xs, x.lay());
     shape_t out;
     for (int i = 0; i < args.base_axis; ++i) out.push_back(xs.dims[i]);
@@ -207,8 +212,12 @@ struct op_traits<op_kind::convolution> {
     static constexpr layout_rule channel_last = layout_rule::convolution_like;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;
-        return {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
-                detail::dims_of(a.dilation, sp), a.group, a.channel_last};
+        return {a.base_axis,
+                detail::dims_of(a.pad, sp),
+                detail::dims_of(a.stride, sp),
+                detail::dims_of(a.dilation, sp),
+                a.group,
+                a.channel_last};
     }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         return F::convolution(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));

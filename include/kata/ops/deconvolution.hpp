@@ -49,7 +49,10 @@ constexpr bool deconv_spatial(builder& g, op_kind k, var x, const shape_t& w, in
         if (a.stride[i] <= 0 || a.dilation[i] <= 0 || a.pad[i] < 0 || a.output_padding[i] < 0 ||
             (a.output_padding[i] >= a.stride[i] && a.output_padding[i] >= a.dilation[i])) {
             auto m = g.prefix(k);
-            m.append("invalid spatial arguments on axis ").append_int(i).append(" (pad ").append_int(a.pad[i]);
+            m.append("invalid spatial arguments on axis ")
+                .append_int(i)
+                .append(" (pad ")
+                .append_int(a.pad[i]);
             m.append(", stride ").append_int(a.stride[i]).append(", dilation ").append_int(a.dilation[i]);
             m.append(", output_padding ").append_int(a.output_padding[i]);
             m.append("): output_padding must be smaller than stride or dilation: ");
@@ -58,8 +61,8 @@ constexpr bool deconv_spatial(builder& g, op_kind k, var x, const shape_t& w, in
             g.fail(m);
             return false;
         }
-        out[i] = (x.shape().dims[fsx + i] - 1) * a.stride[i] - 2 * a.pad[i] + a.dilation[i] * (a.kernel[i] - 1) +
-                 1 + a.output_padding[i];
+        out[i] = (x.shape().dims[fsx + i] - 1) * a.stride[i] - 2 * a.pad[i] +
+                 a.dilation[i] * (a.kernel[i] - 1) + 1 + a.output_padding[i];
         if (out[i] <= 0) {
             auto m = g.prefix(k);
             append_var(m, "input x", x).append(" gives a non-positive output size on spatial axis ");
@@ -121,7 +124,8 @@ constexpr var deconvolution(var x, var w, var b, deconvolution_args args = {}) {
     if (!args.channel_last) out.push_back(O);
     for (int i = 0; i < nsp; ++i) out.push_back(out_sp[i]);
     if (args.channel_last) out.push_back(O);
-    layout l = out.rank >= 3 ? (args.channel_last ? layout::channel_last : layout::channel_first) : layout::none;
+    layout l =
+        out.rank >= 3 ? (args.channel_last ? layout::channel_last : layout::channel_first) : layout::none;
     if (is_none(b)) return g.function(k, {x, w}, a, out, l);
     return g.function(k, {x, w, b}, a, out, l);
 }
@@ -154,7 +158,8 @@ constexpr var depthwise_deconvolution(var x, var w, var b, depthwise_deconvoluti
     if (!detail::check_layout(g, k, x, false)) return g.function(k, {x, w}, a, xs, x.lay());
     const std::int64_t C = xs.dims[args.base_axis];
     if (ws.dims[0] != C) return fail_shapes("W.shape[0] must equal the input channels");
-    if (args.divisor <= 0 || C % args.divisor != 0) return fail_shapes("input channels not divisible by divisor");
+    if (args.divisor <= 0 || C % args.divisor != 0)
+        return fail_shapes("input channels not divisible by divisor");
     if (!detail::check_bias(g, k, b, C / args.divisor)) return g.function(k, {x, w}, a, xs, x.lay());
     std::int64_t out_sp[max_spatial]{};
     if (!detail::deconv_spatial(g, k, x, ws, args.base_axis + 1, 1, nsp, args.pad, args.stride, args.dilation,

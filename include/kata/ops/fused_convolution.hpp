@@ -40,9 +40,10 @@ constexpr var fused_convolution(var x, var w, var b, var z, fused_convolution_ar
     // The convolution part is inferred and checked by F::convolution, whose node then becomes the fused
     // one (its edges are the last ones of the builder, so z can be appended to them).
     const bool failed_before = g.failed;
-    const var y = convolution(x, w, b,
-                              {args.base_axis, args.pad, args.stride, args.dilation, args.group, args.channel_last});
-    if (!failed_before && g.failed) {  // "Convolution in scope ...: ..." -> "FusedConvolution in scope ...: ..."
+    const var y = convolution(
+        x, w, b, {args.base_axis, args.pad, args.stride, args.dilation, args.group, args.channel_last});
+    if (!failed_before &&
+        g.failed) {  // "Convolution in scope ...: ..." -> "FusedConvolution in scope ...: ..."
         message_string m("Fused");
         m.append(g.error.view());
         g.error = m;
@@ -109,7 +110,8 @@ struct op_traits<op_kind::fused_convolution> {
         const int sp = a.spatial_dims;
         return F::fused_convolution(in[0], in[1], b, z,
                                     {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),
-                                     detail::dims_of(a.dilation, sp), a.group, a.channel_last, a.nonlinearity});
+                                     detail::dims_of(a.dilation, sp), a.group, a.channel_last,
+                                     a.nonlinearity});
     }
 };
 

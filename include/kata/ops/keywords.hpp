@@ -119,8 +119,10 @@ constexpr int occurrences() {
 
 template <class S, class A, class... All>
 constexpr void check() {
-    if constexpr (!has_member<S, A::name>()) static_assert(unknown_keyword<A::name, S>::ok);
-    else if constexpr (occurrences<A, All...>() > 1) static_assert(duplicated_keyword<A::name, S>::ok);
+    if constexpr (!has_member<S, A::name>())
+        static_assert(unknown_keyword<A::name, S>::ok);
+    else if constexpr (occurrences<A, All...>() > 1)
+        static_assert(duplicated_keyword<A::name, S>::ok);
 }
 
 template <class T>
@@ -153,7 +155,9 @@ constexpr void assign(M& m, const V& v) {
 
 // Batch-norm structs keep their axes as (axes[], naxes).
 template <class S>
-concept has_naxes = requires(S& s) { s.naxes = 0; };
+concept has_naxes = requires(S& s) {
+    s.naxes = 0;
+};
 template <has_naxes S>
 constexpr void set_naxes(S& s, int n) {
     s.naxes = n;
@@ -192,13 +196,15 @@ constexpr S make_args(const A&... kws) {
 
 // The keyword objects: one per argument name of kata's argument structs. KATA_KEYWORD_NAMES is the
 // list (tests/ops/keywords.cpp checks that every member of every struct that takes keywords has one).
-#define KATA_KEYWORD_NAMES(X)                                                                               \
-    X(axes) X(b_init) X(base_axis) X(batch_stat) X(beta_init) X(channel_last) X(decay_rate) X(delta)        \
-    X(delta_b) X(delta_w) X(dilation) X(divisor) X(eps) X(fix_parameters) X(gamma_init) X(group)            \
-    X(ignore_border) X(including_pad) X(mean_init) X(multiplier) X(n) X(n_b) X(n_w) X(name) X(naxes)        \
-    X(no_bias) X(no_scale) X(output_padding) X(output_stat) X(pad) X(param_init) X(quantize_b)              \
-    X(quantize_w) X(rng) X(sign) X(sign_b) X(sign_w) X(ste_fine_grained) X(ste_fine_grained_b)              \
+// clang-format off
+#define KATA_KEYWORD_NAMES(X) \
+    X(axes) X(b_init) X(base_axis) X(batch_stat) X(beta_init) X(channel_last) X(decay_rate) X(delta) \
+    X(delta_b) X(delta_w) X(dilation) X(divisor) X(eps) X(fix_parameters) X(gamma_init) X(group) \
+    X(ignore_border) X(including_pad) X(mean_init) X(multiplier) X(n) X(n_b) X(n_w) X(name) X(naxes) \
+    X(no_bias) X(no_scale) X(output_padding) X(output_stat) X(pad) X(param_init) X(quantize_b) \
+    X(quantize_w) X(rng) X(sign) X(sign_b) X(sign_w) X(ste_fine_grained) X(ste_fine_grained_b) \
     X(ste_fine_grained_w) X(stride) X(var_init) X(w_init) X(with_bias)
+// clang-format on
 
 namespace kw {
 #define KATA_DEFINE_KEYWORD(id) inline constexpr keyword<#id> id{};

@@ -59,7 +59,8 @@ constexpr var pooling(op_kind k, var x, const dims& kernel, const pooling_args& 
     };
     if (nk < 1 || nk > max_spatial) return failed("kernel must have 1 to 3 entries");
     if (xs.rank < nk + (args.channel_last ? 1 : 0)) return failed("input rank is too small for the kernel");
-    if (!check_layout(g, k, x, args.channel_last) && x.lay() != layout::none) return g.function(k, {x}, a, xs, x.lay());
+    if (!check_layout(g, k, x, args.channel_last) && x.lay() != layout::none)
+        return g.function(k, {x}, a, xs, x.lay());
     for (int i = 0; i < nk; ++i) a.kernel[i] = kernel[i];
     if (!take_dims(g, k, "stride", args.stride.given() ? args.stride : kernel, nk, a.stride, 1))
         return g.function(k, {x}, a, xs, x.lay());
@@ -69,7 +70,8 @@ constexpr var pooling(op_kind k, var x, const dims& kernel, const pooling_args& 
     shape_t out = xs;
     for (int i = 0; i < nk; ++i) {
         const std::int64_t w = xs.dims[first + i], kk = a.kernel[i], s = a.stride[i], p = a.pad[i];
-        if (kk <= 0 || s <= 0 || p < 0) return failed("kernel and stride must be positive, pad non-negative", true);
+        if (kk <= 0 || s <= 0 || p < 0)
+            return failed("kernel and stride must be positive, pad non-negative", true);
         // Checked before the division: C++ truncates (4 - 5) / 5 to 0, which would hide the error.
         if (args.ignore_border && w + 2 * p < kk) return failed("kernel larger than the padded input", true);
         out.dims[first + i] = (w + p - (args.ignore_border ? kk - p : 1)) / s + 1;

@@ -43,7 +43,8 @@ constexpr var concatenate_n(const var* v, std::size_t count, int axis) {
             break;
         }
         // A parameter (layout none) may join either layout; two tagged layouts must agree.
-        if (v[i].lay() != v[0].lay() && v[i].lay() != layout::none && v[0].lay() != layout::none && s0.rank >= 3) {
+        if (v[i].lay() != v[0].lay() && v[i].lay() != layout::none && v[0].lay() != layout::none &&
+            s0.rank >= 3) {
             auto m = g.prefix(k);
             m.append("inputs mix layouts (input ").append_int(std::int64_t(i)).append(")");
             g.fail(m);
@@ -69,7 +70,8 @@ constexpr var transpose_n(var x, const int* axes, int count) {
         const int ax = axes[i];
         int axn = ax < 0 ? ax + xs.rank : ax;
         a.axes[i] = axn;
-        if (axn < 0 || axn >= xs.rank || seen[axn]) ok = false;
+        if (axn < 0 || axn >= xs.rank || seen[axn])
+            ok = false;
         else {
             seen[axn] = true;
             out.push_back(xs.dims[axn]);
@@ -116,10 +118,13 @@ constexpr var reshape(var x, shape_t target) {
     std::int64_t known = 1;
     int unknown = -1;
     for (int i = 0; i < target.rank; ++i) {
-        if (target.dims[i] == -1 && unknown < 0) unknown = i;
-        else known *= target.dims[i];
+        if (target.dims[i] == -1 && unknown < 0)
+            unknown = i;
+        else
+            known *= target.dims[i];
     }
-    if (unknown >= 0 && known > 0 && x.shape().numel() % known == 0) target.dims[unknown] = x.shape().numel() / known;
+    if (unknown >= 0 && known > 0 && x.shape().numel() % known == 0)
+        target.dims[unknown] = x.shape().numel() / known;
     a.target = target;
     if (target.numel() != x.shape().numel()) {
         auto m = g.prefix(k);

@@ -29,8 +29,9 @@ constexpr var affine(var x, shape_t n_outmaps, pf_affine_args a = {}) {
     shape_t ws;
     ws.push_back(inmaps);
     for (int i = 0; i < n_outmaps.rank; ++i) ws.push_back(n_outmaps.dims[i]);
-    init_spec wi =
-        a.w_init.kind == init_kind::none ? glorot_uniform_init(double(inmaps), double(n_outmaps.numel())) : a.w_init;
+    init_spec wi = a.w_init.kind == init_kind::none
+                       ? glorot_uniform_init(double(inmaps), double(n_outmaps.numel()))
+                       : a.w_init;
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
     var b = none;
     if (a.with_bias) {
@@ -49,7 +50,8 @@ constexpr var embed(var x, std::int64_t n_inputs, std::int64_t n_features, init_
                     bool fix_parameters = false, std::string_view name = {}) {
     builder& g = *x.g;
     auto s = g.scope(detail::scope_name(name, "embed"));
-    init_spec wi = init.kind == init_kind::none ? uniform_init(-1.7320508075688772, 1.7320508075688772) : init;
+    init_spec wi =
+        init.kind == init_kind::none ? uniform_init(-1.7320508075688772, 1.7320508075688772) : init;
     var w = g.parameter("W", shape_t{n_inputs, n_features}, wi, !fix_parameters);
     return F::embed(x, w);
 }

@@ -41,7 +41,9 @@ constexpr bn_params make_bn_params(var x, const pf_batch_normalization_args& a) 
         int ax = a.axes[i] < 0 ? a.axes[i] + xs.rank : a.axes[i];
         if (ax >= 0 && ax < xs.rank) ps.dims[ax] = xs.dims[ax];
     }
-    auto pick = [](init_spec given, double dflt) { return given.kind == init_kind::none ? constant_init(dflt) : given; };
+    auto pick = [](init_spec given, double dflt) {
+        return given.kind == init_kind::none ? constant_init(dflt) : given;
+    };
     bn_params p{none, none, none, none};
     if (!a.no_bias) p.beta = g.parameter("beta", ps, pick(a.beta_init, 0), !a.fix_parameters);
     if (!a.no_scale) p.gamma = g.parameter("gamma", ps, pick(a.gamma_init, 1), !a.fix_parameters);
@@ -86,5 +88,5 @@ constexpr var fused_batch_normalization(var x, var z, const K&... kws) {
 }  // namespace PF
 }  // namespace kata
 
-KATA_ADAPT_ARGS(kata::pf_batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat,
-                fix_parameters, no_scale, no_bias, beta_init, gamma_init, mean_init, var_init, name);
+KATA_ADAPT_ARGS(kata::pf_batch_normalization_args, axes, naxes, decay_rate, eps, batch_stat, fix_parameters,
+                no_scale, no_bias, beta_init, gamma_init, mean_init, var_init, name);

@@ -23,11 +23,14 @@ constexpr std::int64_t kernel_prod(const dims& k) {
 }
 
 // `given` unless it is "none" (nnabla's `w_init=None` / `b_init=None`), then `dflt`.
-constexpr init_spec or_default(init_spec given, init_spec dflt) { return given.kind == init_kind::none ? dflt : given; }
+constexpr init_spec or_default(init_spec given, init_spec dflt) {
+    return given.kind == init_kind::none ? dflt : given;
+}
 
 // The weight shape of the convolution family: (lead, per_group, *kernel), or (lead, *kernel, per_group)
 // when channel_last (spec 0.1).
-constexpr shape_t weight_shape(std::int64_t lead, std::int64_t per_group, const dims& kernel, bool channel_last) {
+constexpr shape_t weight_shape(std::int64_t lead, std::int64_t per_group, const dims& kernel,
+                               bool channel_last) {
     shape_t ws;
     ws.push_back(lead);
     if (!channel_last) ws.push_back(per_group);

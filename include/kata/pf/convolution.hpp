@@ -67,8 +67,10 @@ constexpr var convolution(var x, std::int64_t outmaps, dims kernel, pf_convoluti
     const shape_t& xs = x.shape();
     const int cax = a.channel_last ? xs.rank - 1 : a.base_axis;
     const std::int64_t inmaps = (cax >= 0 && cax < xs.rank) ? xs.dims[cax] : 1;
-    const shape_t ws = detail::weight_shape(outmaps, a.group > 0 ? inmaps / a.group : inmaps, kernel, a.channel_last);
-    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel))));
+    const shape_t ws =
+        detail::weight_shape(outmaps, a.group > 0 ? inmaps / a.group : inmaps, kernel, a.channel_last);
+    init_spec wi = detail::or_default(
+        a.w_init, glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
     var b = detail::make_bias(g, a.with_bias, outmaps, a.b_init, a.fix_parameters);
     return F::convolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last});
@@ -82,12 +84,14 @@ constexpr var deconvolution(var x, std::int64_t outmaps, dims kernel, pf_deconvo
     const shape_t& xs = x.shape();
     const int cax = a.channel_last ? xs.rank - 1 : a.base_axis;
     const std::int64_t inmaps = (cax >= 0 && cax < xs.rank) ? xs.dims[cax] : 1;
-    const shape_t ws = detail::weight_shape(inmaps, a.group > 0 ? outmaps / a.group : outmaps, kernel, a.channel_last);
-    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel))));
+    const shape_t ws =
+        detail::weight_shape(inmaps, a.group > 0 ? outmaps / a.group : outmaps, kernel, a.channel_last);
+    init_spec wi = detail::or_default(
+        a.w_init, glorot_uniform_init(double(inmaps), double(outmaps), double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
     var b = detail::make_bias(g, a.with_bias, outmaps, a.b_init, a.fix_parameters);
-    return F::deconvolution(x, w, b,
-                            {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last, a.output_padding});
+    return F::deconvolution(
+        x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.group, a.channel_last, a.output_padding});
 }
 
 // nnabla: PF.depthwise_convolution(inp, kernel, pad, stride, dilation, multiplier=1, ...,
@@ -99,7 +103,9 @@ constexpr var depthwise_convolution(var x, dims kernel, pf_depthwise_convolution
     shape_t ws;
     ws.push_back(inmaps * a.multiplier);
     for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
-    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(inmaps * a.multiplier), double(detail::kernel_prod(kernel))));
+    init_spec wi =
+        detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(inmaps * a.multiplier),
+                                                         double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
     var b = detail::make_bias(g, a.with_bias, inmaps * a.multiplier, a.b_init, a.fix_parameters);
     return F::depthwise_convolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, a.multiplier});
@@ -115,9 +121,12 @@ constexpr var depthwise_deconvolution(var x, dims kernel, pf_depthwise_convoluti
     shape_t ws;
     ws.push_back(inmaps);
     for (int i = 0; i < kernel.n && i < max_spatial; ++i) ws.push_back(kernel[i]);
-    init_spec wi = detail::or_default(a.w_init, glorot_uniform_init(double(inmaps), double(divisor > 0 ? inmaps / divisor : inmaps), double(detail::kernel_prod(kernel))));
+    init_spec wi = detail::or_default(
+        a.w_init, glorot_uniform_init(double(inmaps), double(divisor > 0 ? inmaps / divisor : inmaps),
+                                      double(detail::kernel_prod(kernel))));
     var w = g.parameter("W", ws, wi, !a.fix_parameters);
-    var b = detail::make_bias(g, a.with_bias, divisor > 0 ? inmaps / divisor : inmaps, a.b_init, a.fix_parameters);
+    var b = detail::make_bias(g, a.with_bias, divisor > 0 ? inmaps / divisor : inmaps, a.b_init,
+                              a.fix_parameters);
     return F::depthwise_deconvolution(x, w, b, {a.base_axis, a.pad, a.stride, a.dilation, divisor});
 }
 
@@ -144,7 +153,7 @@ constexpr var depthwise_deconvolution(var x, dims kernel, const K&... kws) {
 
 KATA_ADAPT_ARGS(kata::pf_convolution_args, pad, stride, dilation, group, channel_last, w_init, b_init,
                 base_axis, fix_parameters, with_bias, name);
-KATA_ADAPT_ARGS(kata::pf_deconvolution_args, pad, stride, dilation, group, channel_last,
-                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, name);
-KATA_ADAPT_ARGS(kata::pf_depthwise_convolution_args, pad, stride, dilation, multiplier, w_init,
-                b_init, base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_deconvolution_args, pad, stride, dilation, group, channel_last, output_padding,
+                w_init, b_init, base_axis, fix_parameters, with_bias, name);
+KATA_ADAPT_ARGS(kata::pf_depthwise_convolution_args, pad, stride, dilation, multiplier, w_init, b_init,
+                base_axis, fix_parameters, with_bias, name);

@@ -54,7 +54,8 @@ namespace kata {
 // Flat (no base class) so that designated initializers work: {.n_w = 4, .name = "fc"}.
 struct pf_fixed_point_quantized_affine_args {
     int base_axis = 1;
-    init_spec w_init{};  // default glorot uniform (inmaps = prod(x.shape[base_axis:]), outmaps = prod(n_outmaps))
+    init_spec
+        w_init{};  // default glorot uniform (inmaps = prod(x.shape[base_axis:]), outmaps = prod(n_outmaps))
     init_spec b_init{};  // default 0
     bool fix_parameters = false;
     bool with_bias = true;
@@ -151,11 +152,11 @@ constexpr fp_weights fp_quantized_params(builder& g, const shape_t& ws, const sh
     return r;
 }
 
-
 }  // namespace detail
 
 // W (prod(x.shape[base_axis:]), *n_outmaps), b n_outmaps.
-constexpr var fixed_point_quantized_affine(var x, shape_t n_outmaps, pf_fixed_point_quantized_affine_args a = {}) {
+constexpr var fixed_point_quantized_affine(var x, shape_t n_outmaps,
+                                           pf_fixed_point_quantized_affine_args a = {}) {
     builder& g = *x.g;
     auto s = g.scope(detail::scope_name(a.name, "fp_quantized_affine"));
     const std::int64_t inmaps = x.shape().prod_from(a.base_axis);
@@ -235,13 +236,12 @@ constexpr var fixed_point_quantized_deconvolution(var x, std::int64_t outmaps, d
 }  // namespace PF
 }  // namespace kata
 
-KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_affine_args, base_axis, w_init, b_init,
-                fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w, ste_fine_grained_w,
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_affine_args, base_axis, w_init, b_init, fix_parameters,
+                with_bias, quantize_w, sign_w, n_w, delta_w, ste_fine_grained_w, quantize_b, sign_b, n_b,
+                delta_b, ste_fine_grained_b, name);
+KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_convolution_args, pad, stride, dilation, group, w_init, b_init,
+                base_axis, fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w, ste_fine_grained_w,
                 quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
-KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_convolution_args, pad, stride, dilation, group, w_init,
-                b_init, base_axis, fix_parameters, with_bias, quantize_w, sign_w, n_w, delta_w,
-                ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);
 KATA_ADAPT_ARGS(kata::pf_fixed_point_quantized_deconvolution_args, pad, stride, dilation, group,
-                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, quantize_w,
-                sign_w, n_w, delta_w, ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b,
-                ste_fine_grained_b, name);
+                output_padding, w_init, b_init, base_axis, fix_parameters, with_bias, quantize_w, sign_w, n_w,
+                delta_w, ste_fine_grained_w, quantize_b, sign_b, n_b, delta_b, ste_fine_grained_b, name);

@@ -57,7 +57,7 @@ void store_value(float* p, const V& v) noexcept {
         v.store_unaligned(p);
 }
 template <class V>
-void store_value(const float*, const V&) noexcept {} // inputs are not written back
+void store_value(const float*, const V&) noexcept {}  // inputs are not written back
 
 template <class V, class Rule, class... P>
 inline void apply_rule(const Rule& rule, std::size_t i, P*... bufs) {
@@ -73,25 +73,15 @@ template <class Rule, class... P>
 void for_each_element(std::size_t n, const Rule& rule, P*... bufs) {
     constexpr std::size_t lanes = float_batch::size;
     std::size_t i = 0;
-    for (; i + lanes <= n; i += lanes)
-        apply_rule<float_batch>(rule, i, bufs...);
-    for (; i < n; ++i)
-        apply_rule<float>(rule, i, bufs...);
+    for (; i + lanes <= n; i += lanes) apply_rule<float_batch>(rule, i, bufs...);
+    for (; i < n; ++i) apply_rule<float>(rule, i, bufs...);
 }
 
 /// sqrt and max for both value types of a rule (float: the C library's; batch: xsimd's).
-inline float sqrt_of(float x) noexcept {
-    return std::sqrt(x);
-}
-inline float_batch sqrt_of(const float_batch& x) noexcept {
-    return xsimd::sqrt(x);
-}
-inline float max_of(float a, float b) noexcept {
-    return std::max(a, b);
-}
-inline float_batch max_of(const float_batch& a, const float_batch& b) noexcept {
-    return xsimd::max(a, b);
-}
+inline float sqrt_of(float x) noexcept { return std::sqrt(x); }
+inline float_batch sqrt_of(const float_batch& x) noexcept { return xsimd::sqrt(x); }
+inline float max_of(float a, float b) noexcept { return std::max(a, b); }
+inline float_batch max_of(const float_batch& a, const float_batch& b) noexcept { return xsimd::max(a, b); }
 
 /// Sum of x[i]^2 in float (two batches of accumulators, then the tail).
 inline float sum_of_squares(const float* x, std::size_t n) noexcept {
@@ -105,8 +95,7 @@ inline float sum_of_squares(const float* x, std::size_t n) noexcept {
         acc1 = acc1 + b * b;
     }
     float sum = xsimd::hadd(acc0 + acc1);
-    for (; i < n; ++i)
-        sum += x[i] * x[i];
+    for (; i < n; ++i) sum += x[i] * x[i];
     return sum;
 }
 
@@ -122,19 +111,16 @@ inline bool check_nonfinite(const float* x, std::size_t n, nonfinite what) noexc
     std::uint32_t found = 0;
     switch (what) {
     case nonfinite::inf:
-        for (std::size_t i = 0; i < n; ++i)
-            found |= (bits(i) & abs_mask) == inf_bits;
+        for (std::size_t i = 0; i < n; ++i) found |= (bits(i) & abs_mask) == inf_bits;
         break;
     case nonfinite::nan:
-        for (std::size_t i = 0; i < n; ++i)
-            found |= (bits(i) & abs_mask) > inf_bits;
+        for (std::size_t i = 0; i < n; ++i) found |= (bits(i) & abs_mask) > inf_bits;
         break;
     case nonfinite::inf_or_nan:
-        for (std::size_t i = 0; i < n; ++i)
-            found |= (bits(i) & inf_bits) == inf_bits;
+        for (std::size_t i = 0; i < n; ++i) found |= (bits(i) & inf_bits) == inf_bits;
         break;
     }
     return found != 0;
 }
 
-} // namespace kata::train::detail
+}  // namespace kata::train::detail

@@ -31,12 +31,10 @@ inline bool grad_allocated(const parameter& p) noexcept { return p.has_grad(); }
 
 /// Allocates p's gradient as zeros of data's shape unless it already exists (keeps its values then).
 inline void allocate_grad(parameter& p) {
-    (void)p.grad(); // parameter::grad() allocates zeros of data's shape on first use
+    (void)p.grad();  // parameter::grad() allocates zeros of data's shape on first use
 }
 
 /// Whether a solver step acts on p: the gradient was computed (see the header comment).
-inline bool grad_computed(const parameter& p) noexcept {
-    return p.need_grad && grad_allocated(p);
-}
+inline bool grad_computed(const parameter& p) noexcept { return p.need_grad && grad_allocated(p); }
 
-} // namespace kata::train::detail
+}  // namespace kata::train::detail

@@ -90,8 +90,8 @@ using named_parameter = std::pair<std::string, parameter*>;
 
 /// nnabla's keyword arguments of set_parameters.
 struct set_parameters_args {
-    bool reset = true;         ///< forget every registered parameter first
-    bool retain_state = false; ///< with reset = false: a known name keeps its state (same shape required)
+    bool reset = true;          ///< forget every registered parameter first
+    bool retain_state = false;  ///< with reset = false: a known name keeps its state (same shape required)
 };
 
 class solver {
@@ -121,22 +121,20 @@ public:
     void set_parameters(const std::vector<named_parameter>& params, set_parameters_args args = {}) {
         std::set<std::string_view> seen;
         for (const auto& [name, p] : params) {
-            if (!p)
-                throw std::invalid_argument(where("set_parameters") + "parameter '" + name + "' is null");
+            if (!p) throw std::invalid_argument(where("set_parameters") + "parameter '" + name + "' is null");
             if (!seen.insert(name).second)
                 throw std::invalid_argument(where("set_parameters") + "parameter '" + name + "' given twice");
         }
         // Phase 1 (may throw, changes nothing): where each parameter goes, and its fresh state.
         // Existing states are not copied: with reset=false only the new or reset ones are allocated.
         constexpr std::size_t appended = std::numeric_limits<std::size_t>::max();
-        std::vector<std::size_t> target(params.size(), appended); // index in slots_, or appended
+        std::vector<std::size_t> target(params.size(), appended);  // index in slots_, or appended
         std::vector<slot> fresh(params.size());
         std::size_t added = 0;
         for (std::size_t i = 0; i < params.size(); ++i) {
             const auto& [name, p] = params[i];
             if (!args.reset)
-                if (auto it = index_.find(name); it != index_.end())
-                    target[i] = it->second;
+                if (auto it = index_.find(name); it != index_.end()) target[i] = it->second;
             if (target[i] != appended && args.retain_state) {
                 const slot& old = slots_[target[i]];
                 if (!retainable(old, p->data))
@@ -151,19 +149,16 @@ public:
             added += target[i] == appended;
         }
         std::map<std::string, std::size_t, std::less<>> next_index;
-        if (!args.reset)
-            next_index = index_;
+        if (!args.reset) next_index = index_;
         const std::size_t kept = args.reset ? 0 : slots_.size();
         for (std::size_t i = 0, next = kept; i < params.size(); ++i)
-            if (target[i] == appended)
-                next_index.emplace(params[i].first, next++);
+            if (target[i] == appended) next_index.emplace(params[i].first, next++);
         std::vector<slot> next_slots;
         if (args.reset)
             next_slots.reserve(params.size());
         else
             slots_.reserve(kept + added);
-        for (const auto& np : params)
-            detail::allocate_grad(*np.second);
+        for (const auto& np : params) detail::allocate_grad(*np.second);
 
         // Phase 2 (no throw: moves into reserved space, pointer updates, swaps).
         std::vector<slot>& out = args.reset ? next_slots : slots_;
@@ -175,8 +170,7 @@ public:
             else
                 slots_[target[i]] = std::move(fresh[i]);
         }
-        if (args.reset)
-            slots_.swap(next_slots);
+        if (args.reset) slots_.swap(next_slots);
         index_.swap(next_index);
     }
 
@@ -197,8 +191,7 @@ public:
     std::vector<named_parameter> get_parameters() const {
         std::vector<named_parameter> out;
         out.reserve(slots_.size());
-        for (const slot& s : slots_)
-            out.emplace_back(s.name, s.p);
+        for (const slot& s : slots_) out.emplace_back(s.name, s.p);
         return out;
     }
 
@@ -207,8 +200,7 @@ public:
     /// Sets every registered parameter's (allocated) gradient to zero.
     void zero_grad() noexcept {
         for (slot& s : slots_)
-            if (detail::grad_allocated(*s.p))
-                std::fill_n(s.p->grad().data(), s.p->grad().size(), 0.0f);
+            if (detail::grad_allocated(*s.p)) std::fill_n(s.p->grad().data(), s.p->grad().size(), 0.0f);
     }
 
     /// Applies the solver's rule to every parameter whose gradient was computed, then resets a fused
@@ -216,11 +208,9 @@ public:
     /// parameter's shape no longer matches its state.
     void update() {
         for (const slot& s : slots_)
-            if (detail::grad_computed(*s.p) && !same_shape(s, s.p->data))
-                throw_shape_changed(s);
+            if (detail::grad_computed(*s.p) && !same_shape(s, s.p->data)) throw_shape_changed(s);
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p))
-                continue;
+            if (!detail::grad_computed(*s.p)) continue;
             s.t = s.t < max_t ? s.t + 1 : max_t;
             update_impl(s, s.p->data.data(), s.p->grad().data(), s.p->data.size());
         }
@@ -233,11 +223,9 @@ public:
             decay_rate_ = decay_rate;
             return;
         }
-        if (decay_rate == 0.0f)
-            return;
+        if (decay_rate == 0.0f) return;
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p))
-                continue;
+            if (!detail::grad_computed(*s.p)) continue;
             detail::for_each_element(
                 s.p->data.size(), [&](auto& g, const auto& w) { g = g + decay_rate * w; }, s.p->grad().data(),
                 static_cast<const float*>(s.p->data.data()));
@@ -247,8 +235,7 @@ public:
     /// Per parameter: g <- clip_norm * g / ||g|| when ||g||^2 > clip_norm^2 and ||g||^2 > 0.
     void clip_grad_by_norm(float clip_norm) {
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p))
-                continue;
+            if (!detail::grad_computed(*s.p)) continue;
             float* g = s.p->grad().data();
             const std::size_t n = s.p->grad().size();
             const float sum = detail::sum_of_squares(g, n);
@@ -263,8 +250,7 @@ public:
     /// g <- scale * g for every computed gradient.
     void scale_grad(float scale) {
         for (slot& s : slots_) {
-            if (!detail::grad_computed(*s.p))
-                continue;
+            if (!detail::grad_computed(*s.p)) continue;
             detail::for_each_element(
                 s.p->grad().size(), [&](auto& g) { g = g * scale; }, s.p->grad().data());
         }
@@ -295,8 +281,7 @@ public:
     void set_states(const solver_states& states) {
         for (const auto& [name, st] : states) {
             const slot* sp = find_slot(name);
-            if (!sp)
-                throw parameter_error(where("set_states") + not_registered(name));
+            if (!sp) throw parameter_error(where("set_states") + not_registered(name));
             const slot& s = *sp;
             for (const auto& [key, a] : st.pstate)
                 if (state_index(key) == state_names_.size())
@@ -330,8 +315,7 @@ public:
     void save_states(const std::filesystem::path& path) const {
         std::vector<std::int64_t> counters;
         counters.reserve(slots_.size());
-        for (const slot& s : slots_)
-            counters.push_back(s.t);
+        for (const slot& s : slots_) counters.push_back(s.t);
         std::vector<io::npz_item> items;
         for (std::size_t i = 0; i < slots_.size(); ++i) {
             const slot& s = slots_[i];
@@ -370,8 +354,7 @@ public:
             auto g = groups.find(param);
             if (g == groups.end()) {
                 const slot* sp = find_slot(param);
-                if (!sp)
-                    throw io_error(file + ": " + not_registered(param) + " (found in the file)");
+                if (!sp) throw io_error(file + ": " + not_registered(param) + " (found in the file)");
                 g = groups.emplace(param, found{std::size_t(sp - slots_.data()), {}, nullptr}).first;
                 g->second.state.assign(state_names_.size(), nullptr);
             }
@@ -405,8 +388,7 @@ public:
             for (std::size_t k = 0; k < state_names_.size(); ++k)
                 if (!f.state[k])
                     fail(what + "state '" + std::string(state_names_[k]) + "' missing from the file");
-            if (!f.t)
-                fail(what + "counter 't' missing from the file");
+            if (!f.t) fail(what + "counter 't' missing from the file");
         }
         // Commit: nothing below throws.
         for (const auto& [param, f] : groups) {
@@ -481,11 +463,9 @@ private:
         return std::size_t(std::find(state_names_.begin(), state_names_.end(), key) - state_names_.begin());
     }
     std::string state_list() const {
-        if (state_names_.empty())
-            return "it has none besides the counter 't'";
+        if (state_names_.empty()) return "it has none besides the counter 't'";
         std::string out = "its states:";
-        for (std::string_view n : state_names_)
-            out += " '" + std::string(n) + "'";
+        for (std::string_view n : state_names_) out += " '" + std::string(n) + "'";
         return out;
     }
 
@@ -519,8 +499,7 @@ private:
 
     void rebuild_index() {
         index_.clear();
-        for (std::size_t i = 0; i < slots_.size(); ++i)
-            index_.emplace(slots_[i].name, i);
+        for (std::size_t i = 0; i < slots_.size(); ++i) index_.emplace(slots_[i].name, i);
     }
 
     std::string_view name_;
@@ -533,4 +512,4 @@ private:
     std::map<std::string, std::size_t, std::less<>> index_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

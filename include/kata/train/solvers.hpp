@@ -19,4 +19,4 @@
 
 namespace kata {
 namespace S = train;
-} // namespace kata
+}  // namespace kata

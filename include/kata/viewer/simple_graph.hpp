@@ -151,7 +151,8 @@ inline std::string py_float(double v) {
     char buf[64];
     const double a = std::fabs(v);
     const bool fixed = a == 0.0 || (a >= 1e-4 && a < 1e16);
-    auto res = std::to_chars(buf, buf + sizeof buf, v, fixed ? std::chars_format::fixed : std::chars_format::scientific);
+    auto res = std::to_chars(buf, buf + sizeof buf, v,
+                             fixed ? std::chars_format::fixed : std::chars_format::scientific);
     std::string s(buf, res.ptr);
     if (fixed && s.find('.') == std::string::npos) s += ".0";
     return s;
@@ -281,7 +282,8 @@ inline void write_atomic(const std::filesystem::path& path, std::string_view tex
     if (std::rename(tmp.c_str(), path.c_str()) != 0) {
         const int e2 = errno;
         std::remove(tmp.c_str());
-        throw std::runtime_error("kata::SimpleGraph: cannot write '" + path.string() + "': " + errno_text(e2));
+        throw std::runtime_error("kata::SimpleGraph: cannot write '" + path.string() +
+                                 "': " + errno_text(e2));
     }
 }
 
@@ -296,8 +298,9 @@ inline std::optional<std::string> find_executable(std::string_view name) {
         std::string cand = dir.empty() ? std::string(".") : std::string(dir);
         cand += "/";
         cand += name;
-        struct stat st{};
-        if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0) return cand;
+        struct stat st {};
+        if (::stat(cand.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(cand.c_str(), X_OK) == 0)
+            return cand;
         if (colon == std::string_view::npos) break;
         path.remove_prefix(colon + 1);
     }
@@ -411,9 +414,7 @@ public:
 
     explicit SimpleGraph(std::string format = "png", bool verbose = false, color_map fname_color_map = {},
                          color_map vname_color_map = {})
-        : format_(std::move(format)),
-          verbose_(verbose),
-          fname_color_map_(std::move(fname_color_map)),
+        : format_(std::move(format)), verbose_(verbose), fname_color_map_(std::move(fname_color_map)),
           vname_color_map_(std::move(vname_color_map)) {}
 
     const std::string& format() const { return format_; }
@@ -445,8 +446,8 @@ public:
     // Argument order: (path, format, cleanup), as kata's issue specifies; upstream's save is
     // (fpath, cleanup, format). view() keeps upstream's (fpath, cleanup, format).
     template <std::size_t N, std::size_t E, std::size_t O>
-    std::filesystem::path save(const graph<N, E, O>& g, const std::filesystem::path& path, std::string_view format = {},
-                               bool cleanup = false) const {
+    std::filesystem::path save(const graph<N, E, O>& g, const std::filesystem::path& path,
+                               std::string_view format = {}, bool cleanup = false) const {
         return render(create_graphviz_digraph(g), path, format, cleanup);
     }
     template <graph_type G>
@@ -461,21 +462,21 @@ public:
     // std::clog. Returns the rendered file's path. Rendering errors are thrown as by save().
     // Argument order as upstream's view: (path, cleanup, format); note save's (path, format, cleanup).
     template <std::size_t N, std::size_t E, std::size_t O>
-    std::filesystem::path view(const graph<N, E, O>& g, const std::filesystem::path& path = {}, bool cleanup = true,
-                               std::string_view format = {}) const {
+    std::filesystem::path view(const graph<N, E, O>& g, const std::filesystem::path& path = {},
+                               bool cleanup = true, std::string_view format = {}) const {
         std::filesystem::path p = path;
         if (p.empty()) {
             std::error_code ec;
             auto dir = std::filesystem::temp_directory_path(ec);
             if (ec) dir = "/tmp";
             static std::atomic<unsigned> counter{0};
-            p = dir / ("kata_simple_graph-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1)) +
-                       ".gv");
+            p = dir / ("kata_simple_graph-" + std::to_string(::getpid()) + "-" +
+                       std::to_string(counter.fetch_add(1)) + ".gv");
         }
         auto out = save(g, p, format, cleanup);
         if (!open_viewer(out))
-            std::clog << "kata::SimpleGraph::view: no display or viewer available; the graph is at '" << out.string()
-                      << "'\n";
+            std::clog << "kata::SimpleGraph::view: no display or viewer available; the graph is at '"
+                      << out.string() << "'\n";
         return out;
     }
     template <graph_type G>
@@ -501,21 +502,25 @@ public:
         out += "." + fmt;
         const auto tmp = vd::unique_sibling(out, "tmp");
         const auto err = vd::unique_sibling(out, "err");
-        const int rc = vd::run_process(*dot, {"-T" + fmt, "-o", vd::as_argument(tmp), vd::as_argument(path)}, err);
+        const int rc =
+            vd::run_process(*dot, {"-T" + fmt, "-o", vd::as_argument(tmp), vd::as_argument(path)}, err);
         std::string diag = vd::read_text(err);
         std::error_code ec;
         std::filesystem::remove(err, ec);
         if (rc != 0) {
             std::filesystem::remove(tmp, ec);
-            std::string msg = "kata::SimpleGraph: 'dot -T" + fmt + "' failed to render '" + out.string() + "'";
-            msg += rc < 0 ? std::string(" (could not run or was killed)") : " (exit status " + std::to_string(rc) + ")";
+            std::string msg =
+                "kata::SimpleGraph: 'dot -T" + fmt + "' failed to render '" + out.string() + "'";
+            msg += rc < 0 ? std::string(" (could not run or was killed)")
+                          : " (exit status " + std::to_string(rc) + ")";
             if (!diag.empty()) msg += ": " + diag;
             throw std::runtime_error(msg);
         }
         if (std::rename(tmp.c_str(), out.c_str()) != 0) {
             const int e = errno;
             std::filesystem::remove(tmp, ec);
-            throw std::runtime_error("kata::SimpleGraph: cannot write '" + out.string() + "': " + vd::errno_text(e));
+            throw std::runtime_error("kata::SimpleGraph: cannot write '" + out.string() +
+                                     "': " + vd::errno_text(e));
         }
         if (cleanup) std::filesystem::remove(path, ec);
         return out;
@@ -525,8 +530,8 @@ private:
     static void check_format(const std::string& fmt) {
         bool ok = !fmt.empty();
         for (char c : fmt)
-            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-                        c == '_' || c == '.');
+            ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == ':' || c == '_' || c == '.');
         if (!ok) throw std::invalid_argument("kata::SimpleGraph: invalid output format '" + fmt + "'");
     }
 
@@ -559,11 +564,13 @@ std::string SimpleGraph::create_graphviz_digraph(const graph<N, E, O>& g) const 
     // need_grad: inputs no, parameters as stored, function outputs when any input needs it. The visit
     // order has every producer before its consumers.
     std::vector<char> need_grad(N, 0);
-    for (std::size_t i = 0; i < N; ++i) need_grad[i] = g.nodes[i].op == op_kind::parameter && g.nodes[i].need_grad;
+    for (std::size_t i = 0; i < N; ++i)
+        need_grad[i] = g.nodes[i].op == op_kind::parameter && g.nodes[i].need_grad;
     for (int k = 0; k < g.num_order; ++k) {
         const int f = g.order[std::size_t(k)];
         bool ng = false;
-        for (int j = 0; j < g.nodes[std::size_t(f)].num_inputs; ++j) ng = ng || need_grad[std::size_t(g.input_of(f, j))];
+        for (int j = 0; j < g.nodes[std::size_t(f)].num_inputs; ++j)
+            ng = ng || need_grad[std::size_t(g.input_of(f, j))];
         need_grad[std::size_t(f)] = ng;
     }
 
@@ -599,7 +606,9 @@ std::string SimpleGraph::create_graphviz_digraph(const graph<N, E, O>& g) const 
 
     std::string out = "digraph {\n\tnode [style=filled]\n";
     std::vector<char> emitted(N, 0);
-    auto var_id = [&](int v) { return vd::dot_quote(std::to_string(v) + (is_leaf(g.nodes[std::size_t(v)].op) ? "-0" : "-1")); };
+    auto var_id = [&](int v) {
+        return vd::dot_quote(std::to_string(v) + (is_leaf(g.nodes[std::size_t(v)].op) ? "-0" : "-1"));
+    };
     auto emit_var = [&](int v) {
         if (emitted[std::size_t(v)]) return;
         emitted[std::size_t(v)] = 1;
@@ -612,14 +621,18 @@ std::string SimpleGraph::create_graphviz_digraph(const graph<N, E, O>& g) const 
         } else {
             label = vname.empty() ? std::string("h") : vname;
             if (verbose_)
-                label += "\n((" + vd::py_shape(n.shape) + ", need_grad=" + vd::py_bool(need_grad[std::size_t(v)]) + "))";
+                label += "\n((" + vd::py_shape(n.shape) +
+                         ", need_grad=" + vd::py_bool(need_grad[std::size_t(v)]) + "))";
         }
         std::string fill = "lightgray";
-        if (is_param) fill = "pink";
-        else if (auto it = vname_color_map_.find(vname); it != vname_color_map_.end()) fill = it->second;
+        if (is_param)
+            fill = "pink";
+        else if (auto it = vname_color_map_.find(vname); it != vname_color_map_.end())
+            fill = it->second;
         const std::string border = need_grad[std::size_t(v)] ? std::string("black") : fill;
         out += "\t" + var_id(v) + " [label=" + vd::dot_quote(label) + " color=" + vd::dot_quote(border) +
-               " fillcolor=" + vd::dot_quote(fill) + " shape=" + vd::dot_quote(verbose_ ? "" : "circle") + "]\n";
+               " fillcolor=" + vd::dot_quote(fill) + " shape=" + vd::dot_quote(verbose_ ? "" : "circle") +
+               "]\n";
     };
 
     std::map<std::string, int, std::less<>> type_count;
@@ -636,9 +649,12 @@ std::string SimpleGraph::create_graphviz_digraph(const graph<N, E, O>& g) const 
         out += "\t" + fid + " -> " + var_id(f) + "\n";
         emit_var(f);
         std::string label = type;
-        if (has_scope[std::size_t(f)] && !scope[std::size_t(f)].empty()) label += "\n" + scope[std::size_t(f)];
-        else if (verbose_) label += "\n(" + vd::args_json(fn) + ")";
-        out += "\t" + fid + " [label=" + vd::dot_quote(label) + " color=" + vd::dot_quote(function_color(type)) +
+        if (has_scope[std::size_t(f)] && !scope[std::size_t(f)].empty())
+            label += "\n" + scope[std::size_t(f)];
+        else if (verbose_)
+            label += "\n(" + vd::args_json(fn) + ")";
+        out += "\t" + fid + " [label=" + vd::dot_quote(label) +
+               " color=" + vd::dot_quote(function_color(type)) +
                " fontcolor=white shape=" + (verbose_ ? "box" : "square") + "]\n";
     }
     // Outputs that are leaves (not reached by the visit).

@@ -34,11 +34,9 @@ int main(int argc, char** argv) {
     xt::xarray<std::int32_t> idx;
     for (std::size_t id = 0; id < graph.size(); ++id) {
         const kata::node& nd = graph.nodes[id];
-        if (!kata::is_leaf(nd.op))
-            continue;
+        if (!kata::is_leaf(nd.op)) continue;
         std::vector<std::size_t> shape;
-        for (int d = 0; d < nd.shape.rank; ++d)
-            shape.push_back(std::size_t(nd.shape.dims[d]));
+        for (int d = 0; d < nd.shape.rank; ++d) shape.push_back(std::size_t(nd.shape.dims[d]));
         if (nd.type == kata::dtype::i32) {
             idx = xt::zeros<std::int32_t>(shape);
             kata_all_ops::fill_indices(idx.data(), idx.size());
@@ -61,8 +59,7 @@ int main(int argc, char** argv) {
 
     std::ifstream in(argv[1]);
     std::vector<std::vector<bool>> seen;
-    for (const auto& e : expected)
-        seen.emplace_back(e.size(), false);
+    for (const auto& e : expected) seen.emplace_back(e.size(), false);
     int failures = 0;
     long heap = -2;
     bool done = false;
@@ -75,8 +72,7 @@ int main(int argc, char** argv) {
             std::size_t k, i;
             std::string bits;
             ls >> k >> i >> bits;
-            if (k >= expected.size() || i >= expected[k].size())
-                continue;
+            if (k >= expected.size() || i >= expected[k].size()) continue;
             const std::uint32_t b = std::uint32_t(std::stoul(bits, nullptr, 16));
             float f;
             std::memcpy(&f, &b, sizeof f);
@@ -95,11 +91,9 @@ int main(int argc, char** argv) {
     }
     std::size_t count = 0;
     for (const auto& s : seen)
-        for (bool b : s)
-            count += b;
+        for (bool b : s) count += b;
     std::size_t total = 0;
-    for (const auto& e : expected)
-        total += e.size();
+    for (const auto& e : expected) total += e.size();
     if (count != total) {
         std::fprintf(stderr, "check_all_ops: %zu of %zu output elements printed\n", count, total);
         ++failures;

@@ -50,8 +50,7 @@ int main(int argc, char** argv) {
             int k;
             std::string dec, bits;
             ls >> k >> dec >> bits;
-            if (k < 0 || k >= 10 || bits.size() != 10)
-                continue;
+            if (k < 0 || k >= 10 || bits.size() != 10) continue;
             const std::uint32_t b = std::uint32_t(std::stoul(bits, nullptr, 16));
             std::memcpy(&logits[k], &b, sizeof b);
             seen[k] = true;
@@ -59,8 +58,7 @@ int main(int argc, char** argv) {
             done = true;
         } else if (!key.empty() && key != "board") {
             long long v;
-            if (ls >> v)
-                values[key] = v;
+            if (ls >> v) values[key] = v;
         }
     }
     int failures = 0;
@@ -69,18 +67,15 @@ int main(int argc, char** argv) {
         ++failures;
     };
     for (int k = 0; k < 10; ++k)
-        if (!seen[k])
-            fail("logit " + std::to_string(k) + " missing from the firmware's output");
-    if (!done)
-        fail("the firmware did not print 'done'");
+        if (!seen[k]) fail("logit " + std::to_string(k) + " missing from the firmware's output");
+    if (!done) fail("the firmware did not print 'done'");
     if (values["reference_mismatches"] != 0)
         fail("the firmware reports mismatches against its stored reference");
     if (!values.count("heap_allocations") ||
         (values["heap_allocations"] != 0 && values["heap_allocations"] != -1))
         fail("heap_allocations must be 0 (or -1: not counted), got " +
              std::to_string(values["heap_allocations"]));
-    if (failures)
-        return 1;
+    if (failures) return 1;
 
     using LeNet = kata::network<kata::models::lenet<1>>;
     const std::vector<std::byte> bytes = kata::io::read_file_bytes(argv[2]);

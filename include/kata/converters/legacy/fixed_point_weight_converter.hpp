@@ -95,7 +95,8 @@ constexpr bool check_fixed_point_args(modify_context& c, function_ref f, const c
     if (n > 0 && n <= 62 && (!sign || n > 1) && delta >= 0) return true;
     message_string m("FixedPointWeightConverter: ");
     m.append(converters_detail::layer(f)).append(": ").append(which);
-    m.append(" needs n > 0 (n > 1 when signed, n <= 62) and delta > 0 (or kata::fixed_point_auto_delta), got n=");
+    m.append(
+        " needs n > 0 (n > 1 when signed, n <= 62) and delta > 0 (or kata::fixed_point_auto_delta), got n=");
     m.append_int(n).append(" delta=").append_double(delta).append(sign ? " sign=true" : " sign=false");
     c.fail(m);
     return false;
@@ -220,8 +221,10 @@ struct derivation_rule<derivation_kind::fixed_point> {
         const float vmin = d.fp_sign ? -vmax : 0.0f;
         for (std::size_t i = 0; i < n; ++i) {
             const float v = x[i];
-            if (v > vmax) out[i] = vmax;
-            else if (v < vmin) out[i] = vmin;
+            if (v > vmax)
+                out[i] = vmax;
+            else if (v < vmin)
+                out[i] = vmin;
             else {
                 const float q = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
                 out[i] = v < 0.0f ? -q : q;

@@ -63,8 +63,8 @@ constexpr var copy_parameter(modify_context& c, std::string_view name, function_
 }
 
 // Input k of f as the new graph sees it: the mapped variable, or the `<name>/<key>` copy of a parameter.
-constexpr var input_or_copy(modify_context& c, std::string_view name, function_ref f, std::span<const var> inputs,
-                            int k) {
+constexpr var input_or_copy(modify_context& c, std::string_view name, function_ref f,
+                            std::span<const var> inputs, int k) {
     const function_ref in = f.input(k);
     return in.is_parameter() ? copy_parameter(c, name, in) : inputs[std::size_t(k)];
 }

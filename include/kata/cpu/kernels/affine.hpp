@@ -49,8 +49,8 @@ void cols_generic(const float* x, i64 K, const float* W, i64 O, const float* b, 
 
 #if KATA_CPU_X86
 template <int R>
-KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0,
-                                        int n) {
+KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i64 O, const float* b,
+                                        float* y, i64 o0, int n) {
     __mmask16 m[4];
     for (int v = 0; v < 4; ++v) {
         const int c = std::clamp(n - 16 * v, 0, 16);
@@ -83,7 +83,8 @@ KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i
 #endif
 
 template <int R>
-inline void cols(bool avx, const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0, int n) {
+inline void cols(bool avx, const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0,
+                 int n) {
 #if KATA_CPU_X86
     if (avx) return cols_avx512<R>(x, K, W, O, b, y, o0, n);
 #endif
@@ -92,7 +93,8 @@ inline void cols(bool avx, const float* x, i64 K, const float* W, i64 O, const f
 }
 
 // y (B, O) = x (B, K) . W (K, O) (+ b), B <= small_batch.
-inline void small_batch_forward(const float* x, i64 B, i64 K, const float* W, i64 O, const float* b, float* y) {
+inline void small_batch_forward(const float* x, i64 B, i64 K, const float* W, i64 O, const float* b,
+                                float* y) {
     const bool avx = simd::use_avx512();
     const i64 blocks = (O + 63) / 64;
     parallel_for(
@@ -105,10 +107,10 @@ inline void small_batch_forward(const float* x, i64 B, i64 K, const float* W, i6
                     const float* xr = x + r * K;
                     float* yr = y + r * O;
                     switch (std::min<i64>(4, B - r)) {
-                        case 1: cols<1>(avx, xr, K, W, O, b, yr, o0, n); break;
-                        case 2: cols<2>(avx, xr, K, W, O, b, yr, o0, n); break;
-                        case 3: cols<3>(avx, xr, K, W, O, b, yr, o0, n); break;
-                        default: cols<4>(avx, xr, K, W, O, b, yr, o0, n); break;
+                    case 1: cols<1>(avx, xr, K, W, O, b, yr, o0, n); break;
+                    case 2: cols<2>(avx, xr, K, W, O, b, yr, o0, n); break;
+                    case 3: cols<3>(avx, xr, K, W, O, b, yr, o0, n); break;
+                    default: cols<4>(avx, xr, K, W, O, b, yr, o0, n); break;
                     }
                 }
             }
@@ -132,7 +134,8 @@ struct kernel<op_kind::affine> {
         static_assert(I.in[1].dims[0] == K, "Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
         float* y = io.output();
         if constexpr (B <= affine_detail::small_batch && I.type == dtype::f32) {
-            affine_detail::small_batch_forward(io.input(0), B, K, io.input(1), O, I.attr.has_bias ? io.input(2) : nullptr, y);
+            affine_detail::small_batch_forward(io.input(0), B, K, io.input(1), O,
+                                               I.attr.has_bias ? io.input(2) : nullptr, y);
             return;
         }
         float beta = 0.f;

@@ -60,8 +60,10 @@ constexpr bn_plan make_plan(const shape_t& x, const attributes& a) {
     bn_plan p;
     for (int d = 0; d < x.rank; ++d) {
         p.numel *= x.dims[d];
-        if (ax[d]) p.channels *= x.dims[d];
-        else p.reduce *= x.dims[d];
+        if (ax[d])
+            p.channels *= x.dims[d];
+        else
+            p.reduce *= x.dims[d];
         if (x.dims[d] == 1) continue;
         if (p.ngroups > 0 && p.is_axis[p.ngroups - 1] == ax[d]) {
             p.len[p.ngroups - 1] *= x.dims[d];

@@ -86,7 +86,8 @@ constexpr params padded(const params& p) {
 constexpr bool eligible(const op_instance& I) {
     if (I.op != op_kind::convolution && I.op != op_kind::fused_convolution) return false;
     if (!I.attr.channel_last || I.attr.group != 1) return false;
-    if (I.type != dtype::f32 || I.nin < 2 || I.in_type[0] != dtype::f32 || I.in_type[1] != dtype::f32) return false;
+    if (I.type != dtype::f32 || I.nin < 2 || I.in_type[0] != dtype::f32 || I.in_type[1] != dtype::f32)
+        return false;
     const int nsp = I.attr.spatial_dims;
     if (nsp < 1 || nsp > 3) return false;
     if (I.in[0].rank != I.attr.base_axis + nsp + 1 || I.out.rank != I.attr.base_axis + nsp + 1) return false;
@@ -181,15 +182,15 @@ struct seg {
 
 // Epilogue / accumulation control for one micro-kernel call.
 struct tile_args {
-    const float* w;     // packed block base: k-th row at w + k * NR
-    float* out;         // output tile: row r at out + r * ldo
+    const float* w;  // packed block base: k-th row at w + k * NR
+    float* out;      // output tile: row r at out + r * ldo
     i64 ldo;
     const float* bias;  // 64 floats (initial value) when !accumulate
     bool accumulate;    // start from out's current values (not the first chunk)
     bool last;          // apply residual / relu
     const float* res;   // residual tile (row stride ldo) or null
     bool relu;
-    int ncols;          // valid columns of this block (1..64)
+    int ncols;            // valid columns of this block (1..64)
     bool stream = false;  // last chunk: non-temporal stores for full vectors (64-byte aligned rows)
 };
 
@@ -197,7 +198,8 @@ struct tile_args {
 inline void ukernel_generic(int R, const seg* s, int ns, const tile_args& t) {
     float acc[MR][NR];
     for (int r = 0; r < R; ++r)
-        for (int j = 0; j < NR; ++j) acc[r][j] = t.accumulate ? (j < t.ncols ? t.out[r * t.ldo + j] : 0.f) : t.bias[j];
+        for (int j = 0; j < NR; ++j)
+            acc[r][j] = t.accumulate ? (j < t.ncols ? t.out[r * t.ldo + j] : 0.f) : t.bias[j];
     for (int q = 0; q < ns; ++q) {
         const float* w = t.w + s[q].k0 * NR;
         for (i64 k = 0; k < s[q].len; ++k, w += NR) {
@@ -303,8 +305,10 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512(const seg* s, int ns, const tile_args
 
 template <int R>
 KATA_CPU_AVX512_TARGET void ukernel_avx512_r(const seg* s, int ns, const tile_args& t) {
-    if (t.ncols <= 16) ukernel_avx512<R, 1>(s, ns, t);
-    else ukernel_avx512<R, 4>(s, ns, t);
+    if (t.ncols <= 16)
+        ukernel_avx512<R, 1>(s, ns, t);
+    else
+        ukernel_avx512<R, 4>(s, ns, t);
 }
 #endif
 
@@ -316,12 +320,12 @@ inline void run_ukernel(bool avx, int R, const seg* s, int ns, const tile_args& 
 #if KATA_CPU_X86
     if (avx) {
         switch (R) {
-            case 1: return ukernel_avx512_r<1>(s, ns, t);
-            case 2: return ukernel_avx512_r<2>(s, ns, t);
-            case 3: return ukernel_avx512_r<3>(s, ns, t);
-            case 4: return ukernel_avx512_r<4>(s, ns, t);
-            case 5: return ukernel_avx512_r<5>(s, ns, t);
-            default: return ukernel_avx512_r<MR>(s, ns, t);
+        case 1: return ukernel_avx512_r<1>(s, ns, t);
+        case 2: return ukernel_avx512_r<2>(s, ns, t);
+        case 3: return ukernel_avx512_r<3>(s, ns, t);
+        case 4: return ukernel_avx512_r<4>(s, ns, t);
+        case 5: return ukernel_avx512_r<5>(s, ns, t);
+        default: return ukernel_avx512_r<MR>(s, ns, t);
         }
     }
 #endif
@@ -424,7 +428,8 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
             bool inside = true;
             for (int r = 0; r < R && inside; ++r) {
                 const i64 d = i0[r] + t0 * p.dil[0], h = i1[r] + t1 * p.dil[1];
-                inside = d >= 0 && d < p.in[0] && h >= 0 && h < p.in[1] && i2[r] + wa >= 0 && i2[r] + wb <= p.in[2];
+                inside = d >= 0 && d < p.in[0] && h >= 0 && h < p.in[1] && i2[r] + wa >= 0 &&
+                         i2[r] + wb <= p.in[2];
             }
             if (inside) {
                 seg& g = s[ns++];
@@ -452,8 +457,8 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
 // channel block (the tile's input rows stay in L1, the small weight panels in L2). Otherwise a unit
 // is (channel block, pixel range), so each weight panel is fetched once and reused by every pixel
 // tile of the unit. Units are claimed dynamically by the pool's threads.
-inline void forward_unpadded(const params& p, const float* x, const float* packed, const float* res, bool relu,
-                             float* y, float* zero) {
+inline void forward_unpadded(const params& p, const float* x, const float* packed, const float* res,
+                             bool relu, float* y, float* zero) {
     std::memset(zero, 0, sizeof(float) * std::size_t(zero_floats(p)));
     const bool avx = simd::use_avx512();
     const i64 tiles = (p.M + MR - 1) / MR;
@@ -461,7 +466,8 @@ inline void forward_unpadded(const params& p, const float* x, const float* packe
     const float* bias = packed;
     const float* pw = packed + p.nb * NR;
     // Pixel-major when the weights are the smaller operand and fit in L2 with room to spare.
-    const bool pixel_major = p.nb > 1 && p.K * p.O < p.M * p.C && p.K * p.O * i64(sizeof(float)) <= (i64(512) << 10);
+    const bool pixel_major =
+        p.nb > 1 && p.K * p.O < p.M * p.C && p.K * p.O * i64(sizeof(float)) <= (i64(512) << 10);
     // Outputs larger than 4 MiB (twice the two cores' L2) leave the caches before the next layer reads
     // them: write them with non-temporal stores (no read-for-ownership), when rows are 64-byte aligned.
     const bool stream = p.M * p.O * i64(sizeof(float)) > (i64(4) << 20) && p.O % 16 == 0 &&
@@ -550,7 +556,8 @@ inline void pad_input(const params& p, const float* x, float* xp) {
                 }
                 const i64 left = p.pad[2] * p.C, mid = p.in[2] * p.C;
                 std::memset(dst, 0, sizeof(float) * std::size_t(left));
-                std::memcpy(dst + left, x + ((b * p.in[0] + d) * p.in[1] + h) * mid, sizeof(float) * std::size_t(mid));
+                std::memcpy(dst + left, x + ((b * p.in[0] + d) * p.in[1] + h) * mid,
+                            sizeof(float) * std::size_t(mid));
                 std::memset(dst + left + mid, 0, sizeof(float) * std::size_t(row - left - mid));
             }
         },
@@ -559,8 +566,8 @@ inline void pad_input(const params& p, const float* x, float* xp) {
 
 // The forward: y (M, O) = conv(x) + bias [+ res] [relu]. `packed` from pack(); `scratch` holds
 // scratch_floats(p) floats.
-inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu, float* y,
-                    float* scratch) {
+inline void forward(const params& p, const float* x, const float* packed, const float* res, bool relu,
+                    float* y, float* scratch) {
     if (p.prepad) {
         float* xp = scratch + zero_floats(p);
         pad_input(p, x, xp);

@@ -44,9 +44,9 @@ using i64 = std::int64_t;
 
 // Geometry of one convolution-like op, normalised to 3 spatial axes (leading unit axes added).
 struct geometry {
-    i64 B = 1;        // product of the batch axes (before base_axis)
+    i64 B = 1;         // product of the batch axes (before base_axis)
     i64 C = 1, O = 1;  // input / output channels
-    i64 G = 1;        // groups
+    i64 G = 1;         // groups
     i64 Cg = 1, Og = 1;
     bool cl = false;  // channel-last
     i64 in[3]{1, 1, 1}, out[3]{1, 1, 1}, k[3]{1, 1, 1}, pad[3]{}, stride[3]{1, 1, 1}, dil[3]{1, 1, 1};
@@ -188,7 +188,8 @@ inline void im2col_cl(const float* x, float* col) {
                                 if (id < 0 || id >= ID || ih < 0 || ih >= IH || iw < 0 || iw >= IW)
                                     std::memset(o, 0, sizeof(float) * g.Cg);
                                 else
-                                    std::memcpy(o, x + ((id * IH + ih) * IW + iw) * g.C, sizeof(float) * g.Cg);
+                                    std::memcpy(o, x + ((id * IH + ih) * IW + iw) * g.C,
+                                                sizeof(float) * g.Cg);
                             }
                         }
                     }
@@ -282,8 +283,10 @@ constexpr bool use_direct_depthwise() {
 
 template <geometry g>
 constexpr std::size_t conv_workspace() {
-    if constexpr (use_direct_depthwise<g>() || g.pointwise()) return 0;
-    else return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
+    if constexpr (use_direct_depthwise<g>() || g.pointwise())
+        return 0;
+    else
+        return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
 }
 
 // The whole forward for a geometry (shared by Convolution and DepthwiseConvolution).
@@ -291,8 +294,10 @@ template <geometry g>
 inline void conv_forward(const float* x, const float* w, const float* bias, float* y, std::byte* ws) {
     constexpr i64 K = g.Cg * g.taps;  // reduction length per group
     if constexpr (use_direct_depthwise<g>()) {
-        if constexpr (g.cl) depthwise_cl<g>(x, w, bias, y);
-        else depthwise_cf<g>(x, w, bias, y);
+        if constexpr (g.cl)
+            depthwise_cl<g>(x, w, bias, y);
+        else
+            depthwise_cf<g>(x, w, bias, y);
     } else if constexpr (!g.cl) {
         float* col = reinterpret_cast<float*>(ws);
         for (i64 b = 0; b < g.B; ++b) {
@@ -317,8 +322,8 @@ inline void conv_forward(const float* x, const float* w, const float* bias, floa
             // Batch folded into M: Y(B*S, O) = X(B*S, C) . W^T, per group with strided columns.
             if (bias) fill_cols(y, g.B * g.out_sp, g.O, g.O, bias);
             for (i64 gi = 0; gi < g.G; ++gi)
-                blas::sgemm(false, true, g.B * g.out_sp, g.Og, g.Cg, 1.f, x + gi * g.Cg, g.C, w + gi * g.Og * g.Cg,
-                            g.Cg, beta, y + gi * g.Og, g.O);
+                blas::sgemm(false, true, g.B * g.out_sp, g.Og, g.Cg, 1.f, x + gi * g.Cg, g.C,
+                            w + gi * g.Og * g.Cg, g.Cg, beta, y + gi * g.Og, g.O);
         } else {
             float* col = reinterpret_cast<float*>(ws);
             for (i64 b = 0; b < g.B; ++b) {
@@ -347,14 +352,15 @@ struct kernel<op_kind::convolution> {
 
     template <op_instance I>
     static constexpr std::size_t prepared_bytes() {
-        if constexpr (nhwc::packed_path(I)) return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
-        else return 0;
+        if constexpr (nhwc::packed_path(I))
+            return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
+        else
+            return 0;
     }
     template <op_instance I>
     static void prepare(const prepare_io& io) {
         constexpr nhwc::params P = nhwc::make_params(I);
-        nhwc::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
-                   reinterpret_cast<float*>(io.prepared));
+        nhwc::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr, reinterpret_cast<float*>(io.prepared));
     }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
@@ -367,8 +373,8 @@ struct kernel<op_kind::convolution> {
     static void run(const kernel_io& io) {
         if constexpr (nhwc::packed_path(I)) {
             constexpr nhwc::params P = nhwc::make_params(I);
-            nhwc::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false, io.output(),
-                          reinterpret_cast<float*>(io.workspace));
+            nhwc::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false,
+                          io.output(), reinterpret_cast<float*>(io.workspace));
         } else {
             constexpr conv_detail::geometry g = conv_detail::conv_geometry<I>();
             conv_detail::conv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,

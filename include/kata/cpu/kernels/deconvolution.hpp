@@ -124,8 +124,10 @@ inline void col2im_cl(const float* col, float* y) {
 
 template <geometry g>
 constexpr std::size_t deconv_workspace() {
-    if constexpr (g.pointwise()) return 0;
-    else return std::size_t(g.Og * g.taps * g.in_sp) * sizeof(float);
+    if constexpr (g.pointwise())
+        return 0;
+    else
+        return std::size_t(g.Og * g.taps * g.in_sp) * sizeof(float);
 }
 
 template <geometry g>
@@ -143,7 +145,8 @@ inline void deconv_forward(const float* x, const float* w, const float* bias, fl
                 const float* xg = xb + gi * g.Cg * g.in_sp;
                 float* yg = yb + gi * g.Og * g.out_sp;
                 if constexpr (g.pointwise()) {
-                    blas::sgemm(true, false, g.Og, g.in_sp, g.Cg, 1.f, wg, N, xg, g.in_sp, beta, yg, g.out_sp);
+                    blas::sgemm(true, false, g.Og, g.in_sp, g.Cg, 1.f, wg, N, xg, g.in_sp, beta, yg,
+                                g.out_sp);
                 } else {
                     blas::sgemm(true, false, N, g.in_sp, g.Cg, 1.f, wg, N, xg, g.in_sp, 0.f, col, g.in_sp);
                     col2im_cf<g>(col, yg);
@@ -155,16 +158,16 @@ inline void deconv_forward(const float* x, const float* w, const float* bias, fl
             const float beta = bias ? 1.f : 0.f;
             if (bias) conv_detail::fill_cols(y, g.B * g.out_sp, g.O, g.O, bias);
             for (i64 gi = 0; gi < g.G; ++gi)
-                blas::sgemm(false, false, g.B * g.in_sp, g.Og, g.Cg, 1.f, x + gi * g.Cg, g.C, w + gi * g.Cg * N, N,
-                            beta, y + gi * g.Og, g.O);
+                blas::sgemm(false, false, g.B * g.in_sp, g.Og, g.Cg, 1.f, x + gi * g.Cg, g.C,
+                            w + gi * g.Cg * N, N, beta, y + gi * g.Og, g.O);
         } else {
             for (i64 b = 0; b < g.B; ++b) {
                 const float* xb = x + b * g.C * g.in_sp;
                 float* yb = y + b * g.O * g.out_sp;
                 conv_detail::fill_cols(yb, g.out_sp, g.O, g.O, bias);
                 for (i64 gi = 0; gi < g.G; ++gi) {
-                    blas::sgemm(false, false, g.in_sp, N, g.Cg, 1.f, xb + gi * g.Cg, g.C, w + gi * g.Cg * N, N, 0.f,
-                                col, N);
+                    blas::sgemm(false, false, g.in_sp, N, g.Cg, 1.f, xb + gi * g.Cg, g.C, w + gi * g.Cg * N,
+                                N, 0.f, col, N);
                     col2im_cl<g>(col, yb + gi * g.Og);
                 }
             }
@@ -183,8 +186,8 @@ struct kernel<op_kind::deconvolution> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr conv_detail::geometry g = deconv_detail::deconv_geometry<I>();
-        deconv_detail::deconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output(),
-                                         io.workspace);
+        deconv_detail::deconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                         io.output(), io.workspace);
     }
 };
 

@@ -94,7 +94,8 @@ struct kernel<op_kind::depthwise_convolution> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr conv_detail::geometry g = depthwise_detail::dwconv_geometry<I>();
-        conv_detail::depthwise_cf<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output());
+        conv_detail::depthwise_cf<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                     io.output());
     }
 };
 
@@ -107,7 +108,8 @@ struct kernel<op_kind::depthwise_deconvolution> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr conv_detail::geometry g = depthwise_detail::dwdeconv_geometry<I>();
-        depthwise_detail::dwdeconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output());
+        depthwise_detail::dwdeconv_forward<g>(io.input(0), io.input(1),
+                                              I.attr.has_bias ? io.input(2) : nullptr, io.output());
     }
 };
 

@@ -55,8 +55,10 @@ inline constexpr std::int64_t parallel_grain = std::int64_t(1) << 18;
 // Runs body(begin, end) over [0, N): inline below the threshold, else on the thread pool.
 template <std::int64_t N, class B>
 inline void flat_for(B&& body) {
-    if constexpr (N > parallel_threshold) parallel_for(N, body, parallel_grain);
-    else body(std::int64_t(0), N);
+    if constexpr (N > parallel_threshold)
+        parallel_for(N, body, parallel_grain);
+    else
+        body(std::int64_t(0), N);
 }
 
 template <op_instance I, class F>
@@ -103,8 +105,10 @@ constexpr bc_plan make_bc_plan(const shape_t& out, const shape_t& a, const shape
         if (p.rank > 0) {
             const int k = p.rank - 1;
             // Merge axis i into the previous merged axis when both strides stay consistent.
-            bool ok_a = (p.sa[k] == 0 && sa[i] == 0) || (p.sa[k] != 0 && sa[i] != 0 && p.sa[k] == sa[i] * out.dims[i]);
-            bool ok_b = (p.sb[k] == 0 && sb[i] == 0) || (p.sb[k] != 0 && sb[i] != 0 && p.sb[k] == sb[i] * out.dims[i]);
+            bool ok_a = (p.sa[k] == 0 && sa[i] == 0) ||
+                        (p.sa[k] != 0 && sa[i] != 0 && p.sa[k] == sa[i] * out.dims[i]);
+            bool ok_b = (p.sb[k] == 0 && sb[i] == 0) ||
+                        (p.sb[k] != 0 && sb[i] != 0 && p.sb[k] == sb[i] * out.dims[i]);
             if (ok_a && ok_b) {
                 p.len[k] *= out.dims[i];
                 p.sa[k] = sa[i];
@@ -128,10 +132,14 @@ constexpr bc_plan make_bc_plan(const shape_t& out, const shape_t& a, const shape
 
 template <op_kind K>
 inline float bin(float a, float b) {
-    if constexpr (K == op_kind::add2) return a + b;
-    else if constexpr (K == op_kind::sub2) return a - b;
-    else if constexpr (K == op_kind::mul2) return a * b;
-    else return a / b;
+    if constexpr (K == op_kind::add2)
+        return a + b;
+    else if constexpr (K == op_kind::sub2)
+        return a - b;
+    else if constexpr (K == op_kind::mul2)
+        return a * b;
+    else
+        return a / b;
 }
 
 template <op_kind K, op_instance I>
@@ -188,7 +196,9 @@ inline void binary_run(const kernel_io& io) {
 template <>
 struct kernel<op_kind::relu> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
@@ -198,7 +208,9 @@ struct kernel<op_kind::relu> {
 template <>
 struct kernel<op_kind::leaky_relu> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float alpha = float(I.attr.alpha);
@@ -209,7 +221,9 @@ struct kernel<op_kind::leaky_relu> {
 template <>
 struct kernel<op_kind::sigmoid> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         ew_detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
@@ -219,7 +233,9 @@ struct kernel<op_kind::sigmoid> {
 template <>
 struct kernel<op_kind::tanh> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         ew_detail::map<I>(io, [](float v) { return std::tanh(v); });
@@ -229,7 +245,9 @@ struct kernel<op_kind::tanh> {
 template <>
 struct kernel<op_kind::hard_swish> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         ew_detail::map<I>(io, [](float v) {
@@ -242,7 +260,9 @@ struct kernel<op_kind::hard_swish> {
 template <>
 struct kernel<op_kind::identity> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();  // bound to a constant: clang 14 misreads I at run time
@@ -253,7 +273,9 @@ struct kernel<op_kind::identity> {
 template <>
 struct kernel<op_kind::add_scalar> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
@@ -264,7 +286,9 @@ struct kernel<op_kind::add_scalar> {
 template <>
 struct kernel<op_kind::mul_scalar> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
@@ -275,7 +299,9 @@ struct kernel<op_kind::mul_scalar> {
 template <>
 struct kernel<op_kind::fixed_point_quantize> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr int nb = I.attr.sign ? I.attr.n - 1 : I.attr.n;
@@ -298,33 +324,49 @@ struct kernel<op_kind::fixed_point_quantize> {
 template <>
 struct kernel<op_kind::add2> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
-    static void run(const kernel_io& io) { ew_detail::binary_run<op_kind::add2, I>(io); }
+    static void run(const kernel_io& io) {
+        ew_detail::binary_run<op_kind::add2, I>(io);
+    }
 };
 
 template <>
 struct kernel<op_kind::sub2> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
-    static void run(const kernel_io& io) { ew_detail::binary_run<op_kind::sub2, I>(io); }
+    static void run(const kernel_io& io) {
+        ew_detail::binary_run<op_kind::sub2, I>(io);
+    }
 };
 
 template <>
 struct kernel<op_kind::mul2> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
-    static void run(const kernel_io& io) { ew_detail::binary_run<op_kind::mul2, I>(io); }
+    static void run(const kernel_io& io) {
+        ew_detail::binary_run<op_kind::mul2, I>(io);
+    }
 };
 
 template <>
 struct kernel<op_kind::div2> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
-    static void run(const kernel_io& io) { ew_detail::binary_run<op_kind::div2, I>(io); }
+    static void run(const kernel_io& io) {
+        ew_detail::binary_run<op_kind::div2, I>(io);
+    }
 };
 
 }  // namespace kata::cpu

@@ -23,7 +23,9 @@ namespace kata::cpu {
 template <>
 struct kernel<op_kind::embed> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n_idx = I.in[0].numel();

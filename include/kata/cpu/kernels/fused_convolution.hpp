@@ -51,8 +51,10 @@ struct kernel<op_kind::fused_convolution> {
 
     template <op_instance I>
     static constexpr std::size_t prepared_bytes() {
-        if constexpr (nhwc::packed_path(I)) return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
-        else return 0;
+        if constexpr (nhwc::packed_path(I))
+            return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
+        else
+            return 0;
     }
     template <op_instance I>
     static void prepare(const prepare_io& io) {

@@ -125,10 +125,13 @@ inline void pool(const float* x, float* y) {
                             float acc = M == mode::max ? lowest : 0.0f;
                             for (std::int64_t i0 = w0.s; i0 < w0.e; ++i0)
                                 for (std::int64_t i1 = w1.s; i1 < w1.e; ++i1) {
-                                    const float* xr = xb + (i0 * L.X[1] + i1) * L.X[2] + (o2 * L.S[2] - L.P[2]);
+                                    const float* xr =
+                                        xb + (i0 * L.X[1] + i1) * L.X[2] + (o2 * L.S[2] - L.P[2]);
                                     for (std::int64_t r = 0; r < L.K[2]; ++r) {
-                                        if constexpr (M == mode::max) acc = xr[r] > acc ? xr[r] : acc;
-                                        else acc += xr[r];
+                                        if constexpr (M == mode::max)
+                                            acc = xr[r] > acc ? xr[r] : acc;
+                                        else
+                                            acc += xr[r];
                                     }
                                 }
                             if constexpr (M == mode::avg) acc = acc / float(cnt_in);
@@ -140,8 +143,10 @@ inline void pool(const float* x, float* y) {
                             for (std::int64_t i1 = w1.s; i1 < w1.e; ++i1) {
                                 const float* xr = xb + (i0 * L.X[1] + i1) * L.X[2];
                                 for (std::int64_t i2 = w2.s; i2 < w2.e; ++i2) {
-                                    if constexpr (M == mode::max) acc = xr[i2] > acc ? xr[i2] : acc;
-                                    else acc += xr[i2];
+                                    if constexpr (M == mode::max)
+                                        acc = xr[i2] > acc ? xr[i2] : acc;
+                                    else
+                                        acc += xr[i2];
                                 }
                             }
                         if constexpr (M == mode::avg) acc = acc / float(cnt);
@@ -153,8 +158,10 @@ inline void pool(const float* x, float* y) {
                                 for (std::int64_t i2 = w2.s; i2 < w2.e; ++i2) {
                                     const float* xp = xb + ((i0 * L.X[1] + i1) * L.X[2] + i2) * C;
                                     for (std::int64_t c = 0; c < C; ++c) {
-                                        if constexpr (M == mode::max) yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
-                                        else yp[c] += xp[c];
+                                        if constexpr (M == mode::max)
+                                            yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
+                                        else
+                                            yp[c] += xp[c];
                                     }
                                 }
                         if constexpr (M == mode::avg) {
@@ -166,8 +173,10 @@ inline void pool(const float* x, float* y) {
             }
         }
     };
-    if constexpr (C > 1 && L.outer * L.ysize >= parallel_outputs) parallel_for(rows, body, 1);
-    else body(0, rows);
+    if constexpr (C > 1 && L.outer * L.ysize >= parallel_outputs)
+        parallel_for(rows, body, 1);
+    else
+        body(0, rows);
 }
 
 }  // namespace pool_detail
@@ -175,7 +184,9 @@ inline void pool(const float* x, float* y) {
 template <>
 struct kernel<op_kind::max_pooling> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
@@ -186,7 +197,9 @@ struct kernel<op_kind::max_pooling> {
 template <>
 struct kernel<op_kind::average_pooling> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
@@ -197,7 +210,9 @@ struct kernel<op_kind::average_pooling> {
 template <>
 struct kernel<op_kind::sum_pooling> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
@@ -208,7 +223,9 @@ struct kernel<op_kind::sum_pooling> {
 template <>
 struct kernel<op_kind::unpooling> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, true);
@@ -240,7 +257,9 @@ struct kernel<op_kind::unpooling> {
 template <>
 struct kernel<op_kind::global_average_pooling> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t NC = I.in[0].prod(0, 2);

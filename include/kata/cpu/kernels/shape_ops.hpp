@@ -49,9 +49,9 @@ constexpr concat_plan make_concat(const op_instance& I) {
 }
 
 struct transpose_plan {
-    int rank = 0;                    // merged rank
-    std::int64_t len[max_rank]{};    // merged output dims
-    std::int64_t stride[max_rank]{}; // input element stride of each merged output axis
+    int rank = 0;                     // merged rank
+    std::int64_t len[max_rank]{};     // merged output dims
+    std::int64_t stride[max_rank]{};  // input element stride of each merged output axis
     std::int64_t numel = 1;
 };
 
@@ -62,7 +62,8 @@ constexpr transpose_plan make_transpose(const shape_t& in, const attributes& a) 
     int nr = 0;
     std::int64_t d[max_rank]{};
     for (int i = 0; i < r; ++i) {
-        if (in.dims[i] == 1) newidx[i] = -1;
+        if (in.dims[i] == 1)
+            newidx[i] = -1;
         else {
             newidx[i] = nr;
             d[nr++] = in.dims[i];
@@ -76,7 +77,8 @@ constexpr transpose_plan make_transpose(const shape_t& in, const attributes& a) 
     int start[max_rank]{}, cnt[max_rank]{};  // per merged output axis: first input axis, count
     int ng = 0;
     for (int i = 0; i < np; ++i) {
-        if (ng > 0 && perm[i] == start[ng - 1] + cnt[ng - 1]) ++cnt[ng - 1];
+        if (ng > 0 && perm[i] == start[ng - 1] + cnt[ng - 1])
+            ++cnt[ng - 1];
         else {
             start[ng] = perm[i];
             cnt[ng] = 1;
@@ -120,7 +122,9 @@ constexpr softmax_plan make_softmax(const shape_t& s, int axis) {
 template <>
 struct kernel<op_kind::concatenate> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr shape_detail::concat_plan P = shape_detail::make_concat(I);
@@ -139,7 +143,9 @@ struct kernel<op_kind::concatenate> {
 template <>
 struct kernel<op_kind::reshape> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();  // bound to a constant: clang 14 misreads I at run time
@@ -150,7 +156,9 @@ struct kernel<op_kind::reshape> {
 template <>
 struct kernel<op_kind::transpose> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr shape_detail::transpose_plan P = shape_detail::make_transpose(I.in[0], I.attr);
@@ -253,7 +261,9 @@ struct kernel<op_kind::softmax> {
 template <>
 struct kernel<op_kind::sink> {
     template <op_instance I>
-    static constexpr std::size_t workspace_bytes() { return 0; }
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
     template <op_instance I>
     static void run(const kernel_io&) {}
 };

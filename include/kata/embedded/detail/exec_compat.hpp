@@ -29,9 +29,9 @@ using cpu::op_instance;
 // Pointers for one kernel call (the contract of the execution layer): typed buffers instead of
 // float**, so an int32 index input (Embed) needs no reinterpret_cast.
 struct kernel_io {
-    void* const* in;      // nin pointers, node input order
-    void* out;            // may alias input 0 for in-place element-wise ops
-    std::byte* workspace; // workspace_bytes<I>() bytes, 64-byte aligned
+    void* const* in;       // nin pointers, node input order
+    void* out;             // may alias input 0 for in-place element-wise ops
+    std::byte* workspace;  // workspace_bytes<I>() bytes, 64-byte aligned
 
     template <class T = float>
     T* input(int k) const {
@@ -43,5 +43,5 @@ struct kernel_io {
     }
 };
 
-} // namespace kata::exec
+}  // namespace kata::exec
 #endif

@@ -45,13 +45,11 @@ struct kernel<op_kind::affine> {
         for (index r = 0; r < B; ++r) {
             float* yr = y + r * O;
             const float* xr = x + r * K;
-            for (index o = 0; o < O; ++o)
-                yr[o] = bias ? bias[o] : 0.0f;
+            for (index o = 0; o < O; ++o) yr[o] = bias ? bias[o] : 0.0f;
             for (index k = 0; k < K; ++k) {
                 const float xv = xr[k];
                 const float* wk = W + k * O;
-                for (index o = 0; o < O; ++o)
-                    yr[o] += xv * wk[o];
+                for (index o = 0; o < O; ++o) yr[o] += xv * wk[o];
             }
         }
     }
@@ -80,11 +78,10 @@ struct kernel<op_kind::embed> {
             if (k >= 0 && k < n_rows) {
                 std::memcpy(yp, W + k * row, std::size_t(row) * sizeof(float));
             } else {
-                for (index j = 0; j < row; ++j)
-                    yp[j] = 0.0f;
+                for (index j = 0; j < row; ++j) yp[j] = 0.0f;
             }
         }
     }
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

@@ -32,21 +32,18 @@ struct bn_plan {
     int ngroups = 0;
     index len[max_rank]{};
     bool is_axis[max_rank]{};
-    index channels = 1; // parameter elements (product of the normalised dims)
+    index channels = 1;  // parameter elements (product of the normalised dims)
     index numel = 1;
 };
 
 constexpr bn_plan make_plan(const shape_t& x, const attributes& a) {
     bool ax[max_rank]{};
-    for (int i = 0; i < a.naxes; ++i)
-        ax[a.axes[i]] = true;
+    for (int i = 0; i < a.naxes; ++i) ax[a.axes[i]] = true;
     bn_plan p;
     for (int d = 0; d < x.rank; ++d) {
         p.numel *= index(x.dims[d]);
-        if (ax[d])
-            p.channels *= index(x.dims[d]);
-        if (x.dims[d] == 1)
-            continue;
+        if (ax[d]) p.channels *= index(x.dims[d]);
+        if (x.dims[d] == 1) continue;
         if (p.ngroups > 0 && p.is_axis[p.ngroups - 1] == ax[d]) {
             p.len[p.ngroups - 1] *= index(x.dims[d]);
         } else {
@@ -99,10 +96,8 @@ struct bn_impl {
         auto scale_of = [&](index c) { return (has_gamma ? gamma[c] : 1.0f) / std::sqrt(var[c] + eps); };
         auto shift_of = [&](index c, float sc) { return (has_beta ? beta[c] : 0.0f) - mean[c] * sc; };
         auto finish = [](float v, const float* zp, index j) {
-            if constexpr (residual)
-                v += zp[j];
-            if constexpr (Fused)
-                v = v > 0.0f ? v : 0.0f;
+            if constexpr (residual) v += zp[j];
+            if constexpr (Fused) v = v > 0.0f ? v : 0.0f;
             return v;
         };
         float* scale = reinterpret_cast<float*>(io.workspace);
@@ -137,15 +132,13 @@ struct bn_impl {
             if constexpr (axis_inner) {
                 const float* sc = scale + pbase;
                 const float* sh = shift + pbase;
-                for (index j = 0; j < run; ++j)
-                    yp[j] = finish(xp[j] * sc[j] + sh[j], zp, j);
+                for (index j = 0; j < run; ++j) yp[j] = finish(xp[j] * sc[j] + sh[j], zp, j);
             } else {
                 const float sc = scale_of(pbase);
                 const float sh = shift_of(pbase, sc);
-                for (index j = 0; j < run; ++j)
-                    yp[j] = finish(xp[j] * sc + sh, zp, j);
+                for (index j = 0; j < run; ++j) yp[j] = finish(xp[j] * sc + sh, zp, j);
             }
-            for (int g = last - 1; g >= 0; --g) { // odometer over the outer groups
+            for (int g = last - 1; g >= 0; --g) {  // odometer over the outer groups
                 if (++idx[g] < P.len[g]) {
                     pbase += pstride.v[g];
                     break;
@@ -157,7 +150,7 @@ struct bn_impl {
     }
 };
 
-} // namespace bn_detail
+}  // namespace bn_detail
 
 template <>
 struct kernel<op_kind::batch_normalization> {
@@ -183,4 +176,4 @@ struct kernel<op_kind::fused_batch_normalization> {
     }
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

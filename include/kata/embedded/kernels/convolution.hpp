@@ -30,9 +30,9 @@ namespace conv_detail {
 
 // Strides and sizes of one convolution-like layer, normalised to 3 spatial axes.
 struct geometry {
-    bool transposed = false;     // deconvolution (gather over the taps that reach each output)
-    index B = 1;                 // product of the batch axes
-    index G = 1, Cg = 1, Og = 1; // groups, input / output channels per group
+    bool transposed = false;      // deconvolution (gather over the taps that reach each output)
+    index B = 1;                  // product of the batch axes
+    index G = 1, Cg = 1, Og = 1;  // groups, input / output channels per group
     index in[3]{1, 1, 1}, out[3]{1, 1, 1}, k[3]{1, 1, 1}, pad[3]{}, stride[3]{1, 1, 1}, dil[3]{1, 1, 1};
     // Element strides. x: per batch item, per input channel, per spatial axis; y likewise.
     index xb = 0, xc = 0, xs[3]{}, yb = 0, yc = 0, ys[3]{};
@@ -57,7 +57,7 @@ constexpr geometry make_geometry(const op_instance& I, std::int64_t C, std::int6
     g.G = index(G);
     g.Cg = index(C / G);
     g.Og = index(O / G);
-    const int fs = cl ? ba : ba + 1; // first spatial axis of x and y
+    const int fs = cl ? ba : ba + 1;  // first spatial axis of x and y
     for (int i = 0; i < nsp; ++i) {
         const int j = 3 - nsp + i;
         g.in[j] = index(xs.dims[fs + i]);
@@ -83,10 +83,10 @@ constexpr geometry make_geometry(const op_instance& I, std::int64_t C, std::int6
     g.ys[0] = g.out[1] * g.out[2] * cy;
     // Weights. Per group, W holds (Og, Cg, taps) for Convolution and (Cg, Og, taps) for Deconvolution;
     // channel-first puts the taps last, channel-last puts the inner channel axis last.
-    const index inner = transposed ? g.Og : g.Cg; // W's second (per-group) channel axis
+    const index inner = transposed ? g.Og : g.Cg;  // W's second (per-group) channel axis
     const index tap_stride = cl ? inner : 1;
     const index inner_stride = cl ? 1 : taps;
-    const index outer_stride = inner * taps; // W's first axis
+    const index outer_stride = inner * taps;  // W's first axis
     g.wk[2] = tap_stride;
     g.wk[1] = g.k[2] * tap_stride;
     g.wk[0] = g.k[1] * g.k[2] * tap_stride;
@@ -107,12 +107,9 @@ struct tap_range {
 };
 constexpr tap_range taps_inside(index i0, index K, index d, index X) {
     index lo = 0, hi = K;
-    if (i0 < 0)
-        lo = (-i0 + d - 1) / d;
-    if (i0 + (K - 1) * d >= X)
-        hi = X - 1 - i0 < 0 ? 0 : (X - 1 - i0) / d + 1;
-    if (hi < lo)
-        hi = lo;
+    if (i0 < 0) lo = (-i0 + d - 1) / d;
+    if (i0 + (K - 1) * d >= X) hi = X - 1 - i0 < 0 ? 0 : (X - 1 - i0) / d + 1;
+    if (hi < lo) hi = lo;
     return {lo, hi};
 }
 
@@ -162,8 +159,7 @@ inline void convolve(const float* x, const float* w, const float* bias, float* y
 // element reaches it: o = i*stride - pad + t*dil  <=>  i = (o + pad - t*dil) / stride, exactly.
 constexpr index source_index(index o, index t, index stride, index pad, index dil, index X) {
     const index n = o + pad - t * dil;
-    if (n < 0 || n % stride != 0)
-        return -1;
+    if (n < 0 || n % stride != 0) return -1;
     const index i = n / stride;
     return i < X ? i : -1;
 }
@@ -187,22 +183,18 @@ inline void deconvolve(const float* x, const float* w, const float* bias, float*
                             for (index t0 = 0; t0 < g.k[0]; ++t0) {
                                 const index i0 =
                                     source_index(o0, t0, g.stride[0], g.pad[0], g.dil[0], g.in[0]);
-                                if (i0 < 0)
-                                    continue;
+                                if (i0 < 0) continue;
                                 for (index t1 = 0; t1 < g.k[1]; ++t1) {
                                     const index i1 =
                                         source_index(o1, t1, g.stride[1], g.pad[1], g.dil[1], g.in[1]);
-                                    if (i1 < 0)
-                                        continue;
+                                    if (i1 < 0) continue;
                                     for (index t2 = 0; t2 < g.k[2]; ++t2) {
                                         const index i2 =
                                             source_index(o2, t2, g.stride[2], g.pad[2], g.dil[2], g.in[2]);
-                                        if (i2 < 0)
-                                            continue;
+                                        if (i2 < 0) continue;
                                         const float* xp = xg + i0 * g.xs[0] + i1 * g.xs[1] + i2 * g.xs[2];
                                         const float* wp = wo + t0 * g.wk[0] + t1 * g.wk[1] + t2 * g.wk[2];
-                                        for (index c = 0; c < g.Cg; ++c)
-                                            acc += xp[c * g.xc] * wp[c * g.wc];
+                                        for (index c = 0; c < g.Cg; ++c) acc += xp[c * g.xc] * wp[c * g.wc];
                                     }
                                 }
                             }
@@ -216,7 +208,7 @@ constexpr index channel_axis() {
     return I.attr.channel_last ? I.in[0].rank - 1 : I.attr.base_axis;
 }
 
-} // namespace conv_detail
+}  // namespace conv_detail
 
 template <>
 struct kernel<op_kind::convolution> {
@@ -325,4 +317,4 @@ struct kernel<op_kind::depthwise_deconvolution> {
     }
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

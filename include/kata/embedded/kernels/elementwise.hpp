@@ -35,14 +35,13 @@ inline void map(const kernel_io& io, F f) {
     constexpr index n = index(I.out.numel());
     const float* x = io.input(0);
     float* y = io.output();
-    for (index i = 0; i < n; ++i)
-        y[i] = f(x[i]);
+    for (index i = 0; i < n; ++i) y[i] = f(x[i]);
 }
 
 struct bc_plan {
-    int rank = 0; // merged rank (>= 1)
+    int rank = 0;  // merged rank (>= 1)
     index len[max_rank]{};
-    index sa[max_rank]{}; // element strides of a and b per merged axis (0: broadcast)
+    index sa[max_rank]{};  // element strides of a and b per merged axis (0: broadcast)
     index sb[max_rank]{};
     index numel = 1;
 };
@@ -63,8 +62,7 @@ constexpr bc_plan make_bc_plan(const shape_t& out, const shape_t& a, const shape
     }
     for (int i = 0; i < r; ++i) {
         const index n = index(out.dims[i]);
-        if (n == 1)
-            continue;
+        if (n == 1) continue;
         if (p.rank > 0) {
             const int k = p.rank - 1;
             // Merge axis i into the previous one when both inputs keep one stride across them.
@@ -118,9 +116,8 @@ inline void binary(const kernel_io& io) {
         float* yp = y + r * n;
         const float* ap = a + oa;
         const float* bp = b + ob;
-        for (index j = 0; j < n; ++j)
-            yp[j] = bin<K>(ap[j * sa], bp[j * sb]);
-        for (int g = last - 1; g >= 0; --g) { // odometer over the outer merged axes
+        for (index j = 0; j < n; ++j) yp[j] = bin<K>(ap[j * sa], bp[j * sb]);
+        for (int g = last - 1; g >= 0; --g) {  // odometer over the outer merged axes
             if (++idx[g] < P.len[g]) {
                 oa += P.sa[g];
                 ob += P.sb[g];
@@ -133,7 +130,7 @@ inline void binary(const kernel_io& io) {
     }
 }
 
-} // namespace ew_detail
+}  // namespace ew_detail
 
 // Unary ops: workspace 0, run = map of one scalar function.
 template <>
@@ -212,8 +209,7 @@ struct kernel<op_kind::identity> {
         static_assert(detail::fits_index(I),
                       "kata::embedded: Identity tensor too large for the target's index");
         constexpr std::size_t bytes = std::size_t(I.out.numel()) * std::size_t(dtype_size(I.type));
-        if (io.out != io.in[0])
-            std::memcpy(io.out, io.in[0], bytes);
+        if (io.out != io.in[0]) std::memcpy(io.out, io.in[0], bytes);
     }
 };
 
@@ -256,10 +252,8 @@ struct kernel<op_kind::fixed_point_quantize> {
         constexpr float vmax = float((double(std::int64_t(1) << nb) - 1.0) * double(delta));
         constexpr float vmin = I.attr.sign ? -vmax : 0.0f;
         ew_detail::map<I>(io, [](float v) {
-            if (v > vmax)
-                return vmax;
-            if (v < vmin)
-                return vmin;
+            if (v > vmax) return vmax;
+            if (v < vmin) return vmin;
             const float q = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
             return v < 0.0f ? -q : q;
         });
@@ -314,4 +308,4 @@ struct kernel<op_kind::div2> {
     }
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

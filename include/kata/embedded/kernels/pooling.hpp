@@ -30,7 +30,7 @@ namespace pool_detail {
 struct pool_plan {
     index outer = 1, inner = 1;
     index X[3]{1, 1, 1}, Y[3]{1, 1, 1}, K[3]{1, 1, 1}, S[3]{1, 1, 1}, P[3]{0, 0, 0};
-    index xsize = 1, ysize = 1; // elements per outer index
+    index xsize = 1, ysize = 1;  // elements per outer index
 };
 
 constexpr pool_plan make_plan(const shape_t& in, const shape_t& out, const attributes& a, bool unpool) {
@@ -92,8 +92,7 @@ inline void pool(const float* x, float* y) {
                                         acc += v;
                                 }
                             }
-                        if constexpr (M == mode::avg)
-                            acc = acc / float(count);
+                        if constexpr (M == mode::avg) acc = acc / float(count);
                         yp[c] = acc;
                     }
                 }
@@ -110,7 +109,7 @@ inline void run_pool(const kernel_io& io) {
     pool<L, M, IncludingPad>(io.input(0), io.output());
 }
 
-} // namespace pool_detail
+}  // namespace pool_detail
 
 template <>
 struct kernel<op_kind::max_pooling> {
@@ -170,8 +169,7 @@ struct kernel<op_kind::unpooling> {
                 for (index o1 = 0; o1 < L.Y[1]; ++o1) {
                     const float* xr = xb + ((o0 / L.K[0]) * L.X[1] + o1 / L.K[1]) * L.X[2] * C;
                     for (index o2 = 0; o2 < L.Y[2]; ++o2)
-                        for (index c = 0; c < C; ++c)
-                            *yp++ = xr[(o2 / L.K[2]) * C + c];
+                        for (index c = 0; c < C; ++c) *yp++ = xr[(o2 / L.K[2]) * C + c];
                 }
         }
     }
@@ -194,11 +192,10 @@ struct kernel<op_kind::global_average_pooling> {
         float* y = io.output();
         for (index i = 0; i < NC; ++i) {
             float acc = 0.0f;
-            for (index j = 0; j < HW; ++j)
-                acc += x[i * HW + j];
+            for (index j = 0; j < HW; ++j) acc += x[i * HW + j];
             y[i] = acc / float(HW);
         }
     }
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

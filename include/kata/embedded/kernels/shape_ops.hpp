@@ -37,18 +37,16 @@ struct kernel<op_kind::concatenate> {
         constexpr auto plan = [] {
             struct concat_plan {
                 index outer = 1;
-                std::size_t chunk[exec::max_kernel_inputs]{}; // bytes of input k per outer index
+                std::size_t chunk[exec::max_kernel_inputs]{};  // bytes of input k per outer index
             } p;
             p.outer = index(I.out.prod(0, I.attr.axis));
-            for (int k = 0; k < I.nin; ++k)
-                p.chunk[k] = std::size_t(I.in[k].prod_from(I.attr.axis)) * esize;
+            for (int k = 0; k < I.nin; ++k) p.chunk[k] = std::size_t(I.in[k].prod_from(I.attr.axis)) * esize;
             return p;
         }();
         auto* y = static_cast<unsigned char*>(io.out);
         for (index o = 0; o < plan.outer; ++o)
             for (int k = 0; k < I.nin; ++k) {
-                if (plan.chunk[k] == 0)
-                    continue;
+                if (plan.chunk[k] == 0) continue;
                 std::memcpy(y, io.input<const unsigned char>(k) + std::size_t(o) * plan.chunk[k],
                             plan.chunk[k]);
                 y += plan.chunk[k];
@@ -65,8 +63,7 @@ struct kernel<op_kind::reshape> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::size_t bytes = std::size_t(I.out.numel()) * std::size_t(dtype_size(I.type));
-        if (io.out != io.in[0])
-            std::memcpy(io.out, io.in[0], bytes);
+        if (io.out != io.in[0]) std::memcpy(io.out, io.in[0], bytes);
     }
 };
 
@@ -74,8 +71,8 @@ namespace shape_detail {
 
 struct transpose_plan {
     int rank = 0;
-    index len[max_rank]{};    // output dims
-    index stride[max_rank]{}; // input element stride of each output axis
+    index len[max_rank]{};     // output dims
+    index stride[max_rank]{};  // input element stride of each output axis
     index numel = 1;
 };
 
@@ -110,8 +107,7 @@ inline void transpose(const T* x, T* y) {
     for (index r = 0; r < P.numel / n; ++r) {
         T* yp = y + r * n;
         const T* xp = x + base;
-        for (index j = 0; j < n; ++j)
-            yp[j] = xp[j * s];
+        for (index j = 0; j < n; ++j) yp[j] = xp[j * s];
         for (int g = last - 1; g >= 0; --g) {
             if (++idx[g] < P.len[g]) {
                 base += P.stride[g];
@@ -123,7 +119,7 @@ inline void transpose(const T* x, T* y) {
     }
 }
 
-} // namespace shape_detail
+}  // namespace shape_detail
 
 template <>
 struct kernel<op_kind::transpose> {
@@ -169,16 +165,14 @@ struct kernel<op_kind::softmax> {
                 const float* xl = x + o * A * IN + i;
                 float* yl = y + o * A * IN + i;
                 float m = xl[0];
-                for (index a = 1; a < A; ++a)
-                    m = xl[a * IN] > m ? xl[a * IN] : m;
+                for (index a = 1; a < A; ++a) m = xl[a * IN] > m ? xl[a * IN] : m;
                 float s = 0.0f;
                 for (index a = 0; a < A; ++a) {
                     const float e = std::exp(xl[a * IN] - m);
                     yl[a * IN] = e;
                     s += e;
                 }
-                for (index a = 0; a < A; ++a)
-                    yl[a * IN] = yl[a * IN] / s;
+                for (index a = 0; a < A; ++a) yl[a * IN] = yl[a * IN] / s;
             }
     }
 };
@@ -193,4 +187,4 @@ struct kernel<op_kind::sink> {
     static void run(const kernel_io&) {}
 };
 
-} // namespace kata::embedded
+}  // namespace kata::embedded

@@ -76,5 +76,4 @@ using Linear = Affine;
 
 }  // namespace kata
 
-KATA_ADAPT_ARGS(kata::affine_options, name, base_axis, w_init, b_init, fix_parameters, rng,
-                with_bias);
+KATA_ADAPT_ARGS(kata::affine_options, name, base_axis, w_init, b_init, fix_parameters, rng, with_bias);

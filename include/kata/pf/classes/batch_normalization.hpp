@@ -40,7 +40,7 @@ struct bn_param_init {
 
 struct batch_norm_options {
     std::string_view name = {};  // module name = parameter prefix (first, so {.name = "fc", ...} works)
-    dims axes{1};  // exactly one axis
+    dims axes{1};                // exactly one axis
     double decay_rate = 0.9;
     double eps = 1e-5;
     bool batch_stat = true;
@@ -82,7 +82,8 @@ private:
         return detail::in_module_scope(g, o_.name, [&] {
             if (o_.axes.n != 1 || axis() < 0 || axis() >= n_dims_ || n_dims_ < 1 || n_dims_ > max_rank) {
                 auto m = g.prefix(op_kind::batch_normalization);
-                m.append("kata::BatchNormalization needs exactly one axis in [-n_dims, n_dims) (nnabla asserts ")
+                m.append(
+                     "kata::BatchNormalization needs exactly one axis in [-n_dims, n_dims) (nnabla asserts ")
                     .append("len(axes) == 1), got ")
                     .append_int(o_.axes.n)
                     .append(" axes, n_dims ")

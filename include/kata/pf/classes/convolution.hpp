@@ -50,7 +50,8 @@ public:
         return detail::in_module_scope(g, o_.name, [&] {
             const init_spec wi = detail::module_weight_init(
                 o_.w_init,
-                glorot_uniform_init(double(inmaps_), double(outmaps_), double(detail::dims_prod(kernel_))), o_.rng);
+                glorot_uniform_init(double(inmaps_), double(outmaps_), double(detail::dims_prod(kernel_))),
+                o_.rng);
             var w = g.parameter("W", W_shape(), wi, !o_.fix_parameters);
             var b = none;
             if (o_.with_bias)
@@ -82,5 +83,5 @@ using ConvNd = Convolution;
 
 }  // namespace kata
 
-KATA_ADAPT_ARGS(kata::convolution_options, name, pad, stride, dilation, group, w_init, b_init,
-                base_axis, fix_parameters, rng, with_bias);
+KATA_ADAPT_ARGS(kata::convolution_options, name, pad, stride, dilation, group, w_init, b_init, base_axis,
+                fix_parameters, rng, with_bias);

@@ -40,7 +40,8 @@ struct deconvolution_options {
 
 class Deconvolution {
 public:
-    constexpr Deconvolution(std::int64_t inmaps, std::int64_t outmaps, dims kernel, deconvolution_options o = {})
+    constexpr Deconvolution(std::int64_t inmaps, std::int64_t outmaps, dims kernel,
+                            deconvolution_options o = {})
         : inmaps_(inmaps), outmaps_(outmaps), kernel_(kernel), o_(o) {}
     // Options as keywords in any order (kata/ops/keywords.hpp).
     template <keyword_argument... K>
@@ -52,14 +53,15 @@ public:
         return detail::in_module_scope(g, o_.name, [&] {
             const init_spec wi = detail::module_weight_init(
                 o_.w_init,
-                glorot_uniform_init(double(inmaps_), double(outmaps_), double(detail::dims_prod(kernel_))), o_.rng);
+                glorot_uniform_init(double(inmaps_), double(outmaps_), double(detail::dims_prod(kernel_))),
+                o_.rng);
             var w = g.parameter("W", W_shape(), wi, !o_.fix_parameters);
             var b = none;
             if (o_.with_bias)
                 b = g.parameter("b", shape_t{outmaps_}, detail::module_init_or(o_.b_init, constant_init(0)),
                                 !o_.fix_parameters);
-            return F::deconvolution(x, w, b,
-                                    {o_.base_axis, o_.pad, o_.stride, o_.dilation, o_.group, false, o_.output_padding});
+            return F::deconvolution(
+                x, w, b, {o_.base_axis, o_.pad, o_.stride, o_.dilation, o_.group, false, o_.output_padding});
         });
     }
 
@@ -86,5 +88,5 @@ using DeconvNd = Deconvolution;
 
 }  // namespace kata
 
-KATA_ADAPT_ARGS(kata::deconvolution_options, name, pad, stride, dilation, group, w_init, b_init,
-                base_axis, fix_parameters, rng, with_bias, output_padding);
+KATA_ADAPT_ARGS(kata::deconvolution_options, name, pad, stride, dilation, group, w_init, b_init, base_axis,
+                fix_parameters, rng, with_bias, output_padding);

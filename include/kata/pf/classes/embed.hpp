@@ -25,7 +25,7 @@ namespace kata {
 
 struct embed_options {
     std::string_view name = {};  // module name = parameter prefix (first, so {.name = "fc", ...} works)
-    init_spec w_init{};  // default U(-sqrt(3), sqrt(3))
+    init_spec w_init{};          // default U(-sqrt(3), sqrt(3))
     bool fix_parameters = false;
     std::optional<std::uint32_t> rng{};  // kata extension
 };
@@ -42,8 +42,8 @@ public:
     constexpr var operator()(var x) const {
         builder& g = *x.g;
         return detail::in_module_scope(g, o_.name, [&] {
-            const init_spec wi =
-                detail::module_weight_init(o_.w_init, uniform_init(-1.7320508075688772, 1.7320508075688772), o_.rng);
+            const init_spec wi = detail::module_weight_init(
+                o_.w_init, uniform_init(-1.7320508075688772, 1.7320508075688772), o_.rng);
             var w = g.parameter("W", W_shape(), wi, !o_.fix_parameters);
             return F::embed(x, w);
         });

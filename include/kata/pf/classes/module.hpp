@@ -43,7 +43,8 @@ constexpr var in_module_scope(builder& g, std::string_view name, Body body) {
 }
 
 // The default weight initializer, seeded when the class was given `rng`; a user's initializer as is.
-constexpr init_spec module_weight_init(init_spec given, init_spec dflt, const std::optional<std::uint32_t>& rng) {
+constexpr init_spec module_weight_init(init_spec given, init_spec dflt,
+                                       const std::optional<std::uint32_t>& rng) {
     if (given.kind != init_kind::none) return given;
     return rng ? with_seed(dflt, *rng) : dflt;
 }

@@ -44,4 +44,4 @@ private:
     float eps_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

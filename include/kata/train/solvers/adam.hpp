@@ -34,7 +34,7 @@ struct adam_moments {
         v = beta2 * v + (1 - beta2) * g * g;
     }
 };
-} // namespace detail
+}  // namespace detail
 
 /// Adam's keyword arguments with nnabla's defaults.
 struct adam_args {
@@ -76,4 +76,4 @@ private:
     float beta1_, beta2_, eps_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

@@ -64,4 +64,4 @@ private:
     float init_alpha_, beta1_, beta2_, eps_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

@@ -64,4 +64,4 @@ private:
     bool bias_correction_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

@@ -44,4 +44,4 @@ private:
     float momentum_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

@@ -46,4 +46,4 @@ private:
     float momentum_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

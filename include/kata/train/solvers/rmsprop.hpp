@@ -47,4 +47,4 @@ private:
     float decay_, eps_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train

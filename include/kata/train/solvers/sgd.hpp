@@ -35,4 +35,4 @@ private:
     static constexpr std::array<std::string_view, 0> names{};
 };
 
-} // namespace kata::train
+}  // namespace kata::train

@@ -51,4 +51,4 @@ private:
     float init_lr_, momentum_;
 };
 
-} // namespace kata::train
+}  // namespace kata::train
