@@ -1,5 +1,5 @@
 // embedded/firmware/lenet.cpp: the first kata firmware. LeNet (examples/models/lenet.hpp, batch 1) with
-// the fixed weights of tests/fixtures/embedded/lenet.npz compiled into flash, run on the embedded
+// the Fashion-MNIST weights of tests/fixtures/embedded/lenet_fashion.npz compiled into flash, run on the embedded
 // kernels, printing its 10 logits and its memory figures. The same source builds
 //   * for the Cortex-M4 board under QEMU (embedded/CMakeLists.txt, board embedded/boards/mps2-an386), and
 //   * for the host (cmake/kata_embedded.cmake, board embedded/boards/host, -fno-exceptions -fno-rtti,
@@ -9,7 +9,7 @@
 // Nothing is allocated: the one executor of kata/exec (kata/embedded/backend.hpp) holds the activation
 // arena (and the kernels' workspace) in a static object whose size is a compile-time constant of the
 // graph's memory plan; the weights and the input image are constant arrays generated at build time by
-// kata_weights_header (lenet_weights.hpp: not committed), bound to the graph's parameters during
+// kata_weights_header (lenet_fashion_weights.hpp: not committed), bound to the graph's parameters during
 // compilation.
 //
 // Output (one "key value" per line; the checker reads them):
@@ -27,7 +27,7 @@
 
 #include "../../examples/models/lenet.hpp"
 #include "board.hpp"
-#include "lenet_weights.hpp"
+#include "lenet_fashion_weights.hpp"
 #include "report.hpp"
 
 namespace {
@@ -57,7 +57,7 @@ constexpr const float* torch_logits = kata_lenet::y;
 constexpr const kata::exec::constant_parameter* input_entry =
     kata::exec::constant_parameters<table>{}.find("x");
 static_assert(input_entry != nullptr && kata::exec::constant_parameters<table>{}.find("y") != nullptr,
-              "lenet_weights.hpp must hold the input 'x' and the reference logits 'y'");
+              "lenet_fashion_weights.hpp must hold the input 'x' and the reference logits 'y'");
 static_assert(input_entry->shape == kata::shape_t{1, 1, 28, 28} && input_entry->count == 784);
 
 }  // namespace
