@@ -9,8 +9,9 @@
 //
 // Table is a constexpr array of kata::exec::constant_parameter (the header kata_weights_header writes,
 // kata/embedded/host/weights_header.hpp), so every parameter is bound to its array in flash and checked
-// (name, dtype, shape) during compilation; the activation arena, the kernels' workspace and the input
-// staging are members of the executor object (exec::static_arena): put the executor in static storage
+// (name, dtype, shape) during compilation (the binary holds the bound handles, not the graph); the
+// activation arena and the kernels' workspace are members of the executor object (exec::static_arena;
+// no input staging: inputs are read where the caller keeps them): put the executor in static storage
 // and the program needs no heap at all. Why no separate embedded executor: the schedule, the memory
 // plan, the binding checks and the input handling are the same on every back end; only the kernels
 // differ (kata/embedded/kernel.hpp: portable float32 loops, no BLAS, threads, heap or exceptions).
@@ -34,6 +35,10 @@ struct backend {
     using kernel = embedded::kernel<K>;
 
     static constexpr std::string_view executor_name = "kata::embedded::executor";
+
+    // Inputs are read where the caller keeps them (pointers, arrays, contiguous containers): no staging
+    // copy in the executor's storage (RAM), a strided input is reported instead (kata/exec/binding.hpp).
+    static constexpr bool stages_inputs = false;
 };
 
 // A graph with its parameters compiled in (Table: constexpr array of exec::constant_parameter), run on
