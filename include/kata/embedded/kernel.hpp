@@ -44,8 +44,8 @@ struct kernel;
 
 namespace detail {
 
-// Whether the node and all its inputs are float32 (the embedded back end is float-only for now;
-// int8 comes with the quantized path).
+// Whether the node and all its inputs are float32 (every kernel's float path; the int8 paths are
+// below).
 constexpr bool all_float(const op_instance& I, int first_input = 0) {
     if (I.type != dtype::f32) return false;
     for (int k = first_input; k < I.nin; ++k)
