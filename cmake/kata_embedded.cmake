@@ -35,6 +35,33 @@ set_tests_properties(embedded_weights_header_unknown_array PROPERTIES LABELS emb
                      PASS_REGULAR_EXPRESSION "lenet.npz: no array 'nope'")
 
 add_custom_target(kata_lenet_weights_host DEPENDS "${_kata_gen}/lenet_weights.hpp")
+
+# The firmware's weights: LeNet trained on Fashion-MNIST (tools/fixtures/train_fashion_lenet.py); only the
+# parameters, the input image and PyTorch's logits go into flash (not the calibration and test images).
+set(_kata_fashion_npz "${PROJECT_SOURCE_DIR}/tests/fixtures/embedded/lenet_fashion.npz")
+set(KATA_LENET_FLOAT_ARRAYS "conv1/W,conv1/b,bn1/beta,bn1/gamma,bn1/mean,bn1/var,conv2/W,conv2/b,bn2/beta,bn2/gamma,bn2/mean,bn2/var,fc1/W,fc1/b,fc2/W,fc2/b,fc3/W,fc3/b,x,y")
+add_custom_command(OUTPUT "${_kata_gen}/lenet_fashion_weights.hpp"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${_kata_gen}"
+    COMMAND kata_weights_header --namespace kata_lenet --only "${KATA_LENET_FLOAT_ARRAYS}" "${_kata_fashion_npz}"
+            "${_kata_gen}/lenet_fashion_weights.hpp"
+    DEPENDS kata_weights_header "${_kata_fashion_npz}"
+    COMMENT "kata_weights_header: lenet_fashion.npz -> lenet_fashion_weights.hpp (host)")
+
+# The int8 path: the quantization tool (calibration + per-channel int8 weights), run at build time on the
+# float weights; its .npz feeds the weights tool (host) and the firmware sub-builds.
+add_executable(kata_quantize_lenet "${PROJECT_SOURCE_DIR}/tools/quantize_lenet.cpp")
+target_link_libraries(kata_quantize_lenet PRIVATE kata::kata)
+set(KATA_LENET_INT8_NPZ "${_kata_gen}/lenet_int8.npz")
+add_custom_command(OUTPUT "${KATA_LENET_INT8_NPZ}"
+    COMMAND "${CMAKE_COMMAND}" -E make_directory "${_kata_gen}"
+    COMMAND kata_quantize_lenet "${_kata_fashion_npz}" "${KATA_LENET_INT8_NPZ}"
+    DEPENDS kata_quantize_lenet "${_kata_fashion_npz}"
+    COMMENT "kata_quantize_lenet: lenet_fashion.npz -> lenet_int8.npz")
+add_custom_command(OUTPUT "${_kata_gen}/lenet_int8_weights.hpp"
+    COMMAND kata_weights_header --namespace kata_lenet_int8 "${KATA_LENET_INT8_NPZ}" "${_kata_gen}/lenet_int8_weights.hpp"
+    DEPENDS kata_weights_header "${KATA_LENET_INT8_NPZ}"
+    COMMENT "kata_weights_header: lenet_int8.npz -> lenet_int8_weights.hpp (host)")
+add_custom_target(kata_lenet_int8_npz DEPENDS "${KATA_LENET_INT8_NPZ}")
 # tests/embedded/weights_header.cpp compiles the generated header in.
 if(TARGET test_embedded_weights_header)
     target_include_directories(test_embedded_weights_header PRIVATE "${_kata_gen}")
@@ -46,7 +73,7 @@ endif()
 add_executable(embedded_lenet_host
     "${PROJECT_SOURCE_DIR}/embedded/firmware/lenet.cpp"
     "${PROJECT_SOURCE_DIR}/embedded/boards/host/board.cpp"
-    "${_kata_gen}/lenet_weights.hpp")
+    "${_kata_gen}/lenet_fashion_weights.hpp")
 target_include_directories(embedded_lenet_host PRIVATE "${PROJECT_SOURCE_DIR}/include" "${_kata_gen}"
                                                        "${PROJECT_SOURCE_DIR}/embedded/firmware")
 target_compile_features(embedded_lenet_host PRIVATE cxx_std_20)
@@ -54,6 +81,25 @@ target_compile_options(embedded_lenet_host PRIVATE -fno-exceptions -fno-rtti -Wa
 
 add_executable(check_lenet "${PROJECT_SOURCE_DIR}/tests/embedded/firmware/check_lenet.cpp")
 target_link_libraries(check_lenet PRIVATE kata::kata)
+
+# The int8 firmware as a host program, and its checker (the host int8 executor on the same header).
+add_executable(embedded_lenet_int8_host
+    "${PROJECT_SOURCE_DIR}/embedded/firmware/lenet_int8.cpp"
+    "${PROJECT_SOURCE_DIR}/embedded/boards/host/board.cpp"
+    "${_kata_gen}/lenet_int8_weights.hpp")
+target_include_directories(embedded_lenet_int8_host PRIVATE "${PROJECT_SOURCE_DIR}/include" "${_kata_gen}"
+                                                            "${PROJECT_SOURCE_DIR}/embedded/firmware")
+target_compile_features(embedded_lenet_int8_host PRIVATE cxx_std_20)
+target_compile_options(embedded_lenet_int8_host PRIVATE -fno-exceptions -fno-rtti -Wall)
+add_executable(check_lenet_int8 "${PROJECT_SOURCE_DIR}/tests/embedded/firmware/check_lenet_int8.cpp"
+                                "${_kata_gen}/lenet_int8_weights.hpp")
+target_include_directories(check_lenet_int8 PRIVATE "${PROJECT_SOURCE_DIR}/include" "${_kata_gen}")
+target_compile_features(check_lenet_int8 PRIVATE cxx_std_20)
+add_test(NAME embedded_lenet_int8_host
+    COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=$<TARGET_FILE:embedded_lenet_int8_host>"
+            "-DLOG=${PROJECT_BINARY_DIR}/embedded/host/lenet_int8_output.txt" "-DCHECKER=$<TARGET_FILE:check_lenet_int8>"
+            -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
+set_tests_properties(embedded_lenet_int8_host PROPERTIES LABELS embedded TIMEOUT 300)
 
 # Every op kind on the embedded kernels, as a host program too.
 add_executable(embedded_all_ops_host
@@ -68,7 +114,7 @@ target_link_libraries(check_all_ops PRIVATE kata::kata)
 add_test(NAME embedded_lenet_host
     COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=$<TARGET_FILE:embedded_lenet_host>"
             "-DLOG=${PROJECT_BINARY_DIR}/embedded/host/lenet_output.txt" "-DCHECKER=$<TARGET_FILE:check_lenet>"
-            "-DNPZ=${_kata_lenet_npz}" -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
+            "-DNPZ=${_kata_fashion_npz}" -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
 add_test(NAME embedded_all_ops_host
     COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=$<TARGET_FILE:embedded_all_ops_host>"
             "-DLOG=${PROJECT_BINARY_DIR}/embedded/host/all_ops_output.txt" "-DCHECKER=$<TARGET_FILE:check_all_ops>"
@@ -97,7 +143,8 @@ function(kata_add_firmware board machine toolchain board_name)
     if(missing)
         message(STATUS "kata: embedded firmware for ${board} not built (missing: ${missing}); its tests will SKIP "
                        "(bash tools/deps.sh embedded installs the toolchain)")
-        foreach(t embedded_lenet_qemu_${id} embedded_all_ops_qemu_${id} embedded_size_report_${id})
+        foreach(t embedded_lenet_qemu_${id} embedded_all_ops_qemu_${id} embedded_size_report_${id}
+                  embedded_lenet_int8_qemu_${id} embedded_size_report_int8_${id})
             add_test(NAME ${t} COMMAND sh -c "echo 'SKIP: ${missing} not found (install with: bash tools/deps.sh embedded)'; exit 77")
             set_tests_properties(${t} PROPERTIES LABELS embedded SKIP_RETURN_CODE 77)
         endforeach()
@@ -111,15 +158,28 @@ function(kata_add_firmware board machine toolchain board_name)
                    "-DKATA_BOARD_NAME=${board_name}"
                    "-DKATA_WEIGHTS_TOOL=$<TARGET_FILE:kata_weights_header>"
                    "-DKATA_HANA_INCLUDE_DIR=${Boost_INCLUDE_DIRS}"
+                   "-DKATA_INT8_NPZ=${KATA_LENET_INT8_NPZ}"
+                   "-DKATA_LENET_FLOAT_ARRAYS=${KATA_LENET_FLOAT_ARRAYS}"
         BUILD_ALWAYS ON
         INSTALL_COMMAND ""
-        DEPENDS kata_weights_header)
+        DEPENDS kata_weights_header kata_lenet_int8_npz)
     set(elf "${bin}/lenet_firmware.elf")
     set(qemu "${KATA_QEMU_ARM}|-M|${machine}|-nographic|-monitor|none|-serial|none|-semihosting-config|enable=on,target=native|-kernel|${elf}")
     add_test(NAME embedded_lenet_qemu_${id}
         COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=${qemu}" "-DLOG=${bin}/lenet_output.txt"
-                "-DCHECKER=$<TARGET_FILE:check_lenet>" "-DNPZ=${_kata_lenet_npz}"
+                "-DCHECKER=$<TARGET_FILE:check_lenet>" "-DNPZ=${_kata_fashion_npz}"
                 -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
+    set(elf_int8 "${bin}/lenet_int8_firmware.elf")
+    set(qemu_int8 "${KATA_QEMU_ARM}|-M|${machine}|-nographic|-monitor|none|-serial|none|-semihosting-config|enable=on,target=native|-kernel|${elf_int8}")
+    add_test(NAME embedded_lenet_int8_qemu_${id}
+        COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=${qemu_int8}" "-DLOG=${bin}/lenet_int8_output.txt"
+                "-DCHECKER=$<TARGET_FILE:check_lenet_int8>" -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_run.cmake")
+    set(report_int8_args "-DELF=${elf_int8}" "-DSIZE=${KATA_ARM_SIZE_HOST}" "-DNM=${KATA_ARM_NM_HOST}"
+                         "-DCOMMAND=${qemu_int8}" "-DOUT=${bin}/size_report_int8.md" "-DBOARD=${board} int8")
+    add_test(NAME embedded_size_report_int8_${id}
+        COMMAND "${CMAKE_COMMAND}" ${report_int8_args} -P "${PROJECT_SOURCE_DIR}/cmake/kata_embedded_size_report.cmake")
+    set_tests_properties(embedded_lenet_int8_qemu_${id} embedded_size_report_int8_${id}
+                         PROPERTIES LABELS embedded TIMEOUT 300)
     set(qemu_all_ops "${KATA_QEMU_ARM}|-M|${machine}|-nographic|-monitor|none|-serial|none|-semihosting-config|enable=on,target=native|-kernel|${bin}/all_ops_firmware.elf")
     add_test(NAME embedded_all_ops_qemu_${id}
         COMMAND "${CMAKE_COMMAND}" "-DCOMMAND=${qemu_all_ops}" "-DLOG=${bin}/all_ops_output.txt"

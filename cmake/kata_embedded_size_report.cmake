@@ -14,7 +14,8 @@ execute_process(COMMAND ${cmd} OUTPUT_VARIABLE out RESULT_VARIABLE rc TIMEOUT 12
 if(NOT rc EQUAL 0)
     message(FATAL_ERROR "firmware failed (exit status ${rc}):\n${out}")
 endif()
-foreach(key arena_bytes workspace_bytes live_activation_bound parameter_bytes stack_used stack_reserved)
+foreach(key arena_bytes workspace_bytes staging_bytes executor_bytes live_activation_bound parameter_bytes stack_used
+            stack_reserved)
     if(NOT out MATCHES "(^|\n)${key} (-?[0-9]+)")
         message(FATAL_ERROR "firmware output lacks '${key}':\n${out}")
     endif()
@@ -55,7 +56,7 @@ string(CONCAT report
     "| .rodata | ${s_rodata} | of which weights ${parameter_bytes} (sum of the graph's parameters), other ${rodata_other} (input image, reference logits, tables, strings) |\n"
     "| **RAM** | **${ram}** | .data + .bss + .stack |\n"
     "| .data | ${s_data} | |\n"
-    "| .bss | ${s_bss} | of which activation arena ${arena_bytes} + kernel workspace ${workspace_bytes} |\n"
+    "| .bss | ${s_bss} | of which the executor object ${executor_bytes}: activation arena ${arena_bytes} + kernel workspace ${workspace_bytes} + input staging ${staging_bytes} + node pointers |\n"
     "| .stack | ${s_stack} | reserved; measured high-water mark ${stack_used} |\n"
     "| live-activation lower bound | ${live_activation_bound} | largest set of simultaneously live activations (compile time) |\n"
     "| arena / bound | ${arena_permille} per mille | target <= 1100 |\n"

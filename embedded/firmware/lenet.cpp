@@ -1,18 +1,20 @@
 // embedded/firmware/lenet.cpp: the first kata firmware. LeNet (examples/models/lenet.hpp, batch 1) with
-// the fixed weights of tests/fixtures/embedded/lenet.npz compiled into flash, run on the embedded
+// the Fashion-MNIST weights of tests/fixtures/embedded/lenet_fashion.npz compiled into flash, run on the embedded
 // kernels, printing its 10 logits and its memory figures. The same source builds
 //   * for the Cortex-M4 board under QEMU (embedded/CMakeLists.txt, board embedded/boards/mps2-an386), and
 //   * for the host (cmake/kata_embedded.cmake, board embedded/boards/host, -fno-exceptions -fno-rtti,
 //     allocations counted),
 // and ctest compares both outputs with the CPU executor on the same input (tests/embedded/firmware/).
 //
-// Nothing is allocated: the activation arena (and the kernels' workspace) is one static buffer whose size
-// is a compile-time constant of the graph's memory plan, the weights and the input image are constant
-// arrays generated at build time by kata_weights_header (lenet_weights.hpp: not committed), bound to the
-// graph's parameters during compilation.
+// Nothing is allocated: the one executor of kata/exec (kata/embedded/backend.hpp) holds the activation
+// arena (and the kernels' workspace) in a static object whose size is a compile-time constant of the
+// graph's memory plan; the weights and the input image are constant arrays generated at build time by
+// kata_weights_header (lenet_fashion_weights.hpp: not committed), bound to the graph's parameters during
+// compilation.
 //
 // Output (one "key value" per line; the checker reads them):
-//   board <name> / logit <k> <decimal> <bits> / arena_bytes, workspace_bytes, live_activation_bound,
+//   board <name> / logit <k> <decimal> <bits> / arena_bytes, workspace_bytes, staging_bytes,
+//   executor_bytes, live_activation_bound,
 //   parameter_bytes, stack_used, stack_reserved, heap_allocations / reference_mismatches / done
 // Exit status: 0 when every logit is within rtol 1e-5 + atol 1e-6 of the PyTorch logits stored in the same
 // fixture (the firmware checks itself), 1 otherwise.
@@ -20,41 +22,43 @@
 #include <cstddef>
 #include <cstring>
 
-#include <kata/embedded/constant_parameters.hpp>
+#include <kata/embedded/backend.hpp>
 #include <kata/embedded/memory_bound.hpp>
 
 #include "../../examples/models/lenet.hpp"
 #include "board.hpp"
-#include "lenet_weights.hpp"
+#include "lenet_fashion_weights.hpp"
 #include "report.hpp"
-#include "temporary_runner.hpp"
 
 namespace {
 
 using LeNet = kata::network<kata::models::lenet<1>>;
-// TEMPORARY driver (see temporary_runner.hpp): becomes kata::exec::executor<LeNet, embedded back end,
-// static arena, constant parameters> when kata/exec is merged.
-using runner_t = kata::embedded::temporary_runner<LeNet>;
-
 constexpr auto& table = kata_lenet::parameters;
-constexpr std::int64_t live_bound = kata::embedded::live_activation_bound(LeNet::graph, runner_t::plan);
+// The one executor of kata/exec on the embedded kernels: parameters bound to `table` at compile time,
+// activations in a static arena inside the executor object.
+using executor_t = kata::embedded::executor<LeNet, table>;
+
+constexpr std::int64_t live_bound = kata::embedded::live_activation_bound(LeNet::graph, executor_t::plan);
 constexpr std::int64_t weight_bytes = kata::embedded::parameter_bytes(LeNet::graph);
 
 // Issue #14's target: the planned arena within 10 % of the live-activation lower bound.
-static_assert(runner_t::arena_bytes * 10 <= std::size_t(live_bound) * 11,
+static_assert(executor_t::arena_bytes * 10 <= std::size_t(live_bound) * 11,
               "LeNet's activation arena exceeds the live-activation lower bound by more than 10 %");
 
-alignas(runner_t::alignment) std::byte storage[runner_t::storage_bytes];  // .bss: arena + workspace
+// In .bss: arena + workspace + input staging, zero-initialised before main, constructed (parameters
+// resolved, which the table's compile-time check has already guaranteed) by the static constructors.
+executor_t run;
 
 // The input image and PyTorch's logits: the fixture's arrays "x" and "y", which the generated header
 // names kata_lenet::x and kata_lenet::y (the table entries' data pointers are const void*, which C++20
 // cannot cast back during constant evaluation).
 constexpr const float* input_image = kata_lenet::x;
 constexpr const float* torch_logits = kata_lenet::y;
-static_assert(kata::embedded::find_constant<table>("x") >= 0 &&
-                  kata::embedded::find_constant<table>("y") >= 0,
-              "lenet_weights.hpp must hold the input 'x' and the reference logits 'y'");
-static_assert(table[kata::embedded::find_constant<table>("x")].shape == kata::shape_t{1, 1, 28, 28});
+constexpr const kata::exec::constant_parameter* input_entry =
+    kata::exec::constant_parameters<table>{}.find("x");
+static_assert(input_entry != nullptr && kata::exec::constant_parameters<table>{}.find("y") != nullptr,
+              "lenet_fashion_weights.hpp must hold the input 'x' and the reference logits 'y'");
+static_assert(input_entry->shape == kata::shape_t{1, 1, 28, 28} && input_entry->count == 784);
 
 }  // namespace
 
@@ -64,12 +68,9 @@ int main() {
     append_str(append_str(append_str(line, "board "), kata_board::name()), "\n");
     kata_board::write(line);
 
-    runner_t run(storage);
-    run.bind_constants<table>();
-    run.bind(LeNet::graph.find(kata::op_kind::input, "x"), input_image);
-    run.run();
+    run.execute(input_image);
 
-    const float* y = run.output();
+    const float* y = run.output_data<0>();
     const float* reference = torch_logits;
     int mismatches = 0;
     for (int k = 0; k < 10; ++k) {
@@ -83,8 +84,10 @@ int main() {
         kata_board::write(line);
         if (!(std::fabs(y[k] - reference[k]) <= 1e-6f + 1e-5f * std::fabs(reference[k]))) ++mismatches;
     }
-    report("arena_bytes", runner_t::arena_bytes);
-    report("workspace_bytes", runner_t::workspace_bytes);
+    report("arena_bytes", executor_t::arena_bytes);
+    report("workspace_bytes", executor_t::workspace_bytes);
+    report("staging_bytes", executor_t::staging_bytes);
+    report("executor_bytes", sizeof(executor_t));
     report("live_activation_bound", live_bound);
     report("parameter_bytes", weight_bytes);
     report("stack_used", kata_board::stack_used());

@@ -1,17 +1,14 @@
-// EXPECT: constant_parameter_mismatch<kata::fixed_string<96>\{"fc/W
+// EXPECT: kata::exec::constant_parameters: parameter \\?'fc/W\\?' has shape \(4,3\) but the graph expects \(3,4\)
 // LABELS: embedded
-// A constant parameter whose shape differs from the graph's parameter does not bind.
+// The embedded executor: a constant parameter whose shape differs from the graph's parameter does not
+// bind, and the diagnostic names the parameter and both shapes.
+#include <kata/embedded/backend.hpp>
 #include <kata/kata.hpp>
-
-#include "../../embedded/firmware/temporary_runner.hpp"
 using namespace kata;
 constexpr var net(builder& g) {
     return PF::affine(g.input("x", {2, 3}), 4, {.with_bias = false, .name = "fc"});
 }
 using Net = network<net>;
 inline constexpr float W[12] = {};
-inline constexpr embedded::constant_parameter table[] = {{"fc/W", W, dtype::f32, shape_t{4, 3}}};
-void bind(std::byte* storage) {
-    embedded::temporary_runner<Net> run(storage);
-    run.bind_constants<table>();
-}
+inline constexpr exec::constant_parameter table[] = {{"fc/W", W, shape_t{4, 3}}};
+embedded::executor<Net, table> run;

@@ -1,16 +1,12 @@
-// EXPECT: missing_constant_parameter<kata::fixed_string<96>\{"fc/b
+// EXPECT: kata::exec::constant_parameters: parameter \\?'fc/b\\?' with shape \(4,\) is not in the constant parameter table
 // LABELS: embedded
-// Binding a graph to a constant parameter table that lacks one of its parameters does not compile, and
-// the diagnostic names the parameter.
+// The embedded executor: binding a graph to a constant parameter table that lacks one of its parameters
+// does not compile, and the diagnostic names the parameter.
+#include <kata/embedded/backend.hpp>
 #include <kata/kata.hpp>
-
-#include "../../embedded/firmware/temporary_runner.hpp"
 using namespace kata;
 constexpr var net(builder& g) { return PF::affine(g.input("x", {2, 3}), 4, {.name = "fc"}); }
 using Net = network<net>;
 inline constexpr float W[12] = {};
-inline constexpr embedded::constant_parameter table[] = {{"fc/W", W, dtype::f32, shape_t{3, 4}}};
-void bind(std::byte* storage) {
-    embedded::temporary_runner<Net> run(storage);
-    run.bind_constants<table>();
-}
+inline constexpr exec::constant_parameter table[] = {{"fc/W", W, shape_t{3, 4}}};
+embedded::executor<Net, table> run;

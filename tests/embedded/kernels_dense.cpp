@@ -9,6 +9,8 @@
 
 #include "../support/embedded_check.hpp"
 
+#include <xtensor/xview.hpp>  // after kata/detail/xtensor_fix.hpp (through embedded_check.hpp)
+
 using namespace kata;
 using kata::test::check_embedded;
 using kata::test::load_fixture;
@@ -161,18 +163,36 @@ TEST_CASE("embedded FusedBatchNormalization test mode, with and without the resi
 
 TEST_CASE("embedded Embed: int32 indices through the typed kernel_io, rows of W, zero rows out of range") {
     using Net = network<embed_net>;
-    using runner_t = kata::embedded::temporary_runner<Net>;
     xt::xarray<float> W = xt::zeros<float>({7, 3, 2});
     for (std::size_t i = 0; i < W.size(); ++i) W.data()[i] = float(i) * 0.25f - 3.0f;
     const std::int32_t idx[10] = {3, 0, 6, -1, 7, 2, 2, 5, 1, 100};
-    kata::test::runner_storage storage(runner_t::storage_bytes);
-    runner_t run(storage.bytes.get());
-    run.bind(Net::graph.find(op_kind::input, "idx"), idx);
-    run.bind(Net::graph.find(op_kind::parameter, "W"), W.data());
-    run.run();
-    const float* y = run.output();
+    kata::parameter_store store;
+    kata::test::set_param(store, "W", W);
+    kata::test::embedded_store_executor<Net> run(store);
+    run.execute(&idx[0]);
+    const float* y = run.output_data<0>();
     for (int i = 0; i < 10; ++i) {
         const bool inside = idx[i] >= 0 && idx[i] < 7;
         for (int j = 0; j < 6; ++j) CHECK(y[i * 6 + j] == (inside ? W.data()[idx[i] * 6 + j] : 0.0f));
     }
+}
+
+TEST_CASE("the embedded executor reads inputs in place: a strided input is reported, not staged") {
+    // kata::embedded::backend::stages_inputs = false: the executor's storage holds no input copies.
+    using Net = network<affine_2d>;
+    static_assert(kata::test::embedded_store_executor<Net>::staging_bytes == 0);
+    static_assert(kata::cpu::executor<Net>::staging_bytes > 0);
+    kata::parameter_store store;
+    kata::test::set_param(store, "W", xt::ones<float>({13, 7}));
+    kata::test::set_param(store, "b", xt::zeros<float>({7}));
+    kata::test::embedded_store_executor<Net> run(store);
+    const xt::xarray<float> wide = xt::ones<float>({5, 26});
+    const auto every_other = xt::view(wide, xt::all(), xt::range(0, 26, 2));  // (5, 13), not contiguous
+    CHECK_THROWS_WITH_AS(
+        run.execute(every_other),
+        doctest::Contains("input 'x' is not contiguous (row-major) and this backend does not copy"),
+        kata::exec::binding_error);
+    const xt::xarray<float> x = every_other;  // a contiguous copy runs
+    run.execute(x);
+    CHECK(run.output_data<0>()[0] == doctest::Approx(13.0f));
 }

@@ -3,8 +3,8 @@
 //  * lenet_weights.hpp, generated at build time from tests/fixtures/embedded/lenet.npz by the tool itself
 //    (cmake/kata_embedded.cmake), is compiled into this test: every array is bit-identical to the .npz
 //    (read at run time with kata's npz reader), the table's names, dtypes and shapes match, and the
-//    table is usable during compilation (find_constant, the temporary runner's bind_constants);
-//    LeNet bound to it on the embedded kernels agrees with the CPU executor on the fixture's parameters.
+//    table is usable during compilation (exec::constant_parameters' find and compile-time check);
+//    LeNet bound to it on the embedded kernels (kata::embedded::executor) agrees with the CPU executor on the fixture's parameters.
 //  * text of special values (-0, subnormals, extremes, inf, nan), int32 (incl. INT32_MIN), int8, uint8,
 //    identifiers for awkward names, a rank-0 and an empty array;
 //  * refused inputs (float64, rank > 8, data size not matching the shape) name the array;
@@ -41,10 +41,16 @@ bool contains(const std::string& text, const std::string& part) {
 }
 
 constexpr auto& table = kata_lenet::parameters;
-static_assert(kata::embedded::find_constant<table>("conv2/W") == 6);
-static_assert(kata::embedded::find_constant<table>("nope") == -1);
+constexpr kata::exec::constant_parameters<table> source{};
+static_assert(source.find("conv2/W") == &table[6]);
+static_assert(source.find("nope") == nullptr);
 static_assert(table[6].shape == kata::shape_t{16, 6, 5, 5} && table[6].type == kata::dtype::f32);
-static_assert(kata::embedded::constant_bytes<table>() == 4 * (44514 + 784 + 10));  // parameters + x + y
+static_assert(table[6].count == 16 * 6 * 5 * 5);
+static_assert([] {
+    std::int64_t n = 0;
+    for (const auto& e : table) n += e.count;
+    return n;
+}() == 44514 + 784 + 10);  // parameters + x + y
 
 }  // namespace
 
@@ -68,19 +74,15 @@ TEST_CASE("the generated lenet_weights.hpp holds the .npz's arrays bit for bit")
 TEST_CASE(
     "LeNet bound to the constant table at compile time runs on the embedded kernels like the CPU executor") {
     using LeNet = kata::network<kata::models::lenet<1>>;
-    using runner_t = kata::embedded::temporary_runner<LeNet>;
-    kata::test::runner_storage storage(runner_t::storage_bytes);
-    runner_t run(storage.bytes.get());
-    run.bind_constants<table>();
-    run.bind(LeNet::graph.find(kata::op_kind::input, "x"), kata_lenet::x);
-    run.run();
+    static kata::embedded::executor<LeNet, table> run;  // static: the arena is part of the object
+    run.execute(kata_lenet::x);
     const auto fx = kata::test::load_fixture("embedded/lenet.npz");
     kata::parameter_store store;
     for (const auto& [name, a] : fx.arrays)
         if (name != "x" && name != "y") kata::test::set_param(store, name, a);
     const auto cpu = kata::test::run_cpu<LeNet>({fx["x"]}, store);
     const xt::xarray<float> y =
-        xt::adapt(run.output(), 10, xt::no_ownership(), std::vector<std::size_t>{1, 10});
+        xt::adapt(run.output_data<0>(), 10, xt::no_ownership(), std::vector<std::size_t>{1, 10});
     kata::test::check_close(y, cpu[0], 1e-5, 1e-6);
     kata::test::check_close(y, fx["y"], 1e-5, 1e-6);  // PyTorch float64
 }
@@ -113,10 +115,11 @@ TEST_CASE("header text: exact float literals, integer types, identifiers, rank 0
     CHECK(contains(text, "inline constexpr std::int8_t layer_1_W_2[2] = {\n    -128, 127};"));
     CHECK(contains(text, "inline constexpr std::uint8_t q[2] = {\n    0, 255};"));
     CHECK(contains(text, "inline constexpr float s[1] = {\n    2.5f};"));
-    CHECK(contains(text, "{\"layer 1/W\", layer_1_W, kata::dtype::f32, kata::shape_t{2, 4}},"));
-    CHECK(contains(text, "{\"7up\", p7up, kata::dtype::i32, kata::shape_t{3}},"));
-    CHECK(contains(text, "{\"s\", s, kata::dtype::f32, kata::shape_t{}},"));
-    CHECK(contains(text, "{\"e\", nullptr, kata::dtype::f32, kata::shape_t{0, 3}},"));
+    CHECK(contains(text, "{\"layer 1/W\", layer_1_W, kata::shape_t{2, 4}},"));
+    CHECK(contains(text, "{\"7up\", p7up, kata::shape_t{3}},"));
+    CHECK(contains(text, "{\"s\", s, kata::shape_t{}},"));
+    CHECK(contains(text, "kata::exec::constant_parameter::unsized(\"e\", static_cast<const float*>(nullptr), "
+                         "kata::shape_t{0, 3}),"));
     CHECK_FALSE(contains(text, " \n"));  // no trailing blanks
 }
 
@@ -151,7 +154,7 @@ TEST_CASE("writing: atomic, an identical file is left untouched, parameter store
     const std::vector<std::byte> b = kata::io::read_file_bytes(out);
     const std::string text(reinterpret_cast<const char*>(b.data()), b.size());
     CHECK(contains(text, "inline constexpr float fc_W[4] = {\n    1.5f, -2.0f, 0.25f, 3.0f};"));
-    CHECK(contains(text, "{\"fc/W\", fc_W, kata::dtype::f32, kata::shape_t{2, 2}},"));
+    CHECK(contains(text, "{\"fc/W\", fc_W, kata::shape_t{2, 2}},"));
     std::size_t files = 0;
     for (const auto& e : fs::directory_iterator(dir)) files += e.is_regular_file();
     CHECK(files == 1);  // no temporary left behind

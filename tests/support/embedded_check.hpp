@@ -1,6 +1,6 @@
-// tests/support/embedded_check.hpp: runs a graph type on the embedded kernels (kata/embedded, driven by
-// the temporary runner of embedded/firmware/temporary_runner.hpp until kata/exec's executor replaces
-// it) and on the CPU executor, and compares both with a fixture's expected outputs.
+// tests/support/embedded_check.hpp: runs a graph type on the embedded kernels (kata/embedded/backend.hpp:
+// the one executor of kata/exec with the embedded back end) and on the CPU executor, and compares both
+// with a fixture's expected outputs.
 //
 //   kata::test::check_embedded<Net>(fx, {"W", "b"}, {"y"}, rtol, atol, "prefix_")
 //     inputs:  the graph's input nodes in creation order, read from fx[prefix + input name];
@@ -24,18 +24,12 @@
 
 #include <xtensor/xadapt.hpp>
 
-#include "../../embedded/firmware/temporary_runner.hpp"
+#include <kata/embedded/backend.hpp>
+#include <kata/io/parameter_source.hpp>
+
 #include "fixtures.hpp"
 
 namespace kata::test {
-
-// Owned, aligned storage for a temporary_runner (the firmware uses a static buffer instead).
-struct runner_storage {
-    std::unique_ptr<std::byte[], void (*)(std::byte*)> bytes;
-    explicit runner_storage(std::size_t n)
-        : bytes(static_cast<std::byte*>(::operator new[](n ? n : 1, std::align_val_t{64})),
-                [](std::byte* p) { ::operator delete[](p, std::align_val_t{64}); }) {}
-};
 
 template <class Net>
 std::vector<int> input_ids() {
@@ -51,30 +45,25 @@ inline std::vector<std::size_t> dims_of(const shape_t& s) {
     return d;
 }
 
+// The executor of Net on the embedded kernels with parameters from a parameter store (the firmware
+// binds a constant table instead; tests bind fixtures). A heap arena: test graphs can be large.
+template <class Net>
+using embedded_store_executor =
+    kata::exec::executor<Net, kata::embedded::backend, kata::exec::heap_arena, kata::store_parameters>;
+
 // All outputs of Net run on the embedded kernels, with `inputs` (creation order) and parameters from
 // `store` (bound by name).
 template <class Net>
 std::vector<xt::xarray<float>> run_embedded(const std::vector<xt::xarray<float>>& inputs,
-                                            const kata::parameter_store& store) {
-    using runner_t = kata::embedded::temporary_runner<Net>;
-    runner_storage storage(runner_t::storage_bytes);
-    runner_t run(storage.bytes.get());
-    const std::vector<int> ids = input_ids<Net>();
-    REQUIRE(ids.size() == inputs.size());
-    for (std::size_t k = 0; k < ids.size(); ++k) run.bind(ids[k], inputs[k].data());
-    for (std::size_t i = 0; i < Net::graph.size(); ++i) {
-        const node& n = Net::graph.nodes[i];
-        if (n.op != op_kind::parameter) continue;
-        const kata::parameter* p = store.find(n.name.view());
-        if (p) run.bind(int(i), p->data.data());
-    }
-    run.run();
+                                            kata::parameter_store& store) {
+    using executor_t = embedded_store_executor<Net>;
+    executor_t run(store);
+    REQUIRE(executor_t::num_inputs == inputs.size());
+    [&]<std::size_t... I>(std::index_sequence<I...>) { run.execute(inputs[I]...); }
+    (std::make_index_sequence<executor_t::num_inputs>{});
     std::vector<xt::xarray<float>> out;
     [&]<std::size_t... K>(std::index_sequence<K...>) {
-        (out.push_back(xt::xarray<float>(xt::adapt(
-             run.template output<K>(), std::size_t(Net::graph.nodes[Net::graph.outputs[K]].shape.numel()),
-             xt::no_ownership(), dims_of(Net::graph.nodes[Net::graph.outputs[K]].shape)))),
-         ...);
+        (out.push_back(xt::xarray<float>(run.template output<K>())), ...);
     }
     (std::make_index_sequence<Net::graph.num_outputs()>{});
     return out;

@@ -5,8 +5,8 @@
 // the kernel contract of the execution layer:
 //     template <exec::op_instance I> static constexpr std::size_t workspace_bytes();
 //     template <exec::op_instance I> static void run(const exec::kernel_io& io);
-// so that the one executor of kata/exec drives it like the CPU back end (static arena, constant
-// parameters in flash).
+// so that the one executor of kata/exec drives it like the CPU back end (kata/embedded/backend.hpp:
+// static arena, constant parameters in flash).
 //
 // Why a separate back end instead of the CPU kernels: those use OpenBLAS, kata's thread pool and
 // AVX-512; a microcontroller has none of them. The embedded kernels are freestanding in the sense the
@@ -18,14 +18,17 @@
 // loops (no im2col), so most need no workspace at all: on a microcontroller RAM is scarcer than time.
 //
 // Numerics: float32 with float accumulators, summation in the natural loop order; the results agree
-// with the CPU kernels and with PyTorch to float rounding (tests/embedded/).
+// with the CPU kernels and with PyTorch to float rounding (tests/embedded/). int8 (quantized networks,
+// kata/embedded/quantized.hpp): Convolution and Affine with int32 accumulation and a per-channel
+// fixed-point requantization, ReLU, MaxPooling; exact integer arithmetic.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 
-#include "detail/exec_compat.hpp"
+#include "../exec/kernel_io.hpp"
+#include "../exec/op_instance.hpp"
 
 namespace kata::embedded {
 
@@ -41,13 +44,36 @@ struct kernel;
 
 namespace detail {
 
-// Whether the node and all its inputs are float32 (the embedded back end is float-only for now;
-// int8 comes with the quantized path).
+// Whether the node and all its inputs are float32 (every kernel's float path; the int8 paths are
+// below).
 constexpr bool all_float(const op_instance& I, int first_input = 0) {
     if (I.type != dtype::f32) return false;
     for (int k = first_input; k < I.nin; ++k)
         if (I.in_type[k] != dtype::f32) return false;
     return true;
+}
+
+// Whether the node is a quantized inner product (kata/embedded/quantized.hpp): int8 x and W, int32
+// bias and requantization table (2, O), int8 output.
+constexpr bool quantized_inner_product(const op_instance& I) {
+    return I.type == dtype::i8 && I.nin == 4 && I.attr.has_bias && I.in_type[0] == dtype::i8 &&
+           I.in_type[1] == dtype::i8 && I.in_type[2] == dtype::i32 && I.in_type[3] == dtype::i32 &&
+           I.in[3].rank == 2 && I.in[3].dims[0] == 2;
+}
+
+// Whether the node and all its inputs are int8 (ReLU, max pooling of a quantized network).
+constexpr bool all_int8(const op_instance& I) {
+    if (I.type != dtype::i8) return false;
+    for (int k = 0; k < I.nin; ++k)
+        if (I.in_type[k] != dtype::i8) return false;
+    return true;
+}
+
+// y = clamp(round(acc m 2^-r), -128, 127), round half up, 64-bit product (kata/embedded/quantized.hpp
+// states the convention; kata::embedded::quantized::requantize is this function).
+constexpr std::int8_t requantize(std::int32_t acc, std::int32_t m, std::int32_t r) {
+    const std::int64_t v = (std::int64_t(acc) * std::int64_t(m) + (std::int64_t(1) << (r - 1))) >> r;
+    return std::int8_t(v > 127 ? 127 : (v < -128 ? -128 : v));
 }
 
 // Whether every tensor of the node has fewer elements than `index` can count (32-bit targets).

@@ -62,9 +62,10 @@ concept parameter_source = requires(S& s, std::string_view name, const typename 
 
 // What did not match.
 enum class failure_kind : std::uint8_t {
-    missing_parameter,   // the source has no parameter of that name
-    parameter_mismatch,  // dtype or shape differ from the graph's
-    input_shape,         // a run-time-shaped input (xt::xarray...) of the wrong shape
+    missing_parameter,     // the source has no parameter of that name
+    parameter_mismatch,    // dtype or shape differ from the graph's
+    input_shape,           // a run-time-shaped input (xt::xarray...) of the wrong shape
+    input_not_contiguous,  // a strided input for a backend that does not stage inputs (embedded)
 };
 
 struct binding_failure {
@@ -118,6 +119,10 @@ constexpr message_string describe(const binding_failure& f) {
         detail::append_dims(m, f.got_shape, f.got_rank);
         m.append(" but the graph expects ");
         append_shape(m, f.expected.shape);
+        break;
+    case failure_kind::input_not_contiguous:
+        m.append("input '").append(f.name).append("' is not contiguous (row-major) and this backend does ");
+        m.append("not copy inputs: pass a pointer or a contiguous container");
         break;
     }
     return m;

@@ -21,7 +21,8 @@
 // (kata/exec/memory_plan.hpp), the scratch size, the bytes of prepared parameters and the staging
 // buffers of inputs; so the storage size is a constant (a static arena needs no heap). What happens at
 // run time: the constructor binds the parameters by name (and prepares them in frozen mode); each call
-// binds the input pointers (gathering non-contiguous inputs into their staging buffer) and runs the
+// binds the input pointers (gathering non-contiguous inputs into their staging buffer, where the backend
+// stages inputs) and runs the
 // kernels in order: no heap allocation per call. Outputs stay in the storage until the next call.
 //
 // Inputs (kata/exec/inputs.hpp): in the order the network created them, each a pointer to contiguous
@@ -32,8 +33,9 @@
 // them, a std::tuple). An xt::xtensor_fixed holds its values inline: copy a large output into an
 // xt::xarray instead (xt::xarray<float> a = run.output<K>()).
 //
-// Errors: parameters are checked at compile time for sources that allow it (constant tables), at bind
-// time otherwise; run-time failures go through exec::report (kata/exec/binding.hpp: binding_error on
+// Errors: parameters are checked at compile time for sources that allow it (constant tables: these are
+// also bound during compilation, so a firmware carries the handles, not the graph), at bind time
+// otherwise; run-time failures go through exec::report (kata/exec/binding.hpp: binding_error on
 // hosts, a trap without exceptions). A failed bind() leaves the previous binding in place.
 //
 // An executor is not copyable, and one executor must not be called from two threads at once (it owns
@@ -50,6 +52,7 @@
 #include <cstdint>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #ifdef KATA_CPU_PROFILE
@@ -254,7 +257,17 @@ struct schedule {
         }
         return o;
     }();
+    // A backend may declare `static constexpr bool stages_inputs = false` (the embedded one: inputs are
+    // pointers or contiguous arrays, and RAM is scarce): no staging bytes, and a non-contiguous input
+    // is reported (binding_failure input_not_contiguous) instead of copied.
+    static constexpr bool stages_inputs = [] {
+        if constexpr (requires { Backend::stages_inputs; })
+            return bool(Backend::stages_inputs);
+        else
+            return true;
+    }();
     static constexpr std::size_t staging_bytes = [] {
+        if (!stages_inputs) return std::size_t(0);
         std::size_t s = 0;
         for (std::size_t k = 0; k < num_inputs; ++k) {
             const node& n = graph.nodes[std::size_t(input_ids[k])];
@@ -284,6 +297,14 @@ struct schedule {
         return ids;
     }();
 };
+
+// Sources whose parameters are known during compilation (constant tables): they provide check<G>(),
+// are empty and default-constructible, and find() is a constant expression.
+template <class Source, auto const& G>
+concept constant_source = requires {
+    Source::template check<G>();
+}
+&&std::is_empty_v<Source>&& std::default_initializable<Source>;
 
 // The compile-time parameter check of sources that provide one (constant tables).
 template <class Source, auto const& G>
@@ -381,6 +402,15 @@ public:
     // executor also re-reads (re-prepares) their values here: call bind() after changing them. On a
     // failure nothing changes.
     void bind(Source source) {
+        if constexpr (detail::constant_source<Source, graph>) {
+            // Parameters compiled in: every handle is found during compilation, so the program holds
+            // the handles, not the graph (a run-time look-up would put the whole graph value, names
+            // and attributes, into the binary: 19 KB of flash for LeNet on a Cortex-M).
+            bind_constants(std::make_index_sequence<std::size_t(sched::num_params)>{});
+            if constexpr (Mode == parameter_mode::frozen)
+                prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
+            return;
+        }
         // A run-time loop over the parameters (not one instantiation per parameter: ResNet-50 has 320).
         std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
         for (int j = 0; j < sched::num_params; ++j)
@@ -473,6 +503,14 @@ private:
         return h;
     }
 
+    template <std::size_t J>
+    static constexpr parameter_handle
+        constant_handle = Source{}.find(graph.nodes[std::size_t(sched::param_ids[J])].name.view());
+    template <std::size_t... J>
+    void bind_constants(std::index_sequence<J...>) {
+        ((handles_[std::size_t(sched::param_ids[J])] = constant_handle<J>), ...);
+    }
+
     template <std::size_t... J>
     void prepare_all(std::index_sequence<J...>) {
         (prepare_one<sched::prepared_ids[J]>(), ...);
@@ -526,10 +564,16 @@ private:
             }
             if (detail::row_major_contiguous(x)) {
                 ptr_[std::size_t(id)] = const_cast<T*>(detail::first_element(x));
-            } else {
+            } else if constexpr (sched::stages_inputs) {
                 T* staged = reinterpret_cast<T*>(storage_.data() + sched::staging_offset[K]);
                 detail::gather_strided(x, staged);
                 ptr_[std::size_t(id)] = staged;
+            } else {
+                report(binding_failure{failure_kind::input_not_contiguous,
+                                       detail::executor_name<Backend>(),
+                                       n.name.view(),
+                                       {},
+                                       buffer_desc{n.type, n.shape, n.lay}});
             }
         }
     }

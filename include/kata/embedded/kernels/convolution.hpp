@@ -114,16 +114,23 @@ constexpr tap_range taps_inside(index i0, index K, index d, index X) {
 }
 
 // Convolution: y[b, o, s'] = bias[o] + sum_{c in group, taps} x[b, c, s'*stride - pad + t*dil] W[o, c, t].
-template <geometry g>
-inline void convolve(const float* x, const float* w, const float* bias, float* y) {
+// The float kernels store the accumulator as it is.
+struct store_accumulator {
+    constexpr float operator()(index, float acc) const { return acc; }
+};
+
+// T: the element type of x and W, Acc: the accumulator (float, or int32 for int8), `finish(o, acc)`: the
+// stored value of output channel o (the accumulator itself, or its int8 requantization).
+template <geometry g, class T, class Acc, class Y, class Finish>
+inline void convolve(const T* x, const T* w, const Acc* bias, Y* y, Finish finish) {
     for (index b = 0; b < g.B; ++b)
         for (index gi = 0; gi < g.G; ++gi)
             for (index oj = 0; oj < g.Og; ++oj) {
                 const index o = gi * g.Og + oj;
-                const float* wo = w + gi * g.wg + oj * g.wo;
-                const float* xg = x + b * g.xb + gi * g.Cg * g.xc;
-                float* yo = y + b * g.yb + o * g.yc;
-                const float bv = bias ? bias[o] : 0.0f;
+                const T* wo = w + gi * g.wg + oj * g.wo;
+                const T* xg = x + b * g.xb + gi * g.Cg * g.xc;
+                Y* yo = y + b * g.yb + o * g.yc;
+                const Acc bv = bias ? bias[o] : Acc(0);
                 for (index o0 = 0; o0 < g.out[0]; ++o0) {
                     const index i0 = o0 * g.stride[0] - g.pad[0];
                     const tap_range r0 = taps_inside(i0, g.k[0], g.dil[0], g.in[0]);
@@ -133,22 +140,23 @@ inline void convolve(const float* x, const float* w, const float* bias, float* y
                         for (index o2 = 0; o2 < g.out[2]; ++o2) {
                             const index i2 = o2 * g.stride[2] - g.pad[2];
                             const tap_range r2 = taps_inside(i2, g.k[2], g.dil[2], g.in[2]);
-                            float acc = bv;
+                            Acc acc = bv;
                             for (index c = 0; c < g.Cg; ++c) {
-                                const float* xc = xg + c * g.xc;
-                                const float* wc = wo + c * g.wc;
+                                const T* xc = xg + c * g.xc;
+                                const T* wc = wo + c * g.wc;
                                 for (index t0 = r0.lo; t0 < r0.hi; ++t0) {
-                                    const float* x0 = xc + (i0 + t0 * g.dil[0]) * g.xs[0];
-                                    const float* w0 = wc + t0 * g.wk[0];
+                                    const T* x0 = xc + (i0 + t0 * g.dil[0]) * g.xs[0];
+                                    const T* w0 = wc + t0 * g.wk[0];
                                     for (index t1 = r1.lo; t1 < r1.hi; ++t1) {
-                                        const float* x1 = x0 + (i1 + t1 * g.dil[1]) * g.xs[1];
-                                        const float* w1 = w0 + t1 * g.wk[1];
+                                        const T* x1 = x0 + (i1 + t1 * g.dil[1]) * g.xs[1];
+                                        const T* w1 = w0 + t1 * g.wk[1];
                                         for (index t2 = r2.lo; t2 < r2.hi; ++t2)
-                                            acc += x1[(i2 + t2 * g.dil[2]) * g.xs[2]] * w1[t2 * g.wk[2]];
+                                            acc += Acc(x1[(i2 + t2 * g.dil[2]) * g.xs[2]]) *
+                                                   Acc(w1[t2 * g.wk[2]]);
                                     }
                                 }
                             }
-                            yo[o0 * g.ys[0] + o1 * g.ys[1] + o2 * g.ys[2]] = acc;
+                            yo[o0 * g.ys[0] + o1 * g.ys[1] + o2 * g.ys[2]] = finish(o, acc);
                         }
                     }
                 }
@@ -218,14 +226,26 @@ struct kernel<op_kind::convolution> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        static_assert(detail::all_float(I), "kata::embedded: Convolution runs float32 tensors only");
+        static_assert(detail::all_float(I) || detail::quantized_inner_product(I),
+                      "kata::embedded: Convolution runs float32 tensors, or int8 as a quantized layer "
+                      "(kata/embedded/quantized.hpp)");
         static_assert(detail::fits_index(I),
                       "kata::embedded: Convolution tensor too large for the target's index");
         constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
         constexpr conv_detail::geometry g =
             conv_detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
+        if constexpr (detail::quantized_inner_product(I)) {
+            // int8 x and W, int32 accumulation from the int32 bias, per-channel requantization to int8.
+            constexpr index O = index(I.in[1].dims[0]);
+            const std::int32_t* rq = io.input<std::int32_t>(3);
+            conv_detail::convolve<g>(
+                io.input<std::int8_t>(0), io.input<std::int8_t>(1), io.input<std::int32_t>(2),
+                io.output<std::int8_t>(),
+                [rq](index o, std::int32_t acc) { return detail::requantize(acc, rq[o], rq[O + o]); });
+            return;
+        }
         conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                 io.output());
+                                 io.output(), conv_detail::store_accumulator{});
     }
 };
 
@@ -246,7 +266,8 @@ struct kernel<op_kind::fused_convolution> {
         constexpr conv_detail::geometry g =
             conv_detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
         float* y = io.output();
-        conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, y);
+        conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, y,
+                                 conv_detail::store_accumulator{});
         constexpr index n = index(I.out.numel());
         if constexpr (I.attr.has_residual) {
             const float* z = io.input(I.attr.has_bias ? 3 : 2);
@@ -272,7 +293,7 @@ struct kernel<op_kind::depthwise_convolution> {
         // attr.group holds the multiplier: group C, C*multiplier outputs, one input channel per group.
         constexpr conv_detail::geometry g = conv_detail::make_geometry(I, C, C * I.attr.group, C, false);
         conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                 io.output());
+                                 io.output(), conv_detail::store_accumulator{});
     }
 };
 

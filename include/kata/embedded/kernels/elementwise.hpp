@@ -141,7 +141,16 @@ struct kernel<op_kind::relu> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
+        if constexpr (detail::all_int8(I)) {  // a quantized network: zero point 0, the scale is kept
+            static_assert(detail::fits_index(I),
+                          "kata::embedded: ReLU tensor too large for the target's index");
+            constexpr index n = index(I.out.numel());
+            const std::int8_t* x = io.input<std::int8_t>(0);
+            std::int8_t* y = io.output<std::int8_t>();
+            for (index i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : std::int8_t(0);
+        } else {
+            ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
+        }
     }
 };
 

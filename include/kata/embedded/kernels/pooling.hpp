@@ -54,6 +54,15 @@ constexpr pool_plan make_plan(const shape_t& in, const shape_t& out, const attri
 
 enum class mode { max, avg, sum };
 
+// The start value of a max: -inf for float, the smallest code for int8 (a quantized network).
+template <class T>
+constexpr T lowest() {
+    if constexpr (std::numeric_limits<T>::has_infinity)
+        return -std::numeric_limits<T>::infinity();
+    else
+        return std::numeric_limits<T>::lowest();
+}
+
 struct window {
     index s, e, incl;
 };
@@ -64,12 +73,12 @@ constexpr window window_of(index o, index X, index K, index S, index P) {
     return {s < 0 ? 0 : s, e < X ? e : X, e - s};
 }
 
-template <pool_plan L, mode M, bool IncludingPad>
-inline void pool(const float* x, float* y) {
+template <pool_plan L, mode M, bool IncludingPad, class T>
+inline void pool(const T* x, T* y) {
     constexpr index C = L.inner;
     for (index n = 0; n < L.outer; ++n) {
-        const float* xb = x + n * L.xsize;
-        float* yb = y + n * L.ysize;
+        const T* xb = x + n * L.xsize;
+        T* yb = y + n * L.ysize;
         for (index o0 = 0; o0 < L.Y[0]; ++o0) {
             const window w0 = window_of(o0, L.X[0], L.K[0], L.S[0], L.P[0]);
             for (index o1 = 0; o1 < L.Y[1]; ++o1) {
@@ -78,14 +87,14 @@ inline void pool(const float* x, float* y) {
                     const window w2 = window_of(o2, L.X[2], L.K[2], L.S[2], L.P[2]);
                     const index count = IncludingPad ? w0.incl * w1.incl * w2.incl
                                                      : (w0.e - w0.s) * (w1.e - w1.s) * (w2.e - w2.s);
-                    float* yp = yb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
+                    T* yp = yb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
                     for (index c = 0; c < C; ++c) {
-                        float acc = M == mode::max ? -std::numeric_limits<float>::infinity() : 0.0f;
+                        T acc = M == mode::max ? lowest<T>() : T(0);
                         for (index i0 = w0.s; i0 < w0.e; ++i0)
                             for (index i1 = w1.s; i1 < w1.e; ++i1) {
-                                const float* xr = xb + (i0 * L.X[1] + i1) * L.X[2] * C + c;
+                                const T* xr = xb + (i0 * L.X[1] + i1) * L.X[2] * C + c;
                                 for (index i2 = w2.s; i2 < w2.e; ++i2) {
-                                    const float v = xr[i2 * C];
+                                    const T v = xr[i2 * C];
                                     if constexpr (M == mode::max)
                                         acc = v > acc ? v : acc;
                                     else
@@ -103,10 +112,14 @@ inline void pool(const float* x, float* y) {
 
 template <op_instance I, mode M, bool IncludingPad>
 inline void run_pool(const kernel_io& io) {
-    static_assert(detail::all_float(I), "kata::embedded: pooling runs float32 tensors only");
+    static_assert(detail::all_float(I) || (M == mode::max && detail::all_int8(I)),
+                  "kata::embedded: pooling runs float32 tensors (and MaxPooling int8 tensors) only");
     static_assert(detail::fits_index(I), "kata::embedded: pooling tensor too large for the target's index");
     constexpr pool_plan L = make_plan(I.in[0], I.out, I.attr, false);
-    pool<L, M, IncludingPad>(io.input(0), io.output());
+    if constexpr (detail::all_int8(I))  // the max of int8 codes: same scale, zero point 0
+        pool<L, M, IncludingPad>(io.input<std::int8_t>(0), io.output<std::int8_t>());
+    else
+        pool<L, M, IncludingPad>(io.input(0), io.output());
 }
 
 }  // namespace pool_detail
