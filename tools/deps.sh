@@ -5,6 +5,9 @@ kata_install_deps() {
     kata_install_packages g++ cmake make libboost1.81-dev xtensor-dev xtl-dev libxsimd-dev libxtensor-blas-dev \
         libopenblas-dev doctest-dev graphviz \
         clang libclang-rt-14-dev clang-format  # clang + its fuzzer runtime: ctest npz_fuzz_smoke; clang-format: ctest format_check
+    # Fashion-MNIST's IDX files (31 MB): the int8 LeNet is checked on the whole test set
+    # (test_embedded_int8_lenet; without the package that part reports SKIP).
+    kata_install_packages dataset-fashion-mnist
 }
 
 # The bare-metal Arm toolchain and QEMU for the embedded firmware tests (ctest -L embedded; without them
