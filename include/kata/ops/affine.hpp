@@ -97,6 +97,7 @@ template <>
 struct op_traits<op_kind::affine> {
     using args = affine_args;
     static constexpr layout_rule channel_last = layout_rule::affine_flattening;
+    static constexpr backward_fn backward = &backward_rule::affine;
     static constexpr args from_attributes(const attributes& a) { return {a.base_axis}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         return F::affine(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));

@@ -209,6 +209,7 @@ constexpr var depthwise_convolution(var x, var w, const K&... kws) {
 template <>
 struct op_traits<op_kind::convolution> {
     using args = convolution_args;
+    static constexpr backward_fn backward = &backward_rule::convolution;
     static constexpr layout_rule channel_last = layout_rule::convolution_like;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;

@@ -205,6 +205,7 @@ struct op_traits<op_kind::softmax> {
 template <>
 struct op_traits<op_kind::reshape> {
     using args = op_args::reshape;
+    static constexpr backward_fn backward = &backward_rule::reshape;
     static constexpr layout_rule channel_last = layout_rule::fallback;
     static constexpr args from_attributes(const attributes& a) { return {a.target}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
