@@ -51,9 +51,9 @@ constexpr axis_list all_but(int rank, int keep) {
 }  // namespace detail
 
 #define KATA_BACKWARD_RULE(NAME)                                                                             \
-    constexpr void NAME([[maybe_unused]] builder& g, [[maybe_unused]] const attributes& a,                  \
-                        [[maybe_unused]] std::span<const var> in, [[maybe_unused]] var y,                   \
-                        [[maybe_unused]] var dy, [[maybe_unused]] std::span<const bool> need,               \
+    constexpr void NAME([[maybe_unused]] builder& g, [[maybe_unused]] const attributes& a,                   \
+                        [[maybe_unused]] std::span<const var> in, [[maybe_unused]] var y,                    \
+                        [[maybe_unused]] var dy, [[maybe_unused]] std::span<const bool> need,                \
                         [[maybe_unused]] std::span<var> dx)
 
 KATA_BACKWARD_RULE(affine) {
@@ -95,11 +95,11 @@ KATA_BACKWARD_RULE(batch_normalization) {
     const var x = in[0];
     if (need[0]) {
         if (gamma < n)
-            dx[0] = grad::make(op_kind::batch_normalization_grad, {dy, x, in[mean], in[variance], in[gamma]}, a,
-                               x.shape(), x.lay());
+            dx[0] = grad::make(op_kind::batch_normalization_grad, {dy, x, in[mean], in[variance], in[gamma]},
+                               a, x.shape(), x.lay());
         else
-            dx[0] = grad::make(op_kind::batch_normalization_grad, {dy, x, in[mean], in[variance]}, a, x.shape(),
-                               x.lay());
+            dx[0] = grad::make(op_kind::batch_normalization_grad, {dy, x, in[mean], in[variance]}, a,
+                               x.shape(), x.lay());
     }
     if (beta < n && need[beta]) dx[beta] = F::sum(dy, detail::all_but(x.ndim(), a.axes[0]), true);
     if (gamma < n && need[gamma])

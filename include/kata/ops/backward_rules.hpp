@@ -15,7 +15,7 @@
 namespace kata::backward_rule {
 
 #define KATA_DECLARE_BACKWARD_RULE(NAME)                                                                     \
-    constexpr void NAME(builder& g, const attributes& a, std::span<const var> in, var y, var dy,            \
+    constexpr void NAME(builder& g, const attributes& a, std::span<const var> in, var y, var dy,             \
                         std::span<const bool> need, std::span<var> dx)
 KATA_DECLARE_BACKWARD_RULE(affine);
 KATA_DECLARE_BACKWARD_RULE(convolution);

@@ -87,7 +87,9 @@ template <op_kind K, auto Rule>
 struct reduction_traits {
     using args = op_args::reduction;
     static constexpr layout_rule channel_last = layout_rule::fallback;
-    static constexpr args from_attributes(const attributes& a) { return {axis_list(a.axes, a.naxes), a.keep_dims}; }
+    static constexpr args from_attributes(const attributes& a) {
+        return {axis_list(a.axes, a.naxes), a.keep_dims};
+    }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         return reduce(K, in[0], axis_list(a.axes, a.naxes), a.keep_dims);
     }

@@ -101,8 +101,9 @@ constexpr void derive_training_graph(const G& src, builder& b) {
         }
         {
             auto scope = b.scope(fn.name.view());
-            d.backward(b, fn.attr, std::span<const var>(ins, std::size_t(nin)), var{&b, f}, grad[std::size_t(f)],
-                       std::span<const bool>(needs, std::size_t(nin)), std::span<var>(dx, std::size_t(nin)));
+            d.backward(b, fn.attr, std::span<const var>(ins, std::size_t(nin)), var{&b, f},
+                       grad[std::size_t(f)], std::span<const bool>(needs, std::size_t(nin)),
+                       std::span<var>(dx, std::size_t(nin)));
         }
         if (b.failed) return;
         for (int k = 0; k < nin; ++k) {
@@ -117,7 +118,8 @@ constexpr void derive_training_graph(const G& src, builder& b) {
         name_string key = p.name;
         key.append(grad_suffix);
         const var leaf = b.parameter_at(key, p.shape, init_spec{}, false);
-        b.output(b.function(op_kind::accumulate_grad, {grad[i], leaf}, attributes{}, shape_t{}, layout::none));
+        b.output(
+            b.function(op_kind::accumulate_grad, {grad[i], leaf}, attributes{}, shape_t{}, layout::none));
     }
 }
 

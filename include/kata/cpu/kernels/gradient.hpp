@@ -387,8 +387,8 @@ struct kernel<op_kind::convolution_data_grad> {
                                 dyb + gi * g.Og * g.out_sp, g.out_sp, 0.f, col, g.out_sp);
                     grad_detail::col2im_cf<g>(col, dxb + gi * g.Cg * g.in_sp);
                 } else {
-                    blas::sgemm(false, false, g.out_sp, K, g.Og, 1.f, dyb + gi * g.Og, g.O, w + gi * g.Og * K, K,
-                                0.f, col, K);
+                    blas::sgemm(false, false, g.out_sp, K, g.Og, 1.f, dyb + gi * g.Og, g.O, w + gi * g.Og * K,
+                                K, 0.f, col, K);
                     grad_detail::col2im_cl<g>(col, dxb + gi * g.Cg);
                 }
             }
@@ -422,8 +422,8 @@ struct kernel<op_kind::convolution_filter_grad> {
             for (std::int64_t gi = 0; gi < g.G; ++gi) {
                 if constexpr (!g.cl) {
                     conv_detail::im2col_cf<g>(xb + gi * g.Cg * g.in_sp, col);
-                    blas::sgemm(false, true, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og * g.out_sp, g.out_sp, col,
-                                g.out_sp, beta, dw + gi * g.Og * K, K);
+                    blas::sgemm(false, true, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og * g.out_sp, g.out_sp,
+                                col, g.out_sp, beta, dw + gi * g.Og * K, K);
                 } else {
                     conv_detail::im2col_cl<g>(xb + gi * g.Cg, col);
                     blas::sgemm(true, false, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og, g.O, col, K, beta,
@@ -455,14 +455,14 @@ inline void binary_map(const kernel_io& io, F f) {
         }                                                                                                    \
         template <op_instance I>                                                                             \
         static void run(const kernel_io& io) {                                                               \
-            [[maybe_unused]] constexpr float alpha = float(I.attr.alpha);                                   \
+            [[maybe_unused]] constexpr float alpha = float(I.attr.alpha);                                    \
             grad_detail::binary_map<I>(io, [](float d, float v) { return EXPR; });                           \
         }                                                                                                    \
     };
 KATA_CPU_GRAD_MAP(relu_grad, v > 0.f ? d : 0.f)
 KATA_CPU_GRAD_MAP(leaky_relu_grad, v > 0.f ? d : d * alpha)
-KATA_CPU_GRAD_MAP(sigmoid_grad, d * v * (1.f - v))
-KATA_CPU_GRAD_MAP(tanh_grad, d * (1.f - v * v))
+KATA_CPU_GRAD_MAP(sigmoid_grad, d* v*(1.f - v))
+KATA_CPU_GRAD_MAP(tanh_grad, d*(1.f - v * v))
 #undef KATA_CPU_GRAD_MAP
 
 // ---- pooling -------------------------------------------------------------------------------------
