@@ -69,14 +69,16 @@ private:
 // |got - want| <= 1e-4 max|want| + 1e-6 everywhere (float32 against a float64 reference).
 inline void check_close(const xt::xarray<float>& got, const xt::xarray<float>& want, const std::string& what,
                         float scale = 1.0f) {
-    REQUIRE_MESSAGE(std::equal(got.shape().begin(), got.shape().end(), want.shape().begin(), want.shape().end()),
-                    what << ": shapes differ");
+    REQUIRE_MESSAGE(
+        std::equal(got.shape().begin(), got.shape().end(), want.shape().begin(), want.shape().end()),
+        what << ": shapes differ");
     double ref = 0, err = 0;
     for (std::size_t i = 0; i < want.size(); ++i) {
         ref = std::max(ref, std::fabs(double(want.data()[i]) * scale));
         err = std::max(err, std::fabs(double(got.data()[i]) - double(want.data()[i]) * scale));
     }
-    CHECK_MESSAGE(err <= 1e-4 * ref + 1e-6, what << ": max error " << err << " (max |reference| " << ref << ")");
+    CHECK_MESSAGE(err <= 1e-4 * ref + 1e-6,
+                  what << ": max error " << err << " (max |reference| " << ref << ")");
 }
 
 }  // namespace kata::test

@@ -21,7 +21,8 @@ template <class Step>
 void check_case(Step& step, parameter_store& store, const backward_fixture& f, const char* name) {
     const float loss = step.template output_data<0>()[0];
     const float want = f.f32("loss").data()[0];
-    CHECK_MESSAGE(std::fabs(loss - want) <= 1e-4 * std::fabs(want) + 1e-6, name << ": loss " << loss << " vs " << want);
+    CHECK_MESSAGE(std::fabs(loss - want) <= 1e-4 * std::fabs(want) + 1e-6,
+                  name << ": loss " << loss << " vs " << want);
     for (const std::string& p : f.gradient_names()) {
         const parameter* q = store.find(p);
         REQUIRE(q);
@@ -74,7 +75,8 @@ TEST_CASE("backward: a need_grad=false parameter gets no gradient node and no gr
     static_assert(Train::num_gradients == 5);
     static_assert(Train::graph.find(op_kind::parameter, "c@grad") < 0);
     // Add2's rule builds no Sum for the broadcast operand "c" (the only (1,6)-shaped reduction).
-    static_assert(Train::graph.count(op_kind::sum) == train::training_graph<network<dense<false>>>::graph.count(op_kind::sum) - 1);
+    static_assert(Train::graph.count(op_kind::sum) ==
+                  train::training_graph<network<dense<false>>>::graph.count(op_kind::sum) - 1);
     backward_fixture f("dense");
     parameter_store store;
     f.load_parameters(store);
@@ -136,10 +138,10 @@ TEST_CASE("backward: channel-last convolution and pooling, BatchNormalization in
 // bn_train: BatchNormalization with batch statistics (decay 0.8, eps 1e-3), Tanh.
 constexpr var bn_train(builder& g) {
     auto x = g.parameter("x", {4, 3, 5, 5});
-    auto h = F::batch_normalization(x, g.parameter("bn/beta", {1, 3, 1, 1}), g.parameter("bn/gamma", {1, 3, 1, 1}),
-                                    g.parameter("bn/mean", {1, 3, 1, 1}, {}, false),
-                                    g.parameter("bn/var", {1, 3, 1, 1}, {}, false),
-                                    {.axes = {1}, .naxes = 1, .decay_rate = 0.8, .eps = 1e-3, .batch_stat = true});
+    auto h = F::batch_normalization(
+        x, g.parameter("bn/beta", {1, 3, 1, 1}), g.parameter("bn/gamma", {1, 3, 1, 1}),
+        g.parameter("bn/mean", {1, 3, 1, 1}, {}, false), g.parameter("bn/var", {1, 3, 1, 1}, {}, false),
+        {.axes = {1}, .naxes = 1, .decay_rate = 0.8, .eps = 1e-3, .batch_stat = true});
     return F::sum(F::tanh(h) * g.input("r", {4, 3, 5, 5}));
 }
 
@@ -174,6 +176,38 @@ TEST_CASE("backward: losses (SoftmaxCrossEntropy, SquaredError) and reductions (
     const xt::xarray<std::int32_t> t = f.i32("input:t");
     step.execute(t, f.f32("input:z"));
     check_case(step, store, f, "losses");
+}
+
+// ranks: Convolution 1-D (pad 2, dilation 2), Affine with base_axis 2, BatchNormalization training mode over
+// the last axis of a rank-3 tensor without gamma; Convolution 3-D (group 2, stride (1,2,1), pad (1,0,1)),
+// MaxPooling 3-D; a residual Add2 whose two inputs both depend on z.
+constexpr var ranks(builder& g) {
+    auto r1 = g.input("r1", {2, 4, 3});
+    auto r2 = g.input("r2", {1, 6, 3, 1, 3});
+    auto x = g.parameter("x", {2, 5, 7});
+    auto h = F::convolution(x, g.parameter("c1/W", {4, 5, 3}), {.pad = {2}, .dilation = {2}});
+    h = F::affine(h, g.parameter("fc/W", {7, 3}), g.parameter("fc/b", {3}), {.base_axis = 2});
+    h = F::batch_normalization(h, g.parameter("bn/beta", {1, 1, 3}), none,
+                               g.parameter("bn/mean", {1, 1, 3}, {}, false),
+                               g.parameter("bn/var", {1, 1, 3}, {}, false), {.axes = {2}, .naxes = 1});
+    auto y1 = F::relu(h);
+    auto z = g.parameter("z", {1, 4, 5, 6, 5});
+    auto h3 = F::tanh(F::convolution(z, g.parameter("c3/W", {6, 2, 2, 3, 2}), g.parameter("c3/b", {6}),
+                                     {.pad = {1, 0, 1}, .stride = {1, 2, 1}, .group = 2}));
+    h3 = h3 + F::sigmoid(h3);
+    auto y2 = F::max_pooling(h3, {2, 2, 2});
+    return F::sum(y1 * r1) + F::sum(y2 * r2);
+}
+
+TEST_CASE(
+    "backward: 1-D and 3-D convolutions, Affine base_axis 2, BN over the last axis without gamma, residual") {
+    using Train = train::training_graph<network<ranks>>;
+    backward_fixture f("ranks");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r1"), f.f32("input:r2"));
+    check_case(step, store, f, "ranks");
 }
 
 // lenet_bn: LeNet with BatchNormalization (training mode) written with PF::, end to end.
