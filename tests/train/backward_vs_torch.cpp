@@ -101,7 +101,7 @@ constexpr var conv_cf(builder& g) {
     return F::sum(gap * g.input("r", {2, 6, 1, 1}));
 }
 
-TEST_CASE("backward: channel-first convolution with groups, dilation, padding, stride; pooling") {
+TEST_CASE("backward: channel-first convolution with groups, dilation, padding, stride, and pooling") {
     using Train = train::training_graph<network<conv_cf>>;
     backward_fixture f("conv_cf");
     parameter_store store;
