@@ -60,7 +60,10 @@ constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::sum,
                                      op_kind::mean,
                                      op_kind::softmax_cross_entropy,
-                                     op_kind::squared_error};
+                                     op_kind::squared_error,
+                                     op_kind::div2,
+                                     op_kind::softmax,
+                                     op_kind::transpose};
 constexpr bool has_backward_rule(op_kind k) {
     for (op_kind b : with_backward)
         if (b == k) return true;

@@ -210,6 +210,25 @@ TEST_CASE(
     check_case(step, store, f, "ranks");
 }
 
+// composite: Softmax (axis 1), Transpose (2, 0, 1), Div2 by a broadcast parameter and by an x-dependent
+// denominator (sigmoid + 0.5).
+constexpr var composite(builder& g) {
+    auto r = g.input("r", {5, 3, 4});
+    auto x = g.parameter("x", {3, 4, 5});
+    auto z = F::transpose(F::softmax(x, 1), {2, 0, 1}) / g.parameter("d", {5, 1, 1});
+    return F::sum(z / (F::sigmoid(z) + 0.5) * r);
+}
+
+TEST_CASE("backward: Softmax, Transpose and Div2 (rules made of forward ops)") {
+    using Train = train::training_graph<network<composite>>;
+    backward_fixture f("composite");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "composite");
+}
+
 // lenet_bn: LeNet with BatchNormalization (training mode) written with PF::, end to end.
 constexpr var lenet_bn(builder& g) {
     auto x = g.input("x", {8, 1, 28, 28});

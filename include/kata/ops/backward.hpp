@@ -12,6 +12,7 @@
 //                 with need_grad=false; asking for them is a compile error)
 //   Add2/Sub2/Mul2  the broadcast operand's gradient is summed back to its shape
 //   MaxPooling    to the arg-max of each window; AveragePooling spread over the window's divisor
+//   Div2, Softmax, Transpose  with forward ops only (Div2, Mul2, Sum, Sub2, Transpose)
 #pragma once
 
 #include "affine.hpp"
@@ -133,6 +134,22 @@ KATA_BACKWARD_RULE(sub2) {
 KATA_BACKWARD_RULE(mul2) {
     if (need[0]) dx[0] = detail::sum_to(F::mul2(dy, in[1]), in[0].shape());
     if (need[1]) dx[1] = detail::sum_to(F::mul2(dy, in[0]), in[1].shape());
+}
+// y = x0 / x1: dx0 = dy / x1, dx1 = -dy y / x1.
+KATA_BACKWARD_RULE(div2) {
+    if (need[0]) dx[0] = detail::sum_to(F::div2(dy, in[1]), in[0].shape());
+    if (need[1]) dx[1] = F::mul_scalar(detail::sum_to(F::div2(F::mul2(dy, y), in[1]), in[1].shape()), -1.0);
+}
+// dx = y (dy - sum(dy y, axis, keep_dims)).
+KATA_BACKWARD_RULE(softmax) {
+    if (need[0]) dx[0] = F::mul2(y, F::sub2(dy, F::sum(F::mul2(dy, y), {a.axis}, true)));
+}
+// dx = dy transposed by the inverse permutation.
+KATA_BACKWARD_RULE(transpose) {
+    if (!need[0]) return;
+    int inverse[max_rank]{};
+    for (int i = 0; i < a.naxes; ++i) inverse[a.axes[i]] = i;
+    dx[0] = kata::detail::transpose_n(dy, inverse, a.naxes);
 }
 KATA_BACKWARD_RULE(add_scalar) {
     if (need[0]) dx[0] = dy;

@@ -206,7 +206,9 @@ struct op_traits<op_kind::mul2> : detail::binary_traits<op_kind::mul2> {
     static constexpr backward_fn backward = &backward_rule::mul2;
 };
 template <>
-struct op_traits<op_kind::div2> : detail::binary_traits<op_kind::div2> {};
+struct op_traits<op_kind::div2> : detail::binary_traits<op_kind::div2> {
+    static constexpr backward_fn backward = &backward_rule::div2;
+};
 
 template <>
 struct op_traits<op_kind::leaky_relu> {
