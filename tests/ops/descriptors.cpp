@@ -37,7 +37,7 @@ constexpr std::string_view nnabla_names[] = {
     "Constant", "AccumulateGrad", "AffineDataGrad", "AffineFilterGrad", "ConvolutionDataGrad",
     "ConvolutionFilterGrad", "ReLUGrad", "LeakyReLUGrad", "SigmoidGrad", "TanhGrad", "MaxPoolingGrad",
     "AveragePoolingGrad", "GlobalAveragePoolingGrad", "BatchNormalizationGrad", "BatchNormalizationGammaGrad",
-    "BroadcastGrad", "SoftmaxCrossEntropyGrad"};
+    "BroadcastGrad", "SoftmaxCrossEntropyGrad", "SumPoolingGrad", "HardSwishGrad", "EmbedFilterGrad"};
 
 // The kinds with a backward rule (docs/training.md lists the others).
 constexpr op_kind with_backward[] = {op_kind::affine,
@@ -63,7 +63,15 @@ constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::squared_error,
                                      op_kind::div2,
                                      op_kind::softmax,
-                                     op_kind::transpose};
+                                     op_kind::transpose,
+                                     op_kind::depthwise_convolution,
+                                     op_kind::deconvolution,
+                                     op_kind::fused_convolution,
+                                     op_kind::fused_batch_normalization,
+                                     op_kind::sum_pooling,
+                                     op_kind::unpooling,
+                                     op_kind::embed,
+                                     op_kind::hard_swish};
 constexpr bool has_backward_rule(op_kind k) {
     for (op_kind b : with_backward)
         if (b == k) return true;

@@ -229,6 +229,41 @@ TEST_CASE("backward: Softmax, Transpose and Div2 (rules made of forward ops)") {
     check_case(step, store, f, "composite");
 }
 
+// more_ops: DepthwiseConvolution (multiplier 2, pad 1, stride (2,1)), Deconvolution (group 3, stride 2, pad 1,
+// output_padding 1), Unpooling 2x2, FusedBatchNormalization (training mode) with a residual, SumPooling
+// (2,3), HardSwish, FusedConvolution (pad 1, bias, residual parameter, ReLU); Embed.
+constexpr var more_ops(builder& g) {
+    auto r1 = g.input("r1", {2, 4, 4, 4});
+    auto idx = g.input("idx", {5}, layout::none, dtype::i32);
+    auto r2 = g.input("r2", {5, 3});
+    auto x = g.parameter("x", {2, 3, 7, 6});
+    auto hd = F::depthwise_convolution(x, g.parameter("dw/W", {6, 3, 3}), g.parameter("dw/b", {6}),
+                                       {.pad = {1, 1}, .stride = {2, 1}, .multiplier = 2});
+    auto h2 = F::deconvolution(hd, g.parameter("dc/W", {6, 2, 3, 3}), g.parameter("dc/b", {6}),
+                               {.pad = {1, 1}, .stride = {2, 2}, .group = 3, .output_padding = {1, 1}});
+    auto h = F::fused_batch_normalization(
+        h2, g.parameter("bn/beta", {1, 6, 1, 1}), g.parameter("bn/gamma", {1, 6, 1, 1}),
+        g.parameter("bn/mean", {1, 6, 1, 1}, {}, false), g.parameter("bn/var", {1, 6, 1, 1}, {}, false),
+        F::unpooling(hd, {2, 2}));
+    h = F::hard_swish(F::sum_pooling(h, {2, 3}));
+    h = F::fused_convolution(h, g.parameter("fc/W", {4, 6, 3, 3}), g.parameter("fc/b", {4}),
+                             g.parameter("zf", {2, 4, 4, 4}), {.pad = {1, 1}});
+    auto e = F::embed(idx, g.parameter("E", {7, 3}));
+    return F::sum(h * r1) + F::sum(e * r2);
+}
+
+TEST_CASE(
+    "backward: depthwise and transposed convolutions, fused BN and convolution, pooling, HardSwish, Embed") {
+    using Train = train::training_graph<network<more_ops>>;
+    backward_fixture f("more_ops");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    const xt::xarray<std::int32_t> idx = f.i32("input:idx");
+    step.execute(f.f32("input:r1"), idx, f.f32("input:r2"));
+    check_case(step, store, f, "more_ops");
+}
+
 // lenet_bn: LeNet with BatchNormalization (training mode) written with PF::, end to end.
 constexpr var lenet_bn(builder& g) {
     auto x = g.input("x", {8, 1, 28, 28});

@@ -79,6 +79,9 @@ enum class op_kind : std::uint8_t {
     batch_normalization_gamma_grad,
     broadcast_grad,
     softmax_cross_entropy_grad,
+    sum_pooling_grad,
+    hard_swish_grad,
+    embed_filter_grad,
     count_  // keep last
 };
 
@@ -155,6 +158,9 @@ inline constexpr op_identity op_identities[] = {
     {"BatchNormalizationGammaGrad", op_class::other},
     {"BroadcastGrad", op_class::other},
     {"SoftmaxCrossEntropyGrad", op_class::other},
+    {"SumPoolingGrad", op_class::other},
+    {"HardSwishGrad", op_class::other},
+    {"EmbedFilterGrad", op_class::other},
 };
 static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
               "kata: every op_kind needs its row in op_identities (name, class), in enum order");

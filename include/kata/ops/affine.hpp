@@ -107,6 +107,7 @@ struct op_traits<op_kind::affine> {
 template <>
 struct op_traits<op_kind::embed> {
     using args = op_args::none;
+    static constexpr backward_fn backward = &backward_rule::embed;
     static constexpr layout_rule channel_last = layout_rule::fallback;
     static constexpr args from_attributes(const attributes&) { return {}; }
     static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {

@@ -18,6 +18,8 @@
 #include "affine.hpp"
 #include "batch_normalization.hpp"
 #include "convolution.hpp"
+#include "deconvolution.hpp"
+#include "fused_convolution.hpp"
 #include "elementwise.hpp"
 #include "gradient.hpp"
 #include "loss.hpp"
@@ -79,6 +81,36 @@ KATA_BACKWARD_RULE(convolution) {
     }
 }
 
+// DepthwiseConvolution is a grouped convolution with one input channel per group (group = C, W viewed as
+// (C * multiplier, 1, k..)): the convolution's gradient kinds with group = C.
+KATA_BACKWARD_RULE(depthwise_convolution) {
+    attributes b = a;
+    b.group = in[0].shape().dims[a.base_axis];
+    b.channel_last = false;
+    if (need[0])
+        dx[0] = grad::make(op_kind::convolution_data_grad, {dy, in[1]}, b, in[0].shape(), in[0].lay());
+    if (need[1])
+        dx[1] = grad::make(op_kind::convolution_filter_grad, {in[0], dy}, b, in[1].shape(), in[1].lay());
+    if (in.size() > 2 && need[2]) dx[2] = F::sum(dy, detail::all_but(dy.ndim(), a.base_axis), false);
+}
+
+// Deconvolution is the adjoint of a convolution with the same W: dx = Convolution(dy, W), and dW is that
+// convolution's filter gradient with the roles of x and dy swapped.
+KATA_BACKWARD_RULE(deconvolution) {
+    const int sp = a.spatial_dims;
+    if (need[0])
+        dx[0] = F::convolution(dy, in[1], none,
+                               {a.base_axis, kata::detail::dims_of(a.pad, sp),
+                                kata::detail::dims_of(a.stride, sp), kata::detail::dims_of(a.dilation, sp),
+                                a.group, a.channel_last});
+    if (need[1])
+        dx[1] = grad::make(op_kind::convolution_filter_grad, {dy, in[0]}, a, in[1].shape(), in[1].lay());
+    if (in.size() > 2 && need[2]) {
+        const int rank = dy.ndim();
+        dx[2] = F::sum(dy, detail::all_but(rank, a.channel_last ? rank - 1 : a.base_axis), false);
+    }
+}
+
 KATA_BACKWARD_RULE(batch_normalization) {
     const std::size_t n = in.size();
     std::size_t i = 1;
@@ -106,6 +138,25 @@ KATA_BACKWARD_RULE(batch_normalization) {
     if (gamma < n && need[gamma])
         dx[gamma] = grad::make(op_kind::batch_normalization_gamma_grad, {dy, x, in[mean], in[variance]}, a,
                                in[gamma].shape(), in[gamma].lay());
+}
+
+// relu(BN(x) [+ z]): the ReLU's gradient, then BatchNormalization's rule; z gets the ReLU's gradient.
+KATA_BACKWARD_RULE(fused_batch_normalization) {
+    const var g1 = grad::make(op_kind::relu_grad, {dy, y}, a, y.shape(), y.lay());
+    if (in.size() > 5 && need[5]) dx[5] = g1;
+    attributes b = a;
+    b.no_bias = b.no_scale = false;
+    batch_normalization(g, b, in.first(5), y, g1, need.first(5), dx.first(5));
+}
+
+// Convolution [+ bias] [+ z] [then ReLU]: the ReLU's gradient (if any), the residual's, Convolution's rule.
+KATA_BACKWARD_RULE(fused_convolution) {
+    const var g1 = a.nonlinearity == nonlinearity_kind::relu
+                       ? grad::make(op_kind::relu_grad, {dy, y}, a, y.shape(), y.lay())
+                       : dy;
+    const std::size_t nconv = a.has_bias ? 3 : 2;
+    if (a.has_residual && need[nconv]) dx[nconv] = g1;
+    convolution(g, a, in.first(nconv), y, g1, need.first(nconv), dx.first(nconv));
 }
 
 KATA_BACKWARD_RULE(relu) {
@@ -165,6 +216,25 @@ KATA_BACKWARD_RULE(max_pooling) {
 }
 KATA_BACKWARD_RULE(average_pooling) {
     if (need[0]) dx[0] = grad::make(op_kind::average_pooling_grad, {dy}, a, in[0].shape(), in[0].lay());
+}
+KATA_BACKWARD_RULE(sum_pooling) {
+    if (need[0]) dx[0] = grad::make(op_kind::sum_pooling_grad, {dy}, a, in[0].shape(), in[0].lay());
+}
+// Unpooling repeats each element kernel times: its adjoint sums each (non-overlapping) kernel block.
+KATA_BACKWARD_RULE(unpooling) {
+    if (!need[0]) return;
+    const dims k = kata::detail::dims_of(a.kernel, a.spatial_dims);
+    pooling_args p;
+    p.stride = k;
+    p.channel_last = a.channel_last;
+    dx[0] = F::sum_pooling(dy, k, p);
+}
+// The indices get no gradient.
+KATA_BACKWARD_RULE(embed) {
+    if (need[1]) dx[1] = grad::make(op_kind::embed_filter_grad, {in[0], dy}, a, in[1].shape(), in[1].lay());
+}
+KATA_BACKWARD_RULE(hard_swish) {
+    if (need[0]) dx[0] = grad::make(op_kind::hard_swish_grad, {dy, in[0]}, a, in[0].shape(), in[0].lay());
 }
 KATA_BACKWARD_RULE(global_average_pooling) {
     if (need[0])

@@ -19,6 +19,14 @@ namespace kata::backward_rule {
                         std::span<const bool> need, std::span<var> dx)
 KATA_DECLARE_BACKWARD_RULE(affine);
 KATA_DECLARE_BACKWARD_RULE(convolution);
+KATA_DECLARE_BACKWARD_RULE(depthwise_convolution);
+KATA_DECLARE_BACKWARD_RULE(deconvolution);
+KATA_DECLARE_BACKWARD_RULE(fused_convolution);
+KATA_DECLARE_BACKWARD_RULE(fused_batch_normalization);
+KATA_DECLARE_BACKWARD_RULE(sum_pooling);
+KATA_DECLARE_BACKWARD_RULE(unpooling);
+KATA_DECLARE_BACKWARD_RULE(embed);
+KATA_DECLARE_BACKWARD_RULE(hard_swish);
 KATA_DECLARE_BACKWARD_RULE(batch_normalization);
 KATA_DECLARE_BACKWARD_RULE(relu);
 KATA_DECLARE_BACKWARD_RULE(leaky_relu);

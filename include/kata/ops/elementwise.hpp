@@ -180,7 +180,9 @@ struct op_traits<op_kind::tanh> : detail::plain_unary_traits<op_kind::tanh, op_a
     static constexpr backward_fn backward = &backward_rule::tanh;
 };
 template <>
-struct op_traits<op_kind::hard_swish> : detail::plain_unary_traits<op_kind::hard_swish, op_args::none> {};
+struct op_traits<op_kind::hard_swish> : detail::plain_unary_traits<op_kind::hard_swish, op_args::none> {
+    static constexpr backward_fn backward = &backward_rule::hard_swish;
+};
 template <>
 struct op_traits<op_kind::identity> : detail::plain_unary_traits<op_kind::identity, op_args::none> {
     static constexpr backward_fn backward = &backward_rule::identity;

@@ -20,6 +20,9 @@
 //   BatchNormalizationGammaGrad(dy, x, mean, var)       dgamma = sum(dy xhat) (shape of gamma)
 //   BroadcastGrad(dy)                   dy broadcast back over the reduced axes, times val (Sum, Mean)
 //   SoftmaxCrossEntropyGrad(dy, x, t)   dy (softmax(x) - onehot(t))
+//   SumPoolingGrad(dy)                  dy to every valid input of the window
+//   HardSwishGrad(dy, x)                dy (0 below -3, (2x + 3) / 6 in [-3, 3], 1 above)
+//   EmbedFilterGrad(idx, dy)            dW[idx[i]] += dy[i]
 // They are not rebuilt by converters (descriptor rebuild = nullptr): convert the forward network, then
 // derive its training graph.
 #pragma once
@@ -88,6 +91,9 @@ KATA_GRADIENT_TRAITS(batch_normalization_grad)
 KATA_GRADIENT_TRAITS(batch_normalization_gamma_grad)
 KATA_GRADIENT_TRAITS(broadcast_grad)
 KATA_GRADIENT_TRAITS(softmax_cross_entropy_grad)
+KATA_GRADIENT_TRAITS(sum_pooling_grad)
+KATA_GRADIENT_TRAITS(hard_swish_grad)
+KATA_GRADIENT_TRAITS(embed_filter_grad)
 #undef KATA_GRADIENT_TRAITS
 
 }  // namespace kata

@@ -209,7 +209,9 @@ struct op_traits<op_kind::max_pooling> : detail::pooling_traits<op_kind::max_poo
     static constexpr backward_fn backward = &backward_rule::max_pooling;
 };
 template <>
-struct op_traits<op_kind::sum_pooling> : detail::pooling_traits<op_kind::sum_pooling, op_args::pooling> {};
+struct op_traits<op_kind::sum_pooling> : detail::pooling_traits<op_kind::sum_pooling, op_args::pooling> {
+    static constexpr backward_fn backward = &backward_rule::sum_pooling;
+};
 template <>
 struct op_traits<op_kind::average_pooling>
     : detail::pooling_traits<op_kind::average_pooling, op_args::average_pooling> {
@@ -219,6 +221,7 @@ struct op_traits<op_kind::average_pooling>
 template <>
 struct op_traits<op_kind::unpooling> {
     using args = op_args::unpooling;
+    static constexpr backward_fn backward = &backward_rule::unpooling;
     static constexpr layout_rule channel_last = layout_rule::pooling;
     static constexpr args from_attributes(const attributes& a) {
         return {detail::dims_of(a.kernel, a.spatial_dims), a.channel_last};

@@ -15,6 +15,8 @@
 //   MaxPoolingGrad              the forward's windows; dy goes to the first maximum of each window
 //                               (strictly greater wins, padding never wins: nnabla's arg-max)
 //   AveragePoolingGrad          dy / divisor to every valid input of the window (the forward's divisor)
+//   SumPoolingGrad              dy to every valid input of the window
+//   EmbedFilterGrad             zero, then dW[idx[i]] += dy[i]
 //   BatchNormalizationGrad      batch_stat: dx = gamma/sqrt(v+eps) (dy - mean(dy) - xhat mean(dy xhat))
 //                               with the batch mean and biased variance recomputed from x in double;
 //                               test mode: dx = dy gamma / sqrt(running var + eps)
@@ -463,6 +465,7 @@ KATA_CPU_GRAD_MAP(relu_grad, v > 0.f ? d : 0.f)
 KATA_CPU_GRAD_MAP(leaky_relu_grad, v > 0.f ? d : d * alpha)
 KATA_CPU_GRAD_MAP(sigmoid_grad, d* v*(1.f - v))
 KATA_CPU_GRAD_MAP(tanh_grad, d*(1.f - v * v))
+KATA_CPU_GRAD_MAP(hard_swish_grad, v < -3.f ? 0.f : (v > 3.f ? d : d * (2.f * v + 3.f) / 6.f))
 #undef KATA_CPU_GRAD_MAP
 
 // ---- pooling -------------------------------------------------------------------------------------
@@ -471,13 +474,15 @@ namespace grad_detail {
 
 // dx (plan L: x = I.out, y = dy) from dy: Max routes each output's gradient to its window's first
 // maximum of x; Average spreads it over the window with the forward's divisor.
-template <pool_detail::pool_plan L, bool Max, bool IncludingPad>
+enum class pool_grad { max, average, sum };
+
+template <pool_detail::pool_plan L, pool_grad Mode, bool IncludingPad>
 inline void pool_backward(const float* dy, const float* x, float* dx) {
     using pool_detail::win;
     constexpr i64 C = L.inner;
     std::fill_n(dx, L.outer * L.xsize, 0.f);
     for (i64 n = 0; n < L.outer; ++n) {
-        const float* xb = Max ? x + n * L.xsize : nullptr;
+        const float* xb = Mode == pool_grad::max ? x + n * L.xsize : nullptr;
         float* db = dx + n * L.xsize;
         const float* gb = dy + n * L.ysize;
         for (i64 o0 = 0; o0 < L.Y[0]; ++o0) {
@@ -488,7 +493,7 @@ inline void pool_backward(const float* dy, const float* x, float* dx) {
                     const win w2 = pool_detail::window<L, 2>(o2);
                     const float* gp = gb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
                     for (i64 c = 0; c < C; ++c) {
-                        if constexpr (Max) {
+                        if constexpr (Mode == pool_grad::max) {
                             float best = -std::numeric_limits<float>::infinity();
                             i64 at = -1;
                             for (i64 i0 = w0.s; i0 < w0.e; ++i0)
@@ -502,9 +507,10 @@ inline void pool_backward(const float* dy, const float* x, float* dx) {
                                     }
                             if (at >= 0) db[at] += gp[c];
                         } else {
-                            const i64 cnt = IncludingPad ? w0.incl * w1.incl * w2.incl
-                                                         : (w0.e - w0.s) * (w1.e - w1.s) * (w2.e - w2.s);
-                            const float v = gp[c] / float(cnt);
+                            const i64 cnt = Mode == pool_grad::sum ? 1
+                                            : IncludingPad         ? w0.incl * w1.incl * w2.incl
+                                                           : (w0.e - w0.s) * (w1.e - w1.s) * (w2.e - w2.s);
+                            const float v = Mode == pool_grad::sum ? gp[c] : gp[c] / float(cnt);
                             for (i64 i0 = w0.s; i0 < w0.e; ++i0)
                                 for (i64 i1 = w1.s; i1 < w1.e; ++i1)
                                     for (i64 i2 = w2.s; i2 < w2.e; ++i2)
@@ -528,7 +534,8 @@ struct kernel<op_kind::max_pooling_grad> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
-        grad_detail::pool_backward<L, true, false>(io.input(0), io.input(1), io.output());
+        grad_detail::pool_backward<L, grad_detail::pool_grad::max, false>(io.input(0), io.input(1),
+                                                                          io.output());
     }
 };
 
@@ -541,7 +548,42 @@ struct kernel<op_kind::average_pooling_grad> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
-        grad_detail::pool_backward<L, false, I.attr.including_pad>(io.input(0), nullptr, io.output());
+        grad_detail::pool_backward<L, grad_detail::pool_grad::average, I.attr.including_pad>(
+            io.input(0), nullptr, io.output());
+    }
+};
+
+template <>
+struct kernel<op_kind::sum_pooling_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
+        grad_detail::pool_backward<L, grad_detail::pool_grad::sum, false>(io.input(0), nullptr, io.output());
+    }
+};
+
+// Inputs (idx int32, dy), output dW (N, D..): zero, then row idx[i] += dy[i].
+template <>
+struct kernel<op_kind::embed_filter_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr std::int64_t rows = I.out.dims[0], D = I.out.numel() / I.out.dims[0], n = I.in[0].numel();
+        const std::int32_t* idx = io.input<std::int32_t>(0);
+        const float* dy = io.input(1);
+        float* dw = io.output();
+        std::fill_n(dw, rows * D, 0.f);
+        for (std::int64_t i = 0; i < n; ++i) {
+            float* row = dw + std::int64_t(idx[i]) * D;
+            for (std::int64_t j = 0; j < D; ++j) row[j] += dy[i * D + j];
+        }
     }
 };
 
