@@ -37,7 +37,8 @@ constexpr std::string_view nnabla_names[] = {
     "Constant", "AccumulateGrad", "AffineDataGrad", "AffineFilterGrad", "ConvolutionDataGrad",
     "ConvolutionFilterGrad", "ReLUGrad", "LeakyReLUGrad", "SigmoidGrad", "TanhGrad", "MaxPoolingGrad",
     "AveragePoolingGrad", "GlobalAveragePoolingGrad", "BatchNormalizationGrad", "BatchNormalizationGammaGrad",
-    "BroadcastGrad", "SoftmaxCrossEntropyGrad", "SumPoolingGrad", "HardSwishGrad", "EmbedFilterGrad"};
+    "BroadcastGrad", "SoftmaxCrossEntropyGrad", "SumPoolingGrad", "HardSwishGrad", "EmbedFilterGrad",
+    "ConcatenateGrad"};
 
 // The kinds with a backward rule (docs/training.md lists the others).
 constexpr op_kind with_backward[] = {op_kind::affine,
@@ -71,7 +72,8 @@ constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::sum_pooling,
                                      op_kind::unpooling,
                                      op_kind::embed,
-                                     op_kind::hard_swish};
+                                     op_kind::hard_swish,
+                                     op_kind::concatenate};
 constexpr bool has_backward_rule(op_kind k) {
     for (op_kind b : with_backward)
         if (b == k) return true;

@@ -264,6 +264,23 @@ TEST_CASE(
     check_case(step, store, f, "more_ops");
 }
 
+// concat: Concatenate along axis 1 of (x, y, x), Tanh.
+constexpr var concat(builder& g) {
+    auto r = g.input("r", {2, 8, 4});
+    auto x = g.parameter("x", {2, 3, 4});
+    return F::sum(F::tanh(F::concatenate({x, g.parameter("y", {2, 2, 4}), x}, 1)) * r);
+}
+
+TEST_CASE("backward: Concatenate (one input twice)") {
+    using Train = train::training_graph<network<concat>>;
+    backward_fixture f("concat");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "concat");
+}
+
 // lenet_bn: LeNet with BatchNormalization (training mode) written with PF::, end to end.
 constexpr var lenet_bn(builder& g) {
     auto x = g.input("x", {8, 1, 28, 28});

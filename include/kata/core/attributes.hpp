@@ -40,6 +40,8 @@ struct attributes {
     shape_t target{};
     // Sum / Mean.
     bool keep_dims = false;
+    // ConcatenateGrad: where its input's slice starts along `axis`.
+    std::int64_t offset = 0;
     // Scalars.
     double alpha = 0.1;  // LeakyReLU
     double val = 1.0;    // AddScalar / MulScalar

@@ -82,6 +82,7 @@ enum class op_kind : std::uint8_t {
     sum_pooling_grad,
     hard_swish_grad,
     embed_filter_grad,
+    concatenate_grad,
     count_  // keep last
 };
 
@@ -161,6 +162,7 @@ inline constexpr op_identity op_identities[] = {
     {"SumPoolingGrad", op_class::other},
     {"HardSwishGrad", op_class::other},
     {"EmbedFilterGrad", op_class::other},
+    {"ConcatenateGrad", op_class::other},
 };
 static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
               "kata: every op_kind needs its row in op_identities (name, class), in enum order");

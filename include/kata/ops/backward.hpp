@@ -202,6 +202,15 @@ KATA_BACKWARD_RULE(transpose) {
     for (int i = 0; i < a.naxes; ++i) inverse[a.axes[i]] = i;
     dx[0] = kata::detail::transpose_n(dy, inverse, a.naxes);
 }
+// Each input's gradient is its slice of dy along the axis.
+KATA_BACKWARD_RULE(concatenate) {
+    attributes b = a;
+    b.offset = 0;
+    for (std::size_t k = 0; k < in.size(); ++k) {
+        if (need[k]) dx[k] = grad::make(op_kind::concatenate_grad, {dy}, b, in[k].shape(), in[k].lay());
+        b.offset += in[k].shape().dims[a.axis];
+    }
+}
 KATA_BACKWARD_RULE(add_scalar) {
     if (need[0]) dx[0] = dy;
 }

@@ -23,6 +23,7 @@
 //   SumPoolingGrad(dy)                  dy to every valid input of the window
 //   HardSwishGrad(dy, x)                dy (0 below -3, (2x + 3) / 6 in [-3, 3], 1 above)
 //   EmbedFilterGrad(idx, dy)            dW[idx[i]] += dy[i]
+//   ConcatenateGrad(dy)                 the slice [offset, offset + len) of dy along `axis`
 // They are not rebuilt by converters (descriptor rebuild = nullptr): convert the forward network, then
 // derive its training graph.
 #pragma once
@@ -94,6 +95,7 @@ KATA_GRADIENT_TRAITS(softmax_cross_entropy_grad)
 KATA_GRADIENT_TRAITS(sum_pooling_grad)
 KATA_GRADIENT_TRAITS(hard_swish_grad)
 KATA_GRADIENT_TRAITS(embed_filter_grad)
+KATA_GRADIENT_TRAITS(concatenate_grad)
 #undef KATA_GRADIENT_TRAITS
 
 }  // namespace kata

@@ -185,6 +185,7 @@ struct sink {
 template <>
 struct op_traits<op_kind::concatenate> {
     using args = op_args::axis;
+    static constexpr backward_fn backward = &backward_rule::concatenate;
     static constexpr layout_rule channel_last = layout_rule::axis_argument;
     static constexpr args from_attributes(const attributes& a) { return {a.axis}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {

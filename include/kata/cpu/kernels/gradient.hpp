@@ -17,6 +17,7 @@
 //   AveragePoolingGrad          dy / divisor to every valid input of the window (the forward's divisor)
 //   SumPoolingGrad              dy to every valid input of the window
 //   EmbedFilterGrad             zero, then dW[idx[i]] += dy[i]
+//   ConcatenateGrad             one memcpy per outer index
 //   BatchNormalizationGrad      batch_stat: dx = gamma/sqrt(v+eps) (dy - mean(dy) - xhat mean(dy xhat))
 //                               with the batch mean and biased variance recomputed from x in double;
 //                               test mode: dx = dy gamma / sqrt(running var + eps)
@@ -584,6 +585,26 @@ struct kernel<op_kind::embed_filter_grad> {
             float* row = dw + std::int64_t(idx[i]) * D;
             for (std::int64_t j = 0; j < D; ++j) row[j] += dy[i * D + j];
         }
+    }
+};
+
+// Input dy, output the slice [offset, offset + len) of dy along `axis` (len: the output's size there).
+template <>
+struct kernel<op_kind::concatenate_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr int ax = I.attr.axis;
+        constexpr std::int64_t outer = I.out.prod(0, ax), inner = I.out.prod_from(ax + 1);
+        constexpr std::int64_t len = I.out.dims[ax], ylen = I.in[0].dims[ax];
+        const float* dy = io.input(0);
+        float* dx = io.output();
+        for (std::int64_t o = 0; o < outer; ++o)
+            std::memcpy(dx + o * len * inner, dy + (o * ylen + I.attr.offset) * inner,
+                        std::size_t(len * inner) * sizeof(float));
     }
 };
 
