@@ -8,3 +8,8 @@
 #include "ops/fused_convolution.hpp"
 #include "ops/pooling.hpp"
 #include "ops/shape_ops.hpp"
+#include "ops/gradient.hpp"
+#include "ops/loss.hpp"
+#include "ops/reduction.hpp"
+// The backward rules use every op above: last.
+#include "ops/backward.hpp"

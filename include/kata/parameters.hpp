@@ -54,6 +54,10 @@ void create_parameters(parameter_store& store) {
     for (std::size_t i = 0; i < g.size(); ++i) {
         const node& n = g.nodes[i];
         if (n.op != op_kind::parameter) continue;
+        // A training graph's gradient leaves ("<key>@grad", kata/train/backward.hpp) are the parameters'
+        // gradient buffers, not parameters of their own.
+        if (const std::string_view k = n.name.view(); k.size() > 5 && k.substr(k.size() - 5) == "@grad")
+            continue;
         if (n.init.has_seed && !store.find(n.name.view())) {
             kata::rng r(n.init.seed);
             const auto shape = to_vector(n.shape);

@@ -36,8 +36,12 @@ struct attributes {
     int axis = 1;
     int axes[max_rank]{};
     int naxes = 0;
-    // Reshape target.
+    // Reshape target; gradient kinds: the shape of the forward input whose gradient they compute.
     shape_t target{};
+    // Sum / Mean.
+    bool keep_dims = false;
+    // ConcatenateGrad: where its input's slice starts along `axis`.
+    std::int64_t offset = 0;
     // Scalars.
     double alpha = 0.1;  // LeakyReLU
     double val = 1.0;    // AddScalar / MulScalar

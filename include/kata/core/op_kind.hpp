@@ -55,6 +55,34 @@ enum class op_kind : std::uint8_t {
     fixed_point_quantize,
     sink,
     hard_swish,
+    // reductions and losses (kata/ops/reduction.hpp, kata/ops/loss.hpp)
+    sum,
+    mean,
+    softmax_cross_entropy,
+    squared_error,
+    // gradient kinds: made by the training derivation (kata/train/backward.hpp, docs/training.md), one
+    // descriptor and one CPU kernel each (kata/ops/gradient.hpp, kata/cpu/kernels/gradient.hpp)
+    constant,
+    accumulate_grad,
+    affine_data_grad,
+    affine_filter_grad,
+    convolution_data_grad,
+    convolution_filter_grad,
+    relu_grad,
+    leaky_relu_grad,
+    sigmoid_grad,
+    tanh_grad,
+    max_pooling_grad,
+    average_pooling_grad,
+    global_average_pooling_grad,
+    batch_normalization_grad,
+    batch_normalization_gamma_grad,
+    broadcast_grad,
+    softmax_cross_entropy_grad,
+    sum_pooling_grad,
+    hard_swish_grad,
+    embed_filter_grad,
+    concatenate_grad,
     count_  // keep last
 };
 
@@ -110,6 +138,31 @@ inline constexpr op_identity op_identities[] = {
     {"FixedPointQuantize", op_class::elementwise_unary},
     {"Sink", op_class::other},
     {"HardSwish", op_class::elementwise_unary},
+    {"Sum", op_class::other},
+    {"Mean", op_class::other},
+    {"SoftmaxCrossEntropy", op_class::other},
+    {"SquaredError", op_class::other},
+    {"Constant", op_class::other},
+    {"AccumulateGrad", op_class::other},
+    {"AffineDataGrad", op_class::other},
+    {"AffineFilterGrad", op_class::other},
+    {"ConvolutionDataGrad", op_class::other},
+    {"ConvolutionFilterGrad", op_class::other},
+    {"ReLUGrad", op_class::other},
+    {"LeakyReLUGrad", op_class::other},
+    {"SigmoidGrad", op_class::other},
+    {"TanhGrad", op_class::other},
+    {"MaxPoolingGrad", op_class::other},
+    {"AveragePoolingGrad", op_class::other},
+    {"GlobalAveragePoolingGrad", op_class::other},
+    {"BatchNormalizationGrad", op_class::other},
+    {"BatchNormalizationGammaGrad", op_class::other},
+    {"BroadcastGrad", op_class::other},
+    {"SoftmaxCrossEntropyGrad", op_class::other},
+    {"SumPoolingGrad", op_class::other},
+    {"HardSwishGrad", op_class::other},
+    {"EmbedFilterGrad", op_class::other},
+    {"ConcatenateGrad", op_class::other},
 };
 static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
               "kata: every op_kind needs its row in op_identities (name, class), in enum order");
@@ -121,6 +174,9 @@ constexpr const op_identity& identity_of(op_kind k) {
 constexpr std::string_view type_name(op_kind k) {
     return std::size_t(k) < op_kind_count ? identity_of(k).name : "?";
 }
+
+// The kinds only the training derivation makes (kata/train/backward.hpp): never rebuilt by converters.
+constexpr bool is_gradient_kind(op_kind k) { return k >= op_kind::constant && k < op_kind::count_; }
 
 constexpr bool is_leaf(op_kind k) { return k == op_kind::input || k == op_kind::parameter; }
 constexpr bool is_function(op_kind k) { return !is_leaf(k); }

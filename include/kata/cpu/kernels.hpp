@@ -10,3 +10,4 @@
 #include "kernels/fused_convolution.hpp"
 #include "kernels/pooling.hpp"
 #include "kernels/shape_ops.hpp"
+#include "kernels/gradient.hpp"

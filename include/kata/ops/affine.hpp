@@ -97,6 +97,7 @@ template <>
 struct op_traits<op_kind::affine> {
     using args = affine_args;
     static constexpr layout_rule channel_last = layout_rule::affine_flattening;
+    static constexpr backward_fn backward = &backward_rule::affine;
     static constexpr args from_attributes(const attributes& a) { return {a.base_axis}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
         return F::affine(in[0], in[1], detail::input_or_none(in, 2), from_attributes(a));
@@ -106,6 +107,7 @@ struct op_traits<op_kind::affine> {
 template <>
 struct op_traits<op_kind::embed> {
     using args = op_args::none;
+    static constexpr backward_fn backward = &backward_rule::embed;
     static constexpr layout_rule channel_last = layout_rule::fallback;
     static constexpr args from_attributes(const attributes&) { return {}; }
     static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {

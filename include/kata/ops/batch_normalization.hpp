@@ -212,6 +212,7 @@ constexpr batch_normalization_args bn_args_of(const attributes& a) {
 template <>
 struct op_traits<op_kind::batch_normalization> {
     using args = op_args::batch_normalization;
+    static constexpr backward_fn backward = &backward_rule::batch_normalization;
     static constexpr layout_rule channel_last = layout_rule::normalization;
     static constexpr args from_attributes(const attributes& a) {
         return {axis_list(a.axes, a.naxes), a.decay_rate, a.eps, a.batch_stat, a.no_scale, a.no_bias};
@@ -230,6 +231,7 @@ struct op_traits<op_kind::batch_normalization> {
 template <>
 struct op_traits<op_kind::fused_batch_normalization> {
     using args = op_args::fused_batch_normalization;
+    static constexpr backward_fn backward = &backward_rule::fused_batch_normalization;
     static constexpr layout_rule channel_last = layout_rule::normalization;
     static constexpr args from_attributes(const attributes& a) {
         return {axis_list(a.axes, a.naxes), a.decay_rate, a.eps, a.batch_stat,

@@ -9,6 +9,7 @@
 #include <initializer_list>
 
 #include "../core/builder.hpp"
+#include "backward_rules.hpp"
 #include "descriptor.hpp"
 #include "keywords.hpp"
 

@@ -209,6 +209,7 @@ constexpr var depthwise_convolution(var x, var w, const K&... kws) {
 template <>
 struct op_traits<op_kind::convolution> {
     using args = convolution_args;
+    static constexpr backward_fn backward = &backward_rule::convolution;
     static constexpr layout_rule channel_last = layout_rule::convolution_like;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;
@@ -227,6 +228,7 @@ struct op_traits<op_kind::convolution> {
 template <>
 struct op_traits<op_kind::depthwise_convolution> {
     using args = depthwise_convolution_args;
+    static constexpr backward_fn backward = &backward_rule::depthwise_convolution;
     // No channel_last argument (nnabla has none): converted inputs are transposed back.
     static constexpr layout_rule channel_last = layout_rule::fallback;
     static constexpr args from_attributes(const attributes& a) {

@@ -202,6 +202,7 @@ constexpr var depthwise_deconvolution(var x, var w, const K&... kws) {
 template <>
 struct op_traits<op_kind::deconvolution> {
     using args = deconvolution_args;
+    static constexpr backward_fn backward = &backward_rule::deconvolution;
     static constexpr layout_rule channel_last = layout_rule::convolution_like;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;

@@ -24,7 +24,7 @@
 //   rebuild          the F:: call that makes the op again on new inputs (converters' "keep")
 //   channel_last     how ChannelLast/ChannelFirstModifier treat it: one rule of a closed set,
 //                    implemented once in kata/converters/channel_last.hpp
-//   backward         slot for the backward rule (issue #11): nullptr until then
+//   backward         the backward rule (kata/ops/backward.hpp), nullptr where the kind has none yet
 //   onnx             slot for the ONNX mapping: empty until the ONNX exporter fills it
 //
 // kata/ops/descriptors.hpp gathers them into one constexpr table indexed by op_kind: a lookup is an
@@ -58,11 +58,13 @@ enum class layout_rule : std::uint8_t {
 using rebuild_fn = var (*)(builder& g, const attributes& a, std::span<const var> inputs);
 // A node's arguments, named and in order.
 using args_fn = arg_list (*)(const attributes& a);
-// Slot for the backward rule (issue #11): builds into `g` the gradient of every input that needs one
-// (input_grads[k], left kata::none otherwise) from the forward inputs and output and the output's
-// gradient, using F:: ops.
+// The backward rule (docs/training.md): builds into `g` the gradient of every input k with need[k]
+// (input_grads[k]; left kata::none, i.e. id -1, for the others) from the forward inputs, the forward
+// output and the output's gradient, with F:: ops and the gradient kinds of kata/ops/gradient.hpp. Run
+// by the compile-time training derivation (kata/train/backward.hpp); nullptr: the kind has no
+// backward yet, and a training graph through it does not compile (the message names the kind).
 using backward_fn = void (*)(builder& g, const attributes& a, std::span<const var> inputs, var output,
-                             var output_grad, std::span<var> input_grads);
+                             var output_grad, std::span<const bool> need, std::span<var> input_grads);
 // Slot for the ONNX mapping: the ONNX operator and its attributes (names and values, from the node's
 // arguments). An empty op_type means "no mapping yet".
 struct onnx_mapping {

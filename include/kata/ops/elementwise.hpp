@@ -168,31 +168,54 @@ struct scalar_traits {
 }  // namespace detail
 
 template <>
-struct op_traits<op_kind::relu> : detail::plain_unary_traits<op_kind::relu, op_args::inplace> {};
+struct op_traits<op_kind::relu> : detail::plain_unary_traits<op_kind::relu, op_args::inplace> {
+    static constexpr backward_fn backward = &backward_rule::relu;
+};
 template <>
-struct op_traits<op_kind::sigmoid> : detail::plain_unary_traits<op_kind::sigmoid, op_args::none> {};
+struct op_traits<op_kind::sigmoid> : detail::plain_unary_traits<op_kind::sigmoid, op_args::none> {
+    static constexpr backward_fn backward = &backward_rule::sigmoid;
+};
 template <>
-struct op_traits<op_kind::tanh> : detail::plain_unary_traits<op_kind::tanh, op_args::none> {};
+struct op_traits<op_kind::tanh> : detail::plain_unary_traits<op_kind::tanh, op_args::none> {
+    static constexpr backward_fn backward = &backward_rule::tanh;
+};
 template <>
-struct op_traits<op_kind::hard_swish> : detail::plain_unary_traits<op_kind::hard_swish, op_args::none> {};
+struct op_traits<op_kind::hard_swish> : detail::plain_unary_traits<op_kind::hard_swish, op_args::none> {
+    static constexpr backward_fn backward = &backward_rule::hard_swish;
+};
 template <>
-struct op_traits<op_kind::identity> : detail::plain_unary_traits<op_kind::identity, op_args::none> {};
+struct op_traits<op_kind::identity> : detail::plain_unary_traits<op_kind::identity, op_args::none> {
+    static constexpr backward_fn backward = &backward_rule::identity;
+};
 template <>
-struct op_traits<op_kind::add_scalar> : detail::scalar_traits<op_kind::add_scalar> {};
+struct op_traits<op_kind::add_scalar> : detail::scalar_traits<op_kind::add_scalar> {
+    static constexpr backward_fn backward = &backward_rule::add_scalar;
+};
 template <>
-struct op_traits<op_kind::mul_scalar> : detail::scalar_traits<op_kind::mul_scalar> {};
+struct op_traits<op_kind::mul_scalar> : detail::scalar_traits<op_kind::mul_scalar> {
+    static constexpr backward_fn backward = &backward_rule::mul_scalar;
+};
 template <>
-struct op_traits<op_kind::add2> : detail::binary_traits<op_kind::add2> {};
+struct op_traits<op_kind::add2> : detail::binary_traits<op_kind::add2> {
+    static constexpr backward_fn backward = &backward_rule::add2;
+};
 template <>
-struct op_traits<op_kind::sub2> : detail::binary_traits<op_kind::sub2> {};
+struct op_traits<op_kind::sub2> : detail::binary_traits<op_kind::sub2> {
+    static constexpr backward_fn backward = &backward_rule::sub2;
+};
 template <>
-struct op_traits<op_kind::mul2> : detail::binary_traits<op_kind::mul2> {};
+struct op_traits<op_kind::mul2> : detail::binary_traits<op_kind::mul2> {
+    static constexpr backward_fn backward = &backward_rule::mul2;
+};
 template <>
-struct op_traits<op_kind::div2> : detail::binary_traits<op_kind::div2> {};
+struct op_traits<op_kind::div2> : detail::binary_traits<op_kind::div2> {
+    static constexpr backward_fn backward = &backward_rule::div2;
+};
 
 template <>
 struct op_traits<op_kind::leaky_relu> {
     using args = op_args::leaky_relu;
+    static constexpr backward_fn backward = &backward_rule::leaky_relu;
     static constexpr layout_rule channel_last = layout_rule::elementwise;
     static constexpr args from_attributes(const attributes& a) { return {a.alpha}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {

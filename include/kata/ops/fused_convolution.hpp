@@ -89,6 +89,7 @@ struct fused_convolution {
 template <>
 struct op_traits<op_kind::fused_convolution> {
     using args = op_args::fused_convolution;
+    static constexpr backward_fn backward = &backward_rule::fused_convolution;
     // The fusion converter runs after the channel-last conversion; a fused node met by a layout
     // conversion is transposed around (always correct).
     static constexpr layout_rule channel_last = layout_rule::fallback;

@@ -205,16 +205,23 @@ struct pooling_traits {
 }  // namespace detail
 
 template <>
-struct op_traits<op_kind::max_pooling> : detail::pooling_traits<op_kind::max_pooling, op_args::pooling> {};
+struct op_traits<op_kind::max_pooling> : detail::pooling_traits<op_kind::max_pooling, op_args::pooling> {
+    static constexpr backward_fn backward = &backward_rule::max_pooling;
+};
 template <>
-struct op_traits<op_kind::sum_pooling> : detail::pooling_traits<op_kind::sum_pooling, op_args::pooling> {};
+struct op_traits<op_kind::sum_pooling> : detail::pooling_traits<op_kind::sum_pooling, op_args::pooling> {
+    static constexpr backward_fn backward = &backward_rule::sum_pooling;
+};
 template <>
 struct op_traits<op_kind::average_pooling>
-    : detail::pooling_traits<op_kind::average_pooling, op_args::average_pooling> {};
+    : detail::pooling_traits<op_kind::average_pooling, op_args::average_pooling> {
+    static constexpr backward_fn backward = &backward_rule::average_pooling;
+};
 
 template <>
 struct op_traits<op_kind::unpooling> {
     using args = op_args::unpooling;
+    static constexpr backward_fn backward = &backward_rule::unpooling;
     static constexpr layout_rule channel_last = layout_rule::pooling;
     static constexpr args from_attributes(const attributes& a) {
         return {detail::dims_of(a.kernel, a.spatial_dims), a.channel_last};
@@ -228,6 +235,7 @@ template <>
 struct op_traits<op_kind::global_average_pooling> {
     using args = op_args::none;
     static constexpr layout_rule channel_last = layout_rule::global_pooling;
+    static constexpr backward_fn backward = &backward_rule::global_average_pooling;
     static constexpr args from_attributes(const attributes&) { return {}; }
     static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
         return F::global_average_pooling(in[0]);

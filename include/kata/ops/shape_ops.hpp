@@ -185,6 +185,7 @@ struct sink {
 template <>
 struct op_traits<op_kind::concatenate> {
     using args = op_args::axis;
+    static constexpr backward_fn backward = &backward_rule::concatenate;
     static constexpr layout_rule channel_last = layout_rule::axis_argument;
     static constexpr args from_attributes(const attributes& a) { return {a.axis}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
@@ -195,6 +196,7 @@ struct op_traits<op_kind::concatenate> {
 template <>
 struct op_traits<op_kind::softmax> {
     using args = op_args::axis;
+    static constexpr backward_fn backward = &backward_rule::softmax;
     static constexpr layout_rule channel_last = layout_rule::axis_argument;
     static constexpr args from_attributes(const attributes& a) { return {a.axis}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
@@ -205,6 +207,7 @@ struct op_traits<op_kind::softmax> {
 template <>
 struct op_traits<op_kind::reshape> {
     using args = op_args::reshape;
+    static constexpr backward_fn backward = &backward_rule::reshape;
     static constexpr layout_rule channel_last = layout_rule::fallback;
     static constexpr args from_attributes(const attributes& a) { return {a.target}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {
@@ -215,6 +218,7 @@ struct op_traits<op_kind::reshape> {
 template <>
 struct op_traits<op_kind::transpose> {
     using args = op_args::transpose;
+    static constexpr backward_fn backward = &backward_rule::transpose;
     static constexpr layout_rule channel_last = layout_rule::permutation;
     static constexpr args from_attributes(const attributes& a) { return {axis_list(a.axes, a.naxes)}; }
     static constexpr var rebuild(builder&, const attributes& a, std::span<const var> in) {

@@ -1,0 +1,740 @@
+// kata/cpu/kernels/gradient.hpp
+//
+// CPU kernels of the reductions, the losses and the gradient kinds (kata/ops/reduction.hpp, loss.hpp,
+// gradient.hpp), all allocation-free like every kernel (the executor plans their buffers and scratch).
+//
+//   Sum / Mean, BroadcastGrad   an odometer over x's index space with the reduced axes' output stride 0;
+//                               Sum/Mean accumulate in double (workspace)
+//   SoftmaxCrossEntropy(+Grad)  per (outer, inner) position: max-shifted log-sum-exp along the axis
+//   AffineDataGrad / FilterGrad one sgemm each (kata/cpu/gemm.hpp)
+//   ConvolutionDataGrad         per batch item and group: col = W_g^T dY_g (sgemm), then col2im adds col
+//                               into dx (channel-first: rows of one input channel together, channels
+//                               split over kata's pool; channel-last: serial)
+//   ConvolutionFilterGrad       per batch item and group: im2col of x (the forward's), dW_g += dY_g col^T
+//                               (channel-last: dY_g^T col)
+//   MaxPoolingGrad              the forward's windows; dy goes to the first maximum of each window
+//                               (strictly greater wins, padding never wins: nnabla's arg-max)
+//   AveragePoolingGrad          dy / divisor to every valid input of the window (the forward's divisor)
+//   SumPoolingGrad              dy to every valid input of the window
+//   EmbedFilterGrad             zero, then dW[idx[i]] += dy[i]
+//   ConcatenateGrad             one memcpy per outer index
+//   BatchNormalizationGrad      batch_stat: dx = gamma/sqrt(v+eps) (dy - mean(dy) - xhat mean(dy xhat))
+//                               with the batch mean and biased variance recomputed from x in double;
+//                               test mode: dx = dy gamma / sqrt(running var + eps)
+//   BatchNormalizationGammaGrad sum over the non-channel axes of dy xhat
+//   AccumulateGrad              G += g into the parameter's gradient buffer (input 1; inputs are mutable
+//                               for this and for BatchNormalization's running statistics)
+// The convolution gradients use the GEMM path for every geometry (groups with one channel each
+// included); they share the forward's geometry and im2col (kernels/convolution.hpp).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+
+#include "../gemm.hpp"
+#include "../kernel.hpp"
+#include "../parallel.hpp"
+#include "convolution.hpp"
+#include "pooling.hpp"
+
+namespace kata::cpu {
+
+namespace grad_detail {
+
+using i64 = std::int64_t;
+
+// x's index space with, per axis, the stride of the reduced (keep_dims) tensor: 0 on reduced axes.
+struct reduce_map {
+    int rank = 0;
+    i64 dims[max_rank]{};
+    i64 ostride[max_rank]{};
+    i64 n = 1;
+};
+
+constexpr reduce_map make_reduce_map(const shape_t& x, const attributes& a) {
+    reduce_map m;
+    m.rank = x.rank;
+    bool red[max_rank]{};
+    for (int i = 0; i < a.naxes; ++i) red[a.axes[i]] = true;
+    i64 s = 1;
+    for (int d = x.rank - 1; d >= 0; --d) {
+        m.dims[d] = x.dims[d];
+        m.ostride[d] = red[d] ? 0 : s;
+        if (!red[d]) s *= x.dims[d];
+    }
+    m.n = x.numel();
+    return m;
+}
+
+// f(i, o) for every flat index i of x and the flat index o of the reduced tensor it maps to.
+template <reduce_map M, class F>
+inline void for_each_reduced(F&& f) {
+    i64 idx[max_rank > 0 ? max_rank : 1]{};
+    i64 o = 0;
+    for (i64 i = 0; i < M.n; ++i) {
+        f(i, o);
+        for (int d = M.rank - 1; d >= 0; --d) {
+            ++idx[d];
+            o += M.ostride[d];
+            if (idx[d] < M.dims[d]) break;
+            o -= M.ostride[d] * M.dims[d];
+            idx[d] = 0;
+        }
+    }
+}
+
+template <op_instance I, bool Mean>
+struct reduce_kernel {
+    template <op_instance J>
+    static constexpr std::size_t workspace_bytes() {
+        return std::size_t(J.out.numel()) * sizeof(double);
+    }
+    template <op_instance J>
+    static void run(const kernel_io& io) {
+        constexpr reduce_map M = make_reduce_map(J.in[0], J.attr);
+        constexpr i64 no = J.out.numel();
+        double* acc = reinterpret_cast<double*>(io.workspace);
+        for (i64 j = 0; j < no; ++j) acc[j] = 0.0;
+        const float* x = io.input(0);
+        for_each_reduced<M>([&](i64 i, i64 o) { acc[o] += double(x[i]); });
+        constexpr double scale = Mean ? 1.0 / double(M.n / (no > 0 ? no : 1)) : 1.0;
+        float* y = io.output();
+        for (i64 j = 0; j < no; ++j) y[j] = float(acc[j] * scale);
+    }
+};
+
+// (outer, C, inner) view of a tensor around `axis`.
+struct axis_view {
+    i64 outer = 1, C = 1, inner = 1;
+};
+constexpr axis_view make_axis_view(const shape_t& s, int axis) {
+    return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
+}
+
+}  // namespace grad_detail
+
+template <>
+struct kernel<op_kind::sum> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return std::size_t(I.out.numel()) * sizeof(double);
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        grad_detail::reduce_kernel<I, false>::template run<I>(io);
+    }
+};
+template <>
+struct kernel<op_kind::mean> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return std::size_t(I.out.numel()) * sizeof(double);
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        grad_detail::reduce_kernel<I, true>::template run<I>(io);
+    }
+};
+
+template <>
+struct kernel<op_kind::broadcast_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr grad_detail::reduce_map M = grad_detail::make_reduce_map(I.out, I.attr);
+        constexpr float scale = float(I.attr.val);
+        const float* dy = io.input(0);
+        float* dx = io.output();
+        grad_detail::for_each_reduced<M>([&](std::int64_t i, std::int64_t o) { dx[i] = dy[o] * scale; });
+    }
+};
+
+template <>
+struct kernel<op_kind::softmax_cross_entropy> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.in[0], I.attr.axis);
+        const float* x = io.input(0);
+        const std::int32_t* t = io.input<std::int32_t>(1);
+        float* y = io.output();
+        for (std::int64_t o = 0; o < V.outer; ++o)
+            for (std::int64_t j = 0; j < V.inner; ++j) {
+                const float* xp = x + o * V.C * V.inner + j;
+                float mx = -std::numeric_limits<float>::infinity();
+                for (std::int64_t c = 0; c < V.C; ++c) mx = std::max(mx, xp[c * V.inner]);
+                double s = 0.0;
+                for (std::int64_t c = 0; c < V.C; ++c) s += std::exp(double(xp[c * V.inner] - mx));
+                const std::int32_t label = t[o * V.inner + j];
+                y[o * V.inner + j] = float(std::log(s) - double(xp[std::int64_t(label) * V.inner] - mx));
+            }
+    }
+};
+
+template <>
+struct kernel<op_kind::softmax_cross_entropy_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.out, I.attr.axis);
+        const float* dy = io.input(0);
+        const float* x = io.input(1);
+        const std::int32_t* t = io.input<std::int32_t>(2);
+        float* dx = io.output();
+        for (std::int64_t o = 0; o < V.outer; ++o)
+            for (std::int64_t j = 0; j < V.inner; ++j) {
+                const std::int64_t base = o * V.C * V.inner + j;
+                float mx = -std::numeric_limits<float>::infinity();
+                for (std::int64_t c = 0; c < V.C; ++c) mx = std::max(mx, x[base + c * V.inner]);
+                double s = 0.0;
+                for (std::int64_t c = 0; c < V.C; ++c) s += std::exp(double(x[base + c * V.inner] - mx));
+                const float g = dy[o * V.inner + j];
+                const std::int64_t label = t[o * V.inner + j];
+                for (std::int64_t c = 0; c < V.C; ++c) {
+                    const double p = std::exp(double(x[base + c * V.inner] - mx)) / s;
+                    dx[base + c * V.inner] = float(double(g) * (p - (c == label ? 1.0 : 0.0)));
+                }
+            }
+    }
+};
+
+template <>
+struct kernel<op_kind::squared_error> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        const float* a = io.input(0);
+        const float* b = io.input(1);
+        float* y = io.output();
+        for (std::int64_t i = 0; i < I.out.numel(); ++i) {
+            const float d = a[i] - b[i];
+            y[i] = d * d;
+        }
+    }
+};
+
+template <>
+struct kernel<op_kind::constant> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        std::fill_n(io.output(), I.out.numel(), float(I.attr.val));
+    }
+};
+
+template <>
+struct kernel<op_kind::accumulate_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        const float* g = io.input(0);
+        float* acc = io.input(1);
+        for (std::int64_t i = 0; i < I.in[1].numel(); ++i) acc[i] += g[i];
+    }
+};
+
+// ---- Affine --------------------------------------------------------------------------------------
+
+template <>
+struct kernel<op_kind::affine_data_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr std::int64_t B = I.out.prod(0, I.attr.base_axis), K = I.out.prod_from(I.attr.base_axis);
+        constexpr std::int64_t O = I.in[1].numel() / K;
+        blas::sgemm(false, true, B, K, O, 1.f, io.input(0), O, io.input(1), O, 0.f, io.output(), K);
+    }
+};
+
+template <>
+struct kernel<op_kind::affine_filter_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr std::int64_t B = I.in[0].prod(0, I.attr.base_axis), K = I.in[0].prod_from(I.attr.base_axis);
+        constexpr std::int64_t O = I.out.numel() / K;
+        blas::sgemm(true, false, K, O, B, 1.f, io.input(0), K, io.input(1), O, 0.f, io.output(), O);
+    }
+};
+
+// ---- Convolution ---------------------------------------------------------------------------------
+
+namespace grad_detail {
+
+// The forward convolution's geometry: x, W and y shapes taken from the gradient node's instance.
+constexpr conv_detail::geometry conv_geometry_of(const op_instance& G, const shape_t& x, const shape_t& w,
+                                                 const shape_t& y) {
+    op_instance F = G;
+    F.in[0] = x;
+    F.in[1] = w;
+    F.out = y;
+    const bool cl = G.attr.channel_last;
+    const int cax = cl ? x.rank - 1 : G.attr.base_axis;
+    return conv_detail::make_geometry(F, x.dims[cax], w.dims[0], G.attr.group, cl);
+}
+
+// Adds col (Cg * taps, out_sp) into channel-first dx of one item and group (the adjoint of im2col_cf).
+template <conv_detail::geometry g>
+inline void col2im_cf(const float* col, float* dx) {
+    constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
+    constexpr i64 OD = g.out[0], OH = g.out[1], OW = g.out[2];
+    parallel_for(
+        g.Cg,
+        [&](i64 c0, i64 c1) {
+            for (i64 c = c0; c < c1; ++c) {
+                float* xc = dx + c * g.in_sp;
+                for (i64 t = 0; t < g.taps; ++t) {
+                    const i64 kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
+                    const float* cr = col + (c * g.taps + t) * g.out_sp;
+                    for (i64 od = 0; od < OD; ++od) {
+                        const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+                        if (id < 0 || id >= ID) continue;
+                        for (i64 oh = 0; oh < OH; ++oh) {
+                            const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+                            if (ih < 0 || ih >= IH) continue;
+                            const float* cp = cr + (od * OH + oh) * OW;
+                            float* xr = xc + (id * IH + ih) * IW;
+                            for (i64 ow = 0; ow < OW; ++ow) {
+                                const i64 iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+                                if (iw >= 0 && iw < IW) xr[iw] += cp[ow];
+                            }
+                        }
+                    }
+                }
+            }
+        },
+        1);
+}
+
+// Adds col (out_sp, taps * Cg) into channel-last dx of one item at the group's channel offset.
+template <conv_detail::geometry g>
+inline void col2im_cl(const float* col, float* dx) {
+    constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
+    constexpr i64 OH = g.out[1], OW = g.out[2];
+    constexpr i64 K = g.taps * g.Cg;
+    for (i64 od = 0; od < g.out[0]; ++od)
+        for (i64 oh = 0; oh < OH; ++oh)
+            for (i64 ow = 0; ow < OW; ++ow) {
+                const float* o = col + ((od * OH + oh) * OW + ow) * K;
+                for (i64 kd = 0; kd < g.k[0]; ++kd) {
+                    const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+                    for (i64 kh = 0; kh < g.k[1]; ++kh) {
+                        const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+                        for (i64 kw = 0; kw < g.k[2]; ++kw, o += g.Cg) {
+                            const i64 iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+                            if (id < 0 || id >= ID || ih < 0 || ih >= IH || iw < 0 || iw >= IW) continue;
+                            float* xp = dx + ((id * IH + ih) * IW + iw) * g.C;
+                            for (i64 c = 0; c < g.Cg; ++c) xp[c] += o[c];
+                        }
+                    }
+                }
+            }
+}
+
+}  // namespace grad_detail
+
+// Inputs (dy, W), output dx (shape attr.target).
+template <>
+struct kernel<op_kind::convolution_data_grad> {
+    template <op_instance I>
+    static constexpr conv_detail::geometry geo = grad_detail::conv_geometry_of(I, I.out, I.in[1], I.in[0]);
+
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        constexpr conv_detail::geometry g = geo<I>;
+        return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr conv_detail::geometry g = geo<I>;
+        constexpr std::int64_t K = g.Cg * g.taps;
+        const float* dy = io.input(0);
+        const float* w = io.input(1);
+        float* dx = io.output();
+        float* col = reinterpret_cast<float*>(io.workspace);
+        std::fill_n(dx, g.B * g.C * g.in_sp, 0.f);
+        for (std::int64_t b = 0; b < g.B; ++b) {
+            const float* dyb = dy + b * g.O * g.out_sp;
+            float* dxb = dx + b * g.C * g.in_sp;
+            for (std::int64_t gi = 0; gi < g.G; ++gi) {
+                if constexpr (!g.cl) {
+                    blas::sgemm(true, false, K, g.out_sp, g.Og, 1.f, w + gi * g.Og * K, K,
+                                dyb + gi * g.Og * g.out_sp, g.out_sp, 0.f, col, g.out_sp);
+                    grad_detail::col2im_cf<g>(col, dxb + gi * g.Cg * g.in_sp);
+                } else {
+                    blas::sgemm(false, false, g.out_sp, K, g.Og, 1.f, dyb + gi * g.Og, g.O, w + gi * g.Og * K,
+                                K, 0.f, col, K);
+                    grad_detail::col2im_cl<g>(col, dxb + gi * g.Cg);
+                }
+            }
+        }
+    }
+};
+
+// Inputs (x, dy), output dW (shape attr.target).
+template <>
+struct kernel<op_kind::convolution_filter_grad> {
+    template <op_instance I>
+    static constexpr conv_detail::geometry geo = grad_detail::conv_geometry_of(I, I.in[0], I.out, I.in[1]);
+
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        constexpr conv_detail::geometry g = geo<I>;
+        return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr conv_detail::geometry g = geo<I>;
+        constexpr std::int64_t K = g.Cg * g.taps;
+        const float* x = io.input(0);
+        const float* dy = io.input(1);
+        float* dw = io.output();
+        float* col = reinterpret_cast<float*>(io.workspace);
+        for (std::int64_t b = 0; b < g.B; ++b) {
+            const float* xb = x + b * g.C * g.in_sp;
+            const float* dyb = dy + b * g.O * g.out_sp;
+            const float beta = b == 0 ? 0.f : 1.f;
+            for (std::int64_t gi = 0; gi < g.G; ++gi) {
+                if constexpr (!g.cl) {
+                    conv_detail::im2col_cf<g>(xb + gi * g.Cg * g.in_sp, col);
+                    blas::sgemm(false, true, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og * g.out_sp, g.out_sp,
+                                col, g.out_sp, beta, dw + gi * g.Og * K, K);
+                } else {
+                    conv_detail::im2col_cl<g>(xb + gi * g.Cg, col);
+                    blas::sgemm(true, false, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og, g.O, col, K, beta,
+                                dw + gi * g.Og * K, K);
+                }
+            }
+        }
+    }
+};
+
+// ---- element-wise --------------------------------------------------------------------------------
+
+namespace grad_detail {
+template <op_instance I, class F>
+inline void binary_map(const kernel_io& io, F f) {
+    const float* dy = io.input(0);
+    const float* v = io.input(1);
+    float* dx = io.output();
+    for (i64 i = 0; i < I.out.numel(); ++i) dx[i] = f(dy[i], v[i]);
+}
+}  // namespace grad_detail
+
+#define KATA_CPU_GRAD_MAP(KIND, EXPR)                                                                        \
+    template <>                                                                                              \
+    struct kernel<op_kind::KIND> {                                                                           \
+        template <op_instance I>                                                                             \
+        static constexpr std::size_t workspace_bytes() {                                                     \
+            return 0;                                                                                        \
+        }                                                                                                    \
+        template <op_instance I>                                                                             \
+        static void run(const kernel_io& io) {                                                               \
+            [[maybe_unused]] constexpr float alpha = float(I.attr.alpha);                                    \
+            grad_detail::binary_map<I>(io, [](float d, float v) { return EXPR; });                           \
+        }                                                                                                    \
+    };
+KATA_CPU_GRAD_MAP(relu_grad, v > 0.f ? d : 0.f)
+KATA_CPU_GRAD_MAP(leaky_relu_grad, v > 0.f ? d : d * alpha)
+KATA_CPU_GRAD_MAP(sigmoid_grad, d* v*(1.f - v))
+KATA_CPU_GRAD_MAP(tanh_grad, d*(1.f - v * v))
+KATA_CPU_GRAD_MAP(hard_swish_grad, v < -3.f ? 0.f : (v > 3.f ? d : d * (2.f * v + 3.f) / 6.f))
+#undef KATA_CPU_GRAD_MAP
+
+// ---- pooling -------------------------------------------------------------------------------------
+
+namespace grad_detail {
+
+// dx (plan L: x = I.out, y = dy) from dy: Max routes each output's gradient to its window's first
+// maximum of x; Average spreads it over the window with the forward's divisor.
+enum class pool_grad { max, average, sum };
+
+template <pool_detail::pool_plan L, pool_grad Mode, bool IncludingPad>
+inline void pool_backward(const float* dy, const float* x, float* dx) {
+    using pool_detail::win;
+    constexpr i64 C = L.inner;
+    std::fill_n(dx, L.outer * L.xsize, 0.f);
+    for (i64 n = 0; n < L.outer; ++n) {
+        const float* xb = Mode == pool_grad::max ? x + n * L.xsize : nullptr;
+        float* db = dx + n * L.xsize;
+        const float* gb = dy + n * L.ysize;
+        for (i64 o0 = 0; o0 < L.Y[0]; ++o0) {
+            const win w0 = pool_detail::window<L, 0>(o0);
+            for (i64 o1 = 0; o1 < L.Y[1]; ++o1) {
+                const win w1 = pool_detail::window<L, 1>(o1);
+                for (i64 o2 = 0; o2 < L.Y[2]; ++o2) {
+                    const win w2 = pool_detail::window<L, 2>(o2);
+                    const float* gp = gb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
+                    for (i64 c = 0; c < C; ++c) {
+                        if constexpr (Mode == pool_grad::max) {
+                            float best = -std::numeric_limits<float>::infinity();
+                            i64 at = -1;
+                            for (i64 i0 = w0.s; i0 < w0.e; ++i0)
+                                for (i64 i1 = w1.s; i1 < w1.e; ++i1)
+                                    for (i64 i2 = w2.s; i2 < w2.e; ++i2) {
+                                        const i64 off = ((i0 * L.X[1] + i1) * L.X[2] + i2) * C + c;
+                                        if (at < 0 || xb[off] > best) {
+                                            best = xb[off];
+                                            at = off;
+                                        }
+                                    }
+                            if (at >= 0) db[at] += gp[c];
+                        } else {
+                            const i64 cnt = Mode == pool_grad::sum ? 1
+                                            : IncludingPad         ? w0.incl * w1.incl * w2.incl
+                                                           : (w0.e - w0.s) * (w1.e - w1.s) * (w2.e - w2.s);
+                            const float v = Mode == pool_grad::sum ? gp[c] : gp[c] / float(cnt);
+                            for (i64 i0 = w0.s; i0 < w0.e; ++i0)
+                                for (i64 i1 = w1.s; i1 < w1.e; ++i1)
+                                    for (i64 i2 = w2.s; i2 < w2.e; ++i2)
+                                        db[((i0 * L.X[1] + i1) * L.X[2] + i2) * C + c] += v;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace grad_detail
+
+template <>
+struct kernel<op_kind::max_pooling_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
+        grad_detail::pool_backward<L, grad_detail::pool_grad::max, false>(io.input(0), io.input(1),
+                                                                          io.output());
+    }
+};
+
+template <>
+struct kernel<op_kind::average_pooling_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
+        grad_detail::pool_backward<L, grad_detail::pool_grad::average, I.attr.including_pad>(
+            io.input(0), nullptr, io.output());
+    }
+};
+
+template <>
+struct kernel<op_kind::sum_pooling_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
+        grad_detail::pool_backward<L, grad_detail::pool_grad::sum, false>(io.input(0), nullptr, io.output());
+    }
+};
+
+// Inputs (idx int32, dy), output dW (N, D..): zero, then row idx[i] += dy[i].
+template <>
+struct kernel<op_kind::embed_filter_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr std::int64_t rows = I.out.dims[0], D = I.out.numel() / I.out.dims[0], n = I.in[0].numel();
+        const std::int32_t* idx = io.input<std::int32_t>(0);
+        const float* dy = io.input(1);
+        float* dw = io.output();
+        std::fill_n(dw, rows * D, 0.f);
+        for (std::int64_t i = 0; i < n; ++i) {
+            float* row = dw + std::int64_t(idx[i]) * D;
+            for (std::int64_t j = 0; j < D; ++j) row[j] += dy[i * D + j];
+        }
+    }
+};
+
+// Input dy, output the slice [offset, offset + len) of dy along `axis` (len: the output's size there).
+template <>
+struct kernel<op_kind::concatenate_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr int ax = I.attr.axis;
+        constexpr std::int64_t outer = I.out.prod(0, ax), inner = I.out.prod_from(ax + 1);
+        constexpr std::int64_t len = I.out.dims[ax], ylen = I.in[0].dims[ax];
+        const float* dy = io.input(0);
+        float* dx = io.output();
+        for (std::int64_t o = 0; o < outer; ++o)
+            std::memcpy(dx + o * len * inner, dy + (o * ylen + I.attr.offset) * inner,
+                        std::size_t(len * inner) * sizeof(float));
+    }
+};
+
+template <>
+struct kernel<op_kind::global_average_pooling_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr std::int64_t nc = I.out.prod(0, 2), sp = I.out.prod_from(2);
+        const float* dy = io.input(0);
+        float* dx = io.output();
+        for (std::int64_t q = 0; q < nc; ++q) std::fill_n(dx + q * sp, sp, dy[q] / float(sp));
+    }
+};
+
+// ---- BatchNormalization --------------------------------------------------------------------------
+
+namespace grad_detail {
+
+// Per channel (outer, C, inner view around the normalised axis): the mean and 1/sqrt(var + eps) the
+// forward normalised with: batch statistics recomputed from x (biased variance), or the running ones.
+template <op_instance I>
+inline void bn_stats(const float* x, const float* mean, const float* var, double* mu, double* inv) {
+    constexpr axis_view V = make_axis_view(I.in[1], I.attr.axes[0]);
+    constexpr double eps = I.attr.eps;
+    if constexpr (I.attr.batch_stat) {
+        constexpr double n = double(V.outer * V.inner);
+        for (i64 c = 0; c < V.C; ++c) {
+            double s = 0.0;
+            for (i64 o = 0; o < V.outer; ++o)
+                for (i64 j = 0; j < V.inner; ++j) s += double(x[(o * V.C + c) * V.inner + j]);
+            const double m = s / n;
+            double q = 0.0;
+            for (i64 o = 0; o < V.outer; ++o)
+                for (i64 j = 0; j < V.inner; ++j) {
+                    const double d = double(x[(o * V.C + c) * V.inner + j]) - m;
+                    q += d * d;
+                }
+            mu[c] = m;
+            inv[c] = 1.0 / std::sqrt(q / n + eps);
+        }
+    } else {
+        for (i64 c = 0; c < V.C; ++c) {
+            mu[c] = double(mean[c]);
+            inv[c] = 1.0 / std::sqrt(double(var[c]) + eps);
+        }
+    }
+}
+
+}  // namespace grad_detail
+
+// Inputs (dy, x, mean, var[, gamma]).
+template <>
+struct kernel<op_kind::batch_normalization_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 4 * std::size_t(I.in[1].dims[I.attr.axes[0]]) * sizeof(double);
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.in[1], I.attr.axes[0]);
+        const float* dy = io.input(0);
+        const float* x = io.input(1);
+        const float* gamma = I.attr.no_scale ? nullptr : io.input(4);
+        double* mu = reinterpret_cast<double*>(io.workspace);
+        double* inv = mu + V.C;
+        double* sdy = inv + V.C;
+        double* sdyx = sdy + V.C;
+        grad_detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        float* dx = io.output();
+        for (std::int64_t c = 0; c < V.C; ++c) {
+            const double gm = gamma ? double(gamma[c]) : 1.0;
+            if constexpr (I.attr.batch_stat) {
+                double a = 0.0, b = 0.0;
+                for (std::int64_t o = 0; o < V.outer; ++o)
+                    for (std::int64_t j = 0; j < V.inner; ++j) {
+                        const std::int64_t i = (o * V.C + c) * V.inner + j;
+                        a += double(dy[i]);
+                        b += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+                    }
+                constexpr double n = double(V.outer * V.inner);
+                sdy[c] = a / n;
+                sdyx[c] = b / n;
+                for (std::int64_t o = 0; o < V.outer; ++o)
+                    for (std::int64_t j = 0; j < V.inner; ++j) {
+                        const std::int64_t i = (o * V.C + c) * V.inner + j;
+                        const double xh = (double(x[i]) - mu[c]) * inv[c];
+                        dx[i] = float(gm * inv[c] * (double(dy[i]) - sdy[c] - xh * sdyx[c]));
+                    }
+            } else {
+                const float s = float(gm * inv[c]);
+                for (std::int64_t o = 0; o < V.outer; ++o)
+                    for (std::int64_t j = 0; j < V.inner; ++j) {
+                        const std::int64_t i = (o * V.C + c) * V.inner + j;
+                        dx[i] = dy[i] * s;
+                    }
+            }
+        }
+    }
+};
+
+// Inputs (dy, x, mean, var), output dgamma (gamma's shape: C values).
+template <>
+struct kernel<op_kind::batch_normalization_gamma_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 2 * std::size_t(I.in[1].dims[I.attr.axes[0]]) * sizeof(double);
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.in[1], I.attr.axes[0]);
+        const float* dy = io.input(0);
+        const float* x = io.input(1);
+        double* mu = reinterpret_cast<double*>(io.workspace);
+        double* inv = mu + V.C;
+        grad_detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        float* dg = io.output();
+        for (std::int64_t c = 0; c < V.C; ++c) {
+            double s = 0.0;
+            for (std::int64_t o = 0; o < V.outer; ++o)
+                for (std::int64_t j = 0; j < V.inner; ++j) {
+                    const std::int64_t i = (o * V.C + c) * V.inner + j;
+                    s += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+                }
+            dg[c] = float(s);
+        }
+    }
+};
+
+}  // namespace kata::cpu

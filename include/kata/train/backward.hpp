@@ -1,0 +1,191 @@
+// kata/train/backward.hpp
+//
+// The training graph as a type (docs/training.md):
+//
+//     constexpr var lenet_loss(builder& g) { ...; return F::mean(F::softmax_cross_entropy(y, t)); }
+//     using Net   = kata::network<lenet_loss>;            // output 0: the loss
+//     using Train = kata::train::training_graph<Net>;     // forward + backward, derived at compile time
+//     kata::train::cpu_executor<Train> step(store);       // one plan for the whole step
+//     step.execute(x, t);                                 // loss in output 0; gradients added to grad()
+//     solver.update(); solver.zero_grad();                // kata/train/solvers.hpp
+//
+// The derivation is one constexpr function over the lifted forward graph (no Hana): it copies the forward
+// nodes, marks which variables depend on a need_grad parameter, seeds the loss's gradient with a Constant
+// of ones (nnabla's loss.backward() default), then walks the functions in reverse visit order and lets each
+// op's descriptor rule (kata/ops/backward.hpp) emit the gradient nodes of the inputs that need one;
+// gradients of a variable read several times are summed with Add2. For every need_grad parameter P an
+// AccumulateGrad node adds dP into a leaf "P@grad", which the parameter source resolves to P's gradient
+// buffer: gradients accumulate across steps until zero_grad, as in nnabla. Those nodes are the graph's
+// outputs after the forward outputs. Inputs and need_grad=false parameters get no gradient node (no work).
+// A kind without a backward rule is a compile error naming it (kata::invalid_graph<"...">).
+//
+// The result is an ordinary graph type: the one executor (kata/exec/executor.hpp) runs it with its
+// compile-time memory plan (forward activations stay alive exactly until the last gradient node reading
+// them; nothing is allocated per step), and SimpleGraph draws it.
+#pragma once
+
+#include <kata/detail/xtensor_fix.hpp>
+
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "../core/graph.hpp"
+#include "../cpu/executor.hpp"
+#include "../exec/binding.hpp"
+#include "../io/parameter_store.hpp"
+#include "../ops/descriptors.hpp"
+
+namespace kata::train {
+
+// The suffix of the leaf that stands for a parameter's gradient buffer in a training graph.
+inline constexpr std::string_view grad_suffix = "@grad";
+
+constexpr bool is_gradient_key(std::string_view key) {
+    return key.size() > grad_suffix.size() && key.substr(key.size() - grad_suffix.size()) == grad_suffix;
+}
+
+namespace detail {
+
+// Appends the backward of `src` (a lifted graph whose output 0 is the loss) to a copy of it in `b`.
+template <class G>
+constexpr void derive_training_graph(const G& src, builder& b) {
+    const std::size_t n = src.nodes.size();
+    for (std::size_t i = 0; i < n; ++i) b.nodes.push_back(src.nodes[i]);
+    for (std::size_t i = 0; i < src.edges.size(); ++i) b.edges.push_back(src.edges[i]);
+    for (std::size_t i = 0; i < src.outputs.size(); ++i) b.outputs.push_back(src.outputs[i]);
+    b.parameter_index_stale();
+
+    std::vector<char> need(n, 0);
+    for (std::size_t i = 0; i < n; ++i)
+        need[i] = src.nodes[i].op == op_kind::parameter && src.nodes[i].need_grad &&
+                  !is_gradient_key(src.nodes[i].name.view());
+    for (int t = 0; t < src.num_order; ++t) {
+        const int f = src.order[t];
+        const node& fn = src.nodes[std::size_t(f)];
+        for (int k = 0; k < fn.num_inputs; ++k)
+            if (need[std::size_t(src.input_of(f, k))]) need[std::size_t(f)] = 1;
+    }
+    const int loss = src.outputs[0];
+    if (!need[std::size_t(loss)]) {
+        b.fail(message_string("kata::train::training_graph: the loss (output 0) depends on no parameter "
+                              "with need_grad=true"));
+        return;
+    }
+    std::vector<var> grad(n, var{});
+    grad[std::size_t(loss)] = grad::constant(b, src.nodes[std::size_t(loss)].shape, 1.0);
+
+    for (int t = src.num_order - 1; t >= 0; --t) {
+        const int f = src.order[t];
+        const node fn = src.nodes[std::size_t(f)];
+        if (!need[std::size_t(f)] || grad[std::size_t(f)].id < 0) continue;
+        const op_descriptor& d = descriptor_of(fn.op);
+        if (!d.backward) {
+            message_string m("kata::train::training_graph: ");
+            m.append(type_name(fn.op));
+            if (!fn.name.empty()) m.append(" in scope '").append(fn.name.view()).append("'");
+            m.append(" has no backward rule yet");
+            b.fail(m);
+            return;
+        }
+        var ins[16]{};
+        bool needs[16]{};
+        var dx[16]{};
+        const int nin = fn.num_inputs < 16 ? fn.num_inputs : 16;
+        for (int k = 0; k < nin; ++k) {
+            const int in = src.input_of(f, k);
+            ins[k] = var{&b, in};
+            needs[k] = need[std::size_t(in)] != 0;
+        }
+        {
+            auto scope = b.scope(fn.name.view());
+            d.backward(b, fn.attr, std::span<const var>(ins, std::size_t(nin)), var{&b, f},
+                       grad[std::size_t(f)], std::span<const bool>(needs, std::size_t(nin)),
+                       std::span<var>(dx, std::size_t(nin)));
+        }
+        if (b.failed) return;
+        for (int k = 0; k < nin; ++k) {
+            if (!needs[k] || dx[k].id < 0) continue;
+            var& acc = grad[std::size_t(ins[k].id)];
+            acc = acc.id < 0 ? dx[k] : F::add2(acc, dx[k]);
+        }
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        const node& p = src.nodes[i];
+        if (p.op != op_kind::parameter || !need[i] || grad[i].id < 0) continue;
+        name_string key = p.name;
+        key.append(grad_suffix);
+        const var leaf = b.parameter_at(key, p.shape, init_spec{}, false);
+        b.output(
+            b.function(op_kind::accumulate_grad, {grad[i], leaf}, attributes{}, shape_t{}, layout::none));
+    }
+}
+
+template <auto const& G>
+struct derived {
+    static constexpr kata::detail::graph_sizes sizes = [] {
+        builder b(2 * G.nodes.size() + 64, 2 * G.edges.size() + 128);
+        derive_training_graph(G, b);
+        return kata::detail::graph_sizes{b.nodes.size(), b.edges.size(), b.outputs.size(), b.error, b.failed};
+    }();
+    static_assert(invalid_graph<sizes.error>::ok);
+    static constexpr auto value = [] {
+        builder b(sizes.nodes, sizes.edges);
+        derive_training_graph(G, b);
+        return kata::detail::freeze<sizes.nodes, (sizes.edges ? sizes.edges : 1), sizes.outputs>(b);
+    }();
+};
+
+}  // namespace detail
+
+// The forward + backward graph of Net (output 0: a loss; other forward outputs are kept, in order,
+// before the gradient accumulators).
+template <graph_type Net>
+struct training_graph {
+    static constexpr auto graph = detail::derived<Net::graph>::value;
+    static constexpr std::size_t num_forward_outputs = Net::graph.outputs.size();
+    static constexpr std::size_t num_gradients = graph.outputs.size() - num_forward_outputs;
+};
+
+// A parameter_store as the source of a training executor: "P" is P's values, "P@grad" its gradient
+// buffer (allocated as zeros at bind time when missing, never per step).
+class training_parameters {
+public:
+    struct handle {
+        parameter* p = nullptr;
+        bool grad = false;
+        explicit operator bool() const noexcept { return p != nullptr; }
+    };
+    static constexpr std::string_view description = "the parameter store";
+
+    training_parameters(parameter_store& store) noexcept : store_(&store) {}  // NOLINT: implicit on purpose
+
+    handle find(std::string_view name) const {
+        if (is_gradient_key(name)) {
+            parameter* p = store_->find(name.substr(0, name.size() - grad_suffix.size()));
+            if (p) (void)p->grad();
+            return {p, true};
+        }
+        return {store_->find(name), false};
+    }
+    static exec::parameter_view view(const handle& h) {
+        xt::xarray<float>& a = h.grad ? h.p->grad() : h.p->data;
+        exec::parameter_view v{a.data(), dtype::f32, shape_t{}, int(a.dimension())};
+        for (std::size_t d = 0; d < a.shape().size() && d < std::size_t(max_rank); ++d)
+            v.shape.push_back(std::int64_t(a.shape()[d]));
+        return v;
+    }
+    static void* data(const handle& h) noexcept { return h.grad ? h.p->grad().data() : h.p->data.data(); }
+
+private:
+    parameter_store* store_;
+};
+
+// The CPU executor of a training graph: execute(inputs...) runs forward and backward and adds every
+// parameter gradient into the store's grad() buffers.
+template <graph_type Train>
+using cpu_executor = exec::executor<Train, cpu::backend, exec::heap_arena, training_parameters>;
+
+}  // namespace kata::train

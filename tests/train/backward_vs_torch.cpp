@@ -1,0 +1,318 @@
+// Gradients of kata's compile-time training graphs (kata/train/backward.hpp) against PyTorch autograd
+// (float64), fixtures by tools/fixtures/make_backward_fixtures.py. Each case's network is the script's,
+// op for op; the case's "x" is a parameter, so the gradient of each chain's input is checked too. The
+// upstream gradient is made non-trivial by a random input r (loss = sum or mean of y * r).
+#include "backward_support.hpp"
+
+#include <kata/cpu.hpp>
+#include <kata/parameters.hpp>
+#include <kata/pf.hpp>
+#include <kata/train/backward.hpp>
+#include <kata/train/solvers.hpp>
+#include <kata/viewer/simple_graph.hpp>
+
+using namespace kata;
+using kata::test::backward_fixture;
+using kata::test::check_close;
+
+namespace {
+
+template <class Step>
+void check_case(Step& step, parameter_store& store, const backward_fixture& f, const char* name) {
+    const float loss = step.template output_data<0>()[0];
+    const float want = f.f32("loss").data()[0];
+    CHECK_MESSAGE(std::fabs(loss - want) <= 1e-4 * std::fabs(want) + 1e-6,
+                  name << ": loss " << loss << " vs " << want);
+    for (const std::string& p : f.gradient_names()) {
+        const parameter* q = store.find(p);
+        REQUIRE(q);
+        REQUIRE_MESSAGE(q->has_grad(), name << ": no gradient for " << p);
+        check_close(const_cast<parameter*>(q)->grad(), f.f32("grad:" + p), std::string(name) + " d/d" + p);
+    }
+}
+
+// dense: Affine (with and without bias), LeakyReLU, Sigmoid, Tanh, ReLU, Mul2, Add2 broadcasting (1,6),
+// Sub2 broadcasting (6,), AddScalar, MulScalar, Reshape, Sum. FrozenC: "c" has need_grad=false.
+template <bool FrozenC>
+constexpr var dense(builder& g) {
+    auto r = g.input("r", {6, 3});
+    auto x = g.parameter("x", {3, 2, 5});
+    auto a = F::affine(x, g.parameter("fc/W", {10, 6}), g.parameter("fc/b", {6}));
+    auto l = F::leaky_relu(a, 0.2);
+    auto s = F::sigmoid(a);
+    auto t = F::tanh(F::affine(x, g.parameter("fc2/W", {10, 6})));
+    auto m = s * t + g.parameter("c", {1, 6}, {}, !FrozenC);
+    m = m - g.parameter("d", {6});
+    m = (F::relu(m + l) + 0.3) * 1.7;
+    return F::sum(F::reshape(m, {6, 3}) * r);
+}
+
+TEST_CASE("backward: dense ops (Affine, activations, broadcasting arithmetic, scalars, Reshape, Sum)") {
+    using Train = train::training_graph<network<dense<false>>>;
+    static_assert(Train::num_gradients == 6);
+    backward_fixture f("dense");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    const xt::xarray<float> r = f.f32("input:r");
+    step.execute(r);
+    check_case(step, store, f, "dense");
+
+    SUBCASE("gradients accumulate until zero_grad, as in nnabla") {
+        step.execute(r);
+        for (const std::string& p : f.gradient_names())
+            check_close(store.find(p)->grad(), f.f32("grad:" + p), "twice d/d" + p, 2.0f);
+        train::Sgd sgd(0.0f);
+        sgd.set_parameters(store);
+        sgd.zero_grad();
+        step.execute(r);
+        check_case(step, store, f, "after zero_grad");
+    }
+}
+
+TEST_CASE("backward: a need_grad=false parameter gets no gradient node and no gradient") {
+    using Train = train::training_graph<network<dense<true>>>;
+    static_assert(Train::num_gradients == 5);
+    static_assert(Train::graph.find(op_kind::parameter, "c@grad") < 0);
+    // Add2's rule builds no Sum for the broadcast operand "c" (the only (1,6)-shaped reduction).
+    static_assert(Train::graph.count(op_kind::sum) ==
+                  train::training_graph<network<dense<false>>>::graph.count(op_kind::sum) - 1);
+    backward_fixture f("dense");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    CHECK_FALSE(store.find("c")->has_grad());
+    for (const std::string& p : f.gradient_names())
+        if (p != "c") check_close(store.find(p)->grad(), f.f32("grad:" + p), "frozen c: d/d" + p);
+}
+
+// conv_cf: Convolution NCHW (group 2, pad (1,2), stride (2,1), dilation (1,2)), MaxPooling (2x2, stride
+// (1,2), pad (1,0)), ReLU, AveragePooling (3x2, pad 1) including and excluding the padding,
+// GlobalAveragePooling.
+constexpr var conv_cf(builder& g) {
+    auto x = g.parameter("x", {2, 4, 9, 8});
+    auto h = F::convolution(x, g.parameter("conv/W", {6, 2, 3, 3}), g.parameter("conv/b", {6}),
+                            {.pad = {1, 2}, .stride = {2, 1}, .dilation = {1, 2}, .group = 2});
+    h = F::relu(F::max_pooling(h, {2, 2}, {.stride = {1, 2}, .pad = {1, 0}}));
+    auto p1 = F::average_pooling(h, {3, 2}, {.pad = {1, 1}});
+    auto p2 = F::average_pooling(h, {3, 2}, {.pad = {1, 1}, .including_pad = false});
+    auto gap = F::global_average_pooling(p1 + p2);
+    return F::sum(gap * g.input("r", {2, 6, 1, 1}));
+}
+
+TEST_CASE("backward: channel-first convolution with groups, dilation, padding, stride, and pooling") {
+    using Train = train::training_graph<network<conv_cf>>;
+    backward_fixture f("conv_cf");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "conv_cf");
+}
+
+// conv_cl: Convolution NHWC (group 3, pad 1, stride 2), MaxPooling NHWC, BatchNormalization test mode over
+// axis 3 (eps 1e-3), Mean.
+constexpr var conv_cl(builder& g) {
+    auto x = g.parameter("x", {2, 7, 6, 6});
+    auto h = F::convolution(x, g.parameter("conv/W", {9, 3, 3, 2}), g.parameter("conv/b", {9}),
+                            {.pad = {1, 1}, .stride = {2, 2}, .group = 3, .channel_last = true});
+    h = F::max_pooling(h, {2, 2}, {.channel_last = true});
+    h = F::batch_normalization(h, g.parameter("bn/beta", {1, 1, 1, 9}), g.parameter("bn/gamma", {1, 1, 1, 9}),
+                               g.parameter("bn/mean", {1, 1, 1, 9}, {}, false),
+                               g.parameter("bn/var", {1, 1, 1, 9}, {}, false),
+                               {.axes = {3}, .naxes = 1, .eps = 1e-3, .batch_stat = false});
+    return F::mean(h * g.input("r", {2, 2, 1, 9}, layout::channel_last));
+}
+
+TEST_CASE("backward: channel-last convolution and pooling, BatchNormalization in test mode") {
+    using Train = train::training_graph<network<conv_cl>>;
+    backward_fixture f("conv_cl");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "conv_cl");
+}
+
+// bn_train: BatchNormalization with batch statistics (decay 0.8, eps 1e-3), Tanh.
+constexpr var bn_train(builder& g) {
+    auto x = g.parameter("x", {4, 3, 5, 5});
+    auto h = F::batch_normalization(
+        x, g.parameter("bn/beta", {1, 3, 1, 1}), g.parameter("bn/gamma", {1, 3, 1, 1}),
+        g.parameter("bn/mean", {1, 3, 1, 1}, {}, false), g.parameter("bn/var", {1, 3, 1, 1}, {}, false),
+        {.axes = {1}, .naxes = 1, .decay_rate = 0.8, .eps = 1e-3, .batch_stat = true});
+    return F::sum(F::tanh(h) * g.input("r", {4, 3, 5, 5}));
+}
+
+TEST_CASE("backward: BatchNormalization in training mode (batch statistics, running statistics)") {
+    using Train = train::training_graph<network<bn_train>>;
+    backward_fixture f("bn_train");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "bn_train");
+    check_close(store.find("bn/mean")->data, f.f32("running:bn/mean"), "running mean");
+    check_close(store.find("bn/var")->data, f.f32("running:bn/var"), "running var");
+}
+
+// losses: mean(SoftmaxCrossEntropy(x, t)) + mean(sum(SquaredError(y, z), axes {1}, keep_dims)).
+constexpr var losses(builder& g) {
+    auto t = g.input("t", {5, 1}, layout::none, dtype::i32);
+    auto z = g.input("z", {5, 7});
+    auto x = g.parameter("x", {5, 7});
+    auto y = g.parameter("y", {5, 7});
+    return F::mean(F::softmax_cross_entropy(x, t)) + F::mean(F::sum(F::squared_error(y, z), {1}, true));
+}
+
+TEST_CASE("backward: losses (SoftmaxCrossEntropy, SquaredError) and reductions (Sum with keep_dims, Mean)") {
+    using Train = train::training_graph<network<losses>>;
+    static_assert(Train::graph.nodes[Train::graph.outputs[0]].shape.rank == 0);  // a scalar loss
+    backward_fixture f("losses");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    const xt::xarray<std::int32_t> t = f.i32("input:t");
+    step.execute(t, f.f32("input:z"));
+    check_case(step, store, f, "losses");
+}
+
+// ranks: Convolution 1-D (pad 2, dilation 2), Affine with base_axis 2, BatchNormalization training mode over
+// the last axis of a rank-3 tensor without gamma; Convolution 3-D (group 2, stride (1,2,1), pad (1,0,1)),
+// MaxPooling 3-D; a residual Add2 whose two inputs both depend on z.
+constexpr var ranks(builder& g) {
+    auto r1 = g.input("r1", {2, 4, 3});
+    auto r2 = g.input("r2", {1, 6, 3, 1, 3});
+    auto x = g.parameter("x", {2, 5, 7});
+    auto h = F::convolution(x, g.parameter("c1/W", {4, 5, 3}), {.pad = {2}, .dilation = {2}});
+    h = F::affine(h, g.parameter("fc/W", {7, 3}), g.parameter("fc/b", {3}), {.base_axis = 2});
+    h = F::batch_normalization(h, g.parameter("bn/beta", {1, 1, 3}), none,
+                               g.parameter("bn/mean", {1, 1, 3}, {}, false),
+                               g.parameter("bn/var", {1, 1, 3}, {}, false), {.axes = {2}, .naxes = 1});
+    auto y1 = F::relu(h);
+    auto z = g.parameter("z", {1, 4, 5, 6, 5});
+    auto h3 = F::tanh(F::convolution(z, g.parameter("c3/W", {6, 2, 2, 3, 2}), g.parameter("c3/b", {6}),
+                                     {.pad = {1, 0, 1}, .stride = {1, 2, 1}, .group = 2}));
+    h3 = h3 + F::sigmoid(h3);
+    auto y2 = F::max_pooling(h3, {2, 2, 2});
+    return F::sum(y1 * r1) + F::sum(y2 * r2);
+}
+
+TEST_CASE(
+    "backward: 1-D and 3-D convolutions, Affine base_axis 2, BN over the last axis without gamma, residual") {
+    using Train = train::training_graph<network<ranks>>;
+    backward_fixture f("ranks");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r1"), f.f32("input:r2"));
+    check_case(step, store, f, "ranks");
+}
+
+// composite: Softmax (axis 1), Transpose (2, 0, 1), Div2 by a broadcast parameter and by an x-dependent
+// denominator (sigmoid + 0.5).
+constexpr var composite(builder& g) {
+    auto r = g.input("r", {5, 3, 4});
+    auto x = g.parameter("x", {3, 4, 5});
+    auto z = F::transpose(F::softmax(x, 1), {2, 0, 1}) / g.parameter("d", {5, 1, 1});
+    return F::sum(z / (F::sigmoid(z) + 0.5) * r);
+}
+
+TEST_CASE("backward: Softmax, Transpose and Div2 (rules made of forward ops)") {
+    using Train = train::training_graph<network<composite>>;
+    backward_fixture f("composite");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "composite");
+}
+
+// more_ops: DepthwiseConvolution (multiplier 2, pad 1, stride (2,1)), Deconvolution (group 3, stride 2, pad 1,
+// output_padding 1), Unpooling 2x2, FusedBatchNormalization (training mode) with a residual, SumPooling
+// (2,3), HardSwish, FusedConvolution (pad 1, bias, residual parameter, ReLU); Embed.
+constexpr var more_ops(builder& g) {
+    auto r1 = g.input("r1", {2, 4, 4, 4});
+    auto idx = g.input("idx", {5}, layout::none, dtype::i32);
+    auto r2 = g.input("r2", {5, 3});
+    auto x = g.parameter("x", {2, 3, 7, 6});
+    auto hd = F::depthwise_convolution(x, g.parameter("dw/W", {6, 3, 3}), g.parameter("dw/b", {6}),
+                                       {.pad = {1, 1}, .stride = {2, 1}, .multiplier = 2});
+    auto h2 = F::deconvolution(hd, g.parameter("dc/W", {6, 2, 3, 3}), g.parameter("dc/b", {6}),
+                               {.pad = {1, 1}, .stride = {2, 2}, .group = 3, .output_padding = {1, 1}});
+    auto h = F::fused_batch_normalization(
+        h2, g.parameter("bn/beta", {1, 6, 1, 1}), g.parameter("bn/gamma", {1, 6, 1, 1}),
+        g.parameter("bn/mean", {1, 6, 1, 1}, {}, false), g.parameter("bn/var", {1, 6, 1, 1}, {}, false),
+        F::unpooling(hd, {2, 2}));
+    h = F::hard_swish(F::sum_pooling(h, {2, 3}));
+    h = F::fused_convolution(h, g.parameter("fc/W", {4, 6, 3, 3}), g.parameter("fc/b", {4}),
+                             g.parameter("zf", {2, 4, 4, 4}), {.pad = {1, 1}});
+    auto e = F::embed(idx, g.parameter("E", {7, 3}));
+    return F::sum(h * r1) + F::sum(e * r2);
+}
+
+TEST_CASE(
+    "backward: depthwise and transposed convolutions, fused BN and convolution, pooling, HardSwish, Embed") {
+    using Train = train::training_graph<network<more_ops>>;
+    backward_fixture f("more_ops");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    const xt::xarray<std::int32_t> idx = f.i32("input:idx");
+    step.execute(f.f32("input:r1"), idx, f.f32("input:r2"));
+    check_case(step, store, f, "more_ops");
+}
+
+// concat: Concatenate along axis 1 of (x, y, x), Tanh.
+constexpr var concat(builder& g) {
+    auto r = g.input("r", {2, 8, 4});
+    auto x = g.parameter("x", {2, 3, 4});
+    return F::sum(F::tanh(F::concatenate({x, g.parameter("y", {2, 2, 4}), x}, 1)) * r);
+}
+
+TEST_CASE("backward: Concatenate (one input twice)") {
+    using Train = train::training_graph<network<concat>>;
+    backward_fixture f("concat");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "concat");
+}
+
+// lenet_bn: LeNet with BatchNormalization (training mode) written with PF::, end to end.
+constexpr var lenet_bn(builder& g) {
+    auto x = g.input("x", {8, 1, 28, 28});
+    auto t = g.input("t", {8, 1}, layout::none, dtype::i32);
+    auto h = PF::convolution(x, 6, {5, 5}, {.name = "conv1"});
+    h = F::max_pooling(F::relu(PF::batch_normalization(h, {.name = "bn1"})), {2, 2});
+    h = PF::convolution(h, 16, {5, 5}, {.name = "conv2"});
+    h = F::max_pooling(F::relu(PF::batch_normalization(h, {.name = "bn2"})), {2, 2});
+    h = F::relu(PF::affine(h, 120, {.name = "fc1"}));
+    h = PF::affine(h, 10, {.name = "fc2"});
+    return F::mean(F::softmax_cross_entropy(h, t));
+}
+
+TEST_CASE("backward: LeNet with BatchNormalization end to end, and SimpleGraph draws the training graph") {
+    using Net = network<lenet_bn>;
+    using Train = train::training_graph<Net>;
+    static_assert(Train::num_gradients == 12);  // conv W, b x2, BN beta, gamma x2, fc W, b x2
+    static_assert(Train::graph.count(op_kind::convolution_filter_grad) == 2);
+    // The first convolution's input is a graph input: no ConvolutionDataGrad for it (no work).
+    static_assert(Train::graph.count(op_kind::convolution_data_grad) == 1);
+    backward_fixture f("lenet_bn");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    const xt::xarray<std::int32_t> t = f.i32("input:t");
+    step.execute(f.f32("input:x"), t);
+    check_case(step, store, f, "lenet_bn");
+
+    SimpleGraph viewer;
+    const std::string dot = viewer.create_graphviz_digraph(Train::graph);
+    CHECK(dot.find("ConvolutionFilterGrad") != std::string::npos);
+    CHECK(dot.find("AccumulateGrad") != std::string::npos);
+}
+
+}  // namespace
