@@ -36,7 +36,8 @@ constexpr exec::memory_plan<N> reference_plan(const graph<N, E, O>& g) {
     for (std::size_t i = 0; i < N; ++i) last_read[i] = -1;
     for (int t = 0; t < g.num_order; ++t) {
         const int f = g.order[t];
-        for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k) last_read[std::size_t(g.input_of(f, k))] = t;
+        for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k)
+            last_read[std::size_t(g.input_of(f, k))] = t;
     }
     const int end = g.num_order;
     auto member_read_after = [&](int r, int t) {
@@ -82,7 +83,8 @@ constexpr exec::memory_plan<N> reference_plan(const graph<N, E, O>& g) {
         const int f = g.order[t];
         const node& n = g.nodes[std::size_t(f)];
         if (p.root[std::size_t(f)] != f || n.op == op_kind::sink) continue;
-        p.bytes[std::size_t(f)] = exec::detail::align_up(n.shape.numel() * dtype_size(n.type), exec::arena_alignment);
+        p.bytes[std::size_t(f)] =
+            exec::detail::align_up(n.shape.numel() * dtype_size(n.type), exec::arena_alignment);
         p.naive_bytes += p.bytes[std::size_t(f)];
         roots[std::size_t(nroots++)] = f;
     }
@@ -101,7 +103,8 @@ constexpr exec::memory_plan<N> reference_plan(const graph<N, E, O>& g) {
         const int f = roots[std::size_t(i)];
         const std::int64_t sz = p.bytes[std::size_t(f)];
         auto overlaps_time = [&](int o) {
-            return !(last[std::size_t(o)] < first[std::size_t(f)] || last[std::size_t(f)] < first[std::size_t(o)]);
+            return !(last[std::size_t(o)] < first[std::size_t(f)] ||
+                     last[std::size_t(f)] < first[std::size_t(o)]);
         };
         auto fits = [&](std::int64_t off) {
             for (int j = 0; j < nplaced; ++j) {

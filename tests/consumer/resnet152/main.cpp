@@ -17,7 +17,9 @@
 #include <cmath>
 #include <cstdio>
 
-constexpr kata::var resnet152_64(kata::builder& g) { return kata::models::resnet152(g.input("x", {1, 3, 64, 64})); }
+constexpr kata::var resnet152_64(kata::builder& g) {
+    return kata::models::resnet152(g.input("x", {1, 3, 64, 64}));
+}
 
 using Net = kata::network<resnet152_64>;
 using Inference = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
@@ -52,7 +54,8 @@ int main() {
     }
     std::printf("ResNet-152 (64x64): %zu logits, max |logit| %g, max error live %g, frozen %g\n", want.size(),
                 scale, err_live, err_frozen);
-    const bool ok = want.size() == 1000 && got_live.size() == 1000 && got_frozen.size() == 1000 && scale > 1e-3 &&
-                    std::isfinite(scale) && err_live <= 1e-3 * scale && err_frozen <= 1e-3 * scale;
+    const bool ok = want.size() == 1000 && got_live.size() == 1000 && got_frozen.size() == 1000 &&
+                    scale > 1e-3 && std::isfinite(scale) && err_live <= 1e-3 * scale &&
+                    err_frozen <= 1e-3 * scale;
     return ok ? 0 : 1;
 }
