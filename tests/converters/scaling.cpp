@@ -52,18 +52,22 @@ constexpr bool chain_converted_as_specified() {
         const int bias = 1 + b, w = 1 + blocks + 3 * b, conv = w + 1, relu = w + 2;
         if (g.nodes[w].op != op_kind::parameter || !(g.nodes[w].name == key(b, "w-folded_cl"))) return false;
         if (!(g.nodes[w].shape == shape_t{16, 3, 3, 16})) return false;
-        if (g.nodes[bias].op != op_kind::parameter || !(g.nodes[bias].name == key(b, "b-folded"))) return false;
+        if (g.nodes[bias].op != op_kind::parameter || !(g.nodes[bias].name == key(b, "b-folded")))
+            return false;
         const node& c = g.nodes[conv];
         if (c.op != op_kind::convolution || !c.attr.channel_last || c.num_inputs != 3) return false;
-        if (g.input_of(conv, 0) != prev || g.input_of(conv, 1) != w || g.input_of(conv, 2) != bias) return false;
+        if (g.input_of(conv, 0) != prev || g.input_of(conv, 1) != w || g.input_of(conv, 2) != bias)
+            return false;
         if (g.nodes[relu].op != op_kind::relu || g.input_of(relu, 0) != conv) return false;
-        if (g.num_consumers(conv) != 1 || g.position[conv] != 2 * b || g.position[relu] != 2 * b + 1) return false;
+        if (g.num_consumers(conv) != 1 || g.position[conv] != 2 * b || g.position[relu] != 2 * b + 1)
+            return false;
         prev = relu;
         const derivation& zero = d[std::size_t(b)];
         const derivation& wf = d[std::size_t(blocks + 2 * b)];
         const derivation& bf = d[std::size_t(blocks + 2 * b + 1)];
         const derivation& cl = d[std::size_t(3 * blocks + b)];
-        if (zero.kind != derivation_kind::constant || !(zero.target == key(b, "b")) || zero.value != 0) return false;
+        if (zero.kind != derivation_kind::constant || !(zero.target == key(b, "b")) || zero.value != 0)
+            return false;
         if (wf.kind != derivation_kind::bn_scale_weight || !(wf.target == key(b, "w-folded")) ||
             !(wf.sources[src_w] == key(b, "W")))
             return false;
