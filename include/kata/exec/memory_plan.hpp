@@ -41,120 +41,170 @@ namespace detail {
 
 constexpr std::int64_t align_up(std::int64_t v, std::int64_t a) { return (v + a - 1) / a * a; }
 
+// Stable merge sort of ids[0..n) by `before(a, b)` (a strict order), with scratch tmp[0..n).
+// O(n log n); raw pointers (container calls cost evaluation steps in constant evaluation).
+template <class Before>
+constexpr void stable_sort_ids(int* ids, int* tmp, int n, Before before) {
+    for (int width = 1; width < n; width *= 2) {
+        for (int lo = 0; lo < n; lo += 2 * width) {
+            const int mid = lo + width < n ? lo + width : n, hi = lo + 2 * width < n ? lo + 2 * width : n;
+            int i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = before(ids[j], ids[i]) ? ids[j++] : ids[i++];
+            while (i < mid) tmp[k++] = ids[i++];
+            while (j < hi) tmp[k++] = ids[j++];
+        }
+        for (int k = 0; k < n; ++k) ids[k] = tmp[k];
+    }
+}
+
+// The plan (see the header comment). O(N log N + A) where A = the sum over execution steps of the
+// buffers alive at that step (O(N) when a bounded number of buffers is alive at once, as in chains and
+// residual networks): group bookkeeping is incremental, the size order is a merge sort, and each
+// buffer's best fit looks only at the placed buffers alive during its own live range, swept in
+// offset order. Issue 16: the previous version re-scanned every node for every element-wise op and
+// every placed buffer for every candidate offset (O(N^2) and worse); this one computes the same plan.
 template <std::size_t N, std::size_t E, std::size_t O>
 constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
     memory_plan<N> p{};
-    std::array<int, N> pos{};  // position in execution order, -1 for leaves and dead nodes
+    const int* pos = g.position.data();  // position in execution order, -1 for leaves and dead nodes
+    const int* order = g.order.data();
+    const node* nd = g.nodes.data();
+    const int* ed = g.edges.data();
+    int* root = p.root.data();
+    std::int64_t* offset = p.offset.data();
+    std::int64_t* bytes = p.bytes.data();
     for (std::size_t i = 0; i < N; ++i) {
-        pos[i] = -1;
-        p.root[i] = int(i);
-        p.offset[i] = -1;
+        root[i] = int(i);
+        offset[i] = -1;
     }
-    for (int t = 0; t < g.num_order; ++t) pos[std::size_t(g.order[t])] = t;
+    const int end = g.num_order;  // "alive until the end"
     // last_read[i] = last execution position of a function reading node i directly.
-    std::array<int, N> last_read{};
+    std::array<int, N> last_read_a{};
+    int* last_read = last_read_a.data();
     for (std::size_t i = 0; i < N; ++i) last_read[i] = -1;
-    for (int t = 0; t < g.num_order; ++t) {
-        const int f = g.order[t];
-        for (int k = 0; k < g.nodes[std::size_t(f)].num_inputs; ++k)
-            last_read[std::size_t(g.input_of(f, k))] = t;
+    for (int t = 0; t < end; ++t) {
+        const node& f = nd[order[t]];
+        for (int k = 0; k < f.num_inputs; ++k) last_read[ed[f.first_input + k]] = t;
     }
-    const int end = g.num_order;                  // "alive until the end"
-    auto member_read_after = [&](int r, int t) {  // does any member of group r get read after t?
-        for (std::size_t i = 0; i < N; ++i)
-            if (p.root[i] == r && pos[i] >= 0 && last_read[i] > t) return true;
-        return false;
-    };
-    auto member_is_output = [&](int r) {
-        for (std::size_t o = 0; o < O; ++o)
-            if (p.root[std::size_t(g.outputs[o])] == r && pos[std::size_t(g.outputs[o])] >= 0) return true;
-        return false;
+    // Per group root: the last read of any member so far, and whether a member is a graph output.
+    // A node joins a group when it runs, before anything reads it, so both can be kept up to date
+    // as nodes join instead of scanning the members.
+    std::array<int, N> group_read_a{};
+    std::array<bool, N> group_output_a{};
+    int* group_read = group_read_a.data();
+    bool* group_output = group_output_a.data();
+    for (std::size_t i = 0; i < N; ++i) group_read[i] = pos[i] >= 0 ? last_read[i] : -1;
+    for (std::size_t o = 0; o < O; ++o)
+        if (pos[g.outputs[o]] >= 0) group_output[g.outputs[o]] = true;
+    auto join = [&](int f, int r) {
+        root[f] = r;
+        if (group_read[r] < last_read[f]) group_read[r] = last_read[f];
+        group_output[r] = group_output[r] || group_output[f];
     };
     // One pass in execution order: aliases join their input's group; an element-wise unary op joins
     // (writes into) its input's group when that group is an owned buffer that nobody reads later and
     // that holds no graph output.
-    for (int t = 0; t < g.num_order; ++t) {
-        const int f = g.order[t];
-        const node& n = g.nodes[std::size_t(f)];
+    for (int t = 0; t < end; ++t) {
+        const int f = order[t];
+        const node& n = nd[f];
         if ((n.op == op_kind::reshape || n.op == op_kind::identity) && n.num_inputs == 1) {
             p.aliased[std::size_t(f)] = true;
-            p.root[std::size_t(f)] = p.root[std::size_t(g.input_of(f, 0))];
+            join(f, root[ed[n.first_input]]);
         } else if (is_elementwise_unary(n.op) && n.num_inputs == 1) {
-            const int r = p.root[std::size_t(g.input_of(f, 0))];
-            if (!is_leaf(g.nodes[std::size_t(r)].op) && !member_read_after(r, t) && !member_is_output(r)) {
+            const int r = root[ed[n.first_input]];
+            if (!is_leaf(nd[r].op) && !(group_read[r] > t) && !group_output[r]) {
                 p.in_place[std::size_t(f)] = true;
-                p.root[std::size_t(f)] = r;
+                join(f, r);
             }
         }
     }
     // Live range of each group: from its root's position to the last read of any member.
-    std::array<int, N> first{}, last{};
+    std::array<int, N> first_a{}, last_a{};
+    int* first = first_a.data();
+    int* last = last_a.data();
     for (std::size_t i = 0; i < N; ++i) {
         first[i] = end + 1;
         last[i] = -1;
     }
     for (std::size_t i = 0; i < N; ++i) {
         if (pos[i] < 0) continue;
-        const std::size_t r = std::size_t(p.root[i]);
+        const int r = root[i];
         if (first[r] > pos[i]) first[r] = pos[i];
         if (last[r] < pos[i]) last[r] = pos[i];
         if (last[r] < last_read[i]) last[r] = last_read[i];
     }
-    for (std::size_t o = 0; o < O; ++o) last[std::size_t(p.root[std::size_t(g.outputs[o])])] = end;
+    for (std::size_t o = 0; o < O; ++o) last[root[g.outputs[o]]] = end;
 
-    // Owned roots: function nodes that are their own root (not aliases of leaves), not Sink.
-    std::array<int, N> roots{};
+    // Owned roots: function nodes that are their own root (not aliases of leaves), not Sink. A root
+    // runs first in its group, so its live range starts at its own position: at most one owned
+    // buffer starts per execution step.
+    std::array<int, N> roots_a{}, tmp_a{};
+    int* roots = roots_a.data();
+    int* tmp = tmp_a.data();
+    std::array<int, N + 1> starting_a{};  // the owned root starting at each step, or -1
+    int* starting = starting_a.data();
+    for (int t = 0; t <= end; ++t) starting[t] = -1;
     int nroots = 0;
-    for (int t = 0; t < g.num_order; ++t) {
-        const int f = g.order[t];
-        const node& n = g.nodes[std::size_t(f)];
-        if (p.root[std::size_t(f)] != f || n.op == op_kind::sink) continue;
-        p.bytes[std::size_t(f)] = align_up(n.shape.numel() * dtype_size(n.type), arena_alignment);
-        p.naive_bytes += p.bytes[std::size_t(f)];
-        roots[std::size_t(nroots++)] = f;
+    std::int64_t area = 0;
+    for (int t = 0; t < end; ++t) {
+        const int f = order[t];
+        const node& n = nd[f];
+        if (root[f] != f || n.op == op_kind::sink) continue;
+        bytes[f] = align_up(n.shape.numel() * dtype_size(n.type), arena_alignment);
+        p.naive_bytes += bytes[f];
+        roots[nroots++] = f;
+        starting[t] = f;
+        area += last[f] - first[f] + 1;
     }
-    // Largest first (stable insertion sort: deterministic plans).
-    for (int i = 1; i < nroots; ++i) {
-        int v = roots[std::size_t(i)];
-        int j = i - 1;
-        while (j >= 0 && p.bytes[std::size_t(roots[std::size_t(j)])] < p.bytes[std::size_t(v)]) {
-            roots[std::size_t(j + 1)] = roots[std::size_t(j)];
-            --j;
-        }
-        roots[std::size_t(j + 1)] = v;
+    // The owned roots alive at each step (CSR over steps 0..end): at most `area` entries.
+    int* live_first = new int[std::size_t(end) + 2]();
+    int* live = new int[std::size_t(area) + 1]();
+    for (int i = 0; i < nroots; ++i)
+        for (int t = first[roots[i]]; t <= last[roots[i]]; ++t) ++live_first[t + 1];
+    for (int t = 0; t <= end; ++t) live_first[t + 1] += live_first[t];
+    {
+        int* fill = new int[std::size_t(end) + 1]();
+        for (int t = 0; t <= end; ++t) fill[t] = live_first[t];
+        for (int i = 0; i < nroots; ++i)  // in execution order: deterministic
+            for (int t = first[roots[i]]; t <= last[roots[i]]; ++t) live[fill[t]++] = roots[i];
+        delete[] fill;
     }
-    // Best fit: for each buffer, the lowest offset that does not collide with any placed buffer
-    // whose live range overlaps. Candidate offsets are 0 and the ends of overlapping buffers.
-    std::array<int, N> placed{};
-    int nplaced = 0;
+    // Largest first, stable (ties keep execution order: deterministic plans).
+    stable_sort_ids(roots, tmp, nroots, [&](int a, int b) { return bytes[a] > bytes[b]; });
+
+    // Best fit: for each buffer, the lowest offset that does not collide with any placed buffer whose
+    // live range overlaps; the candidates are 0 and the ends of those buffers. Those buffers are the
+    // ones alive at the buffer's first step that started earlier, and the ones starting during its
+    // range. Swept in offset order, the lowest candidate that fits is found in one pass: move past
+    // every buffer that begins below the current candidate's end; a candidate skipped over collides
+    // with the buffer that moved the sweep past it.
+    std::array<bool, N> placed_a{};
+    bool* placed = placed_a.data();
+    std::array<int, N> near_a{};
+    int* near = near_a.data();
     for (int i = 0; i < nroots; ++i) {
-        const int f = roots[std::size_t(i)];
-        const std::int64_t sz = p.bytes[std::size_t(f)];
-        auto overlaps_time = [&](int o) {
-            return !(last[std::size_t(o)] < first[std::size_t(f)] ||
-                     last[std::size_t(f)] < first[std::size_t(o)]);
-        };
-        auto fits = [&](std::int64_t off) {
-            for (int j = 0; j < nplaced; ++j) {
-                int o = placed[std::size_t(j)];
-                if (!overlaps_time(o)) continue;
-                std::int64_t a = p.offset[std::size_t(o)], b = a + p.bytes[std::size_t(o)];
-                if (off < b && a < off + sz) return false;
-            }
-            return true;
-        };
-        std::int64_t best = -1;
-        if (fits(0)) best = 0;
-        for (int j = 0; j < nplaced; ++j) {
-            int o = placed[std::size_t(j)];
-            if (!overlaps_time(o)) continue;
-            std::int64_t cand = p.offset[std::size_t(o)] + p.bytes[std::size_t(o)];
-            if ((best < 0 || cand < best) && fits(cand)) best = cand;
+        const int f = roots[i];
+        const std::int64_t sz = bytes[f];
+        int count = 0;
+        for (int j = live_first[first[f]]; j < live_first[first[f] + 1]; ++j) {
+            const int o = live[j];
+            if (placed[o] && first[o] < first[f]) near[count++] = o;
         }
-        p.offset[std::size_t(f)] = best;
-        placed[std::size_t(nplaced++)] = f;
+        for (int t = first[f] + 1; t <= last[f] && t < end; ++t)
+            if (starting[t] >= 0 && placed[starting[t]]) near[count++] = starting[t];
+        stable_sort_ids(near, tmp, count, [&](int a, int b) { return offset[a] < offset[b]; });
+        std::int64_t best = 0;
+        for (int j = 0; j < count; ++j) {
+            const int o = near[j];
+            if (offset[o] >= best + sz) break;
+            if (best < offset[o] + bytes[o]) best = offset[o] + bytes[o];
+        }
+        offset[f] = best;
+        placed[f] = true;
         if (best + sz > p.arena_bytes) p.arena_bytes = best + sz;
     }
+    delete[] live;
+    delete[] live_first;
     return p;
 }
 
