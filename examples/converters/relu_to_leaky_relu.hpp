@@ -1,4 +1,4 @@
-// The user-written modifier of nnabla's FunctionModifier documentation (seed 000), in kata.
+// The user-written modifier of nnabla's FunctionModifier documentation, in kata.
 #pragma once
 
 #include <kata/converters.hpp>

@@ -1,5 +1,5 @@
-// ResNet-50 before and after conversion, drawn with kata::SimpleGraph (seed 002's "see the resnet
-// architecture", before and after the graph converters).
+// ResNet-50 before and after conversion, drawn with kata::SimpleGraph (the "see the ResNet
+// architecture" use case of nnabla's viewer documentation, before and after the graph converters).
 //
 //   draw_resnet50 [output directory]     (default: the current directory)
 //

@@ -1,8 +1,9 @@
 // BatchNormalizationFoldingModifier (AddBias + Inner, and the opposite direction) on the reference
-// networks of spec 8.2 in 1-D, 2-D and 3-D, plus the upstream-bug cases of spec 10 (Affine -> BN with
-// I != O, grouped Deconvolution -> BN with I != O, forked BN outputs, BN -> IP exact at pad 0, a BN
-// reading a graph input, no_scale/no_bias BNs) and idempotence (converting twice, applying twice).
-// Structure is checked at compile time, values with the CPU executor and non-trivial BN statistics.
+// networks of docs/nnabla-semantics.md §8.2 in 1-D, 2-D and 3-D, plus the upstream-bug cases of
+// docs/nnabla-semantics.md §10 (Affine -> BN with I != O, grouped Deconvolution -> BN with I != O, forked BN
+// outputs, BN -> IP exact at pad 0, a BN reading a graph input, no_scale/no_bias BNs) and idempotence
+// (converting twice, applying twice). Structure is checked at compile time, values with the CPU executor and
+// non-trivial BN statistics.
 #include <doctest/doctest.h>
 
 #include "converter_test_support.hpp"

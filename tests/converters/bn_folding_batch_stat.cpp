@@ -1,9 +1,9 @@
-// Spec 0.1 / 10.5: upstream's new-style folders ignore batch_stat and fold a training-mode BN with its
-// running statistics, which changes the network's outputs (a batch-stat BN normalises with the batch's
-// own statistics, not an affine map known in advance). kata folds only test-mode BNs (documented in
-// docs/converters.md and the folders' headers): a batch_stat=true BN is KEPT, in both directions, and
-// the values are unchanged; AddBias still adds its zero bias (as upstream; harmless). The documented
-// remedy, TestModeModifier first, folds them all.
+// docs/nnabla-semantics.md §0.1 / 10.5: upstream's new-style folders ignore batch_stat and fold a
+// training-mode BN with its running statistics, which changes the network's outputs (a batch-stat BN
+// normalises with the batch's own statistics, not an affine map known in advance). kata folds only test-mode
+// BNs (documented in docs/converters.md and the folders' headers): a batch_stat=true BN is KEPT, in both
+// directions, and the values are unchanged; AddBias still adds its zero bias (as upstream; harmless). The
+// documented remedy, TestModeModifier first, folds them all.
 #include <doctest/doctest.h>
 
 #include "bn_folding_support.hpp"

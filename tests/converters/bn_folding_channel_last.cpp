@@ -1,5 +1,5 @@
-// New-style BN folding (IP -> BN) on channel-last networks: upstream's small_cl_resnet (spec 8.2; its
-// channel_last test cases need cuDNN upstream) in 1-D, 2-D and 3-D with
+// New-style BN folding (IP -> BN) on channel-last networks: upstream's small_cl_resnet
+// (docs/nnabla-semantics.md §8.2; its channel_last test cases need cuDNN upstream) in 1-D, 2-D and 3-D with
 // BatchNormalizationFoldingModifier{.channel_last = true}. A channel-last Convolution's W is
 // (O, k.., I/g): the BN scales axis 0 (upstream swaps the BN vector's last axis with axis 0). Structure
 // against small_cl_bn_folding_resnet at compile time, values against the original, the closed form of one

@@ -1,8 +1,9 @@
-// BN folding (Deconvolution -> BN) on upstream's deconvolution reference networks (spec 8.2:
-// small_bn_dcn folded must equal small_dcn; the cases are commented out upstream because AddBias gives a
-// deconvolution W.shape[0] = INPUT-channel bias, spec 10.3, and the first deconvolution here maps 3 -> 16
-// channels). Deconvolution W is (I, O/g, k..) or channel-last (I, k.., O/g): the BN scales the output
-// axis (1, or the last). 1-D, 2-D and 3-D channel-first, 2-D channel-last, with and without biases.
+// BN folding (Deconvolution -> BN) on upstream's deconvolution reference networks (docs/nnabla-semantics.md
+// §8.2: small_bn_dcn folded must equal small_dcn; the cases are commented out upstream because AddBias gives
+// a deconvolution W.shape[0] = INPUT-channel bias, docs/nnabla-semantics.md §10.3, and the first
+// deconvolution here maps 3 -> 16 channels). Deconvolution W is (I, O/g, k..) or channel-last (I, k.., O/g):
+// the BN scales the output axis (1, or the last). 1-D, 2-D and 3-D channel-first, 2-D channel-last, with and
+// without biases.
 #include <doctest/doctest.h>
 
 #include "bn_folding_support.hpp"

@@ -1,5 +1,5 @@
-// Opposite BN folding (BN -> Deconvolution) on upstream's small_bn_opp_dcn (spec 8.2; reference
-// small_opp_dcn). Deconvolution W is (I, O/g, k..): c0 scales axis 0 (the input channels), and
+// Opposite BN folding (BN -> Deconvolution) on upstream's small_bn_opp_dcn (docs/nnabla-semantics.md §8.2;
+// reference small_opp_dcn). Deconvolution W is (I, O/g, k..): c0 scales axis 0 (the input channels), and
 // b'[o] = b[o] + sum_{i,k} W[i, o, k] c1[i] is exact only when every output position receives every
 // kernel tap: stride 1 and pad >= dilation (k - 1) + output_padding. Upstream's 3x3 pad 1 (and 3x3 pad 0)
 // are refused at compile time (compile_fail/opposite_fold_deconv_pad*.cpp); here the exact variants:

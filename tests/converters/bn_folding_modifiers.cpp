@@ -1,5 +1,5 @@
-// The pieces of BatchNormalizationFoldingModifier on their own (spec 2.1-2.3): AddBiasModifier,
-// BatchNormalizationFoldingModifierInner, and the list itself being exactly
+// The pieces of BatchNormalizationFoldingModifier on their own (docs/nnabla-semantics.md §2.1-2.3):
+// AddBiasModifier, BatchNormalizationFoldingModifierInner, and the list itself being exactly
 // convert<Net, AddBiasModifier{}, BatchNormalizationFoldingModifierInner{}> (same graph type, same
 // derivations, same values). Structure at compile time against the upstream reference networks, values
 // against the original network and the closed form. (The opposite analogue:

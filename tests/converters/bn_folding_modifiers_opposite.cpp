@@ -1,4 +1,4 @@
-// BatchNormalizationFoldingOppositeModifierInner on its own (spec 2.4), and
+// BatchNormalizationFoldingOppositeModifierInner on its own (docs/nnabla-semantics.md §2.4), and
 // BatchNormalizationFoldingModifier{.opposite = true} being exactly
 // convert<Net, AddBiasModifier{}, BatchNormalizationFoldingOppositeModifierInner{}>.
 #include <doctest/doctest.h>

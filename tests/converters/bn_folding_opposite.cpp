@@ -1,10 +1,10 @@
 // Opposite BN folding (BN -> IP, BatchNormalizationFoldingModifier{.opposite = true}) beyond
 // bn_folding.cpp: the structure against the reference networks (small_bn_opp_resnet at pad 0 ->
 // small_bn_opp_folded_resnet, bn_opp_lenet -> bn_folding_lenet), the folded values against the closed
-// form, and spec 10.1 / 10.6: upstream writes W c0 and b + sum(c0 W c1) into the ORIGINAL W and b, so a
-// second conversion folds twice and the source network changes. kata derives new parameters: applying
-// twice, or converting the folded network again, gives the same values; the sources stay untouched;
-// new BN statistics propagate on the next apply.
+// form, and docs/nnabla-semantics.md §10.1 / 10.6: upstream writes W c0 and b + sum(c0 W c1) into the
+// ORIGINAL W and b, so a second conversion folds twice and the source network changes. kata derives new
+// parameters: applying twice, or converting the folded network again, gives the same values; the sources stay
+// untouched; new BN statistics propagate on the next apply.
 #include <doctest/doctest.h>
 
 #include "bn_folding_support.hpp"

@@ -1,5 +1,5 @@
-// BN folding on the remaining upstream reference networks of spec 8.2, each against its folded
-// reference (structure at compile time, and the reference network carrying the folded values):
+// BN folding on the remaining upstream reference networks of docs/nnabla-semantics.md §8.2, each against its
+// folded reference (structure at compile time, and the reference network carrying the folded values):
 //   * small_multiple_inputs_outputs_resnet -> small_multiple_inputs_outputs_bn_folding_resnet (two
 //     inputs x, z; two outputs; upstream test_multi_inputs_outputs compares per output);
 //   * bn_lenet -> bn_folding_lenet (upstream's commented-out case: the Affine -> BN fold of fc1, 400 -> 10,

@@ -1,10 +1,10 @@
-// ChannelLastModifier / ChannelFirstModifier (spec 2.8) with kata's fixes (spec 10.8): upstream's
-// test_channel_last / test_channel_first on small_bn_resnet <-> small_cl_resnet (here also 1-D and 3-D,
-// and in training mode), a round trip, a composition with BN folding, and the "zoo" net whose every
-// axis-sensitive op must keep its values (grouped Deconvolution with output_padding, Concatenate on the
-// channel axis, Softmax over channels, Affine after a channel-last tensor, GAP, Transpose, Reshape,
-// a depthwise convolution). Structure at compile time; values with non-trivial BN statistics against
-// the original network run by the CPU executor, with the input permuted on the host.
+// ChannelLastModifier / ChannelFirstModifier (docs/nnabla-semantics.md §2.8) with kata's fixes
+// (docs/nnabla-semantics.md §10.8): upstream's test_channel_last / test_channel_first on small_bn_resnet <->
+// small_cl_resnet (here also 1-D and 3-D, and in training mode), a round trip, a composition with BN folding,
+// and the "zoo" net whose every axis-sensitive op must keep its values (grouped Deconvolution with
+// output_padding, Concatenate on the channel axis, Softmax over channels, Affine after a channel-last tensor,
+// GAP, Transpose, Reshape, a depthwise convolution). Structure at compile time; values with non-trivial BN
+// statistics against the original network run by the CPU executor, with the input permuted on the host.
 #include <doctest/doctest.h>
 
 #include "converter_test_support.hpp"
@@ -155,7 +155,7 @@ TEST_CASE("BN folding + channel-last pipeline keeps the values, applying twice c
     const xt::xarray<float> before = store.find("cb3/conv/w-folded_cl")->data;
     apply_conversion<FoldCl>(store);
     CHECK(store.find("cb3/conv/w-folded_cl")->data == before);
-    // A new trained value propagates on re-apply (never stale, spec 10.6).
+    // A new trained value propagates on re-apply (never stale, docs/nnabla-semantics.md §10.6).
     store.find("cb3/bn/gamma")->data *= 2.0f;
     apply_conversion<FoldCl>(store);
     CHECK(!(store.find("cb3/conv/w-folded_cl")->data == before));
@@ -215,7 +215,7 @@ static_assert(convert<Cl<2>, ChannelLastModifier{{"x"}}>::derivations.size() == 
 static_assert(same_structure(convert<Cf<2>, ChannelFirstModifier{}>::graph, Cf<2>::graph));
 
 // A modifier value is reusable: two conversions with one value give the same graph (upstream's
-// inputs_cl is replaced by unconnected variables after the first conversion, spec 10.7).
+// inputs_cl is replaced by unconnected variables after the first conversion, docs/nnabla-semantics.md §10.7).
 constexpr ChannelLastModifier shared_cl{{"x"}};
 static_assert(same_structure(convert<Bn<2>, shared_cl>::graph, convert<Bn<2>, shared_cl>::graph));
 static_assert(same_structure(convert<Bn<3>, shared_cl>::graph, Cl<3>::graph));

@@ -1,4 +1,5 @@
-// ChannelLastModifier / ChannelFirstModifier beyond upstream's tests (spec 2.8, 10.8), part 1:
+// ChannelLastModifier / ChannelFirstModifier beyond upstream's tests (docs/nnabla-semantics.md §2.8, 10.8),
+// part 1:
 //   * Concatenate and Softmax along NON-channel axes (batch, height, width): upstream forces the
 //     concatenation axis to the last axis (or 1) and rebuilds Softmax unchanged; kata maps both axes.
 //     Checked at compile time (the axis arguments of the converted functions) and by values;

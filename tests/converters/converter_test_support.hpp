@@ -1,6 +1,6 @@
 // Shared helpers of the converter tests: structure comparison in the manner of nnabla's
-// structure_tester (spec 8.1) at compile time, and value comparison of two graph types run by the CPU
-// executor on the same inputs with the same parameter store.
+// structure_tester (docs/nnabla-semantics.md §8.1) at compile time, and value comparison of two graph types
+// run by the CPU executor on the same inputs with the same parameter store.
 #pragma once
 
 #include <kata/converters.hpp>

@@ -1,5 +1,5 @@
-// The converter framework (spec 1): a user-written modifier (seed 000's ReLU -> LeakyReLU), what a
-// modifier sees (visit order, function_references, mapped inputs), composition
+// The converter framework (docs/nnabla-semantics.md §1): a user-written modifier (nnabla's FunctionModifier
+// documentation example, ReLU -> LeakyReLU), what a modifier sees (visit order, function_references, mapped inputs), composition
 // (convert<convert<...>>), lists, multiple inputs/outputs, and the structural modifiers:
 // RemoveFunction, BatchNormBatchStat, TestMode, Identity (batch change, copy_value), NoGrad.
 #include <doctest/doctest.h>

@@ -1,7 +1,7 @@
 // FusedBatchNormalizationModifier, UnfusedBatchNormalizationModifier and
-// BatchNormalizationSelfFoldingModifier on the reference networks (spec 8.2) with trained (non-trivial)
-// statistics, plus the upstream-bug cases: BN(h) + x and x + BN(h), BN -> ReLU without residual, a
-// projection-shortcut BN on the other Add2 operand, per-layer parameters when unfusing, reusable
+// BatchNormalizationSelfFoldingModifier on the reference networks (docs/nnabla-semantics.md §8.2) with
+// trained (non-trivial) statistics, plus the upstream-bug cases: BN(h) + x and x + BN(h), BN -> ReLU without
+// residual, a projection-shortcut BN on the other Add2 operand, per-layer parameters when unfusing, reusable
 // self-folding names.
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
-// Idempotence and reuse of the non-folding converters (spec 0.4, 10.6, 10.7), part 1: the converters
-// that derive parameters.
+// Idempotence and reuse of the non-folding converters (docs/nnabla-semantics.md §0.4, 10.6, 10.7), part 1:
+// the converters that derive parameters.
 //   * BatchNormalizationSelfFoldingModifier: c0/c1 are the correctly rounded closed form
 //     gamma / sqrt(var + eps), beta - mean c0; re-applied after the BN statistics change they follow
 //     the new statistics (upstream's get-or-create keeps the first, stale values); applying twice

@@ -1,4 +1,4 @@
-// Idempotence and reuse of the non-folding converters (spec 10.6, 10.7), part 2 (part 1:
+// Idempotence and reuse of the non-folding converters (docs/nnabla-semantics.md §10.6, 10.7), part 2 (part 1:
 // idempotence.cpp): the modifiers that derive nothing. For each, the converted graph converted again
 // is the same graph (functions, shapes, arguments, layouts: compile time), apply_conversion applied
 // twice creates and changes nothing, and the twice-converted network computes the original's values

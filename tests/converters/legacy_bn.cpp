@@ -1,7 +1,7 @@
-// nnabla's legacy converters (v1.0.11 - v1.10, spec 3, tests 8.4), part 1: IdentityConverter,
-// BatchNormalizationLinearConverter and BatchNormalizationFoldedConverter on the legacy lenet (with
-// fc1-bn after fc1) and the legacy small_resnet (no pooling), input (4,3,32,32), with non-trivial BN
-// statistics (test::prepare's synthetic parameters), plus what upstream gets wrong (grouped
+// nnabla's legacy converters (v1.0.11 - v1.10, docs/nnabla-semantics.md §3, tests 8.4), part 1:
+// IdentityConverter, BatchNormalizationLinearConverter and BatchNormalizationFoldedConverter on the legacy
+// lenet (with fc1-bn after fc1) and the legacy small_resnet (no pooling), input (4,3,32,32), with non-trivial
+// BN statistics (test::prepare's synthetic parameters), plus what upstream gets wrong (grouped
 // Deconvolution with I != O, channel-last Convolution, forked IP outputs, batch_stat BNs), reuse of a
 // converter value, and composition with the new-style modifiers. Structure and parameter names are
 // checked at compile time; values with the CPU executor.

@@ -1,4 +1,4 @@
-// nnabla's legacy converters (v1.0.11 - v1.10, spec 3.4 / 3.5, tests 8.4), part 3:
+// nnabla's legacy converters (v1.0.11 - v1.10, docs/nnabla-semantics.md §3.4 / 3.5, tests 8.4), part 3:
 // FixedPointActivationConverter and SequentialConverter{FixedPointWeightConverter,
 // FixedPointActivationConverter} on the legacy lenet and small_resnet, input (4,3,32,32).
 //

@@ -1,4 +1,4 @@
-// nnabla's legacy converters (v1.0.11 - v1.10, spec 3.3 / 3.5, tests 8.4), part 2:
+// nnabla's legacy converters (v1.0.11 - v1.10, docs/nnabla-semantics.md §3.3 / 3.5, tests 8.4), part 2:
 // FixedPointWeightConverter on the legacy lenet and small_resnet, input (4,3,32,32), and on the ops
 // upstream cannot convert (grouped Deconvolution, channel-last Convolution), plus the automatic
 // power-of-two step (ceil and floor) checked against its closed form, upstream's layer-name strip,
@@ -8,8 +8,8 @@
 // under the converter's scope, parameter keys included (static_assert). Values: (1) that PF reference
 // reads the very parameters apply_conversion derived, so it gives identical outputs; (2) the closed form:
 // the ORIGINAL network run with its weights and biases quantized by the test's own formula
-// (test::legacy::fpq, spec 3.5). The quantized weights are then equal bit for bit (both quantize in
-// float32 as nnabla's CPU kernel does) and the same kernels run, so the outputs agree to rounding
+// (test::legacy::fpq, docs/nnabla-semantics.md §3.5). The quantized weights are then equal bit for bit (both
+// quantize in float32 as nnabla's CPU kernel does) and the same kernels run, so the outputs agree to rounding
 // noise; tolerance 1e-6 relative. One parameter off by a single step (2e-4, where weights are clipped
 // at 127 * 2e-4 = 0.0254) moves the output by far more (checked below), so the tolerance does detect a
 // wrong quantization.

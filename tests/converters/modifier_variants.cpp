@@ -1,11 +1,12 @@
-// Upstream's parametrisations of the structural modifiers that framework.cpp does not cover (spec 8.3),
-// part 1: RemoveFunctionModifier, TestModeModifier and BatchNormBatchStatModifier with biases
-// (w_bias = true), in test and training mode, on small_bn_resnet, small_bsf_resnet, lenet and
-// bsf_lenet, and BatchStat on fused BNs (small_fbn_resnet). Structure as upstream's structure_tester at
-// compile time, and stricter where the reference has the same names: the same functions with the same
-// arguments (batch_stat included). Values with trained (non-trivial) BN statistics: a modifier that only
-// rebuilds or bypasses functions must compute EXACTLY what the reference network computes on the same
-// parameters. Part 2: modifier_variants_identity.cpp (Identity, NoGrad, Unfused in training mode).
+// Upstream's parametrisations of the structural modifiers that framework.cpp does not cover
+// (docs/nnabla-semantics.md §8.3), part 1: RemoveFunctionModifier, TestModeModifier and
+// BatchNormBatchStatModifier with biases (w_bias = true), in test and training mode, on small_bn_resnet,
+// small_bsf_resnet, lenet and bsf_lenet, and BatchStat on fused BNs (small_fbn_resnet). Structure as
+// upstream's structure_tester at compile time, and stricter where the reference has the same names: the same
+// functions with the same arguments (batch_stat included). Values with trained (non-trivial) BN statistics: a
+// modifier that only rebuilds or bypasses functions must compute EXACTLY what the reference network computes
+// on the same parameters. Part 2: modifier_variants_identity.cpp (Identity, NoGrad, Unfused in training
+// mode).
 #include <doctest/doctest.h>
 
 #include "converter_checks.hpp"

@@ -1,5 +1,5 @@
-// Upstream's parametrisations of the structural modifiers that framework.cpp does not cover (spec 8.3),
-// part 2 (part 1: modifier_variants.cpp):
+// Upstream's parametrisations of the structural modifiers that framework.cpp does not cover
+// (docs/nnabla-semantics.md §8.3), part 2 (part 1: modifier_variants.cpp):
 //   * IdentityModifier on lenet and small_bn_resnet (upstream's small_cf_resnet), test and training
 //     mode, with a different batch size (structure against the ported references id_lenet /
 //     small_id_resnet at batch 128) and with copy_value (structure, and exactly the original values);

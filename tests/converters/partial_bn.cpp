@@ -1,9 +1,9 @@
 // Batch normalizations without scale and/or bias (no_scale, no_bias: gamma and/or beta are absent, so
-// every later input shifts; spec 0.1: upstream's modifiers index inputs[1..4] positionally and mis-wire
-// them) through the non-folding modifiers: BatchNormBatchStat / TestMode (the result equals the
-// test-mode network, arguments included), self folding and the legacy BN-linear converter (c0 x + c1
-// with absent beta = 0, absent gamma = 1), FusedBatchNormalizationModifier (such BNs are not fused:
-// the fused function needs beta and gamma), ChannelLast in test and training mode (no_scale / no_bias
+// every later input shifts; docs/nnabla-semantics.md §0.1: upstream's modifiers index inputs[1..4]
+// positionally and mis-wire them) through the non-folding modifiers: BatchNormBatchStat / TestMode (the
+// result equals the test-mode network, arguments included), self folding and the legacy BN-linear converter
+// (c0 x + c1 with absent beta = 0, absent gamma = 1), FusedBatchNormalizationModifier (such BNs are not
+// fused: the fused function needs beta and gamma), ChannelLast in test and training mode (no_scale / no_bias
 // kept). Channel-first 4-D and 2-D (after an Affine) BNs, trained (non-trivial) statistics; values
 // within 1e-5 relative, or exactly where the functions are the same.
 #include <doctest/doctest.h>

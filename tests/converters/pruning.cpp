@@ -1,9 +1,9 @@
-// PruningModifier (spec 2.14) on nnabla's pruning reference nets (spec 8.2) in both layouts (the
-// depthwise net: channel-first only), with and without biases, thresholds 0.1 and 0.2, each of the
-// five function kinds alone and all five (upstream's test_pruning matrix, spec 8.3), plus the nets
-// where kata's output-channel scoring differs from upstream (grouped Deconvolution in both layouts,
-// DepthwiseConvolution with a multiplier, DepthwiseDeconvolution with a divisor, Affine with a 2-D
-// output).
+// PruningModifier (docs/nnabla-semantics.md §2.14) on nnabla's pruning reference nets
+// (docs/nnabla-semantics.md §8.2) in both layouts (the depthwise net: channel-first only), with and without
+// biases, thresholds 0.1 and 0.2, each of the five function kinds alone and all five (upstream's test_pruning
+// matrix, docs/nnabla-semantics.md §8.3), plus the nets where kata's output-channel scoring differs from
+// upstream (grouped Deconvolution in both layouts, DepthwiseConvolution with a multiplier,
+// DepthwiseDeconvolution with a divisor, Affine with a 2-D output).
 //
 // As upstream, the reference is the same network on hand-pruned parameters. Every weight of a
 // prunable layer is set to +-0.9u or +-2u with u = sqrt(tau_p / (numel / channels)) (random signs,

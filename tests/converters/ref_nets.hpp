@@ -1,7 +1,8 @@
-// Reference networks of nnabla's graph-converter tests (spec 8.2, HEAD ref_graphs/) as kata network
-// functions, plus the networks that show upstream's bugs (spec 10). Shorthand as in the spec:
-// /255 = MulScalar, C = conv 16 maps 3x3 pad 1, BN = batch norm, MP/AP = 2x2 max/average pooling,
-// FC10 = affine with 10 outputs. Names follow upstream: first-conv, first-bn, cb1..cb4/{conv,bn}, fc.
+// Reference networks of nnabla's graph-converter tests (docs/nnabla-semantics.md §8.2, HEAD ref_graphs/) as
+// kata network functions, plus the networks that show upstream's bugs (docs/nnabla-semantics.md §10).
+// Shorthand as in the spec: /255 = MulScalar, C = conv 16 maps 3x3 pad 1, BN = batch norm, MP/AP = 2x2
+// max/average pooling, FC10 = affine with 10 outputs. Names follow upstream: first-conv, first-bn,
+// cb1..cb4/{conv,bn}, fc.
 #pragma once
 
 #include <kata/kata.hpp>

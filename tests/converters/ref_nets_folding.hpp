@@ -1,5 +1,6 @@
 // Reference networks of the BN-folding tests that ref_nets.hpp / ref_nets_layout.hpp do not have
-// (spec 8.2, HEAD ref_graphs/), each in both layouts where upstream has a channel_last argument:
+// (docs/nnabla-semantics.md §8.2, HEAD ref_graphs/), each in both layouts where upstream has a channel_last
+// argument:
 //   * small_bn_dcn / small_dcn: Deconvolution -> BN -> ReLU -> MP three times, and the folded reference
 //     (upstream's deconvolution cases were commented out: AddBias gave them a bias of the wrong length);
 //   * small_bn_opp_dcn / small_opp_dcn: Deconvolution -> ReLU -> BN -> Deconvolution -> MP three times,

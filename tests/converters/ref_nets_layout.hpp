@@ -1,9 +1,10 @@
 // Reference networks of the layout converters (ChannelLastModifier / ChannelFirstModifier):
-// upstream's small_cl_resnet (the channel-last twin of small_bn_resnet, spec 8.2) in 1-D, 2-D and 3-D,
-// and a "zoo" net with every op the converters must handle correctly (spec 10.8): grouped and dilated
-// convolutions, a grouped Deconvolution with output_padding, BN without scale, Concatenate on the
-// channel axis with a parameter operand, Softmax over channels, Mul2 by a per-channel parameter,
-// a depthwise convolution, a Transpose, a Reshape, GlobalAveragePooling and two Affines in a row.
+// upstream's small_cl_resnet (the channel-last twin of small_bn_resnet, docs/nnabla-semantics.md §8.2) in
+// 1-D, 2-D and 3-D, and a "zoo" net with every op the converters must handle correctly
+// (docs/nnabla-semantics.md §10.8): grouped and dilated convolutions, a grouped Deconvolution with
+// output_padding, BN without scale, Concatenate on the channel axis with a parameter operand, Softmax over
+// channels, Mul2 by a per-channel parameter, a depthwise convolution, a Transpose, a Reshape,
+// GlobalAveragePooling and two Affines in a row.
 #pragma once
 
 #include "ref_nets.hpp"

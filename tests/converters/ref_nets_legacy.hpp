@@ -1,15 +1,16 @@
-// Reference networks of nnabla's LEGACY graph-converter tests (v1.0.11 - v1.10, spec 8.4): the legacy
-// lenet (conv 5x5 pad 1, with a BN after fc1: "fc1-bn") and the legacy small_resnet (/255 -> C -> BN ->
-// ReLU -> 4x[C -> BN -> Add2 -> ReLU] -> FC10, no pooling), input (4,3,32,32), each in the styles the
-// legacy converters produce:
+// Reference networks of nnabla's LEGACY graph-converter tests (v1.0.11 - v1.10, docs/nnabla-semantics.md
+// §8.4): the legacy lenet (conv 5x5 pad 1, with a BN after fc1: "fc1-bn") and the legacy small_resnet (/255
+// -> C -> BN -> ReLU -> 4x[C -> BN -> Add2 -> ReLU] -> FC10, no pooling), input (4,3,32,32), each in the
+// styles the legacy converters produce:
 //   plain       the network itself
 //   bn_linear   every BN written as Mul2(c0, h) -> Add2(., c1)         (BatchNormalizationLinearConverter)
 //   bn_folded   no BN, every inner product with a bias                  (BatchNormalizationFoldedConverter)
 //   fpq_weight  PF::fixed_point_quantized_* layers (delta 2e-4)          (FixedPointWeightConverter)
 //   fpq_act     ReLU replaced by FixedPointQuantize(n 8, unsigned, 2e-4) (FixedPointActivationConverter)
-//   fpq         both                                                     (SequentialConverter{weight, activation})
-// With Scoped, everything lives under the converter's default scope and uses the converter's parameter
-// keys ("bn-linear/c0-bn-linear-0", "fixed-point-weight-graph/conv1/W", ...), so a reference reads the
+//   fpq         both                                                     (SequentialConverter{weight,
+// activation}) With Scoped, everything lives under the converter's default scope and uses the converter's
+// parameter keys ("bn-linear/c0-bn-linear-0", "fixed-point-weight-graph/conv1/W", ...), so a reference reads
+// the
 // very parameters apply_conversion derived: structure AND names can be compared, and the values too.
 // Layer names are full keys ("cb1/conv" instead of a nested scope) so that the bn_linear parameters can
 // be created at the converter's scope.
@@ -127,10 +128,10 @@ constexpr var small_resnet(builder& g) {
     return L.affine(h, true, "fc", false);
 }
 
-// The ops upstream gets wrong or refuses (spec 3.2, 3.3): a grouped Deconvolution with I != O (8 -> 12,
-// groups 4) followed by a BN, a channel-last grouped Convolution (second input, NHWC) with a BN on axis 3
-// (batch_stat when Train), a forked convolution output (its BN cannot be folded), a BN reading an Add2
-// and Affines with and without a bias.
+// The ops upstream gets wrong or refuses (docs/nnabla-semantics.md §3.2, 3.3): a grouped Deconvolution with I
+// != O (8 -> 12, groups 4) followed by a BN, a channel-last grouped Convolution (second input, NHWC) with a
+// BN on axis 3 (batch_stat when Train), a forked convolution output (its BN cannot be folded), a BN reading
+// an Add2 and Affines with and without a bias.
 template <bool Train = false>
 constexpr void legacy_zoo(builder& g) {
     var x = g.input("x", {2, 8, 5, 5});
@@ -189,9 +190,10 @@ constexpr int find_derivation(const Ders& ders, std::string_view target) {
     return -1;
 }
 
-// FixedPointQuantize written from spec 3.5 for the tests, in nnabla's CPU arithmetic (T = float: the
-// quotient |x| / delta is a float32): outside [min, max] clip, otherwise sgn(x) floor(|x| / delta + 0.5)
-// delta (round half away from zero); max = (2^n' - 1) delta, n' = n - 1 if signed, min = -max or 0.
+// FixedPointQuantize written from docs/nnabla-semantics.md §3.5 for the tests, in nnabla's CPU arithmetic (T
+// = float: the quotient |x| / delta is a float32): outside [min, max] clip, otherwise sgn(x) floor(|x| /
+// delta + 0.5) delta (round half away from zero); max = (2^n' - 1) delta, n' = n - 1 if signed, min = -max or
+// 0.
 inline float fpq(float x, bool sign, int n, double delta) {
     const float d = float(delta);
     const int nb = sign ? n - 1 : n;

@@ -1,6 +1,6 @@
-// More reference networks of nnabla's graph-converter tests (spec 8.2, HEAD ref_graphs/) for the
-// non-folding modifiers, and the networks that exercise what upstream's layout converters get wrong
-// (spec 10.8):
+// More reference networks of nnabla's graph-converter tests (docs/nnabla-semantics.md §8.2, HEAD ref_graphs/)
+// for the non-folding modifiers, and the networks that exercise what upstream's layout converters get wrong
+// (docs/nnabla-semantics.md §10.8):
 //   id_lenet, small_id_resnet   lenet / small_bn_resnet with `id-` names (IdentityModifier's references),
 //                               here with the batch size as a parameter (upstream substitutes batch 128)
 //   cl_lenet                    lenet written channel-last (upstream's unused cl_lenet, with the BN axis

@@ -1,7 +1,7 @@
-// Reference networks of nnabla's pruning test (spec 8.2 "Pruning nets", 8.3 test_pruning), input
-// (1,16,16,16), plus the networks where kata's output-channel pruning differs from upstream (grouped
-// Deconvolution, DepthwiseConvolution with a multiplier, DepthwiseDeconvolution with a divisor,
-// Affine with a multi-dimensional output). `with_bias` applies to every layer except the depthwise
+// Reference networks of nnabla's pruning test (docs/nnabla-semantics.md §8.2 "Pruning nets", 8.3
+// test_pruning), input (1,16,16,16), plus the networks where kata's output-channel pruning differs from
+// upstream (grouped Deconvolution, DepthwiseConvolution with a multiplier, DepthwiseDeconvolution with a
+// divisor, Affine with a multi-dimensional output). `with_bias` applies to every layer except the depthwise
 // net's first convolution, as upstream.
 //
 // Also the test's hand pruning (upstream builds an identical net in another scope and prunes its

@@ -1,7 +1,8 @@
 // Structure of lifted kata graphs: DAG sharing, several inputs/outputs, nnabla's visit order
-// (spec 0.3), node shapes/dtypes/layouts, parameter names and scopes (spec 0.4), weight sharing,
-// reshape/concatenate defaults, PF default scope names and the C++ operators (spec 0.2).
-// Everything is checked twice: at compile time (static_assert) and at run time (CHECK).
+// (docs/nnabla-semantics.md §0.3), node shapes/dtypes/layouts, parameter names and scopes
+// (docs/nnabla-semantics.md §0.4), weight sharing, reshape/concatenate defaults, PF default scope names and
+// the C++ operators (docs/nnabla-semantics.md §0.2). Everything is checked twice: at compile time
+// (static_assert) and at run time (CHECK).
 #include <doctest/doctest.h>
 
 #include <kata/kata.hpp>
@@ -236,7 +237,7 @@ static_assert(PG.nodes[std::size_t(PG.find(op_kind::input, "idx"))].type == dtyp
 static_assert(PG.num_outputs() == 6);
 
 // ---------------------------------------------------------------------------------------------
-// Operators (spec 0.2).
+// Operators (docs/nnabla-semantics.md §0.2).
 constexpr void operators(builder& g) {
     auto a = g.input("a", {2, 3});  // 0
     auto b = g.input("b", {2, 3});  // 1

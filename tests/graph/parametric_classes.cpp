@@ -1,7 +1,8 @@
-// Parametric function classes (issue 3, point 2; nnabla experimental.parametric_function_class, spec 7):
-// Affine/Linear, Convolution (Conv1d/2d/3d/ConvNd), Deconvolution (Deconv1d/2d/3d/DeconvNd),
-// BatchNormalization (BatchNorm1d/2d/3d), Embed: parameter names, shapes, need_grad, initializers,
-// the rng seed, and one test for each upstream defect kata fixes (spec 10 item 14):
+// Parametric function classes (issue 3, point 2; nnabla experimental.parametric_function_class,
+// docs/nnabla-semantics.md §7): Affine/Linear, Convolution (Conv1d/2d/3d/ConvNd), Deconvolution
+// (Deconv1d/2d/3d/DeconvNd), BatchNormalization (BatchNorm1d/2d/3d), Embed: parameter names, shapes,
+// need_grad, initializers, the rng seed, and one test for each upstream defect kata fixes
+// (docs/nnabla-semantics.md §10.14):
 //   * Deconvolution's weight layout (inmaps != outmaps, group > 1 run against F::deconvolution),
 //   * BatchNorm1d/2d/3d honour eps (outputs for eps = 0.1 and 1e-5 match the formula for each),
 //   * Embed can be constructed and run,

@@ -3,8 +3,8 @@
 // fused_batch_normalization, and the fixed-point quantized layers (affine, convolution and kata's
 // deconvolution twin) checked against closed forms computed here.
 //
-// Statistics of the Glorot initializer: W ~ U(-l, l), l = sqrt(6 / (K (N + M))) (spec 0.4). For n
-// i.i.d. draws the sample variance s^2 has mean l^2/3 and standard deviation
+// Statistics of the Glorot initializer: W ~ U(-l, l), l = sqrt(6 / (K (N + M))) (docs/nnabla-semantics.md
+// §0.4). For n i.i.d. draws the sample variance s^2 has mean l^2/3 and standard deviation
 // sqrt((E[X^4] - E[X^2]^2) / n) = sqrt((l^4/5 - l^4/9) / n) = l^2 sqrt(4 / (45 n)) (to first order);
 // we require |s^2 - l^2/3| <= 6 of those (a false failure has probability < 1e-8, and the draws are
 // seeded, so the outcome is deterministic anyway), |mean| <= 6 l / sqrt(3 n), every |w| <= l, and
@@ -58,7 +58,7 @@ void check_params(const std::vector<param_info>& got, const std::vector<param_in
 
 std::vector<std::size_t> ushape(std::initializer_list<std::size_t> l) { return l; }
 
-// nnabla's FixedPointQuantize forward (spec 3.5), computed independently of the kernel.
+// nnabla's FixedPointQuantize forward (docs/nnabla-semantics.md §3.5), computed independently of the kernel.
 float fpq(float x, bool sign, int n, double delta) {
     const int nb = sign ? n - 1 : n;
     const double vmax = (std::pow(2.0, nb) - 1.0) * delta;

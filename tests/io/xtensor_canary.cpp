@@ -1,5 +1,5 @@
 // Canary for the xtensor 0.24.3 + g++ C++20 miscompilation fixed in kata/detail/xtensor_fix.hpp
-// (docs: /work/shared/notes/TOOLCHAIN.md, trap 1). If this fails, some header includes xtensor
+// (docs: docs/toolchain.md §1). If this fails, some header includes xtensor
 // before kata/detail/xtensor_fix.hpp, or the xtensor version changed.
 #include <kata/detail/xtensor_fix.hpp>
 

@@ -1,8 +1,8 @@
 // Element-wise ops (forward, CPU): ReLU, LeakyReLU, Sigmoid, Tanh, Identity, AddScalar, MulScalar (and
 // the operator forms x - s, x / s), Add2/Sub2/Mul2/Div2 with numpy broadcasting, FixedPointQuantize.
 // References (tests/fixtures/ops, tools/fixtures/make_op_fixtures.py): torch in float64 rounded to
-// float32; FixedPointQuantize is a closed form in numpy (spec 3.5: round half away from zero, with exact
-// .5 ties k*delta + delta/2 of both signs, clipping at both ends, sign true/false).
+// float32; FixedPointQuantize is a closed form in numpy (docs/nnabla-semantics.md §3.5: round half away from
+// zero, with exact .5 ties k*delta + delta/2 of both signs, clipping at both ends, sign true/false).
 // Tolerances: exact where float32 arithmetic is correctly rounded and matches the reference (ReLU,
 // Identity, AddScalar(1.75), MulScalar(0.25), Add2/Sub2/Mul2/Div2, FixedPointQuantize); rtol 1e-6,
 // atol 1e-6 for the transcendental functions and for scalars that are not exact in float32 (nnabla

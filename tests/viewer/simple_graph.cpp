@@ -1,4 +1,4 @@
-// Tests of kata::SimpleGraph (nnabla's experimental SimpleGraph viewer, spec section 5).
+// Tests of kata::SimpleGraph (nnabla's experimental SimpleGraph viewer, docs/nnabla-semantics.md §5).
 //
 // The DOT text is parsed back (nodes with their attributes, edges) and checked against counts computed
 // independently from the graph (helpers in dot_test_util.hpp); rendering is checked with GraphViz's `dot`

@@ -1,7 +1,7 @@
 // kata/converters/add_bias.hpp
 //
-// AddBiasModifier (nnabla AddBiasModifier, spec 2.2): an inner-product function (Affine, Convolution,
-// Deconvolution) without a bias, whose input is produced by a BatchNormalization or whose first
+// AddBiasModifier (nnabla AddBiasModifier, docs/nnabla-semantics.md §2.2): an inner-product function (Affine,
+// Convolution, Deconvolution) without a bias, whose input is produced by a BatchNormalization or whose first
 // consumer is one, gets a zero bias `<scope of W>/b` so the BN folders have a bias to fold into.
 // Every other function is kept.
 //

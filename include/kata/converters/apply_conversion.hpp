@@ -10,8 +10,8 @@
 //     kata::cpu::executor<Folded> run(store);
 //
 // Every call recomputes the targets from the sources, so converting twice gives identical values and
-// never stale ones (upstream's get-or-create keeps the first values, spec 0.4 / 10.6). Sources are
-// never modified. Arithmetic is float32 storage with double accumulation (sums) and double
+// never stale ones (upstream's get-or-create keeps the first values, docs/nnabla-semantics.md §0.4 / 10.6).
+// Sources are never modified. Arithmetic is float32 storage with double accumulation (sums) and double
 // intermediates (c0, c1). Names are relative to the store's current scope.
 //
 // This header is the thin driver between the value rules and the parameter store: each derivation

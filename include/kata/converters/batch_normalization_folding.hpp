@@ -1,8 +1,9 @@
 // kata/converters/batch_normalization_folding.hpp
 //
-// BatchNormalizationFoldingModifier(opposite=false, channel_last=false) (nnabla, spec 2.1): a LIST,
-// AddBiasModifier followed by BatchNormalizationFoldingModifierInner (IP -> BN) or, with opposite,
-// BatchNormalizationFoldingOppositeModifierInner (BN -> IP). To fold both directions pass two of them.
+// BatchNormalizationFoldingModifier(opposite=false, channel_last=false) (nnabla, docs/nnabla-semantics.md
+// §2.1): a LIST, AddBiasModifier followed by BatchNormalizationFoldingModifierInner (IP -> BN) or, with
+// opposite, BatchNormalizationFoldingOppositeModifierInner (BN -> IP). To fold both directions pass two of
+// them.
 //
 //     using Folded = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}>;
 //     using Opp    = kata::convert<Net, kata::BatchNormalizationFoldingModifier{.opposite = true}>;

@@ -1,7 +1,8 @@
 // kata/converters/batch_normalization_folding_inner.hpp
 //
-// BatchNormalizationFoldingModifierInner (nnabla, spec 2.3): folds a test-mode BatchNormalization into
-// the inner-product function (Affine, Convolution, Deconvolution) that produces its input:
+// BatchNormalizationFoldingModifierInner (nnabla, docs/nnabla-semantics.md §2.3): folds a test-mode
+// BatchNormalization into the inner-product function (Affine, Convolution, Deconvolution) that produces its
+// input:
 //     W'[.., o, ..] = c0[o] W[.., o, ..],   b'[o] = c1[o] + c0[o] b[o]      (b = 0 without a bias)
 //     c0 = gamma / sqrt(var + eps),         c1 = beta - mean c0
 // as new derived parameters `<scope of W>/w-folded` and `<scope of W>/b-folded`; the BN disappears.
@@ -11,7 +12,7 @@
 // axis is the IP's output-channel axis, and W, b and the BN statistics are parameters. Otherwise both
 // are kept unchanged.
 //
-// kata vs upstream (spec 10):
+// kata vs upstream (docs/nnabla-semantics.md §10):
 //   * Affine folds along the OUTPUT axis, W'[:, o] = c0[o] W[:, o] (upstream scales rows: a crash for
 //     I != O, silently wrong for I == O);
 //   * Deconvolution with groups: output channel of W[i, j, k..] is (i / (I/g)) (O/g) + j (upstream is

@@ -1,6 +1,6 @@
 // kata/converters/batch_normalization_folding_opposite.hpp
 //
-// BatchNormalizationFoldingOppositeModifierInner (nnabla, spec 2.4): folds a test-mode
+// BatchNormalizationFoldingOppositeModifierInner (nnabla, docs/nnabla-semantics.md §2.4): folds a test-mode
 // BatchNormalization into the inner-product function that CONSUMES it (BN -> IP):
 //     W'[o, i, k] = W[o, i, k] c0[i],   b'[o] = b[o] + sum_{i,k} W[o, i, k] c1[i]     (UNSCALED W)
 // as new derived parameters `<scope of W>/w-opp-folded` and `<scope of W>/b-opp-folded`; the IP then
@@ -15,7 +15,7 @@
 // instead of silently producing wrong border values. Fold in the other direction
 // (BatchNormalizationFoldingModifierInner) or self-fold such BNs instead.
 //
-// kata vs upstream (spec 2.4, 10.1/10.2):
+// kata vs upstream (docs/nnabla-semantics.md §2.4, 10.1/10.2):
 //   * bias b + sum W c1 with the unscaled W (upstream: c0 W c1, wrong whenever c0 != 1);
 //   * new parameters instead of writing the folded values into the ORIGINAL W and b in place
 //     (upstream mutates the source graph; converting twice folds twice);

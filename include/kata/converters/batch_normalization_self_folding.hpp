@@ -1,7 +1,7 @@
 // kata/converters/batch_normalization_self_folding.hpp
 //
-// BatchNormalizationSelfFoldingModifier(name = "bn-self-folding") (nnabla, spec 2.5): every test-mode
-// BatchNormalization becomes  c0 * x + c1  (Mul2(c0, x) then Add2(., c1)) with
+// BatchNormalizationSelfFoldingModifier(name = "bn-self-folding") (nnabla, docs/nnabla-semantics.md §2.5):
+// every test-mode BatchNormalization becomes  c0 * x + c1  (Mul2(c0, x) then Add2(., c1)) with
 //     c0 = gamma / sqrt(var + eps),   c1 = beta - mean c0          (BN parameter shape: any layout/rank)
 // as derived parameters `<name>/c0-<name>-<k>` and `<name>/c1-<name>-<k>`, k counting the folded BNs in
 // visit order from 0 (nnabla's names, e.g. "bn-self-folding/c0-bn-self-folding-0").

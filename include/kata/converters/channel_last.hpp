@@ -1,7 +1,7 @@
 // kata/converters/channel_last.hpp
 //
-// ChannelLastModifier(inputs) / ChannelFirstModifier(inputs) (nnabla, spec 2.8): the whole network in
-// the other memory layout, NCHW -> NHWC (the layout of the CPU/GPU fast paths) and back.
+// ChannelLastModifier(inputs) / ChannelFirstModifier(inputs) (nnabla, docs/nnabla-semantics.md §2.8): the
+// whole network in the other memory layout, NCHW -> NHWC (the layout of the CPU/GPU fast paths) and back.
 //
 //     using Cl = kata::convert<Net, kata::ChannelLastModifier{}>;            // every rank >= 3 input
 //     using Cl = kata::convert<Net, kata::ChannelLastModifier{{"x"}}>;       // the input named "x"
@@ -43,12 +43,12 @@
 // Permuted parameters are derived (derivation_kind::transpose) as `<key>_cl` / `<key>_cf`; the value
 // rule of that derivation is at the end of this file.
 //
-// kata vs upstream (spec 2.8, 10.7, 10.8): Deconvolution works (upstream builds a Convolution and
-// fails); 1-D, 2-D and 3-D networks (upstream: 4-D only); Concatenate keeps its axis (upstream forces
-// the last axis / 1); Affine after any channel-last tensor, also several in a row; axis-sensitive ops
-// (Softmax, Transpose, GlobalAveragePooling, Reshape...) compute the same values as the original
-// (upstream rebuilds them unchanged, on the wrong layout); every consumer of an input is rewired, not
-// only the first; the modifier is reusable and the converted input is the one the graph reads
+// kata vs upstream (docs/nnabla-semantics.md §2.8, 10.7, 10.8): Deconvolution works (upstream builds a
+// Convolution and fails); 1-D, 2-D and 3-D networks (upstream: 4-D only); Concatenate keeps its axis
+// (upstream forces the last axis / 1); Affine after any channel-last tensor, also several in a row;
+// axis-sensitive ops (Softmax, Transpose, GlobalAveragePooling, Reshape...) compute the same values as the
+// original (upstream rebuilds them unchanged, on the wrong layout); every consumer of an input is rewired,
+// not only the first; the modifier is reusable and the converted input is the one the graph reads
 // (upstream replaces inputs_cl by unconnected variables); ChannelFirst names its weights `W_cf`
 // (upstream: `W_cl` in both directions); Affine weights live in the layer's scope (`fc/W_cl`, upstream
 // a root-scope `w_cl` shared, stale, by equal shapes); derived values are recomputed on every apply.

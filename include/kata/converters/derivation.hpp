@@ -10,7 +10,7 @@
 // the list in creation order as `Converted::derivations` (for a chained conversion the predecessor's
 // derivations come first) and `kata::apply_conversion<Converted>(store)` (apply_conversion.hpp)
 // evaluates them in that order with `create_or_replace`, so converting twice gives identical values
-// (upstream's get-or-create returns stale values, spec 0.4 / 10.6).
+// (upstream's get-or-create returns stale values, docs/nnabla-semantics.md §0.4 / 10.6).
 //
 // Each kind's VALUE rule, `derivation_rule<kind>::compute(d, sources, out)`, lives next to the
 // modifier that records it (constant: add_bias.hpp; bn_*: the batch-norm folding modifiers; copy:
@@ -53,7 +53,7 @@ enum class derivation_kind : std::uint8_t {
     copy,                   // target = source (same number of elements; reshaped to `shape`)
     transpose,              // target = reshape(transpose(reshape(source, view), perm), shape)
     prune_weight,           // target[t] = s[map(t)] > threshold ? W[t] : 0, s[o] = sum of W[t]^2 over the t
-    //          with map(t) = o: the output channel of W[t] (PruningModifier, spec 2.14)
+    //          with map(t) = o: the output channel of W[t] (PruningModifier, docs/nnabla-semantics.md §2.14)
     prune_bias,   // target[o] = s[o] > threshold ? b[o] : 0, s from the weight W (src_w) and `map`
                   //          as for prune_weight, b at src_b (b's length = number of channels)
     fixed_point,  // target = FixedPointQuantize(source; sign, n, delta) (legacy FixedPointWeight)
@@ -113,8 +113,8 @@ struct derivation {
     shape_t view{};        // transpose: the source viewed with this shape first (rank 0: its own shape)
     int perm[max_rank]{};  // transpose permutation
     int nperm = 0;
-    // fixed_point (legacy FixedPointWeightConverter, spec 3.3 / 3.5): target = FixedPointQuantize(W)
-    // with the CPU kernel's float32 arithmetic, round half away from zero:
+    // fixed_point (legacy FixedPointWeightConverter, docs/nnabla-semantics.md §3.3 / 3.5): target =
+    // FixedPointQuantize(W) with the CPU kernel's float32 arithmetic, round half away from zero:
     //   max = (2^n' - 1) delta, n' = n - 1 if fp_sign else n; min = -max if fp_sign else 0;
     //   t = clip(x, min, max) outside [min, max], else sgn(x) floor(|x| / delta + 0.5) delta.
     bool fp_sign = true;    // signed quantizer

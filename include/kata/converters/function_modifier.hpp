@@ -1,6 +1,6 @@
 // kata/converters/function_modifier.hpp
 //
-// The FunctionModifier interface (nnabla's graph_converters.FunctionModifier, spec 1.2).
+// The FunctionModifier interface (nnabla's graph_converters.FunctionModifier, docs/nnabla-semantics.md §1.2).
 //
 // A modifier is a structural aggregate (it is passed as a template argument to kata::convert) with
 //
@@ -8,9 +8,10 @@
 //                                std::span<const kata::var> inputs);
 //
 // called for every function f of the ORIGINAL graph (the previous pass's result) in nnabla's visit
-// order (spec 0.3), with `inputs` = f's inputs mapped into the NEW graph `c.g` (a kata::builder):
-// outputs of functions visited before are replaced by whatever modify returned for them; graph inputs
-// and parameters are carried over (copied) into the new graph, parameters by name. modify returns
+// order (docs/nnabla-semantics.md §0.3), with `inputs` = f's inputs mapped into the NEW graph `c.g` (a
+// kata::builder): outputs of functions visited before are replaced by whatever modify returned for them;
+// graph inputs and parameters are carried over (copied) into the new graph, parameters by name. modify
+// returns
 //     kata::keep      -> rebuild the same function type with the same arguments on `inputs`
 //                        (shapes and layouts re-inferred, see rebuild.hpp);
 //     a kata::var      -> the replacement of f's output: one of `inputs` (removes f), a newly built
@@ -27,7 +28,7 @@
 //
 // The converter copies each modifier into a local before the pass, so modify may mutate member state
 // (nnabla modifiers are stateful) and every modifier value is reusable: state never leaks from one
-// conversion into the next (kata fixes upstream's single-use modifiers, spec 10.7).
+// conversion into the next (kata fixes upstream's single-use modifiers, docs/nnabla-semantics.md §10.7).
 //
 // Inside modify:
 //     c.g                         the new graph (call F::/PF:: on vars of it)

@@ -1,6 +1,6 @@
 // kata/converters/fused_batch_normalization.hpp
 //
-// FusedBatchNormalizationModifier (nnabla, spec 2.6): fuses
+// FusedBatchNormalizationModifier (nnabla, docs/nnabla-semantics.md §2.6): fuses
 //     BN(h) -> Add2 -> ReLU   into  FusedBatchNormalization(h, beta, gamma, mean, var, z, relu)
 //     BN(h) -> ReLU           into  FusedBatchNormalization(h, beta, gamma, mean, var, relu)
 // where z is the Add2's other operand. The fused function REUSES the BN's own beta/gamma/mean/var

@@ -1,7 +1,7 @@
 // kata/converters/graph_converter.hpp
 //
-// kata::convert<Net, Mods...>: nnabla's GraphConverter(modifiers).convert(outputs) (spec 1.1) as a
-// new graph type.
+// kata::convert<Net, Mods...>: nnabla's GraphConverter(modifiers).convert(outputs) (docs/nnabla-semantics.md
+// §1.1) as a new graph type.
 //
 //     using Folded = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}>;
 //     using Both   = kata::convert<Folded, kata::FusedBatchNormalizationModifier{}>;   // composes
@@ -11,7 +11,7 @@
 // Semantics: the modifiers are applied in order, each to the previous one's result; lists (values
 // with expand(), kata::modifier_list) are flattened in place. Each pass visits the previous graph's
 // reachable functions in nnabla's visit order and builds a fresh graph (function_modifier.hpp) in a
-// kata::builder (std::vector, raw pointer loops: TOOLCHAIN.md trap 4), by constant evaluation.
+// kata::builder (std::vector, raw pointer loops: docs/toolchain.md §4), by constant evaluation.
 // Each pass is its own constant evaluation whose result is lifted into an intermediate graph type
 // (detail::conversion_step), like kata::network, except that the pass runs once: its result goes
 // into arrays of a capacity derived from its source graph and is copied into the exact-size type

@@ -1,7 +1,7 @@
 // kata/converters/identity.hpp
 //
-// IdentityModifier(inputs, copy_value) (nnabla, spec 2.12): rebuilds every function unchanged, with
-// graph inputs substituted by name:
+// IdentityModifier(inputs, copy_value) (nnabla, docs/nnabla-semantics.md §2.12): rebuilds every function
+// unchanged, with graph inputs substituted by name:
 //
 //     kata::IdentityModifier{.inputs = {{"x", {128, 3, 32, 32}}}}        // batch 128 instead of 1
 //

@@ -3,7 +3,7 @@
 // Facts about nnabla's "inner-product" functions (Affine, Convolution, Deconvolution) that the batch-norm
 // modifiers need: output channel count, which axis of the output holds the channels, and which channel
 // each element of W feeds (kata::channel_map, derivation.hpp) for the output and input sides, with
-// groups and both layouts (spec 0.1):
+// groups and both layouts (docs/nnabla-semantics.md §0.1):
 //     Convolution    W (O, I/g, k..)  or channel-last (O, k.., I/g)
 //     Deconvolution  W (I, O/g, k..)  or channel-last (I, k.., O/g)
 //     Affine         W (prod(x.shape[base_axis:]), O...)
@@ -16,7 +16,7 @@ namespace kata::converters_detail {
 constexpr bool is_ip(op_kind k) { return is_inner_product(k); }
 
 // Number of output channels (= bias length). Upstream's AddBias uses W.shape[0] for Deconvolution,
-// the INPUT channels (spec 2.2, 10.3); kata uses (O/g) * g.
+// the INPUT channels (docs/nnabla-semantics.md §2.2, 10.3); kata uses (O/g) * g.
 constexpr std::int64_t out_channels(function_ref f) {
     const shape_t& w = f.input_shape(1);
     switch (f.type()) {

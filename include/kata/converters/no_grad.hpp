@@ -1,8 +1,8 @@
 // kata/converters/no_grad.hpp
 //
-// NoGradModifier (nnabla, spec 2.13; behind Variable.no_grad()): rebuilds every function unchanged and
-// marks every parameter need_grad = false in the new graph (a frozen feature extractor). Graph inputs
-// are carried as they are. kata computes the parameter set once (upstream: once per function).
+// NoGradModifier (nnabla, docs/nnabla-semantics.md §2.13; behind Variable.no_grad()): rebuilds every function
+// unchanged and marks every parameter need_grad = false in the new graph (a frozen feature extractor). Graph
+// inputs are carried as they are. kata computes the parameter set once (upstream: once per function).
 #pragma once
 
 #include "function_modifier.hpp"

@@ -1,8 +1,8 @@
 // kata/converters/pruning.hpp
 //
 // PruningModifier(pruning_threshold, functions_to_prune = (Convolution, Deconvolution,
-// DepthwiseConvolution, DepthwiseDeconvolution, Affine), channel_last = False) (nnabla v1.28+, spec
-// 2.14): structured (output-channel) pruning. For every listed function with inputs (x, W[, b]):
+// DepthwiseConvolution, DepthwiseDeconvolution, Affine), channel_last = False) (nnabla v1.28+,
+// docs/nnabla-semantics.md §2.14): structured (output-channel) pruning. For every listed function with inputs (x, W[, b]):
 //     s[o] = sum of W^2 over every weight feeding output channel o   (a sum of squares, no sqrt)
 //     m[o] = s[o] > threshold                                        (strict)
 //     W'   = W where m[out(W element)] else 0,   b'[o] = b[o] where m[o] else 0
@@ -15,7 +15,7 @@
 //                                                             .functions = {kata::op_kind::affine}}>;
 //     kata::apply_conversion<Pruned>(store);   // computes w-pruned / b-pruned from W / b
 //
-// Output channel of each weight element (W layouts, spec 0.1):
+// Output channel of each weight element (W layouts, docs/nnabla-semantics.md §0.1):
 //     Affine                  W (K, O...)      every output unit (W.shape[1:], the bias shape)
 //     Convolution             W (O, ...)       axis 0, both layouts
 //     Deconvolution           W (I, O/g, k..)  or channel-last (I, k.., O/g): channel (i / (I/g)) (O/g) + j
@@ -24,7 +24,7 @@
 // The map is a kata::channel_map (derivation.hpp) recorded in the derivation; apply_conversion scores
 // with double accumulation (derivation_kind::prune_weight / prune_bias in apply_conversion.hpp).
 //
-// kata vs upstream (spec 2.14, 10.6, 10.10):
+// kata vs upstream (docs/nnabla-semantics.md §2.14, 10.6, 10.10):
 //   * the score is taken per TRUE output channel. Where upstream's axis is the output channel (Affine
 //     with a 2-D W, Convolution, Deconvolution with group 1, DepthwiseConvolution,
 //     DepthwiseDeconvolution with divisor 1) the result is the same; where it is not, upstream crashes
@@ -42,7 +42,7 @@
 //     multiplies by the mask and keeps the NaN); the score is accumulated in double and compared with
 //     the threshold in double (upstream: float32);
 //   * w-pruned / b-pruned are recomputed by every apply_conversion (upstream's get-or-create returns
-//     the first conversion's values: stale after W changes, spec 10.6);
+//     the first conversion's values: stale after W changes, docs/nnabla-semantics.md §10.6);
 //   * pruning a layer that an earlier conversion already pruned (convert<convert<Net, P1>, P2>) names
 //     the new parameters `w-pruned-2` / `b-pruned-2` (then -3, ...), derived from `w-pruned` in order,
 //     so the chain gives prune(prune(W, t1), t2) (upstream: the name collides and get-or-create
@@ -179,7 +179,7 @@ struct PruningModifier {
 // ---- value rules (derivation.hpp) -------------------------------------------------------------------
 
 // s[o] = sum of W^2 over the elements t with map(t) = o (double), channel o kept iff s[o] > threshold;
-// a pruned weight / bias element is exactly 0, a kept one the source (spec 2.14).
+// a pruned weight / bias element is exactly 0, a kept one the source (docs/nnabla-semantics.md §2.14).
 template <derivation_kind K>
 struct prune_rule {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {

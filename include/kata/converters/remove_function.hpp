@@ -1,7 +1,7 @@
 // kata/converters/remove_function.hpp
 //
-// RemoveFunctionModifier(rm_funcs) (nnabla, spec 2.9): every function whose kind is listed is bypassed
-// (its consumers read its first input; its other inputs are dropped).
+// RemoveFunctionModifier(rm_funcs) (nnabla, docs/nnabla-semantics.md §2.9): every function whose kind is
+// listed is bypassed (its consumers read its first input; its other inputs are dropped).
 //
 //     kata::RemoveFunctionModifier{kata::op_kind::batch_normalization, kata::op_kind::mul_scalar}
 //

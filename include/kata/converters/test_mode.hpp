@@ -1,11 +1,11 @@
 // kata/converters/test_mode.hpp
 //
-// BatchNormBatchStatModifier (nnabla, spec 2.10): BatchNormalization and FusedBatchNormalization are
-// rebuilt with batch_stat = false (all other arguments unchanged; absent beta/gamma handled: kata
-// rebuilds from the recorded no_bias/no_scale, upstream mis-wires positionally).
+// BatchNormBatchStatModifier (nnabla, docs/nnabla-semantics.md §2.10): BatchNormalization and
+// FusedBatchNormalization are rebuilt with batch_stat = false (all other arguments unchanged; absent
+// beta/gamma handled: kata rebuilds from the recorded no_bias/no_scale, upstream mis-wires positionally).
 //
-// TestModeModifier(rm_funcs) (nnabla, spec 2.11): a LIST, BatchNormBatchStatModifier then
-// RemoveFunctionModifier(rm_funcs).
+// TestModeModifier(rm_funcs) (nnabla, docs/nnabla-semantics.md §2.11): a LIST, BatchNormBatchStatModifier
+// then RemoveFunctionModifier(rm_funcs).
 //
 //     using Test = kata::convert<Net, kata::TestModeModifier{kata::op_kind::mul_scalar}>;
 #pragma once

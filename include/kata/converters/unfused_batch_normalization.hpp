@@ -1,8 +1,8 @@
 // kata/converters/unfused_batch_normalization.hpp
 //
-// UnfusedBatchNormalizationModifier (nnabla, spec 2.7): FusedBatchNormalization(x, beta, gamma, mean,
-// var[, z], relu) becomes BatchNormalization(x, beta, gamma, mean, var) [-> Add2(h, z)] -> ReLU with the
-// fused function's arguments (axes, decay_rate, eps, batch_stat).
+// UnfusedBatchNormalizationModifier (nnabla, docs/nnabla-semantics.md §2.7): FusedBatchNormalization(x, beta,
+// gamma, mean, var[, z], relu) becomes BatchNormalization(x, beta, gamma, mean, var) [-> Add2(h, z)] -> ReLU
+// with the fused function's arguments (axes, decay_rate, eps, batch_stat).
 //
 // kata vs upstream: each layer keeps ITS OWN parameters (upstream builds every BN with the parametric
 // default scope `bn/`, so all unfused layers share one fresh, untrained parameter set); the Add2 is

@@ -13,7 +13,7 @@
 // The builder is only ever run during constant evaluation. It uses std::vector (transient constexpr
 // allocation, C++20) and is then copied into a fixed-size structural `graph` (graph.hpp): graph
 // passes are plain constexpr functions over arrays, lifted into a type once. This is the
-// representation that keeps compile time flat (see TOOLCHAIN.md, trap 4).
+// representation that keeps compile time flat (see docs/toolchain.md §4).
 //
 // Errors: an op that detects a bad shape or attribute records a formatted message with `fail()`
 // and keeps building with a placeholder shape. The first message is raised by a static_assert when

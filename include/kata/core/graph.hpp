@@ -27,7 +27,8 @@ struct graph {
     std::array<node, N> nodes{};
     std::array<int, E> edges{};
     std::array<int, O> outputs{};
-    // Function nodes in nnabla's visit order (spec 0.3); only the first `num_order` are used.
+    // Function nodes in nnabla's visit order (docs/nnabla-semantics.md §0.3); only the first `num_order` are
+    // used.
     std::array<int, N> order{};
     int num_order = 0;
     // Indexes computed once when the graph is frozen, so that passes over a lifted graph (executors'
@@ -92,8 +93,8 @@ struct graph {
 namespace detail {
 
 // nnabla's Variable.visit: depth-first post-order from the outputs, inputs in index order, each
-// function once (spec 0.3). Several outputs behave like a Sink over them. An explicit stack keeps
-// deep graphs within constexpr limits and gives the same order as upstream's recursion. O(N + E);
+// function once (docs/nnabla-semantics.md §0.3). Several outputs behave like a Sink over them. An explicit
+// stack keeps deep graphs within constexpr limits and gives the same order as upstream's recursion. O(N + E);
 // raw pointers instead of container calls, which cost tens of evaluation steps each. Vectors of
 // trivial types are created with an explicit value, `v(n, 0)`: clang 14 rejects libstdc++ 12's
 // value-initialising `v(n)` / resize(n) in constant evaluation (it fills storage outside its lifetime).

@@ -1,8 +1,8 @@
 // kata/core/op_kind.hpp
 //
 // The closed set of node kinds a kata graph can hold, used as ids, and each kind's identity: its
-// nnabla type name (`Function.info.type_name`, what graph converters match on, spec section 0.2) and
-// its class. Everything else about an op (its arguments, how it is rebuilt, printed, converted to
+// nnabla type name (`Function.info.type_name`, what graph converters match on, docs/nnabla-semantics.md §0.2)
+// and its class. Everything else about an op (its arguments, how it is rebuilt, printed, converted to
 // channel-last, differentiated, exported) is its descriptor, next to its definition in kata/ops
 // (kata/ops/descriptor.hpp, docs/extending.md).
 //
@@ -93,7 +93,8 @@ enum class op_class : std::uint8_t {
     leaf,                 // input, parameter
     elementwise_unary,    // one input, y[i] = f(x[i]): may run in place (memory plan)
     broadcasting_binary,  // numpy-broadcasting Add2/Sub2/Mul2/Div2
-    inner_product,        // nnabla's "inner-product" functions, the ones BN folding rewrites (spec 2)
+    inner_product,        // nnabla's "inner-product" functions, the ones BN folding rewrites (see
+                          // docs/nnabla-semantics.md §2)
     other
 };
 
@@ -181,7 +182,8 @@ constexpr bool is_gradient_kind(op_kind k) { return k >= op_kind::constant && k 
 constexpr bool is_leaf(op_kind k) { return k == op_kind::input || k == op_kind::parameter; }
 constexpr bool is_function(op_kind k) { return !is_leaf(k); }
 
-// nnabla's "inner-product" functions: the ones BN folding rewrites (spec section 2).
+// nnabla's "inner-product" functions: the ones BN folding rewrites (see
+// docs/nnabla-semantics.md §2).
 constexpr bool is_inner_product(op_kind k) { return identity_of(k).cls == op_class::inner_product; }
 constexpr bool is_elementwise_unary(op_kind k) { return identity_of(k).cls == op_class::elementwise_unary; }
 constexpr bool is_binary_arith(op_kind k) { return identity_of(k).cls == op_class::broadcasting_binary; }

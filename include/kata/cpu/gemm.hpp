@@ -34,7 +34,7 @@
 // (GCC/Clang asm label), with `int` for the enums and `blasint` (LP64 OpenBLAS: 32-bit int), which
 // is the same ABI and collides with neither header.
 //
-// Speed note (TOOLCHAIN.md): OpenBLAS 0.3.21 mistakes Zen 5 for an AVX2 core and runs sgemm at half
+// Speed note (docs/toolchain.md): OpenBLAS 0.3.21 mistakes Zen 5 for an AVX2 core and runs sgemm at half
 // speed unless the process starts with OPENBLAS_CORETYPE=SkylakeX in its environment (it is read
 // when the library loads, so setting it from inside `main` is too late).
 #pragma once

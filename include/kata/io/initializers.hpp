@@ -21,9 +21,9 @@
 // between C libraries; the distributions match regardless. Draws happen in float64 and are rounded
 // to float32 as nnabla does (`.astype(np.float32)`), so a uniform(a, b) draw can round to exactly b.
 //
-// Glorot formula: the project's reference (spec section 0.4) is b = sqrt(6 / (K * (N + M))) with
+// Glorot formula: the project's reference (docs/nnabla-semantics.md §0.4) is b = sqrt(6 / (K * (N + M))) with
 // K = product of the kernel dims, N = inmaps, M = outmaps. (Upstream nnabla's source evaluates
-// `6 / (np.prod(kernel) * inmaps + outmaps)` because of operator precedence; kata follows the spec.
+// `6 / (np.prod(kernel) * inmaps + outmaps)` because of operator precedence; kata follows the formula.
 // The same applies to calc_normal_std_glorot.)
 #pragma once
 
@@ -111,7 +111,7 @@ inline double kernel_size(const std::vector<std::size_t>& kernel) {
 }
 }  // namespace io::detail
 
-/// Glorot/Xavier uniform limit: sqrt(6 / (K * (inmaps + outmaps))) (spec 0.4).
+/// Glorot/Xavier uniform limit: sqrt(6 / (K * (inmaps + outmaps))) (docs/nnabla-semantics.md §0.4).
 inline double calc_uniform_lim_glorot(std::size_t inmaps, std::size_t outmaps,
                                       const std::vector<std::size_t>& kernel = {1, 1}) {
     return std::sqrt(6.0 / (io::detail::kernel_size(kernel) * double(inmaps + outmaps)));

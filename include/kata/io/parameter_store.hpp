@@ -3,7 +3,7 @@
 // Purpose: the registry of named, trainable parameters (nnabla's global parameter tree, made an
 // object), with scopes, get-or-create, listing, and .npz save/load.
 //
-// nnabla mapping (spec 0.4):
+// nnabla mapping (docs/nnabla-semantics.md §0.4):
 //   nn.parameter_scope("conv1")          -> auto g = store.scope("conv1");   (RAII; nests: "a/b/")
 //   get_parameter_or_create(name, shape, init, need_grad)
 //                                        -> store.get_or_create(name, shape, init, need_grad)

@@ -3,9 +3,9 @@
 // F::affine (nnabla Affine) and F::embed (nnabla Embed).
 //
 // Affine: x is flattened from base_axis: K = prod(x.shape[base_axis:]); W (K, O...), i.e. (in, out)
-// as in nnabla (spec 0.1), b W.shape[1:]. Output x.shape[:base_axis] + W.shape[1:]. For a 4-D NCHW
-// input the flattened index is c*H*W + h*W + w (and h*W*C + w*C + c for NHWC: layout matters, which is
-// why converters rewrite W when they change the layout).
+// as in nnabla (docs/nnabla-semantics.md §0.1), b W.shape[1:]. Output x.shape[:base_axis] + W.shape[1:]. For
+// a 4-D NCHW input the flattened index is c*H*W + h*W + w (and h*W*C + w*C + c for NHWC: layout matters,
+// which is why converters rewrite W when they change the layout).
 //
 // Arguments: affine_args or keywords (`F::affine(x, w, b, base_axis = 2)`, keywords.hpp). Descriptors
 // at the end.

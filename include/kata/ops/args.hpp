@@ -27,14 +27,13 @@
 // Value types an argument may have: bool, int / std::int64_t, double, std::string_view, kata::dims
 // (listed with its n entries), kata::axis_list, kata::shape_t (its rank entries).
 //
-// Compile time (g++ 12, measured; docs/extending.md): graph rewriting never touches these (it works on
-// the flat kata::attributes of nodes); each walk instantiates once per struct, never per node.
-// BOOST_HANA_ADAPT_STRUCT itself is not used: its accessors_impl::apply() is an ordinary function
-// with a deduced return type, compiled for every adapted struct in every TU that includes it (~35
-// structs: +2.9 s and +210 MB for `#include <kata/kata.hpp>`); KATA_ADAPT_ARGS's apply() is a
-// template, built only where a struct is used by name. And the value walks do not go through Hana's
-// tuple of pairs: instantiating it costs ~20 ms per struct, which the descriptor table would pay in
-// every converter TU (+0.4 s); arg_fields costs ~nothing.
+// Compile time (measured, bench/RESULTS.md "Hana argument structs"): graph rewriting never touches these
+// (it works on the flat kata::attributes of nodes); each walk instantiates once per struct, never per
+// node. BOOST_HANA_ADAPT_STRUCT itself is not used: its accessors_impl::apply() is an ordinary function
+// with a deduced return type, compiled for every adapted struct in every TU that includes it;
+// KATA_ADAPT_ARGS's apply() is a template, built only where a struct is used by name. And the value walks
+// do not go through Hana's tuple of pairs, which the descriptor table would instantiate in every
+// converter TU; arg_fields costs ~nothing.
 #pragma once
 
 #include <cstdint>
@@ -290,7 +289,8 @@ struct member {
 };
 
 // Member I's name as a hana::string type. Types, not make_tuple / make_pair / string_c calls: building
-// the accessor tuple through Hana's functions cost ~50 ms per struct, naming the types costs ~nothing.
+// the accessor tuple through Hana's functions costs compile time per struct (bench/RESULTS.md), naming
+// the types costs ~nothing.
 template <auto Names, name_token T, class J>
 struct name_type;
 template <auto Names, name_token T, std::size_t... J>

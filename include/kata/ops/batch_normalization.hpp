@@ -4,8 +4,8 @@
 // FusedBatchNormalization).
 //
 // Inputs in nnabla order: x, beta, gamma, mean, var[, z]. Pass kata::none for beta (no_bias) or gamma
-// (no_scale): the input is then *absent* from the input list, exactly as in nnabla (spec 0.1).
-// Parameter shapes have x's rank with 1 everywhere except the normalised axes: (1,C,1,1) for NCHW,
+// (no_scale): the input is then *absent* from the input list, exactly as in nnabla (docs/nnabla-semantics.md
+// §0.1). Parameter shapes have x's rank with 1 everywhere except the normalised axes: (1,C,1,1) for NCHW,
 // (1,1,1,C) for NHWC, (1,C) for affine outputs.
 // Test mode: y = gamma (x - mean) / sqrt(var + eps) + beta. Training (batch_stat): batch statistics
 // over the non-normalised axes, and the running statistics are updated with decay_rate (nnabla uses

@@ -2,7 +2,7 @@
 //
 // F::convolution and F::depthwise_convolution: nnabla's Convolution / DepthwiseConvolution.
 //
-// Layouts (spec 0.1): channel-first x (N.., C, S1..Sd), W (O, C/g, k1..kd); channel-last
+// Layouts (docs/nnabla-semantics.md §0.1): channel-first x (N.., C, S1..Sd), W (O, C/g, k1..kd); channel-last
 // x (N.., S1..Sd, C), W (O, k1..kd, C/g). Bias (O,). Output size per spatial axis:
 // (i + 2p - d(k-1) - 1) / s + 1. `base_axis` is the index of the first non-batch axis.
 //

@@ -3,8 +3,8 @@
 // F::deconvolution and F::depthwise_deconvolution: nnabla's Deconvolution (transposed convolution)
 // and DepthwiseDeconvolution.
 //
-// Layouts (spec 0.1): channel-first x (N.., C, S..), W (C, O/g, k..); channel-last x (N.., S.., C),
-// W (C, k.., O/g). Output size: (i - 1) s - 2p + d (k - 1) + 1 + output_padding.
+// Layouts (docs/nnabla-semantics.md §0.1): channel-first x (N.., C, S..), W (C, O/g, k..); channel-last x
+// (N.., S.., C), W (C, k.., O/g). Output size: (i - 1) s - 2p + d (k - 1) + 1 + output_padding.
 // Depthwise: W (C, k..), output channels C / divisor (input channels c*divisor .. c*divisor+divisor-1
 // all contribute to output channel c, like a grouped transposed convolution with C/divisor groups).
 //

@@ -3,14 +3,14 @@
 // Element-wise functions: ReLU, LeakyReLU, Sigmoid, Tanh, HardSwish, Identity, AddScalar, MulScalar,
 // FixedPointQuantize, and the broadcasting binary ops Add2, Sub2, Mul2, Div2 with C++ operators
 // (nnabla's `a + b` -> Add2, `x + s` -> AddScalar, `x * s` -> MulScalar, `x / s` -> MulScalar(1/s),
-// spec 0.2).
+// docs/nnabla-semantics.md §0.2).
 //
 // HardSwish: y = x relu6(x + 3) / 6 (MobileNetV3; ONNX HardSwish, torch.nn.functional.hardswish). nnabla
 // 1.39 has no such function (it has hard_sigmoid, hard_tanh, swish): the type name follows nnabla's
 // naming (HardSigmoid, HardTanh) and ONNX's.
 //
-// FixedPointQuantize (spec 3.5): n' = n - 1 if sign else n; max = (2^n' - 1) delta; min = -max if
-// sign else 0; y = clip(sgn(x) floor(|x|/delta + 0.5) delta, min, max) (round half away from zero).
+// FixedPointQuantize (docs/nnabla-semantics.md §3.5): n' = n - 1 if sign else n; max = (2^n' - 1) delta; min
+// = -max if sign else 0; y = clip(sgn(x) floor(|x|/delta + 0.5) delta, min, max) (round half away from zero).
 //
 // FixedPointQuantize takes fixed_point_quantize_args or keywords (`n = 4, delta = 0.25`,
 // keywords.hpp). Descriptors at the end: nnabla records an `inplace` flag for ReLU, LeakyReLU, the

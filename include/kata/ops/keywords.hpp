@@ -125,9 +125,6 @@ constexpr void check() {
         static_assert(duplicated_keyword<A::name, S>::ok);
 }
 
-template <class T>
-inline constexpr bool always_false = false;
-
 template <class M, class V>
 constexpr void assign(M& m, const V& v) {
     if constexpr (std::is_same_v<V, keyword_list>) {
@@ -145,8 +142,9 @@ constexpr void assign(M& m, const V& v) {
             for (std::size_t i = 0; i < std::extent_v<M>; ++i)
                 m[i] = i < std::size_t(v.n) ? std::remove_extent_t<M>(v.v[i]) : std::remove_extent_t<M>{};
         } else {
-            static_assert(always_false<M>, "kata: a braced list {..} was given to a keyword whose argument "
-                                           "is not a tuple (pad, stride, axes, ...)");
+            static_assert(args_detail::always_false<M>,
+                          "kata: a braced list {..} was given to a keyword whose argument "
+                          "is not a tuple (pad, stride, axes, ...)");
         }
     } else {
         m = v;

@@ -28,7 +28,7 @@ constexpr init_spec or_default(init_spec given, init_spec dflt) {
 }
 
 // The weight shape of the convolution family: (lead, per_group, *kernel), or (lead, *kernel, per_group)
-// when channel_last (spec 0.1).
+// when channel_last (docs/nnabla-semantics.md §0.1).
 constexpr shape_t weight_shape(std::int64_t lead, std::int64_t per_group, const dims& kernel,
                                bool channel_last) {
     shape_t ws;

@@ -2,7 +2,8 @@
 //
 // What: PF::fixed_point_quantized_affine, PF::fixed_point_quantized_convolution and
 // PF::fixed_point_quantized_deconvolution: inner-product layers whose weight (and bias) go through
-// F::fixed_point_quantize before the inner product (quantization-aware simulation, spec 3.3 / 3.5).
+// F::fixed_point_quantize before the inner product (quantization-aware simulation, docs/nnabla-semantics.md
+// §3.3 / 3.5).
 //
 // nnabla mapping (python/src/nnabla/parametric_functions.py):
 //   PF.fixed_point_quantized_affine(inp, n_outmaps, base_axis=1, w_init=None, b_init=None,
@@ -15,7 +16,8 @@
 //       with_bias=True, <same quantization arguments>)
 //       -> scope "fp_quantized_conv"
 //   fixed_point_quantized_deconvolution: nnabla never shipped it (the legacy FixedPointWeightConverter
-//       calls it and dies with AttributeError, spec 3.3). kata's twin mirrors PF.deconvolution's
+//       calls it and dies with AttributeError, docs/nnabla-semantics.md §3.3). kata's twin mirrors
+// PF.deconvolution's
 //       arguments (plus output_padding) and the quantization arguments; scope "fp_quantized_deconv";
 //       W (inmaps, outmaps/group, *kernel), glorot(inmaps, outmaps, kernel).
 //
@@ -28,7 +30,8 @@
 // Deviations (decided and documented):
 //  * W_q / b_q are created as parameters (so .npz/.h5-derived files with those names load, strict
 //    loads match nnabla's key set, and user code that looks them up finds them), but with
-//    need_grad = false (spec 3.3; upstream passes `not fix_parameters`, which makes them "trainable"
+//    need_grad = false (docs/nnabla-semantics.md §3.3; upstream passes `not fix_parameters`, which makes them
+// "trainable"
 //    even though the forward overwrites them). The kata graph never READS them: the quantized weight
 //    is computed in the graph from W on every run (nnabla writes it into W_q's buffer as a side effect
 //    of forward). kata::sync_quantized_parameters<Net>(store) (kata/parameters.hpp) writes

@@ -10,13 +10,13 @@
 // and with V = float over the tail, reading every buffer once and writing the non-const ones once.
 //
 // Why not xtensor expressions (issue #11 asks for them unless a benchmark shows a hand loop is faster):
-// bench/solver_update.cpp measured Adam on 25M floats (bench/RESULTS.md, 2026-12-03): the same rule as
-// three xt::noalias assignments, run block by block so that m and v stay in cache, took 3.0x the time
-// of this fused xsimd loop, and 1.75x with xtensor's own SIMD path enabled (XTENSOR_USE_XSIMD, which
-// kata's targets do not define: it changes xarray's allocator type, a project-wide decision). A rule
-// with several outputs is several xtensor assignments, each a pass of its own, and without
-// XTENSOR_USE_XSIMD they are not fully vectorised; a plain hand loop is worse still (9.2x: std::sqrt
-// may set errno, which is control flow to g++ unless -fno-math-errno). Written against a generic V,
+// bench/solver_update.cpp compares Adam written as xt::noalias assignments (run block by block so that m
+// and v stay in cache), with and without xtensor's own SIMD path (XTENSOR_USE_XSIMD, which kata's
+// targets do not define: it changes xarray's allocator type, a project-wide decision), a plain loop and
+// this fused xsimd loop; the fused loop is the fastest (figures in bench/RESULTS.md). A rule with several
+// outputs is several xtensor assignments, each a pass of its own, and without XTENSOR_USE_XSIMD they are
+// not fully vectorised; a plain hand loop is slower still (std::sqrt may set errno, which is control flow
+// to g++ unless -fno-math-errno). Written against a generic V,
 // the rules keep the expression form.
 //
 // Rounding: V = float and V = batch evaluate the same operations in the same order, so a rule gives the

@@ -16,7 +16,7 @@
 // Any graph value works (`kata::graph<N, E, O>`): a network's graph, the result of any converter
 // pipeline, graphs with shared inputs and with several outputs.
 //
-// What is drawn (spec section 5, upstream viewers.py):
+// What is drawn (docs/nnabla-semantics.md §5, upstream viewers.py):
 //   * `node [style=filled]` for the whole graph;
 //   * one node per function, id "<TypeName>-<k>" (k counts per type from 1 in nnabla's visit order),
 //     label = type name + "\n" + scope when the function has parameter inputs (scope = character-wise

@@ -1,8 +1,8 @@
 // kata/converters/legacy/batch_normalization_folded_converter.hpp
 //
 // BatchNormalizationFoldedConverter(inner_prod_functions = {Affine, Convolution, Deconvolution},
-// name = "bn-folded") (nnabla v1.0.11 - v1.10, spec 3.2): an inner-product function whose output feeds
-// exactly one test-mode BatchNormalization absorbs it:
+// name = "bn-folded") (nnabla v1.0.11 - v1.10, docs/nnabla-semantics.md §3.2): an inner-product function
+// whose output feeds exactly one test-mode BatchNormalization absorbs it:
 //     W'[.., o, ..] = c0[o] W[.., o, ..],   b'[o] = c1[o] + c0[o] b[o]      (b = 0 without a bias)
 //     c0 = gamma / sqrt(var + eps),         c1 = beta - mean c0
 // as derived parameters `<name>/<W key>` (W's need_grad) and `<name>/<dirname of W key>/b`
@@ -18,7 +18,7 @@
 // batch_stat = false and one axis equal to the IP's output-channel axis, the IP output is not a graph
 // output, W, b and the BN statistics are parameters.
 //
-// kata vs upstream (spec 3.2, 10):
+// kata vs upstream (docs/nnabla-semantics.md §3.2, 10):
 //   * Deconvolution folds along its OUTPUT channels, with groups: the output channel of W[i, j, k..] is
 //     (i / (I/g)) (O/g) + j (upstream scales W's axis 0, the input channels: wrong for I != O);
 //     channel-last layouts fold too (the graph knows each layer's layout);

@@ -1,8 +1,8 @@
 // kata/converters/legacy/batch_normalization_linear_converter.hpp
 //
-// BatchNormalizationLinearConverter(name = "bn-linear") (nnabla v1.0.11 - v1.10, spec 3.1): every
-// test-mode BatchNormalization (batch_stat = false) becomes  c0 * x + c1  (Mul2(c0, x) then Add2(., c1))
-// with
+// BatchNormalizationLinearConverter(name = "bn-linear") (nnabla v1.0.11 - v1.10, docs/nnabla-semantics.md
+// §3.1): every test-mode BatchNormalization (batch_stat = false) becomes  c0 * x + c1  (Mul2(c0, x) then
+// Add2(., c1)) with
 //     c0 = gamma / sqrt(var + eps),   c1 = beta - mean c0         (the BN parameters' shape, e.g. (1,C,1,1))
 // as derived parameters `<name>/c0-<name>-<cnt>` and `<name>/c1-<name>-<cnt>`, cnt counting the converted
 // BNs in visit order from 0 ("bn-linear/c0-bn-linear-0"). Everything else is identity-converted

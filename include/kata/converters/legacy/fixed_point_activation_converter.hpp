@@ -2,10 +2,10 @@
 //
 // FixedPointActivationConverter(activation_functions = {ReLU}, args_fpq = {n = 8, sign = false,
 // delta = 2e-4, quantize = true}, name = "fixed-point-activation-graph") (nnabla v1.0.11 - v1.10,
-// spec 3.4): every listed activation is REPLACED by FixedPointQuantize(x; sign, n, delta,
-// ste_fine_grained = true) of its input. With sign = false the quantizer clamps at 0, so it subsumes
+// docs/nnabla-semantics.md §3.4): every listed activation is REPLACED by FixedPointQuantize(x; sign, n,
+// delta, ste_fine_grained = true) of its input. With sign = false the quantizer clamps at 0, so it subsumes
 // ReLU: y = clip(q(x), 0, (2^n - 1) delta) (0.051 for the defaults; q rounds half away from zero,
-// spec 3.5). Everything else is identity-converted (parameters copied to `<name>/<key>`,
+// docs/nnabla-semantics.md §3.5). Everything else is identity-converted (parameters copied to `<name>/<key>`,
 // identity_converter.hpp).
 //
 //     using A = kata::convert<Net, kata::FixedPointActivationConverter{}>;
@@ -25,7 +25,7 @@
 
 namespace kata {
 
-// nnabla's args_fpq of FixedPointActivationConverter (spec 3.4).
+// nnabla's args_fpq of FixedPointActivationConverter (docs/nnabla-semantics.md §3.4).
 struct fixed_point_activation_args {
     int n = 8;
     bool sign = false;

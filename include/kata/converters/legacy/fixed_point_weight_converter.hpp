@@ -2,8 +2,9 @@
 //
 // FixedPointWeightConverter(inner_prod_functions = {Affine, Convolution, Deconvolution}, floor = false,
 // args_fpq = {sign_w, n_w = 8, delta_w = 2e-4, quantize_w, sign_b, n_b = 8, delta_b = 2e-4, quantize_b},
-// name = "fixed-point-weight-graph") (nnabla v1.0.11 - v1.10, spec 3.3): every listed inner-product
-// function becomes its fixed-point-quantized layer (kata/pf/fixed_point_quantized.hpp): under the scope
+// name = "fixed-point-weight-graph") (nnabla v1.0.11 - v1.10, docs/nnabla-semantics.md §3.3): every listed
+// inner-product function becomes its fixed-point-quantized layer (kata/pf/fixed_point_quantized.hpp): under
+// the scope
 // `<name>/<layer>` (layer = the W key without its last component: "conv1/W" -> "conv1")
 //     W, b      copies of the original weight and bias (trainable, as the PF creates them)
 //     W_q, b_q  FixedPointQuantize(W), FixedPointQuantize(b) (need_grad = false), derived by
@@ -29,7 +30,7 @@
 // all-zero weight or bias (upstream: delta 0, which FixedPointQuantize rejects) quantizes to exact
 // zeros (what any positive step gives); no step is computed.
 //
-// kata vs upstream (spec 3.3, 10.15):
+// kata vs upstream (docs/nnabla-semantics.md §3.3, 10.15):
 //   * the automatic step works (upstream: unreachable, KeyError then AttributeError `np.round_func`);
 //     log2 is evaluated exactly (frexp), so max|W| = (2^n' - 1) 2^k gives 2^k for ceil and floor;
 //   * layer = the W key without its LAST PATH COMPONENT ("myW/W" -> "myW"; upstream strips every
@@ -63,7 +64,7 @@ namespace kata {
 // The step value that asks FixedPointWeightConverter for the automatic power-of-two step.
 inline constexpr double fixed_point_auto_delta = 0.0;
 
-// nnabla's args_fpq of FixedPointWeightConverter (spec 3.3).
+// nnabla's args_fpq of FixedPointWeightConverter (docs/nnabla-semantics.md §3.3).
 struct fixed_point_weight_args {
     bool sign_w = true;
     int n_w = 8;
@@ -181,9 +182,9 @@ struct FixedPointWeightConverter {
 
 // ---- value rule (derivation.hpp) --------------------------------------------------------------------
 
-// target = FixedPointQuantize(source) (spec 3.5) with the CPU kernel's float32 arithmetic
-// (cpu/kernels/elementwise.hpp, sync_quantized_parameters), so a derived W_q equals what a graph
-// quantizing W computes, bit for bit. Automatic step (fp_delta == 0, spec 3.3):
+// target = FixedPointQuantize(source) (docs/nnabla-semantics.md §3.5) with the CPU kernel's float32
+// arithmetic (cpu/kernels/elementwise.hpp, sync_quantized_parameters), so a derived W_q equals what a graph
+// quantizing W computes, bit for bit. Automatic step (fp_delta == 0, docs/nnabla-semantics.md §3.3):
 // 2^R(log2(max|W| / (2^n' - 1))), R = ceil or floor, with log2 taken exactly from frexp (r = m 2^e,
 // m in [0.5, 1): log2 r = e - 1 iff m == 0.5, otherwise it lies in (e - 1, e)); an all-zero source
 // gives exact zeros.

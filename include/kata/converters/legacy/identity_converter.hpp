@@ -1,7 +1,7 @@
 // kata/converters/legacy/identity_converter.hpp
 //
-// IdentityConverter(name = "identity") (nnabla v1.0.11 - v1.10, spec 3): the base of nnabla's legacy
-// graph converters, as a kata modifier:
+// IdentityConverter(name = "identity") (nnabla v1.0.11 - v1.10, docs/nnabla-semantics.md §3): the base of
+// nnabla's legacy graph converters, as a kata modifier:
 //
 //     using Copy = kata::convert<Net, kata::IdentityConverter{}>;
 //     kata::apply_conversion<Copy>(store);      // identity/conv1/W = conv1/W, ...
@@ -17,14 +17,15 @@
 // (kata::convert<Net, kata::TestModeModifier{}, kata::BatchNormalizationFoldedConverter{}>) and with
 // each other (SequentialConverter, sequential_converter.hpp).
 //
-// kata vs upstream (spec 3, 10):
+// kata vs upstream (docs/nnabla-semantics.md §3, 10):
 //   * `params` (captured by upstream at construction time) has no twin: kata reads the values from
 //     the parameter_store when apply_conversion runs, so converting a network whose parameters change
-//     later just needs another apply_conversion (and never returns stale copies: spec 0.4 / 10.6);
+//     later just needs another apply_conversion (and never returns stale copies: docs/nnabla-semantics.md
+// §0.4 / 10.6);
 //   * `black_list` (stored, never used upstream) and `entry_variables` (kata keeps every graph input)
 //     have no twin;
 //   * functions are matched by kind, never by implementation name, so a conversion does the same on
-//     every back end (upstream does nothing special on cuDNN, spec 3 / 10.15);
+//     every back end (upstream does nothing special on cuDNN, docs/nnabla-semantics.md §3 / 10.15);
 //   * every output of the graph is converted and kept (upstream returns the last converted
 //     function's output); no path links the new graph back into the old one (upstream's fallback
 //     "use the old variable" for unmapped intermediates cannot happen: kata maps every input);

@@ -1,8 +1,8 @@
 // kata/converters/legacy/sequential_converter.hpp
 //
-// SequentialConverter([c1, c2, ...]) (nnabla v1.0.11 - v1.10, spec 3): converts with c1, feeds the
-// result to c2, and so on. In kata that is a modifier LIST (kata::modifier_list, flattened in place by
-// kata::convert), so any modifiers compose, legacy or new-style:
+// SequentialConverter([c1, c2, ...]) (nnabla v1.0.11 - v1.10, docs/nnabla-semantics.md §3): converts with c1,
+// feeds the result to c2, and so on. In kata that is a modifier LIST (kata::modifier_list, flattened in place
+// by kata::convert), so any modifiers compose, legacy or new-style:
 //
 //     using FixedPoint = kata::convert<Net, kata::SequentialConverter{
 //         kata::FixedPointWeightConverter{}, kata::FixedPointActivationConverter{}}>;

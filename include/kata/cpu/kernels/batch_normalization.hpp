@@ -1,6 +1,7 @@
 // kata/cpu/kernels/batch_normalization.hpp
 //
-// CPU kernels for BatchNormalization and FusedBatchNormalization (nnabla semantics, spec 0.1).
+// CPU kernels for BatchNormalization and FusedBatchNormalization (nnabla semantics, docs/nnabla-semantics.md
+// §0.1).
 //
 // Inputs (nnabla order, absent inputs shift the indices):
 //     BatchNormalization:      x, [beta unless no_bias], [gamma unless no_scale], mean, var

@@ -3,7 +3,7 @@
 // CPU kernel for nnabla's Convolution (1-D/2-D/3-D, pad/stride/dilation, group, channel-first and
 // channel-last, base_axis >= 1: every axis before base_axis is a batch axis).
 //
-// Layouts (spec 0.1): channel-first x (B, C, S..), W (O, C/g, k..), y (B, O, S'..);
+// Layouts (docs/nnabla-semantics.md §0.1): channel-first x (B, C, S..), W (O, C/g, k..), y (B, O, S'..);
 //                     channel-last  x (B, S.., C), W (O, k.., C/g), y (B, S'.., O). Bias (O,).
 //
 // Design: everything is a row-major sgemm (kata/cpu/gemm.hpp: single-threaded OpenBLAS calls, a large

@@ -3,7 +3,7 @@
 // CPU kernel for nnabla's Deconvolution (transposed convolution; 1-D/2-D/3-D, pad/stride/dilation,
 // output_padding, group, channel-first and channel-last, base_axis >= 1).
 //
-// Layouts (spec 0.1): channel-first x (B, C, S..), W (C, O/g, k..), y (B, O, S'..);
+// Layouts (docs/nnabla-semantics.md §0.1): channel-first x (B, C, S..), W (C, O/g, k..), y (B, O, S'..);
 //                     channel-last  x (B, S.., C), W (C, k.., O/g), y (B, S'.., O). Bias (O,).
 // y[o, i*s - p + t*d] += x[c, i] * W[c, o, t]; output size (i-1)s - 2p + d(k-1) + 1 + output_padding
 // (output_padding only enlarges y; the extra positions receive whatever taps reach them, or the bias).

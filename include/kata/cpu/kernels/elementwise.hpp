@@ -11,7 +11,8 @@
 //   HardSwish  y = x * min(max(x + 3, 0), 6) / 6      (float32, as torch.nn.functional.hardswish)
 //   Identity   y = x
 //   AddScalar  y = x + float(val);  MulScalar  y = x * float(val)
-//   FixedPointQuantize (spec 3.5): n' = sign ? n-1 : n, max = (2^n' - 1) delta, min = sign ? -max : 0;
+//   FixedPointQuantize (docs/nnabla-semantics.md §3.5): n' = sign ? n-1 : n, max = (2^n' - 1) delta, min =
+// sign ? -max : 0;
 //     x > max -> max; x < min -> min; else sgn(x) * trunc(|x|/delta + 0.5) * delta, with the same
 //     float/double mix as nnabla (|x|/delta in float, + 0.5 in double, truncation, * delta in float).
 //     nnabla truncates through `int`; kata uses int64 (identical wherever nnabla does not overflow).

@@ -16,7 +16,8 @@
 //     auto h = bn1(conv1(x), /*test=*/true);
 //
 // Deviations:
-//  * Upstream bug fixed (spec 10 item 14): BatchNorm1d/2d/3d discard the user's eps and hard-wire
+//  * Upstream bug fixed (docs/nnabla-semantics.md §10.14): BatchNorm1d/2d/3d discard the user's eps and
+// hard-wire
 //    1e-5; kata passes the given eps through (test in tests/graph/parametric_classes.cpp).
 //  * `axes` is a `dims` holding exactly one axis (upstream asserts len(axes) == 1; kata records a
 //    graph error otherwise). A negative axis counts from n_dims, as Python list indexing does.

@@ -8,8 +8,8 @@
 // U(+-sqrt(6 / (prod(kernel) (inmaps + outmaps)))), b = 0. Call F::deconvolution(x, W, b, base_axis,
 // pad, stride, dilation, group), channel-first only.
 //
-// Deviation (upstream bug fixed, spec 10 item 14): upstream creates W with the CONVOLUTION layout
-// (outmaps, inmaps/group, *kernel) while the Deconvolution function expects (inmaps,
+// Deviation (upstream bug fixed, docs/nnabla-semantics.md §10.14): upstream creates W with the CONVOLUTION
+// layout (outmaps, inmaps/group, *kernel) while the Deconvolution function expects (inmaps,
 // outmaps/group, *kernel), so upstream works only when inmaps == outmaps and group == 1. kata
 // creates "<name>/W" as (inmaps, outmaps/group, *kernel) -- the layout PF.deconvolution and
 // F.deconvolution use -- so any inmaps/outmaps/group works (tests/graph/parametric_classes.cpp runs

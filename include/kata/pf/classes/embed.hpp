@@ -11,7 +11,8 @@
 //     auto e = emb(g.input("tokens", {4, 7}, kata::layout::none, kata::dtype::i32));   // (4, 7, 16)
 //
 // Deviations:
-//  * Upstream bug fixed (spec 10 item 14): the upstream constructor always raises (an undefined
+//  * Upstream bug fixed (docs/nnabla-semantics.md §10.14): the upstream constructor always raises (an
+// undefined
 //    name, a non-existent nn.Variables, an initializer called without a shape). kata's Embed builds
 //    and runs, with the documented intended behaviour above.
 //  * kata extension: `rng` (a seed for the default initializer, as the other classes; upstream's Embed

@@ -7,7 +7,7 @@
 // nnabla mapping: an upstream class is a Module whose parameters are Variable attributes; its
 // get_parameters() names them "<module prefix>/<attr>" where the prefix is the attribute path from
 // the root module ("conv1/W" for `self.conv1 = Conv2d(...)`), and the ROOT module's own parameters
-// are named "/W", "/b" (spec 7, 10 item 14).
+// are named "/W", "/b" (docs/nnabla-semantics.md §7, 10.14).
 // In kata a class is a constexpr value type used inside a network function; `options.name` plays
 // the role of the module prefix. Calling the object creates (get-or-create, nnabla's
 // get_parameter_or_create) "<builder scope>/<name>/W" etc. and the function node. Calling the same
