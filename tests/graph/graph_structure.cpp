@@ -291,7 +291,7 @@ TEST_CASE("graph: a residual x used twice is one node") {
     CHECK(RG.nodes[4].op == op_kind::add2);
 }
 
-TEST_CASE("graph: visit order is nnabla's post-order DFS (spec 0.3)") {
+TEST_CASE("graph: visit order is nnabla's post-order DFS (docs/nnabla-semantics.md §0.3)") {
     CHECK(same_order(RG, {1, 2, 3, 4}));
     CHECK(same_order(network<residual_first>::graph, {1, 2, 3, 4}));
     CHECK(same_order(TB, {2, 3, 1, 4}));

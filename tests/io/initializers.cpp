@@ -43,7 +43,7 @@ void check_equal_to_fixture(const xt::xarray<float>& a, const expected_array& e)
 
 }  // namespace
 
-TEST_CASE("glorot limit and He/Glorot stds follow spec 0.4") {
+TEST_CASE("glorot limit and He/Glorot stds follow docs/nnabla-semantics.md §0.4") {
     CHECK(kata::calc_uniform_lim_glorot(3, 4, {3, 3}) == doctest::Approx(std::sqrt(6.0 / (9.0 * 7.0))));
     CHECK(kata::calc_uniform_lim_glorot(10, 20) == doctest::Approx(std::sqrt(6.0 / 30.0)));
     CHECK(kata::calc_normal_std_glorot(10, 20, {2}) == doctest::Approx(std::sqrt(2.0 / 60.0)));

@@ -24,7 +24,7 @@
 // them; nothing is allocated per step), and SimpleGraph draws it.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
+#include "../detail/xtensor_fix.hpp"
 
 #include <array>
 #include <cstddef>

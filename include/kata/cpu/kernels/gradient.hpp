@@ -43,7 +43,7 @@
 
 namespace kata::cpu {
 
-namespace grad_detail {
+namespace detail {
 
 using i64 = std::int64_t;
 
@@ -115,7 +115,7 @@ constexpr axis_view make_axis_view(const shape_t& s, int axis) {
     return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
 }
 
-}  // namespace grad_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::sum> {
@@ -125,7 +125,7 @@ struct kernel<op_kind::sum> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        grad_detail::reduce_kernel<I, false>::template run<I>(io);
+        detail::reduce_kernel<I, false>::template run<I>(io);
     }
 };
 template <>
@@ -136,7 +136,7 @@ struct kernel<op_kind::mean> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        grad_detail::reduce_kernel<I, true>::template run<I>(io);
+        detail::reduce_kernel<I, true>::template run<I>(io);
     }
 };
 
@@ -148,11 +148,11 @@ struct kernel<op_kind::broadcast_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr grad_detail::reduce_map M = grad_detail::make_reduce_map(I.out, I.attr);
+        constexpr detail::reduce_map M = detail::make_reduce_map(I.out, I.attr);
         constexpr float scale = float(I.attr.val);
         const float* dy = io.input(0);
         float* dx = io.output();
-        grad_detail::for_each_reduced<M>([&](std::int64_t i, std::int64_t o) { dx[i] = dy[o] * scale; });
+        detail::for_each_reduced<M>([&](std::int64_t i, std::int64_t o) { dx[i] = dy[o] * scale; });
     }
 };
 
@@ -164,7 +164,7 @@ struct kernel<op_kind::softmax_cross_entropy> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.in[0], I.attr.axis);
+        constexpr detail::axis_view V = detail::make_axis_view(I.in[0], I.attr.axis);
         const float* x = io.input(0);
         const std::int32_t* t = io.input<std::int32_t>(1);
         float* y = io.output();
@@ -189,7 +189,7 @@ struct kernel<op_kind::softmax_cross_entropy_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.out, I.attr.axis);
+        constexpr detail::axis_view V = detail::make_axis_view(I.out, I.attr.axis);
         const float* dy = io.input(0);
         const float* x = io.input(1);
         const std::int32_t* t = io.input<std::int32_t>(2);
@@ -287,22 +287,22 @@ struct kernel<op_kind::affine_filter_grad> {
 
 // ---- Convolution ---------------------------------------------------------------------------------
 
-namespace grad_detail {
+namespace detail {
 
 // The forward convolution's geometry: x, W and y shapes taken from the gradient node's instance.
-constexpr conv_detail::geometry conv_geometry_of(const op_instance& G, const shape_t& x, const shape_t& w,
-                                                 const shape_t& y) {
+constexpr kata::cpu::detail::geometry conv_geometry_of(const op_instance& G, const shape_t& x,
+                                                       const shape_t& w, const shape_t& y) {
     op_instance F = G;
     F.in[0] = x;
     F.in[1] = w;
     F.out = y;
     const bool cl = G.attr.channel_last;
     const int cax = cl ? x.rank - 1 : G.attr.base_axis;
-    return conv_detail::make_geometry(F, x.dims[cax], w.dims[0], G.attr.group, cl);
+    return kata::cpu::detail::make_geometry(F, x.dims[cax], w.dims[0], G.attr.group, cl);
 }
 
 // Adds col (Cg * taps, out_sp) into channel-first dx of one item and group (the adjoint of im2col_cf).
-template <conv_detail::geometry g>
+template <kata::cpu::detail::geometry g>
 inline void col2im_cf(const float* col, float* dx) {
     constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
     constexpr i64 OD = g.out[0], OH = g.out[1], OW = g.out[2];
@@ -335,7 +335,7 @@ inline void col2im_cf(const float* col, float* dx) {
 }
 
 // Adds col (out_sp, taps * Cg) into channel-last dx of one item at the group's channel offset.
-template <conv_detail::geometry g>
+template <kata::cpu::detail::geometry g>
 inline void col2im_cl(const float* col, float* dx) {
     constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
     constexpr i64 OH = g.out[1], OW = g.out[2];
@@ -359,22 +359,22 @@ inline void col2im_cl(const float* col, float* dx) {
             }
 }
 
-}  // namespace grad_detail
+}  // namespace detail
 
 // Inputs (dy, W), output dx (shape attr.target).
 template <>
 struct kernel<op_kind::convolution_data_grad> {
     template <op_instance I>
-    static constexpr conv_detail::geometry geo = grad_detail::conv_geometry_of(I, I.out, I.in[1], I.in[0]);
+    static constexpr detail::geometry geo = detail::conv_geometry_of(I, I.out, I.in[1], I.in[0]);
 
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        constexpr conv_detail::geometry g = geo<I>;
+        constexpr detail::geometry g = geo<I>;
         return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr conv_detail::geometry g = geo<I>;
+        constexpr detail::geometry g = geo<I>;
         constexpr std::int64_t K = g.Cg * g.taps;
         const float* dy = io.input(0);
         const float* w = io.input(1);
@@ -388,11 +388,11 @@ struct kernel<op_kind::convolution_data_grad> {
                 if constexpr (!g.cl) {
                     blas::sgemm(true, false, K, g.out_sp, g.Og, 1.f, w + gi * g.Og * K, K,
                                 dyb + gi * g.Og * g.out_sp, g.out_sp, 0.f, col, g.out_sp);
-                    grad_detail::col2im_cf<g>(col, dxb + gi * g.Cg * g.in_sp);
+                    detail::col2im_cf<g>(col, dxb + gi * g.Cg * g.in_sp);
                 } else {
                     blas::sgemm(false, false, g.out_sp, K, g.Og, 1.f, dyb + gi * g.Og, g.O, w + gi * g.Og * K,
                                 K, 0.f, col, K);
-                    grad_detail::col2im_cl<g>(col, dxb + gi * g.Cg);
+                    detail::col2im_cl<g>(col, dxb + gi * g.Cg);
                 }
             }
         }
@@ -403,16 +403,16 @@ struct kernel<op_kind::convolution_data_grad> {
 template <>
 struct kernel<op_kind::convolution_filter_grad> {
     template <op_instance I>
-    static constexpr conv_detail::geometry geo = grad_detail::conv_geometry_of(I, I.in[0], I.out, I.in[1]);
+    static constexpr detail::geometry geo = detail::conv_geometry_of(I, I.in[0], I.out, I.in[1]);
 
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        constexpr conv_detail::geometry g = geo<I>;
+        constexpr detail::geometry g = geo<I>;
         return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr conv_detail::geometry g = geo<I>;
+        constexpr detail::geometry g = geo<I>;
         constexpr std::int64_t K = g.Cg * g.taps;
         const float* x = io.input(0);
         const float* dy = io.input(1);
@@ -424,11 +424,11 @@ struct kernel<op_kind::convolution_filter_grad> {
             const float beta = b == 0 ? 0.f : 1.f;
             for (std::int64_t gi = 0; gi < g.G; ++gi) {
                 if constexpr (!g.cl) {
-                    conv_detail::im2col_cf<g>(xb + gi * g.Cg * g.in_sp, col);
+                    detail::im2col_cf<g>(xb + gi * g.Cg * g.in_sp, col);
                     blas::sgemm(false, true, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og * g.out_sp, g.out_sp,
                                 col, g.out_sp, beta, dw + gi * g.Og * K, K);
                 } else {
-                    conv_detail::im2col_cl<g>(xb + gi * g.Cg, col);
+                    detail::im2col_cl<g>(xb + gi * g.Cg, col);
                     blas::sgemm(true, false, g.Og, K, g.out_sp, 1.f, dyb + gi * g.Og, g.O, col, K, beta,
                                 dw + gi * g.Og * K, K);
                 }
@@ -439,7 +439,7 @@ struct kernel<op_kind::convolution_filter_grad> {
 
 // ---- element-wise --------------------------------------------------------------------------------
 
-namespace grad_detail {
+namespace detail {
 template <op_instance I, class F>
 inline void binary_map(const kernel_io& io, F f) {
     const float* dy = io.input(0);
@@ -447,7 +447,7 @@ inline void binary_map(const kernel_io& io, F f) {
     float* dx = io.output();
     for (i64 i = 0; i < I.out.numel(); ++i) dx[i] = f(dy[i], v[i]);
 }
-}  // namespace grad_detail
+}  // namespace detail
 
 #define KATA_CPU_GRAD_MAP(KIND, EXPR)                                                                        \
     template <>                                                                                              \
@@ -459,7 +459,7 @@ inline void binary_map(const kernel_io& io, F f) {
         template <op_instance I>                                                                             \
         static void run(const kernel_io& io) {                                                               \
             [[maybe_unused]] constexpr float alpha = float(I.attr.alpha);                                    \
-            grad_detail::binary_map<I>(io, [](float d, float v) { return EXPR; });                           \
+            detail::binary_map<I>(io, [](float d, float v) { return EXPR; });                                \
         }                                                                                                    \
     };
 KATA_CPU_GRAD_MAP(relu_grad, v > 0.f ? d : 0.f)
@@ -471,15 +471,15 @@ KATA_CPU_GRAD_MAP(hard_swish_grad, v < -3.f ? 0.f : (v > 3.f ? d : d * (2.f * v 
 
 // ---- pooling -------------------------------------------------------------------------------------
 
-namespace grad_detail {
+namespace detail {
 
 // dx (plan L: x = I.out, y = dy) from dy: Max routes each output's gradient to its window's first
 // maximum of x; Average spreads it over the window with the forward's divisor.
 enum class pool_grad { max, average, sum };
 
-template <pool_detail::pool_plan L, pool_grad Mode, bool IncludingPad>
+template <kata::cpu::detail::pool_plan L, pool_grad Mode, bool IncludingPad>
 inline void pool_backward(const float* dy, const float* x, float* dx) {
-    using pool_detail::win;
+    using kata::cpu::detail::win;
     constexpr i64 C = L.inner;
     std::fill_n(dx, L.outer * L.xsize, 0.f);
     for (i64 n = 0; n < L.outer; ++n) {
@@ -487,11 +487,11 @@ inline void pool_backward(const float* dy, const float* x, float* dx) {
         float* db = dx + n * L.xsize;
         const float* gb = dy + n * L.ysize;
         for (i64 o0 = 0; o0 < L.Y[0]; ++o0) {
-            const win w0 = pool_detail::window<L, 0>(o0);
+            const win w0 = kata::cpu::detail::window<L, 0>(o0);
             for (i64 o1 = 0; o1 < L.Y[1]; ++o1) {
-                const win w1 = pool_detail::window<L, 1>(o1);
+                const win w1 = kata::cpu::detail::window<L, 1>(o1);
                 for (i64 o2 = 0; o2 < L.Y[2]; ++o2) {
-                    const win w2 = pool_detail::window<L, 2>(o2);
+                    const win w2 = kata::cpu::detail::window<L, 2>(o2);
                     const float* gp = gb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
                     for (i64 c = 0; c < C; ++c) {
                         if constexpr (Mode == pool_grad::max) {
@@ -524,7 +524,7 @@ inline void pool_backward(const float* dy, const float* x, float* dx) {
     }
 }
 
-}  // namespace grad_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::max_pooling_grad> {
@@ -534,9 +534,8 @@ struct kernel<op_kind::max_pooling_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
-        grad_detail::pool_backward<L, grad_detail::pool_grad::max, false>(io.input(0), io.input(1),
-                                                                          io.output());
+        constexpr detail::pool_plan L = detail::make_plan(I.out, I.in[0], I.attr, false);
+        detail::pool_backward<L, detail::pool_grad::max, false>(io.input(0), io.input(1), io.output());
     }
 };
 
@@ -548,9 +547,9 @@ struct kernel<op_kind::average_pooling_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
-        grad_detail::pool_backward<L, grad_detail::pool_grad::average, I.attr.including_pad>(
-            io.input(0), nullptr, io.output());
+        constexpr detail::pool_plan L = detail::make_plan(I.out, I.in[0], I.attr, false);
+        detail::pool_backward<L, detail::pool_grad::average, I.attr.including_pad>(io.input(0), nullptr,
+                                                                                   io.output());
     }
 };
 
@@ -562,8 +561,8 @@ struct kernel<op_kind::sum_pooling_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.out, I.in[0], I.attr, false);
-        grad_detail::pool_backward<L, grad_detail::pool_grad::sum, false>(io.input(0), nullptr, io.output());
+        constexpr detail::pool_plan L = detail::make_plan(I.out, I.in[0], I.attr, false);
+        detail::pool_backward<L, detail::pool_grad::sum, false>(io.input(0), nullptr, io.output());
     }
 };
 
@@ -625,7 +624,7 @@ struct kernel<op_kind::global_average_pooling_grad> {
 
 // ---- BatchNormalization --------------------------------------------------------------------------
 
-namespace grad_detail {
+namespace detail {
 
 // Per channel (outer, C, inner view around the normalised axis): the mean and 1/sqrt(var + eps) the
 // forward normalised with: batch statistics recomputed from x (biased variance), or the running ones.
@@ -657,7 +656,7 @@ inline void bn_stats(const float* x, const float* mean, const float* var, double
     }
 }
 
-}  // namespace grad_detail
+}  // namespace detail
 
 // Inputs (dy, x, mean, var[, gamma]).
 template <>
@@ -668,7 +667,7 @@ struct kernel<op_kind::batch_normalization_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.in[1], I.attr.axes[0]);
+        constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
         const float* dy = io.input(0);
         const float* x = io.input(1);
         const float* gamma = I.attr.no_scale ? nullptr : io.input(4);
@@ -676,7 +675,7 @@ struct kernel<op_kind::batch_normalization_grad> {
         double* inv = mu + V.C;
         double* sdy = inv + V.C;
         double* sdyx = sdy + V.C;
-        grad_detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
         float* dx = io.output();
         for (std::int64_t c = 0; c < V.C; ++c) {
             const double gm = gamma ? double(gamma[c]) : 1.0;
@@ -718,12 +717,12 @@ struct kernel<op_kind::batch_normalization_gamma_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr grad_detail::axis_view V = grad_detail::make_axis_view(I.in[1], I.attr.axes[0]);
+        constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
         const float* dy = io.input(0);
         const float* x = io.input(1);
         double* mu = reinterpret_cast<double*>(io.workspace);
         double* inv = mu + V.C;
-        grad_detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
         float* dg = io.output();
         for (std::int64_t c = 0; c < V.C; ++c) {
             double s = 0.0;

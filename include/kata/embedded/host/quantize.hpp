@@ -21,7 +21,7 @@
 //   6. inputs: x_q = clamp(round_half_away(x / s_x), -127, 127).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
+#include "../../detail/xtensor_fix.hpp"
 
 #include <cmath>
 #include <cstddef>
@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include <kata/converters/legacy/fixed_point_weight_converter.hpp>
+#include "../../converters/legacy/fixed_point_weight_converter.hpp"
 
 namespace kata::embedded::host {
 
@@ -67,7 +67,7 @@ inline void fold_batch_normalization(std::span<float> W, std::span<float> b, std
     }
 }
 
-namespace quantize_detail {
+namespace detail {
 
 // The fixed-point converter's value rule needs a source table; here the source is one array.
 class one_source final : public derivation_sources {
@@ -95,7 +95,7 @@ inline std::vector<float> fixed_point(std::span<const float> values, double delt
     return out;
 }
 
-}  // namespace quantize_detail
+}  // namespace detail
 
 // Step 5: M = m 2^-r.
 inline void requantization(double M, std::int32_t& m, std::int32_t& r) {
@@ -143,7 +143,7 @@ inline quantized_layer quantize_layer(std::span<const float> W, std::span<const 
         }
         const float sw = mx > 0 ? float(mx / 127.0) : 1.0f;
         q.weight_scale[o] = sw;
-        const std::vector<float> fq = quantize_detail::fixed_point(channel, double(sw));
+        const std::vector<float> fq = detail::fixed_point(channel, double(sw));
         for (std::size_t i = 0; i < per; ++i)
             q.W[at(o, i)] = std::int8_t(std::lround(double(fq[i]) / double(sw)));
         const double acc_scale = input_scale * double(sw);

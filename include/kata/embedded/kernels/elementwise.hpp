@@ -25,7 +25,7 @@
 
 namespace kata::embedded {
 
-namespace ew_detail {
+namespace detail {
 
 template <op_instance I, class F>
 inline void map(const kernel_io& io, F f) {
@@ -130,7 +130,7 @@ inline void binary(const kernel_io& io) {
     }
 }
 
-}  // namespace ew_detail
+}  // namespace detail
 
 // Unary ops: workspace 0, run = map of one scalar function.
 template <>
@@ -149,7 +149,7 @@ struct kernel<op_kind::relu> {
             std::int8_t* y = io.output<std::int8_t>();
             for (index i = 0; i < n; ++i) y[i] = x[i] > 0 ? x[i] : std::int8_t(0);
         } else {
-            ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
+            detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
         }
     }
 };
@@ -163,7 +163,7 @@ struct kernel<op_kind::leaky_relu> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float alpha = float(I.attr.alpha);
-        ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : alpha * v; });
+        detail::map<I>(io, [](float v) { return v > 0.0f ? v : alpha * v; });
     }
 };
 
@@ -175,7 +175,7 @@ struct kernel<op_kind::sigmoid> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+        detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
     }
 };
 
@@ -187,7 +187,7 @@ struct kernel<op_kind::tanh> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return std::tanh(v); });
+        detail::map<I>(io, [](float v) { return std::tanh(v); });
     }
 };
 
@@ -200,7 +200,7 @@ struct kernel<op_kind::hard_swish> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) {
+        detail::map<I>(io, [](float v) {
             const float r = v + 3.0f < 0.0f ? 0.0f : (v + 3.0f > 6.0f ? 6.0f : v + 3.0f);
             return v * r / 6.0f;
         });
@@ -231,7 +231,7 @@ struct kernel<op_kind::add_scalar> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
-        ew_detail::map<I>(io, [](float v) { return v + s; });
+        detail::map<I>(io, [](float v) { return v + s; });
     }
 };
 
@@ -244,7 +244,7 @@ struct kernel<op_kind::mul_scalar> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
-        ew_detail::map<I>(io, [](float v) { return v * s; });
+        detail::map<I>(io, [](float v) { return v * s; });
     }
 };
 
@@ -260,7 +260,7 @@ struct kernel<op_kind::fixed_point_quantize> {
         constexpr float delta = float(I.attr.delta);
         constexpr float vmax = float((double(std::int64_t(1) << nb) - 1.0) * double(delta));
         constexpr float vmin = I.attr.sign ? -vmax : 0.0f;
-        ew_detail::map<I>(io, [](float v) {
+        detail::map<I>(io, [](float v) {
             if (v > vmax) return vmax;
             if (v < vmin) return vmin;
             const float q = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
@@ -277,7 +277,7 @@ struct kernel<op_kind::add2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::add2, I>(io);
+        detail::binary<op_kind::add2, I>(io);
     }
 };
 
@@ -289,7 +289,7 @@ struct kernel<op_kind::sub2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::sub2, I>(io);
+        detail::binary<op_kind::sub2, I>(io);
     }
 };
 
@@ -301,7 +301,7 @@ struct kernel<op_kind::mul2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::mul2, I>(io);
+        detail::binary<op_kind::mul2, I>(io);
     }
 };
 
@@ -313,7 +313,7 @@ struct kernel<op_kind::div2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::div2, I>(io);
+        detail::binary<op_kind::div2, I>(io);
     }
 };
 
