@@ -32,7 +32,7 @@ void bench_layer(const char* name, int reps) {
     constexpr auto& G = Net::graph;
     constexpr int id = G.order[0];
     constexpr cpu::op_instance I = cpu::instance_of<G>(id);
-    constexpr auto p = cpu::nhwc::make_params(I);
+    constexpr auto p = cpu::detail::make_params(I);
     std::mt19937 rng(1);
     std::normal_distribution<float> nd(0.f, 1.f);
     std::vector<float> x(std::size_t(I.in[0].numel())), w(std::size_t(I.in[1].numel())), b(std::size_t(p.O));
@@ -45,13 +45,13 @@ void bench_layer(const char* name, int reps) {
     const std::size_t ws = cpu::kernel<op_kind::convolution>::workspace_bytes<I>() + 64;
     std::byte* wsp = static_cast<std::byte*>(std::aligned_alloc(64, (ws + 63) / 64 * 64));
     float* packed =
-        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::packed_floats(p)) * 4 + 64));
+        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::detail::packed_floats(p)) * 4 + 64));
     float* zero =
-        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::nhwc::scratch_floats(p)) * 4 + 64));
+        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::detail::scratch_floats(p)) * 4 + 64));
     void* ins[3] = {x.data(), w.data(), b.data()};
     auto t_blas = [&] { cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp}); };
-    auto t_pack = [&] { cpu::nhwc::pack(p, w.data(), b.data(), packed); };
-    auto t_nhwc = [&] { cpu::nhwc::forward(p, x.data(), packed, nullptr, false, y1, zero); };
+    auto t_pack = [&] { cpu::detail::pack(p, w.data(), b.data(), packed); };
+    auto t_nhwc = [&] { cpu::detail::forward(p, x.data(), packed, nullptr, false, y1, zero); };
     auto time = [&](auto&& f) {
         auto t0 = std::chrono::steady_clock::now();
         f();

@@ -215,7 +215,7 @@ TEST_CASE("the value comparison detects wrong folds") {
     derivation d = AffineFolded::derivations[1];  // fc1/w-folded (24, 10)
     REQUIRE(d.target == std::string_view("fc1/w-folded"));
     d.map = channel_map{10, 10};  // scale rows (mod 10) instead of columns, as upstream
-    xt::xarray<float> wrong = converters_detail::compute(s2, d);
+    xt::xarray<float> wrong = kata::detail::compute(s2, d);
     s2.at("fc1/w-folded").data = wrong;
     CHECK(test::compare<AffineBn, AffineFolded>(s2) > tol);
 }

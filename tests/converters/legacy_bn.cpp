@@ -160,7 +160,7 @@ TEST_CASE("BatchNormalizationFoldedConverter: grouped Deconvolution (I != O), ch
         REQUIRE(di >= 0);
         derivation d = ZooFolded::derivations[std::size_t(di)];
         d.map = channel_map{d.shape.prod_from(1), 8};
-        store.at("bn-folded/deconv/W").data = converters_detail::compute(store, d);
+        store.at("bn-folded/deconv/W").data = kata::detail::compute(store, d);
         CHECK(test::compare<Zoo, ZooFolded>(store) > 1e-3);
     }
     {

@@ -417,10 +417,10 @@ static_assert(Chain12::graph.find(op_kind::parameter, "conv/w-pruned") < 0);
 static_assert(Chain12::derivations.size() == 12);
 static_assert(Chain3::graph.find(op_kind::parameter, "fc/w-pruned-3") >= 0);
 static_assert(Chain3::graph.find(op_kind::parameter, "conv/w-pruned-2") >= 0);
-static_assert(converters_detail::pruned_generation("a/w-pruned-12") == 12);
-static_assert(converters_detail::pruned_generation("a/w-pruned-") == 0);
-static_assert(converters_detail::pruned_generation("w-pruned") == 1);
-static_assert(converters_detail::pruned_generation("a/W") == 0);
+static_assert(kata::detail::pruned_generation("a/w-pruned-12") == 12);
+static_assert(kata::detail::pruned_generation("a/w-pruned-") == 0);
+static_assert(kata::detail::pruned_generation("w-pruned") == 1);
+static_assert(kata::detail::pruned_generation("a/W") == 0);
 
 TEST_CASE("chained pruning derives in order (w-pruned-2, w-pruned-3)") {
     parameter_store store(313);

@@ -282,7 +282,7 @@ TEST_CASE("descriptors: argument lists of every kind (the viewer's verbose label
     std::set<std::string> got;
     for (std::size_t i = 0; i < All::graph.size(); ++i) {
         const node& n = All::graph.nodes[i];
-        if (is_function(n.op)) got.insert(std::string(type_name(n.op)) + " " + viewer_detail::args_json(n));
+        if (is_function(n.op)) got.insert(std::string(type_name(n.op)) + " " + kata::detail::args_json(n));
     }
     CHECK(got == want);
 }

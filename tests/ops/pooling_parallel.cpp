@@ -39,7 +39,7 @@ void check_mode() {
     cpu::executor<network<pool_net<true, Mode>>> cl(store);
     static_assert(network<pool_net<true, Mode>>::graph
                       .nodes[std::size_t(network<pool_net<true, Mode>>::graph.outputs[0])]
-                      .shape.numel() >= cpu::pool_detail::parallel_outputs);
+                      .shape.numel() >= cpu::detail::parallel_outputs);
     const xt::xarray<float> want = xt::transpose(xt::xarray<float>(cf(x_cf)), {0, 2, 3, 1});
     kt::check_equal(xt::xarray<float>(cl(x_cl)), want);
     kt::check_equal(xt::xarray<float>(cl(x_cl)), want);  // again: nothing stale

@@ -217,7 +217,7 @@ inline fs::path fresh_dir(const std::string& tag) {
     return d;
 }
 
-inline bool have_dot() { return viewer_detail::find_executable("dot").has_value(); }
+inline bool have_dot() { return kata::detail::find_executable("dot").has_value(); }
 
 // Sets an environment variable for the lifetime of the object, restoring it afterwards.
 class scoped_env {

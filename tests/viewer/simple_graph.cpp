@@ -222,12 +222,12 @@ TEST_CASE("SimpleGraph: default colours (Deconvolution and Unpooling gray, Depth
     CHECK(d.nodes.size() == want.size() + expected(Colours::graph).variables);
     CHECK(d.nodes.at("Deconvolution-1").at("label") == "Deconvolution\ndc");
     // The default rules are the same as upstream's tests on the indexed id.
-    CHECK(viewer_detail::default_function_color("BatchNormalization") == "orange");
-    CHECK(viewer_detail::default_function_color("FusedBatchNormalization") == "orange");
-    CHECK(viewer_detail::default_function_color("Affine") == "red");
-    CHECK(viewer_detail::default_function_color("Div2") == "purple");
-    CHECK(viewer_detail::default_function_color("Concatenate") == "gray");
-    CHECK(viewer_detail::default_function_color("DepthwiseDeconvolution") == "gray");
+    CHECK(kata::detail::default_function_color("BatchNormalization") == "orange");
+    CHECK(kata::detail::default_function_color("FusedBatchNormalization") == "orange");
+    CHECK(kata::detail::default_function_color("Affine") == "red");
+    CHECK(kata::detail::default_function_color("Div2") == "purple");
+    CHECK(kata::detail::default_function_color("Concatenate") == "gray");
+    CHECK(kata::detail::default_function_color("DepthwiseDeconvolution") == "gray");
 }
 
 TEST_CASE("SimpleGraph: fname_color_map by type name, vname_color_map by variable name") {
@@ -302,7 +302,7 @@ TEST_CASE("SimpleGraph: verbose labels (shape tuples, need_grad, argument JSON)"
 }
 
 TEST_CASE("SimpleGraph: JSON and DOT helpers") {
-    using namespace viewer_detail;
+    using namespace kata::detail;
     CHECK(py_float(1e-5) == "1e-05");
     CHECK(py_float(0.9) == "0.9");
     CHECK(py_float(1.0) == "1.0");

@@ -121,7 +121,7 @@ TEST_CASE("SimpleGraph graphs: FusedBatchNormalizationModifier's output") {
     const auto fused = nodes_of(Fused::graph, op_kind::fused_batch_normalization);
     REQUIRE(fused.size() == 2);
     const auto first = *std::min_element(fused.begin(), fused.end());
-    CHECK(viewer_detail::args_json(Fused::graph.nodes[std::size_t(first)]) ==
+    CHECK(kata::detail::args_json(Fused::graph.nodes[std::size_t(first)]) ==
           "{\"axes\": [1], \"decay_rate\": 0.8, \"eps\": 0.001, \"batch_stat\": false, \"nonlinearity\": "
           "\"relu\"}");
 }

@@ -246,7 +246,7 @@ TEST_CASE("SimpleGraph render: spawn_detached reports programs that cannot be st
     bin.add("marker", "#!/bin/sh\nprintf 'started %s' \"$1\" > \"$1\"\n");
     bin.add("broken", "#!/nonexistent/interpreter\n");  // exec fails: ENOENT for the interpreter
     bin.add("plain", "#!/bin/sh\n", /*executable=*/false);
-    using viewer_detail::spawn_detached;
+    using kata::detail::spawn_detached;
     CHECK(!spawn_detached((dir / "nonexistent").string(), "x"));
     CHECK(!spawn_detached((bin.dir() / "broken").string(), "x"));
     CHECK(!spawn_detached((bin.dir() / "plain").string(), "x"));

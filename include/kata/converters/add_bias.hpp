@@ -16,7 +16,7 @@ namespace kata {
 
 struct AddBiasModifier {
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        using namespace converters_detail;
+        using namespace detail;
         if (!is_ip(f.type()) || f.num_inputs() != 2) return keep;
         const bool bn_before = f.input(0).type() == op_kind::batch_normalization;
         const bool bn_after = f.num_consumers() > 0 && f.consumer(0).type() == op_kind::batch_normalization;

@@ -40,7 +40,7 @@
 
 namespace kata {
 
-namespace converters_detail {
+namespace detail {
 
 // The rules' view of a parameter_store.
 class store_sources final : public derivation_sources {
@@ -99,13 +99,12 @@ constexpr std::array<apply_fn, sizeof...(K)> make_apply_table(std::index_sequenc
     return {&apply_one<derivation_kind(K)>...};
 }
 
-}  // namespace converters_detail
+}  // namespace detail
 
 // Evaluates `derivations` (a run-time list) in order into `store` (see the header comment).
 template <class Derivations>
 void apply_derivations(const Derivations& derivations, parameter_store& store) {
-    static constexpr auto table =
-        converters_detail::make_apply_table(std::make_index_sequence<derivation_kind_count>{});
+    static constexpr auto table = detail::make_apply_table(std::make_index_sequence<derivation_kind_count>{});
     for (const derivation& d : derivations) {
         if (std::size_t(d.kind) >= derivation_kind_count)
             throw parameter_error("kata::apply_conversion: '" + std::string(d.target.view()) +
@@ -114,7 +113,7 @@ void apply_derivations(const Derivations& derivations, parameter_store& store) {
     }
 }
 
-namespace converters_detail {
+namespace detail {
 // The rule of every derivation of `Ds` (a constexpr array), chosen at compile time: an array of
 // function pointers, one per derivation, so that only the kinds a conversion uses are instantiated
 // and a long list (ResNet-50: over 200) stays one loop instead of an unrolled, inlined call each.
@@ -122,12 +121,12 @@ template <const auto& Ds, std::size_t... I>
 constexpr std::array<apply_fn, sizeof...(I)> rules_of(std::index_sequence<I...>) {
     return {&apply_one<Ds[I].kind>...};
 }
-}  // namespace converters_detail
+}  // namespace detail
 
 template <graph_type Converted>
 void apply_conversion(parameter_store& store) {
     if constexpr (requires { Converted::derivations; }) {
-        static constexpr auto rules = converters_detail::rules_of<Converted::derivations>(
+        static constexpr auto rules = detail::rules_of<Converted::derivations>(
             std::make_index_sequence<Converted::derivations.size()>{});
         for (std::size_t i = 0; i < rules.size(); ++i) rules[i](Converted::derivations[i], store);
     }

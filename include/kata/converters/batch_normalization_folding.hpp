@@ -15,7 +15,7 @@
 
 namespace kata {
 
-namespace converters_detail {
+namespace detail {
 // The second element of the list: one of the two folders, picked by a run-time flag so that
 // BatchNormalizationFoldingModifier stays a single structural type.
 struct bn_folding_either {
@@ -27,14 +27,13 @@ struct bn_folding_either {
         return BatchNormalizationFoldingModifierInner{channel_last}.modify(c, f, inputs);
     }
 };
-}  // namespace converters_detail
+}  // namespace detail
 
 struct BatchNormalizationFoldingModifier {
     bool opposite = false;
     bool channel_last = false;
     constexpr auto expand() const {
-        return make_modifier_list(AddBiasModifier{},
-                                  converters_detail::bn_folding_either{opposite, channel_last});
+        return make_modifier_list(AddBiasModifier{}, detail::bn_folding_either{opposite, channel_last});
     }
 };
 

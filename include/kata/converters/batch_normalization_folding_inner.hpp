@@ -35,7 +35,7 @@ struct BatchNormalizationFoldingModifierInner {
 
     // Whether IP function `ip` (original graph) gets the BN that consumes it folded in.
     static constexpr bool foldable(function_ref ip) {
-        using namespace converters_detail;
+        using namespace detail;
         if (!is_ip(ip.type()) || ip.is_output() || ip.num_consumers() != 1) return false;
         if (!ip.input(1).is_parameter() || (ip.num_inputs() > 2 && !ip.input(2).is_parameter())) return false;
         const function_ref bn = ip.consumer(0);
@@ -45,7 +45,7 @@ struct BatchNormalizationFoldingModifierInner {
     }
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        using namespace converters_detail;
+        using namespace detail;
         if (f.type() == op_kind::batch_normalization) {
             const function_ref p = f.input(0);
             return (!p.is_leaf() && foldable(p)) ? inputs[0] : keep;
@@ -80,7 +80,7 @@ struct BatchNormalizationFoldingModifierInner {
 template <>
 struct derivation_rule<derivation_kind::bn_scale_weight> {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         std::vector<double> c0, c1;
         bn_coefficients(src, d, c0, c1);
         const derivation_source w = source(src, d, src_w, true);
@@ -96,7 +96,7 @@ struct derivation_rule<derivation_kind::bn_scale_weight> {
 template <>
 struct derivation_rule<derivation_kind::bn_fold_bias_inner> {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         std::vector<double> c0, c1;
         bn_coefficients(src, d, c0, c1);
         const derivation_source b = source(src, d, src_b, false);

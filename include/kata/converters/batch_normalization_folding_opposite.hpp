@@ -38,7 +38,7 @@ struct BatchNormalizationFoldingOppositeModifierInner {
 
     // IP `ip` reads a foldable BN as x (whether or not the fold is exact).
     static constexpr bool candidate(function_ref ip) {
-        using namespace converters_detail;
+        using namespace detail;
         if (!is_ip(ip.type())) return false;
         if (!ip.input(1).is_parameter() || (ip.num_inputs() > 2 && !ip.input(2).is_parameter())) return false;
         const function_ref bn = ip.input(0);
@@ -74,7 +74,7 @@ struct BatchNormalizationFoldingOppositeModifierInner {
     }
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        using namespace converters_detail;
+        using namespace detail;
         if (f.type() == op_kind::batch_normalization) {
             // Removed only when every consumer folds it.
             if (f.is_output() || f.num_consumers() == 0) return keep;
@@ -141,7 +141,7 @@ struct BatchNormalizationFoldingOppositeModifierInner {
 template <>
 struct derivation_rule<derivation_kind::bn_fold_bias_opposite> {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         std::vector<double> c0, c1;
         bn_coefficients(src, d, c0, c1);
         const derivation_source w = source(src, d, src_w, true);

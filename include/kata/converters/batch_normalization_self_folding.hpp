@@ -22,7 +22,7 @@ struct BatchNormalizationSelfFoldingModifier {
     int k = 0;  // conversion state: BNs folded so far (every conversion starts from a fresh copy)
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) {
-        using namespace converters_detail;
+        using namespace detail;
         if (f.type() != op_kind::batch_normalization || f.attr().batch_stat || !bn_params_are_parameters(f))
             return keep;
         const bn_input_slots s = bn_slots(f.attr());
@@ -54,7 +54,7 @@ struct BatchNormalizationSelfFoldingModifier {
 template <derivation_kind K>
 struct bn_coefficient_rule {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         std::vector<double> c0, c1;
         bn_coefficients(src, d, c0, c1);
         const std::vector<double>& c = K == derivation_kind::bn_c0 ? c0 : c1;

@@ -17,7 +17,7 @@
 
 #include "derivation.hpp"
 
-namespace kata::converters_detail {
+namespace kata::detail {
 
 inline void bn_coefficients(const derivation_sources& src, const derivation& d, std::vector<double>& c0,
                             std::vector<double>& c1) {
@@ -50,4 +50,4 @@ inline void check_map(const derivation_sources& src, const derivation& d, const 
                  " but the batch norm has " + std::to_string(channels));
 }
 
-}  // namespace kata::converters_detail
+}  // namespace kata::detail

@@ -62,7 +62,7 @@
 
 namespace kata {
 
-namespace converters_detail {
+namespace detail {
 
 // perm (new axis k holds original axis perm[k]) and its inverse for a rank-n tensor.
 struct layout_perm {
@@ -278,31 +278,31 @@ struct layout_converter {
     }
 };
 
-}  // namespace converters_detail
+}  // namespace detail
 
 // nnabla: ChannelLastModifier(inputs, inputs_cl=None): NCHW -> NHWC. `inputs`: names of the graph
 // inputs to convert (at most 8; empty: every input of rank >= 3 not already channel-last).
 struct ChannelLastModifier {
-    converters_detail::input_names<8> inputs{};
+    detail::input_names<8> inputs{};
 
     constexpr var map_leaf(modify_context& c, function_ref leaf) const {
-        return converters_detail::layout_converter<true>::map_input(c, inputs, leaf);
+        return detail::layout_converter<true>::map_input(c, inputs, leaf);
     }
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> in) const {
-        return converters_detail::layout_converter<true>::modify(c, f, in);
+        return detail::layout_converter<true>::modify(c, f, in);
     }
 };
 
 // nnabla: ChannelFirstModifier(inputs, inputs_cf=None): NHWC -> NCHW. `inputs`: names of the graph
 // inputs to convert (empty: every input declared channel-last).
 struct ChannelFirstModifier {
-    converters_detail::input_names<8> inputs{};
+    detail::input_names<8> inputs{};
 
     constexpr var map_leaf(modify_context& c, function_ref leaf) const {
-        return converters_detail::layout_converter<false>::map_input(c, inputs, leaf);
+        return detail::layout_converter<false>::map_input(c, inputs, leaf);
     }
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> in) const {
-        return converters_detail::layout_converter<false>::modify(c, f, in);
+        return detail::layout_converter<false>::modify(c, f, in);
     }
 };
 
@@ -313,7 +313,7 @@ struct ChannelFirstModifier {
 template <>
 struct derivation_rule<derivation_kind::transpose> {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         const derivation_source s = source(src, d, src_w, true);
         const std::size_t n = out.size();
         expect_size(src, d, s, n, "source");

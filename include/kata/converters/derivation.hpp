@@ -155,7 +155,7 @@ protected:
 template <derivation_kind K>
 struct derivation_rule;
 
-namespace converters_detail {
+namespace detail {
 
 inline std::string target_of(const derivation& d) { return std::string(d.target.view()); }
 
@@ -183,6 +183,6 @@ inline void expect_size(const derivation_sources& src, const derivation& d, cons
                  std::to_string(a.size) + " elements, expected " + std::to_string(n));
 }
 
-}  // namespace converters_detail
+}  // namespace detail
 
 }  // namespace kata

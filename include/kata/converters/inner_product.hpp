@@ -11,7 +11,7 @@
 
 #include "function_modifier.hpp"
 
-namespace kata::converters_detail {
+namespace kata::detail {
 
 constexpr bool is_ip(op_kind k) { return is_inner_product(k); }
 
@@ -137,4 +137,4 @@ constexpr message_string layer(function_ref f) {
     return m;
 }
 
-}  // namespace kata::converters_detail
+}  // namespace kata::detail

@@ -64,7 +64,7 @@
 
 namespace kata {
 
-namespace converters_detail {
+namespace detail {
 
 constexpr bool prunable(op_kind k) {
     return k == op_kind::convolution || k == op_kind::deconvolution || k == op_kind::depthwise_convolution ||
@@ -117,7 +117,7 @@ constexpr name_string pruned_name(std::string_view scope, std::string_view stem,
     return modify_context::join(scope, leaf.view());
 }
 
-}  // namespace converters_detail
+}  // namespace detail
 
 struct PruningModifier {
     static constexpr int capacity = 16;
@@ -128,14 +128,14 @@ struct PruningModifier {
     bool channel_last = false;  // accepted for nnabla compatibility (the graph knows each layout)
 
     constexpr bool prunes(op_kind k) const {
-        if (!converters_detail::prunable(k)) return false;
+        if (!detail::prunable(k)) return false;
         for (op_kind l : functions)
             if (l == k) return true;
         return false;
     }
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        using namespace converters_detail;
+        using namespace detail;
         if (!prunes(f.type())) return keep;
         if (threshold != threshold) {
             message_string m("PruningModifier: the threshold is NaN (pruning ");
@@ -183,7 +183,7 @@ struct PruningModifier {
 template <derivation_kind K>
 struct prune_rule {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         constexpr bool weight = K == derivation_kind::prune_weight;
         const derivation_source w = source(src, d, src_w, true);
         const derivation_source b = weight ? derivation_source{} : source(src, d, src_b, true);

@@ -28,7 +28,7 @@
 //   temporary lives there), and other hard links to the old file keep the old bytes.
 #pragma once
 
-#include <kata/io/npy.hpp>  // kata::io_error
+#include "npy.hpp"  // kata::io_error
 
 #include <atomic>
 #include <cerrno>

@@ -27,7 +27,7 @@
 // The same applies to calc_normal_std_glorot.)
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
+#include "../detail/xtensor_fix.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -37,7 +37,7 @@
 // the row-major data; a transpose moves it (one copy of that tensor during the load).
 #pragma once
 
-#include <kata/io/npy.hpp>
+#include "npy.hpp"
 
 #include <cstddef>
 #include <cstdint>

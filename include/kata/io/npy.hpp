@@ -26,7 +26,7 @@
 // message starts with the `what` string passed by the caller (file path and entry name).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
+#include "../detail/xtensor_fix.hpp"
 
 #include <algorithm>
 #include <bit>

@@ -15,9 +15,9 @@
 // kata::io::atomic_write_file (symbolic links followed, mode kept, read-only files refused).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/io/file.hpp>
-#include <kata/io/npy.hpp>
+#include "../detail/xtensor_fix.hpp"
+#include "file.hpp"
+#include "npy.hpp"
 
 #include <cstddef>
 #include <filesystem>

@@ -45,9 +45,9 @@
 // `save_npz` writes the archive with kata::io::atomic_write_file (temp + rename; see file.hpp).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/io/file.hpp>
-#include <kata/io/npy.hpp>
+#include "../detail/xtensor_fix.hpp"
+#include "file.hpp"
+#include "npy.hpp"
 
 #include <array>
 #include <cstddef>

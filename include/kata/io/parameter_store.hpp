@@ -61,11 +61,11 @@
 // order of creation (they restore the scope that was current when they were made, as nnabla does).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/io/initializers.hpp>
-#include <kata/io/name_mapping.hpp>
-#include <kata/io/npy.hpp>
-#include <kata/io/npz.hpp>
+#include "../detail/xtensor_fix.hpp"
+#include "initializers.hpp"
+#include "name_mapping.hpp"
+#include "npy.hpp"
+#include "npz.hpp"
 
 #include <algorithm>
 #include <cstddef>

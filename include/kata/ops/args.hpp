@@ -135,7 +135,7 @@ struct arg_list {
     }
 };
 
-namespace args_detail {
+namespace detail {
 
 template <class T>
 inline constexpr bool always_false = false;
@@ -186,7 +186,7 @@ constexpr bool value_equal(const T& a, const T& b) {
     }
 }
 
-}  // namespace args_detail
+}  // namespace detail
 
 // The member name of a Hana accessor pair, as a string_view.
 template <class Pair>
@@ -209,22 +209,22 @@ template <class Args>
 constexpr arg_list to_arg_list(const Args& a) {
     arg_list r;
     for_each_arg(a, [&](std::string_view name, const auto& v) {
-        if (r.count < max_op_args) r.items[r.count++] = named_arg{name, args_detail::to_value(v)};
+        if (r.count < max_op_args) r.items[r.count++] = named_arg{name, detail::to_value(v)};
     });
     return r;
 }
 
-namespace args_detail {
+namespace detail {
 template <class Args, class... K, class... A>
 constexpr bool args_equal(const Args& a, const Args& b, boost::hana::tuple<boost::hana::pair<K, A>...>) {
     return (value_equal(A{}(a), A{}(b)) && ... && true);
 }
-}  // namespace args_detail
+}  // namespace detail
 
 // Member-wise equality, through the Hana accessors.
 template <class Args>
 constexpr bool args_equal(const Args& a, const Args& b) {
-    return args_detail::args_equal(a, b, boost::hana::accessors<Args>());
+    return detail::args_equal(a, b, boost::hana::accessors<Args>());
 }
 
 // "name=value, ..." (lists as (a,b), strings quoted) for compile-time diagnostics.
@@ -258,7 +258,7 @@ constexpr fixed_string<N>& append_args(fixed_string<N>& m, const Args& a) {
 
 // ---- KATA_ADAPT_ARGS -------------------------------------------------------------------------------
 
-namespace args_detail {
+namespace detail {
 
 // The member names as the macro stringises them: "base_axis, pad, stride".
 template <std::size_t N>
@@ -312,7 +312,7 @@ constexpr auto make_accessors() {
     return make_accessors<Names, Ptrs...>(std::make_index_sequence<sizeof...(Ptrs)>{});
 }
 
-}  // namespace args_detail
+}  // namespace detail
 
 }  // namespace kata
 
@@ -437,7 +437,7 @@ constexpr auto make_accessors() {
     struct boost::hana::accessors_impl<TYPE> {                                                               \
         template <class T = TYPE>                                                                            \
         static constexpr auto apply() {                                                                      \
-            return ::kata::args_detail::make_accessors<::kata::args_detail::member_list<sizeof(              \
-                #__VA_ARGS__)>{#__VA_ARGS__} __VA_OPT__(, KATA_ARGS_PTRS(T, __VA_ARGS__))>();                \
+            return ::kata::detail::make_accessors<::kata::detail::member_list<sizeof(#__VA_ARGS__)>{         \
+                #__VA_ARGS__} __VA_OPT__(, KATA_ARGS_PTRS(T, __VA_ARGS__))>();                               \
         }                                                                                                    \
     }

@@ -98,7 +98,7 @@ struct duplicated_keyword {
     static constexpr bool ok = false;
 };
 
-namespace keyword_detail {
+namespace detail {
 
 template <class Pair>
 constexpr std::string_view member_name() {
@@ -142,7 +142,7 @@ constexpr void assign(M& m, const V& v) {
             for (std::size_t i = 0; i < std::extent_v<M>; ++i)
                 m[i] = i < std::size_t(v.n) ? std::remove_extent_t<M>(v.v[i]) : std::remove_extent_t<M>{};
         } else {
-            static_assert(args_detail::always_false<M>,
+            static_assert(kata::detail::always_false<M>,
                           "kata: a braced list {..} was given to a keyword whose argument "
                           "is not a tuple (pad, stride, axes, ...)");
         }
@@ -181,14 +181,14 @@ constexpr void set(S& s, const A& a) {
     boost::hana::for_each(boost::hana::accessors<S>(), [&](auto p) { set_if_named<decltype(p)>(s, a); });
 }
 
-}  // namespace keyword_detail
+}  // namespace detail
 
 // The argument struct S with the members named by `kws` set (the others keep their defaults).
 template <class S, keyword_argument... A>
 constexpr S make_args(const A&... kws) {
-    (keyword_detail::check<S, A, A...>(), ...);
+    (detail::check<S, A, A...>(), ...);
     S s{};
-    (keyword_detail::set(s, kws), ...);
+    (detail::set(s, kws), ...);
     return s;
 }
 

@@ -17,8 +17,8 @@
 //     parameter, and an unallocated buffer was never written either.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/io/parameter_store.hpp>
+#include "../detail/xtensor_fix.hpp"
+#include "../io/parameter_store.hpp"
 
 #include <algorithm>
 

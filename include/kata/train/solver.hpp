@@ -47,12 +47,12 @@
 // update() reports instead of reading out of bounds). Not thread-safe.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/io/npy.hpp>
-#include <kata/io/npz.hpp>
-#include <kata/io/parameter_store.hpp>
-#include <kata/train/elementwise.hpp>
-#include <kata/train/grad_buffer.hpp>
+#include "../detail/xtensor_fix.hpp"
+#include "../io/npy.hpp"
+#include "../io/npz.hpp"
+#include "../io/parameter_store.hpp"
+#include "elementwise.hpp"
+#include "grad_buffer.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -5,17 +5,17 @@
 // from nnabla: docs/solvers.md.
 #pragma once
 
-#include <kata/train/solver.hpp>
-#include <kata/train/solvers/adadelta.hpp>
-#include <kata/train/solvers/adagrad.hpp>
-#include <kata/train/solvers/adam.hpp>
-#include <kata/train/solvers/adamw.hpp>
-#include <kata/train/solvers/amsgrad.hpp>
-#include <kata/train/solvers/momentum.hpp>
-#include <kata/train/solvers/nesterov.hpp>
-#include <kata/train/solvers/rmsprop.hpp>
-#include <kata/train/solvers/sgd.hpp>
-#include <kata/train/solvers/sgdw.hpp>
+#include "solver.hpp"
+#include "solvers/adadelta.hpp"
+#include "solvers/adagrad.hpp"
+#include "solvers/adam.hpp"
+#include "solvers/adamw.hpp"
+#include "solvers/amsgrad.hpp"
+#include "solvers/momentum.hpp"
+#include "solvers/nesterov.hpp"
+#include "solvers/rmsprop.hpp"
+#include "solvers/sgd.hpp"
+#include "solvers/sgdw.hpp"
 
 namespace kata {
 namespace S = train;

@@ -97,7 +97,7 @@ extern char** environ;
 
 namespace kata {
 
-namespace viewer_detail {
+namespace detail {
 
 // ---- text helpers -----------------------------------------------------------------------------------
 
@@ -404,7 +404,7 @@ inline bool spawn_detached(const std::string& exe, const std::string& file) {
     return ok && n == 0;
 }
 
-}  // namespace viewer_detail
+}  // namespace detail
 
 // nnabla.experimental.viewers.SimpleGraph for kata graphs (see the top of this file).
 class SimpleGraph {
@@ -433,7 +433,7 @@ public:
 
     // ---- rendering ------------------------------------------------------------------------------------
     // Whether GraphViz's `dot` is on PATH (what save/view/render need; create_graphviz_digraph does not).
-    static bool dot_available() { return viewer_detail::find_executable("dot").has_value(); }
+    static bool dot_available() { return detail::find_executable("dot").has_value(); }
 
     // Writes `path` (the DOT source) and renders `path.<format>` with `dot -T<format>` (format empty:
     // this viewer's format; any format dot knows: "png", "svg", "pdf", ...). Both files are written
@@ -488,7 +488,7 @@ public:
     // Renders DOT text (e.g. from create_graphviz_digraph, possibly edited) like save() does.
     std::filesystem::path render(const std::string& dot_text, const std::filesystem::path& path,
                                  std::string_view format = {}, bool cleanup = false) const {
-        namespace vd = viewer_detail;
+        namespace vd = detail;
         const std::string fmt(format.empty() ? std::string_view(format_) : format);
         check_format(fmt);
         if (path.empty()) throw std::invalid_argument("kata::SimpleGraph: empty output path");
@@ -542,14 +542,14 @@ private:
         const char* opener = "xdg-open";
         if (!std::getenv("DISPLAY") && !std::getenv("WAYLAND_DISPLAY")) return false;
 #endif
-        const auto exe = viewer_detail::find_executable(opener);
+        const auto exe = detail::find_executable(opener);
         if (!exe) return false;
-        return viewer_detail::spawn_detached(*exe, viewer_detail::as_argument(file));
+        return detail::spawn_detached(*exe, detail::as_argument(file));
     }
 
     std::string function_color(std::string_view type) const {
         if (auto it = fname_color_map_.find(type); it != fname_color_map_.end()) return it->second;
-        return viewer_detail::default_function_color(type);
+        return detail::default_function_color(type);
     }
 
     std::string format_;
@@ -560,7 +560,7 @@ private:
 
 template <std::size_t N, std::size_t E, std::size_t O>
 std::string SimpleGraph::create_graphviz_digraph(const graph<N, E, O>& g) const {
-    namespace vd = viewer_detail;
+    namespace vd = detail;
     // need_grad: inputs no, parameters as stored, function outputs when any input needs it. The visit
     // order has every producer before its consumers.
     std::vector<char> need_grad(N, 0);

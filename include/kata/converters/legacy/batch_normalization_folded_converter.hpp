@@ -44,25 +44,25 @@ struct BatchNormalizationFoldedConverter {
     name_string name{"bn-folded"};
 
     constexpr bool folds(function_ref ip) const {
-        return legacy_detail::listed(inner_prod_functions, ip.type()) &&
+        return detail::listed(inner_prod_functions, ip.type()) &&
                BatchNormalizationFoldingModifierInner::foldable(ip);
     }
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        using namespace converters_detail;
+        using namespace detail;
         if (f.type() == op_kind::batch_normalization) {
             const function_ref p = f.input(0);
             if (!p.is_leaf() && folds(p)) return inputs[0];  // mapped to the folded IP
-            return legacy_detail::identity_conversion(c, name.view(), f, inputs);
+            return detail::identity_conversion(c, name.view(), f, inputs);
         }
-        if (legacy_detail::listed(inner_prod_functions, f.type()) && !is_ip(f.type())) {
+        if (detail::listed(inner_prod_functions, f.type()) && !is_ip(f.type())) {
             message_string m("BatchNormalizationFoldedConverter: ");
             m.append(layer(f)).append(" is listed in inner_prod_functions but only Affine, Convolution and "
                                       "Deconvolution can be folded");
             c.fail(m);
             return keep;
         }
-        if (!folds(f)) return legacy_detail::identity_conversion(c, name.view(), f, inputs);
+        if (!folds(f)) return detail::identity_conversion(c, name.view(), f, inputs);
         const function_ref bn = f.consumer(0);
         const std::string_view wkey = f.input(1).name();
         derivation w;
@@ -75,12 +75,12 @@ struct BatchNormalizationFoldedConverter {
         w.map = out_map(f);
         derivation b;
         b.kind = derivation_kind::bn_fold_bias_inner;
-        b.target = legacy_detail::sibling_key(name.view(), wkey, "b");
+        b.target = detail::sibling_key(name.view(), wkey, "b");
         b.shape = bias_shape(f);
         b.need_grad = true;
         b.sources[src_b] = param_name(f, 2);
         set_bn_sources(b, bn);
-        const var x = legacy_detail::input_or_copy(c, name.view(), f, inputs, 0);
+        const var x = detail::input_or_copy(c, name.view(), f, inputs, 0);
         const var wv = c.derive(w);
         const var bv = c.derive(b);
         return c.rebuild(f, {x, wv, bv});

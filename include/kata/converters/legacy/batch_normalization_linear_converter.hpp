@@ -28,9 +28,9 @@ struct BatchNormalizationLinearConverter {
     int cnt = 0;  // conversion state: BNs converted so far (every conversion starts from a fresh copy)
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) {
-        using namespace converters_detail;
+        using namespace detail;
         if (f.type() != op_kind::batch_normalization || f.attr().batch_stat || !bn_params_are_parameters(f))
-            return legacy_detail::identity_conversion(c, name.view(), f, inputs);
+            return detail::identity_conversion(c, name.view(), f, inputs);
         const bn_input_slots s = bn_slots(f.attr());
         auto pname = [&](const char* which) {
             name_string leaf(which);
@@ -46,7 +46,7 @@ struct BatchNormalizationLinearConverter {
         d1.kind = derivation_kind::bn_c1;
         d1.target = pname("c1");
         ++cnt;
-        const var x = legacy_detail::input_or_copy(c, name.view(), f, inputs, 0);
+        const var x = detail::input_or_copy(c, name.view(), f, inputs, 0);
         const var c0 = c.derive(d0);
         const var c1 = c.derive(d1);
         auto guard = c.g.scope(f.name());

@@ -39,16 +39,16 @@ struct FixedPointActivationConverter {
     name_string name{"fixed-point-activation-graph"};
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        if (!args_fpq.quantize || !legacy_detail::listed(activation_functions, f.type()))
-            return legacy_detail::identity_conversion(c, name.view(), f, inputs);
+        if (!args_fpq.quantize || !detail::listed(activation_functions, f.type()))
+            return detail::identity_conversion(c, name.view(), f, inputs);
         if (f.num_inputs() != 1) {
             message_string m("FixedPointActivationConverter: ");
-            m.append(converters_detail::layer(f)).append(" has ").append_int(f.num_inputs());
+            m.append(detail::layer(f)).append(" has ").append_int(f.num_inputs());
             m.append(" inputs; only single-input activations can be replaced by FixedPointQuantize");
             c.fail(m);
             return keep;
         }
-        const var x = legacy_detail::input_or_copy(c, name.view(), f, inputs, 0);
+        const var x = detail::input_or_copy(c, name.view(), f, inputs, 0);
         auto guard = c.g.scope(f.name());
         return F::fixed_point_quantize(x, {args_fpq.sign, args_fpq.n, args_fpq.delta, true});
     }

@@ -76,7 +76,7 @@ struct fixed_point_weight_args {
     bool quantize_b = true;
 };
 
-namespace legacy_detail {
+namespace detail {
 
 // The PF scope of the fixed-point layer replacing f: the W key's scope ("cb1/conv/W" -> "cb1/conv").
 constexpr name_string fixed_point_layer(function_ref f) {
@@ -95,7 +95,7 @@ constexpr bool check_fixed_point_args(modify_context& c, function_ref f, const c
                                       double delta) {
     if (n > 0 && n <= 62 && (!sign || n > 1) && delta >= 0) return true;
     message_string m("FixedPointWeightConverter: ");
-    m.append(converters_detail::layer(f)).append(": ").append(which);
+    m.append(kata::detail::layer(f)).append(": ").append(which);
     m.append(
         " needs n > 0 (n > 1 when signed, n <= 62) and delta > 0 (or kata::fixed_point_auto_delta), got n=");
     m.append_int(n).append(" delta=").append_double(delta).append(sign ? " sign=true" : " sign=false");
@@ -103,7 +103,7 @@ constexpr bool check_fixed_point_args(modify_context& c, function_ref f, const c
     return false;
 }
 
-}  // namespace legacy_detail
+}  // namespace detail
 
 struct FixedPointWeightConverter {
     op_kind inner_prod_functions[4]{op_kind::affine, op_kind::convolution, op_kind::deconvolution};
@@ -112,9 +112,9 @@ struct FixedPointWeightConverter {
     name_string name{"fixed-point-weight-graph"};
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        using namespace converters_detail;
-        if (!legacy_detail::listed(inner_prod_functions, f.type()))
-            return legacy_detail::identity_conversion(c, name.view(), f, inputs);
+        using namespace detail;
+        if (!detail::listed(inner_prod_functions, f.type()))
+            return detail::identity_conversion(c, name.view(), f, inputs);
         if (!is_ip(f.type())) {
             message_string m("FixedPointWeightConverter: ");
             m.append(layer(f)).append(" is listed in inner_prod_functions but only Affine, Convolution and "
@@ -131,10 +131,10 @@ struct FixedPointWeightConverter {
         }
         const fixed_point_weight_args& a = args_fpq;
         const bool qw = a.quantize_w, qb = has_b && a.quantize_b;
-        if (qw && !legacy_detail::check_fixed_point_args(c, f, "W", a.sign_w, a.n_w, a.delta_w)) return keep;
-        if (qb && !legacy_detail::check_fixed_point_args(c, f, "b", a.sign_b, a.n_b, a.delta_b)) return keep;
+        if (qw && !detail::check_fixed_point_args(c, f, "W", a.sign_w, a.n_w, a.delta_w)) return keep;
+        if (qb && !detail::check_fixed_point_args(c, f, "b", a.sign_b, a.n_b, a.delta_b)) return keep;
 
-        const name_string lname = legacy_detail::fixed_point_layer(f);
+        const name_string lname = detail::fixed_point_layer(f);
         const name_string scope = modify_context::join(name.view(), lname.view());
         // Parameters in nnabla's creation order: W, W_q, b, b_q.
         auto copy = [&](int k, const char* leaf) {
@@ -159,7 +159,7 @@ struct FixedPointWeightConverter {
             d.fp_floor = floor;
             return d;
         };
-        const var x = legacy_detail::input_or_copy(c, name.view(), f, inputs, 0);
+        const var x = detail::input_or_copy(c, name.view(), f, inputs, 0);
         const derivation dw = copy(1, "W");
         var w = c.derive(dw);
         var wq = none;
@@ -191,7 +191,7 @@ struct FixedPointWeightConverter {
 template <>
 struct derivation_rule<derivation_kind::fixed_point> {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         const derivation_source s = source(src, d, src_w, true);
         const std::size_t n = out.size();
         expect_size(src, d, s, n, "source");

@@ -37,7 +37,7 @@
 
 namespace kata {
 
-namespace legacy_detail {
+namespace detail {
 
 // Whether kind k is in `kinds` (nnabla's lists of function names). Unused slots hold op_kind::input,
 // which names no function, so `{.inner_prod_functions = {kata::op_kind::affine}}` lists Affine only.
@@ -91,13 +91,13 @@ constexpr name_string sibling_key(std::string_view name, std::string_view key, s
     return modify_context::join(r.view(), leaf);
 }
 
-}  // namespace legacy_detail
+}  // namespace detail
 
 struct IdentityConverter {
     name_string name{"identity"};
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
-        return legacy_detail::identity_conversion(c, name.view(), f, inputs);
+        return detail::identity_conversion(c, name.view(), f, inputs);
     }
 };
 
@@ -107,7 +107,7 @@ struct IdentityConverter {
 template <>
 struct derivation_rule<derivation_kind::copy> {
     static void compute(const derivation& d, const derivation_sources& src, std::span<float> out) {
-        using namespace converters_detail;
+        using namespace detail;
         const derivation_source s = source(src, d, src_w, true);
         expect_size(src, d, s, out.size(), "source");
         for (std::size_t i = 0; i < out.size(); ++i) out[i] = s.data[i];

@@ -25,7 +25,7 @@
 
 namespace kata::cpu {
 
-namespace affine_detail {
+namespace detail {
 
 using i64 = std::int64_t;
 inline constexpr i64 small_batch = 8;
@@ -118,7 +118,7 @@ inline void small_batch_forward(const float* x, i64 B, i64 K, const float* W, i6
         1);
 }
 
-}  // namespace affine_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::affine> {
@@ -133,9 +133,9 @@ struct kernel<op_kind::affine> {
         constexpr std::int64_t O = I.in[1].prod_from(1);
         static_assert(I.in[1].dims[0] == K, "Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
         float* y = io.output();
-        if constexpr (B <= affine_detail::small_batch && I.type == dtype::f32) {
-            affine_detail::small_batch_forward(io.input(0), B, K, io.input(1), O,
-                                               I.attr.has_bias ? io.input(2) : nullptr, y);
+        if constexpr (B <= detail::small_batch && I.type == dtype::f32) {
+            detail::small_batch_forward(io.input(0), B, K, io.input(1), O,
+                                        I.attr.has_bias ? io.input(2) : nullptr, y);
             return;
         }
         float beta = 0.f;

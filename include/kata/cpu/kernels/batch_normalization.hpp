@@ -43,7 +43,7 @@
 
 namespace kata::cpu {
 
-namespace bn_detail {
+namespace detail {
 
 // x's dims merged into maximal runs of the same kind (normalised axis or reduced axis).
 struct bn_plan {
@@ -257,17 +257,17 @@ struct bn_impl {
     }
 };
 
-}  // namespace bn_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::batch_normalization> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return bn_detail::bn_impl<I, false>::bytes();
+        return detail::bn_impl<I, false>::bytes();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        bn_detail::bn_impl<I, false>::run(io);
+        detail::bn_impl<I, false>::run(io);
     }
 };
 
@@ -275,11 +275,11 @@ template <>
 struct kernel<op_kind::fused_batch_normalization> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return bn_detail::bn_impl<I, true>::bytes();
+        return detail::bn_impl<I, true>::bytes();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        bn_detail::bn_impl<I, true>::run(io);
+        detail::bn_impl<I, true>::run(io);
     }
 };
 

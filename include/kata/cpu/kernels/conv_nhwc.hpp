@@ -45,7 +45,7 @@
 #include "../kernel.hpp"
 #include "../parallel.hpp"
 
-namespace kata::cpu::nhwc {
+namespace kata::cpu::detail {
 
 using i64 = std::int64_t;
 
@@ -577,4 +577,4 @@ inline void forward(const params& p, const float* x, const float* packed, const 
     }
 }
 
-}  // namespace kata::cpu::nhwc
+}  // namespace kata::cpu::detail

@@ -38,7 +38,7 @@
 
 namespace kata::cpu {
 
-namespace conv_detail {
+namespace detail {
 
 using i64 = std::int64_t;
 
@@ -340,45 +340,46 @@ inline void conv_forward(const float* x, const float* w, const float* bias, floa
     }
 }
 
-}  // namespace conv_detail
+}  // namespace detail
 
 // In a frozen executor, a channel-last group-1 convolution whose weight (and bias) are parameters runs
 // the direct NHWC kernel on weights packed at bind time (kernels/conv_nhwc.hpp); everything else, and
 // every convolution of a live executor, runs the im2col / GEMM path above. The choice is
-// nhwc::packed_path(I): a compile-time property of the op instance.
+// detail::packed_path(I): a compile-time property of the op instance.
 template <>
 struct kernel<op_kind::convolution> {
     static constexpr bool bind_time_preparation = true;
 
     template <op_instance I>
     static constexpr std::size_t prepared_bytes() {
-        if constexpr (nhwc::packed_path(I))
-            return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
+        if constexpr (detail::packed_path(I))
+            return std::size_t(detail::packed_floats(detail::make_params(I))) * sizeof(float);
         else
             return 0;
     }
     template <op_instance I>
     static void prepare(const prepare_io& io) {
-        constexpr nhwc::params P = nhwc::make_params(I);
-        nhwc::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr, reinterpret_cast<float*>(io.prepared));
+        constexpr detail::params P = detail::make_params(I);
+        detail::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
+                     reinterpret_cast<float*>(io.prepared));
     }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        if constexpr (nhwc::packed_path(I))
-            return std::size_t(nhwc::scratch_floats(nhwc::make_params(I))) * sizeof(float);
+        if constexpr (detail::packed_path(I))
+            return std::size_t(detail::scratch_floats(detail::make_params(I))) * sizeof(float);
         else
-            return conv_detail::conv_workspace<conv_detail::conv_geometry<I>()>();
+            return detail::conv_workspace<detail::conv_geometry<I>()>();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        if constexpr (nhwc::packed_path(I)) {
-            constexpr nhwc::params P = nhwc::make_params(I);
-            nhwc::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false,
-                          io.output(), reinterpret_cast<float*>(io.workspace));
+        if constexpr (detail::packed_path(I)) {
+            constexpr detail::params P = detail::make_params(I);
+            detail::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false,
+                            io.output(), reinterpret_cast<float*>(io.workspace));
         } else {
-            constexpr conv_detail::geometry g = conv_detail::conv_geometry<I>();
-            conv_detail::conv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                         io.output(), io.workspace);
+            constexpr detail::geometry g = detail::conv_geometry<I>();
+            detail::conv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                    io.output(), io.workspace);
         }
     }
 };

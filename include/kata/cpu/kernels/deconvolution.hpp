@@ -30,9 +30,9 @@
 
 namespace kata::cpu {
 
-namespace deconv_detail {
+namespace detail {
 
-using conv_detail::geometry;
+using kata::cpu::detail::geometry;
 using i64 = std::int64_t;
 
 template <op_instance I>
@@ -41,7 +41,7 @@ constexpr geometry deconv_geometry() {
     constexpr int cax = cl ? I.in[0].rank - 1 : I.attr.base_axis;
     constexpr i64 C = I.in[0].dims[cax];
     constexpr i64 Og = cl ? I.in[1].dims[I.in[1].rank - 1] : I.in[1].dims[1];
-    return conv_detail::make_geometry(I, C, Og * I.attr.group, I.attr.group, cl);
+    return kata::cpu::detail::make_geometry(I, C, Og * I.attr.group, I.attr.group, cl);
 }
 
 // Channel-first col2im for one batch item and one group: col (Og*taps, in_sp) rows (o, kd, kh, kw);
@@ -138,7 +138,7 @@ inline void deconv_forward(const float* x, const float* w, const float* bias, fl
         for (i64 b = 0; b < g.B; ++b) {
             const float* xb = x + b * g.C * g.in_sp;
             float* yb = y + b * g.O * g.out_sp;
-            if (bias || !g.pointwise()) conv_detail::fill_rows(yb, g.O, g.out_sp, g.out_sp, bias);
+            if (bias || !g.pointwise()) kata::cpu::detail::fill_rows(yb, g.O, g.out_sp, g.out_sp, bias);
             const float beta = bias ? 1.f : 0.f;
             for (i64 gi = 0; gi < g.G; ++gi) {
                 const float* wg = w + gi * g.Cg * N;
@@ -156,7 +156,7 @@ inline void deconv_forward(const float* x, const float* w, const float* bias, fl
     } else {
         if constexpr (g.pointwise()) {
             const float beta = bias ? 1.f : 0.f;
-            if (bias) conv_detail::fill_cols(y, g.B * g.out_sp, g.O, g.O, bias);
+            if (bias) kata::cpu::detail::fill_cols(y, g.B * g.out_sp, g.O, g.O, bias);
             for (i64 gi = 0; gi < g.G; ++gi)
                 blas::sgemm(false, false, g.B * g.in_sp, g.Og, g.Cg, 1.f, x + gi * g.Cg, g.C,
                             w + gi * g.Cg * N, N, beta, y + gi * g.Og, g.O);
@@ -164,7 +164,7 @@ inline void deconv_forward(const float* x, const float* w, const float* bias, fl
             for (i64 b = 0; b < g.B; ++b) {
                 const float* xb = x + b * g.C * g.in_sp;
                 float* yb = y + b * g.O * g.out_sp;
-                conv_detail::fill_cols(yb, g.out_sp, g.O, g.O, bias);
+                kata::cpu::detail::fill_cols(yb, g.out_sp, g.O, g.O, bias);
                 for (i64 gi = 0; gi < g.G; ++gi) {
                     blas::sgemm(false, false, g.in_sp, N, g.Cg, 1.f, xb + gi * g.Cg, g.C, w + gi * g.Cg * N,
                                 N, 0.f, col, N);
@@ -175,19 +175,19 @@ inline void deconv_forward(const float* x, const float* w, const float* bias, fl
     }
 }
 
-}  // namespace deconv_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::deconvolution> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return deconv_detail::deconv_workspace<deconv_detail::deconv_geometry<I>()>();
+        return detail::deconv_workspace<detail::deconv_geometry<I>()>();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr conv_detail::geometry g = deconv_detail::deconv_geometry<I>();
-        deconv_detail::deconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                         io.output(), io.workspace);
+        constexpr detail::geometry g = detail::deconv_geometry<I>();
+        detail::deconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                  io.output(), io.workspace);
     }
 };
 

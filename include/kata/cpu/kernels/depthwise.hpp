@@ -5,7 +5,7 @@
 //
 // DepthwiseConvolution(multiplier m): x (B, C, S..), W (C*m, k..), y (B, C*m, S'..);
 //   y[j] = conv(x[j / m], W[j]) (+ b[j]): a grouped convolution with group = C and W (C*m, 1, k..).
-//   It shares the direct per-channel loop of kernels/convolution.hpp (conv_detail::depthwise_cf):
+//   It shares the direct per-channel loop of kernels/convolution.hpp (kata::cpu::detail::depthwise_cf):
 //   with one input channel per group a GEMM would have K = taps only.
 // DepthwiseDeconvolution(divisor d): x (B, C, S..), W (C, k..), y (B, C/d, S'..);
 //   y[j] = sum_{c = j*d .. j*d+d-1} deconv(x[c], W[c]) (+ b[j]): torch conv_transpose with
@@ -23,21 +23,21 @@
 
 namespace kata::cpu {
 
-namespace depthwise_detail {
+namespace detail {
 
-using conv_detail::geometry;
+using kata::cpu::detail::geometry;
 using i64 = std::int64_t;
 
 template <op_instance I>
 constexpr geometry dwconv_geometry() {
     constexpr i64 C = I.in[0].dims[I.attr.base_axis];
-    return conv_detail::make_geometry(I, C, C * I.attr.group, C, false);
+    return kata::cpu::detail::make_geometry(I, C, C * I.attr.group, C, false);
 }
 
 template <op_instance I>
 constexpr geometry dwdeconv_geometry() {
     constexpr i64 C = I.in[0].dims[I.attr.base_axis];
-    return conv_detail::make_geometry(I, C, C / I.attr.group, C / I.attr.group, false);
+    return kata::cpu::detail::make_geometry(I, C, C / I.attr.group, C / I.attr.group, false);
 }
 
 // y (B, O, S'), x (B, C, S), w (C, taps); output channel j sums input channels j*Cg .. j*Cg+Cg-1.
@@ -83,7 +83,7 @@ inline void dwdeconv_forward(const float* x, const float* w, const float* bias, 
         1);
 }
 
-}  // namespace depthwise_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::depthwise_convolution> {
@@ -93,9 +93,9 @@ struct kernel<op_kind::depthwise_convolution> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr conv_detail::geometry g = depthwise_detail::dwconv_geometry<I>();
-        conv_detail::depthwise_cf<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                     io.output());
+        constexpr detail::geometry g = detail::dwconv_geometry<I>();
+        detail::depthwise_cf<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                io.output());
     }
 };
 
@@ -107,9 +107,9 @@ struct kernel<op_kind::depthwise_deconvolution> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr conv_detail::geometry g = depthwise_detail::dwdeconv_geometry<I>();
-        depthwise_detail::dwdeconv_forward<g>(io.input(0), io.input(1),
-                                              I.attr.has_bias ? io.input(2) : nullptr, io.output());
+        constexpr detail::geometry g = detail::dwdeconv_geometry<I>();
+        detail::dwdeconv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                    io.output());
     }
 };
 

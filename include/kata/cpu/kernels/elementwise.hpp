@@ -44,7 +44,7 @@
 
 namespace kata::cpu {
 
-namespace ew_detail {
+namespace detail {
 
 inline void copy_if_distinct(const float* x, float* y, std::int64_t n) {
     if (x != y) std::memcpy(y, x, std::size_t(n) * sizeof(float));
@@ -190,7 +190,7 @@ inline void binary_run(const kernel_io& io) {
     }
 }
 
-}  // namespace ew_detail
+}  // namespace detail
 
 // ---- unary -------------------------------------------------------------------------------------
 
@@ -202,7 +202,7 @@ struct kernel<op_kind::relu> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
+        detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
     }
 };
 
@@ -215,7 +215,7 @@ struct kernel<op_kind::leaky_relu> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float alpha = float(I.attr.alpha);
-        ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : alpha * v; });
+        detail::map<I>(io, [](float v) { return v > 0.0f ? v : alpha * v; });
     }
 };
 
@@ -227,7 +227,7 @@ struct kernel<op_kind::sigmoid> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+        detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
     }
 };
 
@@ -239,7 +239,7 @@ struct kernel<op_kind::tanh> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return std::tanh(v); });
+        detail::map<I>(io, [](float v) { return std::tanh(v); });
     }
 };
 
@@ -251,7 +251,7 @@ struct kernel<op_kind::hard_swish> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) {
+        detail::map<I>(io, [](float v) {
             const float r6 = v + 3.0f < 0.0f ? 0.0f : (v + 3.0f > 6.0f ? 6.0f : v + 3.0f);
             return v * r6 / 6.0f;
         });
@@ -267,7 +267,7 @@ struct kernel<op_kind::identity> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();  // bound to a constant: clang 14 misreads I at run time
-        ew_detail::copy_if_distinct(io.input(0), io.output(), n);
+        detail::copy_if_distinct(io.input(0), io.output(), n);
     }
 };
 
@@ -280,7 +280,7 @@ struct kernel<op_kind::add_scalar> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
-        ew_detail::map<I>(io, [](float v) { return v + s; });
+        detail::map<I>(io, [](float v) { return v + s; });
     }
 };
 
@@ -293,7 +293,7 @@ struct kernel<op_kind::mul_scalar> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
-        ew_detail::map<I>(io, [](float v) { return v * s; });
+        detail::map<I>(io, [](float v) { return v * s; });
     }
 };
 
@@ -310,7 +310,7 @@ struct kernel<op_kind::fixed_point_quantize> {
         // nnabla: max_ = (pow(2, n) - 1) * delta_ in double, stored as T.
         constexpr float vmax = float((double(std::int64_t(1) << nb) - 1.0) * double(delta));
         constexpr float vmin = I.attr.sign ? -vmax : 0.0f;
-        ew_detail::map<I>(io, [](float v) {
+        detail::map<I>(io, [](float v) {
             if (v > vmax) return vmax;
             if (v < vmin) return vmin;
             const float ax = std::fabs(v);
@@ -330,7 +330,7 @@ struct kernel<op_kind::add2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary_run<op_kind::add2, I>(io);
+        detail::binary_run<op_kind::add2, I>(io);
     }
 };
 
@@ -342,7 +342,7 @@ struct kernel<op_kind::sub2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary_run<op_kind::sub2, I>(io);
+        detail::binary_run<op_kind::sub2, I>(io);
     }
 };
 
@@ -354,7 +354,7 @@ struct kernel<op_kind::mul2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary_run<op_kind::mul2, I>(io);
+        detail::binary_run<op_kind::mul2, I>(io);
     }
 };
 
@@ -366,7 +366,7 @@ struct kernel<op_kind::div2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary_run<op_kind::div2, I>(io);
+        detail::binary_run<op_kind::div2, I>(io);
     }
 };
 

@@ -2,7 +2,7 @@
 //
 // CPU kernel for FusedConvolution (kata/ops/fused_convolution.hpp): y = act(conv(x, W, b) + z).
 //
-// Two paths, chosen at compile time from the op instance (nhwc::packed_path(I)):
+// Two paths, chosen at compile time from the op instance (kata::cpu::detail::packed_path(I)):
 //   * frozen executors, channel-last group-1 convolutions with parameter weights: the direct NHWC
 //     kernel on weights packed at bind time, with the bias as the accumulators' initial value and the
 //     residual z and the ReLU applied in the epilogue before the single store (kernels/conv_nhwc.hpp);
@@ -23,7 +23,7 @@
 
 namespace kata::cpu {
 
-namespace fused_conv_detail {
+namespace detail {
 
 // The convolution part as a plain Convolution instance: x, W[, b] (never packed: the fused kernel
 // packs itself).
@@ -43,7 +43,7 @@ constexpr op_instance conv_part(op_instance I) {
 
 constexpr int residual_slot(const op_instance& I) { return I.attr.has_bias ? 3 : 2; }
 
-}  // namespace fused_conv_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::fused_convolution> {
@@ -51,37 +51,38 @@ struct kernel<op_kind::fused_convolution> {
 
     template <op_instance I>
     static constexpr std::size_t prepared_bytes() {
-        if constexpr (nhwc::packed_path(I))
-            return std::size_t(nhwc::packed_floats(nhwc::make_params(I))) * sizeof(float);
+        if constexpr (detail::packed_path(I))
+            return std::size_t(detail::packed_floats(detail::make_params(I))) * sizeof(float);
         else
             return 0;
     }
     template <op_instance I>
     static void prepare(const prepare_io& io) {
-        constexpr nhwc::params P = nhwc::make_params(I);
-        nhwc::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr, reinterpret_cast<float*>(io.prepared));
+        constexpr detail::params P = detail::make_params(I);
+        detail::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
+                     reinterpret_cast<float*>(io.prepared));
     }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        if constexpr (nhwc::packed_path(I))
-            return std::size_t(nhwc::scratch_floats(nhwc::make_params(I))) * sizeof(float);
+        if constexpr (detail::packed_path(I))
+            return std::size_t(detail::scratch_floats(detail::make_params(I))) * sizeof(float);
         else
-            return kernel<op_kind::convolution>::workspace_bytes<fused_conv_detail::conv_part(I)>();
+            return kernel<op_kind::convolution>::workspace_bytes<detail::conv_part(I)>();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr bool relu = I.attr.nonlinearity == nonlinearity_kind::relu;
         constexpr bool residual = I.attr.has_residual;
-        const float* z = residual ? io.input(fused_conv_detail::residual_slot(I)) : nullptr;
-        if constexpr (nhwc::packed_path(I)) {
-            constexpr nhwc::params P = nhwc::make_params(I);
-            nhwc::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), z, relu, io.output(),
-                          reinterpret_cast<float*>(io.workspace));
+        const float* z = residual ? io.input(detail::residual_slot(I)) : nullptr;
+        if constexpr (detail::packed_path(I)) {
+            constexpr detail::params P = detail::make_params(I);
+            detail::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), z, relu, io.output(),
+                            reinterpret_cast<float*>(io.workspace));
         } else {
-            kernel<op_kind::convolution>::run<fused_conv_detail::conv_part(I)>(io);
+            kernel<op_kind::convolution>::run<detail::conv_part(I)>(io);
             if constexpr (residual || relu) {
                 float* y = io.output();
-                ew_detail::flat_for<I.out.numel()>([&](std::int64_t b, std::int64_t e) {
+                detail::flat_for<I.out.numel()>([&](std::int64_t b, std::int64_t e) {
                     for (std::int64_t i = b; i < e; ++i) {
                         float v = y[i];
                         if constexpr (residual) v = v + z[i];

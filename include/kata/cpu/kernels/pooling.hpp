@@ -45,7 +45,7 @@
 
 namespace kata::cpu {
 
-namespace pool_detail {
+namespace detail {
 
 struct pool_plan {
     std::int64_t outer = 1, inner = 1;
@@ -179,7 +179,7 @@ inline void pool(const float* x, float* y) {
         body(0, rows);
 }
 
-}  // namespace pool_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::max_pooling> {
@@ -189,8 +189,8 @@ struct kernel<op_kind::max_pooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
-        pool_detail::pool<L, pool_detail::mode::max, false>(io.input(0), io.output());
+        constexpr detail::pool_plan L = detail::make_plan(I.in[0], I.out, I.attr, false);
+        detail::pool<L, detail::mode::max, false>(io.input(0), io.output());
     }
 };
 
@@ -202,8 +202,8 @@ struct kernel<op_kind::average_pooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
-        pool_detail::pool<L, pool_detail::mode::avg, I.attr.including_pad>(io.input(0), io.output());
+        constexpr detail::pool_plan L = detail::make_plan(I.in[0], I.out, I.attr, false);
+        detail::pool<L, detail::mode::avg, I.attr.including_pad>(io.input(0), io.output());
     }
 };
 
@@ -215,8 +215,8 @@ struct kernel<op_kind::sum_pooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, false);
-        pool_detail::pool<L, pool_detail::mode::sum, false>(io.input(0), io.output());
+        constexpr detail::pool_plan L = detail::make_plan(I.in[0], I.out, I.attr, false);
+        detail::pool<L, detail::mode::sum, false>(io.input(0), io.output());
     }
 };
 
@@ -228,7 +228,7 @@ struct kernel<op_kind::unpooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, true);
+        constexpr detail::pool_plan L = detail::make_plan(I.in[0], I.out, I.attr, true);
         constexpr std::int64_t C = L.inner;
         const float* x = io.input(0);
         float* y = io.output();

@@ -26,7 +26,7 @@
 
 namespace kata::cpu {
 
-namespace shape_detail {
+namespace detail {
 
 inline void copy(const float* x, float* y, std::int64_t n) {
     if (x != y && n > 0) std::memcpy(y, x, std::size_t(n) * sizeof(float));
@@ -117,7 +117,7 @@ constexpr softmax_plan make_softmax(const shape_t& s, int axis) {
     return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
 }
 
-}  // namespace shape_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::concatenate> {
@@ -127,7 +127,7 @@ struct kernel<op_kind::concatenate> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr shape_detail::concat_plan P = shape_detail::make_concat(I);
+        constexpr detail::concat_plan P = detail::make_concat(I);
         constexpr int nin = I.nin;
         float* y = io.output();
         for (std::int64_t o = 0; o < P.outer; ++o) {
@@ -149,7 +149,7 @@ struct kernel<op_kind::reshape> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();  // bound to a constant: clang 14 misreads I at run time
-        shape_detail::copy(io.input(0), io.output(), n);
+        detail::copy(io.input(0), io.output(), n);
     }
 };
 
@@ -161,11 +161,11 @@ struct kernel<op_kind::transpose> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr shape_detail::transpose_plan P = shape_detail::make_transpose(I.in[0], I.attr);
+        constexpr detail::transpose_plan P = detail::make_transpose(I.in[0], I.attr);
         const float* x = io.input(0);
         float* y = io.output();
         if constexpr (P.rank == 1) {
-            shape_detail::copy(x, y, P.numel);  // identity permutation (after dropping size-1 axes)
+            detail::copy(x, y, P.numel);  // identity permutation (after dropping size-1 axes)
         } else {
             constexpr int r = P.rank;
             constexpr std::int64_t R = P.len[r - 2], Cn = P.len[r - 1];
@@ -207,12 +207,12 @@ template <>
 struct kernel<op_kind::softmax> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        constexpr auto P = shape_detail::make_softmax(I.in[0], I.attr.axis);
+        constexpr auto P = detail::make_softmax(I.in[0], I.attr.axis);
         return P.inner > 1 ? 2 * std::size_t(P.inner) * sizeof(float) : 0;
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr auto P = shape_detail::make_softmax(I.in[0], I.attr.axis);
+        constexpr auto P = detail::make_softmax(I.in[0], I.attr.axis);
         constexpr std::int64_t A = P.axis, IN = P.inner;
         const float* x = io.input(0);
         float* y = io.output();

@@ -12,8 +12,8 @@
 #pragma once
 
 #if __has_include(<kata/exec/kernel_io.hpp>) && __has_include(<kata/exec/op_instance.hpp>)
-#include <kata/exec/kernel_io.hpp>
-#include <kata/exec/op_instance.hpp>
+#include "../../exec/kernel_io.hpp"
+#include "../../exec/op_instance.hpp"
 #else
 #include <cstddef>
 

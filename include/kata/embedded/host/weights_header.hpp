@@ -33,7 +33,7 @@
 // build that regenerates it does not recompile the firmware needlessly.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
+#include "../../detail/xtensor_fix.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -48,10 +48,10 @@
 #include <system_error>
 #include <vector>
 
-#include <kata/core/shape.hpp>
-#include <kata/core/types.hpp>
-#include <kata/io/npz.hpp>
-#include <kata/io/parameter_store.hpp>
+#include "../../core/shape.hpp"
+#include "../../core/types.hpp"
+#include "../../io/npz.hpp"
+#include "../../io/parameter_store.hpp"
 
 namespace kata::embedded::host {
 

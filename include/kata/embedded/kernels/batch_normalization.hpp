@@ -26,7 +26,7 @@
 
 namespace kata::embedded {
 
-namespace bn_detail {
+namespace detail {
 
 struct bn_plan {
     int ngroups = 0;
@@ -150,17 +150,17 @@ struct bn_impl {
     }
 };
 
-}  // namespace bn_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::batch_normalization> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return bn_detail::bn_impl<I, false>::workspace();
+        return detail::bn_impl<I, false>::workspace();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        bn_detail::bn_impl<I, false>::run(io);
+        detail::bn_impl<I, false>::run(io);
     }
 };
 
@@ -168,11 +168,11 @@ template <>
 struct kernel<op_kind::fused_batch_normalization> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return bn_detail::bn_impl<I, true>::workspace();
+        return detail::bn_impl<I, true>::workspace();
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        bn_detail::bn_impl<I, true>::run(io);
+        detail::bn_impl<I, true>::run(io);
     }
 };
 

@@ -26,7 +26,7 @@
 
 namespace kata::embedded {
 
-namespace conv_detail {
+namespace detail {
 
 // Strides and sizes of one convolution-like layer, normalised to 3 spatial axes.
 struct geometry {
@@ -208,7 +208,7 @@ constexpr index channel_axis() {
     return I.attr.channel_last ? I.in[0].rank - 1 : I.attr.base_axis;
 }
 
-}  // namespace conv_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::convolution> {
@@ -221,11 +221,9 @@ struct kernel<op_kind::convolution> {
         static_assert(detail::all_float(I), "kata::embedded: Convolution runs float32 tensors only");
         static_assert(detail::fits_index(I),
                       "kata::embedded: Convolution tensor too large for the target's index");
-        constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
-        constexpr conv_detail::geometry g =
-            conv_detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
-        conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                 io.output());
+        constexpr std::int64_t C = I.in[0].dims[detail::channel_axis<I>()];
+        constexpr detail::geometry g = detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
+        detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output());
     }
 };
 
@@ -242,11 +240,10 @@ struct kernel<op_kind::fused_convolution> {
         static_assert(detail::all_float(I), "kata::embedded: FusedConvolution runs float32 tensors only");
         static_assert(detail::fits_index(I),
                       "kata::embedded: FusedConvolution tensor too large for the target's index");
-        constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
-        constexpr conv_detail::geometry g =
-            conv_detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
+        constexpr std::int64_t C = I.in[0].dims[detail::channel_axis<I>()];
+        constexpr detail::geometry g = detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
         float* y = io.output();
-        conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, y);
+        detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, y);
         constexpr index n = index(I.out.numel());
         if constexpr (I.attr.has_residual) {
             const float* z = io.input(I.attr.has_bias ? 3 : 2);
@@ -268,11 +265,10 @@ struct kernel<op_kind::depthwise_convolution> {
         static_assert(detail::all_float(I), "kata::embedded: DepthwiseConvolution runs float32 tensors only");
         static_assert(detail::fits_index(I),
                       "kata::embedded: DepthwiseConvolution tensor too large for the target's index");
-        constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
+        constexpr std::int64_t C = I.in[0].dims[detail::channel_axis<I>()];
         // attr.group holds the multiplier: group C, C*multiplier outputs, one input channel per group.
-        constexpr conv_detail::geometry g = conv_detail::make_geometry(I, C, C * I.attr.group, C, false);
-        conv_detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                 io.output());
+        constexpr detail::geometry g = detail::make_geometry(I, C, C * I.attr.group, C, false);
+        detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output());
     }
 };
 
@@ -287,12 +283,10 @@ struct kernel<op_kind::deconvolution> {
         static_assert(detail::all_float(I), "kata::embedded: Deconvolution runs float32 tensors only");
         static_assert(detail::fits_index(I),
                       "kata::embedded: Deconvolution tensor too large for the target's index");
-        constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
+        constexpr std::int64_t C = I.in[0].dims[detail::channel_axis<I>()];
         constexpr std::int64_t Og = I.attr.channel_last ? I.in[1].dims[I.in[1].rank - 1] : I.in[1].dims[1];
-        constexpr conv_detail::geometry g =
-            conv_detail::make_geometry(I, C, Og * I.attr.group, I.attr.group, true);
-        conv_detail::deconvolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                   io.output());
+        constexpr detail::geometry g = detail::make_geometry(I, C, Og * I.attr.group, I.attr.group, true);
+        detail::deconvolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output());
     }
 };
 
@@ -308,12 +302,10 @@ struct kernel<op_kind::depthwise_deconvolution> {
                       "kata::embedded: DepthwiseDeconvolution runs float32 tensors only");
         static_assert(detail::fits_index(I),
                       "kata::embedded: DepthwiseDeconvolution tensor too large for the target's index");
-        constexpr std::int64_t C = I.in[0].dims[conv_detail::channel_axis<I>()];
+        constexpr std::int64_t C = I.in[0].dims[detail::channel_axis<I>()];
         // attr.group holds the divisor d: C/d groups of d input channels, one output channel each.
-        constexpr conv_detail::geometry g =
-            conv_detail::make_geometry(I, C, C / I.attr.group, C / I.attr.group, true);
-        conv_detail::deconvolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
-                                   io.output());
+        constexpr detail::geometry g = detail::make_geometry(I, C, C / I.attr.group, C / I.attr.group, true);
+        detail::deconvolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output());
     }
 };
 

@@ -25,7 +25,7 @@
 
 namespace kata::embedded {
 
-namespace ew_detail {
+namespace detail {
 
 template <op_instance I, class F>
 inline void map(const kernel_io& io, F f) {
@@ -130,7 +130,7 @@ inline void binary(const kernel_io& io) {
     }
 }
 
-}  // namespace ew_detail
+}  // namespace detail
 
 // Unary ops: workspace 0, run = map of one scalar function.
 template <>
@@ -141,7 +141,7 @@ struct kernel<op_kind::relu> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
+        detail::map<I>(io, [](float v) { return v > 0.0f ? v : 0.0f; });
     }
 };
 
@@ -154,7 +154,7 @@ struct kernel<op_kind::leaky_relu> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float alpha = float(I.attr.alpha);
-        ew_detail::map<I>(io, [](float v) { return v > 0.0f ? v : alpha * v; });
+        detail::map<I>(io, [](float v) { return v > 0.0f ? v : alpha * v; });
     }
 };
 
@@ -166,7 +166,7 @@ struct kernel<op_kind::sigmoid> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+        detail::map<I>(io, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
     }
 };
 
@@ -178,7 +178,7 @@ struct kernel<op_kind::tanh> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) { return std::tanh(v); });
+        detail::map<I>(io, [](float v) { return std::tanh(v); });
     }
 };
 
@@ -191,7 +191,7 @@ struct kernel<op_kind::hard_swish> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::map<I>(io, [](float v) {
+        detail::map<I>(io, [](float v) {
             const float r = v + 3.0f < 0.0f ? 0.0f : (v + 3.0f > 6.0f ? 6.0f : v + 3.0f);
             return v * r / 6.0f;
         });
@@ -222,7 +222,7 @@ struct kernel<op_kind::add_scalar> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
-        ew_detail::map<I>(io, [](float v) { return v + s; });
+        detail::map<I>(io, [](float v) { return v + s; });
     }
 };
 
@@ -235,7 +235,7 @@ struct kernel<op_kind::mul_scalar> {
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr float s = float(I.attr.val);
-        ew_detail::map<I>(io, [](float v) { return v * s; });
+        detail::map<I>(io, [](float v) { return v * s; });
     }
 };
 
@@ -251,7 +251,7 @@ struct kernel<op_kind::fixed_point_quantize> {
         constexpr float delta = float(I.attr.delta);
         constexpr float vmax = float((double(std::int64_t(1) << nb) - 1.0) * double(delta));
         constexpr float vmin = I.attr.sign ? -vmax : 0.0f;
-        ew_detail::map<I>(io, [](float v) {
+        detail::map<I>(io, [](float v) {
             if (v > vmax) return vmax;
             if (v < vmin) return vmin;
             const float q = float(std::int64_t(double(std::fabs(v) / delta) + 0.5)) * delta;
@@ -268,7 +268,7 @@ struct kernel<op_kind::add2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::add2, I>(io);
+        detail::binary<op_kind::add2, I>(io);
     }
 };
 
@@ -280,7 +280,7 @@ struct kernel<op_kind::sub2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::sub2, I>(io);
+        detail::binary<op_kind::sub2, I>(io);
     }
 };
 
@@ -292,7 +292,7 @@ struct kernel<op_kind::mul2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::mul2, I>(io);
+        detail::binary<op_kind::mul2, I>(io);
     }
 };
 
@@ -304,7 +304,7 @@ struct kernel<op_kind::div2> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        ew_detail::binary<op_kind::div2, I>(io);
+        detail::binary<op_kind::div2, I>(io);
     }
 };
 

@@ -25,7 +25,7 @@
 
 namespace kata::embedded {
 
-namespace pool_detail {
+namespace detail {
 
 struct pool_plan {
     index outer = 1, inner = 1;
@@ -109,7 +109,7 @@ inline void run_pool(const kernel_io& io) {
     pool<L, M, IncludingPad>(io.input(0), io.output());
 }
 
-}  // namespace pool_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::max_pooling> {
@@ -119,7 +119,7 @@ struct kernel<op_kind::max_pooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        pool_detail::run_pool<I, pool_detail::mode::max, false>(io);
+        detail::run_pool<I, detail::mode::max, false>(io);
     }
 };
 
@@ -131,7 +131,7 @@ struct kernel<op_kind::average_pooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        pool_detail::run_pool<I, pool_detail::mode::avg, I.attr.including_pad>(io);
+        detail::run_pool<I, detail::mode::avg, I.attr.including_pad>(io);
     }
 };
 
@@ -143,7 +143,7 @@ struct kernel<op_kind::sum_pooling> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        pool_detail::run_pool<I, pool_detail::mode::sum, false>(io);
+        detail::run_pool<I, detail::mode::sum, false>(io);
     }
 };
 
@@ -158,7 +158,7 @@ struct kernel<op_kind::unpooling> {
         static_assert(detail::all_float(I), "kata::embedded: Unpooling runs float32 tensors only");
         static_assert(detail::fits_index(I),
                       "kata::embedded: Unpooling tensor too large for the target's index");
-        constexpr pool_detail::pool_plan L = pool_detail::make_plan(I.in[0], I.out, I.attr, true);
+        constexpr detail::pool_plan L = detail::make_plan(I.in[0], I.out, I.attr, true);
         constexpr index C = L.inner;
         const float* x = io.input(0);
         float* y = io.output();

@@ -67,7 +67,7 @@ struct kernel<op_kind::reshape> {
     }
 };
 
-namespace shape_detail {
+namespace detail {
 
 struct transpose_plan {
     int rank = 0;
@@ -119,7 +119,7 @@ inline void transpose(const T* x, T* y) {
     }
 }
 
-}  // namespace shape_detail
+}  // namespace detail
 
 template <>
 struct kernel<op_kind::transpose> {
@@ -131,16 +131,13 @@ struct kernel<op_kind::transpose> {
     static void run(const kernel_io& io) {
         static_assert(detail::fits_index(I),
                       "kata::embedded: Transpose tensor too large for the target's index");
-        constexpr shape_detail::transpose_plan P = shape_detail::make_transpose(I.in[0], I.attr);
+        constexpr detail::transpose_plan P = detail::make_transpose(I.in[0], I.attr);
         if constexpr (dtype_size(I.type) == 4)
-            shape_detail::transpose<std::uint32_t, P>(io.input<const std::uint32_t>(0),
-                                                      io.output<std::uint32_t>());
+            detail::transpose<std::uint32_t, P>(io.input<const std::uint32_t>(0), io.output<std::uint32_t>());
         else if constexpr (dtype_size(I.type) == 2)
-            shape_detail::transpose<std::uint16_t, P>(io.input<const std::uint16_t>(0),
-                                                      io.output<std::uint16_t>());
+            detail::transpose<std::uint16_t, P>(io.input<const std::uint16_t>(0), io.output<std::uint16_t>());
         else
-            shape_detail::transpose<std::uint8_t, P>(io.input<const std::uint8_t>(0),
-                                                     io.output<std::uint8_t>());
+            detail::transpose<std::uint8_t, P>(io.input<const std::uint8_t>(0), io.output<std::uint8_t>());
     }
 };
 

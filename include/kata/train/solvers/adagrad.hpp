@@ -4,8 +4,8 @@
 //   v <- v + g^2;  w <- w - lr * g / (sqrt(v) + eps)
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
 
 #include <array>
 #include <string_view>

@@ -8,8 +8,8 @@
 // it is computed in double and rounded to float as nnabla's C++ does.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
 
 #include <array>
 #include <cmath>

@@ -10,9 +10,9 @@
 // nnabla computes; kata follows the computation (checked against nnabla 1.39, docs/solvers.md).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
-#include <kata/train/solvers/adam.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
+#include "adam.hpp"
 
 #include <array>
 #include <string_view>

@@ -7,9 +7,9 @@
 //   alpha_t = alpha, or with bias_correction = true Adam's alpha * sqrt(1 - beta2^t) / (1 - beta1^t).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
-#include <kata/train/solvers/adam.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
+#include "adam.hpp"
 
 #include <array>
 #include <string_view>

@@ -4,8 +4,8 @@
 //   m <- momentum * m + lr * g;  w <- w - m          (state "m", zeros at set_parameters)
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
 
 #include <array>
 #include <string_view>

@@ -5,8 +5,8 @@
 // Note the sign: nnabla's Nesterov state is the negated velocity of its Momentum solver.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
 
 #include <array>
 #include <string_view>

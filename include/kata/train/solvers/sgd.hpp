@@ -4,8 +4,8 @@
 // No state besides the update counter t (docs/solvers.md).
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
 
 #include <array>
 #include <string_view>

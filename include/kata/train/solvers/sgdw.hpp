@@ -7,8 +7,8 @@
 //   weight_decay(r) call since the previous update(), else `wd`.
 #pragma once
 
-#include <kata/detail/xtensor_fix.hpp>
-#include <kata/train/solver.hpp>
+#include "../../detail/xtensor_fix.hpp"
+#include "../solver.hpp"
 
 #include <array>
 #include <string_view>
