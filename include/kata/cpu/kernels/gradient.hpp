@@ -303,7 +303,7 @@ constexpr kata::cpu::detail::geometry conv_geometry_of(const op_instance& G, con
 
 // Adds col (Cg * taps, out_sp) into channel-first dx of one item and group (the adjoint of im2col_cf).
 template <kata::cpu::detail::geometry g>
-inline void col2im_cf(const float* col, float* dx) {
+inline void im2col_adjoint_cf(const float* col, float* dx) {
     constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
     constexpr i64 OD = g.out[0], OH = g.out[1], OW = g.out[2];
     parallel_for(
@@ -336,7 +336,7 @@ inline void col2im_cf(const float* col, float* dx) {
 
 // Adds col (out_sp, taps * Cg) into channel-last dx of one item at the group's channel offset.
 template <kata::cpu::detail::geometry g>
-inline void col2im_cl(const float* col, float* dx) {
+inline void im2col_adjoint_cl(const float* col, float* dx) {
     constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
     constexpr i64 OH = g.out[1], OW = g.out[2];
     constexpr i64 K = g.taps * g.Cg;
@@ -388,11 +388,11 @@ struct kernel<op_kind::convolution_data_grad> {
                 if constexpr (!g.cl) {
                     blas::sgemm(true, false, K, g.out_sp, g.Og, 1.f, w + gi * g.Og * K, K,
                                 dyb + gi * g.Og * g.out_sp, g.out_sp, 0.f, col, g.out_sp);
-                    detail::col2im_cf<g>(col, dxb + gi * g.Cg * g.in_sp);
+                    detail::im2col_adjoint_cf<g>(col, dxb + gi * g.Cg * g.in_sp);
                 } else {
                     blas::sgemm(false, false, g.out_sp, K, g.Og, 1.f, dyb + gi * g.Og, g.O, w + gi * g.Og * K,
                                 K, 0.f, col, K);
-                    detail::col2im_cl<g>(col, dxb + gi * g.Cg);
+                    detail::im2col_adjoint_cl<g>(col, dxb + gi * g.Cg);
                 }
             }
         }
