@@ -36,7 +36,8 @@ using AffineNet = network<affine_net>;
 
 xt::xarray<float> ramp(std::vector<std::size_t> shape, float scale, float shift) {
     xt::xarray<float> a = xt::zeros<float>(shape);
-    for (std::size_t i = 0; i < a.size(); ++i) a.data()[i] = shift + scale * float(int((i * 29 + 5) % 17) - 8);
+    for (std::size_t i = 0; i < a.size(); ++i)
+        a.data()[i] = shift + scale * float(int((i * 29 + 5) % 17) - 8);
     return a;
 }
 
@@ -75,11 +76,13 @@ void check_replaced_shape_is_refused(const char* who) {
     // A smaller weight (the old code read past its end) and a rank change.
     kt::set_param(store, "fc/b", b);
     kt::set_param(store, "fc/W", ramp({13, 5}, 0.05f, 0.0f));
-    CHECK_THROWS_WITH_AS(run(x), doctest::Contains("parameter 'fc/W' was replaced after bind() and now has "
-                                                   "shape (13,5) but the executor bound it with (13,7)"),
+    CHECK_THROWS_WITH_AS(run(x),
+                         doctest::Contains("parameter 'fc/W' was replaced after bind() and now has "
+                                           "shape (13,5) but the executor bound it with (13,7)"),
                          exec::binding_error);
     kt::set_param(store, "fc/W", ramp({91}, 0.05f, 0.0f));
-    CHECK_THROWS_WITH_AS(run(x), doctest::Contains("'fc/W' was replaced after bind() and now has shape (91,)"),
+    CHECK_THROWS_WITH_AS(run(x),
+                         doctest::Contains("'fc/W' was replaced after bind() and now has shape (91,)"),
                          exec::binding_error);
     // Restoring the shape (new values) makes the executor usable again; a frozen executor's Affine reads
     // the source at every call too (it does not prepare its parameters).
@@ -117,7 +120,8 @@ constexpr var relu_net(builder& g) {
     auto x = g.input("x", {3, 5});
     return F::relu(F::add_scalar(x, 0.5));
 }
-using BlockingExecutor = exec::executor<network<relu_net>, blocking_backend, exec::heap_arena, store_parameters>;
+using BlockingExecutor =
+    exec::executor<network<relu_net>, blocking_backend, exec::heap_arena, store_parameters>;
 
 void check_relu(const float* y, const xt::xarray<float>& x) {
     for (std::size_t i = 0; i < x.size(); ++i) CHECK(y[i] == std::max(0.0f, x.data()[i] + 0.5f));
@@ -169,15 +173,17 @@ TEST_CASE("a second call of one executor while a call is running throws, the run
     check_relu(run.output_data<0>(), x1);
 }
 
-TEST_CASE("a converted network bound before apply_conversion says that apply_conversion derives the parameter") {
+TEST_CASE(
+    "a converted network bound before apply_conversion says that apply_conversion derives the parameter") {
     parameter_store store;
     create_parameters<network<conv_bn>>(store);
     using E = cpu::executor<Folded>;
-    CHECK_THROWS_WITH_AS(E{store},
-                         doctest::Contains("parameter 'c1/w-folded' with shape (5,3,3,2) is not in the "
-                                           "parameter store (the graph conversion derives it from the trained "
-                                           "parameters: call kata::apply_conversion<Net>(store) before binding)"),
-                         exec::binding_error);
+    CHECK_THROWS_WITH_AS(
+        E{store},
+        doctest::Contains("parameter 'c1/w-folded' with shape (5,3,3,2) is not in the "
+                          "parameter store (the graph conversion derives it from the trained "
+                          "parameters: call kata::apply_conversion<Net>(store) before binding)"),
+        exec::binding_error);
     // A parameter that no conversion derives keeps the plain message.
     parameter_store empty;
     CHECK_THROWS_WITH_AS(cpu::executor<network<conv_bn>>{empty},
