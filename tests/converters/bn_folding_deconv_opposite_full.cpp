@@ -75,14 +75,14 @@ TEST_CASE_TEMPLATE("opposite folding into a grouped, dilated Deconvolution with 
     CHECK(test::compare<GDeconv<CL>, GDeconvFolded<CL>>(store) < tol);
     // W (6, 2, 3, 3) or (6, 3, 3, 2): input channel i = axis 0 (group i / 3), output o = (i / 3) 2 + j.
     const auto bn = test::bn_c0_c1(store, "bn");
-    const auto& W = store.at("gdeconv/W").data;
+    const auto& W = store.at("gdeconv/deconv/W").data;
     std::vector<double> b(4);
-    for (std::size_t o = 0; o < 4; ++o) b[o] = store.at("gdeconv/b").data(o);
+    for (std::size_t o = 0; o < 4; ++o) b[o] = store.at("gdeconv/deconv/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         const std::size_t i = t / 18, j = CL ? t % 2 : (t / 9) % 2;
         b[(i / 3) * 2 + j] += double(W.data()[t]) * bn.c1[i];
     }
-    CHECK(test::rel_err(store.at("gdeconv/b-opp-folded").data, b) < 1e-6);
+    CHECK(test::rel_err(store.at("gdeconv/deconv/b-opp-folded").data, b) < 1e-6);
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ using TwoReaders = network<two_readers>;
 using TwoReadersFolded = convert<TwoReaders, BatchNormalizationFoldingModifier{.opposite = true}>;
 static_assert(TwoReadersFolded::graph.count(op_kind::batch_normalization) == 0);
 static_assert(TwoReadersFolded::derivations.size() == 5);  // ca/b, then w/b-opp-folded for ca and fb
-static_assert(TwoReadersFolded::graph.find(op_kind::parameter, "fb/w-opp-folded") >= 0);
+static_assert(TwoReadersFolded::graph.find(op_kind::parameter, "fb/affine/w-opp-folded") >= 0);
 
 TEST_CASE("a BN read by a Convolution and an Affine is folded into both") {
     auto store = test::prepare<TwoReaders, TwoReadersFolded>();

@@ -51,7 +51,7 @@ static_assert(same_structure(LeNetA::graph, LeNet<style::fpq_act>::graph));
 static_assert(same_structure(ResNetA::graph, ResNet<style::fpq_act>::graph));
 static_assert(same_parameters(LeNetA::graph, LeNet<style::fpq_act>::graph));
 static_assert(same_parameters(ResNetA::graph, ResNet<style::fpq_act>::graph));
-static_assert(LeNetA::graph.find(op_kind::parameter, "fixed-point-activation-graph/conv1-bn/beta") >= 0);
+static_assert(LeNetA::graph.find(op_kind::parameter, "fixed-point-activation-graph/conv1-bn/bn/beta") >= 0);
 // quantize = false leaves the activations alone (upstream ignores the flag).
 using LeNetNoQ = convert<LeNet<>, FixedPointActivationConverter{.args_fpq = {.quantize = false}}>;
 static_assert(same_structure(LeNetNoQ::graph, LeNet<>::graph));
@@ -124,8 +124,13 @@ static_assert(same_structure(LeNetSeq::graph, LeNet<style::fpq>::graph));
 static_assert(same_structure(ResNetSeq::graph, ResNet<style::fpq>::graph));
 static_assert(same_parameters(LeNetSeq::graph, LeNet<style::fpq>::graph));
 static_assert(same_parameters(ResNetSeq::graph, ResNet<style::fpq>::graph));
+// The activation converter reads what the weight converter created as it is, without copies under
+// "fixed-point-activation-graph/fixed-point-weight-graph/..." (nnabla's converters capture their
+// parameter list at construction, before the sequence runs).
 static_assert(LeNetSeq::graph.find(op_kind::parameter,
-                                   "fixed-point-activation-graph/fixed-point-weight-graph/conv2/b") >= 0);
+                                   "fixed-point-weight-graph/conv2/conv/fp_quantized_conv/b") >= 0);
+static_assert(test::legacy::all_parameters_under(LeNetSeq::graph, "fixed-point-weight-graph/") &&
+              test::legacy::all_parameters_under(ResNetSeq::graph, "fixed-point-weight-graph/"));
 static_assert(LeNetSeq::graph.count(op_kind::relu) == 0 &&
               LeNetSeq::graph.count(op_kind::fixed_point_quantize) == 9);
 // = the two converters listed, = converting the converted network.
@@ -189,7 +194,7 @@ static_assert(same_parameters(FoldedSeq::graph, FoldedRef::graph));
 inline void write_closed_form_bn(parameter_store& store) {
     const char* bns[3] = {"conv1-bn", "conv2-bn", "fc1-bn"};
     for (int k = 0; k < 3; ++k) {
-        const std::string bn(bns[k]);
+        const std::string bn = std::string(bns[k]) + "/bn";
         const auto& gamma = store.at(bn + "/gamma").data;
         std::vector<std::size_t> shape(gamma.shape().begin(), gamma.shape().end());
         xt::xarray<float> c0 = xt::zeros<float>(shape), c1 = xt::zeros<float>(shape);
@@ -213,12 +218,12 @@ TEST_CASE("SequentialConverter{FixedPointWeight, FixedPointActivation} on lenet 
         test::legacy::quantize_weights<LeNet<>>(store);
         CHECK(test::compare<LeNet<style::fpq_act, false>, LeNetSeq>(store) < closed_form_tol);
         // Idempotent, and a changed source is picked up by the whole chain.
-        const std::string wq = "fixed-point-weight-graph/conv1/W_q";
+        const std::string wq = "fixed-point-weight-graph/conv1/conv/fp_quantized_conv/W_q";
         const xt::xarray<float> before = store.at(wq).data;
         apply_conversion<LeNetSeq>(store);  // now from the quantized originals: quantizing is idempotent
         CHECK(store.at(wq).data == before);
         CHECK(test::compare<LeNet<style::fpq_act, false>, LeNetSeq>(store) < closed_form_tol);
-        store.at("conv1/W").data *= -1.0f;
+        store.at("conv1/conv/W").data *= -1.0f;
         apply_conversion<LeNetSeq>(store);
         CHECK(store.at(wq).data == -before);
         CHECK(test::compare<LeNet<style::fpq_act, false>, LeNetSeq>(store) < closed_form_tol);

@@ -180,14 +180,15 @@ TEST_CASE(
     using E = cpu::executor<Folded>;
     CHECK_THROWS_WITH_AS(
         E{store},
-        doctest::Contains("parameter 'c1/w-folded' with shape (5,3,3,2) is not in the "
+        doctest::Contains("parameter 'c1/conv/w-folded' with shape (5,3,3,2) is not in the "
                           "parameter store (the graph conversion derives it from the trained "
                           "parameters: call kata::apply_conversion<Net>(store) before binding)"),
         exec::binding_error);
     // A parameter that no conversion derives keeps the plain message.
     parameter_store empty;
-    CHECK_THROWS_WITH_AS(cpu::executor<network<conv_bn>>{empty},
-                         "kata::cpu::executor: parameter 'c1/W' with shape (5,3,3,2) is not in the parameter "
-                         "store",
-                         exec::binding_error);
+    CHECK_THROWS_WITH_AS(
+        cpu::executor<network<conv_bn>>{empty},
+        "kata::cpu::executor: parameter 'c1/conv/W' with shape (5,3,3,2) is not in the parameter "
+        "store",
+        exec::binding_error);
 }

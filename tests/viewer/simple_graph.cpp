@@ -232,7 +232,7 @@ TEST_CASE("SimpleGraph: default colours (Deconvolution and Unpooling gray, Depth
 
 TEST_CASE("SimpleGraph: fname_color_map by type name, vname_color_map by variable name") {
     SimpleGraph viewer("png", false, {{"Convolution", "yellow"}, {"ReLU", "#ff0000"}, {"Affine-1", "cyan"}},
-                       {{"x", "navy"}, {"c1/W", "cyan"}});
+                       {{"x", "navy"}, {"c1/conv/W", "cyan"}});
     dot_graph d = check_structure(ConvBn::graph, viewer);
     CHECK(d.nodes.at("Convolution-1").at("color") == "yellow");
     CHECK(d.nodes.at("ReLU-1").at("color") == "#ff0000");
@@ -314,8 +314,8 @@ TEST_CASE("SimpleGraph: JSON and DOT helpers") {
     CHECK(json_quote("q\"") == "\"q\\\"\"");
     CHECK(dirname("a/b/W") == "a/b");
     CHECK(dirname("W") == "");
-    CHECK(common_prefix({"c1/conv", "c1/conv/b"}) == "c1/conv");
-    CHECK(common_prefix({"bn1", "bn1/gamma", "bn1/mean", "bn1/var"}) == "bn1");
+    CHECK(common_prefix({"c1/conv/conv", "c1/conv/b"}) == "c1/conv/conv");
+    CHECK(common_prefix({"bn1", "bn1/bn/gamma", "bn1/bn/mean", "bn1/bn/var"}) == "bn1");
 }
 
 namespace {

@@ -51,7 +51,7 @@
 // (upstream rebuilds them unchanged, on the wrong layout); every consumer of an input is rewired, not
 // only the first; the modifier is reusable and the converted input is the one the graph reads
 // (upstream replaces inputs_cl by unconnected variables); ChannelFirst names its weights `W_cf`
-// (upstream: `W_cl` in both directions); Affine weights live in the layer's scope (`fc/W_cl`, upstream
+// (upstream: `W_cl` in both directions); Affine weights live in the layer's scope (`fc/affine/W_cl`, upstream
 // a root-scope `w_cl` shared, stale, by equal shapes); derived values are recomputed on every apply.
 #pragma once
 
