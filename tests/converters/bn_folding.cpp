@@ -154,7 +154,7 @@ template <int D>
 using OppFolded = convert<OppNet<D>, BatchNormalizationFoldingModifier{.opposite = true}>;
 // The forked block BNs (z feeds the conv and the Add2) stay for the Add2: only the stem BN disappears.
 static_assert(OppFolded<2>::graph.count(op_kind::batch_normalization) == 4);
-static_assert(OppFolded<2>::graph.find(op_kind::parameter, "first-conv/w-opp-folded") >= 0);
+static_assert(OppFolded<2>::graph.find(op_kind::parameter, "first-conv/conv/w-opp-folded") >= 0);
 static_assert(OppFolded<2>::graph.find(op_kind::parameter, "cb3/conv/b-opp-folded") >= 0);
 TEST_CASE_TEMPLATE("opposite BN folding (BN -> IP) is exact at pad 0 and keeps forked BNs", T,
                    std::integral_constant<int, 1>, std::integral_constant<int, 2>,

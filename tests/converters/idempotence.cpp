@@ -69,7 +69,7 @@ inline void retrain(parameter_store& store, const std::string& a, const std::str
 // ---- self folding -----------------------------------------------------------------------------------------
 using SelfFolded = convert<BnNet, BatchNormalizationSelfFoldingModifier{}>;
 // k counts BNs in visit order: first-bn is 0, cb<i>/bn is i.
-static_assert(derives_from<SelfFolded>("bn-self-folding/c0-bn-self-folding-0", "first-bn/var"));
+static_assert(derives_from<SelfFolded>("bn-self-folding/c0-bn-self-folding-0", "first-bn/bn/var"));
 static_assert(derives_from<SelfFolded>("bn-self-folding/c1-bn-self-folding-2", "cb2/bn/var"));
 static_assert(derives_from<SelfFolded>("bn-self-folding/c0-bn-self-folding-4", "cb4/bn/var"));
 static_assert(SelfFolded::derivations.size() == 10);

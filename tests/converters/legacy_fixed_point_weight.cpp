@@ -83,7 +83,7 @@ TEST_CASE("FixedPointWeightConverter on the legacy lenet and small_resnet") {
         test::legacy::quantize_weights<LeNet<>>(store);  // the originals, by the test's formula
         CHECK(test::compare<LeNet<>, LeNetQ>(store) < closed_form_tol);
         // The closed-form comparison detects one quantized parameter off by one step.
-        store.at("fc2/b").data(3) += float(ref::legacy::fpq_delta);
+        store.at("fc2/affine/b").data(3) += float(ref::legacy::fpq_delta);
         CHECK(test::compare<LeNet<>, LeNetQ>(store) > 100 * closed_form_tol);
     }
     {

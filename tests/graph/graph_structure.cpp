@@ -156,11 +156,11 @@ constexpr var scoped(builder& g) {
 constexpr auto& SG = network<scoped>::graph;
 static_assert(param_id(SG, "cb1/conv/W") >= 0 && param_id(SG, "cb1/conv/b") >= 0);
 static_assert(param_id(SG, "cb1/bn/beta") >= 0 && param_id(SG, "cb1/bn/var") >= 0);
-static_assert(param_id(SG, "stage2/cb1/c/W") >= 0);
+static_assert(param_id(SG, "stage2/cb1/c/conv/W") >= 0);  // nnabla: name scope, then "conv"
 static_assert(param_id(SG, "head/conv/W") >= 0 && param_id(SG, "head/conv/b") >= 0);
 static_assert(SG.nodes[std::size_t(param_id(SG, "head/conv/W"))].shape == shape_t{4, 8, 1, 1});
 static_assert(SG.find(op_kind::convolution, "cb1/conv") >= 0);  // functions carry their scope
-static_assert(SG.find(op_kind::convolution, "stage2/cb1/c") >= 0);
+static_assert(SG.find(op_kind::convolution, "stage2/cb1/c/conv") >= 0);
 static_assert(SG.count_leaves(op_kind::parameter) == 2 + 4 + 2 + 2);
 
 constexpr var shared(builder& g) {
@@ -326,7 +326,7 @@ TEST_CASE("graph: shapes, dtypes and layouts of nodes") {
 TEST_CASE("graph: parameter names from nested scopes") {
     CHECK(param_id(SG, "cb1/conv/W") >= 0);
     CHECK(param_id(SG, "cb1/bn/gamma") >= 0);
-    CHECK(param_id(SG, "stage2/cb1/c/b") >= 0);
+    CHECK(param_id(SG, "stage2/cb1/c/conv/b") >= 0);
     CHECK(param_id(SG, "head/conv/W") >= 0);
     CHECK(param_id(SG, "conv/W") < 0);
     CHECK(SG.find(op_kind::batch_normalization, "cb1/bn") >= 0);

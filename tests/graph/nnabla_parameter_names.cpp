@@ -50,7 +50,9 @@ constexpr var fbn_named(builder& g) { return PF::fused_batch_normalization(x4(g)
 constexpr var fpq_conv_named(builder& g) {
     return PF::fixed_point_quantized_convolution(x4(g), 6, {3, 3}, {.name = "conv1"});
 }
-constexpr var fpq_affine_named(builder& g) { return PF::fixed_point_quantized_affine(x2(g), 5, {.name = "fc"}); }
+constexpr var fpq_affine_named(builder& g) {
+    return PF::fixed_point_quantized_affine(x2(g), 5, {.name = "fc"});
+}
 constexpr var fpq_conv_in_converter_scope(builder& g) {
     auto x = x4(g);
     auto s = g.scope("fixed-point-weight-graph");

@@ -230,7 +230,7 @@ TEST_CASE("PF::batch_normalization / fused: shapes, constant inits, need_grad, f
                                     {"bn1d/bn/var", {1, 7}, false}});
     parameter_store store;
     create_parameters<Net>(store);
-    for (std::string s : {"bn", "bn1d"}) {
+    for (std::string s : {"bn", "bn1d/bn"}) {
         check_constant(store.at(s + "/beta"), 0.0f, true);
         check_constant(store.at(s + "/gamma"), 1.0f, true);
         check_constant(store.at(s + "/mean"), 0.0f, false);
@@ -251,14 +251,14 @@ TEST_CASE("PF scopes nest the nnabla way (g.scope(\"cb1\") -> cb1/conv/W)") {
                                                        {"cb1/bn/gamma", {1, 4, 1, 1}, true},
                                                        {"cb1/bn/mean", {1, 4, 1, 1}, false},
                                                        {"cb1/bn/var", {1, 4, 1, 1}, false},
-                                                       {"cb1/inner/pw/W", {4, 4, 1, 1}, true},
+                                                       {"cb1/inner/pw/conv/W", {4, 4, 1, 1}, true},
                                                        {"affine/W", {256, 3}, true},
                                                        {"affine/b", {3}, true}});
     // Function nodes carry the scope they were created in.
     std::vector<std::string> conv_scopes;
     for (const auto& n : network<nested_scopes>::graph.nodes)
         if (n.op == op_kind::convolution) conv_scopes.emplace_back(n.name.view());
-    CHECK(conv_scopes == std::vector<std::string>{"cb1/conv", "cb1/inner/pw"});
+    CHECK(conv_scopes == std::vector<std::string>{"cb1/conv", "cb1/inner/pw/conv"});
 }
 
 // ---- Glorot statistics --------------------------------------------------------------------------
