@@ -41,7 +41,7 @@ TEST_CASE_TEMPLATE("opposite BN folding on channel-last small ResNets is exact (
     auto store = test::prepare<OppCl<D>, OppClFolded<D>>();
     CHECK(test::compare<OppCl<D>, OppClFolded<D>>(store) < tol);
     // Stem: W (16, 3.., 3) channel-last; W'[o, k, i] = W c0[i], b'[o] = b[o] + sum_{k,i} W[o, k, i] c1[i].
-    const auto bn = test::bn_c0_c1(store, "first-bn");
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
     const auto& W = store.at("first-conv/conv/W").data;
     const auto& b = store.at("first-conv/conv/b").data;
     const std::size_t per_o = W.size() / 16;
@@ -59,7 +59,7 @@ TEST_CASE("the channel-last opposite-folded reference carries the folded values 
     auto store = test::prepare<OppCl<2>, OppClFolded<2>>();
     CHECK(test::compare_with_reference<OppCl<2>, OppClFolded<2>, OppClRef<2>>(store) < tol);
     // Sharpness: taking the input channel from axis 1 (the channel-first position) is detected.
-    const auto bn = test::bn_c0_c1(store, "first-bn");
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
     auto& wf = store.at("first-conv/conv/w-opp-folded").data;
     const auto& W = store.at("first-conv/conv/W").data;
     for (std::size_t t = 0; t < W.size(); ++t) wf.data()[t] = float(W.data()[t] * bn.c0[(t / 9) % 3]);

@@ -40,7 +40,7 @@ static_assert(DcnFolded<2>::graph.find(op_kind::parameter, "dcn-deconv3/deconv3/
 // W'[i, o, k] = W[i, o, k] c0[o] with o on axis 1 (channel-first) or the last axis (channel-last).
 template <bool CL>
 void check_deconv1_closed_form(const parameter_store& store) {
-    const auto bn = test::bn_c0_c1(store, "dcn-deconv1/bn1");
+    const auto bn = test::bn_c0_c1(store, "dcn-deconv1/bn1/bn");
     const auto& W = store.at("dcn-deconv1/deconv1/deconv/W").data;  // (3, 16, k..) or (3, k.., 16)
     const std::size_t taps = W.size() / 48;
     std::vector<double> w(W.size());
@@ -70,7 +70,7 @@ TEST_CASE("small_dcn carrying the folded values equals small_bn_dcn") {
     CHECK(test::compare_with_reference<Dcn<2>, DcnFolded<2>, DcnRef<2>>(store) < tol);
     // Sharpness: scaling W's axis 0 (the INPUT channels, as a Convolution fold would) is detected on
     // deconv2 (16 -> 16, so the shapes agree and only the values can tell).
-    const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2");
+    const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2/bn");
     const auto& W = store.at("dcn-deconv2/deconv2/deconv/W").data;
     auto& wf = store.at("dcn-deconv2/deconv2/deconv/w-folded").data;
     for (std::size_t t = 0; t < W.size(); ++t) wf.data()[t] = float(W.data()[t] * bn.c0[t / (W.size() / 16)]);

@@ -39,7 +39,7 @@ static_assert(OppDcnFolded<2, false>::graph.find(op_kind::parameter, "dcn-deconv
 
 // dcn-deconv1/deconv2: W (16, 16, 1..) reads bn1: W'[i, o] = W c0[i], b'[o] = b[o] + sum_i W[i, o] c1[i].
 void check_deconv2_closed_form(const parameter_store& store, bool with_bias) {
-    const auto bn = test::bn_c0_c1(store, "dcn-deconv1/bn1");
+    const auto bn = test::bn_c0_c1(store, "dcn-deconv1/bn1/bn");
     const auto& W = store.at("dcn-deconv1/deconv2/deconv/W").data;
     std::vector<double> w(W.size()), b(16, 0.0);
     if (with_bias)

@@ -33,7 +33,7 @@ TEST_CASE("opposite folding into channel-last 3x3 pad-2 Deconvolutions is exact"
     CHECK(test::compare<OppDcnCl, OppDcnClFolded>(store) < tol);
     CHECK(test::compare_with_reference<OppDcnCl, OppDcnClFolded, OppDcnClRef>(store) < tol);
     // dcn-deconv2/deconv4: W (16, 3, 3, 16) channel-last reads bn2; i = axis 0, o = last axis.
-    const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2");
+    const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2/bn");
     const auto& W = store.at("dcn-deconv2/deconv4/deconv/W").data;
     std::vector<double> w(W.size()), b(16);
     for (std::size_t o = 0; o < 16; ++o) b[o] = store.at("dcn-deconv2/deconv4/deconv/b").data(o);

@@ -39,7 +39,7 @@ TEST_CASE("opposite BN folding on the channel-last bn_opp_lenet (BN -> Affine on
     CHECK(test::compare<OppLeNetCl, OppLeNetClFolded>(store) < tol);
     CHECK(test::compare_with_reference<OppLeNetCl, OppLeNetClFolded, ClRef>(store) < tol);
     // fc1: W (400, 10) over the flattened (5, 5, 16) input: BN channel of row r is r % 16.
-    const auto bn = test::bn_c0_c1(store, "fc1-bn");
+    const auto bn = test::bn_c0_c1(store, "fc1-bn/bn");
     const auto& W = store.at("fc1/affine/W").data;
     const auto& b = store.at("fc1/affine/b").data;
     std::vector<double> w(W.size()), bb(10);

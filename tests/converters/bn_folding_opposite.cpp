@@ -41,7 +41,7 @@ struct stem_fold {
     std::vector<double> w, b;
 };
 stem_fold stem_closed_form(const parameter_store& store) {
-    const auto bn = test::bn_c0_c1(store, "first-bn");
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
     const auto& W = store.at("first-conv/conv/W").data;  // (16, 3, 3, 3)
     const auto& b = store.at("first-conv/conv/b").data;
     stem_fold r;
@@ -113,7 +113,7 @@ TEST_CASE("the opposite-folding checks detect upstream's bias and double fold") 
     parameter_store store(313);
     models::synthetic_parameters<OppNet>(store);
     apply_conversion<Opp>(store);
-    const auto bn = test::bn_c0_c1(store, "first-bn");
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
     const auto& W = store.at("first-conv/conv/W").data;
     {
         parameter_store s = store;
@@ -152,7 +152,7 @@ TEST_CASE("opposite folding on bn_opp_lenet (graph-input BN, BN -> Affine)") {
     CHECK(test::compare<OppLeNet, OppLeNetFolded>(store) < tol);
     CHECK(test::compare_with_reference<OppLeNet, OppLeNetFolded, LeNetRef>(store) < tol);
     // conv1's bias is sum_{i,k} W c1 alone (AddBias's zero bias plus the fold).
-    const auto bn = test::bn_c0_c1(store, "conv1-bn");
+    const auto bn = test::bn_c0_c1(store, "conv1-bn/bn");
     const auto& W = store.at("conv1/conv/W").data;  // (16, 3, 5, 5)
     std::vector<double> b(16, 0.0);
     for (std::size_t t = 0; t < W.size(); ++t) b[t / 75] += double(W.data()[t]) * bn.c1[(t / 25) % 3];

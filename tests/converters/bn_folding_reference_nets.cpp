@@ -54,7 +54,7 @@ TEST_CASE("BN folding on bn_lenet (incl. Affine 400 -> 10 -> BN) equals bn_foldi
     CHECK(test::compare<BnLeNet, BnLeNetFolded>(store) < tol);
     CHECK(test::compare_with_reference<BnLeNet, BnLeNetFolded, LeNetRef>(store) < tol);
     // fc1: W (400, 10): W'[:, o] = c0[o] W[:, o] (upstream reshapes c0 to (10, 1): a broadcast error).
-    const auto bn = test::bn_c0_c1(store, "fc1-bn");
+    const auto bn = test::bn_c0_c1(store, "fc1-bn/bn");
     const auto& W = store.at("fc1/affine/W").data;
     const auto& b = store.at("fc1/affine/b").data;
     std::vector<double> w(W.size()), bb(10);

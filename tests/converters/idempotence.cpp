@@ -121,10 +121,10 @@ TEST_CASE("self folding: one modifier value, two networks, one store") {
     auto store = test::prepare<BnNet, SfA>();
     models::synthetic_parameters<LeNet>(store);
     apply_conversion<SfLeNet>(store);  // overwrites sf/c0-sf-0 and sf/c0-sf-1 with lenet's
-    check_closed_form(store, "conv2-bn", "sf/c0-sf-1", "sf/c1-sf-1");
+    check_closed_form(store, "conv2-bn/bn", "sf/c0-sf-1", "sf/c1-sf-1");
     CHECK(test::compare<LeNet, SfLeNet>(store) < tol);
     apply_conversion<SfA>(store);  // and back
-    check_closed_form(store, "first-bn", "sf/c0-sf-0", "sf/c1-sf-0");
+    check_closed_form(store, "first-bn/bn", "sf/c0-sf-0", "sf/c1-sf-0");
     CHECK(test::compare<BnNet, SfA>(store) < tol);
 }
 
@@ -149,10 +149,10 @@ TEST_CASE("BatchNormalizationLinearConverter: applied twice, after a statistics 
     const auto before = test::snapshot(store);
     apply_conversion<Linear>(store);
     CHECK(test::snapshot(store) == before);
-    retrain(store, "first-bn", "cb3/bn");
+    retrain(store, "first-bn/bn", "cb3/bn");
     store.at("cb1/conv/W").data *= 0.5f;  // the bn-linear/ copies follow their sources too
     apply_conversion<Linear>(store);
-    check_closed_form(store, "first-bn", "bn-linear/c0-bn-linear-0", "bn-linear/c1-bn-linear-0");
+    check_closed_form(store, "first-bn/bn", "bn-linear/c0-bn-linear-0", "bn-linear/c1-bn-linear-0");
     check_closed_form(store, "cb3/bn", "bn-linear/c0-bn-linear-3", "bn-linear/c1-bn-linear-3");
     CHECK(store.at("bn-linear/cb1/conv/W").data == store.at("cb1/conv/W").data);
     CHECK(test::compare<BnNet, Linear>(store) < tol);

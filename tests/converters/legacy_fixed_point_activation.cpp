@@ -165,8 +165,14 @@ template <bool Scoped>
 constexpr var lenet_self_folded(builder& g) {
     constexpr style S = Scoped ? style::fpq : style::fpq_act;
     var x = g.input("x", {4, 3, 32, 32});
-    auto s = g.scope(Scoped ? ref::legacy::scope_of(S) : std::string_view{});
+    // The layers live in the converter's scope; c0/c1, derived by the self folding BEFORE the fixed-point
+    // converters, are not copied by them and stay at the root.
+    const std::string_view scope = Scoped ? ref::legacy::scope_of(S) : std::string_view{};
     ref::legacy::layers<S, true> L{g};
+    auto in_scope = [&](auto layer) {
+        auto s = g.scope(scope);
+        return layer();
+    };
     int k = 0;
     auto folded_bn = [&](var h) {
         shape_t ps;
@@ -180,10 +186,10 @@ constexpr var lenet_self_folded(builder& g) {
         var b = g.parameter(c1.view(), ps);
         return F::add2(F::mul2(a, h), b);
     };
-    var h = L.act(F::max_pooling(folded_bn(L.conv5(x, false, "conv1")), {2, 2}));
-    h = L.act(F::max_pooling(folded_bn(L.conv5(h, true, "conv2")), {2, 2}));
-    h = L.act(folded_bn(L.affine(h, false, "fc1", true)));
-    return L.affine(h, true, "fc2", false);
+    var h = L.act(F::max_pooling(folded_bn(in_scope([&] { return L.conv5(x, false, "conv1"); })), {2, 2}));
+    h = L.act(F::max_pooling(folded_bn(in_scope([&] { return L.conv5(h, true, "conv2"); })), {2, 2}));
+    h = L.act(folded_bn(in_scope([&] { return L.affine(h, false, "fc1", true); })));
+    return in_scope([&] { return L.affine(h, true, "fc2", false); });
 }
 using FoldedRef = network<lenet_self_folded<true>>;
 using FoldedClosedForm = network<lenet_self_folded<false>>;
@@ -242,8 +248,9 @@ TEST_CASE("SequentialConverter{FixedPointWeight, FixedPointActivation} on lenet 
         write_closed_form_bn(store);
         test::legacy::quantize_weights<LeNet<>>(store);
         CHECK(test::compare<FoldedClosedForm, FoldedSeq>(store) < closed_form_tol);
-        // The tolerance detects one activation step: c1 of one conv2-bn channel off by delta = 2e-4.
-        store.at("ref/c1-1").data(0, 5, 0, 0) += float(ref::legacy::fpq_delta);
+        // The tolerance detects one activation step: c1 of conv2-bn off by delta = 2e-4 (every channel:
+        // a single channel may be clipped to 0 everywhere by the unsigned quantizer, for some weights).
+        store.at("ref/c1-1").data += float(ref::legacy::fpq_delta);
         CHECK(test::compare<FoldedClosedForm, FoldedSeq>(store) > 100 * closed_form_tol);
     }
 }

@@ -128,7 +128,7 @@ constexpr var deconv_net(builder& g) {
                                                         .output_padding = {1, 1},
                                                         .delta_w = 2e-4,
                                                         .delta_b = 2e-4,
-                                                        .name = "deconv"});
+                                                        .name = "deconv/deconv"});  // the W key's scope
     else
         return PF::deconvolution(
             x, 12, {3, 3},
