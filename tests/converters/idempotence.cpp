@@ -132,11 +132,14 @@ TEST_CASE("self folding: one modifier value, two networks, one store") {
 using Linear = convert<BnNet, BatchNormalizationLinearConverter{}>;
 static_assert(Linear::graph.count(op_kind::batch_normalization) == 0);
 static_assert(derives_from<Linear>("bn-linear/c0-bn-linear-3", "cb3/bn/var"));
-// The converted graph converted again: no BN left; every parameter copied once more.
+// The converted graph converted again: no BN left, and nothing copied again: every parameter it reads was
+// derived by the first conversion, which a legacy converter reads as it is (as upstream's, which capture
+// their parameter list at construction, do in a SequentialConverter).
 using Linear2 = convert<Linear, BatchNormalizationLinearConverter{}>;
 static_assert(test::same_structure(Linear2::graph, Linear::graph));
-static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/bn-linear/c0-bn-linear-3") >= 0);
-static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/bn-linear/cb1/conv/W") >= 0);
+static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/c0-bn-linear-3") >= 0);
+static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/cb1/conv/W") >= 0);
+static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/bn-linear/cb1/conv/W") < 0);
 static_assert(derivation_index<Linear2>("bn-linear/c0-bn-linear-5") < 0);
 constexpr BatchNormalizationLinearConverter linear{};
 static_assert(same_functions(convert<BnNet, linear>::graph, convert<BnNet, linear>::graph));
@@ -157,7 +160,7 @@ TEST_CASE("BatchNormalizationLinearConverter: applied twice, after a statistics 
     CHECK(store.at("bn-linear/cb1/conv/W").data == store.at("cb1/conv/W").data);
     CHECK(test::compare<BnNet, Linear>(store) < tol);
     apply_conversion<Linear2>(store);
-    CHECK(test::compare<Linear, Linear2>(store) == 0.0);  // the same functions on copies of the same values
+    CHECK(test::compare<Linear, Linear2>(store) == 0.0);  // the same functions on the same parameters
 }
 
 }  // namespace

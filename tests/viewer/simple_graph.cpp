@@ -156,7 +156,8 @@ TEST_CASE("SimpleGraph: residual DAG with a shared input and a shared intermedia
     CHECK(heads == std::vector<std::string>{"Convolution-2", "Convolution-3"});
     // Scopes are the full nested scope; parameter labels are relative to it.
     CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1/conv");
-    CHECK(d.nodes.at("Convolution-3").at("label") == "Convolution\nres/c3/conv");  // W only: dirname(res/c3/conv/W)
+    CHECK(d.nodes.at("Convolution-3").at("label") ==
+          "Convolution\nres/c3/conv");  // W only: dirname(res/c3/conv/W)
     CHECK(d.nodes.at("BatchNormalization-1").at("label") == "BatchNormalization\nres/bn1/bn");
     CHECK(d.nodes.at("Add2-1").at("color") == "purple");
     CHECK(d.nodes.at("ReLU-2").at("color") == "green");
