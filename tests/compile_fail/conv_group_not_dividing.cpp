@@ -1,4 +1,4 @@
-// EXPECT: Convolution in scope \\?'conv1\\?': input channels are not divisible by group: x \(1,6,8,8\), W \(8,1,3,3\), group 4
+// EXPECT: Convolution in scope \\?'conv1/conv\\?': input channels are not divisible by group: x \(1,6,8,8\), W \(8,1,3,3\), group 4
 // group=4 does not divide the 6 input channels.
 #include <kata/kata.hpp>
 using namespace kata;

@@ -1,4 +1,4 @@
-// EXPECT: Convolution in scope \\?'conv1\\?': pad has 3 entries but the op has 2 spatial dimensions
+// EXPECT: Convolution in scope \\?'conv1/conv\\?': pad has 3 entries but the op has 2 spatial dimensions
 // A 3-entry pad on a 2-D convolution.
 #include <kata/kata.hpp>
 using namespace kata;

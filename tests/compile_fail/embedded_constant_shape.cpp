@@ -1,4 +1,4 @@
-// EXPECT: kata::exec::constant_parameters: parameter \\?'fc/W\\?' has shape \(4,3\) but the graph expects \(3,4\)
+// EXPECT: kata::exec::constant_parameters: parameter \\?'fc/affine/W\\?' has shape \(4,3\) but the graph expects \(3,4\)
 // LABELS: embedded
 // The embedded executor: a constant parameter whose shape differs from the graph's parameter does not
 // bind, and the diagnostic names the parameter and both shapes.
@@ -10,5 +10,5 @@ constexpr var net(builder& g) {
 }
 using Net = network<net>;
 inline constexpr float W[12] = {};
-inline constexpr exec::constant_parameter table[] = {{"fc/W", W, shape_t{4, 3}}};
+inline constexpr exec::constant_parameter table[] = {{"fc/affine/W", W, shape_t{4, 3}}};
 embedded::executor<Net, table> run;

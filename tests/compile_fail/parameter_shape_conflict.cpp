@@ -1,4 +1,4 @@
-// EXPECT: Parameter \\?'conv1/W\\?' already exists with shape \(16,3,3,3\) but was requested with shape \(16,16,3,3\)
+// EXPECT: Parameter \\?'conv1/conv/W\\?' already exists with shape \(16,3,3,3\) but was requested with shape \(16,16,3,3\)
 // Two PF::convolution calls share the scope name "conv1" but see different input channel counts.
 #include <kata/kata.hpp>
 using namespace kata;

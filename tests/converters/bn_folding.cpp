@@ -141,8 +141,8 @@ constexpr var forked(builder& g) {
 using Forked = network<forked>;
 using ForkedFolded = convert<Forked, BatchNormalizationFoldingModifier{}>;
 static_assert(ForkedFolded::graph.count(op_kind::batch_normalization) == 2);  // input-bn and bn1 stay
-static_assert(ForkedFolded::graph.find(op_kind::parameter, "conv2/w-folded") >= 0);
-static_assert(ForkedFolded::graph.find(op_kind::parameter, "conv1/w-folded") < 0);
+static_assert(ForkedFolded::graph.find(op_kind::parameter, "conv2/conv/w-folded") >= 0);
+static_assert(ForkedFolded::graph.find(op_kind::parameter, "conv1/conv/w-folded") < 0);
 TEST_CASE("forked IP output keeps its BN, BN on a graph input, no_scale and no_bias BNs") {
     auto store = test::prepare<Forked, ForkedFolded>();
     CHECK(test::compare<Forked, ForkedFolded>(store) < tol);
@@ -155,7 +155,7 @@ template <int D>
 using OppFolded = convert<OppNet<D>, BatchNormalizationFoldingModifier{.opposite = true}>;
 // The forked block BNs (z feeds the conv and the Add2) stay for the Add2: only the stem BN disappears.
 static_assert(OppFolded<2>::graph.count(op_kind::batch_normalization) == 4);
-static_assert(OppFolded<2>::graph.find(op_kind::parameter, "first-conv/w-opp-folded") >= 0);
+static_assert(OppFolded<2>::graph.find(op_kind::parameter, "first-conv/conv/w-opp-folded") >= 0);
 static_assert(OppFolded<2>::graph.find(op_kind::parameter, "cb3/conv/b-opp-folded") >= 0);
 TEST_CASE_TEMPLATE("opposite BN folding (BN -> IP) is exact at pad 0 and keeps forked BNs", T,
                    std::integral_constant<int, 1>, std::integral_constant<int, 2>,
@@ -213,10 +213,10 @@ TEST_CASE("the value comparison detects wrong folds") {
     CHECK(test::compare<BnNet<2>, Folded<2>>(store) > tol);
     auto s2 = test::prepare<AffineBn, AffineFolded>();
     derivation d = AffineFolded::derivations[1];  // fc1/w-folded (24, 10)
-    REQUIRE(d.target == std::string_view("fc1/w-folded"));
+    REQUIRE(d.target == std::string_view("fc1/affine/w-folded"));
     d.map = channel_map{10, 10};  // scale rows (mod 10) instead of columns, as upstream
     xt::xarray<float> wrong = kata::detail::compute(s2, d);
-    s2.at("fc1/w-folded").data = wrong;
+    s2.at("fc1/affine/w-folded").data = wrong;
     CHECK(test::compare<AffineBn, AffineFolded>(s2) > tol);
 }
 

@@ -66,15 +66,15 @@ using MixedFolded =
     convert<Mixed, BatchNormalizationFoldingModifier{}, BatchNormalizationFoldingModifier{.opposite = true}>;
 static_assert(Mixed::graph.count(op_kind::batch_normalization) == 3);
 static_assert(MixedFolded::graph.count(op_kind::batch_normalization) == 2);
-static_assert(MixedFolded::graph.find(op_kind::parameter, "c1/w-folded") >= 0);
-static_assert(MixedFolded::graph.find(op_kind::parameter, "bn1/mean") < 0);
-static_assert(MixedFolded::graph.find(op_kind::parameter, "c2/w-folded") < 0);
-static_assert(MixedFolded::graph.find(op_kind::parameter, "c3/w-opp-folded") < 0);
+static_assert(MixedFolded::graph.find(op_kind::parameter, "c1/conv/w-folded") >= 0);
+static_assert(MixedFolded::graph.find(op_kind::parameter, "bn1/bn/mean") < 0);
+static_assert(MixedFolded::graph.find(op_kind::parameter, "c2/conv/w-folded") < 0);
+static_assert(MixedFolded::graph.find(op_kind::parameter, "c3/conv/w-opp-folded") < 0);
 
 TEST_CASE("BN -> IP folding keeps training-mode BNs, and a mixed network folds only its test-mode BN") {
     {
         auto store = test::prepare<TrainOpp, TrainOppFolded>();
-        CHECK(store.at("conv1/b").data == xt::zeros<float>({16}));
+        CHECK(store.at("conv1/conv/b").data == xt::zeros<float>({16}));
         CHECK(test::compare<TrainOpp, TrainOppFolded>(store) < tol);
     }
     {

@@ -44,7 +44,7 @@ static_assert(same_structure(ClFolded<3>::graph, ClRef<3>::graph));
 static_assert(all_convs_channel_last(ClFolded<2>::graph) && all_convs_channel_last(ClFolded<3>::graph));
 // AddBias b + w-folded + b-folded for each of the five convolutions; the bias has O = 16 elements.
 static_assert(ClFolded<2>::derivations.size() == 15);
-static_assert(ClFolded<2>::derivations[0].target == std::string_view("first-conv/b"));
+static_assert(ClFolded<2>::derivations[0].target == std::string_view("first-conv/conv/b"));
 static_assert(ClFolded<2>::derivations[0].shape == shape_t{16});
 static_assert(ClFolded<3>::graph.find(op_kind::parameter, "cb4/conv/w-folded") >= 0);
 // kata reads each layer's layout from the graph: the flag changes nothing.

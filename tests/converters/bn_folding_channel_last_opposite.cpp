@@ -28,7 +28,7 @@ static_assert(same_structure(OppClFolded<2>::graph, OppClRef<2>::graph));
 static_assert(same_structure(OppClFolded<3>::graph, OppClRef<3>::graph));
 // The stem BN is folded away; the four block BNs stay for their Add2.
 static_assert(OppClFolded<2>::graph.count(op_kind::batch_normalization) == 4);
-static_assert(OppClFolded<3>::graph.find(op_kind::parameter, "first-bn/mean") < 0);
+static_assert(OppClFolded<3>::graph.find(op_kind::parameter, "first-bn/bn/mean") < 0);
 static_assert(OppClFolded<1>::graph.find(op_kind::parameter, "cb4/conv/w-opp-folded") >= 0);
 static_assert(OppClFolded<2>::derivations.size() == 10);
 static_assert(test::equivalent(
@@ -41,9 +41,9 @@ TEST_CASE_TEMPLATE("opposite BN folding on channel-last small ResNets is exact (
     auto store = test::prepare<OppCl<D>, OppClFolded<D>>();
     CHECK(test::compare<OppCl<D>, OppClFolded<D>>(store) < tol);
     // Stem: W (16, 3.., 3) channel-last; W'[o, k, i] = W c0[i], b'[o] = b[o] + sum_{k,i} W[o, k, i] c1[i].
-    const auto bn = test::bn_c0_c1(store, "first-bn");
-    const auto& W = store.at("first-conv/W").data;
-    const auto& b = store.at("first-conv/b").data;
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
+    const auto& W = store.at("first-conv/conv/W").data;
+    const auto& b = store.at("first-conv/conv/b").data;
     const std::size_t per_o = W.size() / 16;
     std::vector<double> w(W.size()), bb(16);
     for (std::size_t o = 0; o < 16; ++o) bb[o] = b(o);
@@ -51,17 +51,17 @@ TEST_CASE_TEMPLATE("opposite BN folding on channel-last small ResNets is exact (
         w[t] = double(W.data()[t]) * bn.c0[t % 3];
         bb[t / per_o] += double(W.data()[t]) * bn.c1[t % 3];
     }
-    CHECK(test::rel_err(store.at("first-conv/w-opp-folded").data, w) < 1e-6);
-    CHECK(test::rel_err(store.at("first-conv/b-opp-folded").data, bb) < 1e-6);
+    CHECK(test::rel_err(store.at("first-conv/conv/w-opp-folded").data, w) < 1e-6);
+    CHECK(test::rel_err(store.at("first-conv/conv/b-opp-folded").data, bb) < 1e-6);
 }
 
 TEST_CASE("the channel-last opposite-folded reference carries the folded values (2-D)") {
     auto store = test::prepare<OppCl<2>, OppClFolded<2>>();
     CHECK(test::compare_with_reference<OppCl<2>, OppClFolded<2>, OppClRef<2>>(store) < tol);
     // Sharpness: taking the input channel from axis 1 (the channel-first position) is detected.
-    const auto bn = test::bn_c0_c1(store, "first-bn");
-    auto& wf = store.at("first-conv/w-opp-folded").data;
-    const auto& W = store.at("first-conv/W").data;
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
+    auto& wf = store.at("first-conv/conv/w-opp-folded").data;
+    const auto& W = store.at("first-conv/conv/W").data;
     for (std::size_t t = 0; t < W.size(); ++t) wf.data()[t] = float(W.data()[t] * bn.c0[(t / 9) % 3]);
     CHECK(test::compare<OppCl<2>, OppClFolded<2>>(store) > tol);
 }

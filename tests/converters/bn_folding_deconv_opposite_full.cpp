@@ -33,16 +33,16 @@ TEST_CASE("opposite folding into channel-last 3x3 pad-2 Deconvolutions is exact"
     CHECK(test::compare<OppDcnCl, OppDcnClFolded>(store) < tol);
     CHECK(test::compare_with_reference<OppDcnCl, OppDcnClFolded, OppDcnClRef>(store) < tol);
     // dcn-deconv2/deconv4: W (16, 3, 3, 16) channel-last reads bn2; i = axis 0, o = last axis.
-    const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2");
-    const auto& W = store.at("dcn-deconv2/deconv4/W").data;
+    const auto bn = test::bn_c0_c1(store, "dcn-deconv2/bn2/bn");
+    const auto& W = store.at("dcn-deconv2/deconv4/deconv/W").data;
     std::vector<double> w(W.size()), b(16);
-    for (std::size_t o = 0; o < 16; ++o) b[o] = store.at("dcn-deconv2/deconv4/b").data(o);
+    for (std::size_t o = 0; o < 16; ++o) b[o] = store.at("dcn-deconv2/deconv4/deconv/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[t / 144];
         b[t % 16] += double(W.data()[t]) * bn.c1[t / 144];
     }
-    CHECK(test::rel_err(store.at("dcn-deconv2/deconv4/w-opp-folded").data, w) < 1e-6);
-    CHECK(test::rel_err(store.at("dcn-deconv2/deconv4/b-opp-folded").data, b) < 1e-6);
+    CHECK(test::rel_err(store.at("dcn-deconv2/deconv4/deconv/w-opp-folded").data, w) < 1e-6);
+    CHECK(test::rel_err(store.at("dcn-deconv2/deconv4/deconv/b-opp-folded").data, b) < 1e-6);
 }
 
 template <bool CL>
@@ -75,14 +75,14 @@ TEST_CASE_TEMPLATE("opposite folding into a grouped, dilated Deconvolution with 
     CHECK(test::compare<GDeconv<CL>, GDeconvFolded<CL>>(store) < tol);
     // W (6, 2, 3, 3) or (6, 3, 3, 2): input channel i = axis 0 (group i / 3), output o = (i / 3) 2 + j.
     const auto bn = test::bn_c0_c1(store, "bn");
-    const auto& W = store.at("gdeconv/W").data;
+    const auto& W = store.at("gdeconv/deconv/W").data;
     std::vector<double> b(4);
-    for (std::size_t o = 0; o < 4; ++o) b[o] = store.at("gdeconv/b").data(o);
+    for (std::size_t o = 0; o < 4; ++o) b[o] = store.at("gdeconv/deconv/b").data(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         const std::size_t i = t / 18, j = CL ? t % 2 : (t / 9) % 2;
         b[(i / 3) * 2 + j] += double(W.data()[t]) * bn.c1[i];
     }
-    CHECK(test::rel_err(store.at("gdeconv/b-opp-folded").data, b) < 1e-6);
+    CHECK(test::rel_err(store.at("gdeconv/deconv/b-opp-folded").data, b) < 1e-6);
 }
 
 }  // namespace

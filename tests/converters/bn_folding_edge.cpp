@@ -28,11 +28,11 @@ using Axes = network<axes>;
 using AxesInner = convert<Axes, BatchNormalizationFoldingModifier{}>;
 using AxesOpp = convert<Axes, BatchNormalizationFoldingModifier{.opposite = true}>;
 static_assert(AxesInner::graph.count(op_kind::batch_normalization) == 2);
-static_assert(AxesInner::graph.find(op_kind::parameter, "c1/w-folded") < 0);
+static_assert(AxesInner::graph.find(op_kind::parameter, "c1/conv/w-folded") < 0);
 // Opposite: bn-h2 folds into fc but must stay for c3; bn-h feeds a ReLU: stays.
 static_assert(AxesOpp::graph.count(op_kind::batch_normalization) == 2);
-static_assert(AxesOpp::graph.find(op_kind::parameter, "fc/w-opp-folded") >= 0);
-static_assert(AxesOpp::graph.find(op_kind::parameter, "c3/w-opp-folded") < 0);
+static_assert(AxesOpp::graph.find(op_kind::parameter, "fc/affine/w-opp-folded") >= 0);
+static_assert(AxesOpp::graph.find(op_kind::parameter, "c3/conv/w-opp-folded") < 0);
 
 TEST_CASE("BN on a non-channel axis: kept next to convolutions, folded into an Affine") {
     {
@@ -54,7 +54,7 @@ constexpr void ip_output(builder& g) {
 using IpOutput = network<ip_output>;
 using IpOutputFolded = convert<IpOutput, BatchNormalizationFoldingModifier{}>;
 static_assert(IpOutputFolded::graph.count(op_kind::batch_normalization) == 1);
-static_assert(IpOutputFolded::graph.find(op_kind::parameter, "c/w-folded") < 0);
+static_assert(IpOutputFolded::graph.find(op_kind::parameter, "c/conv/w-folded") < 0);
 
 // no_scale / no_bias BNs before IPs: c0 = 1 / sqrt(var + eps) without gamma, c1 = -mean c0 without beta.
 template <bool NoScale, bool NoBias>
@@ -85,13 +85,13 @@ TEST_CASE("an IP whose output is a graph output keeps its BN, opposite folding o
         auto store = test::prepare<OppVariants, OppVariantsFolded>();
         CHECK(test::compare<OppVariants, OppVariantsFolded>(store) < tol);
         // bn1 has no gamma: W' = W / sqrt(var + eps) along the input channels.
-        CHECK(!store.contains("bn1/gamma"));
-        const auto& W = store.at("c1/W").data;  // (6, 4, 3, 3)
-        const auto& var = store.at("bn1/var").data;
+        CHECK(!store.contains("bn1/bn/gamma"));
+        const auto& W = store.at("c1/conv/W").data;  // (6, 4, 3, 3)
+        const auto& var = store.at("bn1/bn/var").data;
         std::vector<double> w(W.size());
         for (std::size_t t = 0; t < W.size(); ++t)
             w[t] = double(W.data()[t]) / std::sqrt(double(var.data()[(t / 9) % 4]) + 1e-5);
-        CHECK(test::rel_err(store.at("c1/w-opp-folded").data, w) < 1e-6);
+        CHECK(test::rel_err(store.at("c1/conv/w-opp-folded").data, w) < 1e-6);
     }
 }
 

@@ -26,7 +26,7 @@ using OppLeNetClFolded =
     convert<OppLeNetCl, BatchNormalizationFoldingModifier{.opposite = true, .channel_last = true}>;
 static_assert(same_structure(OppLeNetClFolded::graph, ClRef::graph));
 static_assert(OppLeNetClFolded::graph.count(op_kind::batch_normalization) == 0);
-static_assert(OppLeNetClFolded::graph.find(op_kind::parameter, "fc1/w-opp-folded") >= 0);
+static_assert(OppLeNetClFolded::graph.find(op_kind::parameter, "fc1/affine/w-opp-folded") >= 0);
 
 TEST_CASE("BN folding on the channel-last bn_lenet") {
     auto store = test::prepare<BnLeNetCl, BnLeNetClFolded>();
@@ -39,17 +39,17 @@ TEST_CASE("opposite BN folding on the channel-last bn_opp_lenet (BN -> Affine on
     CHECK(test::compare<OppLeNetCl, OppLeNetClFolded>(store) < tol);
     CHECK(test::compare_with_reference<OppLeNetCl, OppLeNetClFolded, ClRef>(store) < tol);
     // fc1: W (400, 10) over the flattened (5, 5, 16) input: BN channel of row r is r % 16.
-    const auto bn = test::bn_c0_c1(store, "fc1-bn");
-    const auto& W = store.at("fc1/W").data;
-    const auto& b = store.at("fc1/b").data;
+    const auto bn = test::bn_c0_c1(store, "fc1-bn/bn");
+    const auto& W = store.at("fc1/affine/W").data;
+    const auto& b = store.at("fc1/affine/b").data;
     std::vector<double> w(W.size()), bb(10);
     for (std::size_t o = 0; o < 10; ++o) bb[o] = b(o);
     for (std::size_t t = 0; t < W.size(); ++t) {
         w[t] = double(W.data()[t]) * bn.c0[(t / 10) % 16];
         bb[t % 10] += double(W.data()[t]) * bn.c1[(t / 10) % 16];
     }
-    CHECK(test::rel_err(store.at("fc1/w-opp-folded").data, w) < 1e-6);
-    CHECK(test::rel_err(store.at("fc1/b-opp-folded").data, bb) < 1e-6);
+    CHECK(test::rel_err(store.at("fc1/affine/w-opp-folded").data, w) < 1e-6);
+    CHECK(test::rel_err(store.at("fc1/affine/b-opp-folded").data, bb) < 1e-6);
 }
 
 }  // namespace

@@ -30,7 +30,7 @@ static_assert(WithBias::graph.count(op_kind::batch_normalization) == 5);
 static_assert(WithBias::derivations.size() == 5);
 static_assert(WithBias::derivations[0].kind == derivation_kind::constant &&
               WithBias::derivations[0].value == 0);
-static_assert(WithBias::derivations[0].target == std::string_view("first-conv/b"));
+static_assert(WithBias::derivations[0].target == std::string_view("first-conv/conv/b"));
 static_assert(WithBias::derivations[4].target == std::string_view("cb4/conv/b"));
 static_assert(WithBias::derivations[4].shape == shape_t{16});
 // Already biased: nothing to add, the same graph.
@@ -45,11 +45,11 @@ static_assert(same_structure(DcnWithBias::graph, network<ref::small_bn_dcn<2, fa
 static_assert(DcnWithBias::derivations[0].shape == shape_t{16});
 // An IP with no BN neighbour is left without a bias (small_bn_opp_dcn's deconv1 feeds a ReLU).
 static_assert(convert<network<ref::small_bn_opp_dcn<2, false, 1, 0, false>>, add_bias>::graph.find(
-                  op_kind::parameter, "dcn-deconv1/deconv1/b") < 0);
+                  op_kind::parameter, "dcn-deconv1/deconv1/deconv/b") < 0);
 
 TEST_CASE("AddBiasModifier alone: zero biases, same values") {
     auto store = test::prepare<BnNet, WithBias>();
-    CHECK(store.at("first-conv/b").data == xt::zeros<float>({16}));
+    CHECK(store.at("first-conv/conv/b").data == xt::zeros<float>({16}));
     CHECK(store.at("cb3/conv/b").data == xt::zeros<float>({16}));
     CHECK(test::compare<BnNet, WithBias>(store) < tol);
     // The reference network (biased convolutions) with these values is the original network.
@@ -67,7 +67,7 @@ static_assert(Inner::graph.count(op_kind::batch_normalization) == 0);
 static_assert(Inner::derivations.size() == 10);
 static_assert(Inner::derivations[0].kind == derivation_kind::bn_scale_weight);
 static_assert(Inner::derivations[1].kind == derivation_kind::bn_fold_bias_inner);
-static_assert(Inner::derivations[1].sources[src_b] == std::string_view("first-conv/b"));
+static_assert(Inner::derivations[1].sources[src_b] == std::string_view("first-conv/conv/b"));
 // Without AddBias first, a bias-less IP still folds: b-folded = c1 (no bias source) and the graph is
 // the same as the full list's (whose zero `b` is then unused).
 using InnerNoBias = convert<BnNet, BatchNormalizationFoldingModifierInner{}>;

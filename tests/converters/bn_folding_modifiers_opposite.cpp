@@ -61,14 +61,14 @@ static_assert(LeNetList::derivations.size() == 7 && LeNetByHand::derivations.siz
 TEST_CASE("BatchNormalizationFoldingOppositeModifierInner alone on a bias-less convolution") {
     CHECK(test::same_derivations(LeNetList::derivations, LeNetByHand::derivations));
     auto store = test::prepare<LeNet, LeNetInner>();
-    CHECK(!store.contains("conv1/b"));
+    CHECK(!store.contains("conv1/conv/b"));
     CHECK(test::compare<LeNet, LeNetInner>(store) < tol);
     // The list's values (through AddBias's zero bias) are the same numbers.
     parameter_store list(313);
     models::synthetic_parameters<LeNet>(list);
     apply_conversion<LeNetList>(list);
-    for (const char* name : {"conv1/w-opp-folded", "conv1/b-opp-folded", "conv2/b-opp-folded",
-                             "fc1/w-opp-folded", "fc1/b-opp-folded"})
+    for (const char* name : {"conv1/conv/w-opp-folded", "conv1/conv/b-opp-folded", "conv2/conv/b-opp-folded",
+                             "fc1/affine/w-opp-folded", "fc1/affine/b-opp-folded"})
         CHECK_MESSAGE(list.at(name).data == store.at(name).data, name);
 }
 
@@ -82,7 +82,7 @@ using TwoReaders = network<two_readers>;
 using TwoReadersFolded = convert<TwoReaders, BatchNormalizationFoldingModifier{.opposite = true}>;
 static_assert(TwoReadersFolded::graph.count(op_kind::batch_normalization) == 0);
 static_assert(TwoReadersFolded::derivations.size() == 5);  // ca/b, then w/b-opp-folded for ca and fb
-static_assert(TwoReadersFolded::graph.find(op_kind::parameter, "fb/w-opp-folded") >= 0);
+static_assert(TwoReadersFolded::graph.find(op_kind::parameter, "fb/affine/w-opp-folded") >= 0);
 
 TEST_CASE("a BN read by a Convolution and an Affine is folded into both") {
     auto store = test::prepare<TwoReaders, TwoReadersFolded>();

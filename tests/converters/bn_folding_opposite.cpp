@@ -26,8 +26,8 @@ static_assert(same_structure(Opp::graph, OppRef::graph));
 static_assert(same_structure(OppNet::graph, network<ref::small_bn_opp_resnet_l<2, false, 0>>::graph));
 // Every convolution already has a bias (AddBias adds nothing): w-opp-folded and b-opp-folded per conv.
 static_assert(Opp::derivations.size() == 10);
-static_assert(Opp::graph.find(op_kind::parameter, "first-conv/W") < 0);
-static_assert(Opp::graph.find(op_kind::parameter, "first-bn/mean") < 0);
+static_assert(Opp::graph.find(op_kind::parameter, "first-conv/conv/W") < 0);
+static_assert(Opp::graph.find(op_kind::parameter, "first-bn/bn/mean") < 0);
 static_assert(Opp::graph.find(op_kind::parameter, "cb1/bn/mean") >= 0);  // kept for the Add2
 
 // Converting the folded network again: nothing left to fold (the block convolutions now read the BN's
@@ -41,9 +41,9 @@ struct stem_fold {
     std::vector<double> w, b;
 };
 stem_fold stem_closed_form(const parameter_store& store) {
-    const auto bn = test::bn_c0_c1(store, "first-bn");
-    const auto& W = store.at("first-conv/W").data;  // (16, 3, 3, 3)
-    const auto& b = store.at("first-conv/b").data;
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
+    const auto& W = store.at("first-conv/conv/W").data;  // (16, 3, 3, 3)
+    const auto& b = store.at("first-conv/conv/b").data;
     stem_fold r;
     r.w.resize(W.size());
     r.b.assign(16, 0.0);
@@ -66,8 +66,8 @@ TEST_CASE("opposite folding: closed form, reference structure, sources untouched
     apply_conversion<Opp>(store);
     CHECK(test::unchanged(store, originals));  // upstream overwrites first-conv/W and first-conv/b
     const stem_fold cf = stem_closed_form(store);
-    CHECK(test::rel_err(store.at("first-conv/w-opp-folded").data, cf.w) < 1e-6);
-    CHECK(test::rel_err(store.at("first-conv/b-opp-folded").data, cf.b) < 1e-6);
+    CHECK(test::rel_err(store.at("first-conv/conv/w-opp-folded").data, cf.w) < 1e-6);
+    CHECK(test::rel_err(store.at("first-conv/conv/b-opp-folded").data, cf.b) < 1e-6);
     CHECK(test::compare<OppNet, Opp>(store) < tol);
     CHECK(test::compare_with_reference<OppNet, Opp, OppRef>(store) < tol);
 }
@@ -87,23 +87,23 @@ TEST_CASE("opposite folding is idempotent: apply twice, convert twice, no stale 
     CHECK(test::compare<OppNet, OppTwice>(store) < tol);
 
     // New statistics of the stem BN and of a block BN: the derived values follow on the next apply.
-    store.at("first-bn/var").data *= 1.7f;
-    store.at("first-bn/beta").data += 0.25f;
+    store.at("first-bn/bn/var").data *= 1.7f;
+    store.at("first-bn/bn/beta").data += 0.25f;
     store.at("cb2/bn/mean").data += 0.3f;
-    const auto w1 = once.at("first-conv/w-opp-folded");
-    const auto b1 = once.at("first-conv/b-opp-folded");
+    const auto w1 = once.at("first-conv/conv/w-opp-folded");
+    const auto b1 = once.at("first-conv/conv/b-opp-folded");
     const auto cb2_b1 = once.at("cb2/conv/b-opp-folded");
     apply_conversion<Opp>(store);
-    CHECK(!(store.at("first-conv/w-opp-folded").data == w1));
-    CHECK(!(store.at("first-conv/b-opp-folded").data == b1));
+    CHECK(!(store.at("first-conv/conv/w-opp-folded").data == w1));
+    CHECK(!(store.at("first-conv/conv/b-opp-folded").data == b1));
     CHECK(!(store.at("cb2/conv/b-opp-folded").data == cb2_b1));
     const stem_fold cf = stem_closed_form(store);
-    CHECK(test::rel_err(store.at("first-conv/w-opp-folded").data, cf.w) < 1e-6);
-    CHECK(test::rel_err(store.at("first-conv/b-opp-folded").data, cf.b) < 1e-6);
+    CHECK(test::rel_err(store.at("first-conv/conv/w-opp-folded").data, cf.w) < 1e-6);
+    CHECK(test::rel_err(store.at("first-conv/conv/b-opp-folded").data, cf.b) < 1e-6);
     CHECK(test::compare<OppNet, Opp>(store) < tol);
     // The sources other than the three changed statistics are still the originals.
     for (const auto& [name, data] : originals)
-        if (name != "first-bn/var" && name != "first-bn/beta" && name != "cb2/bn/mean")
+        if (name != "first-bn/bn/var" && name != "first-bn/bn/beta" && name != "cb2/bn/mean")
             CHECK_MESSAGE(store.at(name).data == data, name);
 }
 
@@ -113,13 +113,13 @@ TEST_CASE("the opposite-folding checks detect upstream's bias and double fold") 
     parameter_store store(313);
     models::synthetic_parameters<OppNet>(store);
     apply_conversion<Opp>(store);
-    const auto bn = test::bn_c0_c1(store, "first-bn");
-    const auto& W = store.at("first-conv/W").data;
+    const auto bn = test::bn_c0_c1(store, "first-bn/bn");
+    const auto& W = store.at("first-conv/conv/W").data;
     {
         parameter_store s = store;
-        auto& b = s.at("first-conv/b-opp-folded").data;
+        auto& b = s.at("first-conv/conv/b-opp-folded").data;
         for (std::size_t o = 0; o < 16; ++o) {
-            double v = store.at("first-conv/b").data(o);
+            double v = store.at("first-conv/conv/b").data(o);
             for (std::size_t i = 0; i < 3; ++i)
                 for (std::size_t k = 0; k < 9; ++k) v += bn.c0[i] * W.data()[(o * 3 + i) * 9 + k] * bn.c1[i];
             b(o) = float(v);
@@ -129,7 +129,7 @@ TEST_CASE("the opposite-folding checks detect upstream's bias and double fold") 
     }
     {
         parameter_store s = store;
-        auto& w = s.at("first-conv/w-opp-folded").data;
+        auto& w = s.at("first-conv/conv/w-opp-folded").data;
         for (std::size_t t = 0; t < w.size(); ++t) w.data()[t] = float(w.data()[t] * bn.c0[(t / 9) % 3]);
         CHECK(test::compare<OppNet, Opp>(s) > tol);
     }
@@ -145,19 +145,19 @@ static_assert(OppLeNetFolded::graph.count(op_kind::batch_normalization) == 0);
 static_assert(same_structure(OppLeNetFolded::graph, LeNetRef::graph));
 static_assert(same_structure(LeNetRef::graph, network<ref::bn_folding_lenet>::graph));  // = upstream's
 static_assert(OppLeNetFolded::derivations.size() == 7);  // conv1/b, then w/b-opp-folded for 3 layers
-static_assert(OppLeNetFolded::derivations[0].target == std::string_view("conv1/b"));
-static_assert(OppLeNetFolded::graph.find(op_kind::parameter, "fc1/w-opp-folded") >= 0);
+static_assert(OppLeNetFolded::derivations[0].target == std::string_view("conv1/conv/b"));
+static_assert(OppLeNetFolded::graph.find(op_kind::parameter, "fc1/affine/w-opp-folded") >= 0);
 TEST_CASE("opposite folding on bn_opp_lenet (graph-input BN, BN -> Affine)") {
     auto store = test::prepare<OppLeNet, OppLeNetFolded>();
     CHECK(test::compare<OppLeNet, OppLeNetFolded>(store) < tol);
     CHECK(test::compare_with_reference<OppLeNet, OppLeNetFolded, LeNetRef>(store) < tol);
     // conv1's bias is sum_{i,k} W c1 alone (AddBias's zero bias plus the fold).
-    const auto bn = test::bn_c0_c1(store, "conv1-bn");
-    const auto& W = store.at("conv1/W").data;  // (16, 3, 5, 5)
+    const auto bn = test::bn_c0_c1(store, "conv1-bn/bn");
+    const auto& W = store.at("conv1/conv/W").data;  // (16, 3, 5, 5)
     std::vector<double> b(16, 0.0);
     for (std::size_t t = 0; t < W.size(); ++t) b[t / 75] += double(W.data()[t]) * bn.c1[(t / 25) % 3];
-    CHECK(test::rel_err(store.at("conv1/b-opp-folded").data, b) < 1e-6);
-    CHECK(store.at("conv1/b").data == xt::zeros<float>({16}));
+    CHECK(test::rel_err(store.at("conv1/conv/b-opp-folded").data, b) < 1e-6);
+    CHECK(store.at("conv1/conv/b").data == xt::zeros<float>({16}));
 }
 
 }  // namespace

@@ -44,7 +44,7 @@ using LeNetRef = network<ref::bn_folding_lenet_layout<false>>;
 static_assert(same_structure(BnLeNetFolded::graph, LeNetRef::graph));
 static_assert(same_structure(LeNetRef::graph, network<ref::bn_folding_lenet>::graph));
 static_assert(BnLeNetFolded::graph.count(op_kind::batch_normalization) == 0);
-static_assert(BnLeNetFolded::graph.find(op_kind::parameter, "fc1/w-folded") >= 0);
+static_assert(BnLeNetFolded::graph.find(op_kind::parameter, "fc1/affine/w-folded") >= 0);
 static_assert(
     same_structure(convert<network<ref::bn_lenet<false, true>>, BatchNormalizationFoldingModifier{}>::graph,
                    LeNetRef::graph));
@@ -54,14 +54,14 @@ TEST_CASE("BN folding on bn_lenet (incl. Affine 400 -> 10 -> BN) equals bn_foldi
     CHECK(test::compare<BnLeNet, BnLeNetFolded>(store) < tol);
     CHECK(test::compare_with_reference<BnLeNet, BnLeNetFolded, LeNetRef>(store) < tol);
     // fc1: W (400, 10): W'[:, o] = c0[o] W[:, o] (upstream reshapes c0 to (10, 1): a broadcast error).
-    const auto bn = test::bn_c0_c1(store, "fc1-bn");
-    const auto& W = store.at("fc1/W").data;
-    const auto& b = store.at("fc1/b").data;
+    const auto bn = test::bn_c0_c1(store, "fc1-bn/bn");
+    const auto& W = store.at("fc1/affine/W").data;
+    const auto& b = store.at("fc1/affine/b").data;
     std::vector<double> w(W.size()), bb(10);
     for (std::size_t t = 0; t < W.size(); ++t) w[t] = double(W.data()[t]) * bn.c0[t % 10];
     for (std::size_t o = 0; o < 10; ++o) bb[o] = bn.c1[o] + bn.c0[o] * double(b(o));
-    CHECK(test::rel_err(store.at("fc1/w-folded").data, w) < 1e-6);
-    CHECK(test::rel_err(store.at("fc1/b-folded").data, bb) < 1e-6);
+    CHECK(test::rel_err(store.at("fc1/affine/w-folded").data, w) < 1e-6);
+    CHECK(test::rel_err(store.at("fc1/affine/b-folded").data, bb) < 1e-6);
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ static_assert(Cl<2>::graph.count(op_kind::transpose) == 0);  // nothing needed a
 static_assert(Cl<2>::derivations.size() == 26);
 static_assert(Cl<2>::graph.find(op_kind::parameter, "cb1/conv/W_cl") >= 0);
 static_assert(Cl<2>::graph.find(op_kind::parameter, "cb1/bn/mean_cl") >= 0);
-static_assert(Cl<2>::graph.find(op_kind::parameter, "fc/W_cl") >= 0);
+static_assert(Cl<2>::graph.find(op_kind::parameter, "fc/affine/W_cl") >= 0);
 static_assert(Cl<2>::graph.find(op_kind::parameter, "cb1/conv/W") < 0);
 // The default input rule picks the same input.
 static_assert(same_structure(convert<Bn<2>, ChannelLastModifier{}>::graph, Cl<2>::graph));
@@ -169,10 +169,10 @@ static_assert(ZooCl::graph.nodes[std::size_t(ZooCl::graph.find(op_kind::input, "
               shape_t{2, 9, 11, 6});
 static_assert(ZooCl::graph.count(op_kind::deconvolution) == 1);  // a Deconvolution, not a Convolution
 static_assert(ZooCl::graph.count(op_kind::global_average_pooling) == 0);  // became an AveragePooling
-static_assert(ZooCl::graph.find(op_kind::parameter, "d1/W_cl") >= 0);
+static_assert(ZooCl::graph.find(op_kind::parameter, "d1/deconv/W_cl") >= 0);
 static_assert(ZooCl::graph.find(op_kind::parameter, "cat-p_cl") >= 0);
 static_assert(ZooCl::graph.find(op_kind::parameter, "scale/a_cl") >= 0);
-static_assert(ZooCl::graph.find(op_kind::parameter, "fc1/W_cl") >= 0);
+static_assert(ZooCl::graph.find(op_kind::parameter, "fc1/affine/W_cl") >= 0);
 // Transposes: one back to channel-first before the depthwise convolution (which has no channel-last
 // form) and one that permutes the channel-first `side` for Concatenate; the hand-written NHWC
 // transpose composed to the identity and disappeared.
@@ -197,8 +197,8 @@ using Multi = network<ref::small_multiple_inputs_outputs_resnet<true, false>>;
 using MultiCl = convert<Multi, ChannelLastModifier{}>;
 using MultiZ = convert<Multi, ChannelLastModifier{{"z"}}>;
 static_assert(MultiCl::graph.num_outputs() == 2 && MultiCl::graph.count(op_kind::transpose) == 0);
-static_assert(MultiCl::graph.find(op_kind::parameter, "fc0/W_cl") >= 0 &&
-              MultiCl::graph.find(op_kind::parameter, "fc1/W_cl") >= 0);
+static_assert(MultiCl::graph.find(op_kind::parameter, "fc0/affine/W_cl") >= 0 &&
+              MultiCl::graph.find(op_kind::parameter, "fc1/affine/W_cl") >= 0);
 static_assert(MultiZ::graph.count(op_kind::transpose) == 1);
 static_assert(MultiZ::graph.nodes[std::size_t(MultiZ::graph.find(op_kind::input, "x"))].shape ==
               shape_t{1, 3, 32, 32});

@@ -42,7 +42,7 @@ static_assert(AxesCl::graph.find(op_kind::parameter, "cat-h_cl") >= 0);    // (2
 static_assert(AxesCl::graph.find(op_kind::parameter, "shift-h_cl") >= 0);  // (1, 1, 6, 1) -> (1, 6, 1, 1)
 static_assert(AxesCl::graph.nodes[std::size_t(AxesCl::graph.find(op_kind::parameter, "shift-h_cl"))].shape ==
               shape_t{1, 6, 1, 1});
-static_assert(AxesCl::graph.find(op_kind::parameter, "fc/W_cl") >= 0);
+static_assert(AxesCl::graph.find(op_kind::parameter, "fc/affine/W_cl") >= 0);
 static_assert(AxesCl::graph.num_outputs() == 4);
 
 TEST_CASE("ChannelLast maps Concatenate and Softmax axes (batch, height, width) and rewires every consumer") {

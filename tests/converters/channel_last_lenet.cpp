@@ -30,8 +30,9 @@ static_assert(same_functions(LeNetCl<true>::graph, ClLeNet<true>::graph));
 static_assert(same_functions(LeNetCl<false>::graph, ClLeNet<false>::graph));
 static_assert(same_functions(ClLeNetCf<true>::graph, LeNet<true>::graph));
 static_assert(same_functions(ClLeNetCf<false>::graph, LeNet<false>::graph));
-static_assert(LeNetCl<true>::graph.find(op_kind::parameter, "fc1/W_cl") >= 0);
-static_assert(LeNetCl<true>::graph.find(op_kind::parameter, "conv2/b") >= 0);  // biases carried unchanged
+static_assert(LeNetCl<true>::graph.find(op_kind::parameter, "fc1/affine/W_cl") >= 0);
+static_assert(LeNetCl<true>::graph.find(op_kind::parameter, "conv2/conv/b") >=
+              0);  // biases carried unchanged
 
 TEST_CASE_TEMPLATE("ChannelLast(lenet) and ChannelFirst(cl_lenet) keep the values", T, std::true_type,
                    std::false_type) {

@@ -69,7 +69,7 @@ inline void retrain(parameter_store& store, const std::string& a, const std::str
 // ---- self folding -----------------------------------------------------------------------------------------
 using SelfFolded = convert<BnNet, BatchNormalizationSelfFoldingModifier{}>;
 // k counts BNs in visit order: first-bn is 0, cb<i>/bn is i.
-static_assert(derives_from<SelfFolded>("bn-self-folding/c0-bn-self-folding-0", "first-bn/var"));
+static_assert(derives_from<SelfFolded>("bn-self-folding/c0-bn-self-folding-0", "first-bn/bn/var"));
 static_assert(derives_from<SelfFolded>("bn-self-folding/c1-bn-self-folding-2", "cb2/bn/var"));
 static_assert(derives_from<SelfFolded>("bn-self-folding/c0-bn-self-folding-4", "cb4/bn/var"));
 static_assert(SelfFolded::derivations.size() == 10);
@@ -121,10 +121,10 @@ TEST_CASE("self folding: one modifier value, two networks, one store") {
     auto store = test::prepare<BnNet, SfA>();
     models::synthetic_parameters<LeNet>(store);
     apply_conversion<SfLeNet>(store);  // overwrites sf/c0-sf-0 and sf/c0-sf-1 with lenet's
-    check_closed_form(store, "conv2-bn", "sf/c0-sf-1", "sf/c1-sf-1");
+    check_closed_form(store, "conv2-bn/bn", "sf/c0-sf-1", "sf/c1-sf-1");
     CHECK(test::compare<LeNet, SfLeNet>(store) < tol);
     apply_conversion<SfA>(store);  // and back
-    check_closed_form(store, "first-bn", "sf/c0-sf-0", "sf/c1-sf-0");
+    check_closed_form(store, "first-bn/bn", "sf/c0-sf-0", "sf/c1-sf-0");
     CHECK(test::compare<BnNet, SfA>(store) < tol);
 }
 
@@ -132,11 +132,14 @@ TEST_CASE("self folding: one modifier value, two networks, one store") {
 using Linear = convert<BnNet, BatchNormalizationLinearConverter{}>;
 static_assert(Linear::graph.count(op_kind::batch_normalization) == 0);
 static_assert(derives_from<Linear>("bn-linear/c0-bn-linear-3", "cb3/bn/var"));
-// The converted graph converted again: no BN left; every parameter copied once more.
+// The converted graph converted again: no BN left, and nothing copied again: every parameter it reads was
+// derived by the first conversion, which a legacy converter reads as it is (as upstream's, which capture
+// their parameter list at construction, do in a SequentialConverter).
 using Linear2 = convert<Linear, BatchNormalizationLinearConverter{}>;
 static_assert(test::same_structure(Linear2::graph, Linear::graph));
-static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/bn-linear/c0-bn-linear-3") >= 0);
-static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/bn-linear/cb1/conv/W") >= 0);
+static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/c0-bn-linear-3") >= 0);
+static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/cb1/conv/W") >= 0);
+static_assert(Linear2::graph.find(op_kind::parameter, "bn-linear/bn-linear/cb1/conv/W") < 0);
 static_assert(derivation_index<Linear2>("bn-linear/c0-bn-linear-5") < 0);
 constexpr BatchNormalizationLinearConverter linear{};
 static_assert(same_functions(convert<BnNet, linear>::graph, convert<BnNet, linear>::graph));
@@ -149,15 +152,15 @@ TEST_CASE("BatchNormalizationLinearConverter: applied twice, after a statistics 
     const auto before = test::snapshot(store);
     apply_conversion<Linear>(store);
     CHECK(test::snapshot(store) == before);
-    retrain(store, "first-bn", "cb3/bn");
+    retrain(store, "first-bn/bn", "cb3/bn");
     store.at("cb1/conv/W").data *= 0.5f;  // the bn-linear/ copies follow their sources too
     apply_conversion<Linear>(store);
-    check_closed_form(store, "first-bn", "bn-linear/c0-bn-linear-0", "bn-linear/c1-bn-linear-0");
+    check_closed_form(store, "first-bn/bn", "bn-linear/c0-bn-linear-0", "bn-linear/c1-bn-linear-0");
     check_closed_form(store, "cb3/bn", "bn-linear/c0-bn-linear-3", "bn-linear/c1-bn-linear-3");
     CHECK(store.at("bn-linear/cb1/conv/W").data == store.at("cb1/conv/W").data);
     CHECK(test::compare<BnNet, Linear>(store) < tol);
     apply_conversion<Linear2>(store);
-    CHECK(test::compare<Linear, Linear2>(store) == 0.0);  // the same functions on copies of the same values
+    CHECK(test::compare<Linear, Linear2>(store) == 0.0);  // the same functions on the same parameters
 }
 
 }  // namespace

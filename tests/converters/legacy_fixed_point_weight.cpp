@@ -43,15 +43,21 @@ static_assert(same_parameters(LeNetQ::graph, LeNet<style::fpq_weight>::graph));
 static_assert(same_parameters(ResNetQ::graph, ResNet<style::fpq_weight>::graph));
 static_assert(LeNetQ::graph.count(op_kind::fixed_point_quantize) == 6);  // W conv1, W b conv2, W fc1, W b fc2
 static_assert(ResNetQ::graph.count(op_kind::fixed_point_quantize) == 7);  // 5 conv W, fc W b
-static_assert(ResNetQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/cb4/conv/W") >= 0);
+static_assert(ResNetQ::graph.find(op_kind::parameter,
+                                  "fixed-point-weight-graph/cb4/conv/fp_quantized_conv/W") >= 0);
 static_assert(ResNetQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/cb4/bn/gamma") >= 0);  // copy
 // W_q / b_q: derived (W_q = FixedPointQuantize(W)), not read by the graph (it quantizes W itself).
-static_assert(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/conv2/W_q") >= 0);
-static_assert(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/fc2/b_q") >= 0);
-static_assert(find_derivation(LeNetQ::derivations, "fixed-point-weight-graph/conv1/b_q") < 0);  // no bias
-static_assert(LeNetQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/conv2/W_q") < 0);
-static_assert(!LeNetQ::derivations[std::size_t(find_derivation(LeNetQ::derivations,
-                                                               "fixed-point-weight-graph/conv2/W_q"))]
+static_assert(find_derivation(LeNetQ::derivations,
+                              "fixed-point-weight-graph/conv2/conv/fp_quantized_conv/W_q") >= 0);
+static_assert(find_derivation(LeNetQ::derivations,
+                              "fixed-point-weight-graph/fc2/affine/fp_quantized_affine/b_q") >= 0);
+static_assert(find_derivation(LeNetQ::derivations,
+                              "fixed-point-weight-graph/conv1/conv/fp_quantized_conv/b_q") < 0);  // no bias
+static_assert(LeNetQ::graph.find(op_kind::parameter,
+                                 "fixed-point-weight-graph/conv2/conv/fp_quantized_conv/W_q") < 0);
+static_assert(!LeNetQ::derivations[std::size_t(find_derivation(
+                                       LeNetQ::derivations,
+                                       "fixed-point-weight-graph/conv2/conv/fp_quantized_conv/W_q"))]
                    .need_grad);
 
 template <class Net, class Q>
@@ -77,7 +83,7 @@ TEST_CASE("FixedPointWeightConverter on the legacy lenet and small_resnet") {
         test::legacy::quantize_weights<LeNet<>>(store);  // the originals, by the test's formula
         CHECK(test::compare<LeNet<>, LeNetQ>(store) < closed_form_tol);
         // The closed-form comparison detects one quantized parameter off by one step.
-        store.at("fc2/b").data(3) += float(ref::legacy::fpq_delta);
+        store.at("fc2/affine/b").data(3) += float(ref::legacy::fpq_delta);
         CHECK(test::compare<LeNet<>, LeNetQ>(store) > 100 * closed_form_tol);
     }
     {
@@ -95,16 +101,19 @@ using ZooQ = convert<Zoo, FixedPointWeightConverter{}>;
 static_assert(ZooQ::graph.count(op_kind::fixed_point_quantize) ==
               8);  // deconv W b, fork W, fc W b, conv-cl W b, fc-cl W
 static_assert(ZooQ::graph.count(op_kind::deconvolution) == 1);
-static_assert(ZooQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/deconv/W") >= 0);
-static_assert(ZooQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/conv-cl/W") >= 0);
+static_assert(ZooQ::graph.find(op_kind::parameter,
+                               "fixed-point-weight-graph/deconv/deconv/fp_quantized_deconv/W") >= 0);
+static_assert(ZooQ::graph.find(op_kind::parameter,
+                               "fixed-point-weight-graph/conv-cl/conv/fp_quantized_conv/W") >= 0);
 // Only Affine listed: the convolutions are identity-converted (copied, not quantized).
 using ZooAffineOnly = convert<Zoo, FixedPointWeightConverter{.inner_prod_functions = {op_kind::affine}}>;
 static_assert(ZooAffineOnly::graph.count(op_kind::fixed_point_quantize) == 3);
-static_assert(ZooAffineOnly::graph.find(op_kind::parameter, "fixed-point-weight-graph/deconv/W") >= 0);
+static_assert(ZooAffineOnly::graph.find(op_kind::parameter, "fixed-point-weight-graph/deconv/deconv/W") >= 0);
 // quantize_b = false: biases used as they are.
 using ZooNoB = convert<Zoo, FixedPointWeightConverter{.args_fpq = {.quantize_b = false}}>;
 static_assert(ZooNoB::graph.count(op_kind::fixed_point_quantize) == 5);
-static_assert(find_derivation(ZooNoB::derivations, "fixed-point-weight-graph/fc/b_q") < 0);
+static_assert(find_derivation(ZooNoB::derivations,
+                              "fixed-point-weight-graph/fc/affine/fp_quantized_affine/b_q") < 0);
 
 // The converted grouped Deconvolution (with output_padding) is kata's PF::fixed_point_quantized_deconvolution.
 template <bool PFQ>
@@ -119,7 +128,7 @@ constexpr var deconv_net(builder& g) {
                                                         .output_padding = {1, 1},
                                                         .delta_w = 2e-4,
                                                         .delta_b = 2e-4,
-                                                        .name = "deconv"});
+                                                        .name = "deconv/deconv"});  // the W key's scope
     else
         return PF::deconvolution(
             x, 12, {3, 3},
@@ -141,23 +150,28 @@ TEST_CASE("FixedPointWeightConverter: grouped Deconvolution, channel-last Convol
     }
     {
         auto store = test::prepare<Zoo, ZooNoB>();
-        for (const char* w : {"deconv/W", "fork/W", "fc/W", "conv-cl/W", "fc-cl/W"})
+        for (const char* w :
+             {"deconv/deconv/W", "fork/conv/W", "fc/affine/W", "conv-cl/conv/W", "fc-cl/affine/W"})
             store.at(w).data = fpq(store.at(w).data, true, 8, ref::legacy::fpq_delta);
         CHECK(test::compare<Zoo, ZooNoB>(store) < closed_form_tol);
     }
 }
 
-// ---- layer names: the W key's scope (upstream strips characters: "myW/W" -> "my") -----------------------
+// ---- layer names: the W key's scope (upstream strips characters: "myW/W" -> "my"), then the fixed-point
+// PF's default scope ("fixed-point-weight-graph/myW/fp_quantized_affine/W", nnabla 1.39's
+// PF.fixed_point_quantized_affine(..., name="myW") in parameter_scope("fixed-point-weight-graph"))
 constexpr var names_net(builder& g) {
     var x = g.input("x", {2, 5});
-    var h = PF::affine(x, 4, {.name = "myW"});
-    return F::affine(h, g.parameter("W", {4, 3}), none);  // a root-level key: the PF's default scope
+    var h = F::affine(x, g.parameter("myW/W", {5, 4}), g.parameter("myW/b", {4}));
+    return F::affine(h, g.parameter("W", {4, 3}), none);  // a root-level key: no layer scope
 }
 using NamesQ = convert<network<names_net>, FixedPointWeightConverter{}>;
-static_assert(NamesQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/myW/W") >= 0);
-static_assert(NamesQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/myW/b") >= 0);
+static_assert(NamesQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/myW/fp_quantized_affine/W") >=
+              0);
+static_assert(NamesQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/myW/fp_quantized_affine/b") >=
+              0);
 static_assert(NamesQ::graph.find(op_kind::parameter, "fixed-point-weight-graph/fp_quantized_affine/W") >= 0);
-static_assert(find_derivation(NamesQ::derivations, "fixed-point-weight-graph/my/W") < 0);
+static_assert(find_derivation(NamesQ::derivations, "fixed-point-weight-graph/my/fp_quantized_affine/W") < 0);
 
 // Shared weights stay shared: one copy and one W_q per key, one quantizer per use (as two PF layers with
 // the same name would give).
@@ -185,17 +199,17 @@ using AutoU4 =
                 .args_fpq = {.sign_w = false, .n_w = 4, .delta_w = fixed_point_auto_delta}, .name = "u4"}>;
 // The step is data-dependent: the Affine reads the derived W_q / b_q, nothing is quantized in the graph.
 static_assert(AutoCeil::graph.count(op_kind::fixed_point_quantize) == 0);
-static_assert(AutoCeil::graph.find(op_kind::parameter, "ceil/fc/W_q") >= 0);
-static_assert(AutoCeil::graph.find(op_kind::parameter, "ceil/fc/b_q") >= 0);
+static_assert(AutoCeil::graph.find(op_kind::parameter, "ceil/fc/affine/fp_quantized_affine/W_q") >= 0);
+static_assert(AutoCeil::graph.find(op_kind::parameter, "ceil/fc/affine/fp_quantized_affine/b_q") >= 0);
 static_assert(AutoU4::graph.count(op_kind::fixed_point_quantize) == 1);  // the bias keeps delta_b = 2e-4
 
 // W[i] = scale * (2 u_i - 1) with one entry exactly +-max.
 void set_weights(parameter_store& store, float max_abs) {
-    auto& w = store.at("fc/W").data;
+    auto& w = store.at("fc/affine/W").data;
     for (std::size_t i = 0; i < w.size(); ++i)
         w.data()[i] = max_abs * float(int(i % 9) - 4) / 4.0f * (i % 2 ? -1.0f : 1.0f);
     w.data()[5] = -max_abs;
-    store.at("fc/b").data.fill(0.0f);
+    store.at("fc/affine/b").data.fill(0.0f);
 }
 
 TEST_CASE("automatic power-of-two step: ceil and floor against the closed form") {
@@ -206,29 +220,31 @@ TEST_CASE("automatic power-of-two step: ceil and floor against the closed form")
     apply_conversion<AutoCeil>(store);
     apply_conversion<AutoFloor>(store);
     apply_conversion<AutoU4>(store);
-    const auto& w = store.at("fc/W").data;
-    CHECK(store.at("ceil/fc/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -8)));
-    CHECK(store.at("ceil/fc/W_q").data != fpq(w, true, 8, std::ldexp(1.0, -9)));
-    CHECK(store.at("floor/fc/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -9)));  // 0.3 clipped to 127/512
-    CHECK(xt::amax(store.at("floor/fc/W_q").data)() == doctest::Approx(127.0 / 512));
+    const auto& w = store.at("fc/affine/W").data;
+    CHECK(store.at("ceil/fc/affine/fp_quantized_affine/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -8)));
+    CHECK(store.at("ceil/fc/affine/fp_quantized_affine/W_q").data != fpq(w, true, 8, std::ldexp(1.0, -9)));
+    CHECK(store.at("floor/fc/affine/fp_quantized_affine/W_q").data ==
+          fpq(w, true, 8, std::ldexp(1.0, -9)));  // 0.3 clipped to 127/512
+    CHECK(xt::amax(store.at("floor/fc/affine/fp_quantized_affine/W_q").data)() ==
+          doctest::Approx(127.0 / 512));
     // unsigned 4 bits: 0.3 / 15 = 2^-5.64 -> 2^-5; negative weights clip to 0.
-    CHECK(store.at("u4/fc/W_q").data == fpq(w, false, 4, std::ldexp(1.0, -5)));
-    CHECK(xt::amin(store.at("u4/fc/W_q").data)() == 0.0f);
+    CHECK(store.at("u4/fc/affine/fp_quantized_affine/W_q").data == fpq(w, false, 4, std::ldexp(1.0, -5)));
+    CHECK(xt::amin(store.at("u4/fc/affine/fp_quantized_affine/W_q").data)() == 0.0f);
     // All-zero bias: exact zeros (upstream's delta 0 would be rejected by FixedPointQuantize).
-    CHECK(store.at("ceil/fc/b_q").data == xt::zeros<float>({4}));
-    CHECK(store.at("floor/fc/b_q").data == xt::zeros<float>({4}));
+    CHECK(store.at("ceil/fc/affine/fp_quantized_affine/b_q").data == xt::zeros<float>({4}));
+    CHECK(store.at("floor/fc/affine/fp_quantized_affine/b_q").data == xt::zeros<float>({4}));
     // max|W| = 127 2^-7 exactly: log2(max / 127) = -7, ceil and floor agree (log2 taken exactly).
     set_weights(store, 127.0f / 128.0f);
     apply_conversion<AutoCeil>(store);
     apply_conversion<AutoFloor>(store);
-    CHECK(store.at("ceil/fc/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -7)));
-    CHECK(store.at("floor/fc/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -7)));
+    CHECK(store.at("ceil/fc/affine/fp_quantized_affine/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -7)));
+    CHECK(store.at("floor/fc/affine/fp_quantized_affine/W_q").data == fpq(w, true, 8, std::ldexp(1.0, -7)));
     // The network computes x W_q (+ 0): closed form in double.
     xt::xarray<float> x = xt::xarray<float>::from_shape({3, 6});
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = float(i % 5) - 2.0f;
     cpu::executor<AutoFloor> run(store);
     auto y = run(x);
-    const auto& wq = store.at("floor/fc/W_q").data;
+    const auto& wq = store.at("floor/fc/affine/fp_quantized_affine/W_q").data;
     for (std::size_t r = 0; r < 3; ++r)
         for (std::size_t o = 0; o < 4; ++o) {
             double s = 0;
@@ -241,21 +257,22 @@ TEST_CASE("automatic power-of-two step: ceil and floor against the closed form")
 constexpr FixedPointWeightConverter fpw{.args_fpq = {.n_w = 6, .delta_w = 1e-3}, .name = "q"};
 using LeNetQ6 = convert<LeNet<>, fpw>;
 using ResNetQ6 = convert<ResNet<>, fpw>;
-static_assert(LeNetQ6::graph.find(op_kind::parameter, "q/conv1/W") >= 0 &&
-              ResNetQ6::graph.find(op_kind::parameter, "q/cb1/conv/W") >= 0);
+static_assert(LeNetQ6::graph.find(op_kind::parameter, "q/conv1/conv/fp_quantized_conv/W") >= 0 &&
+              ResNetQ6::graph.find(op_kind::parameter, "q/cb1/conv/fp_quantized_conv/W") >= 0);
 
 TEST_CASE("FixedPointWeightConverter re-applies without stale values, one value converts two nets") {
     auto store = test::prepare<LeNet<>, LeNetQ6>();
-    const xt::xarray<float> wq = store.at("q/conv2/W_q").data;
-    CHECK(wq == fpq(store.at("conv2/W").data, true, 6, 1e-3));
+    const xt::xarray<float> wq = store.at("q/conv2/conv/fp_quantized_conv/W_q").data;
+    CHECK(wq == fpq(store.at("conv2/conv/W").data, true, 6, 1e-3));
     const std::size_t n = store.size();
     apply_conversion<LeNetQ6>(store);
     CHECK(store.size() == n);
-    CHECK(store.at("q/conv2/W_q").data == wq);
-    store.at("conv2/W").data *= 0.1f;  // a new source: re-applying copies and re-quantizes it
+    CHECK(store.at("q/conv2/conv/fp_quantized_conv/W_q").data == wq);
+    store.at("conv2/conv/W").data *= 0.1f;  // a new source: re-applying copies and re-quantizes it
     apply_conversion<LeNetQ6>(store);
-    CHECK(store.at("q/conv2/W_q").data != wq);
-    CHECK(store.at("q/conv2/W_q").data == fpq(store.at("conv2/W").data, true, 6, 1e-3));
+    CHECK(store.at("q/conv2/conv/fp_quantized_conv/W_q").data != wq);
+    CHECK(store.at("q/conv2/conv/fp_quantized_conv/W_q").data ==
+          fpq(store.at("conv2/conv/W").data, true, 6, 1e-3));
     // The automatic step follows the new data on re-apply.
     parameter_store s2(313);
     models::synthetic_parameters<AutoNet>(s2);
@@ -263,13 +280,14 @@ TEST_CASE("FixedPointWeightConverter re-applies without stale values, one value 
     apply_conversion<AutoCeil>(s2);
     set_weights(s2, 0.03f);  // 0.03 / 127 = 2^-12.05 -> 2^-12
     apply_conversion<AutoCeil>(s2);
-    CHECK(s2.at("ceil/fc/W_q").data == fpq(s2.at("fc/W").data, true, 8, std::ldexp(1.0, -12)));
+    CHECK(s2.at("ceil/fc/affine/fp_quantized_affine/W_q").data ==
+          fpq(s2.at("fc/affine/W").data, true, 8, std::ldexp(1.0, -12)));
     // The same converter value on the resnet.
     auto s3 = test::prepare<ResNet<>, ResNetQ6>();
-    const xt::xarray<float> fcb = s3.at("fc/b").data;
+    const xt::xarray<float> fcb = s3.at("fc/affine/b").data;
     test::legacy::quantize_weights<ResNet<>>(s3, true, 6, 1e-3);
     // The weights use n_w = 6, delta_w = 1e-3; the fc bias keeps n_b = 8, delta_b = 2e-4.
-    s3.at("fc/b").data = fpq(fcb, true, 8, ref::legacy::fpq_delta);
+    s3.at("fc/affine/b").data = fpq(fcb, true, 8, ref::legacy::fpq_delta);
     CHECK(test::compare<ResNet<>, ResNetQ6>(s3) < closed_form_tol);
 }
 

@@ -40,9 +40,9 @@ static_assert(Removed<true, true>::graph.find(op_kind::parameter, "cb3/bn/gamma"
 // small_bn_rm_resnet names its Affine bn-rm-fc: with fc's values under that name it is the same network.
 inline void copy_fc(parameter_store& store) {
     for (const char* k : {"W", "b"}) {
-        const xt::xarray<float> v = store.at(std::string("fc/") + k).data;
+        const xt::xarray<float> v = store.at(std::string("fc/affine/") + k).data;
         store
-            .create_or_replace(std::string("bn-rm-fc/") + k,
+            .create_or_replace(std::string("bn-rm-fc/affine/") + k,
                                std::vector<std::size_t>(v.shape().begin(), v.shape().end()))
             .data = v;
     }

@@ -41,9 +41,9 @@ constexpr var partial_bn_net(builder& g) {
 }
 template <bool Test>
 using Net = network<partial_bn_net<Test>>;
-static_assert(Net<true>::graph.find(op_kind::parameter, "bn-ns/gamma") < 0);
-static_assert(Net<true>::graph.find(op_kind::parameter, "bn-nb/beta") < 0);
-static_assert(Net<true>::graph.find(op_kind::parameter, "bn-none/mean") >= 0);
+static_assert(Net<true>::graph.find(op_kind::parameter, "bn-ns/bn/gamma") < 0);
+static_assert(Net<true>::graph.find(op_kind::parameter, "bn-nb/bn/beta") < 0);
+static_assert(Net<true>::graph.find(op_kind::parameter, "bn-none/bn/mean") >= 0);
 
 // ---- BatchStat / TestMode -------------------------------------------------------------------------------
 using BatchStat = convert<Net<false>, BatchNormBatchStatModifier{}>;
@@ -63,9 +63,9 @@ static_assert(SelfFolded::graph.count(op_kind::batch_normalization) == 0 &&
 static_assert(Linear::graph.count(op_kind::batch_normalization) == 0);
 // The absent parameter is absent from the derivation (0 / 1 at apply time), not mis-wired.
 static_assert(SelfFolded::derivations[0].sources[src_gamma].empty() &&
-              SelfFolded::derivations[0].sources[src_beta].view() == "bn-ns/beta");
+              SelfFolded::derivations[0].sources[src_beta].view() == "bn-ns/bn/beta");
 static_assert(SelfFolded::derivations[2].sources[src_beta].empty() &&
-              SelfFolded::derivations[2].sources[src_gamma].view() == "bn-nb/gamma");
+              SelfFolded::derivations[2].sources[src_gamma].view() == "bn-nb/bn/gamma");
 static_assert(SelfFolded::derivations[4].sources[src_beta].empty() &&
               SelfFolded::derivations[4].sources[src_gamma].empty());
 static_assert(SelfFolded::derivations[6].shape == shape_t{1, 6});  // the 2-D BN's c0
@@ -73,14 +73,14 @@ TEST_CASE("self folding and BN-linear of BNs without scale / bias keep the value
     auto store = test::prepare<Net<true>, SelfFolded>();
     CHECK(test::compare<Net<true>, SelfFolded>(store) < tol);
     // c0 of the no-scale BN is 1 / sqrt(var + eps); c1 of the no-bias BN is -mean c0.
-    const auto& var = store.at("bn-ns/var").data;
+    const auto& var = store.at("bn-ns/bn/var").data;
     const auto& c0 = store.at("bn-self-folding/c0-bn-self-folding-0").data;
     for (std::size_t i = 0; i < c0.size(); ++i)
         CHECK(double(c0.data()[i]) ==
               doctest::Approx(1.0 / std::sqrt(double(var.data()[i]) + 1e-5)).epsilon(1e-7));
-    const auto& mean = store.at("bn-nb/mean").data;
-    const auto& gamma = store.at("bn-nb/gamma").data;
-    const auto& var2 = store.at("bn-nb/var").data;
+    const auto& mean = store.at("bn-nb/bn/mean").data;
+    const auto& gamma = store.at("bn-nb/bn/gamma").data;
+    const auto& var2 = store.at("bn-nb/bn/var").data;
     const auto& c1 = store.at("bn-self-folding/c1-bn-self-folding-1").data;
     for (std::size_t i = 0; i < c1.size(); ++i)
         CHECK(double(c1.data()[i]) == doctest::Approx(-double(mean.data()[i]) * double(gamma.data()[i]) /
@@ -101,9 +101,9 @@ static_assert(Fused::graph.count(op_kind::fused_batch_normalization) == 0);
 template <bool Test>
 using Cl = convert<Net<Test>, ChannelLastModifier{}>;
 static_assert(Cl<true>::graph.count(op_kind::transpose) == 0);
-static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-ns/beta_cl") >= 0);
-static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-ns/gamma_cl") < 0);
-static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-fc/mean_cl") <
+static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-ns/bn/beta_cl") >= 0);
+static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-ns/bn/gamma_cl") < 0);
+static_assert(Cl<true>::graph.find(op_kind::parameter, "bn-fc/bn/mean_cl") <
               0);  // the 2-D BN needs no permutation
 TEST_CASE_TEMPLATE("ChannelLast on BNs without scale / bias keeps the values", T, std::true_type,
                    std::false_type) {

@@ -283,11 +283,11 @@ using GPruned = convert<GNet<true>, PruningModifier{.threshold = 0.1}>;
 // Bias lengths are output-channel counts: grouped deconv 12 (upstream's mask: 3), depthwise deconv
 // with divisor 4: 6 (upstream's mask: 24), Affine (3, 4): 12 units (upstream's mask: 3).
 static_assert(GPruned::derivations.size() == 8);
-static_assert(GPruned::derivations[1].target == std::string_view("gdeconv/b-pruned") &&
+static_assert(GPruned::derivations[1].target == std::string_view("gdeconv/deconv/b-pruned") &&
               GPruned::derivations[1].shape == shape_t{12});
-static_assert(GPruned::derivations[5].target == std::string_view("dwdeconv-d4/b-pruned") &&
+static_assert(GPruned::derivations[5].target == std::string_view("dwdeconv-d4/depthwise_deconv/b-pruned") &&
               GPruned::derivations[5].shape == shape_t{6});
-static_assert(GPruned::derivations[7].target == std::string_view("fc34/b-pruned") &&
+static_assert(GPruned::derivations[7].target == std::string_view("fc34/affine/b-pruned") &&
               GPruned::derivations[7].shape == shape_t{3, 4});
 
 TEST_CASE_TEMPLATE("pruning scores true output channels (grouped deconv, multiplier, divisor, 2-D Affine)",
@@ -306,16 +306,17 @@ TEST_CASE("depthwise deconvolution with divisor 4 prunes whole output channels")
         convert<Net, PruningModifier{.threshold = 1.0, .functions = {op_kind::depthwise_deconvolution}}>;
     parameter_store store(313);
     models::synthetic_parameters<Net>(store);
-    auto& w = store.at("dwdeconv-d4/W").data;  // (24, 3, 3): output channel o reads rows 4o .. 4o + 3
+    auto& w = store.at("dwdeconv-d4/depthwise_deconv/W")
+                  .data;  // (24, 3, 3): output channel o reads rows 4o .. 4o + 3
     for (std::size_t r = 0; r < 24; ++r)
         for (std::size_t k = 0; k < 9; ++k)
             // row sums of squares: 0.5 / 9 * 9 = 0.5 in row 4o (o even: one row, 0.5 total; o odd: every
             // row at 0.5, channel total 2.0); other rows of even channels 0.
             w(r, k / 3, k % 3) = float((r % 4 == 0 || (r / 4) % 2 == 1) ? std::sqrt(0.5 / 9.0) : 0.0);
     apply_conversion<C>(store);
-    const auto& wp = store.at("dwdeconv-d4/w-pruned").data;
-    const auto& bp = store.at("dwdeconv-d4/b-pruned").data;
-    const auto& b = store.at("dwdeconv-d4/b").data;
+    const auto& wp = store.at("dwdeconv-d4/depthwise_deconv/w-pruned").data;
+    const auto& bp = store.at("dwdeconv-d4/depthwise_deconv/b-pruned").data;
+    const auto& b = store.at("dwdeconv-d4/depthwise_deconv/b").data;
     for (std::size_t o = 0; o < 6; ++o) {
         const bool kept = o % 2 == 1;  // 2.0 > 1.0; even channels 0.5 <= 1.0 (upstream: each row 0.5 pruned)
         CHECK(bp(o) == (kept ? b(o) : 0.0f));
@@ -412,10 +413,10 @@ using Chain12 = convert<Pruned01, PruningModifier{.threshold = 0.2}>;
 using Chain21 = convert<Pruned02, PruningModifier{.threshold = 0.1}>;
 using Chain3 = convert<Chain12, PruningModifier{.threshold = 0.2, .functions = {op_kind::affine}}>;
 static_assert(Chain12::graph.find(op_kind::parameter, "conv/w-pruned-2") >= 0);
-static_assert(Chain12::graph.find(op_kind::parameter, "fc/b-pruned-2") >= 0);
+static_assert(Chain12::graph.find(op_kind::parameter, "fc/affine/b-pruned-2") >= 0);
 static_assert(Chain12::graph.find(op_kind::parameter, "conv/w-pruned") < 0);
 static_assert(Chain12::derivations.size() == 12);
-static_assert(Chain3::graph.find(op_kind::parameter, "fc/w-pruned-3") >= 0);
+static_assert(Chain3::graph.find(op_kind::parameter, "fc/affine/w-pruned-3") >= 0);
 static_assert(Chain3::graph.find(op_kind::parameter, "conv/w-pruned-2") >= 0);
 static_assert(kata::detail::pruned_generation("a/w-pruned-12") == 12);
 static_assert(kata::detail::pruned_generation("a/w-pruned-") == 0);
@@ -431,12 +432,12 @@ TEST_CASE("chained pruning derives in order (w-pruned-2, w-pruned-3)") {
     apply_conversion<Chain12>(store);
     CHECK(store.at("conv/w-pruned").data == store.at("conv/W").data);  // 0.1 prunes nothing here
     CHECK(store.at("conv/w-pruned-2").data == reference.at("conv/W").data);
-    CHECK(store.at("fc/b-pruned-2").data == reference.at("fc/b").data);
+    CHECK(store.at("fc/affine/b-pruned-2").data == reference.at("fc/affine/b").data);
     CHECK(compare_stores<graph_of<Chain12::graph>, Net2>(store, reference) <= tol);
     apply_conversion<Chain21>(store);
     CHECK(compare_stores<graph_of<Chain21::graph>, Net2>(store, reference) <= tol);
     apply_conversion<Chain3>(store);
-    CHECK(store.at("fc/w-pruned-3").data == reference.at("fc/W").data);
+    CHECK(store.at("fc/affine/w-pruned-3").data == reference.at("fc/affine/W").data);
     CHECK(compare_stores<graph_of<Chain3::graph>, Net2>(store, reference) <= tol);
 }
 

@@ -30,17 +30,25 @@ constexpr dims kdims(std::int64_t v) {
         return {v, v, v};
 }
 
+// The PF name a helper passes: none when the reference names the PF's default scope inside a block's
+// scope (nnabla's `with parameter_scope("cb1"): PF.convolution(...)` gives "cb1/conv/W"; an explicit
+// name="conv" would give "cb1/conv/conv/W").
+constexpr std::string_view pf_name(std::string_view name, std::string_view pf_default) {
+    return name == pf_default ? std::string_view{} : name;
+}
+
 constexpr pf_batch_normalization_args bn(bool test, std::string_view name, int axis = 1) {
     pf_batch_normalization_args a{};
     a.axes[0] = axis;
     a.batch_stat = !test;
-    a.name = name;
+    a.name = pf_name(name, "bn");
     return a;
 }
 
 template <int Dims>
 constexpr var conv(var h, bool bias, std::string_view name, std::int64_t k = 3, std::int64_t p = 1) {
-    return PF::convolution(h, 16, kdims<Dims>(k), {.pad = kdims<Dims>(p), .with_bias = bias, .name = name});
+    return PF::convolution(h, 16, kdims<Dims>(k),
+                           {.pad = kdims<Dims>(p), .with_bias = bias, .name = pf_name(name, "conv")});
 }
 
 // ---- LeNets (input (1,3,32,32)) -------------------------------------------------------------------

@@ -58,13 +58,15 @@ constexpr var avg_pool(var h) {
 }
 template <int Dims, bool CL>
 constexpr var conv_l(var h, bool bias, std::string_view name, std::int64_t k = 3, std::int64_t p = 1) {
-    return PF::convolution(h, 16, kdims<Dims>(k),
-                           {.pad = kdims<Dims>(p), .channel_last = CL, .with_bias = bias, .name = name});
+    return PF::convolution(
+        h, 16, kdims<Dims>(k),
+        {.pad = kdims<Dims>(p), .channel_last = CL, .with_bias = bias, .name = pf_name(name, "conv")});
 }
 template <int Dims, bool CL>
 constexpr var deconv_l(var h, bool bias, std::string_view name, std::int64_t k = 3, std::int64_t p = 1) {
-    return PF::deconvolution(h, 16, kdims<Dims>(k),
-                             {.pad = kdims<Dims>(p), .channel_last = CL, .with_bias = bias, .name = name});
+    return PF::deconvolution(
+        h, 16, kdims<Dims>(k),
+        {.pad = kdims<Dims>(p), .channel_last = CL, .with_bias = bias, .name = pf_name(name, "deconv")});
 }
 template <int Dims, bool CL, bool Test = true>
 constexpr var bn_l(var h, std::string_view name) {
@@ -153,7 +155,8 @@ constexpr void small_multiple_inputs_outputs_bn_folding_resnet(builder& g) {
 // ---- LeNets (input (1,3,32,32) or (1,32,32,3)) -------------------------------------------------------
 template <bool CL>
 constexpr var conv5(var h, bool bias, std::string_view name) {
-    return PF::convolution(h, 16, {5, 5}, {.channel_last = CL, .with_bias = bias, .name = name});
+    return PF::convolution(h, 16, {5, 5},
+                           {.channel_last = CL, .with_bias = bias, .name = pf_name(name, "conv")});
 }
 // conv1 -> BN -> MP -> ReLU -> conv2(bias) -> BN -> MP -> ReLU -> fc1(bias) -> BN -> ReLU -> fc2.
 template <bool CL = false, bool WBias = false, bool Test = true>

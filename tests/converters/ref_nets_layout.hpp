@@ -23,8 +23,9 @@ constexpr shape_t image_shape_cl(std::int64_t c = 3) {
 
 template <int Dims>
 constexpr var conv_cl(var h, bool bias, std::string_view name) {
-    return PF::convolution(h, 16, kdims<Dims>(3),
-                           {.pad = kdims<Dims>(1), .channel_last = true, .with_bias = bias, .name = name});
+    return PF::convolution(
+        h, 16, kdims<Dims>(3),
+        {.pad = kdims<Dims>(1), .channel_last = true, .with_bias = bias, .name = pf_name(name, "conv")});
 }
 
 // small_bn_resnet written channel-last (upstream's small_cl_resnet, here for any Dims).

@@ -7,13 +7,13 @@
 //   bn_folded   no BN, every inner product with a bias                  (BatchNormalizationFoldedConverter)
 //   fpq_weight  PF::fixed_point_quantized_* layers (delta 2e-4)          (FixedPointWeightConverter)
 //   fpq_act     ReLU replaced by FixedPointQuantize(n 8, unsigned, 2e-4) (FixedPointActivationConverter)
-//   fpq         both                                                     (SequentialConverter{weight,
-// activation}) With Scoped, everything lives under the converter's default scope and uses the converter's
-// parameter keys ("bn-linear/c0-bn-linear-0", "fixed-point-weight-graph/conv1/W", ...), so a reference reads
-// the
+//   fpq         both                                                     (SequentialConverter{weight, activation})
+// With Scoped, everything lives under the converter's default scope and uses the converter's parameter
+// keys ("bn-linear/c0-bn-linear-0", "fixed-point-weight-graph/conv1/conv/fp_quantized_conv/W", ...), so a
+// reference reads the
 // very parameters apply_conversion derived: structure AND names can be compared, and the values too.
-// Layer names are full keys ("cb1/conv" instead of a nested scope) so that the bn_linear parameters can
-// be created at the converter's scope.
+// Layers are named through PF names ("cb1" gives "cb1/conv/W" and "cb1/bn/beta") so that the bn_linear
+// parameters can be created at the converter's scope.
 #pragma once
 
 #include "ref_nets.hpp"
@@ -36,7 +36,9 @@ constexpr std::string_view scope_of(style s) {
     case style::bn_folded: return "bn-folded";
     case style::fpq_weight: return "fixed-point-weight-graph";
     case style::fpq_act: return "fixed-point-activation-graph";
-    case style::fpq: return "fixed-point-activation-graph/fixed-point-weight-graph";
+    // SequentialConverter{weight, activation}: the activation converter does not copy what the weight
+    // converter created (nnabla's converters capture their parameter list at construction).
+    case style::fpq: return "fixed-point-weight-graph";
     }
     return "";
 }
@@ -51,31 +53,40 @@ struct layers {
     static constexpr bool quant_w = S == style::fpq_weight || S == style::fpq;
     static constexpr bool quant_a = S == style::fpq_act || S == style::fpq;
 
-    constexpr var conv(var h, bool bias, std::string_view name) {
-        if constexpr (quant_w)
-            return PF::fixed_point_quantized_convolution(
-                h, 16, {3, 3},
-                {.pad = {1, 1}, .with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
-        else
-            return PF::convolution(h, 16, {3, 3},
-                                   {.pad = {1, 1}, .with_bias = bias || S == style::bn_folded, .name = name});
+    // `scope` is the layer's parameter scope: the plain layer is PF::convolution(..., name = scope)
+    // ("conv1/conv/W"); its fixed-point twin is named after the W key's scope, as the converter does
+    // ("<converter>/conv1/conv/fp_quantized_conv/W").
+    static constexpr name_string fp_layer(std::string_view scope, std::string_view pf_default) {
+        name_string n{scope};
+        n.append('/').append(pf_default);
+        return n;
     }
-    constexpr var conv5(var h, bool bias, std::string_view name) {  // lenet: 5x5, pad 1
-        if constexpr (quant_w)
-            return PF::fixed_point_quantized_convolution(
-                h, 16, {5, 5},
-                {.pad = {1, 1}, .with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
-        else
-            return PF::convolution(h, 16, {5, 5},
-                                   {.pad = {1, 1}, .with_bias = bias || S == style::bn_folded, .name = name});
+    constexpr var conv(var h, bool bias, std::string_view scope, std::int64_t k = 3) {
+        if constexpr (quant_w) {
+            const name_string layer = fp_layer(scope, "conv");
+            return PF::fixed_point_quantized_convolution(h, 16, {k, k},
+                                                         {.pad = {1, 1},
+                                                          .with_bias = bias,
+                                                          .delta_w = fpq_delta,
+                                                          .delta_b = fpq_delta,
+                                                          .name = layer.view()});
+        } else {
+            return PF::convolution(
+                h, 16, {k, k}, {.pad = {1, 1}, .with_bias = bias || S == style::bn_folded, .name = scope});
+        }
     }
-    constexpr var affine(var h, bool bias, std::string_view name, bool folded_bn) {
-        if constexpr (quant_w)
+    constexpr var conv5(var h, bool bias, std::string_view scope) {
+        return conv(h, bias, scope, 5);
+    }  // lenet
+    constexpr var affine(var h, bool bias, std::string_view scope, bool folded_bn) {
+        if constexpr (quant_w) {
+            const name_string layer = fp_layer(scope, "affine");
             return PF::fixed_point_quantized_affine(
-                h, 10, {.with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = name});
-        else
+                h, 10, {.with_bias = bias, .delta_w = fpq_delta, .delta_b = fpq_delta, .name = layer.view()});
+        } else {
             return PF::affine(h, 10,
-                              {.with_bias = bias || (S == style::bn_folded && folded_bn), .name = name});
+                              {.with_bias = bias || (S == style::bn_folded && folded_bn), .name = scope});
+        }
     }
     constexpr var bn(var h, std::string_view name) {
         if constexpr (S == style::bn_folded) {
@@ -122,8 +133,9 @@ constexpr var small_resnet(builder& g) {
     auto s = g.scope(Scoped ? scope_of(S) : std::string_view{});
     layers<S, Test> L{g};
     var h = L.act(L.bn(L.conv(x / 255.0, false, "first-conv"), "first-bn"));
-    constexpr std::string_view convs[4] = {"cb1/conv", "cb2/conv", "cb3/conv", "cb4/conv"};
-    constexpr std::string_view bns[4] = {"cb1/bn", "cb2/bn", "cb3/bn", "cb4/bn"};
+    // PF names "cbi": parameters "cbi/conv/W", "cbi/bn/beta" (nnabla's parameter_scope("cbi") + PF).
+    constexpr std::string_view convs[4] = {"cb1", "cb2", "cb3", "cb4"};
+    constexpr std::string_view bns[4] = {"cb1", "cb2", "cb3", "cb4"};
     for (int i = 0; i < 4; ++i) h = L.act(L.bn(L.conv(h, false, convs[i]), bns[i]) + h);
     return L.affine(h, true, "fc", false);
 }

@@ -48,8 +48,9 @@ constexpr var small_id_resnet(builder& g) {
 
 // ---- channel-last nets -----------------------------------------------------------------------------------
 constexpr var conv_nhwc(var h, bool bias, std::string_view name, std::int64_t k = 3, std::int64_t p = 1) {
-    return PF::convolution(h, 16, {k, k},
-                           {.pad = {p, p}, .channel_last = true, .with_bias = bias, .name = name});
+    return PF::convolution(
+        h, 16, {k, k},
+        {.pad = {p, p}, .channel_last = true, .with_bias = bias, .name = pf_name(name, "conv")});
 }
 
 // lenet, channel-last: input (1, 32, 32, 3), BN over axis 3, pooling channel_last; fc1 reads the NHWC

@@ -24,9 +24,8 @@ template <bool CL, bool Bias>
 constexpr var net_for_pruning(builder& g) {
     var x = CL ? g.input("x", {1, 16, 16, 16}, layout::channel_last) : g.input("x", {1, 16, 16, 16});
     var h = x / 255.0;
-    h = PF::convolution(h, 16, {3, 3},
-                        {.pad = {1, 1}, .channel_last = CL, .with_bias = Bias, .name = "conv"});
-    h = PF::deconvolution(h, 16, {3, 3}, {.channel_last = CL, .with_bias = Bias, .name = "deconv"});
+    h = PF::convolution(h, 16, {3, 3}, {.pad = {1, 1}, .channel_last = CL, .with_bias = Bias, .name = {}});
+    h = PF::deconvolution(h, 16, {3, 3}, {.channel_last = CL, .with_bias = Bias, .name = {}});
     return PF::affine(h, 10, {.with_bias = Bias, .name = "fc"});
 }
 
@@ -37,7 +36,7 @@ template <bool Bias>
 constexpr var depthwise_net_for_pruning(builder& g) {
     var x = g.input("x", {1, 16, 16, 16});
     var h = x / 255.0;
-    h = PF::convolution(h, 16, {3, 3}, {.pad = {1, 1}, .with_bias = false, .name = "conv"});
+    h = PF::convolution(h, 16, {3, 3}, {.pad = {1, 1}, .with_bias = false, .name = {}});
     h = PF::depthwise_convolution(h, {3, 3}, {.with_bias = Bias, .name = "depthwise-conv"});
     h = PF::depthwise_deconvolution(h, {3, 3}, {.with_bias = Bias, .name = "depthwise-deconv"});
     return PF::affine(h, 10, {.with_bias = Bias, .name = "fc"});

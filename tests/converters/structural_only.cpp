@@ -74,25 +74,25 @@ std::vector<float> evaluate(const derivation& d, const vector_sources& src) {
 
 TEST_CASE("converters.hpp alone: conversion and value rules without xtensor or a parameter store") {
     vector_sources src;
-    src.params["conv/W"] = {values(5 * 3 * 3 * 2, 0.5f, 0.0f), shape_t{5, 3, 3, 2}};
-    src.params["conv/b"] = {values(5, 0.25f, 0.1f), shape_t{5}};
-    src.params["bn/beta"] = {values(5, 0.3f, -0.2f), shape_t{1, 5, 1, 1}};
-    src.params["bn/gamma"] = {values(5, 0.4f, 1.1f), shape_t{1, 5, 1, 1}};
-    src.params["bn/mean"] = {values(5, 0.6f, 0.05f), shape_t{1, 5, 1, 1}};
-    src.params["bn/var"] = {values(5, 0.2f, 0.9f), shape_t{1, 5, 1, 1}};
+    src.params["conv/conv/W"] = {values(5 * 3 * 3 * 2, 0.5f, 0.0f), shape_t{5, 3, 3, 2}};
+    src.params["conv/conv/b"] = {values(5, 0.25f, 0.1f), shape_t{5}};
+    src.params["bn/bn/beta"] = {values(5, 0.3f, -0.2f), shape_t{1, 5, 1, 1}};
+    src.params["bn/bn/gamma"] = {values(5, 0.4f, 1.1f), shape_t{1, 5, 1, 1}};
+    src.params["bn/bn/mean"] = {values(5, 0.6f, 0.05f), shape_t{1, 5, 1, 1}};
+    src.params["bn/bn/var"] = {values(5, 0.2f, 0.9f), shape_t{1, 5, 1, 1}};
     for (const derivation& d : Folded::derivations) {
         const std::vector<float> v = evaluate(d, src);
         src.params[std::string(d.target.view())] = {v, d.shape};
     }
-    const auto& W = src.params["conv/W"].first;
-    const auto& b = src.params["conv/b"].first;
-    const auto& beta = src.params["bn/beta"].first;
-    const auto& gamma = src.params["bn/gamma"].first;
-    const auto& mean = src.params["bn/mean"].first;
-    const auto& var = src.params["bn/var"].first;
-    const auto& wf = src.params.at("conv/w-folded").first;
-    const auto& bf = src.params.at("conv/b-folded").first;
-    const auto& wcl = src.params.at("conv/w-folded_cl").first;
+    const auto& W = src.params["conv/conv/W"].first;
+    const auto& b = src.params["conv/conv/b"].first;
+    const auto& beta = src.params["bn/bn/beta"].first;
+    const auto& gamma = src.params["bn/bn/gamma"].first;
+    const auto& mean = src.params["bn/bn/mean"].first;
+    const auto& var = src.params["bn/bn/var"].first;
+    const auto& wf = src.params.at("conv/conv/w-folded").first;
+    const auto& bf = src.params.at("conv/conv/b-folded").first;
+    const auto& wcl = src.params.at("conv/conv/w-folded_cl").first;
     REQUIRE(wcl.size() == W.size());
     for (int o = 0; o < 5; ++o) {
         const double c0 = double(gamma[o]) / std::sqrt(double(var[o]) + 1e-5);
@@ -108,8 +108,9 @@ TEST_CASE("converters.hpp alone: conversion and value rules without xtensor or a
                 }
     }
     // A missing source is reported through derivation_sources::fail.
-    src.params.erase("bn/var");
+    src.params.erase("bn/bn/var");
     CHECK_THROWS_WITH(
         evaluate(Folded::derivations[0], src),
-        doctest::Contains("parameter 'bn/var' (needed for 'conv/w-folded') is not in the parameter store"));
+        doctest::Contains(
+            "parameter 'bn/bn/var' (needed for 'conv/conv/w-folded') is not in the parameter store"));
 }

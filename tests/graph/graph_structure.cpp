@@ -157,11 +157,11 @@ constexpr var scoped(builder& g) {
 constexpr auto& SG = network<scoped>::graph;
 static_assert(param_id(SG, "cb1/conv/W") >= 0 && param_id(SG, "cb1/conv/b") >= 0);
 static_assert(param_id(SG, "cb1/bn/beta") >= 0 && param_id(SG, "cb1/bn/var") >= 0);
-static_assert(param_id(SG, "stage2/cb1/c/W") >= 0);
-static_assert(param_id(SG, "head/W") >= 0 && param_id(SG, "head/b") >= 0);
-static_assert(SG.nodes[std::size_t(param_id(SG, "head/W"))].shape == shape_t{4, 8, 1, 1});
+static_assert(param_id(SG, "stage2/cb1/c/conv/W") >= 0);  // nnabla: name scope, then "conv"
+static_assert(param_id(SG, "head/conv/W") >= 0 && param_id(SG, "head/conv/b") >= 0);
+static_assert(SG.nodes[std::size_t(param_id(SG, "head/conv/W"))].shape == shape_t{4, 8, 1, 1});
 static_assert(SG.find(op_kind::convolution, "cb1/conv") >= 0);  // functions carry their scope
-static_assert(SG.find(op_kind::convolution, "stage2/cb1/c") >= 0);
+static_assert(SG.find(op_kind::convolution, "stage2/cb1/c/conv") >= 0);
 static_assert(SG.count_leaves(op_kind::parameter) == 2 + 4 + 2 + 2);
 
 constexpr var shared(builder& g) {
@@ -177,7 +177,7 @@ static_assert(WG.count_leaves(op_kind::parameter) == 2);
 static_assert(WG.input_of(4, 1) == 2 && WG.input_of(5, 1) == 2);
 static_assert(WG.input_of(4, 2) == 3 && WG.input_of(5, 2) == 3);
 static_assert(WG.num_consumers(2) == 2);
-static_assert(WG.nodes[2].name == std::string_view("fc/W"));
+static_assert(WG.nodes[2].name == std::string_view("fc/affine/W"));
 
 // ---------------------------------------------------------------------------------------------
 // Reshape with -1, Concatenate's default axis.
@@ -327,8 +327,8 @@ TEST_CASE("graph: shapes, dtypes and layouts of nodes") {
 TEST_CASE("graph: parameter names from nested scopes") {
     CHECK(param_id(SG, "cb1/conv/W") >= 0);
     CHECK(param_id(SG, "cb1/bn/gamma") >= 0);
-    CHECK(param_id(SG, "stage2/cb1/c/b") >= 0);
-    CHECK(param_id(SG, "head/W") >= 0);
+    CHECK(param_id(SG, "stage2/cb1/c/conv/b") >= 0);
+    CHECK(param_id(SG, "head/conv/W") >= 0);
     CHECK(param_id(SG, "conv/W") < 0);
     CHECK(SG.find(op_kind::batch_normalization, "cb1/bn") >= 0);
 }
@@ -338,7 +338,7 @@ TEST_CASE("graph: weight sharing through the same parameter name") {
     CHECK(WG.input_of(4, 1) == WG.input_of(5, 1));
     CHECK(WG.input_of(4, 2) == WG.input_of(5, 2));
     CHECK(WG.num_consumers(2) == 2);
-    CHECK(WG.nodes[3].name.view() == "fc/b");
+    CHECK(WG.nodes[3].name.view() == "fc/affine/b");
 }
 
 TEST_CASE("graph: reshape with -1 and Concatenate's default axis") {

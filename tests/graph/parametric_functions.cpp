@@ -171,7 +171,7 @@ constexpr var nested_scopes(builder& g) {
 TEST_CASE("PF::convolution: nnabla scope, shapes (channel-first and channel-last), flags") {
     check_params(params_of<network<conv_default>>(), {{"conv/W", {6, 2, 3, 5}, true}, {"conv/b", {6}, true}});
     check_params(params_of<network<conv_channel_last>>(),
-                 {{"convcl/W", {6, 3, 5, 2}, true}, {"convcl/b", {6}, true}});
+                 {{"convcl/conv/W", {6, 3, 5, 2}, true}, {"convcl/conv/b", {6}, true}});
 }
 
 TEST_CASE("PF::deconvolution: W (inmaps, outmaps/group, k..), channel-last (inmaps, k.., outmaps/group)") {
@@ -191,8 +191,9 @@ TEST_CASE("PF::depthwise_convolution / depthwise_deconvolution: scopes and shape
 
 TEST_CASE("PF::affine: W (prod(x.shape[base_axis:]), *n_outmaps), multi-dim output kept") {
     using Net = network<affine_nets>;
-    check_params(params_of<Net>(),
-                 {{"affine/W", {48, 10}, true}, {"affine/b", {10}, true}, {"fc2/W", {48, 2, 5}, true}});
+    check_params(
+        params_of<Net>(),
+        {{"affine/W", {48, 10}, true}, {"affine/b", {10}, true}, {"fc2/affine/W", {48, 2, 5}, true}});
     static_assert(Net::graph.nodes[Net::graph.outputs[0]].shape ==
                   shape_t{2, 2, 5});  // g.output(b) came first
 }
@@ -219,28 +220,28 @@ TEST_CASE("PF::batch_normalization / fused: shapes, constant inits, need_grad, f
                                     {"bn/gamma", {1, 5, 1, 1}, true},
                                     {"bn/mean", {1, 5, 1, 1}, false},
                                     {"bn/var", {1, 5, 1, 1}, false},
-                                    {"fbn/beta", {1, 5, 1, 1}, false},
-                                    {"fbn/gamma", {1, 5, 1, 1}, false},
-                                    {"fbn/mean", {1, 5, 1, 1}, false},
-                                    {"fbn/var", {1, 5, 1, 1}, false},
-                                    {"bn1d/beta", {1, 7}, true},
-                                    {"bn1d/gamma", {1, 7}, true},
-                                    {"bn1d/mean", {1, 7}, false},
-                                    {"bn1d/var", {1, 7}, false}});
+                                    {"fbn/bn/beta", {1, 5, 1, 1}, false},
+                                    {"fbn/bn/gamma", {1, 5, 1, 1}, false},
+                                    {"fbn/bn/mean", {1, 5, 1, 1}, false},
+                                    {"fbn/bn/var", {1, 5, 1, 1}, false},
+                                    {"bn1d/bn/beta", {1, 7}, true},
+                                    {"bn1d/bn/gamma", {1, 7}, true},
+                                    {"bn1d/bn/mean", {1, 7}, false},
+                                    {"bn1d/bn/var", {1, 7}, false}});
     parameter_store store;
     create_parameters<Net>(store);
-    for (std::string s : {"bn", "bn1d"}) {
+    for (std::string s : {"bn", "bn1d/bn"}) {
         check_constant(store.at(s + "/beta"), 0.0f, true);
         check_constant(store.at(s + "/gamma"), 1.0f, true);
         check_constant(store.at(s + "/mean"), 0.0f, false);
         check_constant(store.at(s + "/var"), 1.0f, false);
     }
-    check_constant(store.at("fbn/beta"), 0.0f, false);
-    check_constant(store.at("fbn/gamma"), 1.0f, false);
+    check_constant(store.at("fbn/bn/beta"), 0.0f, false);
+    check_constant(store.at("fbn/bn/gamma"), 1.0f, false);
     // get_parameters(grad_only=true) lists only the trainable ones.
     std::vector<std::string> trainable;
     for (const auto& [k, p] : store.get_parameters(true)) trainable.push_back(k);
-    CHECK(trainable == std::vector<std::string>{"bn/beta", "bn/gamma", "bn1d/beta", "bn1d/gamma"});
+    CHECK(trainable == std::vector<std::string>{"bn/beta", "bn/gamma", "bn1d/bn/beta", "bn1d/bn/gamma"});
 }
 
 TEST_CASE("PF scopes nest the nnabla way (g.scope(\"cb1\") -> cb1/conv/W)") {
@@ -250,14 +251,14 @@ TEST_CASE("PF scopes nest the nnabla way (g.scope(\"cb1\") -> cb1/conv/W)") {
                                                        {"cb1/bn/gamma", {1, 4, 1, 1}, true},
                                                        {"cb1/bn/mean", {1, 4, 1, 1}, false},
                                                        {"cb1/bn/var", {1, 4, 1, 1}, false},
-                                                       {"cb1/inner/pw/W", {4, 4, 1, 1}, true},
+                                                       {"cb1/inner/pw/conv/W", {4, 4, 1, 1}, true},
                                                        {"affine/W", {256, 3}, true},
                                                        {"affine/b", {3}, true}});
     // Function nodes carry the scope they were created in.
     std::vector<std::string> conv_scopes;
     for (const auto& n : network<nested_scopes>::graph.nodes)
         if (n.op == op_kind::convolution) conv_scopes.emplace_back(n.name.view());
-    CHECK(conv_scopes == std::vector<std::string>{"cb1/conv", "cb1/inner/pw"});
+    CHECK(conv_scopes == std::vector<std::string>{"cb1/conv", "cb1/inner/pw/conv"});
 }
 
 // ---- Glorot statistics --------------------------------------------------------------------------
@@ -357,8 +358,9 @@ TEST_CASE("PF::fixed_point_quantized_*: names, order, shapes, need_grad (W, W_q,
                                                     {"fp_quantized_affine/W_q", {6, 4}, false},
                                                     {"fp_quantized_affine/b", {4}, true},
                                                     {"fp_quantized_affine/b_q", {4}, false}});
-    check_params(params_of<network<fpq_affine_noquant_w>>(),
-                 {{"fq/W", {6, 3}, false}, {"fq/b", {3}, false}, {"fq/b_q", {3}, false}});
+    check_params(params_of<network<fpq_affine_noquant_w>>(), {{"fq/fp_quantized_affine/W", {6, 3}, false},
+                                                              {"fq/fp_quantized_affine/b", {3}, false},
+                                                              {"fq/fp_quantized_affine/b_q", {3}, false}});
     check_params(params_of<network<fpq_conv>>(), {{"fp_quantized_conv/W", {2, 2, 3, 3}, true},
                                                   {"fp_quantized_conv/W_q", {2, 2, 3, 3}, false},
                                                   {"fp_quantized_conv/b", {2}, true},
@@ -413,8 +415,8 @@ TEST_CASE("PF::fixed_point_quantized_affine with quantize_w = false uses W as is
     parameter_store store;
     create_parameters<Net>(store);
     const xt::xarray<float> W = ramp({6, 3}, 4), b = ramp({3}, 5);
-    kata::test::set_param(store, "fq/W", W);
-    kata::test::set_param(store, "fq/b", b);
+    kata::test::set_param(store, "fq/fp_quantized_affine/W", W);
+    kata::test::set_param(store, "fq/fp_quantized_affine/b", b);
     const xt::xarray<float> x = ramp({2, 6}, 6);
     cpu::executor<Net> run(store);
     const xt::xarray<float> y = run(x);

@@ -6,7 +6,8 @@
 //   * a naive convolution written here (double accumulation, straight from the definition), with
 //     the residual and ReLU applied afterwards; tolerance from the float32 summation bound:
 //     |y - ref| <= 1e-5 * sum_k |x_k w_k| + 1e-6 per element;
-//   * the PyTorch fixture conv1d_cl.npz (rtol = atol = 1e-5), as in convolution.cpp;
+//   * the PyTorch fixtures conv1d_cl.npz and conv2d_cl_dilation_h.npz (dilation 3 along H)
+//     (rtol = atol = 1e-5), as in convolution.cpp;
 //   * the live executor (im2col + OpenBLAS, unfused) on the same nets.
 // Shapes are odd on purpose: output channels not a multiple of 16 or 64 (masked tails), pixel counts
 // not a multiple of the 6-pixel tile, C > 1024 (reduction split inside a tap), C * taps > 1024
@@ -67,6 +68,11 @@ constexpr var conv1d_cl_net(builder& g) {  // = convolution.cpp's conv1d_cl (PyT
     auto x = g.input("x", {3, 13, 5}, layout::channel_last);
     return F::convolution(x, g.parameter("W", {7, 3, 5}), g.parameter("b", {7}),
                           {.pad = {1}, .stride = {3}, .dilation = {2}, .channel_last = true});
+}
+constexpr var conv2d_cl_dilation_h_net(builder& g) {  // PyTorch fixture conv2d_cl_dilation_h
+    auto x = g.input("x", {2, 13, 8, 6}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {10, 3, 2, 6}), g.parameter("b", {10}),
+                          {.pad = {2, 1}, .stride = {1, 2}, .dilation = {3, 1}, .channel_last = true});
 }
 constexpr var conv3d_base2(builder& g) {  // 3-D, base_axis 2 (two batch axes)
     auto x = g.input("x", {2, 2, 4, 5, 6, 7}, layout::channel_last);
@@ -290,6 +296,25 @@ TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
     for (bool generic : {false, true}) {
         cpu::simd::force_generic(generic);
         cpu::frozen_executor<network<conv1d_cl_net>> run(store);
+        const xt::xarray<float> x = fx["x"];
+        kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
+    }
+    cpu::simd::force_generic(false);
+}
+
+// Dilation along H (3, with 1 along W): the other cases dilate W or D only, so a kernel that ignored
+// the dilation along H passed them all (issue 15; checked by planting that bug in make_params).
+TEST_CASE("Frozen NHWC convolution with dilation along H matches the PyTorch fixture conv2d_cl_dilation_h") {
+    const kt::fixture fx = kt::load_fixture("ops/conv2d_cl_dilation_h.npz");
+    parameter_store store;
+    kt::set_param(store, "W", fx["W"]);
+    kt::set_param(store, "b", fx["b"]);
+    using Net = network<conv2d_cl_dilation_h_net>;
+    static_assert(cpu::frozen_executor<Net>::num_prepared == 1);  // the direct NHWC kernel runs it
+    for (bool generic : {false, true}) {
+        INFO("portable micro-kernel: " << generic);
+        cpu::simd::force_generic(generic);
+        cpu::frozen_executor<Net> run(store);
         const xt::xarray<float> x = fx["x"];
         kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
     }

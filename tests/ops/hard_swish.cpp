@@ -45,7 +45,7 @@ static_assert(ChannelLast::graph.nodes[ChannelLast::graph.outputs[0]].op == op_k
 
 void set_bn(parameter_store& store, const kt::fixture& fx) {
     for (const char* p : {"beta", "gamma", "mean", "var"})
-        kt::set_param(store, std::string("bn/") + p, fx[p]);
+        kt::set_param(store, std::string("bn/bn/") + p, fx[p]);
 }
 
 }  // namespace

@@ -283,9 +283,9 @@ TEST_CASE("keywords: PF:: functions, keywords in any order == designated initial
     static_assert(same_graph<D, network<pf_keywords>>());
     static_assert(same_graph<D, network<pf_keywords_permuted>>());
     // The non-default initializers and flags reached the parameters.
-    constexpr int w = D::graph.find(op_kind::parameter, "conv1/W");
+    constexpr int w = D::graph.find(op_kind::parameter, "conv1/conv/W");
     static_assert(w >= 0 && D::graph.nodes[w].init == normal_init(0, 0.02) && !D::graph.nodes[w].need_grad);
-    static_assert(D::graph.find(op_kind::parameter, "bn1/gamma") < 0);  // no_scale
+    static_assert(D::graph.find(op_kind::parameter, "bn1/bn/gamma") < 0);  // no_scale
     CHECK(same_graph<D, network<pf_keywords_permuted>>());
 }
 

@@ -92,10 +92,10 @@ TEST_CASE("SimpleGraph: conv-BN-ReLU-affine: counts, ids, scope and parameter la
     // 4 functions, 13 variables (x, c1/W, c1/b, 4 BN parameters, f1/W, f1/b, 4 outputs), 4+3+5+1+3 edges.
     CHECK(d.nodes.size() == 4 + 13);
     CHECK(d.edges.size() == 4 + 3 + 5 + 1 + 3);
-    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nc1");
-    CHECK(d.nodes.at("BatchNormalization-1").at("label") == "BatchNormalization\nbn1");
+    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nc1/conv");
+    CHECK(d.nodes.at("BatchNormalization-1").at("label") == "BatchNormalization\nbn1/bn");
     CHECK(d.nodes.at("ReLU-1").at("label") == "ReLU");
-    CHECK(d.nodes.at("Affine-1").at("label") == "Affine\nf1");
+    CHECK(d.nodes.at("Affine-1").at("label") == "Affine\nf1/affine");
     // Parameters: pink, short labels.
     auto pink = labels_with_fill(d, "pink");
     std::multiset<std::string> params(pink.begin(), pink.end());
@@ -135,7 +135,7 @@ TEST_CASE("SimpleGraph: the DOT text's exact beginning (ids, attribute order, es
         "\t\"1-0\" -> \"Convolution-1\"\n"
         "\t\"1-0\" [label=\"W\" color=\"black\" fillcolor=\"pink\" shape=\"circle\"]\n";
     CHECK(text.substr(0, head.size()) == head);
-    CHECK(text.find("\t\"Convolution-1\" [label=\"Convolution\\nc1\" color=\"blue\" fontcolor=white "
+    CHECK(text.find("\t\"Convolution-1\" [label=\"Convolution\\nc1/conv\" color=\"blue\" fontcolor=white "
                     "shape=square]\n") != std::string::npos);
     CHECK(text.substr(text.size() - 2) == "}\n");
     // Both template forms give the same text.
@@ -155,9 +155,10 @@ TEST_CASE("SimpleGraph: residual DAG with a shared input and a shared intermedia
     std::sort(heads.begin(), heads.end());
     CHECK(heads == std::vector<std::string>{"Convolution-2", "Convolution-3"});
     // Scopes are the full nested scope; parameter labels are relative to it.
-    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1");
-    CHECK(d.nodes.at("Convolution-3").at("label") == "Convolution\nres/c3");  // W only: dirname(res/c3/W)
-    CHECK(d.nodes.at("BatchNormalization-1").at("label") == "BatchNormalization\nres/bn1");
+    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1/conv");
+    CHECK(d.nodes.at("Convolution-3").at("label") ==
+          "Convolution\nres/c3/conv");  // W only: dirname(res/c3/conv/W)
+    CHECK(d.nodes.at("BatchNormalization-1").at("label") == "BatchNormalization\nres/bn1/bn");
     CHECK(d.nodes.at("Add2-1").at("color") == "purple");
     CHECK(d.nodes.at("ReLU-2").at("color") == "green");
     // Visit order: the left branch before the Add2 (ids count in visit order).
@@ -173,7 +174,7 @@ TEST_CASE("SimpleGraph: a converted graph (BN folding + channel-last)") {
     dot_graph d = check_structure(ResidualConverted::graph);
     CHECK(d.nodes.count("BatchNormalization-1") == 0);
     // The folded, transposed parameters are drawn as parameters with their names relative to the scope.
-    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1");
+    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nres/c1/conv");
     CHECK(!labels_with_fill(d, "pink").empty());
     bool folded = false;
     for (const auto& l : labels_with_fill(d, "pink"))
@@ -198,7 +199,7 @@ TEST_CASE("SimpleGraph: several outputs, one of which is also consumed") {
     // The affine output is a single node (graph output and Mul2 input).
     const auto a_out = heads_of(d, "Affine-1").at(0);
     CHECK(heads_of(d, a_out) == std::vector<std::string>{"Mul2-1"});
-    CHECK(d.nodes.at("Affine-1").at("label") == "Affine\nfa");
+    CHECK(d.nodes.at("Affine-1").at("label") == "Affine\nfa/affine");
     // tanh(y) does not need a gradient: y is an input.
     const auto t_out = heads_of(d, "Tanh-1").at(0);
     CHECK(d.nodes.at(t_out).at("color") == "lightgray");
@@ -220,7 +221,7 @@ TEST_CASE("SimpleGraph: default colours (Deconvolution and Unpooling gray, Depth
         CHECK(!d.nodes.at(id).count("fillcolor"));  // filled with `color`
     }
     CHECK(d.nodes.size() == want.size() + expected(Colours::graph).variables);
-    CHECK(d.nodes.at("Deconvolution-1").at("label") == "Deconvolution\ndc");
+    CHECK(d.nodes.at("Deconvolution-1").at("label") == "Deconvolution\ndc/deconv");
     // The default rules are the same as upstream's tests on the indexed id.
     CHECK(kata::detail::default_function_color("BatchNormalization") == "orange");
     CHECK(kata::detail::default_function_color("FusedBatchNormalization") == "orange");
@@ -232,7 +233,7 @@ TEST_CASE("SimpleGraph: default colours (Deconvolution and Unpooling gray, Depth
 
 TEST_CASE("SimpleGraph: fname_color_map by type name, vname_color_map by variable name") {
     SimpleGraph viewer("png", false, {{"Convolution", "yellow"}, {"ReLU", "#ff0000"}, {"Affine-1", "cyan"}},
-                       {{"x", "navy"}, {"c1/W", "cyan"}});
+                       {{"x", "navy"}, {"c1/conv/W", "cyan"}});
     dot_graph d = check_structure(ConvBn::graph, viewer);
     CHECK(d.nodes.at("Convolution-1").at("color") == "yellow");
     CHECK(d.nodes.at("ReLU-1").at("color") == "#ff0000");
@@ -265,7 +266,7 @@ TEST_CASE("SimpleGraph: verbose labels (shape tuples, need_grad, argument JSON)"
     SimpleGraph viewer("png", true);
     dot_graph d = check_structure(ConvBn::graph, viewer);
     // Scoped functions keep the scope label even when verbose; parameters never show shapes.
-    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nc1");
+    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nc1/conv");
     CHECK(labels_with_fill(d, "pink").size() == 8);
     for (const auto& l : labels_with_fill(d, "pink")) CHECK(l.find('\n') == std::string::npos);
     CHECK(d.nodes.count(var_with_label(d, "x\n(((1, 3, 32, 32), need_grad=False))")) == 1);
@@ -329,7 +330,7 @@ using QuotedNames = network<quoted_names_net>;
 TEST_CASE("SimpleGraph: names with quotes and backslashes are escaped") {
     dot_graph d = check_structure(QuotedNames::graph);
     CHECK(d.nodes.count(var_with_label(d, "in\"put\\x")) == 1);
-    CHECK(d.nodes.at("Affine-1").at("label") == "Affine\nodd \"scope\"");
+    CHECK(d.nodes.at("Affine-1").at("label") == "Affine\nodd \"scope\"/affine");
     if (have_dot()) {
         auto dir = fresh_dir("quoted");
         auto out = SimpleGraph("svg").save(QuotedNames::graph, dir / "q");

@@ -106,8 +106,8 @@ TEST_CASE("SimpleGraph graphs: FusedBatchNormalizationModifier's output") {
     CHECK(d.nodes.count("ReLU-1") == 0);
     CHECK(d.nodes.count("Add2-1") == 0);
     // The fused function reuses the BN's parameters: scope label, BN parameter labels, Norm colour.
-    CHECK(d.nodes.at("FusedBatchNormalization-1").at("label") == "FusedBatchNormalization\nbn1");
-    CHECK(d.nodes.at("FusedBatchNormalization-2").at("label") == "FusedBatchNormalization\nbn2");
+    CHECK(d.nodes.at("FusedBatchNormalization-1").at("label") == "FusedBatchNormalization\nbn1/bn");
+    CHECK(d.nodes.at("FusedBatchNormalization-2").at("label") == "FusedBatchNormalization\nbn2/bn");
     CHECK(d.nodes.at("FusedBatchNormalization-1").at("color") == "orange");
     std::vector<std::string> in;
     for (const auto& [t, h] : d.edges)
@@ -137,9 +137,9 @@ TEST_CASE("SimpleGraph graphs: FixedPointActivationConverter's output (FixedPoin
     CHECK(d.nodes.at("FixedPointQuantize-2").at("label") == label);
     CHECK(d.nodes.at("FixedPointQuantize-1").at("color") == "gray");
     // The copied parameters live under the converter's scope.
-    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nfixed-point-activation-graph/c1");
+    CHECK(d.nodes.at("Convolution-1").at("label") == "Convolution\nfixed-point-activation-graph/c1/conv");
     CHECK(d.nodes.at("BatchNormalization-1").at("label") ==
-          "BatchNormalization\nfixed-point-activation-graph/bn1");
+          "BatchNormalization\nfixed-point-activation-graph/bn1/bn");
 }
 
 TEST_CASE("SimpleGraph graphs: FixedPointWeightConverter's output (quantized parameters)") {
@@ -150,8 +150,8 @@ TEST_CASE("SimpleGraph graphs: FixedPointWeightConverter's output (quantized par
     for (int k = 1; k <= 4; ++k) {
         const auto& a = d.nodes.at("FixedPointQuantize-" + std::to_string(k));
         CAPTURE(a.at("label"));
-        scoped += a.at("label") == "FixedPointQuantize\nfixed-point-weight-graph/c1" ||
-                  a.at("label") == "FixedPointQuantize\nfixed-point-weight-graph/c2";
+        scoped += a.at("label") == "FixedPointQuantize\nfixed-point-weight-graph/c1/conv/fp_quantized_conv" ||
+                  a.at("label") == "FixedPointQuantize\nfixed-point-weight-graph/c2/conv/fp_quantized_conv";
     }
     CHECK(scoped == 4);
     auto pink = labels_with_fill(d, "pink");

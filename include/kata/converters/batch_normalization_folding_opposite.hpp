@@ -94,7 +94,7 @@ struct BatchNormalizationFoldingOppositeModifierInner {
             m.append(layer(bn).view()).append(" into ").append(layer(f).view()).append(" with pad ");
             append_dims(m, a, a.pad);
             if (deconv) append_dims(m.append(", stride "), a, a.stride);
-            m.append(": b + sum(W c1) is exact only when every output sees every tap");
+            m.append(": exact only when every output sees every tap");
             if (deconv) {
                 std::int64_t need[max_spatial]{};
                 for (int i = 0; i < a.spatial_dims; ++i)

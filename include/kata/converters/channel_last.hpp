@@ -12,7 +12,8 @@
 // (N, C, S..) -> (N, S.., C) and the new layout tag; the executor of the converted type takes the
 // data in that layout (upstream makes a transposed copy variable instead). Default (`inputs` empty):
 // ChannelLast converts every input of rank >= 3 not declared channel-last, ChannelFirst every input
-// declared channel-last. Outputs stay in the converted layout (an Affine output has none).
+// declared channel-last. A name in `inputs` that matches no graph input is a compile error listing the
+// graph's inputs (it would otherwise convert nothing, silently). Outputs stay in the converted layout (an Affine output has none).
 //
 // How it works: a variable is "converted" when its new node carries the target layout tag and the
 // original did not (ops propagate the tag, kata/ops). Axis k of a converted variable holds original
@@ -50,7 +51,7 @@
 // original (upstream rebuilds them unchanged, on the wrong layout); every consumer of an input is rewired,
 // not only the first; the modifier is reusable and the converted input is the one the graph reads
 // (upstream replaces inputs_cl by unconnected variables); ChannelFirst names its weights `W_cf`
-// (upstream: `W_cl` in both directions); Affine weights live in the layer's scope (`fc/W_cl`, upstream
+// (upstream: `W_cl` in both directions); Affine weights live in the layer's scope (`fc/affine/W_cl`, upstream
 // a root-scope `w_cl` shared, stale, by equal shapes); derived values are recomputed on every apply.
 #pragma once
 
@@ -285,6 +286,11 @@ struct layout_converter {
 struct ChannelLastModifier {
     detail::input_names<8> inputs{};
 
+    // Every name in `inputs` must be a graph input (a compile error listing the inputs otherwise).
+    static constexpr std::string_view modifier_name = "ChannelLastModifier";
+    constexpr int num_named_inputs() const { return inputs.count; }
+    constexpr std::string_view named_input(int i) const { return inputs.names[i].view(); }
+
     constexpr var map_leaf(modify_context& c, function_ref leaf) const {
         return detail::layout_converter<true>::map_input(c, inputs, leaf);
     }
@@ -297,6 +303,11 @@ struct ChannelLastModifier {
 // inputs to convert (empty: every input declared channel-last).
 struct ChannelFirstModifier {
     detail::input_names<8> inputs{};
+
+    // Every name in `inputs` must be a graph input (a compile error listing the inputs otherwise).
+    static constexpr std::string_view modifier_name = "ChannelFirstModifier";
+    constexpr int num_named_inputs() const { return inputs.count; }
+    constexpr std::string_view named_input(int i) const { return inputs.names[i].view(); }
 
     constexpr var map_leaf(modify_context& c, function_ref leaf) const {
         return detail::layout_converter<false>::map_input(c, inputs, leaf);

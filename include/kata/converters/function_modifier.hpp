@@ -266,6 +266,14 @@ public:
 
     constexpr void fail(const message_string& m) { g.fail(m); }
 
+    // Whether parameter `key` of the visited graph was created by a derivation of an earlier pass (a
+    // converter before this one in the same conversion chain, or the converted network's own).
+    constexpr bool derived_before(std::string_view key) const {
+        for (const derivation& d : *ders_)
+            if (d.target.view() == key) return true;
+        return false;
+    }
+
     constexpr const detail::pass_source& source() const { return *src_; }
 
 private:

@@ -71,6 +71,40 @@ constexpr var carry_leaf(builder& g, const node& n) {
     return g.parameter_at(n.name, n.shape, n.init, n.need_grad);
 }
 
+// Modifiers naming graph inputs provide num_named_inputs(), named_input(i) (empty: unused slot) and
+// modifier_name (optionally renamed_input(i): the name input i gets, which also satisfies the check). Every given name must be an input of `src`; otherwise records "<Modifier>: no input of
+// the graph is named 'image'; its inputs: 'x' (1,3,32,32), ..." and returns false.
+template <class M>
+constexpr bool check_named_inputs(builder& out, const pass_source& src, const M& m) {
+    for (int i = 0; i < m.num_named_inputs(); ++i) {
+        const std::string_view want = m.named_input(i);
+        if (want.empty()) continue;
+        // A renaming substitution already applied (its new name present) is satisfied: converting twice
+        // with one IdentityModifier changes nothing instead of failing.
+        std::string_view renamed{};
+        if constexpr (requires { m.renamed_input(0); }) renamed = m.renamed_input(i);
+        bool found = false;
+        for (std::size_t j = 0; j < src.n && !found; ++j)
+            found = src.nodes[j].op == op_kind::input &&
+                    (src.nodes[j].name.view() == want ||
+                     (!renamed.empty() && src.nodes[j].name.view() == renamed));
+        if (found) continue;
+        message_string msg(M::modifier_name);
+        msg.append(": no input of the graph is named '").append(want).append("'; its inputs:");
+        bool first = true;
+        for (std::size_t j = 0; j < src.n; ++j) {
+            if (src.nodes[j].op != op_kind::input) continue;
+            msg.append(first ? " '" : ", '").append(src.nodes[j].name.view()).append("' ");
+            append_shape(msg, src.nodes[j].shape);
+            first = false;
+        }
+        if (first) msg.append(" none");
+        out.fail(msg);
+        return false;
+    }
+    return true;
+}
+
 // One modifier over the previous graph `src` (a builder or the lifted source graph, see pass_source).
 // O(N + E) besides what the modifier itself does per function.
 template <class M>
@@ -103,6 +137,10 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
         }
         mp[i] = v.id;
     }
+    // A modifier that selects graph inputs by name (ChannelLast/ChannelFirst, IdentityModifier) and is
+    // given a name no input has would convert nothing, silently: a compile error listing the inputs.
+    if constexpr (requires { m.named_input(0); })
+        if (!check_named_inputs(out, src, m)) return out;
     // 2. functions in nnabla's visit order
     std::vector<var> ins_v(std::size_t(max_inputs), var{});
     var* ins = ins_v.data();

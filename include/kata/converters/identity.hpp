@@ -15,7 +15,8 @@
 //
 // kata vs upstream: substitution by input name instead of Variable identity; every input position of
 // every function is substituted (upstream only position 0 of functions whose first input is a leaf);
-// reusable (upstream clears the dictionary after the first conversion).
+// reusable (upstream clears the dictionary after the first conversion). A name that matches no graph
+// input (nor, for a renaming substitution, its new name) is a compile error listing the inputs.
 #pragma once
 
 #include "function_modifier.hpp"
@@ -32,6 +33,12 @@ struct IdentityModifier {
     static constexpr int capacity = 4;
     input_substitution inputs[capacity]{};
     bool copy_value = false;
+
+    // Every substituted name must be a graph input (a compile error listing the inputs otherwise).
+    static constexpr std::string_view modifier_name = "IdentityModifier";
+    constexpr int num_named_inputs() const { return capacity; }
+    constexpr std::string_view named_input(int i) const { return inputs[i].name.view(); }
+    constexpr std::string_view renamed_input(int i) const { return inputs[i].new_name.view(); }
 
     constexpr var map_leaf(modify_context& c, function_ref leaf) const {
         if (!leaf.is_input()) return keep;

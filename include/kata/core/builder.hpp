@@ -4,7 +4,7 @@
 //
 //     constexpr kata::var lenet(kata::builder& g) {
 //         auto x = g.input("x", {1, 1, 28, 28});
-//         auto h = kata::F::relu(kata::PF::convolution(x, 16, {5, 5}, {.name = "conv1"}));
+//         auto h = kata::F::relu(kata::PF::convolution(x, 16, {5, 5}, {.name = "conv1"}));  // conv1/conv/W
 //         ...
 //         return y;
 //     }

@@ -66,6 +66,8 @@ enum class failure_kind : std::uint8_t {
     parameter_mismatch,    // dtype or shape differ from the graph's
     input_shape,           // a run-time-shaped input (xt::xarray...) of the wrong shape
     input_not_contiguous,  // a strided input for a backend that does not stage inputs (embedded)
+    parameter_changed,     // at a call: a bound parameter's value was replaced with another shape or dtype
+    concurrent_call,       // one executor entered from a second thread while a call was running
 };
 
 struct binding_failure {
@@ -77,6 +79,7 @@ struct binding_failure {
     dtype got_type = dtype::f32;
     shape_t got_shape{};
     int got_rank = 0;
+    bool derived = false;  // missing_parameter: the name is one a graph conversion derives (apply_conversion)
 };
 
 namespace detail {
@@ -104,6 +107,11 @@ constexpr message_string describe(const binding_failure& f) {
         append_shape(m, f.expected.shape);
         m.append(" is not in ")
             .append(f.source.empty() ? std::string_view("the parameter source") : f.source);
+        // A converted network reads parameters (w-folded, b-folded, *_cl...) that the conversion's
+        // value rules compute from the trained ones: say which call makes them.
+        if (f.derived)
+            m.append(" (the graph conversion derives it from the trained parameters: call "
+                     "kata::apply_conversion<Net>(store) before binding)");
         break;
     case failure_kind::parameter_mismatch:
         m.append("parameter '").append(f.name).append("' has ");
@@ -113,6 +121,20 @@ constexpr message_string describe(const binding_failure& f) {
         m.append(" but the graph expects ");
         if (f.got_type != f.expected.type) m.append(dtype_name(f.expected.type)).append(" ");
         append_shape(m, f.expected.shape);
+        break;
+    case failure_kind::parameter_changed:
+        m.append("parameter '").append(f.name).append("' was replaced after bind() and now has ");
+        if (f.got_type != f.expected.type) m.append("dtype ").append(dtype_name(f.got_type)).append(" and ");
+        m.append("shape ");
+        detail::append_dims(m, f.got_shape, f.got_rank);
+        m.append(" but the executor bound it with ");
+        if (f.got_type != f.expected.type) m.append(dtype_name(f.expected.type)).append(" ");
+        append_shape(m, f.expected.shape);
+        m.append(" (the graph's shape); nothing was run");
+        break;
+    case failure_kind::concurrent_call:
+        m.append("called while another call of the same executor is running (one executor is not "
+                 "re-entrant: give each thread its own executor; executors may share a parameter store)");
         break;
     case failure_kind::input_shape:
         m.append("input '").append(f.name).append("' has shape ");

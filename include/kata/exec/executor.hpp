@@ -38,8 +38,21 @@
 // otherwise; run-time failures go through exec::report (kata/exec/binding.hpp: binding_error on
 // hosts, a trap without exceptions). A failed bind() leaves the previous binding in place.
 //
-// An executor is not copyable, and one executor must not be called from two threads at once (it owns
-// the buffers the call writes); two executors are independent.
+// Threads: one executor is not re-entrant. It owns the buffers a call writes (activations, staged
+// inputs, bound input pointers), so execute()/operator()/bind() must not run on two threads at once;
+// a second entry while a call is running is detected (an atomic flag, always on) and reported as
+// binding_error "called while another call of the same executor is running" instead of racing.
+// Outputs (output<K>(), output_data<K>()) are valid until the next call on the same executor. Give each
+// thread its own executor: executors are independent and may share one parameter store (they only read
+// it, tests/sanitize/thread checks this under ThreadSanitizer) as long as nobody writes the store
+// during their calls.
+//
+// Parameters replaced after bind(): a live executor reads the source's current buffers at every call,
+// so new values of the same shape are used at the next call. A value replaced with another shape or
+// dtype (parameter_store::create_or_replace) is not read: every call first re-checks the dtype and
+// shape of each bound parameter and throws binding_error naming the parameter, its new shape and the
+// shape it was bound with, before running anything (no out-of-bounds read). Restore the shape, or build
+// an executor for a graph of the new shape. An executor is not copyable.
 //
 // Backend-neutral: no xtensor, no threads, no iostream, no std::string on the core path (profiling
 // with -DKATA_CPU_PROFILE adds <chrono>).
@@ -397,6 +410,7 @@ public:
     // executor also re-reads (re-prepares) their values here: call bind() after changing them. On a
     // failure nothing changes.
     void bind(Source source) {
+        const call_guard guard(busy_);
         if constexpr (detail::constant_source<Source, graph>) {
             // Parameters compiled in: every handle is found during compilation, so the program holds
             // the handles, not the graph (a run-time look-up would put the whole graph value, names
@@ -422,6 +436,8 @@ public:
     void execute(const X&... xs) {
         static_assert(sizeof...(X) == num_inputs,
                       "kata::exec::executor: wrong number of inputs for this graph");
+        const call_guard guard(busy_);
+        check_bound_parameters();
         bind_inputs(std::index_sequence_for<X...>{}, xs...);
         run_all(sched::order_seq);
     }
@@ -486,7 +502,10 @@ private:
         binding_failure f{failure_kind::missing_parameter, detail::executor_name<Backend>(), n.name.view(),
                           detail::source_description<Source>(), buffer_desc{n.type, n.shape, n.lay}};
         const parameter_handle h = source.find(n.name.view());
-        if (!h) report(f);
+        if (!h) {
+            f.derived = derived_by_conversion(n.name.view());
+            report(f);
+        }
         const parameter_view v = Source::view(h);
         if (v.type != n.type || v.rank != n.shape.rank || !(v.shape == n.shape)) {
             f.kind = failure_kind::parameter_mismatch;
@@ -504,6 +523,62 @@ private:
     template <std::size_t... J>
     void bind_constants(std::index_sequence<J...>) {
         ((handles_[std::size_t(sched::param_ids[J])] = constant_handle<J>), ...);
+    }
+
+    // One executor is not re-entrant (its storage holds the call's activations, staged inputs and bound
+    // input pointers): execute() and bind() hold this flag, and a second entry while it is held reports
+    // failure_kind::concurrent_call instead of racing. One atomic exchange and one store per call.
+    // (The flag is a plain bool used through the compiler's atomic builtins: <atomic> pulls <string> and
+    // <stdexcept> into the core path on hosted C++20 libraries.)
+    class call_guard {
+    public:
+        explicit call_guard(bool& busy) : busy_(busy) {
+            if (__atomic_exchange_n(&busy_, true, __ATOMIC_ACQUIRE)) {
+                binding_failure f{};
+                f.kind = failure_kind::concurrent_call;
+                f.who = detail::executor_name<Backend>();
+                report(f);  // throws (or traps) before this guard owns the flag: the destructor does not run
+            }
+        }
+        ~call_guard() { __atomic_store_n(&busy_, false, __ATOMIC_RELEASE); }
+        call_guard(const call_guard&) = delete;
+        call_guard& operator=(const call_guard&) = delete;
+
+    private:
+        bool& busy_;
+    };
+
+    // The kernels read parameters through the source at every call and were instantiated for the shapes
+    // bound: a store entry replaced since bind() with another shape (parameter_store::create_or_replace)
+    // would be read out of bounds. So every call first re-checks the bound parameters' dtype and shape
+    // and refuses (failure_kind::parameter_changed, naming the parameter and both shapes) without running
+    // anything. Sources whose values the compiler checked (constant tables) cannot change: no check.
+    void check_bound_parameters() const {
+        if constexpr (!requires { Source::template check<Net::graph>(); }) {
+            for (int j = 0; j < sched::num_params; ++j) {
+                const int id = sched::param_ids[std::size_t(j)];
+                const node& n = graph.nodes[std::size_t(id)];
+                const parameter_view v = Source::view(handles_[std::size_t(id)]);
+                if (v.type == n.type && v.rank == n.shape.rank && v.shape == n.shape) continue;
+                binding_failure f{failure_kind::parameter_changed, detail::executor_name<Backend>(),
+                                  n.name.view(), detail::source_description<Source>(),
+                                  buffer_desc{n.type, n.shape, n.lay}};
+                f.got_type = v.type;
+                f.got_shape = v.shape;
+                f.got_rank = v.rank;
+                report(f);
+            }
+        }
+    }
+
+    // Whether a conversion (kata::convert<...>) computes this parameter from the trained ones: a
+    // missing one then means apply_conversion was not called, and the message says so.
+    static constexpr bool derived_by_conversion(std::string_view name) {
+        if constexpr (requires { Net::derivations; }) {
+            for (const auto& d : Net::derivations)
+                if (d.target.view() == name) return true;
+        }
+        return false;
     }
 
     template <std::size_t... J>
@@ -636,6 +711,7 @@ private:
     std::array<void*, num_nodes> ptr_{};
     std::array<parameter_handle, num_nodes> handles_{};
     std::byte* workspace_ = nullptr;
+    bool busy_ = false;  // a call (execute or bind) is running: see call_guard (accessed atomically)
 };
 
 }  // namespace kata::exec

@@ -19,6 +19,18 @@ struct affine_args {
     int base_axis = 1;
 };
 
+namespace detail {
+// "Affine in scope 'fc': base_axis 3 is out of range for x (2,3,4) (0 <= base_axis < 3)". Shared with
+// the parametric Affines, which cannot size W without a valid base_axis: their message names no
+// weight (an invented W (1, n) would mislead, issue 15).
+constexpr message_string affine_base_axis_message(var x, int base_axis) {
+    auto m = x.g->prefix(op_kind::affine);
+    m.append("base_axis ").append_int(base_axis).append(" is out of range for ");
+    append_var(m, "x", x).append(" (0 <= base_axis < ").append_int(x.shape().rank).append(")");
+    return m;
+}
+}  // namespace detail
+
 namespace F {
 
 constexpr var affine(var x, var w, var b, affine_args args = {}) {
@@ -37,7 +49,10 @@ constexpr var affine(var x, var w, var b, affine_args args = {}) {
         g.fail(m);
         return g.function(k, {x, w}, a, xs, layout::none);
     };
-    if (args.base_axis < 0 || args.base_axis >= xs.rank) return fail_shapes("base_axis out of range");
+    if (args.base_axis < 0 || args.base_axis >= xs.rank) {
+        g.fail(detail::affine_base_axis_message(x, args.base_axis));
+        return g.function(k, {x, w}, a, xs, layout::none);
+    }
     if (ws.rank < 2) return fail_shapes("W must have rank >= 2 (in, out...)");
     if (xs.prod_from(args.base_axis) != ws.dims[0])
         return fail_shapes("prod(x.shape[base_axis:]) must equal W.shape[0]");

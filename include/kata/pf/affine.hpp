@@ -25,7 +25,10 @@ namespace PF {
 constexpr var affine(var x, shape_t n_outmaps, pf_affine_args a = {}) {
     builder& g = *x.g;
     auto s = g.scope(detail::scope_name(a.name, "affine"));
-    const std::int64_t inmaps = x.shape().prod_from(a.base_axis);
+    // W's first dimension is prod(x.shape[base_axis:]): report a bad base_axis before sizing it.
+    const bool axis_ok = a.base_axis >= 0 && a.base_axis < x.shape().rank;
+    if (!axis_ok) g.fail(kata::detail::affine_base_axis_message(x, a.base_axis));
+    const std::int64_t inmaps = axis_ok ? x.shape().prod_from(a.base_axis) : 1;
     shape_t ws;
     ws.push_back(inmaps);
     for (int i = 0; i < n_outmaps.rank; ++i) ws.push_back(n_outmaps.dims[i]);

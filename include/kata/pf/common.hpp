@@ -1,9 +1,11 @@
 // kata/pf/common.hpp
 //
 // Shared machinery of the parametric functions (nnabla's PF.*): the default scope names and the
-// `name` argument (nnabla's @parametric_function_api decorator pushes `name or <default>` as a
-// parameter scope, then creates "W", "b", ... inside it: PF.convolution(..., name="conv1") at the
-// root creates "conv1/W"; inside scope "cb1" with no name, "cb1/conv/W").
+// `name` argument. nnabla 1.39's @parametric_function_api pushes `name` (when given) as a parameter
+// scope and then the function's default scope inside it, and creates "W", "b", ... there:
+// PF.convolution(..., name="conv1") at the root creates "conv1/conv/W"; with no name "conv/W"; inside
+// scope "cb1" with name "c", "cb1/c/conv/W" (checked against nnabla 1.39 by
+// tools/fixtures/make_nnabla_name_fixtures.py, tests/graph/nnabla_parameter_names.cpp).
 #pragma once
 
 #include <string_view>
@@ -12,8 +14,12 @@
 
 namespace kata::PF::detail {
 
-constexpr std::string_view scope_name(std::string_view given, std::string_view dflt) {
-    return given.empty() ? dflt : given;
+// The scope a parametric function creates its parameters in: "<name>/<default>", or "<default>".
+constexpr name_string scope_name(std::string_view given, std::string_view dflt) {
+    name_string s{given};
+    if (!given.empty()) s.append('/');
+    s.append(dflt);
+    return s;
 }
 
 constexpr std::int64_t kernel_prod(const dims& k) {

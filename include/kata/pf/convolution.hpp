@@ -4,7 +4,7 @@
 // nnabla's parametric functions with the same argument defaults, parameter shapes, scope names and
 // default initializers (Glorot uniform for W with nnabla's calc_uniform_lim_glorot, zeros for b).
 // Options as designated initializers or as keywords in any order (kata/ops/keywords.hpp):
-//     PF::convolution(x, 32, {3, 3}, {.pad = {1, 1}, .group = 4, .name = "c"})
+//     PF::convolution(x, 32, {3, 3}, {.pad = {1, 1}, .group = 4, .name = "c"})   // c/conv/W, c/conv/b
 //     PF::convolution(x, 32, {3, 3}, kw::group = 4, kw::pad = {1, 1}, kw::name = "c")
 #pragma once
 

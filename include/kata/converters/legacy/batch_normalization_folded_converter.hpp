@@ -6,7 +6,7 @@
 //     W'[.., o, ..] = c0[o] W[.., o, ..],   b'[o] = c1[o] + c0[o] b[o]      (b = 0 without a bias)
 //     c0 = gamma / sqrt(var + eps),         c1 = beta - mean c0
 // as derived parameters `<name>/<W key>` (W's need_grad) and `<name>/<dirname of W key>/b`
-// (need_grad = true), e.g. "bn-folded/conv1/W" and "bn-folded/conv1/b"; the BN disappears. Everything
+// (need_grad = true), e.g. "bn-folded/conv1/conv/W" and "bn-folded/conv1/conv/b"; the BN disappears. Everything
 // else is identity-converted (parameters copied to `<name>/<key>`, identity_converter.hpp).
 //
 //     using Folded = kata::convert<Net, kata::BatchNormalizationFoldedConverter{}>;

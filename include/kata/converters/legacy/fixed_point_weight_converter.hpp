@@ -5,7 +5,10 @@
 // name = "fixed-point-weight-graph") (nnabla v1.0.11 - v1.10, docs/nnabla-semantics.md §3.3): every listed
 // inner-product function becomes its fixed-point-quantized layer (kata/pf/fixed_point_quantized.hpp): under
 // the scope
-// `<name>/<layer>` (layer = the W key without its last component: "conv1/W" -> "conv1")
+// `<name>/<layer>/fp_quantized_conv` (`fp_quantized_affine` for Affine, `fp_quantized_deconv` for
+// Deconvolution; layer = the W key without its last component: "conv1/conv/W" -> "conv1/conv"), the
+// keys nnabla 1.39's PF.fixed_point_quantized_convolution(..., name=<layer>) creates inside
+// parameter_scope(<name>) (tests/fixtures/graph/nnabla_parameter_names.txt)
 //     W, b      copies of the original weight and bias (trainable, as the PF creates them)
 //     W_q, b_q  FixedPointQuantize(W), FixedPointQuantize(b) (need_grad = false), derived by
 //               kata::apply_conversion (derivation_kind::fixed_point), so the store always holds what
@@ -34,8 +37,8 @@
 //   * the automatic step works (upstream: unreachable, KeyError then AttributeError `np.round_func`);
 //     log2 is evaluated exactly (frexp), so max|W| = (2^n' - 1) 2^k gives 2^k for ceil and floor;
 //   * layer = the W key without its LAST PATH COMPONENT ("myW/W" -> "myW"; upstream strips every
-//     trailing 'W' and '/' character: "myW/W" -> "my"); a key without '/' uses the PF's default scope
-//     (fp_quantized_affine / _conv / _deconv), as upstream's empty name does;
+//     trailing 'W' and '/' character: "myW/W" -> "my"); a key without '/' has no layer scope
+//     ("<name>/fp_quantized_conv/W");
 //   * Deconvolution is supported (upstream calls PF.fixed_point_quantized_deconvolution, which never
 //     existed): quantized W, same arguments incl. groups, output_padding and channel_last;
 //   * channel_last Convolution is supported (upstream: ValueError): the layout is kept;
@@ -78,16 +81,19 @@ struct fixed_point_weight_args {
 
 namespace detail {
 
-// The PF scope of the fixed-point layer replacing f: the W key's scope ("cb1/conv/W" -> "cb1/conv").
-constexpr name_string fixed_point_layer(function_ref f) {
+// The scope of the fixed-point layer replacing f, as nnabla's PF.fixed_point_quantized_*(...,
+// name=<layer>) inside parameter_scope(<name>) creates it: "<name>/<layer>/fp_quantized_conv", layer =
+// the W key's scope ("cb1/conv/W" -> "cb1/conv"; a key without '/' has no layer:
+// "<name>/fp_quantized_conv").
+constexpr name_string fixed_point_scope(std::string_view name, function_ref f) {
     const std::string_view key = f.input(1).name();
     const auto p = key.rfind('/');
-    if (p != std::string_view::npos && p > 0) return name_string{key.substr(0, p)};
-    switch (f.type()) {
-    case op_kind::affine: return name_string{"fp_quantized_affine"};
-    case op_kind::deconvolution: return name_string{"fp_quantized_deconv"};
-    default: return name_string{"fp_quantized_conv"};
-    }
+    const std::string_view pf = f.type() == op_kind::affine          ? "fp_quantized_affine"
+                                : f.type() == op_kind::deconvolution ? "fp_quantized_deconv"
+                                                                     : "fp_quantized_conv";
+    if (p == std::string_view::npos || p == 0) return modify_context::join(name, pf);
+    const name_string layer = modify_context::join(name, key.substr(0, p));
+    return modify_context::join(layer.view(), pf);
 }
 
 // Compile-time check of one quantizer's arguments; false (after c.fail) when invalid.
@@ -134,8 +140,7 @@ struct FixedPointWeightConverter {
         if (qw && !detail::check_fixed_point_args(c, f, "W", a.sign_w, a.n_w, a.delta_w)) return keep;
         if (qb && !detail::check_fixed_point_args(c, f, "b", a.sign_b, a.n_b, a.delta_b)) return keep;
 
-        const name_string lname = detail::fixed_point_layer(f);
-        const name_string scope = modify_context::join(name.view(), lname.view());
+        const name_string scope = detail::fixed_point_scope(name.view(), f);
         // Parameters in nnabla's creation order: W, W_q, b, b_q.
         auto copy = [&](int k, const char* leaf) {
             derivation d;

@@ -4,11 +4,12 @@
 // nnabla's legacy graph converters, as a kata modifier:
 //
 //     using Copy = kata::convert<Net, kata::IdentityConverter{}>;
-//     kata::apply_conversion<Copy>(store);      // identity/conv1/W = conv1/W, ...
+//     kata::apply_conversion<Copy>(store);      // identity/conv1/conv/W = conv1/conv/W, ...
 //
 // Every function is rebuilt unchanged; every parameter it reads is replaced by an independent copy
-// named `<name>/<original key>` ("identity/conv1/W"), with the original's need_grad (upstream:
-// get_parameter_or_create(<key>, data copy) inside parameter_scope(name)). Graph inputs are used as
+// named `<name>/<original key>` ("identity/conv1/conv/W"), with the original's need_grad (upstream:
+// get_parameter_or_create(<key>, data copy) inside parameter_scope(name)), except parameters that an
+// earlier converter of the chain derived (upstream captures its parameter list at construction). Graph inputs are used as
 // they are (upstream's entry_variables). The copies are `copy` derivations, evaluated by
 // kata::apply_conversion; they are made only for parameters that a rebuilt function reads, so a
 // converter derived from this one (batch-norm linear/folded, fixed point) copies nothing it replaces.
@@ -51,9 +52,11 @@ constexpr bool listed(const op_kind (&kinds)[N], op_kind k) {
 
 // The independent copy `<name>/<key>` of parameter `p` (a leaf of the visited graph), or the carried
 // original when name is empty. Deriving the same copy twice returns the same parameter (shared weights
-// stay shared).
+// stay shared). A parameter that an earlier converter of the chain created is used as it is: nnabla's
+// legacy converters take their parameter list at construction, so in SequentialConverter([weight,
+// activation]) the activation converter does not see (nor copy) the weight converter's new parameters.
 constexpr var copy_parameter(modify_context& c, std::string_view name, function_ref p) {
-    if (name.empty()) return c.mapped(p);
+    if (name.empty() || c.derived_before(p.name())) return c.mapped(p);
     derivation d;
     d.kind = derivation_kind::copy;
     d.target = modify_context::join(name, p.name());

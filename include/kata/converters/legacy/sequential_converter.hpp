@@ -10,10 +10,13 @@
 //     // = kata::convert<kata::convert<Net, kata::FixedPointWeightConverter{}>,
 //     //                 kata::FixedPointActivationConverter{}>
 //
-// Each converter sees the previous one's graph, so names nest as upstream's do: the activation
-// converter copies "fixed-point-weight-graph/conv1/W" to
-// "fixed-point-activation-graph/fixed-point-weight-graph/conv1/W". The derivations of the whole list
-// are applied in order by kata::apply_conversion.
+// Each converter sees the previous one's graph. As upstream (whose converters capture the parameter
+// list when they are constructed, before the sequence runs), a converter does not copy the parameters
+// an earlier one created: after FixedPointWeightConverter, FixedPointActivationConverter copies the
+// original parameters it meets (to "fixed-point-activation-graph/<key>") but reads
+// "fixed-point-weight-graph/conv1/conv/fp_quantized_conv/W" as it is (no
+// "fixed-point-activation-graph/fixed-point-weight-graph/..." copies). The derivations of the whole
+// list are applied in order by kata::apply_conversion.
 //
 // kata vs upstream: upstream's entry_variables (passed to every converter) have no twin (kata keeps
 // every graph input); reusable, like every kata modifier value.
