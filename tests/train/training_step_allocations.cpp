@@ -46,7 +46,7 @@ void check_steps_allocate_nothing(Solver& solver) {
     for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = float((i * 7919) % 255) / 255.0f - 0.5f;
     std::int32_t t[16];
     for (int i = 0; i < 16; ++i) t[i] = (i * 3) % 10;
-    const xt::xarray<float> w0 = store.find("conv1/W")->data;
+    const xt::xarray<float> w0 = store.find("conv1/conv/W")->data;
     float first_loss = 0, last_loss = 0;
     auto train_step = [&] {
         solver.zero_grad();
@@ -61,7 +61,7 @@ void check_steps_allocate_nothing(Solver& solver) {
     const counts after = counts::now();
     CHECK_MESSAGE(after.total() == before.total(), "allocations per 3 steps: " << describe(before, after));
     // The steps did train: the weights moved, and 5 steps on one batch lower its loss.
-    CHECK(store.find("conv1/W")->data != w0);
+    CHECK(store.find("conv1/conv/W")->data != w0);
     CHECK(last_loss < first_loss);
 }
 
