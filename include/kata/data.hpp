@@ -5,3 +5,6 @@
 #include "data/random_state.hpp"
 #include "data/data_source.hpp"
 #include "data/data_iterator.hpp"
+#include "data/gzip.hpp"
+#include "data/idx.hpp"
+#include "data/fashion_mnist.hpp"

@@ -21,6 +21,9 @@
 #include <vector>
 
 #include <xtensor/xarray.hpp>
+#include <xtensor/xreducer.hpp>
+
+#include <unistd.h>
 
 namespace fs = std::filesystem;
 using namespace kata::data;
@@ -79,7 +82,9 @@ std::vector<std::size_t> indices_of(const Batch<float, std::int32_t>& b) {
 
 TEST_CASE("RandomState.permutation equals numpy.random.RandomState(seed).permutation") {
     auto fx = read_int_npz("data/permutations.npz");
-    auto as_size = [](const std::vector<std::int64_t>& v) { return std::vector<std::size_t>(v.begin(), v.end()); };
+    auto as_size = [](const std::vector<std::int64_t>& v) {
+        return std::vector<std::size_t>(v.begin(), v.end());
+    };
     RandomState r(313);
     for (int e = 0; e < 3; ++e) CHECK(r.permutation(10) == as_size(fx["perm_313_10_e" + std::to_string(e)]));
     CHECK(RandomState(7).permutation(1000) == as_size(fx["perm_7_1000"]));
@@ -88,7 +93,8 @@ TEST_CASE("RandomState.permutation equals numpy.random.RandomState(seed).permuta
     CHECK(std::vector<std::size_t>(big.end() - 64, big.end()) == as_size(fx["perm_5_70000_tail"]));
 }
 
-TEST_CASE("DataIterator without shuffle: batches in order, the last partial batch completed from the next epoch") {
+TEST_CASE(
+    "DataIterator without shuffle: batches in order, the last partial batch completed from the next epoch") {
     auto it = counting_iterator(10, 4, false);
     CHECK(it.size() == 10);
     CHECK(it.batch_size() == 4);
@@ -128,11 +134,13 @@ TEST_CASE("DataIterator: a batch that ends an epoch already reports the next epo
     CHECK(big.position() == 1);
 }
 
-TEST_CASE("DataIterator with shuffle: epoch e uses numpy's (e+1)-th permutation; same seed, same batches; reset") {
+TEST_CASE(
+    "DataIterator with shuffle: epoch e uses numpy's (e+1)-th permutation; same seed, same batches; reset") {
     auto fx = read_int_npz("data/permutations.npz");
     std::vector<std::size_t> expected;  // three epochs of 10 examples, seed 313
     for (int e = 0; e < 3; ++e)
-        for (auto v : fx["perm_313_10_e" + std::to_string(e)]) expected.push_back(static_cast<std::size_t>(v));
+        for (auto v : fx["perm_313_10_e" + std::to_string(e)])
+            expected.push_back(static_cast<std::size_t>(v));
     auto it = counting_iterator(10, 3, true, 313);
     std::vector<std::size_t> seen;
     for (int b = 0; b < 10; ++b) {  // 30 examples = 3 epochs exactly
@@ -162,8 +170,8 @@ TEST_CASE("Batch: structured bindings, get<I>, named access with a type check") 
     CHECK(&get<0>(b) == &b.variable<float>("x"));
     CHECK(&b.get<1>() == &b.variable<std::int32_t>("y"));
     CHECK(b.index_of("y") == 1);
-    CHECK_THROWS_WITH_AS(b.variable<float>("label"), doctest::Contains("no variable 'label' (variables: x, y)"),
-                         std::out_of_range);
+    CHECK_THROWS_WITH_AS(b.variable<float>("label"),
+                         doctest::Contains("no variable 'label' (variables: x, y)"), std::out_of_range);
     CHECK_THROWS_AS(b.variable<float>("y"), std::invalid_argument);
 }
 
@@ -191,8 +199,9 @@ TEST_CASE("data_iterator_simple: nnabla's load_func source, variables x0, x1, sh
         return std::tuple{v};
     };
     auto it2 = data_iterator_simple(bad, 5, 5);
-    CHECK_THROWS_WITH_AS(it2.next(), doctest::Contains("load_func(3) returned x0 of shape (2,), load_func(0) returned (1,)"),
-                         std::runtime_error);
+    CHECK_THROWS_WITH_AS(
+        it2.next(), doctest::Contains("load_func(3) returned x0 of shape (2,), load_func(0) returned (1,)"),
+        std::runtime_error);
     CHECK_THROWS_AS(data_iterator_simple(load, 0, 4), std::invalid_argument);
     CHECK_THROWS_AS(data_iterator_simple(load, 7, 0), std::invalid_argument);
 }
@@ -211,4 +220,160 @@ TEST_CASE("DataIterator::next allocates nothing in steady state (memory source, 
     for (int b = 0; b < 40; ++b) it.next();  // 320 examples: six reshuffles
     const auto after = counts::now();
     CHECK_MESSAGE(after.total() == before.total(), describe(before, after));
+}
+
+// --- IDX, gzip, Fashion-MNIST ------------------------------------------------------------------------
+
+namespace {
+
+struct temp_dir {
+    fs::path path;
+    explicit temp_dir(const std::string& tag) {
+        path = fs::temp_directory_path() / ("kata_data_test_" + tag + "_" + std::to_string(::getpid()));
+        fs::remove_all(path);
+        fs::create_directories(path);
+    }
+    ~temp_dir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+};
+
+std::vector<std::uint8_t> idx_bytes(std::vector<std::uint32_t> dims, std::size_t data_bytes,
+                                    std::uint8_t fill = 3) {
+    std::vector<std::uint8_t> b{0, 0, 0x08, static_cast<std::uint8_t>(dims.size())};
+    for (auto d : dims)
+        for (int s = 24; s >= 0; s -= 8) b.push_back(static_cast<std::uint8_t>(d >> s));
+    for (std::size_t i = 0; i < data_bytes; ++i) b.push_back(static_cast<std::uint8_t>((i * 13 + fill) % 10));
+    return b;
+}
+
+void write_bytes(const fs::path& p, const std::vector<std::uint8_t>& b) {
+    kata::io::atomic_write_file(p, std::as_bytes(std::span<const std::uint8_t>(b)));
+}
+
+doctest::Contains contains(const std::string& s) { return doctest::Contains(doctest::String(s.c_str())); }
+
+std::vector<std::uint8_t> file_bytes(const fs::path& p) {
+    const auto raw = kata::io::read_file_bytes(p);
+    std::vector<std::uint8_t> b(raw.size());
+    std::memcpy(b.data(), raw.data(), raw.size());
+    return b;
+}
+
+}  // namespace
+
+TEST_CASE("gunzip: fixed-Huffman and stored deflate blocks (Python's gzip), CRC and truncation checks") {
+    std::vector<std::uint8_t> expected = idx_bytes({300}, 0);
+    for (int i = 0; i < 300; ++i) expected.push_back(static_cast<std::uint8_t>((i * 7) % 10));
+    for (const char* f : {"data/labels_l9.idx1.gz", "data/labels_l0.idx1.gz"}) {
+        CAPTURE(f);
+        const auto gz = file_bytes(fixture_path(f));
+        CHECK(gunzip(gz, f) == expected);
+        const idx_array a = read_idx(fixture_path(f));
+        CHECK(a.shape == std::vector<std::size_t>{300});
+        CHECK(a.data == std::vector<std::uint8_t>(expected.begin() + 8, expected.end()));
+
+        auto cut = gz;
+        cut.resize(cut.size() - 12);
+        CHECK_THROWS_WITH_AS(gunzip(cut, "cut.gz"), doctest::Contains("cut.gz: truncated gzip data"),
+                             kata::io_error);
+        auto flipped = gz;
+        flipped[flipped.size() - 8] ^= 0x01;  // the stored CRC
+        CHECK_THROWS_WITH_AS(gunzip(flipped, "crc.gz"), doctest::Contains("crc.gz: gzip CRC-32 mismatch"),
+                             kata::io_error);
+    }
+}
+
+TEST_CASE("read_idx and load_fashion_mnist: clear errors naming the file") {
+    temp_dir dir("idx");
+    const fs::path images = dir.path / "train-images-idx3-ubyte",
+                   labels = dir.path / "train-labels-idx1-ubyte";
+
+    CHECK_THROWS_WITH_AS(read_idx(dir.path / "absent.idx"), doctest::Contains("absent.idx: no such file"),
+                         kata::io_error);
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(true, dir.path),
+                         contains((dir.path / "train-images-idx3-ubyte.gz").string() + ": no such file"),
+                         kata::io_error);
+
+    write_bytes(images, idx_bytes({3, 28, 28}, 3 * 784 - 100));
+    CHECK_THROWS_WITH_AS(read_idx(images),
+                         contains(images.string() + ": truncated IDX file: the dimensions need 2352 bytes "
+                                                    "of data, the file has 2252"),
+                         kata::io_error);
+
+    auto bad_magic = idx_bytes({3, 28, 28}, 3 * 784);
+    bad_magic[0] = 0x1f;
+    write_bytes(images, bad_magic);
+    CHECK_THROWS_WITH_AS(read_idx(images),
+                         contains(images.string() + ": not an IDX file (wrong magic number)"),
+                         kata::io_error);
+    auto bad_type = idx_bytes({3, 28, 28}, 3 * 784);
+    bad_type[2] = 0x0d;  // float
+    write_bytes(images, bad_type);
+    CHECK_THROWS_WITH_AS(read_idx(images), doctest::Contains("IDX element type 0x0d is not supported"),
+                         kata::io_error);
+    write_bytes(images, idx_bytes({3, 28, 28}, 3 * 784 + 5));
+    CHECK_THROWS_WITH_AS(read_idx(images), doctest::Contains("5 trailing bytes"), kata::io_error);
+
+    write_bytes(images, idx_bytes({3, 28, 28}, 3 * 784));
+    write_bytes(labels, idx_bytes({2}, 2));
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(true, dir.path),
+                         contains(images.string() + " has 3 images but " + labels.string() + " has 2 labels"),
+                         kata::io_error);
+    write_bytes(images, idx_bytes({3, 28, 27}, 3 * 28 * 27));
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(true, dir.path),
+                         doctest::Contains("expected images of shape (N, 28, 28), found (3, 28, 27)"),
+                         kata::io_error);
+    write_bytes(images, idx_bytes({3, 28, 28}, 3 * 784));
+    auto bad_label = idx_bytes({3}, 3);
+    bad_label.back() = 10;
+    write_bytes(labels, bad_label);
+    CHECK_THROWS_WITH_AS(load_fashion_mnist(true, dir.path),
+                         contains(labels.string() + ": label 10 at index 2 is not a class 0..9"),
+                         kata::io_error);
+
+    // A valid plain (not gzip-compressed) pair works through the iterator.
+    write_bytes(labels, idx_bytes({3}, 3));
+    auto it = data_iterator_fashion_mnist(2, true, RandomState{}, false, dir.path);
+    CHECK(it.size() == 3);
+    CHECK(it.variables() == std::vector<std::string>{"x", "y"});
+    auto [x, y] = it.next();
+    CHECK(x.shape() == std::vector<std::size_t>{2, 1, 28, 28});
+    CHECK(y.shape() == std::vector<std::size_t>{2, 1});
+    const auto img = idx_bytes({3, 28, 28}, 3 * 784);
+    CHECK(x(1, 0, 2, 5) == doctest::Approx(img[16 + 784 + 2 * 28 + 5] / 255.0f));
+    CHECK(y(1, 0) == idx_bytes({3}, 3)[8 + 1]);
+}
+
+TEST_CASE("Fashion-MNIST from Debian's dataset-fashion-mnist: first images/labels as numpy reads them, "
+          "6000/1000 per class") {
+    if (!fs::exists(fashion_mnist_default_dir() / "t10k-images-idx3-ubyte.gz")) {
+        MESSAGE("dataset-fashion-mnist not installed (tools/deps.sh installs it): skipped");
+        return;
+    }
+    auto fx = read_int_npz("data/fashion_mnist_head.npz");
+    for (bool train : {true, false}) {
+        CAPTURE(train);
+        const fashion_mnist_set s = load_fashion_mnist(train);
+        const std::size_t n = train ? 60000 : 10000;
+        CHECK(s.images.shape == std::vector<std::size_t>{n, 28, 28});
+        std::array<std::size_t, 10> histogram{};
+        for (auto l : s.labels.data) ++histogram[l];
+        for (auto h : histogram) CHECK(h == n / 10);
+        const auto& head = fx[train ? "train_labels_0_31" : "test_labels_0_31"];
+        CHECK(std::vector<std::int64_t>(s.labels.data.begin(), s.labels.data.begin() + 32) == head);
+        if (train) {
+            const auto& img = fx["train_images_0_2"];
+            CHECK(std::vector<std::int64_t>(s.images.data.begin(), s.images.data.begin() + 3 * 784) == img);
+        } else {
+            const auto& img = fx["test_images_9999"];
+            CHECK(std::vector<std::int64_t>(s.images.data.end() - 784, s.images.data.end()) == img);
+        }
+    }
+    auto it = data_iterator_fashion_mnist(5, false, RandomState{}, false);
+    const auto& [x, y] = it.next();
+    const auto& labels = fx["test_labels_0_31"];
+    for (std::size_t k = 0; k < 5; ++k) CHECK(y(k, 0) == labels[k]);
+    CHECK(xt::amax(x)() <= 1.0f);
 }

@@ -57,11 +57,17 @@ public:
     const std::vector<std::string>& variables() const { return names_; }
 
     template <std::size_t I>
-    auto& get() & { return std::get<I>(arrays_); }
+    auto& get() & {
+        return std::get<I>(arrays_);
+    }
     template <std::size_t I>
-    const auto& get() const& { return std::get<I>(arrays_); }
+    const auto& get() const& {
+        return std::get<I>(arrays_);
+    }
     template <std::size_t I>
-    auto&& get() && { return std::move(std::get<I>(arrays_)); }
+    auto&& get() && {
+        return std::move(std::get<I>(arrays_));
+    }
 
     /// The index of a variable name; throws std::out_of_range listing the names.
     std::size_t index_of(std::string_view name) const {
@@ -79,7 +85,8 @@ public:
         const xt::xarray<U>* found = nullptr;
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             ((K == k ? (found = pointer_if<U>(std::get<K>(arrays_)), 0) : 0), ...);
-        }(std::index_sequence_for<T...>{});
+        }
+        (std::index_sequence_for<T...>{});
         if (!found)
             throw std::invalid_argument("Batch: variable '" + std::string(name) +
                                         "' has another element type than the one requested");
@@ -93,8 +100,10 @@ public:
 private:
     template <class U, class V>
     static const xt::xarray<U>* pointer_if(const xt::xarray<V>& a) {
-        if constexpr (std::is_same_v<U, V>) return &a;
-        else return nullptr;
+        if constexpr (std::is_same_v<U, V>)
+            return &a;
+        else
+            return nullptr;
     }
     std::vector<std::string> names_;
     std::tuple<xt::xarray<T>...> arrays_;
@@ -118,14 +127,17 @@ public:
 
     DataIterator(std::shared_ptr<source_type> source, std::size_t batch_size, bool shuffle = false,
                  RandomState rng = RandomState{})
-        : source_(std::move(source)), batch_size_(batch_size), shuffle_(shuffle), initial_rng_(rng), rng_(rng) {
+        : source_(std::move(source)), batch_size_(batch_size), shuffle_(shuffle), initial_rng_(rng),
+          rng_(rng) {
         if (!source_) throw std::invalid_argument("DataIterator: no data source");
         if (batch_size_ == 0) throw std::invalid_argument("DataIterator: batch_size must be positive");
-        if (source_->size() == 0) throw std::invalid_argument("DataIterator: the data source has no examples");
+        if (source_->size() == 0)
+            throw std::invalid_argument("DataIterator: the data source has no examples");
         std::tuple<xt::xarray<T>...> arrays;
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             ((std::get<K>(arrays) = make_buffer<T>(source_->shapes()[K])), ...);
-        }(std::index_sequence_for<T...>{});
+        }
+        (std::index_sequence_for<T...>{});
         batch_ = batch_type(source_->variables(), std::move(arrays));
         order_.resize(source_->size());
         reset();
@@ -138,7 +150,8 @@ public:
             std::tuple<T*...> out;
             [&]<std::size_t... K>(std::index_sequence<K...>) {
                 ((std::get<K>(out) = batch_.template get<K>().data() + b * example_elements_[K]), ...);
-            }(std::index_sequence_for<T...>{});
+            }
+            (std::index_sequence_for<T...>{});
             source_->load(order_[position_], out);
             if (++position_ >= order_.size()) next_epoch();
         }
@@ -183,7 +196,8 @@ private:
         return make_buffer<U>(shape, batch_size_);
     }
     void fill_order() {
-        if (shuffle_) rng_.permutation(std::span<std::size_t>(order_));
+        if (shuffle_)
+            rng_.permutation(std::span<std::size_t>(order_));
         else
             for (std::size_t i = 0; i < order_.size(); ++i) order_[i] = i;
     }
@@ -245,7 +259,9 @@ DataIterator<T...> data_iterator_memory(std::vector<std::string> names, std::tup
                                         std::size_t batch_size, bool shuffle = false,
                                         RandomState rng = RandomState{}) {
     auto source = std::apply(
-        [&](auto&... a) { return std::make_shared<MemoryDataSource<T...>>(std::move(names), std::move(a)...); },
+        [&](auto&... a) {
+            return std::make_shared<MemoryDataSource<T...>>(std::move(names), std::move(a)...);
+        },
         arrays);
     return DataIterator<T...>(std::move(source), batch_size, shuffle, rng);
 }

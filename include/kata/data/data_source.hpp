@@ -55,10 +55,11 @@ public:
 protected:
     DataSource() = default;
     /// Called once by the derived constructor.
-    void init(std::size_t size, std::vector<std::string> variables, std::array<example_shape, sizeof...(T)> shapes) {
+    void init(std::size_t size, std::vector<std::string> variables,
+              std::array<example_shape, sizeof...(T)> shapes) {
         if (variables.size() != sizeof...(T))
-            throw std::invalid_argument("DataSource: " + std::to_string(variables.size()) + " variable names for " +
-                                        std::to_string(sizeof...(T)) + " variables");
+            throw std::invalid_argument("DataSource: " + std::to_string(variables.size()) +
+                                        " variable names for " + std::to_string(sizeof...(T)) + " variables");
         size_ = size;
         variables_ = std::move(variables);
         shapes_ = std::move(shapes);
@@ -85,14 +86,16 @@ template <class... T>
 class MemoryDataSource final : public DataSource<T...> {
 public:
     /// names[k] names arrays[k]; every array has the same extent along axis 0 (the examples).
-    MemoryDataSource(std::vector<std::string> names, xt::xarray<T>... arrays) : arrays_(std::move(arrays)...) {
+    MemoryDataSource(std::vector<std::string> names, xt::xarray<T>... arrays)
+        : arrays_(std::move(arrays)...) {
         std::array<example_shape, sizeof...(T)> shapes;
         std::size_t n = 0;
         bool first = true;
         auto check = [&](std::size_t k, const auto& a) {
             if (names.size() != sizeof...(T))
                 throw std::invalid_argument("MemoryDataSource: " + std::to_string(names.size()) +
-                                            " variable names for " + std::to_string(sizeof...(T)) + " arrays");
+                                            " variable names for " + std::to_string(sizeof...(T)) +
+                                            " arrays");
             const std::string& name = names[k];
             if (a.dimension() == 0)
                 throw std::invalid_argument("MemoryDataSource: variable '" + name +
@@ -100,21 +103,21 @@ public:
             if (first) n = a.shape()[0];
             if (a.shape()[0] != n)
                 throw std::invalid_argument("MemoryDataSource: variable '" + name + "' has " +
-                                            std::to_string(a.shape()[0]) + " examples, '" + names[0] + "' has " +
-                                            std::to_string(n));
+                                            std::to_string(a.shape()[0]) + " examples, '" + names[0] +
+                                            "' has " + std::to_string(n));
             first = false;
             shapes[k] = example_shape(a.shape().begin() + 1, a.shape().end());
         };
-        [&]<std::size_t... K>(std::index_sequence<K...>) {
-            (check(K, std::get<K>(arrays_)), ...);
-        }(std::index_sequence_for<T...>{});
+        [&]<std::size_t... K>(std::index_sequence<K...>) { (check(K, std::get<K>(arrays_)), ...); }
+        (std::index_sequence_for<T...>{});
         this->init(n, std::move(names), std::move(shapes));
     }
 
     void load(std::size_t index, const typename DataSource<T...>::destinations& out) override {
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             (copy_one(std::get<K>(arrays_), index, std::get<K>(out)), ...);
-        }(std::index_sequence_for<T...>{});
+        }
+        (std::index_sequence_for<T...>{});
     }
 
 private:
@@ -141,9 +144,11 @@ public:
         if (num_examples > 0) {
             auto first = load_func_(0);
             [&]<std::size_t... K>(std::index_sequence<K...>) {
-                ((shapes[K] = example_shape(std::get<K>(first).shape().begin(), std::get<K>(first).shape().end())),
+                ((shapes[K] =
+                      example_shape(std::get<K>(first).shape().begin(), std::get<K>(first).shape().end())),
                  ...);
-            }(std::index_sequence_for<T...>{});
+            }
+            (std::index_sequence_for<T...>{});
         }
         this->init(num_examples, std::move(names), std::move(shapes));
     }
@@ -152,7 +157,8 @@ public:
         auto example = load_func_(index);
         [&]<std::size_t... K>(std::index_sequence<K...>) {
             (copy_one(K, std::get<K>(example), index, std::get<K>(out)), ...);
-        }(std::index_sequence_for<T...>{});
+        }
+        (std::index_sequence_for<T...>{});
     }
 
 private:
@@ -160,8 +166,8 @@ private:
     void copy_one(std::size_t k, const xt::xarray<U>& a, std::size_t index, U* out) const {
         const example_shape& want = this->shapes_[k];
         if (!std::equal(a.shape().begin(), a.shape().end(), want.begin(), want.end()))
-            throw std::runtime_error("data_iterator_simple: load_func(" + std::to_string(index) + ") returned " +
-                                     this->variables_[k] + " of shape " +
+            throw std::runtime_error("data_iterator_simple: load_func(" + std::to_string(index) +
+                                     ") returned " + this->variables_[k] + " of shape " +
                                      detail::shape_string(example_shape(a.shape().begin(), a.shape().end())) +
                                      ", load_func(0) returned " + detail::shape_string(want));
         // Copy in row-major order whatever the array's layout.
