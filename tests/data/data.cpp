@@ -10,13 +10,16 @@
 
 #include <kata/detail/xtensor_fix.hpp>
 #include <kata/data.hpp>
+#include <kata/monitor.hpp>
 #include <kata/io/file.hpp>
 #include <kata/io/npz.hpp>
 
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -376,4 +379,239 @@ TEST_CASE("Fashion-MNIST from Debian's dataset-fashion-mnist: first images/label
     const auto& labels = fx["test_labels_0_31"];
     for (std::size_t k = 0; k < 5; ++k) CHECK(y(k, 0) == labels[k]);
     CHECK(xt::amax(x)() <= 1.0f);
+}
+
+// --- monitors ----------------------------------------------------------------------------------------
+
+namespace {
+
+std::string read_text(const fs::path& p) {
+    std::ifstream f(p);
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+struct log_capture {
+    std::ostringstream text;
+    std::ostream* previous;
+    log_capture() : previous(kata::monitor::detail::log_stream()) {
+        kata::monitor::detail::log_stream() = &text;
+    }
+    ~log_capture() { kata::monitor::detail::log_stream() = previous; }
+};
+
+/// The pixels of a PNG written by kata::monitor::encode_png, checked chunk by chunk: signature, CRC-32 of
+/// every chunk, IHDR, the zlib header and Adler-32, the rows' filter bytes; the deflate stream is decoded
+/// by kata::data's inflater (its stored-block path is checked against Python's gzip above).
+std::vector<std::uint8_t> decode_png(const std::vector<std::uint8_t>& png, std::size_t& w, std::size_t& h,
+                                     int& channels) {
+    const std::uint8_t sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    REQUIRE(png.size() > 8);
+    REQUIRE(std::memcmp(png.data(), sig, 8) == 0);
+    auto be32 = [&](std::size_t p) {
+        return std::uint32_t{png[p]} << 24 | std::uint32_t{png[p + 1]} << 16 |
+               std::uint32_t{png[p + 2]} << 8 | png[p + 3];
+    };
+    std::vector<std::uint8_t> idat;
+    std::vector<std::string> types;
+    for (std::size_t p = 8; p < png.size();) {
+        const std::uint32_t len = be32(p);
+        const std::string type(png.begin() + static_cast<std::ptrdiff_t>(p + 4),
+                               png.begin() + static_cast<std::ptrdiff_t>(p + 8));
+        types.push_back(type);
+        const auto crc = kata::io::detail::crc32_update(
+            0, std::as_bytes(std::span<const std::uint8_t>(png.data() + p + 4, len + 4)));
+        CHECK(crc == be32(p + 8 + len));
+        if (type == "IHDR") {
+            w = be32(p + 8);
+            h = be32(p + 12);
+            CHECK(png[p + 16] == 8);
+            channels = png[p + 17] == 0 ? 1 : png[p + 17] == 2 ? 3 : -1;
+        }
+        if (type == "IDAT")
+            idat.insert(idat.end(), png.begin() + static_cast<std::ptrdiff_t>(p + 8),
+                        png.begin() + static_cast<std::ptrdiff_t>(p + 8 + len));
+        p += 12 + len;
+    }
+    CHECK(types == std::vector<std::string>{"IHDR", "IDAT", "IEND"});
+    REQUIRE(idat.size() > 6);
+    CHECK((idat[0] * 256 + idat[1]) % 31 == 0);
+    CHECK((idat[0] & 0x0f) == 8);
+    std::vector<std::uint8_t> raw;
+    kata::data::detail::inflater inf(std::span<const std::uint8_t>(idat).subspan(2), "png");
+    inf.run(raw);
+    const std::size_t end = 2 + inf.consumed();
+    REQUIRE(idat.size() == end + 4);
+    const std::uint32_t adler = std::uint32_t{idat[end]} << 24 | std::uint32_t{idat[end + 1]} << 16 |
+                                std::uint32_t{idat[end + 2]} << 8 | idat[end + 3];
+    CHECK(adler == kata::monitor::detail::adler32(raw));
+    const std::size_t row = w * static_cast<std::size_t>(channels);
+    REQUIRE(raw.size() == (row + 1) * h);
+    std::vector<std::uint8_t> pixels;
+    for (std::size_t y = 0; y < h; ++y) {
+        CHECK(raw[y * (row + 1)] == 0);
+        pixels.insert(pixels.end(), raw.begin() + static_cast<std::ptrdiff_t>(y * (row + 1) + 1),
+                      raw.begin() + static_cast<std::ptrdiff_t>((y + 1) * (row + 1)));
+    }
+    return pixels;
+}
+
+}  // namespace
+
+TEST_CASE("MonitorSeries: nnabla's file name, flush rule, mean over the interval, {:g} values, truncation") {
+    temp_dir dir("series");
+    kata::monitor::Monitor monitor(dir.path / "a" / "b");  // created with parents
+    CHECK(fs::is_directory(dir.path / "a" / "b"));
+    const fs::path file = dir.path / "a" / "b" / "Training-loss.series.txt";
+    { std::ofstream(file) << "old content\n"; }
+    log_capture log;
+    {
+        kata::monitor::MonitorSeries loss("Training loss", monitor, 10);
+        CHECK(loss.path() == file);
+        CHECK(read_text(file).empty());  // truncated at construction, as nnabla's open(..., 'w')
+        for (int i = 0; i < 25; ++i) loss.add(i, 0.5 * i);
+        CHECK(read_text(file) == "9 2.25\n19 7.25\n");  // written line by line, not at destruction
+    }
+    CHECK(log.text.str() ==
+          "[kata][INFO]: iter=9 {Training loss}=2.25\n[kata][INFO]: iter=19 {Training loss}=7.25\n");
+
+    kata::monitor::MonitorSeries err("Valid error", monitor, 3, false);
+    err.add(0, 1.0);
+    err.add(1, 2.0);
+    err.add(2, 1234567.0 + 2.0 * 1234567.0 - 3.0);  // flush at 2 (2 - (-1) >= 3): mean of three values
+    err.add(7, 0.1);                                // 7 - 2 >= 3: flush alone
+    const std::vector<float> v{1.0f, 2.0f, 4.0f, 5.0f};
+    err.add(8, std::span<const float>(v));  // 8 - 7 < 3: buffered
+    err.add(10, 0.0);                       // 10 - 7 >= 3: mean of 1, 2, 4, 5, 0
+    CHECK(read_text(dir.path / "a" / "b" / "Valid-error.series.txt") == "2 1.23457e+06\n7 0.1\n10 2.4\n");
+
+    kata::monitor::MonitorSeries no_file("no file", nullptr, 1, false);
+    no_file.add(0, 1.0);
+    CHECK(no_file.path().empty());
+    CHECK_THROWS_AS(kata::monitor::MonitorSeries("a/b", monitor), std::invalid_argument);
+}
+
+TEST_CASE("MonitorTimeElapsed: nnabla's .timer.txt line, Python float repr") {
+    using kata::monitor::detail::python_repr;
+    CHECK(python_repr(0.1 + 0.2) == "0.30000000000000004");
+    CHECK(python_repr(1e-5) == "1e-05");
+    CHECK(python_repr(0.0001) == "0.0001");
+    CHECK(python_repr(123.0) == "123.0");
+    CHECK(python_repr(1e16) == "1e+16");
+    CHECK(python_repr(1234567890123456.0) == "1234567890123456.0");
+    CHECK(python_repr(-2.5e-300) == "-2.5e-300");
+    CHECK(python_repr(0.0) == "0.0");
+
+    temp_dir dir("timer");
+    kata::monitor::Monitor monitor(dir.path);
+    double t = 100.0;
+    kata::monitor::MonitorTimeElapsed timer("Training time", monitor, 2, false, [&] { return t; });
+    for (int i = 0; i < 6; ++i) {
+        t += 0.25;
+        timer.add(i);
+    }
+    // flushes at 1 (1 - (-1) >= 2), 3, 5; t at those calls: 100.5, 101.0, 101.5
+    CHECK(read_text(dir.path / "Training-time.timer.txt") == "1 0.5 2 0.5\n3 0.5 2 1.0\n5 0.5 2 1.5\n");
+}
+
+TEST_CASE("encode_png: a valid PNG with stored deflate blocks (CRC-32, Adler-32 check values; > 64 KiB)") {
+    const char* check = "123456789";  // the standard check values of CRC-32 and Adler-32
+    CHECK(kata::io::detail::crc32_update(0, std::as_bytes(std::span<const char>(check, 9))) == 0xCBF43926u);
+    const std::string wiki = "Wikipedia";
+    CHECK(kata::monitor::detail::adler32(std::span<const std::uint8_t>(
+              reinterpret_cast<const std::uint8_t*>(wiki.data()), wiki.size())) == 0x11E60398u);
+    for (auto [w, h, c] :
+         {std::tuple{3, 2, 1}, std::tuple{5, 4, 3}, std::tuple{300, 80, 3}}) {  // 72 080 bytes: 2 blocks
+        CAPTURE(w);
+        std::vector<std::uint8_t> px(static_cast<std::size_t>(w * h * c));
+        for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i * 37 + 11);
+        const auto png = kata::monitor::encode_png(w, h, c, px);
+        std::size_t dw = 0, dh = 0;
+        int dc = 0;
+        CHECK(decode_png(png, dw, dh, dc) == px);
+        CHECK(dw == static_cast<std::size_t>(w));
+        CHECK(dh == static_cast<std::size_t>(h));
+        CHECK(dc == c);
+    }
+    CHECK_THROWS_AS(kata::monitor::encode_png(2, 2, 1, std::vector<std::uint8_t>(3)), std::invalid_argument);
+}
+
+TEST_CASE("MonitorImage: nnabla's interval rule, <index:06d>-<j:03d>.png, min-max normalization, channels") {
+    temp_dir dir("image");
+    kata::monitor::Monitor monitor(dir.path);
+    kata::monitor::MonitorImage gray("Generated images", monitor, 5, false, 2);
+    xt::xarray<float> x = xt::xarray<float>::from_shape({3, 1, 2, 3});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = static_cast<float>(i) - 2.0f;  // -2 .. 15
+    for (int i = 0; i < 10; ++i) gray.add(i, x);
+    std::vector<std::string> files;
+    for (const auto& e : fs::directory_iterator(dir.path / "Generated-images"))
+        files.push_back(e.path().filename().string());
+    std::sort(files.begin(), files.end());
+    CHECK(files == std::vector<std::string>{"000000-000.png", "000000-001.png", "000004-000.png",
+                                            "000004-001.png", "000009-000.png", "000009-001.png"});
+    // The first 2 images (values -2 .. 9) are normalized together: (v + 2) / 11 -> round(255 * that).
+    std::size_t w = 0, h = 0;
+    int c = 0;
+    const auto second = decode_png(file_bytes(dir.path / "Generated-images" / "000009-001.png"), w, h, c);
+    CHECK(w == 3);
+    CHECK(h == 2);
+    CHECK(c == 1);
+    std::vector<std::uint8_t> expected;
+    for (int v = 4; v <= 9; ++v)
+        expected.push_back(static_cast<std::uint8_t>(std::floor((v + 2) / 11.0f * 255.0f + 0.5f)));
+    CHECK(second == expected);
+
+    // C == 2: a third channel of ones; C == 4: the first three channels. Custom normalization.
+    kata::monitor::MonitorImage rgb("rgb", monitor, 1, false, 16,
+                                    [](const xt::xarray<float>& a) { return a; });
+    xt::xarray<float> two = xt::xarray<float>::from_shape({1, 2, 1, 2});
+    two.data()[0] = 0.0f, two.data()[1] = 0.5f, two.data()[2] = 1.0f, two.data()[3] = 2.0f;
+    rgb.add(0, two);
+    CHECK(decode_png(file_bytes(dir.path / "rgb" / "000000-000.png"), w, h, c) ==
+          std::vector<std::uint8_t>{0, 255, 255, 128, 255, 255});
+    xt::xarray<float> four =
+        xt::zeros<float>({std::size_t{1}, std::size_t{4}, std::size_t{1}, std::size_t{1}});
+    four.data()[2] = 1.0f, four.data()[3] = 1.0f;
+    rgb.add(1, four);
+    CHECK(decode_png(file_bytes(dir.path / "rgb" / "000001-000.png"), w, h, c) ==
+          std::vector<std::uint8_t>{0, 0, 255});
+}
+
+TEST_CASE("ProgressBar: plain lines off a terminal, an in-place bar with rate and ETA on one") {
+    double t = 0;
+    auto clock = [&] { return t; };
+    std::FILE* f = std::tmpfile();
+    REQUIRE(f);
+    {
+        kata::monitor::ProgressBar bar(20, "train", f, kata::monitor::ProgressBar::mode::lines, clock);
+        CHECK_FALSE(bar.is_terminal());
+        for (int i = 0; i < 20; ++i) {
+            t += 0.5;
+            bar.update();
+        }
+    }
+    std::rewind(f);
+    std::string text;
+    for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+    std::fclose(f);
+    CHECK(std::count(text.begin(), text.end(), '\n') == 10);
+    CHECK(text.find('\r') == std::string::npos);
+    CHECK(text.rfind("train: 2/20 (10%) 2.00 it/s, elapsed 00:01, ETA 00:09\n", 0) == 0);
+    CHECK(text.find("train: 20/20 (100%) 2.00 it/s, elapsed 00:10, ETA 00:00\n") != std::string::npos);
+
+    f = std::tmpfile();
+    t = 0;
+    {
+        kata::monitor::ProgressBar bar(7200, "epoch 1", f, kata::monitor::ProgressBar::mode::terminal, clock);
+        t = 1800;
+        bar.update(1800);
+        bar.set_postfix("loss=0.5");
+    }
+    std::rewind(f);
+    text.clear();
+    for (int ch; (ch = std::fgetc(f)) != EOF;) text += static_cast<char>(ch);
+    std::fclose(f);
+    CHECK(text == "\repoch 1  25%|#####               | 1800/7200 [30:00<1:30:00, 1.00it/s]"
+                  "\repoch 1  25%|#####               | 1800/7200 [30:00<1:30:00, 1.00it/s] loss=0.5\n");
 }

@@ -50,7 +50,8 @@ struct fashion_mnist_set {
 };
 
 /// Reads and checks one half of the data set (train: 60 000 examples, test: 10 000).
-inline fashion_mnist_set load_fashion_mnist(bool train, const std::filesystem::path& dir = fashion_mnist_default_dir()) {
+inline fashion_mnist_set load_fashion_mnist(bool train,
+                                            const std::filesystem::path& dir = fashion_mnist_default_dir()) {
     fashion_mnist_set s;
     const std::string prefix = train ? "train" : "t10k";
     s.images_file = fashion_mnist_file(dir, prefix + "-images-idx3-ubyte");
@@ -60,24 +61,25 @@ inline fashion_mnist_set load_fashion_mnist(bool train, const std::filesystem::p
     auto shape_text = [](const std::vector<std::size_t>& shape) { return detail::shape_string(shape); };
     if (s.images.shape.size() != 3 || s.images.shape[1] != 28 || s.images.shape[2] != 28)
         throw kata::io_error(s.images_file.string() + ": expected images of shape (N, 28, 28), found " +
-                                 shape_text(s.images.shape));
+                             shape_text(s.images.shape));
     if (s.labels.shape.size() != 1)
         throw kata::io_error(s.labels_file.string() + ": expected labels of shape (N,), found " +
-                                 shape_text(s.labels.shape));
+                             shape_text(s.labels.shape));
     if (s.images.shape[0] != s.labels.shape[0])
         throw kata::io_error(s.images_file.string() + " has " + std::to_string(s.images.shape[0]) +
-                                 " images but " + s.labels_file.string() + " has " +
-                                 std::to_string(s.labels.shape[0]) + " labels");
+                             " images but " + s.labels_file.string() + " has " +
+                             std::to_string(s.labels.shape[0]) + " labels");
     for (std::size_t i = 0; i < s.labels.data.size(); ++i)
         if (s.labels.data[i] > 9)
             throw kata::io_error(s.labels_file.string() + ": label " + std::to_string(s.labels.data[i]) +
-                                     " at index " + std::to_string(i) + " is not a class 0..9");
+                                 " at index " + std::to_string(i) + " is not a class 0..9");
     return s;
 }
 
 class FashionMnistDataSource final : public DataSource<float, std::int32_t> {
 public:
-    explicit FashionMnistDataSource(bool train = true, const std::filesystem::path& dir = fashion_mnist_default_dir(),
+    explicit FashionMnistDataSource(bool train = true,
+                                    const std::filesystem::path& dir = fashion_mnist_default_dir(),
                                     float scale = 1.0f / 255.0f)
         : set_(load_fashion_mnist(train, dir)), scale_(scale) {
         init(set_.labels.shape[0], {"x", "y"}, {example_shape{1, 28, 28}, example_shape{1}});
@@ -101,8 +103,8 @@ private:
 inline DataIterator<float, std::int32_t> data_iterator_fashion_mnist(
     std::size_t batch_size, bool train = true, RandomState rng = RandomState{}, bool shuffle = true,
     const std::filesystem::path& dir = fashion_mnist_default_dir(), float scale = 1.0f / 255.0f) {
-    return DataIterator<float, std::int32_t>(std::make_shared<FashionMnistDataSource>(train, dir, scale), batch_size,
-                                             shuffle, rng);
+    return DataIterator<float, std::int32_t>(std::make_shared<FashionMnistDataSource>(train, dir, scale),
+                                             batch_size, shuffle, rng);
 }
 
 }  // namespace kata::data

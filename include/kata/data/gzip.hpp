@@ -116,13 +116,14 @@ private:
     }
 
     void codes(std::vector<std::uint8_t>& out, const huffman& lencode, const huffman& distcode) {
-        static constexpr std::uint16_t lbase[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
-                                                    31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
+        static constexpr std::uint16_t lbase[29] = {3,  4,  5,  6,   7,   8,   9,   10,  11, 13,
+                                                    15, 17, 19, 23,  27,  31,  35,  43,  51, 59,
+                                                    67, 83, 99, 115, 131, 163, 195, 227, 258};
         static constexpr std::uint16_t lext[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
                                                    2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-        static constexpr std::uint16_t dbase[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,    25,
-                                                    33,   49,   65,   97,   129,  193,   257,   385,   513,   769,
-                                                    1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+        static constexpr std::uint16_t dbase[30] = {
+            1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
+            193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
         static constexpr std::uint16_t dext[30] = {0, 0, 0, 0, 1, 1, 2, 2,  3,  3,  4,  4,  5,  5,  6,
                                                    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
         for (;;) {
@@ -158,7 +159,8 @@ private:
     }
 
     void dynamic(std::vector<std::uint8_t>& out) {
-        static constexpr std::uint8_t order[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
+        static constexpr std::uint8_t order[19] = {16, 17, 18, 0, 8,  7, 9,  6, 10, 5,
+                                                   11, 4,  12, 3, 13, 2, 14, 1, 15};
         const int nlen = static_cast<int>(bits(5)) + 257;
         const int ndist = static_cast<int>(bits(5)) + 1;
         const int ncode = static_cast<int>(bits(4)) + 4;
@@ -213,7 +215,8 @@ inline bool is_gzip(std::span<const std::uint8_t> bytes) {
 }
 
 /// Decompresses a whole gzip file (all members, concatenated, as gzip -d does).
-inline std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> bytes, std::string_view name_for_errors) {
+inline std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> bytes,
+                                        std::string_view name_for_errors) {
     const std::string name(name_for_errors);
     auto truncated = [&]() -> kata::io_error { return kata::io_error(name + ": truncated gzip data"); };
     std::vector<std::uint8_t> out;
@@ -247,8 +250,8 @@ inline std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> bytes, std
         pos += inf.consumed();
         if (bytes.size() - pos < 8) throw truncated();
         auto le32 = [&](std::size_t p) {
-            return std::uint32_t{bytes[p]} | std::uint32_t{bytes[p + 1]} << 8 | std::uint32_t{bytes[p + 2]} << 16 |
-                   std::uint32_t{bytes[p + 3]} << 24;
+            return std::uint32_t{bytes[p]} | std::uint32_t{bytes[p + 1]} << 8 |
+                   std::uint32_t{bytes[p + 2]} << 16 | std::uint32_t{bytes[p + 3]} << 24;
         };
         const std::uint32_t crc = kata::io::detail::crc32_update(
             0, std::as_bytes(std::span<const std::uint8_t>(out.data() + start, out.size() - start)));

@@ -32,7 +32,8 @@ inline idx_array parse_idx(std::vector<std::uint8_t> bytes, const std::string& n
         throw kata::io_error(name + ": not an IDX file (wrong magic number)");
     if (bytes[2] != 0x08)
         throw kata::io_error(name + ": IDX element type 0x" + "0123456789abcdef"[bytes[2] >> 4] +
-                                 "0123456789abcdef"[bytes[2] & 15] + " is not supported (only 0x08, unsigned byte)");
+                             "0123456789abcdef"[bytes[2] & 15] +
+                             " is not supported (only 0x08, unsigned byte)");
     const std::size_t ndim = bytes[3];
     const std::size_t header = 4 + 4 * ndim;
     if (bytes.size() < header) throw kata::io_error(name + ": truncated IDX header");
@@ -40,17 +41,18 @@ inline idx_array parse_idx(std::vector<std::uint8_t> bytes, const std::string& n
     std::size_t count = 1;
     for (std::size_t k = 0; k < ndim; ++k) {
         const std::uint8_t* p = bytes.data() + 4 + 4 * k;
-        const std::size_t d = std::size_t{p[0]} << 24 | std::size_t{p[1]} << 16 | std::size_t{p[2]} << 8 | p[3];
+        const std::size_t d =
+            std::size_t{p[0]} << 24 | std::size_t{p[1]} << 16 | std::size_t{p[2]} << 8 | p[3];
         out.shape.push_back(d);
         count *= d;
     }
     if (count > bytes.size() - header) {
         throw kata::io_error(name + ": truncated IDX file: the dimensions need " + std::to_string(count) +
-                                 " bytes of data, the file has " + std::to_string(bytes.size() - header));
+                             " bytes of data, the file has " + std::to_string(bytes.size() - header));
     }
     if (count < bytes.size() - header) {
         throw kata::io_error(name + ": " + std::to_string(bytes.size() - header - count) +
-                                 " trailing bytes after the IDX data");
+                             " trailing bytes after the IDX data");
     }
     bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(header));
     out.data = std::move(bytes);
