@@ -46,7 +46,9 @@ public:
         save_dir_ = monitor.save_path() / detail::file_stem(name_, "MonitorImage");
         std::error_code ec;
         std::filesystem::create_directories(save_dir_, ec);
-        if (ec) throw std::runtime_error("MonitorImage: cannot create directory " + save_dir_.string() + ": " + ec.message());
+        if (ec)
+            throw std::runtime_error("MonitorImage: cannot create directory " + save_dir_.string() + ": " +
+                                     ec.message());
     }
 
     static xt::xarray<float> default_normalize_method(const xt::xarray<float>& x) {
@@ -75,7 +77,8 @@ public:
         std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * per), batch.begin());
         const xt::xarray<float> normalized = normalize_(batch);
         if (normalized.size() != batch.size())
-            throw std::invalid_argument("MonitorImage '" + name_ + "': normalize_method changed the array size");
+            throw std::invalid_argument("MonitorImage '" + name_ +
+                                        "': normalize_method changed the array size");
         const int out_channels = c == 1 ? 1 : 3;
         std::vector<std::uint8_t> pixels(h * w * static_cast<std::size_t>(out_channels));
         auto to_byte = [](float v) {
@@ -87,8 +90,10 @@ public:
             const float* img = normalized.data() + j * per;
             for (std::size_t p = 0; p < h * w; ++p)
                 for (int k = 0; k < out_channels; ++k) {
-                    const float v = static_cast<std::size_t>(k) < c ? img[static_cast<std::size_t>(k) * h * w + p] : 1.0f;
-                    pixels[p * static_cast<std::size_t>(out_channels) + static_cast<std::size_t>(k)] = to_byte(v);
+                    const float v =
+                        static_cast<std::size_t>(k) < c ? img[static_cast<std::size_t>(k) * h * w + p] : 1.0f;
+                    pixels[p * static_cast<std::size_t>(out_channels) + static_cast<std::size_t>(k)] =
+                        to_byte(v);
                 }
             write_png(image_path(index, j), w, h, out_channels, pixels);
         }

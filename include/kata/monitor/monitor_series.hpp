@@ -33,7 +33,8 @@ public:
                            bool verbose = true)
         : name_(std::move(name)), interval_(interval), verbose_(verbose) {
         const std::string stem = detail::file_stem(name_, "MonitorSeries");
-        if (interval_ < 1) throw std::invalid_argument("MonitorSeries '" + name_ + "': interval must be >= 1");
+        if (interval_ < 1)
+            throw std::invalid_argument("MonitorSeries '" + name_ + "': interval must be >= 1");
         if (monitor) file_ = detail::line_file(monitor->save_path() / (stem + ".series.txt"));
     }
 
@@ -59,7 +60,9 @@ private:
     void maybe_flush(std::int64_t index) {
         if (index - flush_at_ < interval_) return;
         const double mean = count_ ? sum_ / static_cast<double>(count_) : std::nan("");
-        if (verbose_) detail::log_info("iter=" + std::to_string(index) + " {" + name_ + "}=" + detail::python_repr(mean));
+        if (verbose_)
+            detail::log_info("iter=" + std::to_string(index) + " {" + name_ +
+                             "}=" + detail::python_repr(mean));
         file_.write_line(std::to_string(index) + " " + detail::format_g(mean));
         flush_at_ = index;
         sum_ = 0;

@@ -24,17 +24,20 @@ public:
     /// Seconds on some monotonic clock; injectable for tests.
     using clock_function = std::function<double()>;
 
-    MonitorTimeElapsed(std::string name, const Monitor& monitor, std::int64_t interval = 100, bool verbose = true,
-                       clock_function clock = {})
+    MonitorTimeElapsed(std::string name, const Monitor& monitor, std::int64_t interval = 100,
+                       bool verbose = true, clock_function clock = {})
         : MonitorTimeElapsed(std::move(name), &monitor, interval, verbose, std::move(clock)) {}
-    explicit MonitorTimeElapsed(std::string name, const Monitor* monitor = nullptr, std::int64_t interval = 100,
-                                bool verbose = true, clock_function clock = {})
+    explicit MonitorTimeElapsed(std::string name, const Monitor* monitor = nullptr,
+                                std::int64_t interval = 100, bool verbose = true, clock_function clock = {})
         : name_(std::move(name)), interval_(interval), verbose_(verbose), clock_(std::move(clock)) {
         const std::string stem = detail::file_stem(name_, "MonitorTimeElapsed");
-        if (interval_ < 1) throw std::invalid_argument("MonitorTimeElapsed '" + name_ + "': interval must be >= 1");
-        if (!clock_) clock_ = [] {
-            return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-        };
+        if (interval_ < 1)
+            throw std::invalid_argument("MonitorTimeElapsed '" + name_ + "': interval must be >= 1");
+        if (!clock_)
+            clock_ = [] {
+                return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+            };
         if (monitor) file_ = detail::line_file(monitor->save_path() / (stem + ".timer.txt"));
         start_ = lap_ = clock_();
     }
@@ -46,8 +49,9 @@ public:
         const std::int64_t iterations = index - flush_at_;
         lap_ = now;
         if (verbose_)
-            detail::log_info("iter=" + std::to_string(index) + " {" + name_ + "}=" + detail::python_repr(elapsed) +
-                             "[sec/" + std::to_string(iterations) + "iter] " + detail::python_repr(total) + "[sec]");
+            detail::log_info("iter=" + std::to_string(index) + " {" + name_ +
+                             "}=" + detail::python_repr(elapsed) + "[sec/" + std::to_string(iterations) +
+                             "iter] " + detail::python_repr(total) + "[sec]");
         file_.write_line(std::to_string(index) + " " + detail::python_repr(elapsed) + " " +
                          std::to_string(iterations) + " " + detail::python_repr(total));
         flush_at_ = index;

@@ -36,7 +36,8 @@ inline void put_be32(std::vector<std::uint8_t>& out, std::uint32_t v) {
     for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<std::uint8_t>(v >> s));
 }
 
-inline void put_chunk(std::vector<std::uint8_t>& out, const char (&type)[5], std::span<const std::uint8_t> data) {
+inline void put_chunk(std::vector<std::uint8_t>& out, const char (&type)[5],
+                      std::span<const std::uint8_t> data) {
     put_be32(out, static_cast<std::uint32_t>(data.size()));
     const std::size_t type_at = out.size();
     out.insert(out.end(), type, type + 4);
@@ -53,7 +54,8 @@ inline std::vector<std::uint8_t> encode_png(std::size_t width, std::size_t heigh
                                             std::span<const std::uint8_t> pixels) {
     if (channels != 1 && channels != 3) throw std::invalid_argument("encode_png: channels must be 1 or 3");
     if (width == 0 || height == 0 || width > 0x7fffffff || height > 0x7fffffff)
-        throw std::invalid_argument("encode_png: bad image size " + std::to_string(width) + "x" + std::to_string(height));
+        throw std::invalid_argument("encode_png: bad image size " + std::to_string(width) + "x" +
+                                    std::to_string(height));
     const std::size_t row = width * static_cast<std::size_t>(channels);
     if (pixels.size() != row * height)
         throw std::invalid_argument("encode_png: " + std::to_string(pixels.size()) + " bytes for a " +
@@ -86,9 +88,9 @@ inline std::vector<std::uint8_t> encode_png(std::size_t width, std::size_t heigh
     std::vector<std::uint8_t> ihdr;
     detail::put_be32(ihdr, static_cast<std::uint32_t>(width));
     detail::put_be32(ihdr, static_cast<std::uint32_t>(height));
-    ihdr.push_back(8);                          // bit depth
-    ihdr.push_back(channels == 1 ? 0 : 2);      // colour type: grayscale / truecolour
-    ihdr.insert(ihdr.end(), {0, 0, 0});         // compression, filter, interlace
+    ihdr.push_back(8);                      // bit depth
+    ihdr.push_back(channels == 1 ? 0 : 2);  // colour type: grayscale / truecolour
+    ihdr.insert(ihdr.end(), {0, 0, 0});     // compression, filter, interlace
     detail::put_chunk(out, "IHDR", ihdr);
     detail::put_chunk(out, "IDAT", z);
     detail::put_chunk(out, "IEND", {});

@@ -32,9 +32,11 @@ public:
     explicit ProgressBar(std::size_t total, std::string description = {}, std::FILE* out = stderr,
                          mode m = mode::automatic, clock_function clock = {})
         : total_(total), description_(std::move(description)), out_(out), clock_(std::move(clock)) {
-        if (!clock_) clock_ = [] {
-            return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-        };
+        if (!clock_)
+            clock_ = [] {
+                return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
+                    .count();
+            };
         terminal_ = m == mode::terminal || (m == mode::automatic && out_ && ::isatty(::fileno(out_)));
         start_ = last_draw_ = clock_();
     }
@@ -78,8 +80,10 @@ public:
         if (!std::isfinite(seconds) || seconds < 0) return "?";
         const long long s = static_cast<long long>(seconds);
         char buf[32];
-        if (s >= 3600) std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
-        else std::snprintf(buf, sizeof buf, "%02lld:%02lld", s / 60, s % 60);
+        if (s >= 3600)
+            std::snprintf(buf, sizeof buf, "%lld:%02lld:%02lld", s / 3600, (s / 60) % 60, s % 60);
+        else
+            std::snprintf(buf, sizeof buf, "%02lld:%02lld", s / 60, s % 60);
         return buf;
     }
 
@@ -90,8 +94,10 @@ public:
         const double eta = rate > 0 ? static_cast<double>(total_ - done_) / rate : -1.0;
         const int percent = total_ ? static_cast<int>(done_ * 100 / total_) : 100;
         char rate_text[32];
-        if (rate > 0) std::snprintf(rate_text, sizeof rate_text, "%.2f", rate);
-        else std::snprintf(rate_text, sizeof rate_text, "?");
+        if (rate > 0)
+            std::snprintf(rate_text, sizeof rate_text, "%.2f", rate);
+        else
+            std::snprintf(rate_text, sizeof rate_text, "?");
         const std::string counts = std::to_string(done_) + "/" + std::to_string(total_);
         std::string s;
         if (terminal_) {
@@ -103,8 +109,9 @@ public:
                 std::string(width - filled, ' ') + "| " + counts + " [" + format_interval(elapsed) + "<" +
                 format_interval(eta) + ", " + rate_text + "it/s]";
         } else {
-            s = (description_.empty() ? "" : description_ + ": ") + counts + " (" + std::to_string(percent) + "%) " +
-                rate_text + " it/s, elapsed " + format_interval(elapsed) + ", ETA " + format_interval(eta);
+            s = (description_.empty() ? "" : description_ + ": ") + counts + " (" + std::to_string(percent) +
+                "%) " + rate_text + " it/s, elapsed " + format_interval(elapsed) + ", ETA " +
+                format_interval(eta);
         }
         if (!postfix_.empty()) s += " " + postfix_;
         return s;

@@ -51,8 +51,10 @@ inline std::string python_repr(double v) {
         out = "0." + std::string(static_cast<std::size_t>(-exponent - 1), '0') + digits;
     } else {
         const auto int_digits = static_cast<std::size_t>(exponent) + 1;
-        if (digits.size() <= int_digits) out = digits + std::string(int_digits - digits.size(), '0') + ".0";
-        else out = digits.substr(0, int_digits) + "." + digits.substr(int_digits);
+        if (digits.size() <= int_digits)
+            out = digits + std::string(int_digits - digits.size(), '0') + ".0";
+        else
+            out = digits.substr(0, int_digits) + "." + digits.substr(int_digits);
     }
     return negative ? "-" + out : out;
 }
@@ -64,7 +66,8 @@ inline std::string file_stem(std::string_view name, std::string_view who) {
     std::string s(name);
     for (char& c : s) {
         if (c == ' ') c = '-';
-        if (c == '/') throw std::invalid_argument(std::string(who) + ": name '" + std::string(name) + "' contains '/'");
+        if (c == '/')
+            throw std::invalid_argument(std::string(who) + ": name '" + std::string(name) + "' contains '/'");
     }
     return s;
 }

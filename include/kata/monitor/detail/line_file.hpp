@@ -22,7 +22,8 @@ public:
     line_file() = default;
     explicit line_file(const std::filesystem::path& path) : path_(path) {
         file_ = std::fopen(path.c_str(), "w");
-        if (!file_) throw kata::io_error(path.string() + ": cannot open for writing: " + std::strerror(errno));
+        if (!file_)
+            throw kata::io_error(path.string() + ": cannot open for writing: " + std::strerror(errno));
     }
     line_file(const line_file&) = delete;
     line_file& operator=(const line_file&) = delete;
