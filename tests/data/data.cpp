@@ -166,6 +166,18 @@ TEST_CASE(
     CHECK(differs);
 }
 
+TEST_CASE("DataIterator::seek resumes the sequence of batches (checkpoint resume)") {
+    auto it = counting_iterator(23, 5, true, 99);
+    for (int b = 0; b < 11; ++b) it.next();  // 55 examples: epoch 2, position 9
+    CHECK(it.epoch() == 2);
+    CHECK(it.position() == 9);
+    auto resumed = counting_iterator(23, 5, true, 99);
+    resumed.seek(it.epoch(), it.position());
+    for (int b = 0; b < 12; ++b) CHECK(indices_of(resumed.next()) == indices_of(it.next()));
+    CHECK(resumed.epoch() == it.epoch());
+    CHECK_THROWS_AS(resumed.seek(0, 23), std::out_of_range);
+}
+
 TEST_CASE("Batch: structured bindings, get<I>, named access with a type check") {
     auto it = counting_iterator(5, 2, false);
     const auto& b = it.next();

@@ -2,7 +2,7 @@
 //
 //   auto it = kata::data::data_iterator_simple(load_func, num_examples, batch_size, shuffle, RandomState(seed));
 //   auto [x, t] = it.next();          // or: const auto& b = it.next(); b.get<0>(), b.variable<float>("x")
-//   it.size(); it.batch_size(); it.epoch(); it.position(); it.variables(); it.reset();
+//   it.size(); it.batch_size(); it.epoch(); it.position(); it.variables(); it.reset(); it.seek(epoch, position);
 //
 // Semantics (nnabla 1.x, DataIterator._next with use_thread=False; docs/data.md):
 //   * next() fills batch_size examples in the current order. After each example the position advances;
@@ -166,6 +166,20 @@ public:
         for (std::size_t k = 0; k < sizeof...(T); ++k)
             example_elements_[k] = detail::element_count(source_->shapes()[k]);
         fill_order();
+    }
+
+    /// Puts the iterator where it was when epoch() and position() returned these values (for resuming
+    /// a training from a checkpoint: the same seed then gives the same following batches). Replays the
+    /// generator's epoch shuffles (O(epoch * size)); no callback runs.
+    void seek(int epoch, std::size_t position) {
+        if (epoch < 0 || position >= order_.size())
+            throw std::out_of_range("DataIterator::seek: epoch " + std::to_string(epoch) + ", position " +
+                                    std::to_string(position) + " (size " + std::to_string(order_.size()) +
+                                    ")");
+        reset();
+        for (int e = 0; e < epoch; ++e) fill_order();
+        epoch_ = epoch;
+        position_ = position;
     }
 
     std::size_t size() const { return source_->size(); }
