@@ -11,6 +11,7 @@
 
 #include "../io/npz.hpp"  // kata::io_error, kata::io::detail::crc32_update
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -41,8 +42,7 @@ public:
             default: fail("invalid deflate block type 3");
             }
         } while (!last);
-        bitbuf_ = 0;  // the rest of the last byte is padding
-        bitcnt_ = 0;
+        give_back();  // the rest of the last byte is padding
     }
 
     [[noreturn]] void fail(const std::string& what) const {
@@ -51,9 +51,13 @@ public:
 
 private:
     static constexpr int max_bits = 15;
+    static constexpr int fast_bits = 9;
     struct huffman {
         std::array<std::uint16_t, max_bits + 1> count{};
         std::array<std::uint16_t, 320> symbol{};
+        // Codes of at most fast_bits bits, indexed by the next fast_bits input bits (deflate stores a
+        // code's first bit lowest): symbol | length << 12, 0 where the code is longer (bit-by-bit path).
+        std::array<std::uint16_t, 1 << fast_bits> fast{};
     };
 
     std::uint32_t bits(int need) {
@@ -68,9 +72,15 @@ private:
         return static_cast<std::uint32_t>(val & ((std::uint64_t{1} << need) - 1));
     }
 
-    void stored(std::vector<std::uint8_t>& out) {
+    /// Drops the bits of a partly read byte and returns the whole bytes read ahead to the input.
+    void give_back() {
+        pos_ -= static_cast<std::size_t>(bitcnt_ / 8);
         bitbuf_ = 0;
         bitcnt_ = 0;
+    }
+
+    void stored(std::vector<std::uint8_t>& out) {
+        give_back();
         if (in_.size() - pos_ < 4) throw kata::io_error(std::string(name_) + ": truncated gzip data");
         const unsigned len = in_[pos_] | (in_[pos_ + 1] << 8);
         const unsigned nlen = in_[pos_ + 2] | (in_[pos_ + 3] << 8);
@@ -98,10 +108,40 @@ private:
         for (int len = 1; len < max_bits; ++len) offs[len + 1] = offs[len] + h.count[len];
         for (int s = 0; s < n; ++s)
             if (length[s] != 0) h.symbol[offs[length[s]]++] = static_cast<std::uint16_t>(s);
+        // Canonical codes in symbol order, bit-reversed into the lookup table.
+        h.fast.fill(0);
+        std::array<int, max_bits + 2> next{};
+        for (int len = 1, code = 0; len <= max_bits; ++len) {
+            code = (code + h.count[len - 1] * (len > 1)) << 1;
+            next[len] = code;
+        }
+        for (int s = 0; s < n; ++s) {
+            const int len = length[s];
+            if (len == 0) continue;
+            const int code = next[len]++;
+            if (len > fast_bits) continue;
+            int reversed = 0;
+            for (int b = 0; b < len; ++b) reversed |= ((code >> b) & 1) << (len - 1 - b);
+            for (int fill = reversed; fill < (1 << fast_bits); fill += 1 << len)
+                h.fast[static_cast<std::size_t>(fill)] = static_cast<std::uint16_t>(s | len << 12);
+        }
         return left;
     }
 
     int decode(const huffman& h) {
+        while (bitcnt_ <= 24 && pos_ < in_.size()) {  // refill; whole unused bytes are given back (give_back)
+            bitbuf_ |= std::uint32_t{in_[pos_++]} << bitcnt_;
+            bitcnt_ += 8;
+        }
+        if (bitcnt_ >= fast_bits) {
+            const std::uint16_t entry = h.fast[bitbuf_ & ((1u << fast_bits) - 1)];
+            if (entry != 0) {
+                const int len = entry >> 12;
+                bitbuf_ >>= len;
+                bitcnt_ -= len;
+                return entry & 0xfff;
+            }
+        }
         int code = 0, first = 0, index = 0;
         for (int len = 1; len <= max_bits; ++len) {
             code |= static_cast<int>(bits(1));
@@ -220,6 +260,13 @@ inline std::vector<std::uint8_t> gunzip(std::span<const std::uint8_t> bytes,
     const std::string name(name_for_errors);
     auto truncated = [&]() -> kata::io_error { return kata::io_error(name + ": truncated gzip data"); };
     std::vector<std::uint8_t> out;
+    if (bytes.size() >= 18) {  // the last member's ISIZE (size mod 2^32) as a hint, bounded by deflate's
+        const std::size_t n =
+            bytes.size();  // best ratio (~1032:1) so a forged trailer cannot force a huge allocation
+        const std::size_t isize = std::size_t{bytes[n - 4]} | std::size_t{bytes[n - 3]} << 8 |
+                                  std::size_t{bytes[n - 2]} << 16 | std::size_t{bytes[n - 1]} << 24;
+        out.reserve(std::min(isize, n * 1032));
+    }
     std::size_t pos = 0;
     do {
         if (bytes.size() - pos < 10) throw truncated();
