@@ -606,6 +606,29 @@ TEST_CASE("MonitorImage: nnabla's interval rule, <index:06d>-<j:03d>.png, min-ma
           std::vector<std::uint8_t>{0, 0, 255});
 }
 
+TEST_CASE("MonitorImageTile: ceil(sqrt(n))^2 grid, one pixel of black padding right and below each tile") {
+    temp_dir dir("tile");
+    kata::monitor::Monitor monitor(dir.path);
+    kata::monitor::MonitorImageTile tile("tiles", monitor, 1, false, 3,
+                                         [](const xt::xarray<float>& a) { return a; });
+    xt::xarray<float> x = xt::ones<float>({std::size_t{4}, std::size_t{1}, std::size_t{2}, std::size_t{2}});
+    tile.add(0, x);  // 3 of the 4 images -> a 2x2 grid of 3x3 tiles, the last one empty
+    std::size_t w = 0, h = 0;
+    int c = 0;
+    const auto px = decode_png(file_bytes(tile.tile_path(0)), w, h, c);
+    CHECK(tile.tile_path(0).filename() == "000000.png");
+    CHECK(w == 6);
+    CHECK(h == 6);
+    CHECK(c == 1);
+    const std::vector<std::uint8_t> expected{255, 255, 0, 255, 255, 0,  //
+                                             255, 255, 0, 255, 255, 0,  //
+                                             0,   0,   0, 0,   0,   0,  //
+                                             255, 255, 0, 0,   0,   0,  //
+                                             255, 255, 0, 0,   0,   0,  //
+                                             0,   0,   0, 0,   0,   0};
+    CHECK(px == expected);
+}
+
 TEST_CASE("ProgressBar: plain lines off a terminal, an in-place bar with rate and ETA on one") {
     double t = 0;
     auto clock = [&] { return t; };

@@ -3,8 +3,8 @@
 // Why not zlib: Debian's dataset-fashion-mnist ships its IDX files gzip-compressed (*.gz), and they are
 // the only compressed input kata reads. A ~200-line decoder (canonical Huffman decoding, as in Mark
 // Adler's reference "puff") keeps kata header-only with no link dependency: zlib would have to be found
-// by CMake and exported to every consumer of kata::io for this one reader. It is not tuned for speed
-// (the 26 MB of Fashion-MNIST's training images take about a second). Every gzip member's CRC-32 and
+// by CMake and exported to every consumer of kata::io for this one reader. Codes of up to 9 bits
+// are decoded by table lookup (docs/data.md has the time for Fashion-MNIST). Every gzip member's CRC-32 and
 // length are verified, so a corrupt or truncated file is an error, never wrong data.
 // Errors: kata::io_error naming the file (the `name_for_errors` argument) and what is wrong.
 #pragma once

@@ -1,4 +1,4 @@
-// kata/monitor/monitor_image.hpp: kata::monitor::MonitorImage, nnabla.monitor.MonitorImage.
+// kata/monitor/monitor_image.hpp: kata::monitor::MonitorImage and MonitorImageTile, nnabla.monitor's.
 //
 //   kata::monitor::MonitorImage images("Reconstruction", monitor, /*interval=*/1000, true, /*num_images=*/16);
 //   images.add(i, x);  // x: (N, ..., C, H, W) float -> <save_path>/Reconstruction/<i:06d>-<j:03d>.png
@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -65,38 +66,11 @@ public:
 
     void add(std::int64_t index, const xt::xarray<float>& x) {
         if (!writes_at(index)) return;
-        if (x.dimension() < 3)
-            throw std::invalid_argument("MonitorImage '" + name_ + "': expected (N, ..., C, H, W), got " +
-                                        std::to_string(x.dimension()) + " dimensions");
-        const std::size_t d = x.dimension();
-        const std::size_t c = x.shape()[d - 3], h = x.shape()[d - 2], w = x.shape()[d - 1];
-        const std::size_t per = c * h * w;
-        const std::size_t total = per ? x.size() / per : 0;
-        const std::size_t n = std::min(total, num_images_);
-        xt::xarray<float> batch = xt::xarray<float>::from_shape({n, c, h, w});
-        std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * per), batch.begin());
-        const xt::xarray<float> normalized = normalize_(batch);
-        if (normalized.size() != batch.size())
-            throw std::invalid_argument("MonitorImage '" + name_ +
-                                        "': normalize_method changed the array size");
-        const int out_channels = c == 1 ? 1 : 3;
-        std::vector<std::uint8_t> pixels(h * w * static_cast<std::size_t>(out_channels));
-        auto to_byte = [](float v) {
-            if (!(v > 0.0f)) return std::uint8_t{0};  // also NaN
-            if (v >= 1.0f) return std::uint8_t{255};
-            return static_cast<std::uint8_t>(std::floor(v * 255.0f + 0.5f));
-        };
-        for (std::size_t j = 0; j < n; ++j) {
-            const float* img = normalized.data() + j * per;
-            for (std::size_t p = 0; p < h * w; ++p)
-                for (int k = 0; k < out_channels; ++k) {
-                    const float v =
-                        static_cast<std::size_t>(k) < c ? img[static_cast<std::size_t>(k) * h * w + p] : 1.0f;
-                    pixels[p * static_cast<std::size_t>(out_channels) + static_cast<std::size_t>(k)] =
-                        to_byte(v);
-                }
-            write_png(image_path(index, j), w, h, out_channels, pixels);
-        }
+        const images im = prepare(x);
+        const std::size_t per = im.height * im.width * static_cast<std::size_t>(im.channels);
+        for (std::size_t j = 0; j < im.count; ++j)
+            write_png(image_path(index, j), im.width, im.height, im.channels,
+                      std::span<const std::uint8_t>(im.pixels.data() + j * per, per));
         if (verbose_)
             detail::log_info("iter=" + std::to_string(index) + " {" + name_ + "} are written to " +
                              (save_dir_ / (index_text(index) + "-*.png")).string() + ".");
@@ -109,18 +83,97 @@ public:
     }
     const std::filesystem::path& save_dir() const { return save_dir_; }
 
-private:
+protected:
+    /// The first num_images images of x, normalized and converted to bytes: count images of
+    /// height x width x channels (1 or 3), interleaved, one after the other.
+    struct images {
+        std::size_t count = 0, height = 0, width = 0;
+        int channels = 1;
+        std::vector<std::uint8_t> pixels;
+    };
+    images prepare(const xt::xarray<float>& x) const {
+        if (x.dimension() < 3)
+            throw std::invalid_argument("MonitorImage '" + name_ + "': expected (N, ..., C, H, W), got " +
+                                        std::to_string(x.dimension()) + " dimensions");
+        const std::size_t d = x.dimension();
+        const std::size_t c = x.shape()[d - 3], h = x.shape()[d - 2], w = x.shape()[d - 1];
+        const std::size_t per = c * h * w;
+        const std::size_t n = std::min(per ? x.size() / per : 0, num_images_);
+        if (n == 0 || h == 0 || w == 0)
+            throw std::invalid_argument("MonitorImage '" + name_ + "': no image to write");
+        xt::xarray<float> batch = xt::xarray<float>::from_shape({n, c, h, w});
+        std::copy(x.begin(), x.begin() + static_cast<std::ptrdiff_t>(n * per), batch.begin());
+        const xt::xarray<float> normalized = normalize_(batch);
+        if (normalized.size() != batch.size())
+            throw std::invalid_argument("MonitorImage '" + name_ +
+                                        "': normalize_method changed the array size");
+        images im{n, h, w, c == 1 ? 1 : 3, {}};
+        const auto oc = static_cast<std::size_t>(im.channels);
+        im.pixels.resize(n * h * w * oc);
+        auto to_byte = [](float v) {
+            if (!(v > 0.0f)) return std::uint8_t{0};  // also NaN
+            if (v >= 1.0f) return std::uint8_t{255};
+            return static_cast<std::uint8_t>(std::floor(v * 255.0f + 0.5f));
+        };
+        for (std::size_t j = 0; j < n; ++j) {
+            const float* img = normalized.data() + j * per;
+            std::uint8_t* out = im.pixels.data() + j * h * w * oc;
+            for (std::size_t p = 0; p < h * w; ++p)
+                for (std::size_t k = 0; k < oc; ++k)
+                    out[p * oc + k] = to_byte(k < c ? img[k * h * w + p] : 1.0f);
+        }
+        return im;
+    }
+
     static std::string index_text(std::int64_t index) {
         char buf[32];
         std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(index));
         return buf;
     }
+
+protected:
     std::string name_;
     std::int64_t interval_;
     bool verbose_;
+
+private:
     std::size_t num_images_;
     normalize_function normalize_;
     std::filesystem::path save_dir_;
+};
+
+/// nnabla.monitor.MonitorImageTile: the same images, tiled into one "<save_path>/<name>/<index:06d>.png":
+/// a square grid of ceil(sqrt(n)) x ceil(sqrt(n)) tiles, each followed by one pixel of padding (value 0)
+/// to its right and below, empty tiles black (nnabla's tile_images(data, padsize=1, padval=0)).
+class MonitorImageTile : public MonitorImage {
+public:
+    using MonitorImage::MonitorImage;
+
+    void add(std::int64_t index, const xt::xarray<float>& x) {
+        if (!writes_at(index)) return;
+        const images im = prepare(x);
+        std::size_t grid = 1;
+        while (grid * grid < im.count) ++grid;
+        const std::size_t th = im.height + 1, tw = im.width + 1, oc = static_cast<std::size_t>(im.channels);
+        const std::size_t height = grid * th, width = grid * tw;
+        std::vector<std::uint8_t> tile(height * width * oc, 0);
+        for (std::size_t j = 0; j < im.count; ++j) {
+            const std::size_t y0 = (j / grid) * th, x0 = (j % grid) * tw;
+            const std::uint8_t* src = im.pixels.data() + j * im.height * im.width * oc;
+            for (std::size_t y = 0; y < im.height; ++y)
+                std::copy(src + y * im.width * oc, src + (y + 1) * im.width * oc,
+                          tile.begin() + static_cast<std::ptrdiff_t>(((y0 + y) * width + x0) * oc));
+        }
+        const auto path = tile_path(index);
+        write_png(path, width, height, im.channels, tile);
+        if (verbose_)
+            detail::log_info("iter=" + std::to_string(index) + " {" + name_ + "} is written to " +
+                             path.string() + ".");
+    }
+
+    std::filesystem::path tile_path(std::int64_t index) const {
+        return save_dir() / (index_text(index) + ".png");
+    }
 };
 
 }  // namespace kata::monitor
