@@ -209,6 +209,14 @@ TEST_CASE("data_iterator_simple: nnabla's load_func source, variables x0, x1, sh
         CHECK(t(k, 0) == static_cast<std::int32_t>(order[k] % 3));
     }
 
+    // A 0-d label (nnabla's example: np.array(labels[i])) gives a (batch_size,) array.
+    auto scalar = [](std::size_t i) {
+        return std::tuple{xt::xarray<std::int32_t>(static_cast<std::int32_t>(i * i))};
+    };
+    auto it0 = data_iterator_simple(scalar, 4, 3);
+    const auto& [sq] = it0.next();
+    CHECK(sq == xt::xarray<std::int32_t>{0, 1, 4});
+
     auto bad = [](std::size_t i) {
         xt::xarray<float> v = xt::zeros<float>({i == 3 ? std::size_t{2} : std::size_t{1}});
         return std::tuple{v};
