@@ -137,8 +137,8 @@ TEST_CASE("DataIterator: a batch that ends an epoch already reports the next epo
     CHECK(big.position() == 1);
 }
 
-TEST_CASE(
-    "DataIterator with shuffle: epoch e uses numpy's (e+1)-th permutation; same seed, same batches; reset") {
+TEST_CASE("DataIterator with shuffle: epoch e uses numpy's (e+1)-th permutation, same seed gives same "
+          "batches, reset") {
     auto fx = read_int_npz("data/permutations.npz");
     std::vector<std::size_t> expected;  // three epochs of 10 examples, seed 313
     for (int e = 0; e < 3; ++e)
@@ -551,7 +551,7 @@ TEST_CASE("MonitorTimeElapsed: nnabla's .timer.txt line, Python float repr") {
     CHECK(read_text(dir.path / "Training-time.timer.txt") == "1 0.5 2 0.5\n3 0.5 2 1.0\n5 0.5 2 1.5\n");
 }
 
-TEST_CASE("encode_png: a valid PNG with stored deflate blocks (CRC-32, Adler-32 check values; > 64 KiB)") {
+TEST_CASE("encode_png: a valid PNG with stored deflate blocks (CRC-32 and Adler-32 check values, > 64 KiB)") {
     const char* check = "123456789";  // the standard check values of CRC-32 and Adler-32
     CHECK(kata::io::detail::crc32_update(0, std::as_bytes(std::span<const char>(check, 9))) == 0xCBF43926u);
     const std::string wiki = "Wikipedia";
