@@ -1,8 +1,8 @@
-// kata/data/gzip.hpp: kata::data::gunzip, a small DEFLATE (RFC 1951) decoder for gzip files (RFC 1952).
+// kata/data/gzip.hpp: kata::data::gunzip, a small DEFLATE decoder for gzip files (docs/data.md).
 //
 // Why not zlib: Debian's dataset-fashion-mnist ships its IDX files gzip-compressed (*.gz), and they are
-// the only compressed input kata reads. A ~200-line decoder (canonical Huffman decoding, as in Mark
-// Adler's reference "puff") keeps kata header-only with no link dependency: zlib would have to be found
+// the only compressed input kata reads. A ~200-line decoder (canonical Huffman decoding, as in zlib's
+// reference decoder "puff") keeps kata header-only with no link dependency: zlib would have to be found
 // by CMake and exported to every consumer of kata::io for this one reader. Codes of up to 9 bits
 // are decoded by table lookup (docs/data.md has the time for Fashion-MNIST). Every gzip member's CRC-32 and
 // length are verified, so a corrupt or truncated file is an error, never wrong data.
