@@ -170,6 +170,13 @@ void check_equivalence(const run_options& o, const char* what, float lr = 0.2f) 
     CHECK(replicas_identical(replica));
 }
 
+// Operator new calls only: Open MPI's own bookkeeping (C malloc inside the library) is not kata's.
+long operator_news(const counts& before, const counts& after) {
+    long news = 0;
+    for (int k = k_new; k < num_kinds; ++k) news += after.c[k] - before.c[k];
+    return news;
+}
+
 // ----- the communicator itself --------------------------------------------------------------------------
 
 TEST_CASE("rank, size, local_rank") {
@@ -228,16 +235,20 @@ TEST_CASE("all_reduce packed: the pack buffer is allocated once, a step allocate
     comm.all_reduce(list, true, false);
     const std::size_t capacity = comm.pack_capacity();
     CHECK(capacity >= a.size() + b.size());
-    // Operator new counts only: Open MPI's own bookkeeping (C malloc inside the library) is not kata's.
     const counts before = counts::now();
     for (int i = 0; i < 3; ++i) comm.all_reduce(list, true, false);
     const counts after = counts::now();
-    long news = 0;
-    for (int k = k_new; k < num_kinds; ++k) news += after.c[k] - before.c[k];
-    CHECK_MESSAGE(news == 0, "allocations: " << describe(before, after));
+    CHECK_MESSAGE(operator_news(before, after) == 0, "allocations: " << describe(before, after));
     CHECK(comm.pack_capacity() == capacity);
     CHECK(a(16, 2) == 1.0f);
     CHECK(b(39) == 1.0f);
+    // The counter sees kata's allocations: a larger total grows the pack buffer once.
+    xt::xarray<float> c = xt::ones<float>({std::size_t(capacity) + 1});
+    std::vector<xt::xarray<float>*> larger{&a, &b, &c};
+    const counts before_growth = counts::now();
+    comm.all_reduce(larger, true, false);
+    CHECK(operator_news(before_growth, counts::now()) == 1);
+    CHECK(comm.pack_capacity() == capacity + a.size() + b.size() + 1);
 }
 
 TEST_CASE("bcast from rank 0 and from rank 1, packed and in place") {
@@ -324,6 +335,28 @@ TEST_CASE("without division (the sum) the replicas end elsewhere: the 1e-6 bound
     train<half_net, full_batch / 2>(replica, s2, world(), {.division = false});
     CHECK(max_abs_diff(reference, replica) > 1e-3f);
     CHECK(replicas_identical(replica));
+}
+
+TEST_CASE("a data-parallel training step allocates nothing in kata after the first steps") {
+    parameter_store store = initial_parameters();
+    train::Adam adam(0.01f);
+    auto step = std::make_unique<train::cpu_executor<train::training_graph<half_net>>>(store);
+    adam.set_parameters(store);
+    std::vector<xt::xarray<float>*> grads = train::grads_of(store);
+    const batch<full_batch / 2> b(0, world().rank() * (full_batch / 2));
+    auto one_step = [&] {
+        adam.zero_grad();
+        step->execute(b.x, b.t);
+        world().all_reduce(grads, true, false);
+        if (!world().all_reduce_flag(adam.check_inf_or_nan_grad())) adam.update();
+    };
+    one_step();
+    one_step();
+    const counts before = counts::now();
+    for (int i = 0; i < 3; ++i) one_step();
+    const counts after = counts::now();
+    CHECK_MESSAGE(operator_news(before, after) == 0, "allocations: " << describe(before, after));
+    CHECK(replicas_identical(store));
 }
 
 TEST_CASE("inf or NaN on one rank skips the step on both") {
