@@ -43,6 +43,7 @@
 #include <concepts>
 #include <cstddef>
 #include <iterator>
+#include <memory>
 #include <ranges>
 #include <span>
 #include <stdexcept>
@@ -90,7 +91,8 @@ public:
     /// A list of buffers.
     template <float_buffer_list R>
     buffer_list(R&& r) noexcept  // NOLINT: implicit by design
-        : list_(static_cast<const void*>(&r)), size_(static_cast<std::size_t>(std::ranges::size(r))),
+        : list_(static_cast<const void*>(std::addressof(r))),
+          size_(static_cast<std::size_t>(std::ranges::size(r))),
           at_([](const void* l, std::size_t i) -> std::span<float> {
               auto& range = *static_cast<std::remove_reference_t<R>*>(const_cast<void*>(l));
               return detail::as_buffer(std::ranges::begin(range)[static_cast<std::ptrdiff_t>(i)]);
@@ -118,7 +120,8 @@ class Communicator {
 public:
     virtual ~Communicator() = default;
 
-    /// Joins the process group (nnabla's comm.init()); the other members need it first.
+    /// Joins the process group (nnabla's comm.init()). The collectives need it first; before it, rank()
+    /// is 0 and size() is 1.
     virtual void init() = 0;
     /// This process's rank in [0, size()).
     virtual int rank() const = 0;
