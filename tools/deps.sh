@@ -8,6 +8,8 @@ kata_install_deps() {
     # Fashion-MNIST's IDX files (31 MB): the int8 LeNet is checked on the whole test set
     # (test_embedded_int8_lenet; without the package that part reports SKIP).
     kata_install_packages dataset-fashion-mnist
+    # Open MPI: kata::mpi and the data-parallel training test (ctest -L '^mpi$'; without it not registered).
+    kata_install_packages libopenmpi-dev openmpi-bin
 }
 
 # The bare-metal Arm toolchain and QEMU for the embedded firmware tests (ctest -L embedded; without them
