@@ -31,11 +31,13 @@ constexpr message_string affine_base_axis_message(var x, int base_axis) {
 }
 }  // namespace detail
 
-namespace F {
+namespace F {}  // namespace F
 
-constexpr var affine(var x, var w, var b, affine_args args = {}) {
+namespace detail {
+// The body of F::affine, shared with QAffine (kata/ops/quantized.hpp): checks and shape inference
+// under the kind `k`; `extra` (none for Affine) is appended as the last input after the bias.
+constexpr var affine_node(op_kind k, var x, var w, var b, var extra, affine_args args) {
     builder& g = *x.g;
-    constexpr op_kind k = op_kind::affine;
     const shape_t& xs = x.shape();
     const shape_t& ws = w.shape();
     attributes a;
@@ -68,9 +70,17 @@ constexpr var affine(var x, var w, var b, affine_args args = {}) {
             append_shape(m, bs);
             g.fail(m);
         }
+        if (!is_none(extra)) return g.function(k, {x, w, b, extra}, a, out, layout::none);
         return g.function(k, {x, w, b}, a, out, layout::none);
     }
     return g.function(k, {x, w}, a, out, layout::none);
+}
+}  // namespace detail
+
+namespace F {
+
+constexpr var affine(var x, var w, var b, affine_args args = {}) {
+    return detail::affine_node(op_kind::affine, x, w, b, none, args);
 }
 constexpr var affine(var x, var w, affine_args args = {}) { return affine(x, w, none, args); }
 
