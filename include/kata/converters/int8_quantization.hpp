@@ -102,9 +102,11 @@ struct int8_rewrite {
         builder& g = c.g;
         const var w = typed_parameter_at(g, modify_context::join(scope.view(), "W_q"), ws, dtype::i8);
         const var b = typed_parameter_at(g, modify_context::join(scope.view(), "b_q"), bs, dtype::i32);
-        const var rq = typed_parameter_at(g, modify_context::join(scope.view(), "requant"), {2, O}, dtype::i32);
+        const var rq =
+            typed_parameter_at(g, modify_context::join(scope.view(), "requant"), {2, O}, dtype::i32);
         if (conv)
-            return F::qconvolution(inputs[0], w, b, rq, op_traits<op_kind::convolution>::from_attributes(f.attr()));
+            return F::qconvolution(inputs[0], w, b, rq,
+                                   op_traits<op_kind::convolution>::from_attributes(f.attr()));
         return F::qaffine(inputs[0], w, b, rq, op_traits<op_kind::affine>::from_attributes(f.attr()));
     }
 

@@ -78,7 +78,8 @@ namespace F {
 constexpr var qconvolution(var x, var w, var b, var rq, convolution_args args = {}) {
     constexpr op_kind k = op_kind::qconvolution;
     const std::int64_t O = w.ndim() > 0 ? w.shape()[0] : 0;
-    if (!detail::check_quantized_inputs(k, x, w, b, rq, O)) return x.g->function(k, {x, w}, {}, x.shape(), x.lay());
+    if (!detail::check_quantized_inputs(k, x, w, b, rq, O))
+        return x.g->function(k, {x, w}, {}, x.shape(), x.lay());
     return detail::convolution_node(k, x, w, b, rq, args);
 }
 
@@ -87,7 +88,8 @@ constexpr var qconvolution(var x, var w, var b, var rq, convolution_args args = 
 constexpr var qaffine(var x, var w, var b, var rq, affine_args args = {}) {
     constexpr op_kind k = op_kind::qaffine;
     const std::int64_t O = w.ndim() > 1 ? w.shape().prod_from(1) : 0;
-    if (!detail::check_quantized_inputs(k, x, w, b, rq, O)) return x.g->function(k, {x, w}, {}, x.shape(), x.lay());
+    if (!detail::check_quantized_inputs(k, x, w, b, rq, O))
+        return x.g->function(k, {x, w}, {}, x.shape(), x.lay());
     return detail::affine_node(k, x, w, b, rq, args);
 }
 

@@ -1,16 +1,29 @@
 // kata/embedded/host/quantize.hpp
 //
-// HOST-ONLY (allocates, throws): the quantization step of the int8 embedded path (issue #14 point 3).
-// From a float network's parameters and activation ranges measured on sample inputs (calibration) it
-// produces what a quantized layer of kata/embedded/quantized.hpp reads: int8 weights with one scale per
-// output channel, int32 biases, and a fixed-point requantization (multiplier, shift) per output
-// channel. The recipe, step by step (tools/fixtures/make_int8_fixtures.py implements the same recipe
-// independently in numpy, and the tests compare the two):
+// HOST-ONLY (allocates, throws): the value side of int8 quantization (issue #14 point 3). The structure
+// is kata::Int8QuantizationModifier's (kata/converters/int8_quantization.hpp: Convolution/Affine ->
+// QConvolution/QAffine, kata/ops/quantized.hpp states the arithmetic); this header computes what those
+// layers read, from the float network's parameters and the activation ranges a calibration run measured:
+// int8 weights with one scale per output channel, int32 biases, and a fixed-point requantization
+// (multiplier, shift) per output channel. For any network:
 //
-//   1. BatchNormalization folding (test mode) into the preceding convolution, in double precision:
-//        k[o] = gamma[o] / sqrt(var[o] + eps);  W'[o] = float(W[o] k[o]);  b'[o] = float((b[o] - mean[o]) k[o] + beta[o])
+//     using Calib = kata::convert<kata::network<net<64>>, kata::Int8CalibrationModifier{}>;
+//     using Int8  = kata::convert<kata::network<net<1>>, kata::Int8QuantizationModifier{}>;
+//     kata::apply_conversion<Calib>(store);                       // step 1
+//     auto ranges = kata::embedded::host::calibrate<Calib>(store, images);   // step 2, CPU executor
+//     auto q = kata::embedded::host::quantize_int8<Int8, Calib>(store, ranges, 1.0 / 127);  // steps 3-5
+//     kata::exec::executor<Int8, kata::embedded::backend, kata::exec::heap_arena,
+//                          kata::embedded::host::int8_source> run(kata::embedded::host::int8_source{&q});
+//     kata::io::save_npz("int8.npz", q.items());                 // -> kata_weights_header -> firmware
+//
+// The recipe, step by step (tools/fixtures/make_int8_fixtures.py implements the same recipe
+// independently in numpy, and tests/embedded/int8_lenet.cpp compares the two):
+//   1. BatchNormalization folding (test mode) into the preceding layer by the BN-folding converter's
+//      value rules (kata/converters/batch_normalization_folding_inner.hpp), in double precision:
+//        c0 = gamma / sqrt(var + eps);  W' = float(W c0);  b' = float(beta - mean c0 + c0 b)
 //   2. activation scales: s = max over the calibration set of |a| / 127 (a: the layer's output after
-//      the ReLU that follows it, if any), input scale given (1/127 for images in [0, 1]);
+//      the ReLU that is its only consumer, if any, else its output); input scale given (1/127 for
+//      images in [0, 1]) or max |x| / 127 over the calibration inputs;
 //   3. weight scales per output channel: s_w[o] = float(max|W'[o]| / 127) (1 for an all-zero channel),
 //      int8 codes W_q = FixedPointQuantize(W'[o]; signed, n = 8, delta = s_w[o]) / s_w[o]: the value rule
 //      of kata's fixed-point weight converter (kata/converters/legacy/fixed_point_weight_converter.hpp,
@@ -18,7 +31,7 @@
 //   4. bias: b_q[o] = round_half_away(b'[o] / (s_x s_w[o])) (double), int32;
 //   5. requantization: M[o] = s_x s_w[o] / s_y (double) = f 2^e with f in [0.5, 1) (frexp); multiplier
 //      m = round_half_away(f 2^31) (2^31 -> 2^30, e + 1), shift r = 31 - e; requires 1 <= r <= 62.
-//   6. inputs: x_q = clamp(round_half_away(x / s_x), -127, 127).
+//   6. inputs: x_q = clamp(round_half_away(x / s_x), -127, 127) (quantize_input).
 #pragma once
 
 #include "../../detail/xtensor_fix.hpp"
@@ -50,7 +63,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-// One quantized inner-product layer: the parameters of kata::embedded::quantized::{convolution,affine}.
+// One quantized layer: the parameters of a QConvolution / QAffine (kata/ops/quantized.hpp) and its scales.
 struct quantized_layer {
     std::vector<std::int8_t> W;         // the float W's layout
     std::vector<std::int32_t> b;        // (O)
@@ -60,22 +73,6 @@ struct quantized_layer {
 };
 
 inline double round_half_away(double v) { return v < 0 ? -std::floor(-v + 0.5) : std::floor(v + 0.5); }
-
-// Step 1: W (O, ...) and b (O) of a convolution followed by a test-mode BatchNormalization over axis 1.
-inline void fold_batch_normalization(std::span<float> W, std::span<float> b, std::span<const float> beta,
-                                     std::span<const float> gamma, std::span<const float> mean,
-                                     std::span<const float> var, double eps) {
-    const std::size_t O = b.size();
-    if (beta.size() != O || gamma.size() != O || mean.size() != O || var.size() != O || W.size() % O != 0)
-        throw quantize_error("kata::embedded::host::fold_batch_normalization: " + std::to_string(O) +
-                             " output channels, but BN statistics of other sizes");
-    const std::size_t per = W.size() / O;
-    for (std::size_t o = 0; o < O; ++o) {
-        const double k = double(gamma[o]) / std::sqrt(double(var[o]) + eps);
-        for (std::size_t i = 0; i < per; ++i) W[o * per + i] = float(double(W[o * per + i]) * k);
-        b[o] = float((double(b[o]) - double(mean[o])) * k + double(beta[o]));
-    }
-}
 
 namespace detail {
 

@@ -64,7 +64,8 @@ struct kernel<op_kind::qaffine> {
     static void run(const kernel_io& io) {
         static_assert(detail::quantized_operands(I),
                       "kata::embedded: QAffine takes int8 x and W, int32 b and requant, gives int8");
-        static_assert(detail::fits_index(I), "kata::embedded: QAffine tensor too large for the target's index");
+        static_assert(detail::fits_index(I),
+                      "kata::embedded: QAffine tensor too large for the target's index");
         constexpr index B = index(I.in[0].prod(0, I.attr.base_axis));
         constexpr index K = index(I.in[0].prod_from(I.attr.base_axis));
         constexpr index O = index(I.in[1].prod_from(1));
