@@ -1,4 +1,4 @@
-// EXPECT: QAffine: requant must have shape \(2, output channels\): x \(1,6\), W \(6,4\), b \(4\), requant \(2,3\)
+// EXPECT: QAffine: requant must have shape \(2, output channels\): x \(1,6\), W \(6,4\), b \(4,\), requant \(2,3\)
 // LABELS: embedded
 // The requantization table has 3 columns for 4 outputs (kata/ops/quantized.hpp checks it when the graph is built).
 #include <kata/kata.hpp>

@@ -199,6 +199,8 @@ constexpr int rebuild_mismatches(const Graph& g) {
             const node& in = g.input_node(id, j);
             if (in.op == op_kind::parameter) {
                 ins[j] = b.parameter(in.name.view(), in.shape);
+                b.nodes[std::size_t(ins[j].id)].type =
+                    in.type;  // int8/int32 parameters of QConvolution/QAffine
             } else {
                 name_string nm("in");
                 nm.append_int(g.input_of(id, j));
