@@ -84,15 +84,7 @@ constexpr bool check_bias(builder& g, op_kind k, var b, std::int64_t outmaps) {
     }
     return true;
 }
-}  // namespace detail
 
-namespace F {
-
-// nnabla: F.convolution(x, weight, bias=None, base_axis=1, pad=None, stride=None, dilation=None,
-//                       group=1, channel_last=False)
-}  // namespace F
-
-namespace detail {
 // The body of F::convolution, shared with QConvolution (kata/ops/quantized.hpp): shape checks and
 // inference under the kind `k` (diagnostics name it); `extra` (none for Convolution) is appended as the
 // last input after the bias.
@@ -149,6 +141,8 @@ constexpr var convolution_node(op_kind k, var x, var w, var b, var extra, convol
 
 namespace F {
 
+// nnabla: F.convolution(x, weight, bias=None, base_axis=1, pad=None, stride=None, dilation=None,
+//                       group=1, channel_last=False)
 constexpr var convolution(var x, var w, var b, convolution_args args = {}) {
     return detail::convolution_node(op_kind::convolution, x, w, b, none, args);
 }
