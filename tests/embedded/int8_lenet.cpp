@@ -136,7 +136,8 @@ std::vector<std::uint8_t> read_idx_gz(const std::string& path) {
 }
 
 // The second network of tools/fixtures/make_int8_fixtures.py (its comment gives the shapes): padding,
-// stride 2, groups, odd channel counts, signed inputs, a layer measured without a ReLU.
+// stride 2, groups, odd channel counts, signed inputs, a layer measured without a ReLU, int8 average
+// pooling with padding (including_pad = false).
 template <std::int64_t B>
 constexpr kata::var net2(kata::builder& g) {
     using namespace kata;
@@ -144,11 +145,12 @@ constexpr kata::var net2(kata::builder& g) {
     BatchNorm2d bna(5, {.name = "bna"});
     Conv2d cb(5, 10, {3, 3}, {.name = "cb", .pad = {1, 1}, .group = 5});
     Conv2d cc(10, 7, {2, 2}, {.name = "cc"});
-    Linear fc(28, 3, {.name = "fc"});
+    Linear fc(63, 3, {.name = "fc"});
     auto x = g.input("x", {B, 3, 13, 11});
     auto h = F::relu(bna(ca(x), true));
     h = F::max_pooling(F::relu(cb(h)), {2, 2});
-    return fc(cc(h));
+    h = F::average_pooling(cc(h), {2, 2}, {.stride = {1, 1}, .pad = {1, 1}, .including_pad = false});
+    return fc(h);
 }
 template <std::int64_t B>
 struct net2_types {
@@ -288,7 +290,8 @@ TEST_CASE("int8 LeNet vs the float network: logits within the stated bound, accu
     CHECK(fq == doctest::Approx(*ref.data<double>("full_int8_accuracy")).epsilon(0.002));
 }
 
-TEST_CASE("int8 second network (pad, stride 2, groups, odd channels): converter structure, numpy reference") {
+TEST_CASE("int8 second network (pad, stride 2, groups, odd channels, average pooling): converter, numpy "
+          "reference") {
     using Int8 = net2_types<1>::int8;
     using Calib = net2_types<16>::calibration;
     // Structure: BN folded, three QConvolutions with the float layers' arguments, one QAffine, int8 everywhere.

@@ -1,7 +1,8 @@
 // kata/converters/int8_quantization.hpp
 //
-// Post-training int8 quantization of any float network of Convolution / Affine / ReLU / MaxPooling
-// (BatchNormalization anywhere it can be folded; Reshape and Identity pass through), as two modifiers:
+// Post-training int8 quantization of any float network of Convolution / Affine / ReLU / MaxPooling /
+// AveragePooling (BatchNormalization anywhere it can be folded; Reshape and Identity pass through), as
+// two modifiers:
 //
 //     using Float = kata::network<my_net<64>>;                             // calibration batch
 //     using Calib = kata::convert<Float, kata::Int8CalibrationModifier{}>;  // BN folded, one output per layer
@@ -21,8 +22,8 @@
 //     (kata/ops/quantized.hpp: the arithmetic, and why symmetric activations and a fixed-point
 //     requantization), same arguments (pad, stride, dilation, group, base_axis), parameters
 //     "<scope>/W_q" int8 (W's shape), "<scope>/b_q" int32, "<scope>/requant" int32 (2, O), where
-//     <scope> is the float weight's parameter scope; ReLU, MaxPooling, Reshape and Identity are rebuilt
-//     on the int8 tensors (they keep the scale); any other op is a compile error naming it. The outputs
+//     <scope> is the float weight's parameter scope; ReLU, MaxPooling, AveragePooling (rounded average of
+//     the codes), Reshape and Identity are rebuilt on the int8 tensors (they keep the scale); any other op is a compile error naming it. The outputs
 //     are int8 codes (real value: output scale x code).
 // The structure is compile-time (a graph type); the values are computed on the host by
 // embedded::host::quantize_int8 (kata/embedded/host/quantize.hpp): they are int8/int32, which the
@@ -69,6 +70,7 @@ struct int8_rewrite {
         switch (f.type()) {
         case op_kind::relu:
         case op_kind::max_pooling:
+        case op_kind::average_pooling:
         case op_kind::reshape:
         case op_kind::identity: return keep;
         case op_kind::convolution:
@@ -76,8 +78,8 @@ struct int8_rewrite {
         default: {
             message_string m("Int8QuantizationModifier: ");
             m.append(f.type_name()).append(" in scope '").append(f.name());
-            m.append("' has no int8 form (int8 layers: Convolution, Affine, ReLU, MaxPooling, Reshape, "
-                     "Identity; test-mode BatchNormalization is folded first)");
+            m.append("' has no int8 form (int8 layers: Convolution, Affine, ReLU, MaxPooling, "
+                     "AveragePooling, Reshape, Identity; test-mode BatchNormalization is folded first)");
             c.fail(m);
             return keep;
         }

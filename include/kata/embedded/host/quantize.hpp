@@ -313,7 +313,7 @@ calibration calibrate(parameter_store& store, const xt::xarray<float>& inputs) {
 // BN-folded float parameters in `store` and the ranges `cal` measured with Calib (the calibration
 // conversion of the same float network, any batch size): per layer the recipe of steps 2-5 above, with
 // s_y = tap max / 127 and s_x the scale of the tensor the layer reads (the graph input's, or the output
-// scale of the layer it comes from through ReLU / MaxPooling / Reshape / Identity). `input_scale` > 0
+// scale of the layer it comes from through ReLU / Max- or AveragePooling / Reshape / Identity). `input_scale` > 0
 // fixes the input scale (1/127 for pixels in [0, 1]); 0 takes max |x| / 127 from the calibration.
 template <graph_type Int8, graph_type Calib>
 int8_values quantize_int8(const parameter_store& store, const calibration& cal, double input_scale = 0) {
@@ -360,8 +360,8 @@ int8_values quantize_int8(const parameter_store& store, const calibration& cal, 
                 return find_layer(
                            detail::scope_of(qg.nodes[std::size_t(detail::input_of(qg, n, 1))].name.view()))
                     .out_scale;
-            if (x.op != op_kind::relu && x.op != op_kind::max_pooling && x.op != op_kind::reshape &&
-                x.op != op_kind::identity)
+            if (x.op != op_kind::relu && x.op != op_kind::max_pooling && x.op != op_kind::average_pooling &&
+                x.op != op_kind::reshape && x.op != op_kind::identity)
                 throw quantize_error("kata::embedded::host::quantize_int8: " + std::string(type_name(x.op)) +
                                      " does not keep the int8 scale");
             n = detail::input_of(qg, n, 0);
