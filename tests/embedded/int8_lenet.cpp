@@ -1,3 +1,5 @@
+// int8 networks made by kata::Int8QuantizationModifier (kata/converters/int8_quantization.hpp; QConvolution /
+// QAffine, kata/ops/quantized.hpp) with values from kata/embedded/host/quantize.hpp, on the embedded kernels.
 // The int8 LeNet of the embedded back end (issue #14 point 3) against two references:
 //  * the independent numpy reference tools/fixtures/make_int8_fixtures.py (tests/fixtures/embedded/
 //    lenet_int8_ref.npz): the int8 executor run on numpy's quantized parameters and inputs gives numpy's int8
@@ -8,6 +10,9 @@
 //  * the float network (kata's CPU executor on the same weights): accuracy on the fixture's 200 test images and,
 //    when Debian's dataset-fashion-mnist is installed, on the whole 10 000-image test set, within 1 percentage
 //    point; dequantized logits within the bound the firmware states (0.5 + 0.05 |y|).
+// A second network (tests/fixtures/embedded/int8_net2_ref.npz, same script: padding, stride 2, groups, odd
+// channel counts, average pooling, a calibrated input scale) against numpy in the same two ways (codes equal
+// on numpy's parameters; kata's parameters equal / within calibration rounding), and its converted structure.
 #include <doctest/doctest.h>
 
 #include <kata/embedded/backend.hpp>
