@@ -55,6 +55,9 @@ enum class op_kind : std::uint8_t {
     fixed_point_quantize,
     sink,
     hard_swish,
+    // int8 inference (kata/ops/quantized.hpp, docs/embedded.md): made by kata::Int8QuantizationModifier
+    qconvolution,
+    qaffine,
     // reductions and losses (kata/ops/reduction.hpp, kata/ops/loss.hpp)
     sum,
     mean,
@@ -139,6 +142,8 @@ inline constexpr op_identity op_identities[] = {
     {"FixedPointQuantize", op_class::elementwise_unary},
     {"Sink", op_class::other},
     {"HardSwish", op_class::elementwise_unary},
+    {"QConvolution", op_class::other},  // not inner_product: BN folding must not rewrite int8 layers
+    {"QAffine", op_class::other},
     {"Sum", op_class::other},
     {"Mean", op_class::other},
     {"SoftmaxCrossEntropy", op_class::other},
