@@ -39,7 +39,7 @@ constexpr std::string_view nnabla_names[] = {
     "ConvolutionFilterGrad", "ReLUGrad", "LeakyReLUGrad", "SigmoidGrad", "TanhGrad", "MaxPoolingGrad",
     "AveragePoolingGrad", "GlobalAveragePoolingGrad", "BatchNormalizationGrad", "BatchNormalizationGammaGrad",
     "BroadcastGrad", "SoftmaxCrossEntropyGrad", "SumPoolingGrad", "HardSwishGrad", "EmbedFilterGrad",
-    "ConcatenateGrad", "LogSoftmaxGrad", "DropoutGrad", "FixedPointQuantizeGrad"};
+    "ConcatenateGrad", "LogSoftmaxGrad", "DropoutGrad", "FixedPointQuantizeGrad", "SigmoidCrossEntropyGrad"};
 
 // The kinds with a backward rule (docs/training.md lists the others).
 constexpr op_kind with_backward[] = {

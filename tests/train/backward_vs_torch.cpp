@@ -2,8 +2,8 @@
 // (float64), fixtures by tools/fixtures/make_backward_fixtures.py. Each case's network is the script's,
 // op for op; the case's "x" is a parameter, so the gradient of each chain's input is checked too. The
 // upstream gradient is made non-trivial by a random input r (loss = sum or mean of y * r).
-// TopNError (a metric, no gradient) against nnabla 1.39's own outputs (tools/fixtures/make_metric_fixtures.py,
-// ties included); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
+// TopNError (a metric, no gradient, ties included) and SigmoidCrossEntropy with float targets (read as
+// integers) against nnabla 1.39's own outputs (tools/fixtures/make_nnabla_loss_fixtures.py); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
 // backward with the forward's mask, fixed-seed determinism, test mode = TestModeModifier).
 #include "backward_support.hpp"
 
@@ -322,10 +322,10 @@ TEST_CASE("backward: LeNet with BatchNormalization end to end, and SimpleGraph d
     CHECK(dot.find("AccumulateGrad") != std::string::npos);
 }
 
-// new_losses: mean(SigmoidCrossEntropy(x, t)) (logits up to +-40), LogSoftmax over axis 1 and over the
-// default (last) axis; a TopNError off the loss path (output 1) is ignored by the derivation.
+// new_losses: mean(SigmoidCrossEntropy(x, t)) (logits up to +-40, int32 0/1 targets), LogSoftmax over axis
+// 1 and over the default (last) axis; a TopNError off the loss path (output 1) is ignored by the derivation.
 constexpr void new_losses(builder& g) {
-    auto t = g.input("t", {4, 5});
+    auto t = g.input("t", {4, 5}, layout::none, dtype::i32);
     auto r1 = g.input("r1", {3, 6, 2});
     auto r2 = g.input("r2", {5, 7});
     auto tw = g.input("tw", {5, 1}, layout::none, dtype::i32);
@@ -346,7 +346,8 @@ TEST_CASE("backward: SigmoidCrossEntropy, LogSoftmax, and a TopNError off the lo
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     const std::int32_t tw[5] = {0, 6, 3, 3, 1};
-    step.execute(f.f32("input:t"), f.f32("input:r1"), f.f32("input:r2"), tw);
+    const xt::xarray<std::int32_t> t = f.i32("input:t");
+    step.execute(t, f.f32("input:r1"), f.f32("input:r2"), tw);
     check_case(step, store, f, "new_losses");
     const float* err = step.output_data<1>();
     for (int i = 0; i < 5; ++i) CHECK((err[i] == 0.0f || err[i] == 1.0f));
@@ -415,7 +416,7 @@ constexpr var top_n_3d(builder& g) {
 }
 
 TEST_CASE("top_n_error: nnabla 1.39's values, ties at the n-th place are errors, default axis the last") {
-    backward_fixture f("top_n_error");
+    backward_fixture f("nnabla_losses");
     parameter_store none_needed;
     const xt::xarray<float> x2 = f.f32("x2");
     const xt::xarray<std::int32_t> t2 = f.i32("t2");
@@ -429,6 +430,27 @@ TEST_CASE("top_n_error: nnabla 1.39's values, ties at the n-th place are errors,
     cpu::executor<network<top_n_3d>> m3(none_needed);
     m3.execute(x3, t3);
     check_close(xt::xarray<float>(m3.output<0>()), f.f32("y3_axis1_n2"), "axis 1");
+}
+
+// SigmoidCrossEntropy with float targets against nnabla 1.39: the target is read as an int (truncated toward
+// zero: 0.7 -> 0, 1.9 -> 1, -0.6 -> 0), forward and backward; logits up to +-40.
+constexpr void sce_float_targets(builder& g) {
+    auto t = g.input("t", {3, 5});
+    auto r = g.input("r", {3, 5});
+    auto y = F::sigmoid_cross_entropy(g.parameter("x", {3, 5}), t);
+    g.output(F::sum(y * r));
+    g.output(y);
+}
+
+TEST_CASE("sigmoid_cross_entropy: float targets read as integers, as nnabla 1.39 (forward and gradient)") {
+    using Train = train::training_graph<network<sce_float_targets>>;
+    backward_fixture f("nnabla_losses");
+    parameter_store store;
+    store.get_or_create("x", {3, 5}).data = f.f32("sce_x");
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("sce_t"), f.f32("sce_r"));
+    check_close(xt::xarray<float>(step.output<1>()), f.f32("sce_y"), "SigmoidCrossEntropy");
+    check_close(store.find("x")->grad(), f.f32("sce_gx"), "d/dx");
 }
 
 // Dropout: forward statistics, fresh masks per call, fixed-seed determinism, one stream per seed.

@@ -91,6 +91,7 @@ enum class op_kind : std::uint8_t {
     log_softmax_grad,
     dropout_grad,
     fixed_point_quantize_grad,
+    sigmoid_cross_entropy_grad,
     count_  // keep last
 };
 
@@ -179,6 +180,7 @@ inline constexpr op_identity op_identities[] = {
     {"LogSoftmaxGrad", op_class::other},
     {"DropoutGrad", op_class::other},
     {"FixedPointQuantizeGrad", op_class::other},
+    {"SigmoidCrossEntropyGrad", op_class::other},
 };
 static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
               "kata: every op_kind needs its row in op_identities (name, class), in enum order");

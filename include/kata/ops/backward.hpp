@@ -13,7 +13,7 @@
 //   Add2/Sub2/Mul2  the broadcast operand's gradient is summed back to its shape
 //   MaxPooling    to the arg-max of each window; AveragePooling spread over the window's divisor
 //   Div2, Softmax, Transpose  with forward ops only (Div2, Mul2, Sum, Sub2, Transpose)
-//   SigmoidCrossEntropy  dx = dy (sigmoid(x) - t) with forward ops; the target gets none
+//   SigmoidCrossEntropy  SigmoidCrossEntropyGrad: dx = dy (sigmoid(x) - t); the target gets none
 //   LogSoftmax    LogSoftmaxGrad: dx = dy - exp(y) sum(dy, axis)
 //   Dropout       DropoutGrad: dy mask / (1 - p), the forward's mask (same stream, same call)
 //   TopNError     a metric: a loss depending on it is a compile error
@@ -302,7 +302,7 @@ KATA_BACKWARD_RULE(squared_error) {
     if (need[1]) dx[1] = F::mul_scalar(t, -2.0);
 }
 
-// dx = dy (sigmoid(x) - t). nnabla refuses the target's gradient ("Label can not be propagated down").
+// dx = dy (sigmoid(x) - t), t read as an integer like the forward's. nnabla refuses the target's gradient ("Label can not be propagated down").
 KATA_BACKWARD_RULE(sigmoid_cross_entropy) {
     if (need[1]) {
         auto m = g.prefix(op_kind::sigmoid_cross_entropy);
@@ -311,7 +311,9 @@ KATA_BACKWARD_RULE(sigmoid_cross_entropy) {
         g.fail(m);
         return;
     }
-    if (need[0]) dx[0] = F::mul2(dy, F::sub2(F::sigmoid(in[0]), in[1]));
+    if (need[0])
+        dx[0] = grad::make(op_kind::sigmoid_cross_entropy_grad, {dy, in[0], in[1]}, a, in[0].shape(),
+                           in[0].lay());
 }
 KATA_BACKWARD_RULE(log_softmax) {
     if (need[0]) dx[0] = grad::make(op_kind::log_softmax_grad, {dy, y}, a, in[0].shape(), in[0].lay());

@@ -27,6 +27,7 @@
 //   LogSoftmaxGrad(dy, y)               dy - exp(y) sum(dy, axis)
 //   DropoutGrad(dy)                     dy mask / (1 - p); the mask of forward node `offset` at this call
 //   FixedPointQuantizeGrad(dy, x)       dy where min <= x <= max, 0 outside (ste_fine_grained)
+//   SigmoidCrossEntropyGrad(dy, x, t)   dy (sigmoid(x) - t), t read as an integer (nnabla)
 // They are not rebuilt by converters (descriptor rebuild = nullptr): convert the forward network, then
 // derive its training graph.
 #pragma once
@@ -102,6 +103,7 @@ KATA_GRADIENT_TRAITS(concatenate_grad)
 KATA_GRADIENT_TRAITS(log_softmax_grad)
 KATA_GRADIENT_TRAITS(dropout_grad)
 KATA_GRADIENT_TRAITS(fixed_point_quantize_grad)
+KATA_GRADIENT_TRAITS(sigmoid_cross_entropy_grad)
 #undef KATA_GRADIENT_TRAITS
 
 }  // namespace kata

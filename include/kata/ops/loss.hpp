@@ -5,7 +5,9 @@
 //     indices with x's shape and size 1 on `axis` (nnabla's label layout); y has t's shape.
 //   F::squared_error(x0, x1): y = (x0 - x1)^2, element-wise (both of one shape).
 //   F::sigmoid_cross_entropy(x, t): y = -(t log s(x) + (1 - t) log(1 - s(x))), element-wise, x logits and
-//     t float32 targets of x's shape, computed as max(x, 0) - x t + log(1 + exp(-|x|)) (never overflows).
+//     t targets of x's shape, computed as max(x, 0) - x t + log(1 + exp(-|x|)) (never overflows). The
+//     targets are binary labels read as integers, as nnabla 1.39 does (its label type is int): int32, or
+//     float32 truncated toward zero (0.7 -> 0, 1.9 -> 1): soft targets are not supported upstream either.
 //   F::log_softmax(x, axis = last): y = x - max - log(sum(exp(x - max))) along `axis`.
 //   F::top_n_error(x, t, axis = last, n = 1): per sample 1 if the target is not among the n largest, 0
 //     otherwise, exactly as nnabla 1.39 computes it: count the scores >= the target's score (the target
@@ -17,7 +19,7 @@
 // Reduce the losses with F::mean / F::sum (kata/ops/reduction.hpp) for a scalar loss. Backward: the labels
 // get no gradient (SigmoidCrossEntropy's target asked for one is a compile error, as nnabla refuses it at
 // backward); SoftmaxCrossEntropyGrad (kata/ops/gradient.hpp) gives dy (softmax(x) - onehot(t));
-// SigmoidCrossEntropy's is dy (sigmoid(x) - t) with forward ops; LogSoftmaxGrad gives dy - exp(y) sum(dy);
+// SigmoidCrossEntropyGrad dy (sigmoid(x) - t); LogSoftmaxGrad gives dy - exp(y) sum(dy);
 // DropoutGrad dy mask / (1 - p) with the forward's mask. TopNError is a metric: a loss that depends on it
 // is a compile error (keep it off the loss path, e.g. as another output of the network).
 #pragma once
@@ -81,10 +83,11 @@ constexpr var squared_error(var x0, var x1) {
 constexpr var sigmoid_cross_entropy(var x, var t) {
     builder& g = *x.g;
     constexpr op_kind k = op_kind::sigmoid_cross_entropy;
-    if (!(x.shape() == t.shape()) || x.type() != dtype::f32 || t.type() != dtype::f32) {
+    if (!(x.shape() == t.shape()) || x.type() != dtype::f32 ||
+        (t.type() != dtype::f32 && t.type() != dtype::i32)) {
         auto m = g.prefix(k);
-        detail::append_var(m, "x", x).append(" and ");
-        detail::append_var(m, "target t", t).append(" must be float32 of one shape");
+        detail::append_var(m, "x", x).append(" (float32) and ");
+        detail::append_var(m, "target t", t).append(" (float32 or int32) must have one shape");
         g.fail(m);
     }
     return g.function(k, {x, t}, attributes{}, x.shape(), x.lay());

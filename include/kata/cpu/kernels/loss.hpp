@@ -4,7 +4,9 @@
 // allocation-free like every kernel.
 //
 //   SigmoidCrossEntropy  max(x, 0) - x t + log1p(exp(-|x|)): the stable form of
-//                        -(t log s(x) + (1 - t) log(1 - s(x))) (no exp of a large positive number)
+//                        -(t log s(x) + (1 - t) log(1 - s(x))) (no exp of a large positive number); t is
+//                        read as an integer like nnabla's label type (float targets truncated toward 0)
+//   SigmoidCrossEntropyGrad  dy (1 / (1 + exp(-x)) - t), t read the same way
 //   LogSoftmax           per (outer, inner) position: x - max - log(sum(exp(x - max))), the sum in double
 //   LogSoftmaxGrad       dx = dy - exp(y) sum(dy) along the axis (inputs dy, y)
 //   TopNError            nnabla 1.39's count: the scores >= the target's score (the target included);
@@ -30,6 +32,17 @@ constexpr along_axis make_along_axis(const shape_t& s, int axis) {
 }
 }  // namespace detail
 
+namespace detail {
+// Target k of input `in` as nnabla reads it: an integer label (a float32 target is truncated toward zero).
+template <op_instance I, int In>
+inline float integer_target(const kernel_io& io, std::int64_t i) {
+    if constexpr (I.in_type[In] == dtype::i32)
+        return float(io.input<std::int32_t>(In)[i]);
+    else
+        return float(std::int32_t(io.input(In)[i]));
+}
+}  // namespace detail
+
 template <>
 struct kernel<op_kind::sigmoid_cross_entropy> {
     template <op_instance I>
@@ -40,12 +53,30 @@ struct kernel<op_kind::sigmoid_cross_entropy> {
     static void run(const kernel_io& io) {
         constexpr std::int64_t n = I.out.numel();
         const float* x = io.input(0);
-        const float* t = io.input(1);
         float* y = io.output();
         for (std::int64_t i = 0; i < n; ++i) {
             const float v = x[i];
-            y[i] = std::max(v, 0.0f) - v * t[i] + std::log1p(std::exp(-std::fabs(v)));
+            y[i] = std::max(v, 0.0f) - v * detail::integer_target<I, 1>(io, i) +
+                   std::log1p(std::exp(-std::fabs(v)));
         }
+    }
+};
+
+// Inputs (dy, x, t).
+template <>
+struct kernel<op_kind::sigmoid_cross_entropy_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr std::int64_t n = I.out.numel();
+        const float* dy = io.input(0);
+        const float* x = io.input(1);
+        float* dx = io.output();
+        for (std::int64_t i = 0; i < n; ++i)
+            dx[i] = dy[i] * (1.0f / (1.0f + std::exp(-x[i])) - detail::integer_target<I, 2>(io, i));
     }
 };
 
