@@ -380,9 +380,11 @@ TEST_CASE("backward: DepthwiseDeconvolution, FixedPointQuantize straight-through
 
 // deconv_cl: channel-last Deconvolution (group 2, stride 2, pad 1, output_padding 1), channel-last
 // FusedBatchNormalization (training mode) with a residual from a channel-last Unpooling, channel-last
-// AveragePooling excluding the padding.
+// AveragePooling excluding the padding; channel-last SumPooling of u too (u read twice).
 constexpr var deconv_cl(builder& g) {
     auto r = g.input("r", {2, 4, 4, 4}, layout::channel_last);
+    auto r2 = g.input("r2", {2, 2, 2, 4}, layout::channel_last);
+    auto u = g.parameter("u", {2, 5, 4, 4});
     auto x = g.parameter("x", {2, 5, 4, 6});
     auto h = F::deconvolution(
         x, g.parameter("dc/W", {6, 3, 3, 2}), g.parameter("dc/b", {4}),
@@ -390,18 +392,18 @@ constexpr var deconv_cl(builder& g) {
     h = F::fused_batch_normalization(
         h, g.parameter("bn/beta", {1, 1, 1, 4}), g.parameter("bn/gamma", {1, 1, 1, 4}),
         g.parameter("bn/mean", {1, 1, 1, 4}, {}, false), g.parameter("bn/var", {1, 1, 1, 4}, {}, false),
-        F::unpooling(g.parameter("u", {2, 5, 4, 4}), {2, 2}, true), {.axes = {3}, .naxes = 1});
+        F::unpooling(u, {2, 2}, true), {.axes = {3}, .naxes = 1});
     h = F::average_pooling(h, {3, 2}, {.pad = {1, 0}, .channel_last = true, .including_pad = false});
-    return F::sum(h * r);
+    return F::sum(h * r) + F::sum(F::sum_pooling(u, {2, 2}, {.channel_last = true}) * r2);
 }
 
-TEST_CASE("backward: channel-last Deconvolution, FusedBatchNormalization, Unpooling and AveragePooling") {
+TEST_CASE("backward: channel-last Deconvolution, FusedBatchNormalization, Unpooling, Average/SumPooling") {
     using Train = train::training_graph<network<deconv_cl>>;
     backward_fixture f("deconv_cl");
     parameter_store store;
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
-    step.execute(f.f32("input:r"));
+    step.execute(f.f32("input:r"), f.f32("input:r2"));
     check_case(step, store, f, "deconv_cl");
 }
 
