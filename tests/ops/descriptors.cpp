@@ -34,15 +34,17 @@ constexpr std::string_view nnabla_names[] = {
     // int8 inference (kata/ops/quantized.hpp: kata's names)
     "QConvolution", "QAffine",
     // reductions and losses (nnabla's names)
-    "Sum", "Mean", "SoftmaxCrossEntropy", "SquaredError",
+    "Sum", "Mean", "SoftmaxCrossEntropy", "SquaredError", "SigmoidCrossEntropy", "LogSoftmax", "TopNError",
+    "Dropout",
     // gradient kinds (kata's own names, docs/training.md)
     "Constant", "AccumulateGrad", "AffineDataGrad", "AffineFilterGrad", "ConvolutionDataGrad",
     "ConvolutionFilterGrad", "ReLUGrad", "LeakyReLUGrad", "SigmoidGrad", "TanhGrad", "MaxPoolingGrad",
     "AveragePoolingGrad", "GlobalAveragePoolingGrad", "BatchNormalizationGrad", "BatchNormalizationGammaGrad",
     "BroadcastGrad", "SoftmaxCrossEntropyGrad", "SumPoolingGrad", "HardSwishGrad", "EmbedFilterGrad",
-    "ConcatenateGrad"};
+    "ConcatenateGrad", "LogSoftmaxGrad", "DropoutGrad", "FixedPointQuantizeGrad", "SigmoidCrossEntropyGrad"};
 
-// The kinds with a backward rule (docs/training.md lists the others).
+// The kinds with a backward rule (docs/training.md lists the others; TopNError's rule reports that a
+// loss depends on a metric).
 constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::convolution,
                                      op_kind::batch_normalization,
@@ -75,7 +77,13 @@ constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::unpooling,
                                      op_kind::embed,
                                      op_kind::hard_swish,
-                                     op_kind::concatenate};
+                                     op_kind::concatenate,
+                                     op_kind::sigmoid_cross_entropy,
+                                     op_kind::log_softmax,
+                                     op_kind::top_n_error,
+                                     op_kind::dropout,
+                                     op_kind::fixed_point_quantize,
+                                     op_kind::depthwise_deconvolution};
 constexpr bool has_backward_rule(op_kind k) {
     for (op_kind b : with_backward)
         if (b == k) return true;
@@ -181,6 +189,10 @@ constexpr void variants(builder& g) {
     g.output(F::mean(F::sum(sx, {-1})));
     g.output(F::softmax_cross_entropy(sx, g.input("t", {4, 1, 3}, layout::none, dtype::i32), 1));
     g.output(F::squared_error(sx, g.input("sz", {4, 5, 3})));
+    g.output(F::sigmoid_cross_entropy(sx, g.input("st", {4, 5, 3})));
+    g.output(F::log_softmax(sx, 1));
+    g.output(F::top_n_error(sx, g.input("t2", {4, 5, 1}, layout::none, dtype::i32), -1, 3));
+    g.output(F::dropout(sx, 0.25, 11));
 }
 using Variants = network<variants>;
 
