@@ -10,6 +10,8 @@ kata_install_deps() {
     kata_install_packages dataset-fashion-mnist
     # gnuplot: tools/plot_monitor.sh draws training curves from monitor files (ctest plot_monitor SKIPs without it).
     kata_install_packages gnuplot-nox
+    # Open MPI: kata::mpi and the data-parallel training test (ctest -L '^mpi$'; without it not registered).
+    kata_install_packages libopenmpi-dev openmpi-bin
 }
 
 # The bare-metal Arm toolchain and QEMU for the embedded firmware tests (ctest -L embedded; without them

@@ -1,12 +1,13 @@
 // kata_quantize_lenet: the quantization step of the int8 embedded LeNet (issue #14 point 3), as a tool the
 // build runs: float LeNet parameters + calibration images -> the int8 parameters of
-// examples/models/lenet_int8.hpp (recipe: kata/embedded/host/quantize.hpp, examples/models/lenet_quantize.hpp).
+// examples/models/lenet_int8.hpp (= kata::convert<LeNet, kata::Int8QuantizationModifier{}>; values by the
+// converter's host side kata/embedded/host/quantize.hpp, driven by examples/models/lenet_quantize.hpp).
 //
 //     kata_quantize_lenet lenet_fashion.npz lenet_int8.npz
 //
 // Input: an .npz as tools/fixtures/train_fashion_lenet.py writes it (LeNet's float32 parameters, "calib_x"
 // uint8 (64, 1, 28, 28), "x" float32 (1, 1, 28, 28), "y" float32 (1, 10)). Output (written atomically):
-// "<layer>/W" int8, "<layer>/b" int32, "<layer>/requant" int32 (2, O) for conv1, conv2, fc1, fc2, fc3; "x" int8
+// "<layer>/W_q" int8, "<layer>/b_q" int32, "<layer>/requant" int32 (2, O) for conv1, conv2, fc1, fc2, fc3; "x" int8
 // (the input image quantized), "y" float32 (the float reference logits, copied), "output_scale" float32
 // (rank 0: real logit = output_scale * code). Exit status 0, or 1 with a message on stderr.
 #include <kata/detail/xtensor_fix.hpp>
@@ -56,12 +57,12 @@ int main(int argc, char** argv) {
             images.data()[i] = float(std::uint8_t(calib->data[i])) / 255.0f;
         const kata::models::lenet_int8_parameters q = kata::models::quantize_lenet(store, images);
 
-        std::vector<kata::io::npz_item> items = kata::models::lenet_int8_items(q);
+        std::vector<kata::io::npz_item> items = q.values.items();
         std::vector<std::int8_t> xq(784);
         for (std::size_t i = 0; i < 784; ++i) {
             float v;
             std::memcpy(&v, x->data.data() + i * 4, 4);
-            xq[i] = kata::embedded::host::quantize_input(v, q.input_scale);
+            xq[i] = kata::embedded::host::quantize_input(v, q.input_scale());
         }
         const float output_scale = float(q.output_scale());
         items.push_back({"x", kata::io::npy_dtype::i1, {1, 1, 28, 28}, std::as_bytes(std::span(xq))});
@@ -73,7 +74,7 @@ int main(int argc, char** argv) {
         kata::io::save_npz(argv[2], items);
         std::printf("kata_quantize_lenet: %s written (output scale %g; calibration maxima", argv[2],
                     double(output_scale));
-        for (double m : q.tap_max) std::printf(" %g", m);
+        for (double m : q.ranges.tap_max) std::printf(" %g", m);
         std::printf(")\n");
         return 0;
     } catch (const std::exception& e) {

@@ -1,4 +1,5 @@
-// embedded/firmware/lenet_int8.cpp: the int8 LeNet (examples/models/lenet_int8.hpp, batch 1) with the
+// embedded/firmware/lenet_int8.cpp: the int8 LeNet (examples/models/lenet_int8.hpp, batch 1: the float LeNet
+// converted by kata::Int8QuantizationModifier) with the
 // Fashion-MNIST weights quantized by kata_quantize_lenet (tools/quantize_lenet.cpp) at build time and compiled
 // into flash (lenet_int8_weights.hpp, kata_weights_header), run on the embedded kernels by the one executor of
 // kata/exec (int8 activations in a static arena, int32 accumulation, per-channel requantization).
@@ -27,7 +28,7 @@
 
 namespace {
 
-using LeNetInt8 = kata::network<kata::models::lenet_int8<1>>;
+using LeNetInt8 = kata::models::lenet_int8<1>;
 constexpr auto& table = kata_lenet_int8::parameters;
 using executor_t = kata::embedded::executor<LeNetInt8, table>;
 

@@ -22,6 +22,7 @@
 #include "converters/channel_last.hpp"
 #include "converters/fuse_convolution_epilogue.hpp"
 #include "converters/pruning.hpp"
+#include "converters/int8_quantization.hpp"
 #include "converters/legacy/identity_converter.hpp"
 #include "converters/legacy/batch_normalization_linear_converter.hpp"
 #include "converters/legacy/batch_normalization_folded_converter.hpp"

@@ -8,6 +8,7 @@
 #include "ops/fused_convolution.hpp"
 #include "ops/pooling.hpp"
 #include "ops/shape_ops.hpp"
+#include "ops/quantized.hpp"
 #include "ops/gradient.hpp"
 #include "ops/loss.hpp"
 #include "ops/reduction.hpp"

@@ -1,3 +1,5 @@
+// int8 networks made by kata::Int8QuantizationModifier (kata/converters/int8_quantization.hpp; QConvolution /
+// QAffine, kata/ops/quantized.hpp) with values from kata/embedded/host/quantize.hpp, on the embedded kernels.
 // The int8 LeNet of the embedded back end (issue #14 point 3) against two references:
 //  * the independent numpy reference tools/fixtures/make_int8_fixtures.py (tests/fixtures/embedded/
 //    lenet_int8_ref.npz): the int8 executor run on numpy's quantized parameters and inputs gives numpy's int8
@@ -8,6 +10,9 @@
 //  * the float network (kata's CPU executor on the same weights): accuracy on the fixture's 200 test images and,
 //    when Debian's dataset-fashion-mnist is installed, on the whole 10 000-image test set, within 1 percentage
 //    point; dequantized logits within the bound the firmware states (0.5 + 0.05 |y|).
+// A second network (tests/fixtures/embedded/int8_net2_ref.npz, same script: padding, stride 2, groups, odd
+// channel counts, average pooling, a calibrated input scale) against numpy in the same two ways (codes equal
+// on numpy's parameters; kata's parameters equal / within calibration rounding), and its converted structure.
 #include <doctest/doctest.h>
 
 #include <kata/embedded/backend.hpp>
@@ -26,7 +31,7 @@
 namespace {
 
 using LeNet = kata::network<kata::models::lenet<1>>;
-using LeNetInt8 = kata::network<kata::models::lenet_int8<1>>;
+using LeNetInt8 = kata::models::lenet_int8<1>;
 
 // A parameter source over .npz arrays of any dtype kata has (kata::store_parameters is float-only).
 struct array_source {
@@ -99,7 +104,7 @@ using int8_executor =
 kata::parameter_store float_store(const npz_file& f) {
     kata::parameter_store store;
     for (const auto& e : f.entries)
-        if (e.name.find('/') != std::string::npos)
+        if (e.name.find('/') != std::string::npos && e.array.dtype == kata::io::npy_dtype::f4)
             kata::test::set_param(store, e.name, kata::io::to_xarray<float>(e.array, e.name));
     return store;
 }
@@ -135,6 +140,29 @@ std::vector<std::uint8_t> read_idx_gz(const std::string& path) {
     return out;
 }
 
+// The second network of tools/fixtures/make_int8_fixtures.py (its comment gives the shapes): padding,
+// stride 2, groups, odd channel counts, signed inputs, a layer measured without a ReLU, int8 average
+// pooling with padding (including_pad = false).
+template <std::int64_t B>
+constexpr kata::var net2(kata::builder& g) {
+    using namespace kata;
+    Conv2d ca(3, 5, {3, 3}, {.name = "ca", .pad = {1, 1}, .stride = {2, 2}});
+    BatchNorm2d bna(5, {.name = "bna"});
+    Conv2d cb(5, 10, {3, 3}, {.name = "cb", .pad = {1, 1}, .group = 5});
+    Conv2d cc(10, 7, {2, 2}, {.name = "cc"});
+    Linear fc(63, 3, {.name = "fc"});
+    auto x = g.input("x", {B, 3, 13, 11});
+    auto h = F::relu(bna(ca(x), true));
+    h = F::max_pooling(F::relu(cb(h)), {2, 2});
+    h = F::average_pooling(cc(h), {2, 2}, {.stride = {1, 1}, .pad = {1, 1}, .including_pad = false});
+    return fc(h);
+}
+template <std::int64_t B>
+struct net2_types {
+    using int8 = kata::convert<kata::network<net2<B>>, kata::Int8QuantizationModifier{}>;
+    using calibration = kata::convert<kata::network<net2<B>>, kata::Int8CalibrationModifier{}>;
+};
+
 }  // namespace
 
 TEST_CASE("int8 LeNet on the embedded kernels equals the numpy reference code for code (200 images)") {
@@ -164,19 +192,22 @@ TEST_CASE("kata's quantization step agrees with the numpy reference") {
     kata::parameter_store store = float_store(fx);
     const kata::models::lenet_int8_parameters q = kata::models::quantize_lenet(store, images(fx["calib_x"]));
     const double* tap_max = ref.data<double>("tap_max");
-    for (int l = 0; l < 5; ++l) {
-        const std::string name = kata::models::lenet_int8_layers[l];
+    const char* layers[] = {"conv1", "conv2", "fc1", "fc2", "fc3"};
+    REQUIRE(q.values.layers.size() == 5);
+    for (std::size_t l = 0; l < 5; ++l) {
+        const std::string name = layers[l];
         INFO("layer " << name);
-        CHECK(q.tap_max[std::size_t(l)] == doctest::Approx(tap_max[l]).epsilon(1e-5));
-        const auto& L = q.layers[std::size_t(l)];
+        REQUIRE(q.values.layer_scopes[l] == name);
+        CHECK(q.values.layer_max[l] == doctest::Approx(tap_max[l]).epsilon(1e-5));
+        const auto& L = q.values.layers[l];
         const std::size_t O = L.b.size();
         REQUIRE(ref[name + "/weight_scale"].element_count() == O);
-        REQUIRE(ref[name + "/W"].element_count() == L.W.size());
-        // Weight scales and codes depend on the weights alone: equal.
+        REQUIRE(ref[name + "/W_q"].element_count() == L.W.size());
+        // Weight scales and codes depend on the (BN-folded) weights alone: equal.
         CHECK(std::memcmp(L.weight_scale.data(), ref.data<float>(name + "/weight_scale"), O * 4) == 0);
-        CHECK(std::memcmp(L.W.data(), ref.data<std::int8_t>(name + "/W"), L.W.size()) == 0);
+        CHECK(std::memcmp(L.W.data(), ref.data<std::int8_t>(name + "/W_q"), L.W.size()) == 0);
         // Biases and multipliers follow the calibrated scales (float32 vs float64 activations).
-        const std::int32_t* b = ref.data<std::int32_t>(name + "/b");
+        const std::int32_t* b = ref.data<std::int32_t>(name + "/b_q");
         const std::int32_t* rq = ref.data<std::int32_t>(name + "/requant");
         for (std::size_t o = 0; o < O; ++o) {
             CHECK(std::abs(double(L.b[o]) - double(b[o])) <= 1 + 1e-5 * std::abs(double(b[o])));
@@ -191,9 +222,9 @@ TEST_CASE("int8 LeNet vs the float network: logits within the stated bound, accu
     const npz_file fx("embedded/lenet_fashion.npz");
     kata::parameter_store store = float_store(fx);
     const kata::models::lenet_int8_parameters q = kata::models::quantize_lenet(store, images(fx["calib_x"]));
-    const auto items = kata::models::lenet_int8_items(q);
-    const std::vector<array_source::array> arrays = arrays_of(items);
-    int8_executor qrun(array_source{&arrays});
+    kata::exec::executor<LeNetInt8, kata::embedded::backend, kata::exec::heap_arena,
+                         kata::embedded::host::int8_source>
+        qrun(kata::embedded::host::int8_source{&q.values});
     kata::cpu::executor<LeNet> frun(store);
     const double scale = q.output_scale();
 
@@ -206,7 +237,7 @@ TEST_CASE("int8 LeNet vs the float network: logits within the stated bound, accu
         for (std::size_t i = 0; i < n; ++i) {
             for (int j = 0; j < 784; ++j) {
                 x.data()[j] = float(pixels[i * 784 + std::size_t(j)]) / 255.0f;
-                xq[j] = kata::embedded::host::quantize_input(x.data()[j], q.input_scale);
+                xq[j] = kata::embedded::host::quantize_input(x.data()[j], q.input_scale());
             }
             frun.execute(x);
             qrun.execute(xq);
@@ -262,4 +293,82 @@ TEST_CASE("int8 LeNet vs the float network: logits within the stated bound, accu
     const npz_file ref("embedded/lenet_int8_ref.npz");
     CHECK(ff == doctest::Approx(*ref.data<double>("full_float_accuracy")).epsilon(0.002));
     CHECK(fq == doctest::Approx(*ref.data<double>("full_int8_accuracy")).epsilon(0.002));
+}
+
+TEST_CASE("int8 second network (pad, stride 2, groups, odd channels, average pooling): converter, numpy "
+          "reference") {
+    using Int8 = net2_types<1>::int8;
+    using Calib = net2_types<16>::calibration;
+    // Structure: BN folded, three QConvolutions with the float layers' arguments, one QAffine, int8 everywhere.
+    int qconv = 0, qaffine = 0, bn = 0;
+    for (std::size_t i = 0; i < Int8::graph.size(); ++i) {
+        const kata::node& n = Int8::graph.nodes[i];
+        qconv += n.op == kata::op_kind::qconvolution;
+        qaffine += n.op == kata::op_kind::qaffine;
+        bn += n.op == kata::op_kind::batch_normalization;
+        if (kata::is_function(n.op)) CHECK(n.type == kata::dtype::i8);
+        if (n.op == kata::op_kind::qconvolution && n.name.view() == "ca") {
+            CHECK(n.attr.pad[0] == 1);
+            CHECK(n.attr.stride[0] == 2);
+        }
+        if (n.op == kata::op_kind::qconvolution && n.name.view() == "cb") CHECK(n.attr.group == 5);
+    }
+    CHECK(qconv == 3);
+    CHECK(qaffine == 1);
+    CHECK(bn == 0);
+    CHECK(Calib::graph.outputs.size() == 5);  // 4 scale points + the logits
+
+    const npz_file ref("embedded/int8_net2_ref.npz");
+    constexpr std::size_t per_image = 3 * 13 * 11;
+    // (a) the int8 executor on numpy's quantized parameters gives numpy's codes (integer arithmetic: equal).
+    {
+        const auto items = ref.items();
+        const std::vector<array_source::array> arrays = arrays_of(items);
+        kata::exec::executor<Int8, kata::embedded::backend, kata::exec::heap_arena, array_source> run(
+            array_source{&arrays});
+        const std::int8_t* xq = ref.data<std::int8_t>("test_xq");
+        const std::int8_t* expected = ref.data<std::int8_t>("test_logits_q");
+        REQUIRE(ref["test_xq"].shape == std::vector<std::size_t>{12, 3, 13, 11});
+        int differing = 0, nonzero = 0;
+        for (std::size_t i = 0; i < 12; ++i) {
+            run.execute(xq + i * per_image);
+            const std::int8_t* y = run.output_data<0>();
+            for (std::size_t k = 0; k < 3; ++k) {
+                differing += y[k] != expected[i * 3 + k];
+                nonzero += y[k] != 0;
+            }
+        }
+        CHECK(differing == 0);
+        CHECK(nonzero > 24);
+    }
+    // (b) kata's quantization (converter + calibration on the CPU executor + value side) vs numpy's.
+    kata::parameter_store store = float_store(ref);
+    kata::apply_conversion<Calib>(store);
+    const kata::io::npy_view& cx = ref["calib_x"];
+    xt::xarray<float> calib = kata::io::to_xarray<float>(cx, "calib_x");
+    const kata::embedded::host::calibration cal = kata::embedded::host::calibrate<Calib>(store, calib);
+    const kata::embedded::host::int8_values q = kata::embedded::host::quantize_int8<Int8, Calib>(store, cal);
+    CHECK(q.input_scale == doctest::Approx(*ref.data<double>("input_scale")).epsilon(1e-12));
+    CHECK(q.output_scales.at(0) == doctest::Approx(*ref.data<double>("output_scale")).epsilon(1e-5));
+    const double* tap_max = ref.data<double>("tap_max");
+    const char* layers[] = {"ca", "cb", "cc", "fc"};
+    REQUIRE(q.layers.size() == 4);
+    for (std::size_t l = 0; l < 4; ++l) {
+        const std::string name = layers[l];
+        INFO("layer " << name);
+        REQUIRE(q.layer_scopes[l] == name);
+        CHECK(q.layer_max[l] == doctest::Approx(tap_max[l]).epsilon(1e-5));
+        const auto& L = q.layers[l];
+        const std::size_t O = L.b.size();
+        REQUIRE(ref[name + "/W_q"].element_count() == L.W.size());
+        CHECK(std::memcmp(L.weight_scale.data(), ref.data<float>(name + "/weight_scale"), O * 4) == 0);
+        CHECK(std::memcmp(L.W.data(), ref.data<std::int8_t>(name + "/W_q"), L.W.size()) == 0);
+        const std::int32_t* b = ref.data<std::int32_t>(name + "/b_q");
+        const std::int32_t* rq = ref.data<std::int32_t>(name + "/requant");
+        for (std::size_t o = 0; o < O; ++o) {
+            CHECK(std::abs(double(L.b[o]) - double(b[o])) <= 1 + 1e-5 * std::abs(double(b[o])));
+            CHECK(std::ldexp(double(L.requant[o]), -L.requant[O + o]) ==
+                  doctest::Approx(std::ldexp(double(rq[o]), -rq[O + o])).epsilon(1e-5));
+        }
+    }
 }

@@ -31,16 +31,20 @@ constexpr std::string_view nnabla_names[] = {
     "LeakyReLU", "Sigmoid", "Tanh", "Add2", "Sub2", "Mul2", "Div2", "AddScalar", "MulScalar", "MaxPooling",
     "AveragePooling", "SumPooling", "Unpooling", "GlobalAveragePooling", "Concatenate", "Reshape",
     "Transpose", "Softmax", "Identity", "FixedPointQuantize", "Sink", "HardSwish",
+    // int8 inference (kata/ops/quantized.hpp: kata's names)
+    "QConvolution", "QAffine",
     // reductions and losses (nnabla's names)
-    "Sum", "Mean", "SoftmaxCrossEntropy", "SquaredError",
+    "Sum", "Mean", "SoftmaxCrossEntropy", "SquaredError", "SigmoidCrossEntropy", "LogSoftmax", "TopNError",
+    "Dropout",
     // gradient kinds (kata's own names, docs/training.md)
     "Constant", "AccumulateGrad", "AffineDataGrad", "AffineFilterGrad", "ConvolutionDataGrad",
     "ConvolutionFilterGrad", "ReLUGrad", "LeakyReLUGrad", "SigmoidGrad", "TanhGrad", "MaxPoolingGrad",
     "AveragePoolingGrad", "GlobalAveragePoolingGrad", "BatchNormalizationGrad", "BatchNormalizationGammaGrad",
     "BroadcastGrad", "SoftmaxCrossEntropyGrad", "SumPoolingGrad", "HardSwishGrad", "EmbedFilterGrad",
-    "ConcatenateGrad"};
+    "ConcatenateGrad", "LogSoftmaxGrad", "DropoutGrad", "FixedPointQuantizeGrad", "SigmoidCrossEntropyGrad"};
 
-// The kinds with a backward rule (docs/training.md lists the others).
+// The kinds with a backward rule (docs/training.md lists the others; TopNError's rule reports that a
+// loss depends on a metric).
 constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::convolution,
                                      op_kind::batch_normalization,
@@ -73,7 +77,13 @@ constexpr op_kind with_backward[] = {op_kind::affine,
                                      op_kind::unpooling,
                                      op_kind::embed,
                                      op_kind::hard_swish,
-                                     op_kind::concatenate};
+                                     op_kind::concatenate,
+                                     op_kind::sigmoid_cross_entropy,
+                                     op_kind::log_softmax,
+                                     op_kind::top_n_error,
+                                     op_kind::dropout,
+                                     op_kind::fixed_point_quantize,
+                                     op_kind::depthwise_deconvolution};
 constexpr bool has_backward_rule(op_kind k) {
     for (op_kind b : with_backward)
         if (b == k) return true;
@@ -132,7 +142,16 @@ constexpr void all_ops(builder& g) {
                                       {.sign = false, .n = 5, .delta = 0.25, .ste_fine_grained = false});
     auto af = F::affine(gap, g.parameter("fcW", {6, 7}), g.parameter("fcb", {7}));
     auto e = F::embed(g.input("idx", {3}, layout::none, dtype::i32), g.parameter("E", {10, 4}));
-    g.output(F::sink({fq, af, e, tr, dc, ddc, F::hard_swish(t), fc}));
+    // int8 layers (kata/ops/quantized.hpp)
+    auto xq = g.input("xq", {1, 3, 7, 7}, layout::none, dtype::i8);
+    auto qc = F::qconvolution(xq, kata::detail::typed_parameter(g, "qW", {4, 3, 3, 3}, dtype::i8),
+                              kata::detail::typed_parameter(g, "qb", {4}, dtype::i32),
+                              kata::detail::typed_parameter(g, "qr", {2, 4}, dtype::i32),
+                              {.pad = {1, 1}, .stride = {2, 2}});
+    auto qa = F::qaffine(qc, kata::detail::typed_parameter(g, "qaW", {64, 5}, dtype::i8),
+                         kata::detail::typed_parameter(g, "qab", {5}, dtype::i32),
+                         kata::detail::typed_parameter(g, "qar", {2, 5}, dtype::i32));
+    g.output(F::sink({fq, af, e, tr, dc, ddc, F::hard_swish(t), fc, qa}));
 }
 using All = network<all_ops>;
 
@@ -170,6 +189,10 @@ constexpr void variants(builder& g) {
     g.output(F::mean(F::sum(sx, {-1})));
     g.output(F::softmax_cross_entropy(sx, g.input("t", {4, 1, 3}, layout::none, dtype::i32), 1));
     g.output(F::squared_error(sx, g.input("sz", {4, 5, 3})));
+    g.output(F::sigmoid_cross_entropy(sx, g.input("st", {4, 5, 3})));
+    g.output(F::log_softmax(sx, 1));
+    g.output(F::top_n_error(sx, g.input("t2", {4, 5, 1}, layout::none, dtype::i32), -1, 3));
+    g.output(F::dropout(sx, 0.25, 11));
 }
 using Variants = network<variants>;
 
@@ -188,6 +211,8 @@ constexpr int rebuild_mismatches(const Graph& g) {
             const node& in = g.input_node(id, j);
             if (in.op == op_kind::parameter) {
                 ins[j] = b.parameter(in.name.view(), in.shape);
+                b.nodes[std::size_t(ins[j].id)].type =
+                    in.type;  // int8/int32 parameters of QConvolution/QAffine
             } else {
                 name_string nm("in");
                 nm.append_int(g.input_of(id, j));
@@ -309,6 +334,8 @@ TEST_CASE("descriptors: argument lists of every kind (the viewer's verbose label
         R"(Sink {"one_input_grad": true})",
         R"(FusedConvolution {"base_axis": 1, "pad": [1, 1], "stride": [1, 1], "dilation": [1, 1], "group": 2, "channel_last": false, "nonlinearity": "relu"})",  // kata's
         R"(HardSwish {})",  // kata's (no nnabla twin: not in nnabla_function_args.py)
+        R"(QConvolution {"base_axis": 1, "pad": [1, 1], "stride": [2, 2], "dilation": [1, 1], "group": 1, "channel_last": false})",  // kata's
+        R"(QAffine {"base_axis": 1})",  // kata's
     };
     std::set<std::string> want(std::begin(expected), std::end(expected));
     std::set<std::string> got;

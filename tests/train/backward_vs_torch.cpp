@@ -2,6 +2,9 @@
 // (float64), fixtures by tools/fixtures/make_backward_fixtures.py. Each case's network is the script's,
 // op for op; the case's "x" is a parameter, so the gradient of each chain's input is checked too. The
 // upstream gradient is made non-trivial by a random input r (loss = sum or mean of y * r).
+// TopNError (a metric, no gradient, ties included) and SigmoidCrossEntropy with float targets (read as
+// integers) against nnabla 1.39's own outputs (tools/fixtures/make_nnabla_loss_fixtures.py); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
+// backward with the forward's mask, fixed-seed determinism, test mode = TestModeModifier).
 #include "backward_support.hpp"
 
 #include <kata/cpu.hpp>
@@ -9,7 +12,11 @@
 #include <kata/pf.hpp>
 #include <kata/train/backward.hpp>
 #include <kata/train/solvers.hpp>
+#include <kata/converters/graph_converter.hpp>
+#include <kata/converters/test_mode.hpp>
 #include <kata/viewer/simple_graph.hpp>
+
+#include <cmath>
 
 using namespace kata;
 using kata::test::backward_fixture;
@@ -313,6 +320,242 @@ TEST_CASE("backward: LeNet with BatchNormalization end to end, and SimpleGraph d
     const std::string dot = viewer.create_graphviz_digraph(Train::graph);
     CHECK(dot.find("ConvolutionFilterGrad") != std::string::npos);
     CHECK(dot.find("AccumulateGrad") != std::string::npos);
+}
+
+// new_losses: mean(SigmoidCrossEntropy(x, t)) (logits up to +-40, int32 0/1 targets), LogSoftmax over axis
+// 1 and over the default (last) axis; a TopNError off the loss path (output 1) is ignored by the derivation.
+constexpr void new_losses(builder& g) {
+    auto t = g.input("t", {4, 5}, layout::none, dtype::i32);
+    auto r1 = g.input("r1", {3, 6, 2});
+    auto r2 = g.input("r2", {5, 7});
+    auto tw = g.input("tw", {5, 1}, layout::none, dtype::i32);
+    auto x = g.parameter("x", {4, 5});
+    auto z = g.parameter("z", {3, 6, 2});
+    auto w = g.parameter("w", {5, 7});
+    g.output(F::mean(F::sigmoid_cross_entropy(x, t)) + F::sum(F::log_softmax(z, 1) * r1) +
+             F::sum(F::log_softmax(w) * r2));
+    g.output(F::top_n_error(w, tw, -1, 2));
+}
+
+TEST_CASE("backward: SigmoidCrossEntropy, LogSoftmax, and a TopNError off the loss path") {
+    using Train = train::training_graph<network<new_losses>>;
+    static_assert(Train::num_forward_outputs == 2 && Train::num_gradients == 3);
+    static_assert(Train::graph.count(op_kind::log_softmax_grad) == 2);
+    backward_fixture f("new_losses");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    const std::int32_t tw[5] = {0, 6, 3, 3, 1};
+    const xt::xarray<std::int32_t> t = f.i32("input:t");
+    step.execute(t, f.f32("input:r1"), f.f32("input:r2"), tw);
+    check_case(step, store, f, "new_losses");
+    const float* err = step.output_data<1>();
+    for (int i = 0; i < 5; ++i) CHECK((err[i] == 0.0f || err[i] == 1.0f));
+}
+
+// fpq_dwdeconv: DepthwiseDeconvolution (divisor 2, stride (2,1), pad (1,0), dilation (1,2), bias), then
+// FixedPointQuantize with the straight-through estimator, ste_fine_grained true and false.
+constexpr var fpq_dwdeconv(builder& g) {
+    auto r1 = g.input("r1", {2, 3, 9, 6});
+    auto r2 = g.input("r2", {2, 3, 9, 6});
+    auto x = g.parameter("x", {2, 6, 5, 4});
+    auto h = F::depthwise_deconvolution(x, g.parameter("dd/W", {6, 3, 2}), g.parameter("dd/b", {3}),
+                                        {.pad = {1, 0}, .stride = {2, 1}, .dilation = {1, 2}, .divisor = 2});
+    auto q1 = F::fixed_point_quantize(h, {.sign = true, .n = 4, .delta = 0.25, .ste_fine_grained = true});
+    auto q2 = F::fixed_point_quantize(h, {.sign = false, .n = 3, .delta = 0.5, .ste_fine_grained = false});
+    return F::sum(q1 * r1) + F::sum(q2 * r2);
+}
+
+TEST_CASE("backward: DepthwiseDeconvolution, FixedPointQuantize straight-through (fine-grained or not)") {
+    using Train = train::training_graph<network<fpq_dwdeconv>>;
+    // Only the fine-grained estimator needs a node; the other passes dy through.
+    static_assert(Train::graph.count(op_kind::fixed_point_quantize_grad) == 1);
+    backward_fixture f("fpq_dwdeconv");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r1"), f.f32("input:r2"));
+    check_case(step, store, f, "fpq_dwdeconv");
+}
+
+// deconv_cl: channel-last Deconvolution (group 2, stride 2, pad 1, output_padding 1), channel-last
+// FusedBatchNormalization (training mode) with a residual from a channel-last Unpooling, channel-last
+// AveragePooling excluding the padding; channel-last SumPooling of u too (u read twice).
+constexpr var deconv_cl(builder& g) {
+    auto r = g.input("r", {2, 4, 4, 4}, layout::channel_last);
+    auto r2 = g.input("r2", {2, 2, 2, 4}, layout::channel_last);
+    auto u = g.parameter("u", {2, 5, 4, 4});
+    auto x = g.parameter("x", {2, 5, 4, 6});
+    auto h = F::deconvolution(
+        x, g.parameter("dc/W", {6, 3, 3, 2}), g.parameter("dc/b", {4}),
+        {.pad = {1, 1}, .stride = {2, 2}, .group = 2, .channel_last = true, .output_padding = {1, 1}});
+    h = F::fused_batch_normalization(
+        h, g.parameter("bn/beta", {1, 1, 1, 4}), g.parameter("bn/gamma", {1, 1, 1, 4}),
+        g.parameter("bn/mean", {1, 1, 1, 4}, {}, false), g.parameter("bn/var", {1, 1, 1, 4}, {}, false),
+        F::unpooling(u, {2, 2}, true), {.axes = {3}, .naxes = 1});
+    h = F::average_pooling(h, {3, 2}, {.pad = {1, 0}, .channel_last = true, .including_pad = false});
+    return F::sum(h * r) + F::sum(F::sum_pooling(u, {2, 2}, {.channel_last = true}) * r2);
+}
+
+TEST_CASE("backward: channel-last Deconvolution, FusedBatchNormalization, Unpooling, Average/SumPooling") {
+    using Train = train::training_graph<network<deconv_cl>>;
+    backward_fixture f("deconv_cl");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"), f.f32("input:r2"));
+    check_case(step, store, f, "deconv_cl");
+}
+
+// TopNError against nnabla 1.39 (ties: the scores >= the target's, the target included, must not exceed n).
+constexpr void top_n_2d(builder& g) {
+    auto x = g.input("x", {6, 5});
+    auto t = g.input("t", {6, 1}, layout::none, dtype::i32);
+    for (int n = 1; n <= 3; ++n) g.output(F::top_n_error(x, t, -1, n));
+}
+constexpr var top_n_3d(builder& g) {
+    return F::top_n_error(g.input("x", {3, 4, 2}), g.input("t", {3, 1, 2}, layout::none, dtype::i32), 1, 2);
+}
+
+TEST_CASE("top_n_error: nnabla 1.39's values, ties at the n-th place are errors, default axis the last") {
+    backward_fixture f("nnabla_losses");
+    parameter_store none_needed;
+    const xt::xarray<float> x2 = f.f32("x2");
+    const xt::xarray<std::int32_t> t2 = f.i32("t2");
+    cpu::executor<network<top_n_2d>> m2(none_needed);
+    m2.execute(x2, t2);
+    check_close(xt::xarray<float>(m2.output<0>()), f.f32("y2_n1"), "n=1");
+    check_close(xt::xarray<float>(m2.output<1>()), f.f32("y2_n2"), "n=2");
+    check_close(xt::xarray<float>(m2.output<2>()), f.f32("y2_n3"), "n=3");
+    const xt::xarray<float> x3 = f.f32("x3");
+    const xt::xarray<std::int32_t> t3 = f.i32("t3");
+    cpu::executor<network<top_n_3d>> m3(none_needed);
+    m3.execute(x3, t3);
+    check_close(xt::xarray<float>(m3.output<0>()), f.f32("y3_axis1_n2"), "axis 1");
+}
+
+// SigmoidCrossEntropy with float targets against nnabla 1.39: the target is read as an int (truncated toward
+// zero: 0.7 -> 0, 1.9 -> 1, -0.6 -> 0), forward and backward; logits up to +-40.
+constexpr void sce_float_targets(builder& g) {
+    auto t = g.input("t", {3, 5});
+    auto r = g.input("r", {3, 5});
+    auto y = F::sigmoid_cross_entropy(g.parameter("x", {3, 5}), t);
+    g.output(F::sum(y * r));
+    g.output(y);
+}
+
+TEST_CASE("sigmoid_cross_entropy: float targets read as integers, as nnabla 1.39 (forward and gradient)") {
+    using Train = train::training_graph<network<sce_float_targets>>;
+    backward_fixture f("nnabla_losses");
+    parameter_store store;
+    store.get_or_create("x", {3, 5}).data = f.f32("sce_x");
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("sce_t"), f.f32("sce_r"));
+    check_close(xt::xarray<float>(step.output<1>()), f.f32("sce_y"), "SigmoidCrossEntropy");
+    check_close(store.find("x")->grad(), f.f32("sce_gx"), "d/dx");
+}
+
+// Dropout: forward statistics, fresh masks per call, fixed-seed determinism, one stream per seed.
+constexpr void drop_fwd(builder& g) {
+    auto x = g.input("x", {200, 500});
+    g.output(F::dropout(x, 0.3, 7));
+    g.output(F::dropout(x, 0.3, 7));  // same seed: same masks as output 0
+    g.output(F::dropout(x, 0.3));     // seed -1: its own stream
+    g.output(F::dropout(x, 0.3));     // seed -1: another stream
+}
+
+TEST_CASE("dropout: scale 1/(1-p), zeros within a binomial bound, a fresh mask per call, seeded streams") {
+    constexpr std::size_t N = 200 * 500;
+    constexpr double p = 0.3;
+    std::vector<float> x(N);
+    for (std::size_t i = 0; i < N; ++i) x[i] = 1.0f + float(i % 7) * 0.25f;  // never 0
+    const float scale = float(1.0 / (1.0 - p));
+    parameter_store none_needed;
+    cpu::executor<network<drop_fwd>> a(none_needed), b(none_needed);
+    std::vector<float> first(N);
+    for (int call = 0; call < 2; ++call) {
+        a.execute(x.data());
+        b.execute(x.data());
+        const float* y = a.output_data<0>();
+        std::size_t zeros = 0, same_as_first = 0, differ_m1 = 0;
+        for (std::size_t i = 0; i < N; ++i) {
+            if (y[i] == 0.0f)
+                ++zeros;
+            else
+                REQUIRE(y[i] == x[i] * scale);
+            if (call == 1) same_as_first += (y[i] == 0.0f) == (first[i] == 0.0f);
+            differ_m1 += (a.output_data<2>()[i] == 0.0f) != (a.output_data<3>()[i] == 0.0f);
+            REQUIRE(a.output_data<1>()[i] == y[i]);  // one seed, one stream
+            REQUIRE(b.output_data<0>()[i] == y[i]);  // another executor, same seed: same masks
+            REQUIRE(b.output_data<2>()[i] == a.output_data<2>()[i]);
+        }
+        // zeros ~ Binomial(N, p): within 5 standard deviations.
+        const double sd = std::sqrt(double(N) * p * (1 - p));
+        CHECK(std::fabs(double(zeros) - double(N) * p) < 5 * sd);
+        // Two independent masks disagree on a fraction 2 p (1 - p) of the elements.
+        const double agree_sd = std::sqrt(double(N) * 0.42 * 0.58);
+        CHECK(std::fabs(double(differ_m1) - double(N) * 2 * p * (1 - p)) < 5 * agree_sd);
+        if (call == 1)
+            CHECK(std::fabs(double(N - same_as_first) - double(N) * 2 * p * (1 - p)) < 5 * agree_sd);
+        std::copy(y, y + N, first.begin());
+    }
+}
+
+// Dropout's backward: dx = dy mask / (1 - p) with the forward's mask (output 1 shows it); test mode.
+constexpr void drop_train(builder& g) {
+    auto r = g.input("r", {37, 41});
+    auto x = g.parameter("x", {37, 41});
+    auto y = F::dropout(F::tanh(x), 0.4);
+    g.output(F::sum(y * r));
+    g.output(y);
+}
+
+TEST_CASE("dropout: backward with the forward's mask, every step, and test mode (TestModeModifier) is x") {
+    using Net = network<drop_train>;
+    using Train = train::training_graph<Net>;
+    constexpr std::size_t N = 37 * 41;
+    parameter_store store;
+    xt::xarray<float> xv = xt::zeros<float>({37, 41}), r = xt::zeros<float>({37, 41});
+    for (std::size_t i = 0; i < N; ++i) {
+        xv.data()[i] = 0.1f + float(i % 13) * 0.07f;
+        r.data()[i] = float(int(i % 5) - 2) + 0.5f;
+    }
+    store.get_or_create("x", {37, 41}).data = xv;
+    train::cpu_executor<Train> step(store);
+    train::Sgd sgd(0.0f);
+    sgd.set_parameters(store);
+    std::vector<float> prev(N);
+    const float scale = float(1.0 / (1.0 - 0.4));
+    for (int call = 0; call < 3; ++call) {
+        sgd.zero_grad();
+        step.execute(r);
+        const float* y = step.output_data<1>();
+        const xt::xarray<float>& gx = store.find("x")->grad();
+        std::size_t zeros = 0, changed = 0;
+        double loss = 0;
+        for (std::size_t i = 0; i < N; ++i) {
+            const double th = std::tanh(double(xv.data()[i]));
+            const bool kept = y[i] != 0.0f;
+            zeros += !kept;
+            changed += kept != (prev[i] != 0.0f);
+            prev[i] = y[i];
+            const double want = kept ? double(r.data()[i]) * double(scale) * (1 - th * th) : 0.0;
+            REQUIRE_MESSAGE(std::fabs(double(gx.data()[i]) - want) <= 1e-5 * (1 + std::fabs(want)),
+                            "element " << i << " call " << call);
+            loss += double(y[i]) * double(r.data()[i]);
+        }
+        CHECK(std::fabs(double(step.output_data<0>()[0]) - loss) <= 1e-4 * (1 + std::fabs(loss)));
+        CHECK(zeros > N / 4);
+        CHECK(zeros < N / 2 + N / 20);
+        if (call > 0) CHECK(changed > N / 4);  // a new mask each step
+    }
+
+    using Test = convert<Net, TestModeModifier{op_kind::dropout}>;
+    static_assert(Test::graph.count(op_kind::dropout) == 0);
+    cpu::executor<Test> test(store);
+    test.execute(r);
+    const float* y = test.output_data<1>();
+    for (std::size_t i = 0; i < N; ++i) REQUIRE(y[i] == std::tanh(xv.data()[i]));
 }
 
 }  // namespace

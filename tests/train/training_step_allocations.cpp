@@ -1,7 +1,8 @@
 // A training step allocates nothing in steady state (issue 11, point 2): forward, backward (the compile-
 // time training graph of kata/train/backward.hpp on the one executor, gradients accumulated into the
 // store's grad() buffers), solver update and zero_grad, for Sgd and Adam, on LeNet with
-// BatchNormalization in training mode (running statistics updated every step).
+// BatchNormalization in training mode (running statistics updated every step) and Dropout (a fresh mask
+// every step, the same one in its backward: no buffer kept for it, kata/cpu/kernels/dropout.hpp).
 //
 // tests/support/allocation_counter.hpp replaces every allocation entry point of the process (OpenBLAS and
 // kata's pool threads included). After construction, set_parameters (states and gradient buffers) and two
@@ -30,7 +31,7 @@ constexpr var lenet_bn(builder& g) {
     h = F::max_pooling(F::relu(PF::batch_normalization(h, {.name = "bn1"})), {2, 2});
     h = PF::convolution(h, 16, {5, 5}, {.name = "conv2"});
     h = F::max_pooling(F::relu(PF::batch_normalization(h, {.name = "bn2"})), {2, 2});
-    h = F::relu(PF::affine(h, 120, {.name = "fc1"}));
+    h = F::dropout(F::relu(PF::affine(h, 120, {.name = "fc1"})), 0.2, 5);
     h = PF::affine(h, 10, {.name = "fc2"});
     return F::mean(F::softmax_cross_entropy(h, t));
 }

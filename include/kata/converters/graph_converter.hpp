@@ -333,7 +333,8 @@ struct conversion_step {
 private:
     static constexpr std::size_t cap_nodes_ = 2 * Net::graph.nodes.size() + 64;
     static constexpr std::size_t cap_edges_ = 2 * Net::graph.edges.size() + 128;
-    static constexpr std::size_t cap_outputs_ = Net::graph.outputs.size() + 8;
+    // + one per two nodes: a pass may add outputs (Int8CalibrationModifier: one per layer).
+    static constexpr std::size_t cap_outputs_ = Net::graph.outputs.size() + Net::graph.nodes.size() / 2 + 8;
     static constexpr std::size_t cap_derivations_ = source_derivations<Net>() + Net::graph.nodes.size() + 16;
     static constexpr auto buffer_ =
         run_conversion_buffered<cap_nodes_, cap_edges_, cap_outputs_, cap_derivations_, Net, Mod...>();

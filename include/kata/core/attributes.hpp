@@ -40,7 +40,8 @@ struct attributes {
     shape_t target{};
     // Sum / Mean.
     bool keep_dims = false;
-    // ConcatenateGrad: where its input's slice starts along `axis`.
+    // ConcatenateGrad: where its input's slice starts along `axis`; DropoutGrad: the id of the forward
+    // Dropout node (its mask stream, kata/cpu/kernels/dropout.hpp).
     std::int64_t offset = 0;
     // Scalars.
     double alpha = 0.1;  // LeakyReLU
@@ -57,6 +58,9 @@ struct attributes {
     int n = 8;
     double delta = 0.0625;
     bool ste_fine_grained = true;
+    // Dropout (nnabla: p, seed); TopNError uses `axis` and `n`.
+    double p = 0.5;
+    std::int64_t seed = -1;
     // Whether the node has a bias input (IP functions) / residual input (fused BN).
     bool has_bias = false;
     bool has_residual = false;

@@ -55,11 +55,19 @@ enum class op_kind : std::uint8_t {
     fixed_point_quantize,
     sink,
     hard_swish,
+    // int8 inference (kata/ops/quantized.hpp, docs/embedded.md): made by kata::Int8QuantizationModifier
+    qconvolution,
+    qaffine,
     // reductions and losses (kata/ops/reduction.hpp, kata/ops/loss.hpp)
     sum,
     mean,
     softmax_cross_entropy,
     squared_error,
+    // more losses and metrics, and Dropout (kata/ops/loss.hpp; docs/training.md)
+    sigmoid_cross_entropy,
+    log_softmax,
+    top_n_error,
+    dropout,
     // gradient kinds: made by the training derivation (kata/train/backward.hpp, docs/training.md), one
     // descriptor and one CPU kernel each (kata/ops/gradient.hpp, kata/cpu/kernels/gradient.hpp)
     constant,
@@ -83,6 +91,10 @@ enum class op_kind : std::uint8_t {
     hard_swish_grad,
     embed_filter_grad,
     concatenate_grad,
+    log_softmax_grad,
+    dropout_grad,
+    fixed_point_quantize_grad,
+    sigmoid_cross_entropy_grad,
     count_  // keep last
 };
 
@@ -139,10 +151,16 @@ inline constexpr op_identity op_identities[] = {
     {"FixedPointQuantize", op_class::elementwise_unary},
     {"Sink", op_class::other},
     {"HardSwish", op_class::elementwise_unary},
+    {"QConvolution", op_class::other},  // not inner_product: BN folding must not rewrite int8 layers
+    {"QAffine", op_class::other},
     {"Sum", op_class::other},
     {"Mean", op_class::other},
     {"SoftmaxCrossEntropy", op_class::other},
     {"SquaredError", op_class::other},
+    {"SigmoidCrossEntropy", op_class::other},
+    {"LogSoftmax", op_class::other},
+    {"TopNError", op_class::other},
+    {"Dropout", op_class::other},
     {"Constant", op_class::other},
     {"AccumulateGrad", op_class::other},
     {"AffineDataGrad", op_class::other},
@@ -164,6 +182,10 @@ inline constexpr op_identity op_identities[] = {
     {"HardSwishGrad", op_class::other},
     {"EmbedFilterGrad", op_class::other},
     {"ConcatenateGrad", op_class::other},
+    {"LogSoftmaxGrad", op_class::other},
+    {"DropoutGrad", op_class::other},
+    {"FixedPointQuantizeGrad", op_class::other},
+    {"SigmoidCrossEntropyGrad", op_class::other},
 };
 static_assert(sizeof(op_identities) / sizeof(op_identities[0]) == op_kind_count,
               "kata: every op_kind needs its row in op_identities (name, class), in enum order");

@@ -11,3 +11,5 @@
 #include "kernels/pooling.hpp"
 #include "kernels/shape_ops.hpp"
 #include "kernels/gradient.hpp"
+#include "kernels/loss.hpp"
+#include "kernels/dropout.hpp"

@@ -19,7 +19,7 @@
 //
 // Numerics: float32 with float accumulators, summation in the natural loop order; the results agree
 // with the CPU kernels and with PyTorch to float rounding (tests/embedded/). int8 (quantized networks,
-// kata/embedded/quantized.hpp): Convolution and Affine with int32 accumulation and a per-channel
+// kata/ops/quantized.hpp): QConvolution and QAffine with int32 accumulation and a per-channel
 // fixed-point requantization, ReLU, MaxPooling; exact integer arithmetic.
 #pragma once
 
@@ -53,14 +53,6 @@ constexpr bool all_float(const op_instance& I, int first_input = 0) {
     return true;
 }
 
-// Whether the node is a quantized inner product (kata/embedded/quantized.hpp): int8 x and W, int32
-// bias and requantization table (2, O), int8 output.
-constexpr bool quantized_inner_product(const op_instance& I) {
-    return I.type == dtype::i8 && I.nin == 4 && I.attr.has_bias && I.in_type[0] == dtype::i8 &&
-           I.in_type[1] == dtype::i8 && I.in_type[2] == dtype::i32 && I.in_type[3] == dtype::i32 &&
-           I.in[3].rank == 2 && I.in[3].dims[0] == 2;
-}
-
 // Whether the node and all its inputs are int8 (ReLU, max pooling of a quantized network).
 constexpr bool all_int8(const op_instance& I) {
     if (I.type != dtype::i8) return false;
@@ -69,8 +61,8 @@ constexpr bool all_int8(const op_instance& I) {
     return true;
 }
 
-// y = clamp(round(acc m 2^-r), -128, 127), round half up, 64-bit product (kata/embedded/quantized.hpp
-// states the convention; kata::embedded::quantized::requantize is this function).
+// y = clamp(round(acc m 2^-r), -128, 127), round half up, 64-bit product (kata/ops/quantized.hpp states
+// the convention).
 constexpr std::int8_t requantize(std::int32_t acc, std::int32_t m, std::int32_t r) {
     const std::int64_t v = (std::int64_t(acc) * std::int64_t(m) + (std::int64_t(1) << (r - 1))) >> r;
     return std::int8_t(v > 127 ? 127 : (v < -128 ? -128 : v));

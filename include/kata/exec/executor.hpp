@@ -439,6 +439,7 @@ public:
         const call_guard guard(busy_);
         check_bound_parameters();
         bind_inputs(std::index_sequence_for<X...>{}, xs...);
+        ++calls_;
         run_all(sched::order_seq);
     }
     // Runs the graph and returns a view of output 0 (kata/io/xtensor_boundary.hpp; see output<K>()).
@@ -694,7 +695,7 @@ private:
             const auto t0 = std::chrono::steady_clock::now();
 #endif
             detail::kernel_t<Backend, n.op>::template run<I>(
-                kernel_io{ins, node_ptr<Id>(), workspace_, prepared_at});
+                kernel_io{ins, node_ptr<Id>(), workspace_, prepared_at, calls_, Id});
 #ifdef KATA_CPU_PROFILE
             profile_ns_[std::size_t(Id)] += double(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
@@ -711,7 +712,8 @@ private:
     std::array<void*, num_nodes> ptr_{};
     std::array<parameter_handle, num_nodes> handles_{};
     std::byte* workspace_ = nullptr;
-    bool busy_ = false;  // a call (execute or bind) is running: see call_guard (accessed atomically)
+    std::uint64_t calls_ = 0;  // execute() calls so far: kernel_io::call (random streams, e.g. Dropout)
+    bool busy_ = false;        // a call (execute or bind) is running: see call_guard (accessed atomically)
 };
 
 }  // namespace kata::exec

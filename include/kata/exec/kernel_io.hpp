@@ -20,11 +20,17 @@
 // io.output<float>(). Inputs are mutable only so that BatchNormalization in batch_stat mode can update
 // its running statistics (nnabla semantics); kernels must not write other inputs.
 //
+// `call` and `node` let a kernel draw random numbers without state of its own (Dropout,
+// kata/cpu/kernels/dropout.hpp): the executor's call number (1 for the first execute(), +1 per call) and
+// the node's id in the graph; a gradient node that must see the same numbers as its forward node (the
+// dropout mask) records that node's id and reads the same call number.
+//
 // Backend-neutral: no xtensor, no exceptions, no heap.
 #pragma once
 
 #include <concepts>
 #include <cstddef>
+#include <cstdint>
 
 #include "op_instance.hpp"
 
@@ -36,6 +42,8 @@ struct kernel_io {
     void* out;                    // output buffer (may alias in[0] for in-place element-wise ops)
     std::byte* workspace;         // workspace_bytes<I>() bytes, 64-byte aligned
     const std::byte* prepared{};  // prepared_bytes<I>() bytes from prepare<I>(), 64-byte aligned (or null)
+    std::uint64_t call = 0;       // the executor's call number (1, 2, ...): one random stream per call
+    int node = -1;                // the node's id in the graph
 
     template <class T = float>
     T* input(int k) const {

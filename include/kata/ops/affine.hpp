@@ -23,19 +23,17 @@ namespace detail {
 // "Affine in scope 'fc': base_axis 3 is out of range for x (2,3,4) (0 <= base_axis < 3)". Shared with
 // the parametric Affines, which cannot size W without a valid base_axis: their message names no
 // weight (an invented W (1, n) would mislead, issue 15).
-constexpr message_string affine_base_axis_message(var x, int base_axis) {
-    auto m = x.g->prefix(op_kind::affine);
+constexpr message_string affine_base_axis_message(var x, int base_axis, op_kind k = op_kind::affine) {
+    auto m = x.g->prefix(k);
     m.append("base_axis ").append_int(base_axis).append(" is out of range for ");
     append_var(m, "x", x).append(" (0 <= base_axis < ").append_int(x.shape().rank).append(")");
     return m;
 }
-}  // namespace detail
 
-namespace F {
-
-constexpr var affine(var x, var w, var b, affine_args args = {}) {
+// The body of F::affine, shared with QAffine (kata/ops/quantized.hpp): checks and shape inference
+// under the kind `k`; `extra` (none for Affine) is appended as the last input after the bias.
+constexpr var affine_node(op_kind k, var x, var w, var b, var extra, affine_args args) {
     builder& g = *x.g;
-    constexpr op_kind k = op_kind::affine;
     const shape_t& xs = x.shape();
     const shape_t& ws = w.shape();
     attributes a;
@@ -50,7 +48,7 @@ constexpr var affine(var x, var w, var b, affine_args args = {}) {
         return g.function(k, {x, w}, a, xs, layout::none);
     };
     if (args.base_axis < 0 || args.base_axis >= xs.rank) {
-        g.fail(detail::affine_base_axis_message(x, args.base_axis));
+        g.fail(detail::affine_base_axis_message(x, args.base_axis, k));
         return g.function(k, {x, w}, a, xs, layout::none);
     }
     if (ws.rank < 2) return fail_shapes("W must have rank >= 2 (in, out...)");
@@ -68,9 +66,17 @@ constexpr var affine(var x, var w, var b, affine_args args = {}) {
             append_shape(m, bs);
             g.fail(m);
         }
+        if (!is_none(extra)) return g.function(k, {x, w, b, extra}, a, out, layout::none);
         return g.function(k, {x, w, b}, a, out, layout::none);
     }
     return g.function(k, {x, w}, a, out, layout::none);
+}
+}  // namespace detail
+
+namespace F {
+
+constexpr var affine(var x, var w, var b, affine_args args = {}) {
+    return detail::affine_node(op_kind::affine, x, w, b, none, args);
 }
 constexpr var affine(var x, var w, affine_args args = {}) { return affine(x, w, none, args); }
 

@@ -13,6 +13,12 @@
 //   Add2/Sub2/Mul2  the broadcast operand's gradient is summed back to its shape
 //   MaxPooling    to the arg-max of each window; AveragePooling spread over the window's divisor
 //   Div2, Softmax, Transpose  with forward ops only (Div2, Mul2, Sum, Sub2, Transpose)
+//   SigmoidCrossEntropy  SigmoidCrossEntropyGrad: dx = dy (sigmoid(x) - t); the target gets none
+//   LogSoftmax    LogSoftmaxGrad: dx = dy - exp(y) sum(dy, axis)
+//   Dropout       DropoutGrad: dy mask / (1 - p), the forward's mask (same stream, same call)
+//   TopNError     a metric: a loss depending on it is a compile error
+//   FixedPointQuantize  straight-through: dx = dy (ste_fine_grained: only where min <= x <= max)
+//   DepthwiseDeconvolution  the deconvolution's rule with group = C / divisor (W viewed as (C, 1, k..))
 #pragma once
 
 #include "affine.hpp"
@@ -109,6 +115,29 @@ KATA_BACKWARD_RULE(deconvolution) {
         const int rank = dy.ndim();
         dx[2] = F::sum(dy, detail::all_but(rank, a.channel_last ? rank - 1 : a.base_axis), false);
     }
+}
+
+// DepthwiseDeconvolution with divisor d is a grouped deconvolution with C/d groups of d input channels
+// and one output channel each (W (C, k..) viewed as (C, 1, k..)): Deconvolution's rule with that group.
+KATA_BACKWARD_RULE(depthwise_deconvolution) {
+    const int sp = a.spatial_dims;
+    const std::int64_t groups = y.shape().dims[a.base_axis];
+    attributes b = a;
+    b.group = groups;
+    b.channel_last = false;
+    if (need[0]) {
+        shape_t w4;
+        w4.push_back(in[1].shape().dims[0]);
+        w4.push_back(1);
+        for (int i = 1; i < in[1].ndim(); ++i) w4.push_back(in[1].shape().dims[i]);
+        dx[0] = F::convolution(dy, F::reshape(in[1], w4), none,
+                               {a.base_axis, kata::detail::dims_of(a.pad, sp),
+                                kata::detail::dims_of(a.stride, sp), kata::detail::dims_of(a.dilation, sp),
+                                groups, false});
+    }
+    if (need[1])
+        dx[1] = grad::make(op_kind::convolution_filter_grad, {dy, in[0]}, b, in[1].shape(), in[1].lay());
+    if (in.size() > 2 && need[2]) dx[2] = F::sum(dy, detail::all_but(dy.ndim(), a.base_axis), false);
 }
 
 KATA_BACKWARD_RULE(batch_normalization) {
@@ -271,6 +300,44 @@ KATA_BACKWARD_RULE(squared_error) {
     const var t = F::mul2(dy, F::sub2(in[0], in[1]));
     if (need[0]) dx[0] = F::mul_scalar(t, 2.0);
     if (need[1]) dx[1] = F::mul_scalar(t, -2.0);
+}
+
+// dx = dy (sigmoid(x) - t), t read as an integer like the forward's. nnabla refuses the target's gradient ("Label can not be propagated down").
+KATA_BACKWARD_RULE(sigmoid_cross_entropy) {
+    if (need[1]) {
+        auto m = g.prefix(op_kind::sigmoid_cross_entropy);
+        m.append("the target t gets no gradient (nnabla: label can not be propagated down): make it an "
+                 "input or a need_grad=false parameter");
+        g.fail(m);
+        return;
+    }
+    if (need[0])
+        dx[0] = grad::make(op_kind::sigmoid_cross_entropy_grad, {dy, in[0], in[1]}, a, in[0].shape(),
+                           in[0].lay());
+}
+KATA_BACKWARD_RULE(log_softmax) {
+    if (need[0]) dx[0] = grad::make(op_kind::log_softmax_grad, {dy, y}, a, in[0].shape(), in[0].lay());
+}
+// A metric has no gradient: reached only when the loss depends on it.
+KATA_BACKWARD_RULE(top_n_error) {
+    auto m = g.prefix(op_kind::top_n_error);
+    m.append("is a metric and has no gradient, but the loss depends on it: keep it off the loss path (as "
+             "another output of the network)");
+    g.fail(m);
+}
+// The forward's mask is the stream of node y (DropoutGrad records its id) at the same call.
+KATA_BACKWARD_RULE(dropout) {
+    if (!need[0]) return;
+    attributes b = a;
+    b.offset = y.id;
+    dx[0] = grad::make(op_kind::dropout_grad, {dy}, b, in[0].shape(), in[0].lay());
+}
+// nnabla's straight-through estimator.
+KATA_BACKWARD_RULE(fixed_point_quantize) {
+    if (!need[0]) return;
+    dx[0] = a.ste_fine_grained
+                ? grad::make(op_kind::fixed_point_quantize_grad, {dy, in[0]}, a, in[0].shape(), in[0].lay())
+                : dy;
 }
 
 #undef KATA_BACKWARD_RULE

@@ -50,6 +50,12 @@ KATA_DECLARE_BACKWARD_RULE(sum);
 KATA_DECLARE_BACKWARD_RULE(mean);
 KATA_DECLARE_BACKWARD_RULE(softmax_cross_entropy);
 KATA_DECLARE_BACKWARD_RULE(squared_error);
+KATA_DECLARE_BACKWARD_RULE(sigmoid_cross_entropy);
+KATA_DECLARE_BACKWARD_RULE(log_softmax);
+KATA_DECLARE_BACKWARD_RULE(top_n_error);
+KATA_DECLARE_BACKWARD_RULE(dropout);
+KATA_DECLARE_BACKWARD_RULE(fixed_point_quantize);
+KATA_DECLARE_BACKWARD_RULE(depthwise_deconvolution);
 #undef KATA_DECLARE_BACKWARD_RULE
 
 }  // namespace kata::backward_rule

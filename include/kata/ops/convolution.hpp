@@ -84,15 +84,12 @@ constexpr bool check_bias(builder& g, op_kind k, var b, std::int64_t outmaps) {
     }
     return true;
 }
-}  // namespace detail
 
-namespace F {
-
-// nnabla: F.convolution(x, weight, bias=None, base_axis=1, pad=None, stride=None, dilation=None,
-//                       group=1, channel_last=False)
-constexpr var convolution(var x, var w, var b, convolution_args args = {}) {
+// The body of F::convolution, shared with QConvolution (kata/ops/quantized.hpp): shape checks and
+// inference under the kind `k` (diagnostics name it); `extra` (none for Convolution) is appended as the
+// last input after the bias.
+constexpr var convolution_node(op_kind k, var x, var w, var b, var extra, convolution_args args) {
     builder& g = *x.g;
-    constexpr op_kind k = op_kind::convolution;
     const shape_t& xs = x.shape();
     const shape_t& ws = w.shape();
     attributes a;
@@ -137,7 +134,17 @@ constexpr var convolution(var x, var w, var b, convolution_args args = {}) {
     layout l =
         out.rank >= 3 ? (args.channel_last ? layout::channel_last : layout::channel_first) : layout::none;
     if (is_none(b)) return g.function(k, {x, w}, a, out, l);
+    if (!is_none(extra)) return g.function(k, {x, w, b, extra}, a, out, l);
     return g.function(k, {x, w, b}, a, out, l);
+}
+}  // namespace detail
+
+namespace F {
+
+// nnabla: F.convolution(x, weight, bias=None, base_axis=1, pad=None, stride=None, dilation=None,
+//                       group=1, channel_last=False)
+constexpr var convolution(var x, var w, var b, convolution_args args = {}) {
+    return detail::convolution_node(op_kind::convolution, x, w, b, none, args);
 }
 constexpr var convolution(var x, var w, convolution_args args = {}) { return convolution(x, w, none, args); }
 

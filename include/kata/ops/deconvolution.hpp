@@ -226,6 +226,7 @@ struct op_traits<op_kind::depthwise_deconvolution> {
     using args = depthwise_deconvolution_args;
     // No channel_last argument (nnabla has none): converted inputs are transposed back.
     static constexpr layout_rule channel_last = layout_rule::fallback;
+    static constexpr backward_fn backward = &backward_rule::depthwise_deconvolution;
     static constexpr args from_attributes(const attributes& a) {
         const int sp = a.spatial_dims;
         return {a.base_axis, detail::dims_of(a.pad, sp), detail::dims_of(a.stride, sp),

@@ -227,6 +227,7 @@ template <>
 struct op_traits<op_kind::fixed_point_quantize> {
     using args = fixed_point_quantize_args;
     static constexpr layout_rule channel_last = layout_rule::elementwise;
+    static constexpr backward_fn backward = &backward_rule::fixed_point_quantize;
     static constexpr args from_attributes(const attributes& a) {
         return {a.sign, a.n, a.delta, a.ste_fine_grained};
     }

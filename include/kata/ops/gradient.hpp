@@ -24,6 +24,10 @@
 //   HardSwishGrad(dy, x)                dy (0 below -3, (2x + 3) / 6 in [-3, 3], 1 above)
 //   EmbedFilterGrad(idx, dy)            dW[idx[i]] += dy[i]
 //   ConcatenateGrad(dy)                 the slice [offset, offset + len) of dy along `axis`
+//   LogSoftmaxGrad(dy, y)               dy - exp(y) sum(dy, axis)
+//   DropoutGrad(dy)                     dy mask / (1 - p); the mask of forward node `offset` at this call
+//   FixedPointQuantizeGrad(dy, x)       dy where min <= x <= max, 0 outside (ste_fine_grained)
+//   SigmoidCrossEntropyGrad(dy, x, t)   dy (sigmoid(x) - t), t read as an integer (nnabla)
 // They are not rebuilt by converters (descriptor rebuild = nullptr): convert the forward network, then
 // derive its training graph.
 #pragma once
@@ -96,6 +100,10 @@ KATA_GRADIENT_TRAITS(sum_pooling_grad)
 KATA_GRADIENT_TRAITS(hard_swish_grad)
 KATA_GRADIENT_TRAITS(embed_filter_grad)
 KATA_GRADIENT_TRAITS(concatenate_grad)
+KATA_GRADIENT_TRAITS(log_softmax_grad)
+KATA_GRADIENT_TRAITS(dropout_grad)
+KATA_GRADIENT_TRAITS(fixed_point_quantize_grad)
+KATA_GRADIENT_TRAITS(sigmoid_cross_entropy_grad)
 #undef KATA_GRADIENT_TRAITS
 
 }  // namespace kata

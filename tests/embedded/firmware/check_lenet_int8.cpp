@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
         fail("heap_allocations must be 0 (or -1: not counted)");
     if (failures) return 1;
 
-    using LeNetInt8 = kata::network<kata::models::lenet_int8<1>>;
+    using LeNetInt8 = kata::models::lenet_int8<1>;
     static kata::embedded::executor<LeNetInt8, kata_lenet_int8::parameters> run;
     run.execute(kata_lenet_int8::x);
     const std::int8_t* q = run.output_data<0>();

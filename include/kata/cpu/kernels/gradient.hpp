@@ -18,6 +18,7 @@
 //   SumPoolingGrad              dy to every valid input of the window
 //   EmbedFilterGrad             zero, then dW[idx[i]] += dy[i]
 //   ConcatenateGrad             one memcpy per outer index
+//   FixedPointQuantizeGrad      dy inside the forward's [min, max], 0 outside (straight-through)
 //   BatchNormalizationGrad      batch_stat: dx = gamma/sqrt(v+eps) (dy - mean(dy) - xhat mean(dy xhat))
 //                               with the batch mean and biased variance recomputed from x in double;
 //                               test mode: dx = dy gamma / sqrt(running var + eps)
@@ -468,6 +469,23 @@ KATA_CPU_GRAD_MAP(sigmoid_grad, d* v*(1.f - v))
 KATA_CPU_GRAD_MAP(tanh_grad, d*(1.f - v * v))
 KATA_CPU_GRAD_MAP(hard_swish_grad, v < -3.f ? 0.f : (v > 3.f ? d : d * (2.f * v + 3.f) / 6.f))
 #undef KATA_CPU_GRAD_MAP
+
+// Inputs (dy, x): nnabla's straight-through estimator with ste_fine_grained: dy where min <= x <= max (the
+// forward's clipping bounds, computed as its kernel does), 0 outside.
+template <>
+struct kernel<op_kind::fixed_point_quantize_grad> {
+    template <op_instance I>
+    static constexpr std::size_t workspace_bytes() {
+        return 0;
+    }
+    template <op_instance I>
+    static void run(const kernel_io& io) {
+        constexpr int nb = I.attr.sign ? I.attr.n - 1 : I.attr.n;
+        constexpr float vmax = float((double(std::int64_t(1) << nb) - 1.0) * double(float(I.attr.delta)));
+        constexpr float vmin = I.attr.sign ? -vmax : 0.0f;
+        detail::binary_map<I>(io, [](float d, float v) { return v > vmax || v < vmin ? 0.0f : d; });
+    }
+};
 
 // ---- pooling -------------------------------------------------------------------------------------
 

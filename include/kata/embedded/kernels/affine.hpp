@@ -30,9 +30,9 @@ struct kernel<op_kind::affine> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        static_assert(detail::all_float(I) || detail::quantized_inner_product(I),
-                      "kata::embedded: Affine runs float32 tensors, or int8 as a quantized layer "
-                      "(kata/embedded/quantized.hpp)");
+        static_assert(
+            detail::all_float(I),
+            "kata::embedded: Affine runs float32 tensors only (int8: QAffine, kata/ops/quantized.hpp)");
         static_assert(detail::fits_index(I),
                       "kata::embedded: Affine tensor too large for the target's index");
         constexpr index B = index(I.in[0].prod(0, I.attr.base_axis));
@@ -40,10 +40,6 @@ struct kernel<op_kind::affine> {
         constexpr index O = index(I.in[1].prod_from(1));
         static_assert(I.in[1].dims[0] == K,
                       "kata::embedded: Affine: W.shape[0] must equal prod(x.shape[base_axis:])");
-        if constexpr (detail::quantized_inner_product(I)) {
-            run_int8<B, K, O>(io);
-            return;
-        }
         const float* x = io.input(0);
         const float* W = io.input(1);
         const float* bias = I.attr.has_bias ? io.input(2) : nullptr;
@@ -56,26 +52,6 @@ struct kernel<op_kind::affine> {
                 const float xv = xr[k];
                 const float* wk = W + k * O;
                 for (index o = 0; o < O; ++o) yr[o] += xv * wk[o];
-            }
-        }
-    }
-
-private:
-    // int8 x and W (K, O), int32 accumulation from the int32 bias, per-output requantization to int8.
-    // One output at a time (a column of W): the accumulators stay in registers, no int32 row buffer.
-    template <index B, index K, index O>
-    static void run_int8(const kernel_io& io) {
-        const std::int8_t* x = io.input<std::int8_t>(0);
-        const std::int8_t* W = io.input<std::int8_t>(1);
-        const std::int32_t* bias = io.input<std::int32_t>(2);
-        const std::int32_t* rq = io.input<std::int32_t>(3);
-        std::int8_t* y = io.output<std::int8_t>();
-        for (index r = 0; r < B; ++r) {
-            const std::int8_t* xr = x + r * K;
-            for (index o = 0; o < O; ++o) {
-                std::int32_t acc = bias[o];
-                for (index k = 0; k < K; ++k) acc += std::int32_t(xr[k]) * std::int32_t(W[k * O + o]);
-                y[r * O + o] = detail::requantize(acc, rq[o], rq[O + o]);
             }
         }
     }

@@ -120,7 +120,8 @@ struct store_accumulator {
 };
 
 // T: the element type of x and W, Acc: the accumulator (float, or int32 for int8), `finish(o, acc)`: the
-// stored value of output channel o (the accumulator itself, or its int8 requantization).
+// stored value of output channel o (the accumulator itself, or its int8 requantization: QConvolution,
+// kernels/quantized.hpp).
 template <geometry g, class T, class Acc, class Y, class Finish>
 inline void convolve(const T* x, const T* w, const Acc* bias, Y* y, Finish finish) {
     for (index b = 0; b < g.B; ++b)
@@ -226,23 +227,13 @@ struct kernel<op_kind::convolution> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        static_assert(detail::all_float(I) || detail::quantized_inner_product(I),
-                      "kata::embedded: Convolution runs float32 tensors, or int8 as a quantized layer "
-                      "(kata/embedded/quantized.hpp)");
+        static_assert(detail::all_float(I),
+                      "kata::embedded: Convolution runs float32 tensors only (int8: QConvolution, "
+                      "kata/ops/quantized.hpp)");
         static_assert(detail::fits_index(I),
                       "kata::embedded: Convolution tensor too large for the target's index");
         constexpr std::int64_t C = I.in[0].dims[detail::channel_axis<I>()];
         constexpr detail::geometry g = detail::make_geometry(I, C, I.in[1].dims[0], I.attr.group, false);
-        if constexpr (detail::quantized_inner_product(I)) {
-            // int8 x and W, int32 accumulation from the int32 bias, per-channel requantization to int8.
-            constexpr index O = index(I.in[1].dims[0]);
-            const std::int32_t* rq = io.input<std::int32_t>(3);
-            detail::convolve<g>(io.input<std::int8_t>(0), io.input<std::int8_t>(1), io.input<std::int32_t>(2),
-                                io.output<std::int8_t>(), [rq](index o, std::int32_t acc) {
-                                    return detail::requantize(acc, rq[o], rq[O + o]);
-                                });
-            return;
-        }
         detail::convolve<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr, io.output(),
                             detail::store_accumulator{});
     }

@@ -8,7 +8,8 @@
 //     start = o*stride - pad;  end = min(start + kernel, X + pad);  size_incl = end - start;
 //     start = max(start, 0);   end = min(end, X);
 // MaxPooling: max over the valid inputs (-inf for an empty window); AveragePooling: sum / size_incl
-// (including_pad) or / number of valid inputs; SumPooling: sum. Output sizes come from the
+// (including_pad) or / number of valid inputs; SumPooling: sum. int8 (quantized networks): MaxPooling on
+// the codes, AveragePooling as an int32 sum divided with rounding half away from zero. Output sizes come from the
 // op_instance, so ignore_border = false just yields the extra, clipped windows.
 // Unpooling: out[.., i*k + r, ..] = in[.., i, ..]. GlobalAveragePooling: (N, C, ...) -> (N, C, 1, 1).
 //
@@ -20,6 +21,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 #include "../kernel.hpp"
 
@@ -73,8 +75,19 @@ constexpr window window_of(index o, index X, index K, index S, index P) {
     return {s < 0 ? 0 : s, e < X ? e : X, e - s};
 }
 
+// int8 average: round half away from zero of sum / count, in integers (kata/ops/quantized.hpp: the
+// average of codes of one scale is a code of that scale; the numpy reference rounds the same way).
+constexpr std::int32_t divide_round_half_away(std::int32_t sum, index count) {
+    const std::int32_t c = std::int32_t(count);
+    if (c <= 0) return 0;  // an empty window (pad >= kernel): no codes to average
+    const std::int32_t q = (2 * (sum < 0 ? -sum : sum) + c) / (2 * c);
+    return sum < 0 ? -q : q;
+}
+
 template <pool_plan L, mode M, bool IncludingPad, class T>
 inline void pool(const T* x, T* y) {
+    // float: accumulate in T; int8: max of codes, or an int32 sum for the average.
+    using Acc = std::conditional_t<std::is_floating_point_v<T> || M == mode::max, T, std::int32_t>;
     constexpr index C = L.inner;
     for (index n = 0; n < L.outer; ++n) {
         const T* xb = x + n * L.xsize;
@@ -89,7 +102,7 @@ inline void pool(const T* x, T* y) {
                                                      : (w0.e - w0.s) * (w1.e - w1.s) * (w2.e - w2.s);
                     T* yp = yb + ((o0 * L.Y[1] + o1) * L.Y[2] + o2) * C;
                     for (index c = 0; c < C; ++c) {
-                        T acc = M == mode::max ? lowest<T>() : T(0);
+                        Acc acc = M == mode::max ? Acc(lowest<T>()) : Acc(0);
                         for (index i0 = w0.s; i0 < w0.e; ++i0)
                             for (index i1 = w1.s; i1 < w1.e; ++i1) {
                                 const T* xr = xb + (i0 * L.X[1] + i1) * L.X[2] * C + c;
@@ -101,8 +114,13 @@ inline void pool(const T* x, T* y) {
                                         acc += v;
                                 }
                             }
-                        if constexpr (M == mode::avg) acc = acc / float(count);
-                        yp[c] = acc;
+                        if constexpr (M == mode::avg) {
+                            if constexpr (std::is_floating_point_v<T>)
+                                acc = acc / float(count);
+                            else
+                                acc = divide_round_half_away(acc, count);
+                        }
+                        yp[c] = T(acc);
                     }
                 }
             }
@@ -112,11 +130,11 @@ inline void pool(const T* x, T* y) {
 
 template <op_instance I, mode M, bool IncludingPad>
 inline void run_pool(const kernel_io& io) {
-    static_assert(detail::all_float(I) || (M == mode::max && detail::all_int8(I)),
-                  "kata::embedded: pooling runs float32 tensors (and MaxPooling int8 tensors) only");
+    static_assert(detail::all_float(I) || (M != mode::sum && detail::all_int8(I)),
+                  "kata::embedded: pooling runs float32 tensors (and Max/AveragePooling int8 tensors) only");
     static_assert(detail::fits_index(I), "kata::embedded: pooling tensor too large for the target's index");
     constexpr pool_plan L = make_plan(I.in[0], I.out, I.attr, false);
-    if constexpr (detail::all_int8(I))  // the max of int8 codes: same scale, zero point 0
+    if constexpr (detail::all_int8(I))  // max / rounded average of int8 codes: same scale, zero point 0
         pool<L, M, IncludingPad>(io.input<std::int8_t>(0), io.output<std::int8_t>());
     else
         pool<L, M, IncludingPad>(io.input(0), io.output());

@@ -1,0 +1,122 @@
+#!/usr/bin/python3
+"""One training step on CPU: kata against PyTorch 1.13 on the same model, interleaved in one invocation.
+
+    /usr/bin/python3 bench/train_vs_torch.py build/bench [rounds] [reps]
+
+A step is what nnabla's Updater runs: zero_grad, forward, backward, Adam update. Models (training mode,
+BatchNormalization with batch statistics, softmax cross-entropy, mean):
+  LeNet-5 with BN at batch 128 (bench/train_step.cpp model 0, worker train_step_lenet_b128)
+  CIFAR ResNet-20 at batch 64 (model 1, worker train_step_resnet20_b64)
+PyTorch: Debian's 1.13, eager mode (autograd), torch.optim.Adam, 2 threads (the machine's cores).
+Rounds alternate A B, B A, ...; the report gives the median of the per-round medians of each engine
+and the ratio kata/torch (< 1: kata is faster). The target of issue #11 is kata/torch <= 0.8.
+"""
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+
+
+def lenet_bn():
+    return nn.Sequential(
+        nn.Conv2d(1, 6, 5), nn.BatchNorm2d(6), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(6, 16, 5), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(256, 120), nn.ReLU(), nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, 10))
+
+
+class Basic(nn.Module):
+    def __init__(self, cin, maps, stride):
+        super().__init__()
+        self.c1, self.b1 = nn.Conv2d(cin, maps, 3, stride, 1, bias=False), nn.BatchNorm2d(maps)
+        self.c2, self.b2 = nn.Conv2d(maps, maps, 3, 1, 1, bias=False), nn.BatchNorm2d(maps)
+        self.short = None
+        if stride != 1 or cin != maps:
+            self.short = nn.Sequential(nn.Conv2d(cin, maps, 1, stride, bias=False), nn.BatchNorm2d(maps))
+
+    def forward(self, x):
+        y = F.relu(self.b1(self.c1(x)))
+        y = self.b2(self.c2(y))
+        return F.relu(y + (self.short(x) if self.short is not None else x))
+
+
+def resnet20():
+    layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16), nn.ReLU()]
+    cin = 16
+    for s in range(3):
+        for b in range(3):
+            layers.append(Basic(cin, 16 << s, 2 if (b == 0 and s > 0) else 1))
+            cin = 16 << s
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
+
+
+def torch_worker(model, batch, shape):
+    m = model().train()
+    opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+    x = torch.randn(batch, *shape)
+    t = torch.randint(0, 10, (batch,))
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(m(x), t)
+        loss.backward()
+        opt.step()
+    for _ in range(3):
+        step()
+
+    def run(k):
+        ts = []
+        for _ in range(k):
+            t0 = time.perf_counter()
+            step()
+            ts.append((time.perf_counter() - t0) * 1e3)
+        return statistics.median(ts)
+    return run
+
+
+def kata_worker(path):
+    p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready", path
+
+    def run(k):
+        p.stdin.write(f"{k}\n")
+        p.stdin.flush()
+        return float(p.stdout.readline())
+    return run
+
+
+def main():
+    bench_dir = sys.argv[1] if len(sys.argv) > 1 else "build/bench"
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 9
+    reps = int(sys.argv[3]) if len(sys.argv) > 3 else 5
+    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__}, "
+          f"{rounds} interleaved rounds of {reps} steps")
+    for name, worker, model, batch, shape in [
+            ("LeNet-5 + BN, batch 128", "train_step_lenet_b128", lenet_bn, 128, (1, 28, 28)),
+            ("ResNet-20 (CIFAR), batch 64", "train_step_resnet20_b64", resnet20, 64, (3, 32, 32))]:
+        a = kata_worker(os.path.join(bench_dir, worker))
+        b = torch_worker(model, batch, shape)
+        ta, tb = [], []
+        for r in range(rounds):
+            if r % 2 == 0:
+                ta.append(a(reps))
+                tb.append(b(reps))
+            else:
+                tb.append(b(reps))
+                ta.append(a(reps))
+        ma, mb = statistics.median(ta), statistics.median(tb)
+        paired = statistics.median([x / y for x, y in zip(ta, tb)])
+        print(f"{name}: kata {ma:.2f} ms  torch {mb:.2f} ms  kata/torch {ma / mb:.3f} "
+              f"(paired median {paired:.3f})")
+
+
+if __name__ == "__main__":
+    main()
