@@ -12,8 +12,9 @@
 // Shapes are odd on purpose: output channels not a multiple of 16 or 64 (masked tails), pixel counts
 // not a multiple of the 6-pixel tile, C > 1024 (reduction split inside a tap), C * taps > 1024
 // (several reduction chunks), taps entirely in the padding, stride / dilation / asymmetric pads,
-// 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB). Every case runs with the AVX-512 micro-kernel (where the CPU has it) and
-// with the portable one.
+// 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB), partial 16-column
+// slices of the AVX2 kernel, one input channel. Every case runs with the CPU's micro-kernel (AVX-512,
+// else AVX2 + FMA, where the CPU has them) and with the portable one.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -82,6 +83,15 @@ constexpr var conv3d_base2(builder& g) {  // 3-D, base_axis 2 (two batch axes)
                                    .stride = {1, 2, 1},
                                    .dilation = {2, 1, 2},
                                    .channel_last = true}));
+}
+constexpr var narrow_s2(builder& g) {  // 3x3/2, O = 41: 16-column slices 16 + 16 + 9 (AVX2), C = 11
+    auto x = g.input("x", {2, 9, 10, 11}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {41, 3, 3, 11}), g.parameter("b", {41}),
+                                  {.pad = {1, 1}, .stride = {2, 2}, .channel_last = true}));
+}
+constexpr var lenet_first(builder& g) {  // LeNet's first layer at batch 3: C = 1, O = 6, 5x5, no pad
+    auto x = g.input("x", {3, 12, 11, 1}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {6, 5, 5, 1}), g.parameter("b", {6}), {.channel_last = true});
 }
 // Residual block: relu(conv3x3(relu(conv1x1(x))) + x), residual = the graph input, operand 0 or 1.
 template <bool ResidualFirst>
@@ -286,6 +296,8 @@ TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fuse
     check_single_conv<network<conv3d_base2>>(true, 6);
     check_single_conv<network<conv1d_cl_net>>(false, 7);
     check_single_conv<network<big_output>>(true, 8);
+    check_single_conv<network<narrow_s2>>(true, 9);
+    check_single_conv<network<lenet_first>>(false, 10);
 }
 
 TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {

@@ -25,11 +25,13 @@
 // in L2 while every pixel tile of the work unit uses it); between chunks the partial sums live in
 // the output.
 //
-// ISA (kata/cpu/simd.hpp): the AVX-512 micro-kernel is compiled with a function target attribute and
-// chosen at run time (`__builtin_cpu_supports("avx512f")`), so the library keeps building for plain
-// x86-64 and runs the fast kernel on AVX-512 machines without -march=native. Elsewhere (or with
-// KATA_CPU_SIMD=generic in the environment, or kata::cpu::simd::force_generic(true) in tests) a
-// portable C++ micro-kernel with the same blocking runs.
+// ISA (kata/cpu/simd.hpp): the AVX-512 and AVX2 + FMA micro-kernels are compiled with function target
+// attributes and chosen at run time (`__builtin_cpu_supports`), so the library keeps building for
+// plain x86-64 and runs a fast kernel on AVX-512 and on AVX2 machines without -march=native. The
+// AVX2 kernel reads the same packed layout, 16 columns (one cache line of a packed row) per pass with
+// a 6 x 16 accumulator tile (see ukernel_avx2). Elsewhere (or with KATA_CPU_SIMD=generic in the
+// environment, or kata::cpu::simd::force_generic(true) in tests) a portable C++ micro-kernel with the
+// same blocking runs.
 //
 // Threads: work units (see forward_unpadded()) are claimed dynamically by kata's pool (kata/cpu/parallel.hpp);
 // OpenBLAS is not involved.
@@ -310,15 +312,104 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512_r(const seg* s, int ns, const tile_ar
     else
         ukernel_avx512<R, 4>(s, ns, t);
 }
+// ---- AVX2 + FMA micro-kernel: R pixels x 16 channels per pass, the 64-column block in slices ---------
+// 16 ymm registers: R x 2 accumulators (12 for R = 6) + 2 weight vectors + the broadcast. The packed
+// layout is the AVX-512 kernel's (K x 64 per block): a slice reads the 16 floats (one cache line) of
+// its columns from each k row, and slices past ncols are skipped, so a 24-channel block costs two
+// slices, not four. Partial slices use masked loads and stores.
+template <int R>
+KATA_CPU_AVX2_TARGET void ukernel_avx2(const seg* s, int ns, const tile_args& t) {
+    for (int c0 = 0; c0 < t.ncols; c0 += 16) {
+        const int nc = std::min(16, t.ncols - c0);
+        const bool full = nc == 16;
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), lane);
+        const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc - 8), lane);
+        float* out = t.out + c0;
+        const float* res = t.res ? t.res + c0 : nullptr;
+        if (t.last && res) {
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r)
+                _mm_prefetch(reinterpret_cast<const char*>(res + r * t.ldo), _MM_HINT_T0);
+        }
+        if (!t.stream) {
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) __builtin_prefetch(out + r * t.ldo, 1, 3);
+        }
+        __m256 acc[R][2];
+        if (t.accumulate) {
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                acc[r][0] = _mm256_maskload_ps(out + r * t.ldo, m0);
+                acc[r][1] = _mm256_maskload_ps(out + r * t.ldo + 8, m1);
+            }
+        } else {
+            const __m256 b0 = _mm256_loadu_ps(t.bias + c0), b1 = _mm256_loadu_ps(t.bias + c0 + 8);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                acc[r][0] = b0;
+                acc[r][1] = b1;
+            }
+        }
+        for (int q = 0; q < ns; ++q) {
+            const float* w = t.w + s[q].k0 * NR + c0;
+            const float* a[R];
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) a[r] = s[q].a[r];
+            const i64 len = s[q].len;
+            for (i64 k = 0; k < len; ++k, w += NR) {
+                const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
+#pragma GCC unroll 8
+                for (int r = 0; r < R; ++r) {
+                    const __m256 x = _mm256_broadcast_ss(a[r] + k);
+                    acc[r][0] = _mm256_fmadd_ps(x, w0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(x, w1, acc[r][1]);
+                }
+            }
+        }
+        const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) {
+            __m256 y0 = acc[r][0], y1 = acc[r][1];
+            float* o = out + r * t.ldo;
+            if (t.last) {
+                if (res) {
+                    y0 = _mm256_add_ps(y0, _mm256_maskload_ps(res + r * t.ldo, m0));
+                    y1 = _mm256_add_ps(y1, _mm256_maskload_ps(res + r * t.ldo + 8, m1));
+                }
+                if (t.relu) {
+                    y0 = _mm256_max_ps(y0, zero);
+                    y1 = _mm256_max_ps(y1, zero);
+                }
+            }
+            if (!full) {
+                _mm256_maskstore_ps(o, m0, y0);
+                _mm256_maskstore_ps(o + 8, m1, y1);
+            } else if (t.stream && t.last) {
+                _mm256_stream_ps(o, y0);
+                _mm256_stream_ps(o + 8, y1);
+            } else {
+                _mm256_storeu_ps(o, y0);
+                _mm256_storeu_ps(o + 8, y1);
+            }
+        }
+    }
+}
 #endif
 
 // Tests: run the portable micro-kernel even on AVX-512 machines (= simd::force_generic).
 inline void force_generic(bool on) { simd::force_generic(on); }
 
+// The micro-kernel variant for this CPU (kata/cpu/simd.hpp), read once per forward.
+enum class isa { generic, avx2, avx512 };
+inline isa current_isa() {
+    return simd::use_avx512() ? isa::avx512 : simd::use_avx2() ? isa::avx2 : isa::generic;
+}
+
 // Runs the micro-kernel for R (1..MR) pixels.
-inline void run_ukernel(bool avx, int R, const seg* s, int ns, const tile_args& t) {
+inline void run_ukernel(isa v, int R, const seg* s, int ns, const tile_args& t) {
 #if KATA_CPU_X86
-    if (avx) {
+    if (v == isa::avx512) {
         switch (R) {
         case 1: return ukernel_avx512_r<1>(s, ns, t);
         case 2: return ukernel_avx512_r<2>(s, ns, t);
@@ -328,8 +419,18 @@ inline void run_ukernel(bool avx, int R, const seg* s, int ns, const tile_args& 
         default: return ukernel_avx512_r<MR>(s, ns, t);
         }
     }
+    if (v == isa::avx2) {
+        switch (R) {
+        case 1: return ukernel_avx2<1>(s, ns, t);
+        case 2: return ukernel_avx2<2>(s, ns, t);
+        case 3: return ukernel_avx2<3>(s, ns, t);
+        case 4: return ukernel_avx2<4>(s, ns, t);
+        case 5: return ukernel_avx2<5>(s, ns, t);
+        default: return ukernel_avx2<MR>(s, ns, t);
+        }
+    }
 #endif
-    (void)avx;
+    (void)v;
     ukernel_generic(R, s, ns, t);
 }
 static_assert(MR == 6, "run_ukernel dispatches R = 1..6");
@@ -460,7 +561,7 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
 inline void forward_unpadded(const params& p, const float* x, const float* packed, const float* res,
                              bool relu, float* y, float* zero) {
     std::memset(zero, 0, sizeof(float) * std::size_t(zero_floats(p)));
-    const bool avx = simd::use_avx512();
+    const isa avx = current_isa();
     const i64 tiles = (p.M + MR - 1) / MR;
     const i64 nt = i64(num_threads());
     const float* bias = packed;
