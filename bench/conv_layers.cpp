@@ -1,6 +1,8 @@
 // bench/conv_layers.cpp -- ResNet-50's distinct convolution layers (NHWC, batch from KATA_BENCH_BATCH)
-// through the im2col + OpenBLAS kernel and through the direct NHWC kernel (kernels/conv_nhwc.hpp),
-// interleaved; prints ms, GFLOP/s, the speed ratio, the time to pack the weights and the max |diff|.
+// through the im2col + OpenBLAS kernel and through the direct NHWC kernel (kernels/conv_nhwc.hpp) with
+// the CPU's micro-kernel (AVX-512, else AVX2 + FMA) and with the portable one (simd::force_generic),
+// interleaved; prints ms, GFLOP/s, the speed ratios, the time to pack the weights and the max |diff|.
+// A few MobileNetV2-like and LeNet layers follow ResNet-50's.
 //     OPENBLAS_CORETYPE=SkylakeX build-bench/bench/conv_layers [reps]
 #include <kata/cpu.hpp>
 #include <kata/cpu/kernels/conv_nhwc.hpp>
@@ -52,6 +54,11 @@ void bench_layer(const char* name, int reps) {
     auto t_blas = [&] { cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp}); };
     auto t_pack = [&] { cpu::detail::pack(p, w.data(), b.data(), packed); };
     auto t_nhwc = [&] { cpu::detail::forward(p, x.data(), packed, nullptr, false, y1, zero); };
+    auto t_port = [&] {
+        cpu::simd::force_generic(true);
+        cpu::detail::forward(p, x.data(), packed, nullptr, false, y1, zero);
+        cpu::simd::force_generic(false);
+    };
     auto time = [&](auto&& f) {
         auto t0 = std::chrono::steady_clock::now();
         f();
@@ -60,12 +67,14 @@ void bench_layer(const char* name, int reps) {
     for (int i = 0; i < 3; ++i) {
         t_blas();
         t_pack();
+        t_port();
         t_nhwc();
     }
-    std::vector<double> ta, tp, tn;
+    std::vector<double> ta, tp, tn, tg;
     for (int i = 0; i < reps; ++i) {
         ta.push_back(time(t_blas));
         tp.push_back(time(t_pack));
+        tg.push_back(time(t_port));
         tn.push_back(time(t_nhwc));
     }
     auto med = [](std::vector<double> v) {
@@ -79,9 +88,10 @@ void bench_layer(const char* name, int reps) {
     }
     const double gf = 2.0 * double(p.M) * double(p.K) * double(p.O) / 1e6;
     std::printf(
-        "%-22s blas %7.3f ms (%5.0f GF/s)  nhwc %7.3f ms (%5.0f GF/s)  nhwc/blas %.2f  pack %6.3f ms  "
-        "maxdiff/max %.1e\n",
-        name, med(ta), gf / med(ta), med(tn), gf / med(tn), med(tn) / med(ta), med(tp), diff / mag);
+        "%-22s blas %7.3f ms (%5.1f GF/s)  nhwc portable %7.3f ms (%5.1f GF/s)  nhwc %7.3f ms (%5.1f GF/s)  "
+        "nhwc/portable %.2f  nhwc/blas %.2f  pack %6.3f ms  maxdiff/max %.1e\n",
+        name, med(ta), gf / med(ta), med(tg), gf / med(tg), med(tn), gf / med(tn), med(tn) / med(tg),
+        med(tn) / med(ta), med(tp), diff / mag);
     std::free(y0);
     std::free(y1);
     std::free(wsp);
@@ -114,4 +124,10 @@ int main(int argc, char** argv) {
     bench_layer<one_conv<7, 512, 2048, 1, 1>>("7 1x1 512->2048", reps);
     bench_layer<one_conv<7, 2048, 512, 1, 1>>("7 1x1 2048->512", reps);
     bench_layer<one_conv<7, 512, 512, 3, 1>>("7 3x3 512->512", reps);
+    bench_layer<one_conv<224, 3, 32, 3, 2>>("mbv2 stem 3x3/2 3->32", reps);
+    bench_layer<one_conv<112, 32, 16, 1, 1>>("mbv2 112 1x1 32->16", reps);
+    bench_layer<one_conv<56, 24, 144, 1, 1>>("mbv2 56 1x1 24->144", reps);
+    bench_layer<one_conv<56, 144, 24, 1, 1>>("mbv2 56 1x1 144->24", reps);
+    bench_layer<one_conv<14, 384, 64, 1, 1>>("mbv2 14 1x1 384->64", reps);
+    bench_layer<one_conv<7, 960, 160, 1, 1>>("mbv2 7 1x1 960->160", reps);
 }

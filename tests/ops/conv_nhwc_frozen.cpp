@@ -93,6 +93,28 @@ constexpr var lenet_first(builder& g) {  // LeNet's first layer at batch 3: C = 
     auto x = g.input("x", {3, 12, 11, 1}, layout::channel_last);
     return F::convolution(x, g.parameter("W", {6, 5, 5, 1}), g.parameter("b", {6}), {.channel_last = true});
 }
+// Depthwise (group == C == O), channel-last: the packed depthwise path (frozen) and the workspace one
+// (live), AVX2 + FMA and portable.
+constexpr var dw_s1(builder& g) {  // 13 channels (8 + masked 5), interior of 7 pixels (4 + 3), batch 2
+    auto x = g.input("x", {2, 7, 9, 13}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {13, 3, 3, 1}), g.parameter("b", {13}),
+                                  {.pad = {1, 1}, .group = 13, .channel_last = true}));
+}
+constexpr var dw_s2(builder& g) {  // stride 2, 20 channels (16 + masked 4)
+    auto x = g.input("x", {1, 11, 12, 20}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {20, 3, 3, 1}), g.parameter("b", {20}),
+                          {.pad = {1, 1}, .stride = {2, 2}, .group = 20, .channel_last = true});
+}
+constexpr var dw_dilated(builder& g) {  // dilation 2, pad 2, no bias, C = 8 (no tail), batch 2
+    auto x = g.input("x", {2, 6, 10, 8}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {8, 3, 3, 1}),
+                          {.pad = {2, 2}, .dilation = {2, 2}, .group = 8, .channel_last = true});
+}
+constexpr var dw_no_interior(builder& g) {  // 5x3 kernel, width 2 < 3: every pixel is a border pixel
+    auto x = g.input("x", {3, 8, 2, 19}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {19, 5, 3, 1}), g.parameter("b", {19}),
+                                  {.pad = {2, 1}, .stride = {1, 2}, .group = 19, .channel_last = true}));
+}
 // Residual block: relu(conv3x3(relu(conv1x1(x))) + x), residual = the graph input, operand 0 or 1.
 template <bool ResidualFirst>
 constexpr var residual_block(builder& g) {
@@ -285,6 +307,40 @@ void check_single_conv(bool relu, unsigned seed) {
     kt::check_equal(unfused(x), xt::xarray<float>(frozen(x)));
 }
 
+// Depthwise nets: the frozen executor (weights packed at bind time) and the live executor (packed into
+// the workspace per call), each with the AVX2 kernel (where the CPU has it) and the portable loop,
+// against the naive reference on the equivalent dense weight (W[o, taps, c] = w[o, taps] if c == o).
+template <class Net>
+void check_depthwise(bool relu, unsigned seed) {
+    constexpr auto& G = Net::graph;
+    constexpr int cid = first_conv<G>();
+    static_assert(cid >= 0);
+    static_assert(cpu::frozen_executor<Net>::prepared[cid], "the depthwise weights are packed at bind time");
+    parameter_store store;
+    const xt::xarray<float> x = fill<Net>(store, seed);
+    constexpr node cn = G.nodes[std::size_t(cid)];
+    const xt::xarray<float>& w = store.find(G.input_node(cid, 1).name.view())->data;
+    const float* b = cn.attr.has_bias ? store.find(G.input_node(cid, 2).name.view())->data.data() : nullptr;
+    const std::size_t C = w.shape()[0], taps = w.size() / C;
+    std::vector<std::size_t> dense_shape(w.shape().begin(), w.shape().end());
+    dense_shape.back() = C;
+    xt::xarray<float> dense = xt::zeros<float>(dense_shape);
+    for (std::size_t o = 0; o < C; ++o)
+        for (std::size_t t = 0; t < taps; ++t) dense.data()[(o * taps + t) * C + o] = w.data()[o * taps + t];
+    const conv_ref r = naive(x, dense, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad,
+                             cn.attr.stride, cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
+    for (bool generic : {false, true}) {
+        INFO("portable variant: " << generic);
+        cpu::simd::force_generic(generic);
+        cpu::frozen_executor<Net> frozen(store);
+        check_ref(frozen(x), r, relu);
+        check_ref(frozen(x), r, relu);
+        cpu::executor<Net> live(store);
+        check_ref(live(x), r, relu);
+    }
+    cpu::simd::force_generic(false);
+}
+
 }  // namespace
 
 TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fused ReLU") {
@@ -298,6 +354,14 @@ TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fuse
     check_single_conv<network<big_output>>(true, 8);
     check_single_conv<network<narrow_s2>>(true, 9);
     check_single_conv<network<lenet_first>>(false, 10);
+}
+
+TEST_CASE(
+    "NHWC depthwise convolution: channel tails, stride 2, dilation, borders only, fused epilogue values") {
+    check_depthwise<network<dw_s1>>(true, 11);
+    check_depthwise<network<dw_s2>>(false, 12);
+    check_depthwise<network<dw_dilated>>(false, 13);
+    check_depthwise<network<dw_no_interior>>(true, 14);
 }
 
 TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {

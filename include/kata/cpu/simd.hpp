@@ -12,6 +12,8 @@
 //
 //   kata::cpu::simd::use_avx512()        true when the AVX-512 variants should run
 //   kata::cpu::simd::use_avx2()          true when the AVX2 + FMA variants should run (and AVX-512 not)
+//   kata::cpu::simd::use_avx2_fma()      true when AVX2 + FMA code may run (also on AVX-512 CPUs: for
+//                                        kernels that have no AVX-512 variant)
 //   kata::cpu::simd::force_generic(bool) tests: run the portable variants even on AVX-512 CPUs
 //   KATA_CPU_SIMD=generic (environment)  the same for a whole process
 #pragma once
@@ -76,6 +78,14 @@ inline bool generic_forced() {
 inline bool use_avx512() {
 #if KATA_CPU_X86
     return !generic_forced() && cpu_has_avx512();
+#else
+    return false;
+#endif
+}
+
+inline bool use_avx2_fma() {
+#if KATA_CPU_X86
+    return !generic_forced() && cpu_has_avx2_fma();
 #else
     return false;
 #endif
