@@ -95,10 +95,12 @@ constexpr var lenet_first(builder& g) {  // LeNet's first layer at batch 3: C = 
 }
 // Depthwise (group == C == O), channel-last: the packed depthwise path (frozen) and the workspace one
 // (live), AVX2 + FMA and portable.
-constexpr var dw_s1(builder& g) {  // 13 channels (8 + masked 5), interior of 7 pixels (4 + 3), batch 2
+constexpr var dw_s1(builder& g) {  // 13 channels (8 + masked 5), interior of 7 pixels (4 + 3), batch 2,
+                                   // residual + ReLU
     auto x = g.input("x", {2, 7, 9, 13}, layout::channel_last);
     return F::relu(F::convolution(x, g.parameter("W", {13, 3, 3, 1}), g.parameter("b", {13}),
-                                  {.pad = {1, 1}, .group = 13, .channel_last = true}));
+                                  {.pad = {1, 1}, .group = 13, .channel_last = true}) +
+                   x);
 }
 constexpr var dw_s2(builder& g) {  // stride 2, 20 channels (16 + masked 4)
     auto x = g.input("x", {1, 11, 12, 20}, layout::channel_last);
@@ -308,14 +310,22 @@ void check_single_conv(bool relu, unsigned seed) {
 }
 
 // Depthwise nets: the frozen executor (weights packed at bind time) and the live executor (packed into
-// the workspace per call), each with the AVX2 kernel (where the CPU has it) and the portable loop,
-// against the naive reference on the equivalent dense weight (W[o, taps, c] = w[o, taps] if c == o).
+// the workspace per call), each with the AVX2 kernel (where the CPU has it) and the portable loop, on
+// the graph as written and with the residual / ReLU fused into the convolution, against the naive
+// reference on the equivalent dense weight (W[o, taps, c] = w[o, taps] if c == o); fused and unfused
+// frozen executors agree bit for bit.
 template <class Net>
-void check_depthwise(bool relu, unsigned seed) {
+void check_depthwise(bool relu, bool residual, unsigned seed) {
     constexpr auto& G = Net::graph;
     constexpr int cid = first_conv<G>();
     static_assert(cid >= 0);
     static_assert(cpu::frozen_executor<Net>::prepared[cid], "the depthwise weights are packed at bind time");
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    constexpr auto& FG = Fused::graph;
+    static_assert(cpu::frozen_executor<Fused>::prepared[first_conv<FG>()]);
+    static_assert(FG.count(op_kind::relu) == 0 && FG.count(op_kind::add2) == 0, "ReLU and Add2 are absorbed");
+    static_assert((FG.count(op_kind::fused_convolution) == 1) ==
+                  (G.count(op_kind::relu) + G.count(op_kind::add2) > 0));
     parameter_store store;
     const xt::xarray<float> x = fill<Net>(store, seed);
     constexpr node cn = G.nodes[std::size_t(cid)];
@@ -329,14 +339,20 @@ void check_depthwise(bool relu, unsigned seed) {
         for (std::size_t t = 0; t < taps; ++t) dense.data()[(o * taps + t) * C + o] = w.data()[o * taps + t];
     const conv_ref r = naive(x, dense, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad,
                              cn.attr.stride, cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
+    const xt::xarray<float>* res = residual ? &x : nullptr;
     for (bool generic : {false, true}) {
         INFO("portable variant: " << generic);
         cpu::simd::force_generic(generic);
         cpu::frozen_executor<Net> frozen(store);
-        check_ref(frozen(x), r, relu);
-        check_ref(frozen(x), r, relu);
+        check_ref(frozen(x), r, relu, res);
+        cpu::frozen_executor<Fused> fused(store);
+        check_ref(fused(x), r, relu, res);
+        check_ref(fused(x), r, relu, res);
+        kt::check_equal(fused(x), xt::xarray<float>(frozen(x)));
         cpu::executor<Net> live(store);
-        check_ref(live(x), r, relu);
+        check_ref(live(x), r, relu, res);
+        cpu::executor<Fused> live_fused(store);
+        check_ref(live_fused(x), r, relu, res);
     }
     cpu::simd::force_generic(false);
 }
@@ -358,10 +374,10 @@ TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fuse
 
 TEST_CASE(
     "NHWC depthwise convolution: channel tails, stride 2, dilation, borders only, fused epilogue values") {
-    check_depthwise<network<dw_s1>>(true, 11);
-    check_depthwise<network<dw_s2>>(false, 12);
-    check_depthwise<network<dw_dilated>>(false, 13);
-    check_depthwise<network<dw_no_interior>>(true, 14);
+    check_depthwise<network<dw_s1>>(true, true, 11);
+    check_depthwise<network<dw_s2>>(false, false, 12);
+    check_depthwise<network<dw_dilated>>(false, false, 13);
+    check_depthwise<network<dw_no_interior>>(true, false, 14);
 }
 
 TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
