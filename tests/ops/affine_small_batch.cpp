@@ -1,5 +1,5 @@
 // Affine's small-batch kernel (kata/cpu/kernels/affine.hpp, B <= 8 rows: column blocks over the pool,
-// up to 4 rows in registers), with the AVX-512 variant (where the CPU has it) and the portable one.
+// up to 4 rows in registers), with the CPU's variant (AVX-512, else AVX2 + FMA, where the CPU has them) and the portable one.
 // References: the PyTorch fixtures of affine.cpp (rtol = atol = 1e-5), and a double-precision dot
 // product written here for a classifier-head shape (K = 2048, O = 1000: 15 full 64-column blocks and a
 // 40-column tail) at every batch size 1..9 (9 takes the sgemm path), tolerance
