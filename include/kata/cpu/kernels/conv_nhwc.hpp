@@ -313,86 +313,89 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512_r(const seg* s, int ns, const tile_ar
         ukernel_avx512<R, 4>(s, ns, t);
 }
 // ---- AVX2 + FMA micro-kernel: R pixels x 16 channels per pass, the 64-column block in slices ---------
-// 16 ymm registers: R x 2 accumulators (12 for R = 6) + 2 weight vectors + the broadcast. The packed
-// layout is the AVX-512 kernel's (K x 64 per block): a slice reads the 16 floats (one cache line) of
-// its columns from each k row, and slices past ncols are skipped, so a 24-channel block costs two
-// slices, not four. Partial slices use masked loads and stores.
+// 16 ymm registers: R x V accumulators (12 for R = 6, V = 2) + V weight vectors + the broadcast. The
+// packed layout is the AVX-512 kernel's (K x 64 per block): a slice reads the 16 floats (one cache
+// line) of its columns from each k row, and slices past ncols are skipped, so a 24-channel block costs
+// two slices, not four; a slice of at most 8 valid columns (LeNet's 6 output channels, tails) runs
+// with V = 1, half the FMAs. Partial slices use masked loads and stores.
+template <int R, int V>
+KATA_CPU_AVX2_TARGET void ukernel_avx2_slice(const seg* s, int ns, const tile_args& t, int c0) {
+    const int nc = std::min(8 * V, t.ncols - c0);
+    const bool full = nc == 8 * V;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) m[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc - 8 * v), lane);
+    float* out = t.out + c0;
+    const float* res = t.res ? t.res + c0 : nullptr;
+    if (t.last && res) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(res + r * t.ldo), _MM_HINT_T0);
+    }
+    if (!t.stream) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) __builtin_prefetch(out + r * t.ldo, 1, 3);
+    }
+    __m256 acc[R][V];
+    if (t.accumulate) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < V; ++v) acc[r][v] = _mm256_maskload_ps(out + r * t.ldo + 8 * v, m[v]);
+    } else {
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) {
+            const __m256 bv = _mm256_loadu_ps(t.bias + c0 + 8 * v);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) acc[r][v] = bv;
+        }
+    }
+    for (int q = 0; q < ns; ++q) {
+        const float* w = t.w + s[q].k0 * NR + c0;
+        const float* a[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) a[r] = s[q].a[r];
+        const i64 len = s[q].len;
+        for (i64 k = 0; k < len; ++k, w += NR) {
+            __m256 wv[V];
+#pragma GCC unroll 2
+            for (int v = 0; v < V; ++v) wv[v] = _mm256_load_ps(w + 8 * v);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const __m256 x = _mm256_broadcast_ss(a[r] + k);
+#pragma GCC unroll 2
+                for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(x, wv[v], acc[r][v]);
+            }
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) {
+            __m256 y = acc[r][v];
+            float* o = out + r * t.ldo + 8 * v;
+            if (t.last) {
+                if (res) y = _mm256_add_ps(y, _mm256_maskload_ps(res + r * t.ldo + 8 * v, m[v]));
+                if (t.relu) y = _mm256_max_ps(y, zero);
+            }
+            if (!full)
+                _mm256_maskstore_ps(o, m[v], y);
+            else if (t.stream && t.last)
+                _mm256_stream_ps(o, y);
+            else
+                _mm256_storeu_ps(o, y);
+        }
+    }
+}
+
 template <int R>
 KATA_CPU_AVX2_TARGET void ukernel_avx2(const seg* s, int ns, const tile_args& t) {
     for (int c0 = 0; c0 < t.ncols; c0 += 16) {
-        const int nc = std::min(16, t.ncols - c0);
-        const bool full = nc == 16;
-        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), lane);
-        const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc - 8), lane);
-        float* out = t.out + c0;
-        const float* res = t.res ? t.res + c0 : nullptr;
-        if (t.last && res) {
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r)
-                _mm_prefetch(reinterpret_cast<const char*>(res + r * t.ldo), _MM_HINT_T0);
-        }
-        if (!t.stream) {
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) __builtin_prefetch(out + r * t.ldo, 1, 3);
-        }
-        __m256 acc[R][2];
-        if (t.accumulate) {
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-                acc[r][0] = _mm256_maskload_ps(out + r * t.ldo, m0);
-                acc[r][1] = _mm256_maskload_ps(out + r * t.ldo + 8, m1);
-            }
-        } else {
-            const __m256 b0 = _mm256_loadu_ps(t.bias + c0), b1 = _mm256_loadu_ps(t.bias + c0 + 8);
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) {
-                acc[r][0] = b0;
-                acc[r][1] = b1;
-            }
-        }
-        for (int q = 0; q < ns; ++q) {
-            const float* w = t.w + s[q].k0 * NR + c0;
-            const float* a[R];
-#pragma GCC unroll 8
-            for (int r = 0; r < R; ++r) a[r] = s[q].a[r];
-            const i64 len = s[q].len;
-            for (i64 k = 0; k < len; ++k, w += NR) {
-                const __m256 w0 = _mm256_load_ps(w), w1 = _mm256_load_ps(w + 8);
-#pragma GCC unroll 8
-                for (int r = 0; r < R; ++r) {
-                    const __m256 x = _mm256_broadcast_ss(a[r] + k);
-                    acc[r][0] = _mm256_fmadd_ps(x, w0, acc[r][0]);
-                    acc[r][1] = _mm256_fmadd_ps(x, w1, acc[r][1]);
-                }
-            }
-        }
-        const __m256 zero = _mm256_setzero_ps();
-#pragma GCC unroll 8
-        for (int r = 0; r < R; ++r) {
-            __m256 y0 = acc[r][0], y1 = acc[r][1];
-            float* o = out + r * t.ldo;
-            if (t.last) {
-                if (res) {
-                    y0 = _mm256_add_ps(y0, _mm256_maskload_ps(res + r * t.ldo, m0));
-                    y1 = _mm256_add_ps(y1, _mm256_maskload_ps(res + r * t.ldo + 8, m1));
-                }
-                if (t.relu) {
-                    y0 = _mm256_max_ps(y0, zero);
-                    y1 = _mm256_max_ps(y1, zero);
-                }
-            }
-            if (!full) {
-                _mm256_maskstore_ps(o, m0, y0);
-                _mm256_maskstore_ps(o + 8, m1, y1);
-            } else if (t.stream && t.last) {
-                _mm256_stream_ps(o, y0);
-                _mm256_stream_ps(o + 8, y1);
-            } else {
-                _mm256_storeu_ps(o, y0);
-                _mm256_storeu_ps(o + 8, y1);
-            }
-        }
+        if (t.ncols - c0 <= 8)
+            ukernel_avx2_slice<R, 1>(s, ns, t, c0);
+        else
+            ukernel_avx2_slice<R, 2>(s, ns, t, c0);
     }
 }
 #endif
