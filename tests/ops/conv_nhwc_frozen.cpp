@@ -14,7 +14,8 @@
 // (several reduction chunks), taps entirely in the padding, stride / dilation / asymmetric pads,
 // 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB), partial 16-column
 // slices of the AVX2 kernel, one input channel. Every case runs with the CPU's micro-kernel (AVX-512,
-// else AVX2 + FMA, where the CPU has them) and with the portable one.
+// else AVX2 + FMA, where the CPU has them), with the AVX2 one (on AVX-512 CPUs too) and with the
+// portable one.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -32,6 +33,15 @@ namespace kt = kata::test;
 using i64 = std::int64_t;
 
 namespace {
+
+// The kernel variants every case runs: 0 the CPU's best (AVX-512, else AVX2 + FMA), 1 at most AVX2 +
+// FMA (the AVX2 kernels on AVX-512 CPUs too), 2 portable (kata/cpu/simd.hpp).
+void set_variant(int v) {
+    if (v == 2)
+        cpu::simd::force_generic(true);
+    else
+        cpu::simd::force_avx2(v == 1);
+}
 
 // ---- nets -------------------------------------------------------------------------------------------
 constexpr var conv_relu(builder& g) {  // 165 pixels (tail 3), 70 channels (tails 6 / 64+6)
@@ -294,9 +304,9 @@ void check_single_conv(bool relu, unsigned seed) {
     const float* b = cn.attr.has_bias ? store.find(G.input_node(cid, 2).name.view())->data.data() : nullptr;
     const conv_ref r = naive(x, w, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad, cn.attr.stride,
                              cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
-    for (bool generic : {false, true}) {
-        INFO("portable micro-kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         Frozen run(store);
         check_ref(run(x), r, relu);
         check_ref(run(x), r, relu);  // a second call: nothing stale
@@ -340,9 +350,9 @@ void check_depthwise(bool relu, bool residual, unsigned seed) {
     const conv_ref r = naive(x, dense, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad,
                              cn.attr.stride, cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
     const xt::xarray<float>* res = residual ? &x : nullptr;
-    for (bool generic : {false, true}) {
-        INFO("portable variant: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         cpu::frozen_executor<Net> frozen(store);
         check_ref(frozen(x), r, relu, res);
         cpu::frozen_executor<Fused> fused(store);
@@ -385,8 +395,8 @@ TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
     parameter_store store;
     kt::set_param(store, "W", fx["W"]);
     kt::set_param(store, "b", fx["b"]);
-    for (bool generic : {false, true}) {
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        set_variant(variant);
         cpu::frozen_executor<network<conv1d_cl_net>> run(store);
         const xt::xarray<float> x = fx["x"];
         kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
@@ -403,9 +413,9 @@ TEST_CASE("Frozen NHWC convolution with dilation along H matches the PyTorch fix
     kt::set_param(store, "b", fx["b"]);
     using Net = network<conv2d_cl_dilation_h_net>;
     static_assert(cpu::frozen_executor<Net>::num_prepared == 1);  // the direct NHWC kernel runs it
-    for (bool generic : {false, true}) {
-        INFO("portable micro-kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         cpu::frozen_executor<Net> run(store);
         const xt::xarray<float> x = fx["x"];
         kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
@@ -426,9 +436,9 @@ void check_block(unsigned seed) {
     const xt::xarray<float> want = live(x);
     cpu::executor<Fused> live_fused(store);
     kt::check_equal(live_fused(x), want);
-    for (bool generic : {false, true}) {
-        INFO("portable micro-kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         Frozen run(store);
         kt::check_close(run(x), want, 1e-5, 1e-5);
         kt::check_close(run(x), want, 1e-5, 1e-5);

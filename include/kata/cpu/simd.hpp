@@ -15,7 +15,8 @@
 //   kata::cpu::simd::use_avx2_fma()      true when AVX2 + FMA code may run (also on AVX-512 CPUs: for
 //                                        kernels that have no AVX-512 variant)
 //   kata::cpu::simd::force_generic(bool) tests: run the portable variants even on AVX-512 CPUs
-//   KATA_CPU_SIMD=generic (environment)  the same for a whole process
+//   kata::cpu::simd::force_avx2(bool)    tests: run the AVX2 + FMA variants even on AVX-512 CPUs
+//   KATA_CPU_SIMD=generic / avx2 (environment)  the same for a whole process
 #pragma once
 
 #include <atomic>
@@ -33,12 +34,15 @@
 
 namespace kata::cpu::simd {
 
+// 0: the CPU's best variants; 1: portable only; 2: at most AVX2 + FMA (no AVX-512).
 inline std::atomic<int>& generic_override() {
     static std::atomic<int> v{-1};  // -1: the environment decides (read once)
     return v;
 }
 
 inline void force_generic(bool on) { generic_override().store(on ? 1 : 0); }
+// Tests: run the AVX2 + FMA variants even on AVX-512 CPUs (where the CPU has AVX2 + FMA).
+inline void force_avx2(bool on) { generic_override().store(on ? 2 : 0); }
 
 inline bool cpu_has_avx512() {
 #if KATA_CPU_X86
@@ -64,20 +68,22 @@ inline bool cpu_has_avx2_fma() {
 #endif
 }
 
-// Whether the portable variants are forced (force_generic, or KATA_CPU_SIMD=generic).
-inline bool generic_forced() {
+inline int override_level() {
     int o = generic_override().load(std::memory_order_relaxed);
     if (o < 0) {
         const char* e = std::getenv("KATA_CPU_SIMD");
-        o = (e && std::strcmp(e, "generic") == 0) ? 1 : 0;
+        o = !e ? 0 : std::strcmp(e, "generic") == 0 ? 1 : std::strcmp(e, "avx2") == 0 ? 2 : 0;
         generic_override().store(o);
     }
-    return o != 0;
+    return o;
 }
+
+// Whether the portable variants are forced (force_generic, or KATA_CPU_SIMD=generic).
+inline bool generic_forced() { return override_level() == 1; }
 
 inline bool use_avx512() {
 #if KATA_CPU_X86
-    return !generic_forced() && cpu_has_avx512();
+    return override_level() == 0 && cpu_has_avx512();
 #else
     return false;
 #endif
@@ -91,12 +97,6 @@ inline bool use_avx2_fma() {
 #endif
 }
 
-inline bool use_avx2() {
-#if KATA_CPU_X86
-    return !generic_forced() && !cpu_has_avx512() && cpu_has_avx2_fma();
-#else
-    return false;
-#endif
-}
+inline bool use_avx2() { return use_avx2_fma() && !use_avx512(); }
 
 }  // namespace kata::cpu::simd
