@@ -3,6 +3,10 @@
 
     python3 bench/ab.py WORKER_A WORKER_B [rounds] [reps]
 
+A worker is a command line (split like a shell would, no shell features), e.g.
+"env KATA_CPU_SIMD=generic build/bench/suite_lenet5_b64 W.npz IO.npz 1e-4" (bench/suite_worker.cpp's
+"ready <err> <max>" greeting is accepted too).
+
 Starts both workers, then runs rounds of A (median of reps passes) and B (median of reps passes), in the
 order A B, B A, A B, ..., and prints the median of the per-round medians of each and the ratio B/A (< 1: B is faster), then the
 median of the per-round ratios B/A (each round's A and B ran seconds apart, so on a machine whose load
@@ -10,14 +14,16 @@ changes from minute to minute the paired ratio is steadier than the ratio of med
 rounds in which B was faster.
 """
 import os
+import shlex
 import statistics
 import subprocess
 import sys
 
 
-def worker(path):
-    p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "ready"
+def worker(command):
+    p = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    greeting = p.stdout.readline().split()
+    assert greeting and greeting[0] == "ready", f"{command}: {greeting}"
 
     def run(k):
         p.stdin.write(f"{k}\n")

@@ -1,7 +1,10 @@
 // bench/conv_layers.cpp -- ResNet-50's distinct convolution layers (NHWC, batch from KATA_BENCH_BATCH)
-// through the im2col + OpenBLAS kernel and through the direct NHWC kernel (kernels/conv_nhwc.hpp),
-// interleaved; prints ms, GFLOP/s, the speed ratio, the time to pack the weights and the max |diff|.
+// through the im2col + OpenBLAS kernel and through the direct NHWC kernel (kernels/conv_nhwc.hpp) with
+// the CPU's micro-kernel (AVX-512, else AVX2 + FMA) and with the portable one (simd::force_generic),
+// interleaved; prints ms, GFLOP/s, the speed ratios, the time to pack the weights and the max |diff|.
+// A few MobileNetV2-like and LeNet layers follow ResNet-50's.
 //     OPENBLAS_CORETYPE=SkylakeX build-bench/bench/conv_layers [reps]
+//     build-bench/bench/conv_layers [reps] dw      MobileNetV2's depthwise 3x3 layers instead
 #include <kata/cpu.hpp>
 #include <kata/cpu/kernels/conv_nhwc.hpp>
 
@@ -11,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <random>
+#include <string_view>
 #include <vector>
 
 #ifndef KATA_BENCH_BATCH
@@ -52,6 +56,11 @@ void bench_layer(const char* name, int reps) {
     auto t_blas = [&] { cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp}); };
     auto t_pack = [&] { cpu::detail::pack(p, w.data(), b.data(), packed); };
     auto t_nhwc = [&] { cpu::detail::forward(p, x.data(), packed, nullptr, false, y1, zero); };
+    auto t_port = [&] {
+        cpu::simd::force_generic(true);
+        cpu::detail::forward(p, x.data(), packed, nullptr, false, y1, zero);
+        cpu::simd::force_generic(false);
+    };
     auto time = [&](auto&& f) {
         auto t0 = std::chrono::steady_clock::now();
         f();
@@ -60,12 +69,14 @@ void bench_layer(const char* name, int reps) {
     for (int i = 0; i < 3; ++i) {
         t_blas();
         t_pack();
+        t_port();
         t_nhwc();
     }
-    std::vector<double> ta, tp, tn;
+    std::vector<double> ta, tp, tn, tg;
     for (int i = 0; i < reps; ++i) {
         ta.push_back(time(t_blas));
         tp.push_back(time(t_pack));
+        tg.push_back(time(t_port));
         tn.push_back(time(t_nhwc));
     }
     auto med = [](std::vector<double> v) {
@@ -79,9 +90,10 @@ void bench_layer(const char* name, int reps) {
     }
     const double gf = 2.0 * double(p.M) * double(p.K) * double(p.O) / 1e6;
     std::printf(
-        "%-22s blas %7.3f ms (%5.0f GF/s)  nhwc %7.3f ms (%5.0f GF/s)  nhwc/blas %.2f  pack %6.3f ms  "
-        "maxdiff/max %.1e\n",
-        name, med(ta), gf / med(ta), med(tn), gf / med(tn), med(tn) / med(ta), med(tp), diff / mag);
+        "%-22s blas %7.3f ms (%5.1f GF/s)  nhwc portable %7.3f ms (%5.1f GF/s)  nhwc %7.3f ms (%5.1f GF/s)  "
+        "nhwc/portable %.2f  nhwc/blas %.2f  pack %6.3f ms  maxdiff/max %.1e\n",
+        name, med(ta), gf / med(ta), med(tg), gf / med(tg), med(tn), gf / med(tn), med(tn) / med(tg),
+        med(tn) / med(ta), med(tp), diff / mag);
     std::free(y0);
     std::free(y1);
     std::free(wsp);
@@ -89,8 +101,77 @@ void bench_layer(const char* name, int reps) {
     std::free(zero);
 }
 
+// Depthwise 3x3 (group == C == O, pad 1): main's direct loop (depthwise_cl, weights (C, taps)) against
+// the packed depthwise kernel (dw_nhwc_forward: AVX2 + FMA where the CPU has it), interleaved.
+template <std::int64_t H, std::int64_t C, std::int64_t s>
+constexpr var one_dw(builder& g) {
+    auto x = g.input("x", {KATA_BENCH_BATCH, H, H, C}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {C, 3, 3, 1}), g.parameter("b", {C}),
+                          {.pad = {1, 1}, .stride = {s, s}, .group = C, .channel_last = true});
+}
+
+template <auto Fn>
+void bench_dw(const char* name, int reps) {
+    using Net = network<Fn>;
+    constexpr auto& G = Net::graph;
+    constexpr cpu::op_instance I = cpu::instance_of<G>(G.order[0]);
+    constexpr cpu::detail::geometry g = cpu::detail::conv_geometry<I>();
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> x(std::size_t(I.in[0].numel())), w(std::size_t(I.in[1].numel())), b(std::size_t(g.O));
+    for (auto& v : x) v = nd(rng);
+    for (auto& v : w) v = nd(rng) * 0.3f;
+    for (auto& v : b) v = nd(rng);
+    const std::size_t ny = std::size_t(I.out.numel());
+    std::vector<float> y0(ny), y1(ny);
+    float* packed =
+        static_cast<float*>(std::aligned_alloc(64, std::size_t(cpu::detail::dw_packed_floats<g>()) * 4 + 64));
+    cpu::detail::dw_pack<g>(w.data(), b.data(), packed);
+    auto t_old = [&] { cpu::detail::depthwise_cl<g>(x.data(), w.data(), b.data(), y0.data()); };
+    auto t_new = [&] { cpu::detail::dw_nhwc_forward<g>(x.data(), packed, nullptr, false, y1.data()); };
+    auto time = [&](auto&& f) {
+        auto t0 = std::chrono::steady_clock::now();
+        f();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+    for (int i = 0; i < 3; ++i) {
+        t_old();
+        t_new();
+    }
+    std::vector<double> to, tn;
+    for (int i = 0; i < reps; ++i) {
+        to.push_back(time(t_old));
+        tn.push_back(time(t_new));
+    }
+    auto med = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    double diff = 0, mag = 0;
+    for (std::size_t i = 0; i < ny; ++i) {
+        diff = std::max(diff, double(std::abs(y0[i] - y1[i])));
+        mag = std::max(mag, double(std::abs(y0[i])));
+    }
+    const double gf = 2.0 * double(ny) * double(g.taps) / 1e6;
+    std::printf("%-22s old loop %7.3f ms (%5.1f GF/s)  packed %7.3f ms (%5.1f GF/s)  packed/old %.2f  "
+                "maxdiff/max %.1e\n",
+                name, med(to), gf / med(to), med(tn), gf / med(tn), med(tn) / med(to), diff / mag);
+    std::free(packed);
+}
+
 int main(int argc, char** argv) {
     const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
+    if (argc > 2 && std::string_view(argv[2]) == "dw") {
+        bench_dw<one_dw<112, 32, 1>>("dw 112 3x3 32", reps);
+        bench_dw<one_dw<112, 96, 2>>("dw 112 3x3/2 96", reps);
+        bench_dw<one_dw<56, 144, 1>>("dw 56 3x3 144", reps);
+        bench_dw<one_dw<56, 144, 2>>("dw 56 3x3/2 144", reps);
+        bench_dw<one_dw<28, 192, 1>>("dw 28 3x3 192", reps);
+        bench_dw<one_dw<14, 384, 1>>("dw 14 3x3 384", reps);
+        bench_dw<one_dw<14, 576, 2>>("dw 14 3x3/2 576", reps);
+        bench_dw<one_dw<7, 960, 1>>("dw 7 3x3 960", reps);
+        return 0;
+    }
     bench_layer<one_conv<224, 3, 64, 7, 2>>("stem 7x7/2 3->64", reps);
     bench_layer<one_conv<56, 64, 64, 1, 1>>("56 1x1 64->64", reps);
     bench_layer<one_conv<56, 64, 64, 3, 1>>("56 3x3 64->64", reps);
@@ -114,4 +195,10 @@ int main(int argc, char** argv) {
     bench_layer<one_conv<7, 512, 2048, 1, 1>>("7 1x1 512->2048", reps);
     bench_layer<one_conv<7, 2048, 512, 1, 1>>("7 1x1 2048->512", reps);
     bench_layer<one_conv<7, 512, 512, 3, 1>>("7 3x3 512->512", reps);
+    bench_layer<one_conv<224, 3, 32, 3, 2>>("mbv2 stem 3x3/2 3->32", reps);
+    bench_layer<one_conv<112, 32, 16, 1, 1>>("mbv2 112 1x1 32->16", reps);
+    bench_layer<one_conv<56, 24, 144, 1, 1>>("mbv2 56 1x1 24->144", reps);
+    bench_layer<one_conv<56, 144, 24, 1, 1>>("mbv2 56 1x1 144->24", reps);
+    bench_layer<one_conv<14, 384, 64, 1, 1>>("mbv2 14 1x1 384->64", reps);
+    bench_layer<one_conv<7, 960, 160, 1, 1>>("mbv2 7 1x1 960->160", reps);
 }

@@ -24,6 +24,7 @@
 // 4 ResNeXt-style dilated; KATA_SUITE_BATCH; KATA_SUITE_RELU6 (MobileNetV2 with ReLU6; see
 // examples/models/mobilenet_v2.hpp).
 #include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
 #include <kata/cpu.hpp>
 #include <kata/parameters.hpp>
 

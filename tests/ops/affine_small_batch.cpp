@@ -1,5 +1,6 @@
 // Affine's small-batch kernel (kata/cpu/kernels/affine.hpp, B <= 8 rows: column blocks over the pool,
-// up to 4 rows in registers), with the AVX-512 variant (where the CPU has it) and the portable one.
+// up to 4 rows in registers), with the CPU's variant (AVX-512, else AVX2 + FMA, where the CPU has them),
+// the AVX2 one (on AVX-512 CPUs too) and the portable one.
 // References: the PyTorch fixtures of affine.cpp (rtol = atol = 1e-5), and a double-precision dot
 // product written here for a classifier-head shape (K = 2048, O = 1000: 15 full 64-column blocks and a
 // 40-column tail) at every batch size 1..9 (9 takes the sgemm path), tolerance
@@ -15,6 +16,15 @@ using namespace kata;
 namespace kt = kata::test;
 
 namespace {
+
+// The kernel variants every case runs: 0 the CPU's best (AVX-512, else AVX2 + FMA), 1 at most AVX2 +
+// FMA (the AVX2 kernels on AVX-512 CPUs too), 2 portable (kata/cpu/simd.hpp).
+void set_variant(int v) {
+    if (v == 2)
+        cpu::simd::force_generic(true);
+    else
+        cpu::simd::force_avx2(v == 1);
+}
 
 constexpr var affine_2d(builder& g) {
     auto x = g.input("x", {5, 13});
@@ -72,9 +82,9 @@ void check_head(unsigned seed) {
 }  // namespace
 
 TEST_CASE("Affine small-batch kernel: PyTorch fixtures, AVX-512 and portable") {
-    for (bool generic : {false, true}) {
-        INFO("portable kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         kt::check_fixture_net<network<affine_2d>>("affine_2d", {"W", "b"}, 1e-5, 1e-5);
         kt::check_fixture_net<network<affine_4d>>("affine_4d", {"W", "b"}, 1e-5, 1e-5);
         kt::check_fixture_net<network<affine_base2_multiout>>("affine_base2_multiout", {"W", "b"}, 1e-5,
@@ -86,9 +96,9 @@ TEST_CASE("Affine small-batch kernel: PyTorch fixtures, AVX-512 and portable") {
 
 TEST_CASE(
     "Affine small-batch kernel: classifier head 2048 -> 1000, batch 1..9, against double dot products") {
-    for (bool generic : {false, true}) {
-        INFO("portable kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         check_head<1, true>(1);
         check_head<2, false>(2);
         check_head<3, true>(3);

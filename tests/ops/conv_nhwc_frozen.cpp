@@ -12,8 +12,10 @@
 // Shapes are odd on purpose: output channels not a multiple of 16 or 64 (masked tails), pixel counts
 // not a multiple of the 6-pixel tile, C > 1024 (reduction split inside a tap), C * taps > 1024
 // (several reduction chunks), taps entirely in the padding, stride / dilation / asymmetric pads,
-// 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB). Every case runs with the AVX-512 micro-kernel (where the CPU has it) and
-// with the portable one.
+// 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB), partial 16-column
+// slices of the AVX2 kernel, one input channel. Every case runs with the CPU's micro-kernel (AVX-512,
+// else AVX2 + FMA, where the CPU has them), with the AVX2 one (on AVX-512 CPUs too) and with the
+// portable one.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -31,6 +33,15 @@ namespace kt = kata::test;
 using i64 = std::int64_t;
 
 namespace {
+
+// The kernel variants every case runs: 0 the CPU's best (AVX-512, else AVX2 + FMA), 1 at most AVX2 +
+// FMA (the AVX2 kernels on AVX-512 CPUs too), 2 portable (kata/cpu/simd.hpp).
+void set_variant(int v) {
+    if (v == 2)
+        cpu::simd::force_generic(true);
+    else
+        cpu::simd::force_avx2(v == 1);
+}
 
 // ---- nets -------------------------------------------------------------------------------------------
 constexpr var conv_relu(builder& g) {  // 165 pixels (tail 3), 70 channels (tails 6 / 64+6)
@@ -82,6 +93,39 @@ constexpr var conv3d_base2(builder& g) {  // 3-D, base_axis 2 (two batch axes)
                                    .stride = {1, 2, 1},
                                    .dilation = {2, 1, 2},
                                    .channel_last = true}));
+}
+constexpr var narrow_s2(builder& g) {  // 3x3/2, O = 41: 16-column slices 16 + 16 + 9 (AVX2), C = 11
+    auto x = g.input("x", {2, 9, 10, 11}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {41, 3, 3, 11}), g.parameter("b", {41}),
+                                  {.pad = {1, 1}, .stride = {2, 2}, .channel_last = true}));
+}
+constexpr var lenet_first(builder& g) {  // LeNet's first layer at batch 3: C = 1, O = 6, 5x5, no pad
+    auto x = g.input("x", {3, 12, 11, 1}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {6, 5, 5, 1}), g.parameter("b", {6}), {.channel_last = true});
+}
+// Depthwise (group == C == O), channel-last: the packed depthwise path (frozen) and the workspace one
+// (live), AVX2 + FMA and portable.
+constexpr var dw_s1(builder& g) {  // 13 channels (8 + masked 5), interior of 7 pixels (4 + 3), batch 2,
+                                   // residual + ReLU
+    auto x = g.input("x", {2, 7, 9, 13}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {13, 3, 3, 1}), g.parameter("b", {13}),
+                                  {.pad = {1, 1}, .group = 13, .channel_last = true}) +
+                   x);
+}
+constexpr var dw_s2(builder& g) {  // stride 2, 20 channels (16 + masked 4)
+    auto x = g.input("x", {1, 11, 12, 20}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {20, 3, 3, 1}), g.parameter("b", {20}),
+                          {.pad = {1, 1}, .stride = {2, 2}, .group = 20, .channel_last = true});
+}
+constexpr var dw_dilated(builder& g) {  // dilation 2, pad 2, no bias, C = 8 (no tail), batch 2
+    auto x = g.input("x", {2, 6, 10, 8}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {8, 3, 3, 1}),
+                          {.pad = {2, 2}, .dilation = {2, 2}, .group = 8, .channel_last = true});
+}
+constexpr var dw_no_interior(builder& g) {  // 5x3 kernel, width 2 < 3: every pixel is a border pixel
+    auto x = g.input("x", {3, 8, 2, 19}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {19, 5, 3, 1}), g.parameter("b", {19}),
+                                  {.pad = {2, 1}, .stride = {1, 2}, .group = 19, .channel_last = true}));
 }
 // Residual block: relu(conv3x3(relu(conv1x1(x))) + x), residual = the graph input, operand 0 or 1.
 template <bool ResidualFirst>
@@ -260,9 +304,9 @@ void check_single_conv(bool relu, unsigned seed) {
     const float* b = cn.attr.has_bias ? store.find(G.input_node(cid, 2).name.view())->data.data() : nullptr;
     const conv_ref r = naive(x, w, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad, cn.attr.stride,
                              cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
-    for (bool generic : {false, true}) {
-        INFO("portable micro-kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         Frozen run(store);
         check_ref(run(x), r, relu);
         check_ref(run(x), r, relu);  // a second call: nothing stale
@@ -273,6 +317,53 @@ void check_single_conv(bool relu, unsigned seed) {
     kt::check_close(frozen(x), xt::xarray<float>(live(x)), 1e-4, 1e-4);
     cpu::frozen_executor<Net> unfused(store);
     kt::check_equal(unfused(x), xt::xarray<float>(frozen(x)));
+}
+
+// Depthwise nets against the naive reference on the equivalent dense weight (W[o, taps, c] = w[o, taps]
+// if c == o): the frozen executor (weights packed at bind time) on the graph as written and with the
+// residual / ReLU fused into the convolution (the two agree bit for bit), and the live executor
+// (weights packed into the workspace per call) on the graph as written; each with the CPU's best, the
+// AVX2 and the portable variant. (The live executor runs a fused node as this convolution plus the
+// element-wise pass that fuse_convolution_epilogue.cpp checks.)
+template <class Net>
+void check_depthwise(bool relu, bool residual, unsigned seed) {
+    constexpr auto& G = Net::graph;
+    constexpr int cid = first_conv<G>();
+    static_assert(cid >= 0);
+    static_assert(cpu::frozen_executor<Net>::prepared[cid], "the depthwise weights are packed at bind time");
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    constexpr auto& FG = Fused::graph;
+    static_assert(cpu::frozen_executor<Fused>::prepared[first_conv<FG>()]);
+    static_assert(FG.count(op_kind::relu) == 0 && FG.count(op_kind::add2) == 0, "ReLU and Add2 are absorbed");
+    static_assert((FG.count(op_kind::fused_convolution) == 1) ==
+                  (G.count(op_kind::relu) + G.count(op_kind::add2) > 0));
+    parameter_store store;
+    const xt::xarray<float> x = fill<Net>(store, seed);
+    constexpr node cn = G.nodes[std::size_t(cid)];
+    const xt::xarray<float>& w = store.find(G.input_node(cid, 1).name.view())->data;
+    const float* b = cn.attr.has_bias ? store.find(G.input_node(cid, 2).name.view())->data.data() : nullptr;
+    const std::size_t C = w.shape()[0], taps = w.size() / C;
+    std::vector<std::size_t> dense_shape(w.shape().begin(), w.shape().end());
+    dense_shape.back() = C;
+    xt::xarray<float> dense = xt::zeros<float>(dense_shape);
+    for (std::size_t o = 0; o < C; ++o)
+        for (std::size_t t = 0; t < taps; ++t) dense.data()[(o * taps + t) * C + o] = w.data()[o * taps + t];
+    const conv_ref r = naive(x, dense, b, cn.attr.base_axis, cn.attr.spatial_dims, cn.attr.pad,
+                             cn.attr.stride, cn.attr.dilation, G.nodes[std::size_t(G.outputs[0])].shape);
+    const xt::xarray<float>* res = residual ? &x : nullptr;
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
+        cpu::frozen_executor<Net> frozen(store);
+        check_ref(frozen(x), r, relu, res);
+        cpu::frozen_executor<Fused> fused(store);
+        check_ref(fused(x), r, relu, res);
+        check_ref(fused(x), r, relu, res);
+        kt::check_equal(fused(x), xt::xarray<float>(frozen(x)));
+        cpu::executor<Net> live(store);
+        check_ref(live(x), r, relu, res);
+    }
+    cpu::simd::force_generic(false);
 }
 
 }  // namespace
@@ -286,6 +377,16 @@ TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fuse
     check_single_conv<network<conv3d_base2>>(true, 6);
     check_single_conv<network<conv1d_cl_net>>(false, 7);
     check_single_conv<network<big_output>>(true, 8);
+    check_single_conv<network<narrow_s2>>(true, 9);
+    check_single_conv<network<lenet_first>>(false, 10);
+}
+
+TEST_CASE(
+    "NHWC depthwise convolution: channel tails, stride 2, dilation, borders only, fused epilogue values") {
+    check_depthwise<network<dw_s1>>(true, true, 11);
+    check_depthwise<network<dw_s2>>(false, false, 12);
+    check_depthwise<network<dw_dilated>>(false, false, 13);
+    check_depthwise<network<dw_no_interior>>(true, false, 14);
 }
 
 TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
@@ -293,8 +394,8 @@ TEST_CASE("Frozen NHWC convolution matches the PyTorch fixture conv1d_cl") {
     parameter_store store;
     kt::set_param(store, "W", fx["W"]);
     kt::set_param(store, "b", fx["b"]);
-    for (bool generic : {false, true}) {
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        set_variant(variant);
         cpu::frozen_executor<network<conv1d_cl_net>> run(store);
         const xt::xarray<float> x = fx["x"];
         kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
@@ -311,9 +412,9 @@ TEST_CASE("Frozen NHWC convolution with dilation along H matches the PyTorch fix
     kt::set_param(store, "b", fx["b"]);
     using Net = network<conv2d_cl_dilation_h_net>;
     static_assert(cpu::frozen_executor<Net>::num_prepared == 1);  // the direct NHWC kernel runs it
-    for (bool generic : {false, true}) {
-        INFO("portable micro-kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         cpu::frozen_executor<Net> run(store);
         const xt::xarray<float> x = fx["x"];
         kt::check_close(run(x), fx["y"], 1e-5, 1e-5);
@@ -334,9 +435,9 @@ void check_block(unsigned seed) {
     const xt::xarray<float> want = live(x);
     cpu::executor<Fused> live_fused(store);
     kt::check_equal(live_fused(x), want);
-    for (bool generic : {false, true}) {
-        INFO("portable micro-kernel: " << generic);
-        cpu::simd::force_generic(generic);
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
         Frozen run(store);
         kt::check_close(run(x), want, 1e-5, 1e-5);
         kt::check_close(run(x), want, 1e-5, 1e-5);

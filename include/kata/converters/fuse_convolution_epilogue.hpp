@@ -13,8 +13,9 @@
 //     using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{},
 //                                     kata::ChannelLastModifier{}, kata::FuseConvolutionEpilogueModifier{}>;
 //
-// A Convolution heads a fused node when it is what the NHWC kernel runs: channel-last, group 1,
-// float32, 1 to 3 spatial axes, its weight (and bias, if any) a parameter. It then absorbs, in this
+// A Convolution heads a fused node when it is what the NHWC kernels run: channel-last, group 1 or
+// depthwise (group == input channels == output channels, MobileNet's 3x3 layers: kernels/convolution.hpp's
+// packed depthwise kernel), float32, 1 to 3 spatial axes, its weight (and bias, if any) a parameter. It then absorbs, in this
 // order:
 //   * Add2(conv, r) or Add2(r, conv): when the convolution's only consumer is that Add2, the
 //     convolution is not a graph output, both operands and the result have the same shape and are
@@ -42,7 +43,14 @@ struct FuseConvolutionEpilogueModifier {
     static constexpr bool fusable_conv(function_ref c) {
         if (c.type() != op_kind::convolution) return false;
         const attributes& a = c.attr();
-        if (!a.channel_last || a.group != 1 || c.num_inputs() < 2) return false;
+        if (!a.channel_last || c.num_inputs() < 2) return false;
+        if (a.group != 1) {  // depthwise (group == C == O) has a fused kernel too; other groups do not
+            const shape_t& xs = c.input_shape(0);
+            const shape_t& ys = c.shape();
+            if (xs.rank < 1 || ys.rank < 1 || xs.dims[xs.rank - 1] != a.group ||
+                ys.dims[ys.rank - 1] != a.group)
+                return false;
+        }
         if (c.get().type != dtype::f32 || c.input(0).get().type != dtype::f32 ||
             c.input(1).get().type != dtype::f32)
             return false;

@@ -9,7 +9,7 @@
 // Small batches (B <= 8: a classifier head at inference) are matrix-vector products that only stream
 // W once: they run a kernel of their own instead, 64-column blocks of y spread over kata's pool
 // (kata/cpu/parallel.hpp), up to 4 rows at a time kept in registers (AVX-512 where the CPU has it,
-// kata/cpu/simd.hpp; portable loops otherwise). Each y element is the same k-ordered float sum as a
+// else AVX2 + FMA, kata/cpu/simd.hpp; portable loops otherwise). Each y element is the same k-ordered float sum as a
 // plain dot product.
 #pragma once
 
@@ -80,22 +80,76 @@ KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) _mm512_mask_storeu_ps(y + r * O + o0 + 16 * v, m[v], acc[r][v]);
 }
+
+// AVX2 + FMA: the 64 columns in slices of 16 (R x 2 accumulators, at most 8 of the 16 ymm registers),
+// slices past n skipped, the last one masked.
+template <int R>
+KATA_CPU_AVX2_TARGET void cols_avx2(const float* x, i64 K, const float* W, i64 O, const float* b, float* y,
+                                    i64 o0, int n) {
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    for (int c0 = 0; c0 < n; c0 += 16) {
+        const int nc = std::min(16, n - c0);
+        const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc), lane);
+        const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc - 8), lane);
+        const i64 o = o0 + c0;
+        const __m256 b0 = b ? _mm256_maskload_ps(b + o, m0) : _mm256_setzero_ps();
+        const __m256 b1 = b ? _mm256_maskload_ps(b + o + 8, m1) : _mm256_setzero_ps();
+        __m256 acc[R][2];
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            acc[r][0] = b0;
+            acc[r][1] = b1;
+        }
+        const float* w = W + o;
+        if (nc == 16) {
+            for (i64 k = 0; k < K; ++k, w += O) {
+                const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; ++r) {
+                    const __m256 xv = _mm256_broadcast_ss(x + r * K + k);
+                    acc[r][0] = _mm256_fmadd_ps(xv, w0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);
+                }
+            }
+        } else {
+            for (i64 k = 0; k < K; ++k, w += O) {
+                const __m256 w0 = _mm256_maskload_ps(w, m0), w1 = _mm256_maskload_ps(w + 8, m1);
+#pragma GCC unroll 4
+                for (int r = 0; r < R; ++r) {
+                    const __m256 xv = _mm256_broadcast_ss(x + r * K + k);
+                    acc[r][0] = _mm256_fmadd_ps(xv, w0, acc[r][0]);
+                    acc[r][1] = _mm256_fmadd_ps(xv, w1, acc[r][1]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+        for (int r = 0; r < R; ++r) {
+            _mm256_maskstore_ps(y + r * O + o, m0, acc[r][0]);
+            _mm256_maskstore_ps(y + r * O + o + 8, m1, acc[r][1]);
+        }
+    }
+}
 #endif
 
+enum class affine_isa { generic, avx2, avx512 };
+
 template <int R>
-inline void cols(bool avx, const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0,
+inline void cols(affine_isa v, const float* x, i64 K, const float* W, i64 O, const float* b, float* y, i64 o0,
                  int n) {
 #if KATA_CPU_X86
-    if (avx) return cols_avx512<R>(x, K, W, O, b, y, o0, n);
+    if (v == affine_isa::avx512) return cols_avx512<R>(x, K, W, O, b, y, o0, n);
+    if (v == affine_isa::avx2) return cols_avx2<R>(x, K, W, O, b, y, o0, n);
 #endif
-    (void)avx;
+    (void)v;
     cols_generic<R>(x, K, W, O, b, y, o0, n);
 }
 
 // y (B, O) = x (B, K) . W (K, O) (+ b), B <= small_batch.
 inline void small_batch_forward(const float* x, i64 B, i64 K, const float* W, i64 O, const float* b,
                                 float* y) {
-    const bool avx = simd::use_avx512();
+    const affine_isa avx = simd::use_avx512() ? affine_isa::avx512
+                           : simd::use_avx2() ? affine_isa::avx2
+                                              : affine_isa::generic;
     const i64 blocks = (O + 63) / 64;
     parallel_for(
         blocks,

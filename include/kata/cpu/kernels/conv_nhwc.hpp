@@ -25,11 +25,13 @@
 // in L2 while every pixel tile of the work unit uses it); between chunks the partial sums live in
 // the output.
 //
-// ISA (kata/cpu/simd.hpp): the AVX-512 micro-kernel is compiled with a function target attribute and
-// chosen at run time (`__builtin_cpu_supports("avx512f")`), so the library keeps building for plain
-// x86-64 and runs the fast kernel on AVX-512 machines without -march=native. Elsewhere (or with
-// KATA_CPU_SIMD=generic in the environment, or kata::cpu::simd::force_generic(true) in tests) a
-// portable C++ micro-kernel with the same blocking runs.
+// ISA (kata/cpu/simd.hpp): the AVX-512 and AVX2 + FMA micro-kernels are compiled with function target
+// attributes and chosen at run time (`__builtin_cpu_supports`), so the library keeps building for
+// plain x86-64 and runs a fast kernel on AVX-512 and on AVX2 machines without -march=native. The
+// AVX2 kernel reads the same packed layout, 16 columns (one cache line of a packed row) per pass with
+// a 6 x 16 accumulator tile (see ukernel_avx2). Elsewhere (or with KATA_CPU_SIMD=generic in the
+// environment, or kata::cpu::simd::force_generic(true) in tests) a portable C++ micro-kernel with the
+// same blocking runs.
 //
 // Threads: work units (see forward_unpadded()) are claimed dynamically by kata's pool (kata/cpu/parallel.hpp);
 // OpenBLAS is not involved.
@@ -310,15 +312,107 @@ KATA_CPU_AVX512_TARGET void ukernel_avx512_r(const seg* s, int ns, const tile_ar
     else
         ukernel_avx512<R, 4>(s, ns, t);
 }
+// ---- AVX2 + FMA micro-kernel: R pixels x 16 channels per pass, the 64-column block in slices ---------
+// 16 ymm registers: R x V accumulators (12 for R = 6, V = 2) + V weight vectors + the broadcast. The
+// packed layout is the AVX-512 kernel's (K x 64 per block): a slice reads the 16 floats (one cache
+// line) of its columns from each k row, and slices past ncols are skipped, so a 24-channel block costs
+// two slices, not four; a slice of at most 8 valid columns (LeNet's 6 output channels, tails) runs
+// with V = 1, half the FMAs. Partial slices use masked loads and stores.
+template <int R, int V>
+KATA_CPU_AVX2_TARGET void ukernel_avx2_slice(const seg* s, int ns, const tile_args& t, int c0) {
+    const int nc = std::min(8 * V, t.ncols - c0);
+    const bool full = nc == 8 * V;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    __m256i m[V];
+#pragma GCC unroll 2
+    for (int v = 0; v < V; ++v) m[v] = _mm256_cmpgt_epi32(_mm256_set1_epi32(nc - 8 * v), lane);
+    float* out = t.out + c0;
+    const float* res = t.res ? t.res + c0 : nullptr;
+    if (t.last && res) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) _mm_prefetch(reinterpret_cast<const char*>(res + r * t.ldo), _MM_HINT_T0);
+    }
+    if (!t.stream) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) __builtin_prefetch(out + r * t.ldo, 1, 3);
+    }
+    __m256 acc[R][V];
+    if (t.accumulate) {
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < V; ++v) acc[r][v] = _mm256_maskload_ps(out + r * t.ldo + 8 * v, m[v]);
+    } else {
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) {
+            const __m256 bv = _mm256_loadu_ps(t.bias + c0 + 8 * v);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) acc[r][v] = bv;
+        }
+    }
+    for (int q = 0; q < ns; ++q) {
+        const float* w = t.w + s[q].k0 * NR + c0;
+        const float* a[R];
+#pragma GCC unroll 8
+        for (int r = 0; r < R; ++r) a[r] = s[q].a[r];
+        const i64 len = s[q].len;
+        for (i64 k = 0; k < len; ++k, w += NR) {
+            __m256 wv[V];
+#pragma GCC unroll 2
+            for (int v = 0; v < V; ++v) wv[v] = _mm256_load_ps(w + 8 * v);
+#pragma GCC unroll 8
+            for (int r = 0; r < R; ++r) {
+                const __m256 x = _mm256_broadcast_ss(a[r] + k);
+#pragma GCC unroll 2
+                for (int v = 0; v < V; ++v) acc[r][v] = _mm256_fmadd_ps(x, wv[v], acc[r][v]);
+            }
+        }
+    }
+    const __m256 zero = _mm256_setzero_ps();
+#pragma GCC unroll 8
+    for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) {
+            __m256 y = acc[r][v];
+            float* o = out + r * t.ldo + 8 * v;
+            if (t.last) {
+                if (res) y = _mm256_add_ps(y, _mm256_maskload_ps(res + r * t.ldo + 8 * v, m[v]));
+                if (t.relu) y = _mm256_max_ps(y, zero);
+            }
+            if (!full)
+                _mm256_maskstore_ps(o, m[v], y);
+            else if (t.stream && t.last)
+                _mm256_stream_ps(o, y);
+            else
+                _mm256_storeu_ps(o, y);
+        }
+    }
+}
+
+template <int R>
+KATA_CPU_AVX2_TARGET void ukernel_avx2(const seg* s, int ns, const tile_args& t) {
+    for (int c0 = 0; c0 < t.ncols; c0 += 16) {
+        if (t.ncols - c0 <= 8)
+            ukernel_avx2_slice<R, 1>(s, ns, t, c0);
+        else
+            ukernel_avx2_slice<R, 2>(s, ns, t, c0);
+    }
+}
 #endif
 
 // Tests: run the portable micro-kernel even on AVX-512 machines (= simd::force_generic).
 inline void force_generic(bool on) { simd::force_generic(on); }
 
+// The micro-kernel variant for this CPU (kata/cpu/simd.hpp), read once per forward.
+enum class isa { generic, avx2, avx512 };
+inline isa current_isa() {
+    return simd::use_avx512() ? isa::avx512 : simd::use_avx2() ? isa::avx2 : isa::generic;
+}
+
 // Runs the micro-kernel for R (1..MR) pixels.
-inline void run_ukernel(bool avx, int R, const seg* s, int ns, const tile_args& t) {
+inline void run_ukernel(isa v, int R, const seg* s, int ns, const tile_args& t) {
 #if KATA_CPU_X86
-    if (avx) {
+    if (v == isa::avx512) {
         switch (R) {
         case 1: return ukernel_avx512_r<1>(s, ns, t);
         case 2: return ukernel_avx512_r<2>(s, ns, t);
@@ -328,8 +422,18 @@ inline void run_ukernel(bool avx, int R, const seg* s, int ns, const tile_args& 
         default: return ukernel_avx512_r<MR>(s, ns, t);
         }
     }
+    if (v == isa::avx2) {
+        switch (R) {
+        case 1: return ukernel_avx2<1>(s, ns, t);
+        case 2: return ukernel_avx2<2>(s, ns, t);
+        case 3: return ukernel_avx2<3>(s, ns, t);
+        case 4: return ukernel_avx2<4>(s, ns, t);
+        case 5: return ukernel_avx2<5>(s, ns, t);
+        default: return ukernel_avx2<MR>(s, ns, t);
+        }
+    }
 #endif
-    (void)avx;
+    (void)v;
     ukernel_generic(R, s, ns, t);
 }
 static_assert(MR == 6, "run_ukernel dispatches R = 1..6");
@@ -460,7 +564,7 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
 inline void forward_unpadded(const params& p, const float* x, const float* packed, const float* res,
                              bool relu, float* y, float* zero) {
     std::memset(zero, 0, sizeof(float) * std::size_t(zero_floats(p)));
-    const bool avx = simd::use_avx512();
+    const isa avx = current_isa();
     const i64 tiles = (p.M + MR - 1) / MR;
     const i64 nt = i64(num_threads());
     const float* bias = packed;

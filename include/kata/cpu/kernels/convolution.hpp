@@ -21,7 +21,9 @@
 //     GEMMs: a direct loop over output channels instead (shared with kernels/depthwise.hpp).
 //   * bias: Y is initialised with the bias and the sgemm runs with beta = 1 (nothing else is fused).
 // In a frozen executor, channel-last group-1 convolutions with parameter weights run the direct NHWC
-// kernel on weights packed at bind time instead (kernels/conv_nhwc.hpp; see kernel<convolution>).
+// kernel on weights packed at bind time instead (kernels/conv_nhwc.hpp; see kernel<convolution>), and
+// channel-last depthwise ones (group == C == O) a direct kernel on weights packed as (taps, C), with
+// an AVX2 + FMA variant (dw_nhwc_forward; live executors pack into the workspace per call).
 // Spatial ranks 1 and 2 are handled as 3-D with leading unit axes (k = 1, pad 0, stride 1), so one
 // im2col covers all ranks; with constant sizes the unit loops fold away.
 #pragma once
@@ -34,6 +36,7 @@
 #include "../gemm.hpp"
 #include "../kernel.hpp"
 #include "../parallel.hpp"
+#include "../simd.hpp"
 #include "conv_nhwc.hpp"
 
 namespace kata::cpu {
@@ -276,6 +279,225 @@ inline void depthwise_cl(const float* x, const float* w, const float* bias, floa
         1);
 }
 
+// ---- Depthwise channel-last, multiplier 1 (group == C == O: MobileNet's 3x3 layers), AVX2 + FMA -------
+// The weights are first laid out as (taps, Cp) followed by the bias (Cp), Cp = C rounded up to 8 and
+// zero-filled (at bind time in a frozen executor, in the workspace per call otherwise), so that one
+// tap's weights for 8 channels are one aligned vector. Per output row (batch, depth, height), per
+// vector of 8 channels: the k x k weight vectors stay in registers, the kernel rows that fall into
+// the padding are dropped once for the whole row, and the row's pixels are split into a left border,
+// an interior and a right border (compile-time bounds: every kw tap of an interior pixel is inside the
+// image, so the interior runs without any bounds check, 4 pixels at a time for 4 independent FMA
+// chains) and the borders check each tap. Channels past C (C % 8 != 0) use masked loads and stores.
+// Bias, residual and ReLU are the epilogue before the single store. Sums in the order of depthwise_cl
+// (bias, then taps in (kd, kh, kw) order).
+template <geometry g>
+constexpr bool depthwise_nhwc() {
+    return g.cl && g.G > 1 && g.Cg == 1 && g.Og == 1;
+}
+template <geometry g>
+constexpr i64 dw_cp() {
+    return (g.C + 7) / 8 * 8;
+}
+template <geometry g>
+constexpr i64 dw_packed_floats() {
+    return (g.taps + 1) * dw_cp<g>();
+}
+
+// w (C, taps) and bias (C) or null -> packed (taps, Cp) + bias (Cp).
+template <geometry g>
+inline void dw_pack(const float* w, const float* bias, float* packed) {
+    constexpr i64 Cp = dw_cp<g>();
+    for (i64 t = 0; t < g.taps; ++t)
+        for (i64 c = 0; c < Cp; ++c) packed[t * Cp + c] = c < g.C ? w[c * g.taps + t] : 0.f;
+    for (i64 c = 0; c < Cp; ++c) packed[g.taps * Cp + c] = (bias && c < g.C) ? bias[c] : 0.f;
+}
+
+#if KATA_CPU_X86
+// (Helpers rather than lambdas: a lambda does not inherit its enclosing function's target attribute.)
+template <bool Tail>
+KATA_CPU_AVX2_TARGET inline __m256 dw_load(const float* p, __m256i mask) {
+    if constexpr (Tail)
+        return _mm256_maskload_ps(p, mask);
+    else
+        return _mm256_loadu_ps(p);
+}
+template <bool Tail>
+KATA_CPU_AVX2_TARGET inline void dw_store(float* o, const float* res, bool relu, __m256 a, __m256i mask) {
+    if (res) a = _mm256_add_ps(a, dw_load<Tail>(res, mask));
+    if (relu) a = _mm256_max_ps(a, _mm256_setzero_ps());
+    if constexpr (Tail)
+        _mm256_maskstore_ps(o, mask, a);
+    else
+        _mm256_storeu_ps(o, a);
+}
+
+// One vector of 8 channels (starting at c) of one output row. rows[j]: input row of kernel row j
+// (j = kd * k1 + kh) at iw = 0, or null where it lies in the padding.
+template <geometry g, bool Tail>
+KATA_CPU_AVX2_TARGET inline void dw_block_avx2(const float* const* rows, const float* packed, i64 c,
+                                               __m256i mask, const float* res, bool relu, float* y) {
+    constexpr i64 C = g.C, Cp = dw_cp<g>(), IW = g.in[2], OW = g.out[2];
+    constexpr i64 K2 = g.k[2], S2 = g.stride[2], P2 = g.pad[2], D2 = g.dil[2], NK = g.k[0] * g.k[1];
+    // Interior [lo, hi): ow * S2 - P2 >= 0 and ow * S2 - P2 + (K2 - 1) * D2 <= IW - 1.
+    constexpr i64 lo = std::min(OW, (P2 + S2 - 1) / S2);
+    constexpr i64 last_in = IW - 1 + P2 - (K2 - 1) * D2;
+    constexpr i64 hi = std::clamp(last_in < 0 ? i64(0) : last_in / S2 + 1, lo, OW);
+    __m256 wv[NK][K2];
+#pragma GCC unroll 16
+    for (i64 j = 0; j < NK; ++j)
+#pragma GCC unroll 16
+        for (i64 kw = 0; kw < K2; ++kw) wv[j][kw] = _mm256_load_ps(packed + (j * K2 + kw) * Cp + c);
+    const __m256 bias = _mm256_load_ps(packed + g.taps * Cp + c);
+    const float* rc = res ? res + c : nullptr;
+    float* yc = y + c;
+    i64 ow = 0;
+    for (bool right = false;; right = true) {
+        // Border pixels: each tap checked.
+        for (; ow < (right ? OW : lo); ++ow) {
+            __m256 a = bias;
+#pragma GCC unroll 16
+            for (i64 j = 0; j < NK; ++j) {
+                if (!rows[j]) continue;
+#pragma GCC unroll 16
+                for (i64 kw = 0; kw < K2; ++kw) {
+                    const i64 iw = ow * S2 - P2 + kw * D2;
+                    if (iw < 0 || iw >= IW) continue;
+                    a = _mm256_fmadd_ps(dw_load<Tail>(rows[j] + iw * C + c, mask), wv[j][kw], a);
+                }
+            }
+            dw_store<Tail>(yc + ow * C, rc ? rc + ow * C : nullptr, relu, a, mask);
+        }
+        if (right) break;
+        // Interior: no bounds checks, 4 pixels at a time.
+        for (; ow + 4 <= hi; ow += 4) {
+            __m256 a0 = bias, a1 = bias, a2 = bias, a3 = bias;
+#pragma GCC unroll 16
+            for (i64 j = 0; j < NK; ++j) {
+                if (!rows[j]) continue;
+                const float* xr = rows[j] + (ow * S2 - P2) * C + c;
+#pragma GCC unroll 16
+                for (i64 kw = 0; kw < K2; ++kw) {
+                    const float* xp = xr + kw * D2 * C;
+                    a0 = _mm256_fmadd_ps(dw_load<Tail>(xp, mask), wv[j][kw], a0);
+                    a1 = _mm256_fmadd_ps(dw_load<Tail>(xp + S2 * C, mask), wv[j][kw], a1);
+                    a2 = _mm256_fmadd_ps(dw_load<Tail>(xp + 2 * S2 * C, mask), wv[j][kw], a2);
+                    a3 = _mm256_fmadd_ps(dw_load<Tail>(xp + 3 * S2 * C, mask), wv[j][kw], a3);
+                }
+            }
+            dw_store<Tail>(yc + ow * C, rc ? rc + ow * C : nullptr, relu, a0, mask);
+            dw_store<Tail>(yc + (ow + 1) * C, rc ? rc + (ow + 1) * C : nullptr, relu, a1, mask);
+            dw_store<Tail>(yc + (ow + 2) * C, rc ? rc + (ow + 2) * C : nullptr, relu, a2, mask);
+            dw_store<Tail>(yc + (ow + 3) * C, rc ? rc + (ow + 3) * C : nullptr, relu, a3, mask);
+        }
+        for (; ow < hi; ++ow) {
+            __m256 a = bias;
+#pragma GCC unroll 16
+            for (i64 j = 0; j < NK; ++j) {
+                if (!rows[j]) continue;
+                const float* xr = rows[j] + (ow * S2 - P2) * C + c;
+#pragma GCC unroll 16
+                for (i64 kw = 0; kw < K2; ++kw)
+                    a = _mm256_fmadd_ps(dw_load<Tail>(xr + kw * D2 * C, mask), wv[j][kw], a);
+            }
+            dw_store<Tail>(yc + ow * C, rc ? rc + ow * C : nullptr, relu, a, mask);
+        }
+    }
+}
+
+// Output rows [r0, r1) (r = (b * OD + od) * OH + oh).
+template <geometry g>
+KATA_CPU_AVX2_TARGET void dw_rows_avx2(const float* x, const float* packed, const float* res, bool relu,
+                                       float* y, i64 r0, i64 r1) {
+    constexpr i64 C = g.C, ID = g.in[0], IH = g.in[1], IW = g.in[2], OD = g.out[0], OH = g.out[1],
+                  OW = g.out[2];
+    constexpr i64 K1 = g.k[1], NK = g.k[0] * g.k[1];
+    constexpr i64 full = C / 8 * 8;
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(int(C - full)), lane);
+    for (i64 r = r0; r < r1; ++r) {
+        const i64 b = r / (OD * OH), od = (r / OH) % OD, oh = r % OH;
+        const float* rows[NK];
+        for (i64 j = 0; j < NK; ++j) {
+            const i64 id = od * g.stride[0] - g.pad[0] + (j / K1) * g.dil[0];
+            const i64 ih = oh * g.stride[1] - g.pad[1] + (j % K1) * g.dil[1];
+            rows[j] = (id < 0 || id >= ID || ih < 0 || ih >= IH) ? nullptr
+                                                                 : x + (((b * ID + id) * IH + ih) * IW) * C;
+        }
+        float* yr = y + r * OW * C;
+        const float* rr = res ? res + r * OW * C : nullptr;
+        for (i64 c = 0; c < full; c += 8) dw_block_avx2<g, false>(rows, packed, c, lane, rr, relu, yr);
+        if constexpr (full < C) dw_block_avx2<g, true>(rows, packed, full, tail, rr, relu, yr);
+    }
+}
+#endif
+
+// The same on the packed weights without vector instructions (the portable variant of a frozen
+// executor's depthwise layers: it reads the weights as packed at bind time, like the AVX2 one).
+template <geometry g>
+inline void dw_nhwc_portable(const float* x, const float* packed, const float* res, bool relu, float* y) {
+    constexpr i64 C = g.C, Cp = dw_cp<g>(), ID = g.in[0], IH = g.in[1], IW = g.in[2];
+    constexpr i64 OD = g.out[0], OH = g.out[1], OW = g.out[2];
+    parallel_for(
+        g.B * OD * OH,
+        [&](i64 r0, i64 r1) {
+            for (i64 r = r0; r < r1; ++r) {
+                const i64 b = r / (OD * OH), od = (r / OH) % OD, oh = r % OH;
+                for (i64 ow = 0; ow < OW; ++ow) {
+                    float* o = y + (r * OW + ow) * C;
+                    for (i64 j = 0; j < C; ++j) o[j] = packed[g.taps * Cp + j];
+                    for (i64 kd = 0; kd < g.k[0]; ++kd) {
+                        const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+                        if (id < 0 || id >= ID) continue;
+                        for (i64 kh = 0; kh < g.k[1]; ++kh) {
+                            const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+                            if (ih < 0 || ih >= IH) continue;
+                            for (i64 kw = 0; kw < g.k[2]; ++kw) {
+                                const i64 iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+                                if (iw < 0 || iw >= IW) continue;
+                                const float* xp = x + (((b * ID + id) * IH + ih) * IW + iw) * C;
+                                const float* wt = packed + ((kd * g.k[1] + kh) * g.k[2] + kw) * Cp;
+                                for (i64 j = 0; j < C; ++j) o[j] += wt[j] * xp[j];
+                            }
+                        }
+                    }
+                    if (res || relu)
+                        for (i64 j = 0; j < C; ++j) {
+                            float v = o[j];
+                            if (res) v = v + res[(r * OW + ow) * C + j];
+                            if (relu) v = v > 0.f ? v : 0.f;
+                            o[j] = v;
+                        }
+                }
+            }
+        },
+        1);
+}
+
+// y = act(depthwise(x) + bias [+ res]) on weights packed by dw_pack(): the AVX2 + FMA kernel where
+// the CPU has it (simd::use_avx2_fma()), else the portable loop.
+template <geometry g>
+inline void dw_nhwc_forward(const float* x, const float* packed, const float* res, bool relu, float* y) {
+#if KATA_CPU_X86
+    if (simd::use_avx2_fma()) {
+        parallel_for(
+            g.B * g.out[0] * g.out[1],
+            [&](i64 r0, i64 r1) { dw_rows_avx2<g>(x, packed, res, relu, y, r0, r1); }, 1);
+        return;
+    }
+#endif
+    dw_nhwc_portable<g>(x, packed, res, relu, y);
+}
+
+// Whether a frozen executor runs this instance on depthwise weights packed at bind time.
+template <op_instance I>
+constexpr bool dw_packed_path() {
+    constexpr geometry g = conv_geometry<I>();
+    if constexpr (!depthwise_nhwc<g>() || I.type != dtype::f32 || I.nin < 2)
+        return false;
+    else
+        return I.in_frozen[1] && (!(I.attr.has_bias && I.nin >= 3) || I.in_frozen[2]);
+}
+
 template <geometry g>
 constexpr bool use_direct_depthwise() {
     return g.Cg == 1 && g.G > 1;
@@ -283,7 +505,9 @@ constexpr bool use_direct_depthwise() {
 
 template <geometry g>
 constexpr std::size_t conv_workspace() {
-    if constexpr (use_direct_depthwise<g>() || g.pointwise())
+    if constexpr (depthwise_nhwc<g>())
+        return std::size_t(dw_packed_floats<g>()) * sizeof(float);
+    else if constexpr (use_direct_depthwise<g>() || g.pointwise())
         return 0;
     else
         return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
@@ -294,6 +518,14 @@ template <geometry g>
 inline void conv_forward(const float* x, const float* w, const float* bias, float* y, std::byte* ws) {
     constexpr i64 K = g.Cg * g.taps;  // reduction length per group
     if constexpr (use_direct_depthwise<g>()) {
+        if constexpr (depthwise_nhwc<g>()) {
+            if (simd::use_avx2_fma()) {
+                float* packed = reinterpret_cast<float*>(ws);
+                dw_pack<g>(w, bias, packed);
+                dw_nhwc_forward<g>(x, packed, nullptr, false, y);
+                return;
+            }
+        }
         if constexpr (g.cl)
             depthwise_cl<g>(x, w, bias, y);
         else
@@ -354,19 +586,28 @@ struct kernel<op_kind::convolution> {
     static constexpr std::size_t prepared_bytes() {
         if constexpr (detail::packed_path(I))
             return std::size_t(detail::packed_floats(detail::make_params(I))) * sizeof(float);
+        else if constexpr (detail::dw_packed_path<I>())
+            return std::size_t(detail::dw_packed_floats<detail::conv_geometry<I>()>()) * sizeof(float);
         else
             return 0;
     }
     template <op_instance I>
     static void prepare(const prepare_io& io) {
-        constexpr detail::params P = detail::make_params(I);
-        detail::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
-                     reinterpret_cast<float*>(io.prepared));
+        if constexpr (detail::dw_packed_path<I>()) {
+            detail::dw_pack<detail::conv_geometry<I>()>(io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
+                                                        reinterpret_cast<float*>(io.prepared));
+        } else {
+            constexpr detail::params P = detail::make_params(I);
+            detail::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
+                         reinterpret_cast<float*>(io.prepared));
+        }
     }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
         if constexpr (detail::packed_path(I))
             return std::size_t(detail::scratch_floats(detail::make_params(I))) * sizeof(float);
+        else if constexpr (detail::dw_packed_path<I>())
+            return 0;
         else
             return detail::conv_workspace<detail::conv_geometry<I>()>();
     }
@@ -376,6 +617,9 @@ struct kernel<op_kind::convolution> {
             constexpr detail::params P = detail::make_params(I);
             detail::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false,
                             io.output(), reinterpret_cast<float*>(io.workspace));
+        } else if constexpr (detail::dw_packed_path<I>()) {
+            detail::dw_nhwc_forward<detail::conv_geometry<I>()>(
+                io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false, io.output());
         } else {
             constexpr detail::geometry g = detail::conv_geometry<I>();
             detail::conv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,

@@ -6,6 +6,8 @@
 //   * frozen executors, channel-last group-1 convolutions with parameter weights: the direct NHWC
 //     kernel on weights packed at bind time, with the bias as the accumulators' initial value and the
 //     residual z and the ReLU applied in the epilogue before the single store (kernels/conv_nhwc.hpp);
+//   * frozen executors, channel-last depthwise convolutions (group == C == O) with parameter weights:
+//     the depthwise kernel of kernels/convolution.hpp on weights packed at bind time, same epilogue;
 //   * otherwise (live executors, channel-first or grouped convolutions...): the Convolution kernel
 //     (kernels/convolution.hpp) writes conv(x, W, b) into y, then one pass applies y = act(y + z).
 // Both give the values of the unfused graph bit for bit: the same float additions in the same order
@@ -51,21 +53,21 @@ struct kernel<op_kind::fused_convolution> {
 
     template <op_instance I>
     static constexpr std::size_t prepared_bytes() {
-        if constexpr (detail::packed_path(I))
-            return std::size_t(detail::packed_floats(detail::make_params(I))) * sizeof(float);
+        if constexpr (detail::packed_path(I) || detail::dw_packed_path<I>())
+            return kernel<op_kind::convolution>::prepared_bytes<I>();
         else
             return 0;
     }
     template <op_instance I>
     static void prepare(const prepare_io& io) {
-        constexpr detail::params P = detail::make_params(I);
-        detail::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
-                     reinterpret_cast<float*>(io.prepared));
+        kernel<op_kind::convolution>::prepare<I>(io);
     }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
         if constexpr (detail::packed_path(I))
             return std::size_t(detail::scratch_floats(detail::make_params(I))) * sizeof(float);
+        else if constexpr (detail::dw_packed_path<I>())
+            return 0;
         else
             return kernel<op_kind::convolution>::workspace_bytes<detail::conv_part(I)>();
     }
@@ -78,6 +80,9 @@ struct kernel<op_kind::fused_convolution> {
             constexpr detail::params P = detail::make_params(I);
             detail::forward(P, io.input(0), reinterpret_cast<const float*>(io.prepared), z, relu, io.output(),
                             reinterpret_cast<float*>(io.workspace));
+        } else if constexpr (detail::dw_packed_path<I>()) {
+            detail::dw_nhwc_forward<detail::conv_geometry<I>()>(
+                io.input(0), reinterpret_cast<const float*>(io.prepared), z, relu, io.output());
         } else {
             kernel<op_kind::convolution>::run<detail::conv_part(I)>(io);
             if constexpr (residual || relu) {
