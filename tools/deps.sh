@@ -8,6 +8,8 @@ kata_install_deps() {
     # Fashion-MNIST's IDX files (31 MB): the int8 LeNet is checked on the whole test set
     # (test_embedded_int8_lenet; without the package that part reports SKIP).
     kata_install_packages dataset-fashion-mnist
+    # gnuplot: tools/plot_monitor.sh draws training curves from monitor files (ctest plot_monitor SKIPs without it).
+    kata_install_packages gnuplot-nox
 }
 
 # The bare-metal Arm toolchain and QEMU for the embedded firmware tests (ctest -L embedded; without them
