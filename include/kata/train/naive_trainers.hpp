@@ -26,20 +26,17 @@
 // max_epoch (1), iter_per_epoch (default tdata.size() / tdata.batch_size()), val_iter (default
 // vdata.size() / vdata.batch_size()).
 //
-// Monitors (nnabla's files in monitor_path, created if missing, truncated at construction):
-// Training-loss.series.txt (interval 10), Training-error.series.txt (10, classification), Valid-loss
-// and Valid-error (interval 1), Training-time.timer.txt (10). Lines: "<iteration> <mean %g>"; timer:
-// "<iteration> <seconds since last line> <iterations since last line> <seconds since start>".
+// Monitors (kata::monitor, nnabla's files in monitor_path, created if missing, truncated at
+// construction): "Training loss" (interval 10), "Training error" (10, classification), "Valid loss" and
+// "Valid error" (interval 1), MonitorTimeElapsed "Training time" (10), as upstream creates them.
 // Differences from upstream: the training error is the error of the step's own predictions (upstream
 // computes it twice per step, once from the previous step's), and NaiveRegressionTrainer can be
 // constructed (upstream's raises NameError).
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -49,6 +46,9 @@
 
 #include "../core/graph.hpp"
 #include "../cpu/executor.hpp"
+#include "../monitor/monitor.hpp"
+#include "../monitor/monitor_series.hpp"
+#include "../monitor/monitor_time_elapsed.hpp"
 #include "../ops/loss.hpp"
 #include "../ops/reduction.hpp"
 #include "evaluator.hpp"
@@ -129,60 +129,6 @@ namespace kata::train {
 
 namespace detail {
 
-// nnabla's MonitorSeries / MonitorTimeElapsed file formats (the naive trainers' monitors).
-class series_file {
-public:
-    series_file() = default;
-    series_file(const std::filesystem::path& file, std::int64_t interval)
-        : out_(file, std::ios::trunc), interval_(interval) {
-        if (!out_) throw io_error(file.string() + ": cannot open the monitor file for writing");
-    }
-    void add(std::int64_t i, double v) {
-        if (!out_.is_open()) return;
-        sum_ += v;
-        ++n_;
-        if (i - last_ >= interval_) {
-            char buf[64];
-            std::snprintf(buf, sizeof buf, "%lld %g\n", static_cast<long long>(i), sum_ / double(n_));
-            out_ << buf << std::flush;
-            last_ = i;
-            sum_ = 0;
-            n_ = 0;
-        }
-    }
-
-private:
-    std::ofstream out_;
-    std::int64_t interval_ = 1, last_ = -1, n_ = 0;
-    double sum_ = 0;
-};
-
-class timer_file {
-public:
-    timer_file() = default;
-    timer_file(const std::filesystem::path& file, std::int64_t interval)
-        : out_(file, std::ios::trunc), interval_(interval), start_(clock::now()), last_time_(start_) {
-        if (!out_) throw io_error(file.string() + ": cannot open the monitor file for writing");
-    }
-    void add(std::int64_t i) {
-        if (!out_.is_open()) return;
-        if (i - last_ >= interval_) {
-            const auto now = clock::now();
-            const double since = std::chrono::duration<double>(now - last_time_).count();
-            const double total = std::chrono::duration<double>(now - start_).count();
-            out_ << i << ' ' << since << ' ' << (i - last_) << ' ' << total << '\n' << std::flush;
-            last_ = i;
-            last_time_ = now;
-        }
-    }
-
-private:
-    using clock = std::chrono::steady_clock;
-    std::ofstream out_;
-    std::int64_t interval_ = 10, last_ = -1;
-    clock::time_point start_, last_time_;
-};
-
 template <auto Pred>
 constexpr void classification_graph(builder& g) {
     const var y = Pred(g);
@@ -234,13 +180,12 @@ public:
         if (!a_.iter_per_epoch) a_.iter_per_epoch = a_.tdata.size() / a_.tdata.batch_size();
         if (!a_.val_iter && a_.vdata) a_.val_iter = a_.vdata.size() / a_.vdata.batch_size();
         if (!a_.monitor_path.empty()) {
-            const std::filesystem::path m(a_.monitor_path);
-            std::filesystem::create_directories(m);
-            mon_tloss_ = series_file(m / "Training-loss.series.txt", 10);
-            if constexpr (Classify) mon_terr_ = series_file(m / "Training-error.series.txt", 10);
-            mon_vloss_ = series_file(m / "Valid-loss.series.txt", 1);
-            if constexpr (Classify) mon_verr_ = series_file(m / "Valid-error.series.txt", 1);
-            mon_time_ = timer_file(m / "Training-time.timer.txt", 10);
+            monitor_.emplace(a_.monitor_path);
+            mon_tloss_.emplace("Training loss", *monitor_, 10);
+            if constexpr (Classify) mon_terr_.emplace("Training error", *monitor_, 10);
+            mon_vloss_.emplace("Valid loss", *monitor_, 1);
+            if constexpr (Classify) mon_verr_.emplace("Valid error", *monitor_, 1);
+            mon_time_.emplace("Training time", *monitor_, 10);
         }
         graph_ref tloss = loss(*texec_, *tx_, *tt_);
         updater_ = std::make_unique<Updater>(
@@ -253,12 +198,12 @@ public:
             if constexpr (Classify) v.roots.push_back([this] { return error_of(*vexec_, *vt_); });
             callbacks<std::int64_t, float> finish{[this](std::int64_t i, float l) {
                 valid_loss_ = l;
-                mon_vloss_.add(i, l);
+                if (mon_vloss_) mon_vloss_->add(i, l);
             }};
             if constexpr (Classify)
                 finish.push_back([this](std::int64_t i, float e) {
                     valid_error_ = e;
-                    mon_verr_.add(i, e);
+                    if (mon_verr_) mon_verr_->add(i, e);
                 });
             evaluator_ = std::make_unique<Evaluator>(
                 v, evaluator_args{.data_feeder = [this] { a_.vdata.next_into(*vx_, *vt_); },
@@ -306,12 +251,12 @@ private:
     }
     void on_update(std::int64_t i) {
         train_loss_ = texec_->template output_data<0>()[0];
-        mon_tloss_.add(i, train_loss_);
+        if (mon_tloss_) mon_tloss_->add(i, train_loss_);
         if constexpr (Classify) {
             train_error_ = error_of(*texec_, *tt_);
-            mon_terr_.add(i, train_error_);
+            if (mon_terr_) mon_terr_->add(i, train_error_);
         }
-        mon_time_.add(i);
+        if (mon_time_) mon_time_->add(i);
     }
 
     naive_trainer_args<Label> a_;
@@ -321,8 +266,9 @@ private:
     xt::xarray<Label> own_tt_, own_vt_;
     xt::xarray<float>*tx_ = nullptr, *vx_ = nullptr;
     xt::xarray<Label>*tt_ = nullptr, *vt_ = nullptr;
-    series_file mon_tloss_, mon_terr_, mon_vloss_, mon_verr_;
-    timer_file mon_time_;
+    std::optional<monitor::Monitor> monitor_;
+    std::optional<monitor::MonitorSeries> mon_tloss_, mon_terr_, mon_vloss_, mon_verr_;
+    std::optional<monitor::MonitorTimeElapsed> mon_time_;
     std::unique_ptr<Updater> updater_;
     std::unique_ptr<Evaluator> evaluator_;
     std::unique_ptr<Trainer> trainer_;
