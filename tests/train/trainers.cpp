@@ -20,6 +20,8 @@
 #include <set>
 #include <sstream>
 
+#include <unistd.h>
+
 using namespace kata;
 using namespace kata::test;
 using namespace kata::train::kw;
@@ -382,6 +384,7 @@ struct fake_iterator {
     }
     std::int64_t size() const { return n; }
     std::int64_t batch_size() const { return batch; }
+    void seek(int /*epoch*/, std::size_t position) { pos = std::int64_t(position); }
 };
 
 constexpr var linear8(builder& g) {
@@ -470,4 +473,36 @@ TEST_CASE("NaiveClassificationTrainer separates three clusters and reports train
     CHECK(count_lines(dir / "monitor" / "Training-error.series.txt") == 12);  // 120 iterations
     CHECK(count_lines(dir / "monitor" / "Valid-error.series.txt") == 10);
     std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("NaiveRegressionTrainer resumes from its checkpoint bit for bit (data iterators repositioned)") {
+    auto make = [](std::int64_t k, float* x, float* t) {
+        for (int j = 0; j < 3; ++j) x[j] = float(std::sin(0.7 * double(k) * (j + 1) + j));
+        t[0] = x[0] - 0.5f * x[2];
+        t[1] = 0.3f * x[1] + 0.1f;
+    };
+    using iterator = fake_iterator<float, decltype(make)>;
+    const auto root =
+        std::filesystem::temp_directory_path() / ("kata_naive_resume_" + std::to_string(::getpid()));
+    std::filesystem::remove_all(root);
+    auto run = [&](const std::string& dir, std::int64_t epochs, parameter_store& out) {
+        iterator train_it{44, 8, make, {8, 3}, {8, 2}};  // batches cross epoch ends: seek must follow
+        iterator valid_it{24, 8, make, {8, 3}, {8, 2}};
+        parameter_store store;
+        create_parameters<network<linear8>>(store);
+        train::Adam solver(0.05f);
+        solver.set_parameters(store);
+        train::NaiveRegressionTrainer<linear8> trainer(solver, store, tdata = &train_it, vdata = &valid_it,
+                                                       model_save_path = (root / dir).string(),
+                                                       max_epoch = epochs);
+        trainer.train();
+        copy_parameters(store, out);
+    };
+    parameter_store straight, resumed, half;
+    run("straight", 4, straight);
+    run("split", 2, half);
+    run("split", 4, resumed);
+    CHECK_FALSE(bitwise_equal(half, straight));
+    CHECK(bitwise_equal(resumed, straight));
+    std::filesystem::remove_all(root);
 }

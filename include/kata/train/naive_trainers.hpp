@@ -29,6 +29,8 @@
 // Monitors (kata::monitor, nnabla's files in monitor_path, created if missing, truncated at
 // construction): "Training loss" (interval 10), "Training error" (10, classification), "Valid loss" and
 // "Valid error" (interval 1), MonitorTimeElapsed "Training time" (10), as upstream creates them.
+// Checkpoints and resume: see kata/train/checkpoint.hpp; data iterators with seek(epoch, position) are
+// repositioned on a resume, so a resumed run equals an uninterrupted one bit for bit.
 // Differences from upstream: the training error is the error of the step's own predictions (upstream
 // computes it twice per step, once from the previous step's), and NaiveRegressionTrainer can be
 // constructed (upstream's raises NameError).
@@ -81,11 +83,24 @@ public:
               copy_into(t, b, "label");
           }),
           size_([](void* s) { return std::int64_t(static_cast<It*>(s)->size()); }),
-          batch_([](void* s) { return std::int64_t(static_cast<It*>(s)->batch_size()); }) {}
+          batch_([](void* s) { return std::int64_t(static_cast<It*>(s)->batch_size()); }) {
+        if constexpr (requires(It & i) { i.seek(0, std::size_t(0)); })
+            seek_ = [](void* s, std::int64_t epoch, std::int64_t position) {
+                static_cast<It*>(s)->seek(int(epoch), std::size_t(position));
+            };
+    }
     explicit operator bool() const noexcept { return self_ != nullptr; }
     void next_into(xt::xarray<float>& x, xt::xarray<Label>& t) const { next_(self_, x, t); }
     std::int64_t size() const { return size_(self_); }
     std::int64_t batch_size() const { return batch_(self_); }
+    // Puts the iterator where it is after `batches` next() calls from its start (nnabla's semantics: a
+    // batch that crosses the end of an epoch continues in the next one). False if it cannot seek.
+    bool seek_after(std::int64_t batches) const {
+        if (!seek_) return false;
+        const std::int64_t consumed = batches * batch_size();
+        seek_(self_, consumed / size(), consumed % size());
+        return true;
+    }
 
 private:
     template <class T, class A>
@@ -101,6 +116,7 @@ private:
     void (*next_)(void*, xt::xarray<float>&, xt::xarray<Label>&) = nullptr;
     std::int64_t (*size_)(void*) = nullptr;
     std::int64_t (*batch_)(void*) = nullptr;
+    void (*seek_)(void*, std::int64_t, std::int64_t) = nullptr;
 };
 
 template <class Label>
@@ -217,7 +233,18 @@ public:
                          .iter_per_epoch = a_.iter_per_epoch});
     }
 
-    void train() { trainer_->train(); }
+    // Trains (resuming from the newest checkpoint under model_save_path, if any). On a resume the data
+    // iterators are first put where an uninterrupted run would have them (when they can seek:
+    // kata::data::DataIterator::seek), so the run continues bit for bit.
+    void train() {
+        if (!a_.model_save_path.empty())
+            if (const auto c = newest_checkpoint(a_.model_save_path)) {
+                const std::int64_t epochs_done = c->epoch + 1;
+                a_.tdata.seek_after(epochs_done * a_.iter_per_epoch);
+                if (a_.vdata) a_.vdata.seek_after(epochs_done * a_.val_iter);
+            }
+        trainer_->train();
+    }
 
     float last_training_loss() const noexcept { return train_loss_; }
     float last_training_error() const noexcept { return train_error_; }
