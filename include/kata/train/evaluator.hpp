@@ -16,6 +16,7 @@
 //   * clear_buffer has no effect (the executor's memory plan reuses buffers).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <span>
 #include <stdexcept>

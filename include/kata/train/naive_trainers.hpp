@@ -36,6 +36,7 @@
 // constructed (upstream's raises NameError).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
