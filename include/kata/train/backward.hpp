@@ -47,11 +47,18 @@ constexpr bool is_gradient_key(std::string_view key) {
     return key.size() > grad_suffix.size() && key.substr(key.size() - grad_suffix.size()) == grad_suffix;
 }
 
+// How the loss's gradient is seeded: `one` is nnabla's loss.backward() (a Constant of ones, compiled in);
+// `scale` is loss.backward(grad=scale) with the scale read at run time from a parameter leaf named
+// loss_scale_key (need_grad=false) of the loss's shape, so a loss-scaling updater
+// (kata/train/loss_scaling.hpp) changes it between steps without recompiling or allocating.
+enum class loss_seed { one, scale };
+inline constexpr std::string_view loss_scale_key = "@loss_scale";
+
 namespace detail {
 
 // Appends the backward of `src` (a lifted graph whose output 0 is the loss) to a copy of it in `b`.
 template <class G>
-constexpr void derive_training_graph(const G& src, builder& b) {
+constexpr void derive_training_graph(const G& src, builder& b, loss_seed seed = loss_seed::one) {
     const std::size_t n = src.nodes.size();
     for (std::size_t i = 0; i < n; ++i) b.nodes.push_back(src.nodes[i]);
     for (std::size_t i = 0; i < src.edges.size(); ++i) b.edges.push_back(src.edges[i]);
@@ -75,7 +82,10 @@ constexpr void derive_training_graph(const G& src, builder& b) {
         return;
     }
     std::vector<var> grad(n, var{});
-    grad[std::size_t(loss)] = grad::constant(b, src.nodes[std::size_t(loss)].shape, 1.0);
+    const shape_t loss_shape = src.nodes[std::size_t(loss)].shape;
+    grad[std::size_t(loss)] =
+        seed == loss_seed::one ? grad::constant(b, loss_shape, 1.0)
+                               : b.parameter_at(name_string(loss_scale_key), loss_shape, init_spec{}, false);
 
     for (int t = src.num_order - 1; t >= 0; --t) {
         const int f = src.order[t];
@@ -123,17 +133,17 @@ constexpr void derive_training_graph(const G& src, builder& b) {
     }
 }
 
-template <auto const& G>
+template <auto const& G, loss_seed Seed>
 struct derived {
     static constexpr kata::detail::graph_sizes sizes = [] {
         builder b(2 * G.nodes.size() + 64, 2 * G.edges.size() + 128);
-        derive_training_graph(G, b);
+        derive_training_graph(G, b, Seed);
         return kata::detail::graph_sizes{b.nodes.size(), b.edges.size(), b.outputs.size(), b.error, b.failed};
     }();
     static_assert(invalid_graph<sizes.error>::ok);
     static constexpr auto value = [] {
         builder b(sizes.nodes, sizes.edges);
-        derive_training_graph(G, b);
+        derive_training_graph(G, b, Seed);
         return kata::detail::freeze<sizes.nodes, (sizes.edges ? sizes.edges : 1), sizes.outputs>(b);
     }();
 };
@@ -141,10 +151,11 @@ struct derived {
 }  // namespace detail
 
 // The forward + backward graph of Net (output 0: a loss; other forward outputs are kept, in order,
-// before the gradient accumulators).
-template <graph_type Net>
+// before the gradient accumulators). Seed: see loss_seed.
+template <graph_type Net, loss_seed Seed = loss_seed::one>
 struct training_graph {
-    static constexpr auto graph = detail::derived<Net::graph>::value;
+    static constexpr auto graph = detail::derived<Net::graph, Seed>::value;
+    static constexpr loss_seed seed = Seed;
     static constexpr std::size_t num_forward_outputs = Net::graph.outputs.size();
     static constexpr std::size_t num_gradients = graph.outputs.size() - num_forward_outputs;
 };
@@ -184,8 +195,43 @@ private:
 };
 
 // The CPU executor of a training graph: execute(inputs...) runs forward and backward and adds every
-// parameter gradient into the store's grad() buffers.
+// parameter gradient into the store's grad() buffers. It remembers its store (the updaters of
+// kata/train/updater.hpp reach the parameters through it); with loss_seed::scale it creates the store's
+// loss-scale entry (loss_scale_key, need_grad=false, value 1) before binding when it is missing.
 template <graph_type Train>
-using cpu_executor = exec::executor<Train, cpu::backend, exec::heap_arena, training_parameters>;
+class cpu_executor : public exec::executor<Train, cpu::backend, exec::heap_arena, training_parameters> {
+    using base = exec::executor<Train, cpu::backend, exec::heap_arena, training_parameters>;
+
+public:
+    static constexpr std::size_t num_forward_outputs = Train::num_forward_outputs;
+    static constexpr loss_seed seed_kind = [] {
+        if constexpr (requires { Train::seed; })
+            return Train::seed;
+        else
+            return loss_seed::one;
+    }();
+
+    explicit cpu_executor(parameter_store& store) : base(prepare(store)), store_(&store) {}
+    void bind(parameter_store& store) {
+        base::bind(prepare(store));
+        store_ = &store;
+    }
+    parameter_store& store() const noexcept { return *store_; }
+
+private:
+    static training_parameters prepare(parameter_store& store) {
+        if constexpr (requires { Train::seed; }) {
+            if constexpr (Train::seed == loss_seed::scale) {
+                const shape_t s = Train::graph.nodes[std::size_t(Train::graph.outputs[0])].shape;
+                std::vector<std::size_t> shape;
+                for (int d = 0; d < s.rank; ++d) shape.push_back(std::size_t(s.dims[d]));
+                if (!store.find(loss_scale_key))
+                    store.get_or_create(loss_scale_key, shape, initializer::constant(1.0f), false);
+            }
+        }
+        return training_parameters(store);
+    }
+    parameter_store* store_;
+};
 
 }  // namespace kata::train

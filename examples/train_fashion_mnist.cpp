@@ -1,0 +1,162 @@
+// Train a LeNet with batch normalization on Fashion-MNIST with nnabla's NaiveClassificationTrainer and
+// Adam, save it, fold its batch normalizations into the convolutions with the graph converters, check
+// that the folded network predicts what the trained one predicts, and run it on the frozen executor
+// (issue 12, point 7; docs/training.md).
+//
+//   train_fashion_mnist [--epochs N] [--train-subset N] [--test-subset N] [--min-accuracy A]
+//                       [--out DIR] [--data DIR]
+//
+// Defaults: 10 epochs over the 60000 training images, accuracy on the 10000 test images, output in
+// ./fashion_mnist_run (checkpoints, monitor files, the saved parameters). --train-subset N trains each
+// "epoch" on N images of the shuffled training stream, --test-subset N evaluates on the first N test
+// images. Exit status: 0 when the accuracy reaches --min-accuracy (default 0) and the folded network
+// agrees with the trained one; 1 otherwise; 77 when the dataset is not installed (Debian's
+// dataset-fashion-mnist package: /usr/share/datasets/fashion-mnist).
+#include <kata/converters.hpp>
+#include <kata/converters/apply_conversion.hpp>
+#include <kata/cpu.hpp>
+#include <kata/data.hpp>
+#include <kata/parameters.hpp>
+#include <kata/pf.hpp>
+#include <kata/train.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+using namespace kata;
+
+namespace {
+
+constexpr std::int64_t train_batch = 64;
+constexpr std::int64_t test_batch = 100;
+
+// LeNet with BatchNormalization after each convolution (wider than the 1998 LeNet: 32 and 64 maps).
+template <bool Test, std::int64_t Batch>
+constexpr var lenet_bn(builder& g) {
+    auto x = g.input("x", {Batch, 1, 28, 28});
+    auto h = PF::convolution(x, 32, {5, 5}, {.pad = {2, 2}, .name = "conv1"});
+    h = PF::batch_normalization(h, {.batch_stat = !Test, .name = "bn1"});
+    h = F::max_pooling(F::relu(h), {2, 2});
+    h = PF::convolution(h, 64, {5, 5}, {.name = "conv2"});
+    h = PF::batch_normalization(h, {.batch_stat = !Test, .name = "bn2"});
+    h = F::max_pooling(F::relu(h), {2, 2});
+    h = F::relu(PF::affine(h, 256, {.name = "fc1"}));
+    return PF::affine(h, 10, {.name = "fc2"});
+}
+constexpr var lenet_train(builder& g) { return lenet_bn<false, train_batch>(g); }
+constexpr var lenet_test(builder& g) { return lenet_bn<true, test_batch>(g); }
+
+using TestNet = network<lenet_test>;
+using Folded = convert<TestNet, BatchNormalizationFoldingModifier{}>;
+
+std::int64_t argmax(const float* p, int n) { return std::max_element(p, p + n) - p; }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::int64_t epochs = 10, train_subset = 60000, test_subset = 10000;
+    double min_accuracy = 0;
+    std::filesystem::path out = "fashion_mnist_run", data_dir = data::fashion_mnist_default_dir();
+    for (int k = 1; k + 1 < argc; k += 2) {
+        const std::string a = argv[k], v = argv[k + 1];
+        if (a == "--epochs")
+            epochs = std::stoll(v);
+        else if (a == "--train-subset")
+            train_subset = std::stoll(v);
+        else if (a == "--test-subset")
+            test_subset = std::stoll(v);
+        else if (a == "--min-accuracy")
+            min_accuracy = std::stod(v);
+        else if (a == "--out")
+            out = v;
+        else if (a == "--data")
+            data_dir = v;
+        else {
+            std::fprintf(stderr, "unknown option %s\n", a.c_str());
+            return 2;
+        }
+    }
+    if (!std::filesystem::exists(data_dir / "train-images-idx3-ubyte.gz") &&
+        !std::filesystem::exists(data_dir / "train-images-idx3-ubyte")) {
+        std::printf("SKIP: Fashion-MNIST not found in %s (apt-get install dataset-fashion-mnist)\n",
+                    data_dir.string().c_str());
+        return 77;
+    }
+    std::filesystem::remove_all(out);  // a fresh run (train() would resume from checkpoints here)
+
+    auto train_it =
+        data::data_iterator_fashion_mnist(train_batch, true, data::RandomState{313}, true, data_dir);
+    auto test_it = data::data_iterator_fashion_mnist(test_batch, false, data::RandomState{}, false, data_dir);
+
+    parameter_store store(313);
+    create_parameters<network<lenet_train>>(store);
+    train::Adam solver(1e-3f);
+    solver.set_parameters(store);
+
+    using namespace kata::train::kw;
+    train::NaiveClassificationTrainer<lenet_train, lenet_test> trainer(
+        solver, store, tdata = &train_it, vdata = &test_it, monitor_path = (out / "monitor").string(),
+        model_save_path = (out / "checkpoints").string(), max_epoch = epochs,
+        iter_per_epoch = train_subset / train_batch, val_iter = test_subset / test_batch);
+    std::printf("training %lld epochs x %lld iterations (batch %lld), evaluating on %lld test images\n",
+                static_cast<long long>(epochs), static_cast<long long>(trainer.iter_per_epoch()),
+                static_cast<long long>(train_batch), static_cast<long long>(trainer.val_iter() * test_batch));
+    const auto t0 = std::chrono::steady_clock::now();
+    trainer.train();
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    {
+        std::ifstream verr(out / "monitor" / "Valid-error.series.txt");
+        for (std::string line; std::getline(verr, line);)
+            std::printf("  valid error after iteration %s\n", line.c_str());
+    }
+    const double accuracy = 1.0 - double(trainer.last_valid_error());
+    std::printf("test accuracy %.4f (valid loss %.4f); %.1f s, %.1f s per epoch (training + evaluation)\n",
+                accuracy, double(trainer.last_valid_loss()), seconds,
+                seconds / double(std::max<std::int64_t>(epochs, 1)));
+
+    // Save the trained parameters (atomically), then fold the test-mode BNs into the convolutions.
+    store.save(out / "lenet_bn_fashion_mnist.npz");
+    apply_conversion<Folded>(store);
+    cpu::executor<TestNet> original(store);
+    cpu::frozen_executor<Folded> folded(store);
+
+    // The folded network, on the frozen executor, against the trained one on the same test images.
+    test_it.reset();
+    std::int64_t agree = 0, correct = 0, total = 0, close_calls = 0;
+    double max_diff = 0;
+    for (std::int64_t b = 0; b < test_subset / test_batch; ++b) {
+        const auto& [x, t] = test_it.next();
+        original.execute(x);
+        folded.execute(x);
+        const float* p = original.output_data<0>();
+        const float* q = folded.output_data<0>();
+        for (std::int64_t n = 0; n < test_batch; ++n) {
+            const std::int64_t a = argmax(p + n * 10, 10), c = argmax(q + n * 10, 10);
+            for (int k = 0; k < 10; ++k)
+                max_diff = std::max(max_diff, double(std::abs(p[n * 10 + k] - q[n * 10 + k])));
+            // A disagreement is acceptable only between two logits within rounding of each other.
+            if (a == c)
+                ++agree;
+            else if (std::abs(p[n * 10 + a] - p[n * 10 + c]) < 1e-4f)
+                ++close_calls;
+            correct += c == t.data()[n];
+            ++total;
+        }
+    }
+    const double folded_accuracy = double(correct) / double(total);
+    std::printf("folded network (frozen executor): accuracy %.4f, same prediction for %lld of %lld images "
+                "(%lld ties within 1e-4), max |logit difference| %.3g\n",
+                folded_accuracy, static_cast<long long>(agree), static_cast<long long>(total),
+                static_cast<long long>(close_calls), max_diff);
+    const bool folding_ok = agree + close_calls == total && max_diff < 1e-3;
+    const bool accurate = accuracy >= min_accuracy;
+    if (!folding_ok) std::printf("FAIL: the folded network disagrees with the trained one\n");
+    if (!accurate) std::printf("FAIL: accuracy %.4f below %.4f\n", accuracy, min_accuracy);
+    return folding_ok && accurate ? 0 : 1;
+}
