@@ -21,6 +21,7 @@
 #include <kata/train/communicator.hpp>
 #include <kata/train/mpi_communicator.hpp>
 #include <kata/train/solvers.hpp>
+#include <kata/train/updater.hpp>
 
 #include <array>
 #include <cmath>
@@ -39,6 +40,9 @@ using namespace kata;
 using train::Communicator;
 using train::MultiProcessDataParallelCommunicator;
 using train::single_process_communicator;
+
+// The MPI communicator binds to the Updater's comm argument (kata::train::communicator, updater.hpp).
+static_assert(kata::train::communicator<kata::train::MultiProcessDataParallelCommunicator>);
 
 namespace {
 

@@ -14,6 +14,8 @@
 
 #include "../support/allocation_counter.hpp"
 
+#include <kata/train/communicator.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -54,6 +56,9 @@ struct fake_comm {
     int rank() const { return 0; }
 };
 static_assert(train::communicator<fake_comm>);
+// kata's communicators bind to the Updater's comm argument (the MPI one: tests/mpi/data_parallel.cpp).
+static_assert(train::communicator<train::single_process_communicator>);
+static_assert(train::communicator<train::Communicator>);
 
 }  // namespace
 
@@ -182,6 +187,30 @@ TEST_CASE(
             CHECK(p0[k].second->data.data()[j] ==
                   doctest::Approx(pw[k].second->data.data()[j]).epsilon(1e-6));
     CHECK_FALSE(bitwise_equal(whole, rank1));  // the step changed something
+}
+
+TEST_CASE("Updater with kata's single_process_communicator: the same step as without a communicator") {
+    parameter_store with, without;
+    create_parameters<Net6>(with);
+    copy_parameters(with, without);
+    train::cpu_executor<Train6> step_w(with), step_o(without);
+    train::Adam sw(0.01f), so(0.01f);
+    sw.set_parameters(with);
+    so.set_parameters(without);
+    xt::xarray<float> x = xt::zeros<float>({6, 3}), t = xt::zeros<float>({6, 2});
+    train::single_process_communicator single;
+    train::Updater uw(
+        sw, train::loss(step_w, x, t), data_feeder = [&] { fill_batch(7, x, t); }, comm = &single);
+    train::Updater uo(
+        so, train::loss(step_o, x, t), data_feeder = [&] { fill_batch(7, x, t); });
+    for (int i = 0; i < 3; ++i) {
+        uw.update(i);
+        uo.update(i);
+    }
+    CHECK(bitwise_equal(with, without));
+    parameter_store fresh;
+    create_parameters<Net6>(fresh);
+    CHECK_FALSE(bitwise_equal(with, fresh));  // the steps changed the parameters
 }
 
 TEST_CASE(
