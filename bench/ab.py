@@ -32,20 +32,26 @@ def worker(command):
     return run
 
 
-def main():
-    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
-    a, b = worker(sys.argv[1]), worker(sys.argv[2])
-    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 7
-    reps = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+def interleave(a, b, rounds, reps):
+    """Per-round medians of a and b (each a callable: reps -> median ms), in the order A B, B A, A B, ...:
+    neither side always runs right after the other's caches and clocks."""
     ta, tb = [], []
     for r in range(rounds):
-        # A B, B A, A B, ...: neither side always runs right after the other's caches and clocks.
         if r % 2 == 0:
             ta.append(a(reps))
             tb.append(b(reps))
         else:
             tb.append(b(reps))
             ta.append(a(reps))
+    return ta, tb
+
+
+def main():
+    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    a, b = worker(sys.argv[1]), worker(sys.argv[2])
+    rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 7
+    reps = int(sys.argv[4]) if len(sys.argv) > 4 else 5
+    ta, tb = interleave(a, b, rounds, reps)
     ma, mb = statistics.median(ta), statistics.median(tb)
     print(f"A {ma:.2f} ms  B {mb:.2f} ms  B/A {mb / ma:.3f}  ({rounds} interleaved rounds of {reps}, medians)"
           f"  A per round: {' '.join(f'{t:.1f}' for t in ta)}  B: {' '.join(f'{t:.1f}' for t in tb)}")

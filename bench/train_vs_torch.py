@@ -13,14 +13,17 @@ and the ratio kata/torch (< 1: kata is faster). The target of issue #11 is kata/
 """
 import os
 import platform
+import shlex
 import statistics
-import subprocess
 import sys
 import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ab import interleave, worker as kata_worker  # noqa: E402  (bench/ab.py: worker protocol, A B / B A rounds)
 
 torch.set_num_threads(2)
 
@@ -82,17 +85,6 @@ def torch_worker(model, batch, shape):
     return run
 
 
-def kata_worker(path):
-    p = subprocess.Popen([path], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert p.stdout.readline().strip() == "ready", path
-
-    def run(k):
-        p.stdin.write(f"{k}\n")
-        p.stdin.flush()
-        return float(p.stdout.readline())
-    return run
-
-
 def main():
     bench_dir = sys.argv[1] if len(sys.argv) > 1 else "build/bench"
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 9
@@ -102,16 +94,9 @@ def main():
     for name, worker, model, batch, shape in [
             ("LeNet-5 + BN, batch 128", "train_step_lenet_b128", lenet_bn, 128, (1, 28, 28)),
             ("ResNet-20 (CIFAR), batch 64", "train_step_resnet20_b64", resnet20, 64, (3, 32, 32))]:
-        a = kata_worker(os.path.join(bench_dir, worker))
+        a = kata_worker(shlex.quote(os.path.join(bench_dir, worker)))
         b = torch_worker(model, batch, shape)
-        ta, tb = [], []
-        for r in range(rounds):
-            if r % 2 == 0:
-                ta.append(a(reps))
-                tb.append(b(reps))
-            else:
-                tb.append(b(reps))
-                ta.append(a(reps))
+        ta, tb = interleave(a, b, rounds, reps)
         ma, mb = statistics.median(ta), statistics.median(tb)
         paired = statistics.median([x / y for x, y in zip(ta, tb)])
         print(f"{name}: kata {ma:.2f} ms  torch {mb:.2f} ms  kata/torch {ma / mb:.3f} "

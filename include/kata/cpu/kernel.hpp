@@ -11,6 +11,8 @@
 // The names below keep kata::cpu::op_instance / kernel_io / instance_of, which moved to kata::exec.
 #pragma once
 
+#include <cstdint>
+
 #include "../exec/kernel_io.hpp"
 #include "../exec/memory_plan.hpp"
 #include "../exec/op_instance.hpp"
@@ -28,5 +30,16 @@ using exec::prepare_io;
 // Specialised per op kind in kata/cpu/kernels/*.hpp.
 template <op_kind K>
 struct kernel;
+
+namespace detail {
+// A tensor seen as (outer, C, inner) around `axis`: the geometry of every per-axis kernel (Softmax,
+// LogSoftmax, the cross-entropies, TopNError, their gradients, BatchNormalization's gradients).
+struct axis_view {
+    std::int64_t outer = 1, C = 1, inner = 1;
+};
+constexpr axis_view make_axis_view(const shape_t& s, int axis) {
+    return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
+}
+}  // namespace detail
 
 }  // namespace kata::cpu

@@ -108,14 +108,6 @@ struct reduce_kernel {
     }
 };
 
-// (outer, C, inner) view of a tensor around `axis`.
-struct axis_view {
-    i64 outer = 1, C = 1, inner = 1;
-};
-constexpr axis_view make_axis_view(const shape_t& s, int axis) {
-    return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
-}
-
 }  // namespace detail
 
 template <>

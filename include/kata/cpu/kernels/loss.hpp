@@ -23,16 +23,6 @@
 namespace kata::cpu {
 
 namespace detail {
-// (outer, C, inner) around `axis`.
-struct along_axis {
-    std::int64_t outer = 1, C = 1, inner = 1;
-};
-constexpr along_axis make_along_axis(const shape_t& s, int axis) {
-    return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
-}
-}  // namespace detail
-
-namespace detail {
 // Target k of input `in` as nnabla reads it: an integer label (a float32 target is truncated toward zero).
 template <op_instance I, int In>
 inline float integer_target(const kernel_io& io, std::int64_t i) {
@@ -88,7 +78,7 @@ struct kernel<op_kind::log_softmax> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr detail::along_axis V = detail::make_along_axis(I.out, I.attr.axis);
+        constexpr detail::axis_view V = detail::make_axis_view(I.out, I.attr.axis);
         const float* x = io.input(0);
         float* y = io.output();
         for (std::int64_t o = 0; o < V.outer; ++o)
@@ -114,7 +104,7 @@ struct kernel<op_kind::log_softmax_grad> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr detail::along_axis V = detail::make_along_axis(I.out, I.attr.axis);
+        constexpr detail::axis_view V = detail::make_axis_view(I.out, I.attr.axis);
         const float* dy = io.input(0);
         const float* y = io.input(1);
         float* dx = io.output();
@@ -140,7 +130,7 @@ struct kernel<op_kind::top_n_error> {
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr detail::along_axis V = detail::make_along_axis(I.in[0], I.attr.axis);
+        constexpr detail::axis_view V = detail::make_axis_view(I.in[0], I.attr.axis);
         constexpr std::int64_t n = I.attr.n;
         const float* x = io.input(0);
         const std::int32_t* t = io.input<std::int32_t>(1);

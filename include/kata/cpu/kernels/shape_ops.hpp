@@ -109,14 +109,6 @@ constexpr transpose_plan make_transpose(const shape_t& in, const attributes& a) 
     return p;
 }
 
-struct softmax_plan {
-    std::int64_t outer = 1, axis = 1, inner = 1;
-};
-
-constexpr softmax_plan make_softmax(const shape_t& s, int axis) {
-    return {s.prod(0, axis), s.dims[axis], s.prod_from(axis + 1)};
-}
-
 }  // namespace detail
 
 template <>
@@ -207,13 +199,13 @@ template <>
 struct kernel<op_kind::softmax> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        constexpr auto P = detail::make_softmax(I.in[0], I.attr.axis);
+        constexpr auto P = detail::make_axis_view(I.in[0], I.attr.axis);
         return P.inner > 1 ? 2 * std::size_t(P.inner) * sizeof(float) : 0;
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr auto P = detail::make_softmax(I.in[0], I.attr.axis);
-        constexpr std::int64_t A = P.axis, IN = P.inner;
+        constexpr auto P = detail::make_axis_view(I.in[0], I.attr.axis);
+        constexpr std::int64_t A = P.C, IN = P.inner;
         const float* x = io.input(0);
         float* y = io.output();
         for (std::int64_t o = 0; o < P.outer; ++o) {
