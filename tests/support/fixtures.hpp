@@ -79,7 +79,11 @@ namespace detail {
 template <class S>
 std::string shape_str(const S& s) {
     std::string r = "(";
-    for (std::size_t i = 0; i < s.size(); ++i) r += (i ? "," : "") + std::to_string(s[i]);
+    // Appended piece by piece: `"," + std::to_string(...)` trips g++ 12's -Wstringop-overflow false positive.
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if (i) r += ',';
+        r += std::to_string(s[i]);
+    }
     return r + (s.size() == 1 ? ",)" : ")");
 }
 template <class S>
