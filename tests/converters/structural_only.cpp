@@ -1,3 +1,4 @@
+// KATA_NO_PCH: this test is about what kata/converters.hpp includes (tests/CMakeLists.txt).
 // kata/converters.hpp is structural: it pulls neither xtensor nor file I/O, a conversion is a compile-time
 // rewrite, and the value rules of the derivations it records run on plain float spans through
 // kata::derivation_sources (no parameter_store). Checked here without including anything else of kata:
