@@ -83,7 +83,8 @@ double fma_peak(int threads) {
         std::vector<std::thread> pool;
         std::vector<float> sink(static_cast<std::size_t>(threads));
         const auto t0 = std::chrono::steady_clock::now();
-        for (int i = 0; i < threads; ++i) pool.emplace_back([&, i] { sink[std::size_t(i)] = fma_chains(iters); });
+        for (int i = 0; i < threads; ++i)
+            pool.emplace_back([&, i] { sink[std::size_t(i)] = fma_chains(iters); });
         for (auto& th : pool) th.join();
         t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
