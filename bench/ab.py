@@ -47,7 +47,11 @@ def interleave(a, b, rounds, reps):
 
 
 def main():
-    os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
+    # OpenBLAS misdetects AVX-512 Zen CPUs as AVX2-only; forcing SkylakeX elsewhere (Zen 1: no AVX-512)
+    # makes the workers die before their greeting.
+    with open("/proc/cpuinfo") as f:
+        if " avx512f" in f.read():
+            os.environ.setdefault("OPENBLAS_CORETYPE", "SkylakeX")
     a, b = worker(sys.argv[1]), worker(sys.argv[2])
     rounds = int(sys.argv[3]) if len(sys.argv) > 3 else 7
     reps = int(sys.argv[4]) if len(sys.argv) > 4 else 5

@@ -101,6 +101,77 @@ void bench_layer(const char* name, int reps) {
     std::free(zero);
 }
 
+// This session's per-layer choices (kernels/conv_nhwc.hpp, make_params) against the same kernel with
+// them switched off (the params as before them), interleaved A B A B, medians; `conv_layers reps ab`.
+template <std::int64_t Bt, std::int64_t H, std::int64_t C, std::int64_t O, std::int64_t k, std::int64_t s,
+          std::int64_t pad>
+constexpr var one_conv_b(builder& g) {
+    auto x = g.input("x", {Bt, H, H, C}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {O, k, k, C}), g.parameter("b", {O}),
+                          {.pad = {pad, pad}, .stride = {s, s}, .channel_last = true});
+}
+
+constexpr cpu::detail::params before_session(cpu::detail::params p) {
+    p.rows = false;
+    return p;
+}
+
+template <auto Fn>
+void bench_ab(const char* name, int reps) {
+    using Net = network<Fn>;
+    constexpr auto& G = Net::graph;
+    constexpr cpu::op_instance I = cpu::instance_of<G>(G.order[0]);
+    constexpr auto pb = cpu::detail::make_params(I);
+    constexpr auto pa = before_session(pb);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> x(std::size_t(I.in[0].numel())), w(std::size_t(I.in[1].numel())), b(std::size_t(pb.O));
+    for (auto& v : x) v = std::max(0.f, nd(rng));
+    for (auto& v : w) v = nd(rng) * 0.05f;
+    for (auto& v : b) v = nd(rng);
+    const std::size_t ny = std::size_t(I.out.numel());
+    auto falloc = [](cpu::detail::i64 n) {
+        return static_cast<float*>(std::aligned_alloc(64, (std::size_t(n) * 4 + 127) / 64 * 64));
+    };
+    float* y0 = falloc(cpu::detail::i64(ny));
+    float* y1 = falloc(cpu::detail::i64(ny));
+    float* packed = falloc(cpu::detail::packed_floats(pb));
+    float* scratch = falloc(std::max(cpu::detail::scratch_floats(pa), cpu::detail::scratch_floats(pb)));
+    cpu::detail::pack(pb, w.data(), b.data(), packed);
+    auto t_a = [&] { cpu::detail::forward(pa, x.data(), packed, nullptr, true, y0, scratch); };
+    auto t_b = [&] { cpu::detail::forward(pb, x.data(), packed, nullptr, true, y1, scratch); };
+    auto time = [&](auto&& f) {
+        auto t0 = std::chrono::steady_clock::now();
+        f();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+    for (int i = 0; i < 2; ++i) {
+        t_a();
+        t_b();
+    }
+    std::vector<double> ta, tb;
+    for (int i = 0; i < reps; ++i) {
+        ta.push_back(time(t_a));
+        tb.push_back(time(t_b));
+    }
+    auto med = [](std::vector<double> v) {
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    double diff = 0, mag = 0;
+    for (std::size_t i = 0; i < ny; ++i) {
+        diff = std::max(diff, double(std::abs(y0[i] - y1[i])));
+        mag = std::max(mag, double(std::abs(y0[i])));
+    }
+    const double gf = 2.0 * double(pb.M) * double(pb.K) * double(pb.O) / 1e6;
+    std::printf(
+        "%-30s before %8.3f ms (%5.1f GF/s)  after %8.3f ms (%5.1f GF/s)  after/before %.2f  path %-10s "
+        "maxdiff/max %.1e\n",
+        name, med(ta), gf / med(ta), med(tb), gf / med(tb), med(tb) / med(ta), cpu::detail::path_name(pb),
+        diff / mag);
+    for (float* f : {y0, y1, packed, scratch}) std::free(f);
+}
+
 // Depthwise 3x3 (group == C == O, pad 1): main's direct loop (depthwise_cl, weights (C, taps)) against
 // the packed depthwise kernel (dw_nhwc_forward: AVX2 + FMA where the CPU has it), interleaved.
 template <std::int64_t H, std::int64_t C, std::int64_t s>
@@ -170,6 +241,21 @@ int main(int argc, char** argv) {
         bench_dw<one_dw<14, 384, 1>>("dw 14 3x3 384", reps);
         bench_dw<one_dw<14, 576, 2>>("dw 14 3x3/2 576", reps);
         bench_dw<one_dw<7, 960, 1>>("dw 7 3x3 960", reps);
+        return 0;
+    }
+    if (argc > 2 && std::string_view(argv[2]) == "ab") {
+        bench_ab<one_conv_b<1, 224, 3, 64, 7, 2, 3>>("stem 7x7/2 3->64", reps);
+        bench_ab<one_conv_b<1, 56, 64, 64, 3, 1, 1>>("56 3x3 64->64", reps);
+        bench_ab<one_conv_b<1, 56, 128, 128, 3, 2, 1>>("56 3x3/2 128->128", reps);
+        bench_ab<one_conv_b<1, 28, 256, 256, 3, 2, 1>>("28 3x3/2 256->256", reps);
+        bench_ab<one_conv_b<1, 224, 3, 32, 3, 2, 1>>("mbv2 stem 3x3/2 3->32", reps);
+        bench_ab<one_conv_b<1, 56, 144, 24, 1, 1, 0>>("mbv2 56 1x1 144->24", reps);
+        bench_ab<one_conv_b<1, 28, 192, 32, 1, 1, 0>>("mbv2 28 1x1 192->32", reps);
+        bench_ab<one_conv_b<1, 112, 32, 16, 1, 1, 0>>("mbv2 112 1x1 32->16", reps);
+        bench_ab<one_conv_b<8, 28, 3, 16, 3, 1, 1>>("b8 28 3x3 3->16 (pad 1)", reps);
+        bench_ab<one_conv_b<64, 28, 1, 6, 5, 1, 2>>("b64 28 5x5 1->6 (pad 2)", reps);
+        bench_ab<one_conv_b<64, 28, 1, 6, 5, 1, 0>>("lenet b64 5x5 1->6", reps);
+        bench_ab<one_conv_b<64, 12, 6, 16, 5, 1, 0>>("lenet b64 5x5 6->16", reps);
         return 0;
     }
     bench_layer<one_conv<224, 3, 64, 7, 2>>("stem 7x7/2 3->64", reps);

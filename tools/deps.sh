@@ -22,6 +22,12 @@ kata_install_embedded_deps() {
     kata_install_packages gcc-arm-none-eabi libnewlib-arm-none-eabi libstdc++-arm-none-eabi-newlib qemu-system-arm
 }
 
+# Benchmarks only (never the tests): Debian's oneDNN for bench/onednn_layers.cpp, the per-layer rate of a
+# production kernel library on the shapes of kata's profiles (issue #17 point 2; 18 s to install).
+kata_install_bench_deps() {
+    kata_install_packages libdnnl-dev
+}
+
 # kata_install_packages <debian packages...>: installs those that are missing, in one apt-get call.
 kata_install_packages() {
     local missing=() p

@@ -13,7 +13,7 @@
 // not a multiple of the 6-pixel tile, C > 1024 (reduction split inside a tap), C * taps > 1024
 // (several reduction chunks), taps entirely in the padding, stride / dilation / asymmetric pads,
 // 1-D and 3-D, base_axis 2, an output above the non-temporal-store threshold (4 MiB), partial 16-column
-// slices of the AVX2 kernel, one input channel. Every case runs with the CPU's micro-kernel (AVX-512,
+// slices of the AVX2 kernel, one input channel (tiles, and the rows kernel for rows of >= 8 outputs). Every case runs with the CPU's micro-kernel (AVX-512,
 // else AVX2 + FMA, where the CPU has them), with the AVX2 one (on AVX-512 CPUs too) and with the
 // portable one.
 #include <doctest/doctest.h>
@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <kata/converters.hpp>
@@ -102,6 +103,18 @@ constexpr var narrow_s2(builder& g) {  // 3x3/2, O = 41: 16-column slices 16 + 1
 constexpr var lenet_first(builder& g) {  // LeNet's first layer at batch 3: C = 1, O = 6, 5x5, no pad
     auto x = g.input("x", {3, 12, 11, 1}, layout::channel_last);
     return F::convolution(x, g.parameter("W", {6, 5, 5, 1}), g.parameter("b", {6}), {.channel_last = true});
+}
+// One input channel, output rows >= 8 pixels: the rows kernel (params::rows). 8 x 9 outputs (a vector of 8
+// and an overlapping last one), O = 6; then pad 2 (prepad), O = 11 (channel passes of 6 + 5), rows of 21
+// (16 + 5), ReLU.
+constexpr var rows_c1(builder& g) {
+    auto x = g.input("x", {3, 12, 13, 1}, layout::channel_last);
+    return F::convolution(x, g.parameter("W", {6, 5, 5, 1}), g.parameter("b", {6}), {.channel_last = true});
+}
+constexpr var rows_c1_pad(builder& g) {
+    auto x = g.input("x", {2, 7, 21, 1}, layout::channel_last);
+    return F::relu(F::convolution(x, g.parameter("W", {11, 5, 5, 1}), g.parameter("b", {11}),
+                                  {.pad = {2, 2}, .channel_last = true}));
 }
 // Depthwise (group == C == O), channel-last: the packed depthwise path (frozen) and the workspace one
 // (live), AVX2 + FMA and portable.
@@ -379,6 +392,25 @@ TEST_CASE("Frozen NHWC convolution: odd shapes, tails, stride/pad/dilation, fuse
     check_single_conv<network<big_output>>(true, 8);
     check_single_conv<network<narrow_s2>>(true, 9);
     check_single_conv<network<lenet_first>>(false, 10);
+}
+
+// The kernel the frozen executor picks for the first convolution of Net (kernels/conv_nhwc.hpp, decided
+// at compile time from the op instance).
+template <class Net>
+constexpr const char* nhwc_path() {
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    return cpu::detail::path_name(
+        cpu::detail::make_params(cpu::frozen_executor<Fused>::template instance<first_conv<Fused::graph>()>));
+}
+constexpr bool same(const char* a, const char* b) { return std::string_view(a) == std::string_view(b); }
+
+TEST_CASE("Frozen NHWC convolution, one input channel: the rows kernel") {
+    static_assert(same(nhwc_path<network<rows_c1>>(), "nhwc-rows"));
+    static_assert(same(nhwc_path<network<rows_c1_pad>>(), "nhwc-rows"));
+    static_assert(same(nhwc_path<network<lenet_first>>(), "nhwc"), "7 output columns: < 8, tiles");
+    static_assert(same(nhwc_path<network<stem_like>>(), "nhwc-prepad"));
+    check_single_conv<network<rows_c1>>(false, 15);
+    check_single_conv<network<rows_c1_pad>>(true, 16);
 }
 
 TEST_CASE(

@@ -69,6 +69,12 @@ struct params {
     // per tap, so the input is first copied into a zero-bordered buffer (scratch) and the convolution
     // runs unpadded on it: every kernel row is one run of k * C floats.
     bool prepad = false;
+    // One input channel, stride 1 along W, no dilation, <= 16 output channels, >= 8 output columns (LeNet's
+    // first layer): the runs would be k floats long (the reduction is taps long), so the tile set-up costs
+    // as much as the FMAs and most of the 16 columns are padding. Such layers run rows_forward() instead:
+    // vectors along the output row (8 pixels per vector; the input row is contiguous), output channels
+    // broadcast from the same packed weights.
+    bool rows = false;
 };
 
 // The geometry of the convolution on the zero-bordered copy of x (pad 0, input grown by 2 * pad).
@@ -138,7 +144,17 @@ constexpr params make_params(const op_instance& I) {
         p.nchunks = p.taps * p.cpt;
     }
     p.prepad = p.C < 8 && p.pad[0] + p.pad[1] + p.pad[2] > 0;
+    p.rows = p.C == 1 && p.taps > 1 && p.O <= 16 && p.out[2] >= 8 && p.stride[2] == 1 &&
+             p.dil[0] * p.dil[1] * p.dil[2] == 1;
     return p;
+}
+
+// The kernel a layer runs on, decided here at compile time from the op instance (the per-layer profile
+// prints it: bench/profile_report.hpp).
+constexpr const char* path_name(const params& p) {
+    if (p.rows) return "nhwc-rows";
+    if (p.prepad) return "nhwc-prepad";
+    return "nhwc";
 }
 
 // Floats of the packed weights (+ bias) of one layer.
@@ -553,6 +569,108 @@ inline int build_segs(const params& p, const float* x, const float* zero, i64 m0
     return ns;
 }
 
+#if KATA_CPU_X86
+// ---- rows kernel (params::rows): one input channel, vectors along the output row ---------------------
+// V vectors of 8 consecutive output pixels x OC output channels (acc: V * OC <= 12 ymm), input row loaded
+// unaligned per tap, the weight of (tap, channel) broadcast from the packed block (row tap, column o).
+// The accumulators (channel-major) are stored to a small buffer and written pixel-major (NHWC) with the
+// epilogue; pixels before `from` are not written (the last, overlapping vector of a row).
+template <int V, int OC>
+KATA_CPU_AVX2_TARGET void rows_ukernel(const params& p, const float* xrow, const float* w, const float* bias,
+                                       const float* res, bool relu, float* y, int from) {
+    __m256 acc[V][OC];
+#pragma GCC unroll 8
+    for (int o = 0; o < OC; ++o) {
+        const __m256 b = _mm256_set1_ps(bias[o]);
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) acc[v][o] = b;
+    }
+    const i64 tap_rows = p.k[0] * p.k[1];
+    for (i64 tr = 0; tr < tap_rows; ++tr) {
+        const i64 t0 = tr / p.k[1], t1 = tr % p.k[1];
+        const float* xr = xrow + (t0 * p.in[1] + t1) * p.in[2];
+        const float* wr = w + tr * p.k[2] * NR;
+        for (i64 t2 = 0; t2 < p.k[2]; ++t2, wr += NR) {
+            __m256 xv[V];
+#pragma GCC unroll 2
+            for (int v = 0; v < V; ++v) xv[v] = _mm256_loadu_ps(xr + t2 + 8 * v);
+#pragma GCC unroll 8
+            for (int o = 0; o < OC; ++o) {
+                const __m256 wb = _mm256_broadcast_ss(wr + o);
+#pragma GCC unroll 2
+                for (int v = 0; v < V; ++v) acc[v][o] = _mm256_fmadd_ps(xv[v], wb, acc[v][o]);
+            }
+        }
+    }
+    alignas(32) float buf[OC][8 * V];
+#pragma GCC unroll 8
+    for (int o = 0; o < OC; ++o)
+#pragma GCC unroll 2
+        for (int v = 0; v < V; ++v) _mm256_store_ps(&buf[o][8 * v], acc[v][o]);
+    for (int px = from; px < 8 * V; ++px) {
+        float* yo = y + px * p.O;
+        const float* ro = res ? res + px * p.O : nullptr;
+#pragma GCC unroll 8
+        for (int o = 0; o < OC; ++o) {
+            float v = buf[o][px];
+            if (ro) v += ro[o];
+            if (relu) v = v > 0.f ? v : 0.f;
+            yo[o] = v;
+        }
+    }
+}
+
+template <int V>
+KATA_CPU_AVX2_TARGET void rows_ukernel_oc(int oc, const params& p, const float* xrow, const float* w,
+                                          const float* bias, const float* res, bool relu, float* y,
+                                          int from) {
+    switch (oc) {
+    case 1: return rows_ukernel<V, 1>(p, xrow, w, bias, res, relu, y, from);
+    case 2: return rows_ukernel<V, 2>(p, xrow, w, bias, res, relu, y, from);
+    case 3: return rows_ukernel<V, 3>(p, xrow, w, bias, res, relu, y, from);
+    case 4: return rows_ukernel<V, 4>(p, xrow, w, bias, res, relu, y, from);
+    case 5: return rows_ukernel<V, 5>(p, xrow, w, bias, res, relu, y, from);
+    default: return rows_ukernel<V, 6>(p, xrow, w, bias, res, relu, y, from);
+    }
+}
+
+// The forward of a params::rows layer (pad 0 here: forward() pads the input first), threaded over output
+// rows. Each row: vectors of 16, then 8 pixels; a last remainder of < 8 pixels recomputes the row's last
+// 8 and writes only the new ones. Output channels in passes of <= 6.
+KATA_CPU_AVX2_TARGET inline void rows_forward(const params& p, const float* x, const float* packed,
+                                              const float* res, bool relu, float* y) {
+    const float* bias = packed;
+    const float* pw = packed + p.nb * NR;
+    const i64 W = p.out[2];
+    parallel_for(
+        p.B * p.out[0] * p.out[1],
+        [&](i64 r0, i64 r1) {
+            for (i64 r = r0; r < r1; ++r) {
+                const i64 b = r / (p.out[0] * p.out[1]), o0 = (r / p.out[1]) % p.out[0], o1 = r % p.out[1];
+                const float* xrow =
+                    x + b * p.in_sp + (o0 * p.stride[0] * p.in[1] + o1 * p.stride[1]) * p.in[2];
+                float* yrow = y + r * W * p.O;
+                const float* rrow = res ? res + r * W * p.O : nullptr;
+                for (int c0 = 0; c0 < p.O; c0 += 6) {
+                    const int oc = int(std::min<i64>(6, p.O - c0));
+                    i64 w0 = 0;
+                    for (; w0 + 16 <= W; w0 += 16)
+                        rows_ukernel_oc<2>(oc, p, xrow + w0, pw + c0, bias + c0,
+                                           rrow ? rrow + w0 * p.O + c0 : nullptr, relu, yrow + w0 * p.O + c0,
+                                           0);
+                    for (; w0 < W; w0 += 8) {
+                        const i64 s0 = std::min(w0, W - 8);  // W >= 8 (params::rows)
+                        rows_ukernel_oc<1>(oc, p, xrow + s0, pw + c0, bias + c0,
+                                           rrow ? rrow + s0 * p.O + c0 : nullptr, relu, yrow + s0 * p.O + c0,
+                                           int(w0 - s0));
+                    }
+                }
+            }
+        },
+        1);
+}
+#endif
+
 // The forward on x as given (p.pad may be > 0; padding taps read a zero vector). `zero` holds
 // zero_floats(p) floats (zeroed here).
 //
@@ -565,6 +683,9 @@ inline void forward_unpadded(const params& p, const float* x, const float* packe
                              bool relu, float* y, float* zero) {
     std::memset(zero, 0, sizeof(float) * std::size_t(zero_floats(p)));
     const isa avx = current_isa();
+#if KATA_CPU_X86
+    if (p.rows && avx != isa::generic) return rows_forward(p, x, packed, res, relu, y);
+#endif
     const i64 tiles = (p.M + MR - 1) / MR;
     const i64 nt = i64(num_threads());
     const float* bias = packed;

@@ -100,4 +100,22 @@ struct kernel<op_kind::fused_convolution> {
     }
 };
 
+// The kernel a Convolution / FusedConvolution instance runs on (for profiles and tests): "nhwc..." (the
+// direct NHWC kernel; conv_nhwc.hpp's path_name: "nhwc-rows", "nhwc-prepad", "nhwc"), "depthwise-packed",
+// "depthwise-direct", "gemm" (im2col or pointwise + OpenBLAS). A compile-time property of the instance.
+template <op_instance I>
+constexpr const char* conv_path_name() {
+    if constexpr (detail::packed_path(I)) {
+        return detail::path_name(detail::make_params(I));
+    } else if constexpr (detail::dw_packed_path<I>()) {
+        return "depthwise-packed";
+    } else {
+        constexpr op_instance C = I.op == op_kind::fused_convolution ? detail::conv_part(I) : I;
+        if constexpr (detail::use_direct_depthwise<detail::conv_geometry<C>()>())
+            return "depthwise-direct";
+        else
+            return "gemm";
+    }
+}
+
 }  // namespace kata::cpu
