@@ -2,7 +2,8 @@
 //
 // IEEE binary16 (fp16) conversions for the exec layer: float -> binary16 bits with round-to-nearest-even
 // (subnormals kept, |x| >= 65520 -> inf, NaN stays NaN), binary16 bits -> float (exact), and
-// round_to_half(p, n): every float of p replaced by the nearest binary16 value, in place.
+// round_to_half(p, n): every float of p replaced by the nearest binary16 value, in place; to_half and
+// to_float convert kata::exec::half (raw binary16 bits).
 //
 // Why round floats instead of storing 2-byte values: kata's CPU kernels compute in float. A float that
 // holds a binary16 value IS that value (the conversion back is exact), so rounding every kernel's output
@@ -17,6 +18,8 @@
 
 #include <bit>
 #include <cstdint>
+
+#include "buffer.hpp"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -63,6 +66,10 @@ constexpr float half_bits_to_float(std::uint16_t h) {
     }
     return std::bit_cast<float>(sign | ((e + 112u) << 23) | (m << 13));
 }
+
+// kata::exec::half (kata/exec/buffer.hpp) from and to float.
+constexpr half to_half(float f) { return half{float_to_half_bits(f)}; }
+constexpr float to_float(half h) { return half_bits_to_float(h.bits); }
 
 // f rounded to the nearest binary16 value, as a float.
 constexpr float round_to_half(float f) { return half_bits_to_float(float_to_half_bits(f)); }
