@@ -30,11 +30,13 @@
 #include <cstddef>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "../core/graph.hpp"
 #include "../cpu/executor.hpp"
 #include "../exec/binding.hpp"
+#include "../exec/half_precision.hpp"
 #include "../io/parameter_store.hpp"
 #include "../ops/descriptors.hpp"
 
@@ -53,6 +55,14 @@ constexpr bool is_gradient_key(std::string_view key) {
 // (kata/train/loss_scaling.hpp) changes it between steps without recompiling or allocating.
 enum class loss_seed { one, scale };
 inline constexpr std::string_view loss_scale_key = "@loss_scale";
+
+// The number format of a training step's activations and gradients (docs/training.md, "Mixed
+// precision"). `float32`: everything float32. `half`: nnabla's mixed precision -- every forward
+// activation and every backward gradient is a binary16 value (rounded after each kernel), parameters are
+// read as binary16 copies, and the parameters themselves (master weights), the gradient accumulators
+// "P@grad" and the solver state stay float32 (kata/exec/half_precision.hpp). The graph is the same;
+// only the executor's backend changes, so the loss scale stays a run-time value.
+enum class precision { float32, half };
 
 namespace detail {
 
@@ -151,11 +161,12 @@ struct derived {
 }  // namespace detail
 
 // The forward + backward graph of Net (output 0: a loss; other forward outputs are kept, in order,
-// before the gradient accumulators). Seed: see loss_seed.
-template <graph_type Net, loss_seed Seed = loss_seed::one>
+// before the gradient accumulators). Seed: see loss_seed; Precision: see precision.
+template <graph_type Net, loss_seed Seed = loss_seed::one, precision Precision = precision::float32>
 struct training_graph {
     static constexpr auto graph = detail::derived<Net::graph, Seed>::value;
     static constexpr loss_seed seed = Seed;
+    static constexpr train::precision precision = Precision;
     static constexpr std::size_t num_forward_outputs = Net::graph.outputs.size();
     static constexpr std::size_t num_gradients = graph.outputs.size() - num_forward_outputs;
 };
@@ -198,11 +209,29 @@ private:
 // parameter gradient into the store's grad() buffers. It remembers its store (the updaters of
 // kata/train/updater.hpp reach the parameters through it); with loss_seed::scale it creates the store's
 // loss-scale entry (loss_scale_key, need_grad=false, value 1) before binding when it is missing.
+// A training_graph with precision::half runs on the CPU kernels through exec::half_precision_backend.
+namespace detail {
 template <graph_type Train>
-class cpu_executor : public exec::executor<Train, cpu::backend, exec::heap_arena, training_parameters> {
-    using base = exec::executor<Train, cpu::backend, exec::heap_arena, training_parameters>;
+constexpr precision precision_of() {
+    if constexpr (requires { Train::precision; })
+        return Train::precision;
+    else
+        return precision::float32;
+}
+template <graph_type Train>
+using training_backend =
+    std::conditional_t<precision_of<Train>() == precision::half,
+                       exec::half_precision_backend<cpu::backend, Train::graph>, cpu::backend>;
+}  // namespace detail
+
+template <graph_type Train>
+class cpu_executor
+    : public exec::executor<Train, detail::training_backend<Train>, exec::heap_arena, training_parameters> {
+    using base =
+        exec::executor<Train, detail::training_backend<Train>, exec::heap_arena, training_parameters>;
 
 public:
+    static constexpr precision precision_kind = detail::precision_of<Train>();
     static constexpr std::size_t num_forward_outputs = Train::num_forward_outputs;
     static constexpr loss_seed seed_kind = [] {
         if constexpr (requires { Train::seed; })
