@@ -10,6 +10,11 @@
 //                  1: CIFAR ResNet-20 (3 stages x 3 basic blocks, 16/32/64 channels, 1x1 projection
 //                     shortcuts with BN where the shape changes), 3x32x32, batch 64
 // Both in training mode (BatchNormalization with batch statistics), softmax cross-entropy, mean.
+//
+// Built with -DKATA_CPU_PROFILE (targets train_profile_*), `train_profile_resnet20_b64 [steps]` instead
+// prints where one step's time goes: every kernel node, forward and backward apart, with GFLOP/s of the
+// convolutions / Affine and their gradients and GB/s of the rest (bytes = every input + the output,
+// read or written once: the least traffic the node can have), totals per kind, and zero_grad / Adam.
 #include <kata/cpu.hpp>
 #include <kata/parameters.hpp>
 #include <kata/pf.hpp>
@@ -20,10 +25,15 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <memory>
 #include <string>
 #include <vector>
+
+#ifdef KATA_CPU_PROFILE
+#include <map>
+#endif
 
 #ifndef KATA_BENCH_MODEL
 #define KATA_BENCH_MODEL 0
@@ -90,9 +100,88 @@ constexpr std::size_t B = 64, C = 3, H = 32;
 #endif
 using Train = train::training_graph<Net>;
 
+#ifdef KATA_CPU_PROFILE
+// Multiply-adds of a convolution-like or Affine node of the training graph (0 for the others).
+template <class G>
+double madds_of(const G& g, int id) {
+    const auto& n = g.nodes[std::size_t(id)];
+    auto numel = [](const shape_t& s) { return double(s.numel()); };
+    auto per_out = [&](const shape_t& w) { return numel(w) / double(w.dims[0]); };  // Cg * taps
+    switch (n.op) {
+    case op_kind::convolution: return numel(n.shape) * per_out(g.input_node(id, 1).shape);
+    case op_kind::convolution_data_grad:  // (dy, W) -> dx
+        return numel(g.input_node(id, 0).shape) * per_out(g.input_node(id, 1).shape);
+    case op_kind::convolution_filter_grad:  // (x, dy) -> dW
+        return numel(g.input_node(id, 1).shape) * per_out(n.shape);
+    case op_kind::affine: return numel(n.shape) * numel(g.input_node(id, 1).shape) / double(n.shape.dims[1]);
+    case op_kind::affine_data_grad:  // (dy, W) -> dx: batch * in * out
+        return numel(n.shape) * numel(g.input_node(id, 0).shape) / double(n.shape.dims[0]);
+    case op_kind::affine_filter_grad:  // (x, dy) -> dW
+        return numel(g.input_node(id, 0).shape) * numel(g.input_node(id, 1).shape) /
+               double(g.input_node(id, 0).shape.dims[0]);
+    default: return 0;
+    }
+}
+
+template <class Exec>
+void print_train_profile(const Exec& run, int steps, double zero_ms, double adam_ms, double step_ms) {
+    constexpr const auto& g = Train::graph;
+    constexpr int forward_nodes = int(Net::graph.nodes.size());
+    struct acc {
+        double ms = 0, flops = 0, bytes = 0;
+        int n = 0;
+    };
+    std::map<std::string, acc> kinds;
+    double total[2]{};
+    std::printf("%-4s %-30s %-26s %-16s %9s %9s\n", "pass", "node", "kind", "output", "ms", "rate");
+    for (int t = 0; t < g.num_order; ++t) {
+        const int id = g.order[t];
+        const auto& n = g.nodes[std::size_t(id)];
+        const double ms = run.profile_ns_[std::size_t(id)] / steps / 1e6;
+        if (ms <= 0) continue;
+        const bool fwd = id < forward_nodes;
+        std::string kind(type_name(n.op));
+        if (n.op == op_kind::convolution || n.op == op_kind::convolution_data_grad ||
+            n.op == op_kind::convolution_filter_grad) {
+            const auto& w = n.op == op_kind::convolution_filter_grad ? n.shape : g.input_node(id, 1).shape;
+            kind += " k" + std::to_string(w.dims[w.rank - 1]) + "s" + std::to_string(n.attr.stride[0]);
+        }
+        const double flops = 2 * madds_of(g, id);
+        double bytes = double(n.shape.numel()) * 4;
+        for (int k = 0; k < n.num_inputs; ++k) bytes += double(g.input_node(id, k).shape.numel()) * 4;
+        std::string shape;
+        for (int d = 0; d < n.shape.rank; ++d) shape += (d ? "," : "") + std::to_string(n.shape.dims[d]);
+        std::printf("%-4s %-30.30s %-26s %-16s %9.4f ", fwd ? "fwd" : "bwd",
+                    std::string(n.name.view()).c_str(), kind.c_str(), shape.c_str(), ms);
+        if (flops > 0)
+            std::printf("%6.1f GFLOP/s\n", flops / (ms * 1e6));
+        else
+            std::printf("%6.1f GB/s\n", bytes / (ms * 1e6));
+        acc& a = kinds[std::string(fwd ? "fwd " : "bwd ") + kind];
+        a.ms += ms;
+        a.flops += flops;
+        a.bytes += bytes;
+        ++a.n;
+        total[fwd ? 0 : 1] += ms;
+    }
+    const double sum = total[0] + total[1];
+    std::printf("\nper kind (ms per step, share of the kernels' sum):\n");
+    for (auto& [k, a] : kinds) {
+        std::printf("  %-34s %3d nodes %8.3f ms %5.1f %%", k.c_str(), a.n, a.ms, 100 * a.ms / sum);
+        if (a.flops > 0)
+            std::printf("  %6.1f GFLOP/s\n", a.flops / (a.ms * 1e6));
+        else
+            std::printf("  %6.1f GB/s\n", a.bytes / (a.ms * 1e6));
+    }
+    std::printf("forward kernels %.3f ms, backward kernels %.3f ms, zero_grad %.3f ms, Adam %.3f ms; "
+                "step %.3f ms (median)\n",
+                total[0], total[1], zero_ms, adam_ms, step_ms);
+}
+#endif
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     parameter_store store;
     create_parameters<Net>(store);
     auto step = std::make_unique<train::cpu_executor<Train>>(store);
@@ -109,6 +198,34 @@ int main() {
     };
     for (int i = 0; i < 3; ++i) train_step();
     std::fprintf(stderr, "loss after 3 steps %.6f\n", double(step->output_data<0>()[0]));
+#ifdef KATA_CPU_PROFILE
+    {
+        const int steps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 20;
+        step->profile_ns_.fill(0);
+        double zero_ms = 0, adam_ms = 0;
+        std::vector<double> ms;
+        using clk = std::chrono::steady_clock;
+        auto since = [](clk::time_point t0) {
+            return std::chrono::duration<double, std::milli>(clk::now() - t0).count();
+        };
+        for (int i = 0; i < steps; ++i) {
+            const auto t0 = clk::now();
+            adam.zero_grad();
+            zero_ms += since(t0);
+            step->execute(x, t.data());
+            const auto t1 = clk::now();
+            adam.update();
+            adam_ms += since(t1);
+            ms.push_back(since(t0));
+        }
+        std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
+        print_train_profile(*step, steps, zero_ms / steps, adam_ms / steps, ms[ms.size() / 2]);
+        return 0;
+    }
+#else
+    (void)argc;
+    (void)argv;
+#endif
     std::printf("ready\n");
     std::fflush(stdout);
     std::string line;

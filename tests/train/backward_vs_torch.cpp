@@ -164,6 +164,35 @@ TEST_CASE("backward: BatchNormalization in training mode (batch statistics, runn
     check_close(store.find("bn/var")->data, f.f32("running:bn/var"), "running var");
 }
 
+// conv_paths: channel-first convolutions at batch 5, which the batch-parallel gradient kernels split into
+// uneven item ranges: grouped (group 2, kernel (3, 2), pad (2, 1), dilation (2, 1), stride 1: its data
+// gradient runs as a convolution of dy with flipped weights), 1x1 (pointwise: no im2col), 1x1 with pad 1
+// (stride 1 but pad > dil (k - 1): col2im); BatchNormalization in training mode over 9x9 maps.
+constexpr var conv_paths(builder& g) {
+    auto x = g.parameter("x", {5, 4, 7, 6});
+    auto h = F::convolution(x, g.parameter("c1/W", {6, 2, 3, 2}), none,
+                            {.pad = {2, 1}, .dilation = {2, 1}, .group = 2});
+    h = F::convolution(F::tanh(h), g.parameter("c2/W", {5, 6, 1, 1}));
+    h = F::convolution(h, g.parameter("c3/W", {3, 5, 1, 1}), none, {.pad = {1, 1}});
+    h = F::batch_normalization(h, g.parameter("bn/beta", {1, 3, 1, 1}), g.parameter("bn/gamma", {1, 3, 1, 1}),
+                               g.parameter("bn/mean", {1, 3, 1, 1}, {}, false),
+                               g.parameter("bn/var", {1, 3, 1, 1}, {}, false),
+                               {.axes = {1}, .naxes = 1, .eps = 1e-5, .batch_stat = true});
+    return F::sum(F::tanh(h) * g.input("r", {5, 3, 9, 9}));
+}
+
+TEST_CASE(
+    "backward: channel-first convolution gradients at batch 5 (grouped stride 1, pointwise, padded 1x1)") {
+    using Train = train::training_graph<network<conv_paths>>;
+    static_assert(Train::graph.count(op_kind::convolution_data_grad) == 3);
+    backward_fixture f("conv_paths");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "conv_paths");
+}
+
 // losses: mean(SoftmaxCrossEntropy(x, t)) + mean(sum(SquaredError(y, z), axes {1}, keep_dims)).
 constexpr var losses(builder& g) {
     auto t = g.input("t", {5, 1}, layout::none, dtype::i32);

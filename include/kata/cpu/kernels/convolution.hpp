@@ -17,6 +17,8 @@
 //         zero-fill / memcpy / zero-fill of an input row; Y_g(O/g, S') = W_g . col
 //       channel-last col (S', taps*C/g): contiguous C/g runs per tap (memcpy); Y = col . W_g^T
 //     im2col is split over the two cores (kata/cpu/parallel.hpp); so is the sgemm (by gemm.hpp).
+//   * channel-first with batch > 1: whole batch items per pool thread instead, each with its own column
+//     buffer and single-threaded GEMMs (for_items_by_slot below; the convolution gradients use it too).
 //   * depthwise-like groups (C/g == 1, e.g. group == C, and DepthwiseConvolution) would be O(C) tiny
 //     GEMMs: a direct loop over output channels instead (shared with kernels/depthwise.hpp).
 //   * bias: Y is initialised with the bias and the sgemm runs with beta = 1 (nothing else is fused).
@@ -123,48 +125,129 @@ inline void fill_cols(float* y, i64 rows, i64 n, i64 ld, const float* bias) {
 
 // Channel-first im2col for one batch item and one group: x points at channel c0 of the item,
 // col is (Cg * taps, out_sp) with rows ordered (c, kd, kh, kw) like W's (C/g, k..) trailing axes.
+// im2col_cf_rows fills rows [r0, r1) on the calling thread, for the output rows (od * OH + oh) in
+// [q0, q1) only (col's rows then hold (q1 - q0) * OW values); im2col_cf splits all rows over the pool.
+template <geometry g>
+inline void im2col_cf_rows(const float* x, float* col, i64 r0, i64 r1, i64 q0 = 0,
+                           i64 q1 = g.out[0] * g.out[1]) {
+    constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
+    constexpr i64 OH = g.out[1], OW = g.out[2];
+    const i64 ld = (q1 - q0) * OW;
+    for (i64 r = r0; r < r1; ++r) {
+        const i64 c = r / g.taps;
+        const i64 t = r % g.taps;
+        const i64 kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
+        const float* xc = x + c * g.in_sp;
+        float* out = col + r * ld;
+        // Valid ow range: 0 <= ow*s - p + kw*d < IW.
+        const i64 off_w = kw * g.dil[2] - g.pad[2];
+        i64 lo = off_w >= 0 ? 0 : (-off_w + g.stride[2] - 1) / g.stride[2];
+        i64 hi = IW - off_w <= 0 ? 0 : (IW - off_w + g.stride[2] - 1) / g.stride[2];
+        lo = std::min(lo, OW);
+        hi = std::clamp(hi, lo, OW);
+        for (i64 q = q0; q < q1; ++q) {
+            const i64 od = q / OH, oh = q % OH;
+            const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+            float* o = out + (q - q0) * OW;
+            const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+            if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
+                std::memset(o, 0, sizeof(float) * OW);
+                continue;
+            }
+            const float* xr = xc + (id * IH + ih) * IW + off_w;
+            for (i64 ow = 0; ow < lo; ++ow) o[ow] = 0.f;
+            if constexpr (g.stride[2] == 1) {
+                if (hi > lo) std::memcpy(o + lo, xr + lo, sizeof(float) * std::size_t(hi - lo));
+            } else {
+                for (i64 ow = lo; ow < hi; ++ow) o[ow] = xr[ow * g.stride[2]];
+            }
+            for (i64 ow = hi; ow < OW; ++ow) o[ow] = 0.f;
+        }
+    }
+}
+
 template <geometry g>
 inline void im2col_cf(const float* x, float* col) {
-    constexpr i64 rows = g.Cg * g.taps;
-    constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
-    constexpr i64 OD = g.out[0], OH = g.out[1], OW = g.out[2];
     parallel_for(
-        rows,
-        [&](i64 r0, i64 r1) {
-            for (i64 r = r0; r < r1; ++r) {
-                const i64 c = r / g.taps;
-                const i64 t = r % g.taps;
-                const i64 kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
-                const float* xc = x + c * g.in_sp;
-                float* out = col + r * g.out_sp;
-                // Valid ow range: 0 <= ow*s - p + kw*d < IW.
-                const i64 off_w = kw * g.dil[2] - g.pad[2];
-                i64 lo = off_w >= 0 ? 0 : (-off_w + g.stride[2] - 1) / g.stride[2];
-                i64 hi = IW - off_w <= 0 ? 0 : (IW - off_w + g.stride[2] - 1) / g.stride[2];
-                lo = std::min(lo, OW);
-                hi = std::clamp(hi, lo, OW);
-                for (i64 od = 0; od < OD; ++od) {
-                    const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
-                    for (i64 oh = 0; oh < OH; ++oh) {
-                        float* o = out + (od * OH + oh) * OW;
-                        const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-                        if (id < 0 || id >= ID || ih < 0 || ih >= IH) {
-                            std::memset(o, 0, sizeof(float) * OW);
-                            continue;
-                        }
-                        const float* xr = xc + (id * IH + ih) * IW + off_w;
-                        for (i64 ow = 0; ow < lo; ++ow) o[ow] = 0.f;
-                        if constexpr (g.stride[2] == 1) {
-                            if (hi > lo) std::memcpy(o + lo, xr + lo, sizeof(float) * std::size_t(hi - lo));
-                        } else {
-                            for (i64 ow = lo; ow < hi; ++ow) o[ow] = xr[ow * g.stride[2]];
-                        }
-                        for (i64 ow = hi; ow < OW; ++ow) o[ow] = 0.f;
-                    }
-                }
-            }
-        },
+        g.Cg * g.taps, [&](i64 r0, i64 r1) { im2col_cf_rows<g>(x, col, r0, r1); },
         std::max<i64>(1, 4096 / std::max<i64>(1, g.out_sp)));
+}
+
+// ---- Channel-first, batch > 1: batch items split over the pool ----------------------------------------
+// Each pool chunk ("slot") takes a fixed range of batch items and runs them one after the other on its
+// thread: im2col into the slot's own column buffer, then one single-threaded GEMM per group. Why not
+// the per-item split above: at CIFAR sizes (16-64 channels, 8x8 to 32x32 maps) each item's GEMM is
+// small (e.g. 16 x 1024 x 144), so splitting it costs two pool hand-offs per item and layer and leaves
+// OpenBLAS blocks too thin; whole items per thread need one hand-off per layer and keep each GEMM
+// whole. Slots are a compile-time count (the workspace holds one column buffer each) and more than
+// the machine's 2 threads, so that a core taken by another process leaves its items to the other one
+// (the pool claims chunks dynamically). The item ranges depend only on B, so results do not depend on
+// which thread runs which slot. Shared with the convolution gradients (kernels/gradient.hpp).
+template <geometry g>
+constexpr i64 item_slots() {
+    return g.B < 4 ? g.B : 4;
+}
+template <geometry g>
+constexpr bool batch_parallel_cf() {
+    return !g.cl && g.B >= 2;
+}
+// f(slot, b) for every batch item b, slot by slot over the pool (single-threaded BLAS inside).
+template <geometry g, class F>
+inline void for_items_by_slot(F&& f) {
+    constexpr i64 S = item_slots<g>();
+    blas::use_single_threaded_blas();
+    parallel_for(
+        S,
+        [&](i64 s0, i64 s1) {
+            for (i64 s = s0; s < s1; ++s)
+                for (i64 b = g.B * s / S; b < g.B * (s + 1) / S; ++b) f(s, b);
+        },
+        1);
+}
+
+// Output rows (od * OH + oh) per column block of conv_item_cf: blocks of at most ~128 KiB of columns,
+// so that im2col's writes and the GEMM's reads of them stay in the core's L2 cache (512 KiB on the
+// Zen 1 machine) instead of going through memory (a 16-channel 32x32 3x3 layer has 576 KiB of
+// columns per item); the rows are split evenly over the blocks.
+template <geometry g>
+constexpr i64 col_block_rows() {
+    constexpr i64 rows = g.out[0] * g.out[1];
+    constexpr i64 bytes = g.Cg * g.taps * g.out_sp * i64(sizeof(float));
+    constexpr i64 blocks = (bytes + (i64(128) << 10) - 1) / (i64(128) << 10);
+    constexpr i64 nb = blocks < rows ? blocks : rows;
+    return (rows + nb - 1) / nb;
+}
+
+// Floats of one slot's column buffer: one block of col_block_rows (0 when im2col is the identity).
+template <geometry g>
+constexpr i64 col_floats() {
+    return g.pointwise() ? 0 : g.Cg * g.taps * col_block_rows<g>() * g.out[2];
+}
+
+// One item of a channel-first convolution on the calling thread: y_b = W . im2col(x_b) per group
+// (plus bias), im2col and GEMM block by block of output rows. col: col_floats<g>() floats.
+template <geometry g>
+inline void conv_item_cf(const float* xb, const float* w, const float* bias, float* yb, float* col) {
+    constexpr i64 K = g.Cg * g.taps;
+    constexpr i64 rows = g.out[0] * g.out[1], R = col_block_rows<g>();
+    if (bias) fill_rows(yb, g.O, g.out_sp, g.out_sp, bias);
+    const float beta = bias ? 1.f : 0.f;
+    for (i64 gi = 0; gi < g.G; ++gi) {
+        const float* xg = xb + gi * g.Cg * g.in_sp;
+        const float* wg = w + gi * g.Og * K;
+        float* yg = yb + gi * g.Og * g.out_sp;
+        if constexpr (g.pointwise()) {
+            blas::detail::sgemm1(false, false, g.Og, g.out_sp, K, 1.f, wg, K, xg, g.out_sp, beta, yg,
+                                 g.out_sp);
+        } else {
+            for (i64 q0 = 0; q0 < rows; q0 += R) {
+                const i64 q1 = std::min(rows, q0 + R), n = (q1 - q0) * g.out[2];
+                im2col_cf_rows<g>(xg, col, 0, K, q0, q1);
+                blas::detail::sgemm1(false, false, g.Og, n, K, 1.f, wg, K, col, n, beta, yg + q0 * g.out[2],
+                                     g.out_sp);
+            }
+        }
+    }
 }
 
 // Channel-last im2col for one batch item and one group: x points at the item's first element plus the
@@ -509,6 +592,8 @@ constexpr std::size_t conv_workspace() {
         return std::size_t(dw_packed_floats<g>()) * sizeof(float);
     else if constexpr (use_direct_depthwise<g>() || g.pointwise())
         return 0;
+    else if constexpr (batch_parallel_cf<g>())
+        return std::size_t(item_slots<g>() * col_floats<g>()) * sizeof(float);
     else
         return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
 }
@@ -530,6 +615,11 @@ inline void conv_forward(const float* x, const float* w, const float* bias, floa
             depthwise_cl<g>(x, w, bias, y);
         else
             depthwise_cf<g>(x, w, bias, y);
+    } else if constexpr (batch_parallel_cf<g>()) {
+        for_items_by_slot<g>([&](i64 s, i64 b) {
+            conv_item_cf<g>(x + b * g.C * g.in_sp, w, bias, y + b * g.O * g.out_sp,
+                            reinterpret_cast<float*>(ws) + s * col_floats<g>());
+        });
     } else if constexpr (!g.cl) {
         float* col = reinterpret_cast<float*>(ws);
         for (i64 b = 0; b < g.B; ++b) {

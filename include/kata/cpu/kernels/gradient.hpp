@@ -4,14 +4,19 @@
 // gradient.hpp), all allocation-free like every kernel (the executor plans their buffers and scratch).
 //
 //   Sum / Mean, BroadcastGrad   an odometer over x's index space with the reduced axes' output stride 0;
-//                               Sum/Mean accumulate in double (workspace)
+//                               Sum/Mean accumulate in double (workspace); when the kept axes are
+//                               adjacent, contiguous runs with four double partials instead
 //   SoftmaxCrossEntropy(+Grad)  per (outer, inner) position: max-shifted log-sum-exp along the axis
 //   AffineDataGrad / FilterGrad one sgemm each (kata/cpu/gemm.hpp)
 //   ConvolutionDataGrad         per batch item and group: col = W_g^T dY_g (sgemm), then col2im adds col
 //                               into dx (channel-first: rows of one input channel together, channels
-//                               split over kata's pool; channel-last: serial)
+//                               split over kata's pool; channel-last: serial). Channel-first with
+//                               batch > 1: whole items per pool thread (convolution.hpp's
+//                               for_items_by_slot), and with stride 1 and pad <= dil (k - 1) the
+//                               gradient runs as the forward convolution of dY with flipped weights
 //   ConvolutionFilterGrad       per batch item and group: im2col of x (the forward's), dW_g += dY_g col^T
-//                               (channel-last: dY_g^T col)
+//                               (channel-last: dY_g^T col). Channel-first with batch > 1: whole items
+//                               per pool thread, one partial dW per slot, added in slot order
 //   MaxPoolingGrad              the forward's windows; dy goes to the first maximum of each window
 //                               (strictly greater wins, padding never wins: nnabla's arg-max)
 //   AveragePoolingGrad          dy / divisor to every valid input of the window (the forward's divisor)
@@ -20,7 +25,8 @@
 //   ConcatenateGrad             one memcpy per outer index
 //   FixedPointQuantizeGrad      dy inside the forward's [min, max], 0 outside (straight-through)
 //   BatchNormalizationGrad      batch_stat: dx = gamma/sqrt(v+eps) (dy - mean(dy) - xhat mean(dy xhat))
-//                               with the batch mean and biased variance recomputed from x in double;
+//                               with the batch mean and biased variance recomputed from x (one shifted
+//                               pass, float partials per run, double across runs), channels over the pool;
 //                               test mode: dx = dy gamma / sqrt(running var + eps)
 //   BatchNormalizationGammaGrad sum over the non-channel axes of dy xhat
 //   AccumulateGrad              G += g into the parameter's gradient buffer (input 1; inputs are mutable
@@ -88,6 +94,38 @@ inline void for_each_reduced(F&& f) {
     }
 }
 
+// The reduction as an (outer, C, inner) view when the kept axes (of size > 1) are adjacent: C output
+// values, each the sum of `outer` contiguous runs of `inner` values (e.g. BatchNormalization's beta
+// gradient, Sum over N, H, W of NCHW; a bias gradient, Sum over the batch axis). Then the runs are
+// summed by contiguous loops (four double partials) instead of the odometer.
+struct kept_block {
+    bool ok = false;
+    i64 outer = 1, C = 1, inner = 1;
+};
+constexpr kept_block make_kept_block(const shape_t& x, const attributes& a) {
+    bool red[max_rank]{};
+    for (int i = 0; i < a.naxes; ++i) red[a.axes[i]] = true;
+    int first = -1, last = -1;
+    for (int d = 0; d < x.rank; ++d)
+        if (!red[d] && x.dims[d] != 1) {
+            if (first < 0) first = d;
+            last = d;
+        }
+    kept_block k;
+    if (first < 0) {
+        k.ok = true;
+        k.inner = x.numel();
+        return k;
+    }
+    for (int d = first; d <= last; ++d)
+        if (red[d] && x.dims[d] != 1) return k;
+    k.ok = true;
+    k.outer = x.prod(0, first);
+    k.C = x.prod(first, last + 1);
+    k.inner = x.prod_from(last + 1);
+    return k;
+}
+
 template <op_instance I, bool Mean>
 struct reduce_kernel {
     template <op_instance J>
@@ -101,7 +139,27 @@ struct reduce_kernel {
         double* acc = reinterpret_cast<double*>(io.workspace);
         for (i64 j = 0; j < no; ++j) acc[j] = 0.0;
         const float* x = io.input(0);
-        for_each_reduced<M>([&](i64 i, i64 o) { acc[o] += double(x[i]); });
+        constexpr kept_block K = make_kept_block(J.in[0], J.attr);
+        if constexpr (K.ok && K.C == no) {
+            for (i64 o = 0; o < K.outer; ++o)
+                for (i64 c = 0; c < K.C; ++c) {
+                    const float* xp = x + (o * K.C + c) * K.inner;
+                    if constexpr (K.inner == 1) {
+                        acc[c] += double(xp[0]);
+                    } else {
+                        // Four double partials: the sum is kept in double as the odometer keeps it
+                        // (a gradient that sums to ~0, e.g. below a training-mode BN, needs it).
+                        constexpr i64 nb = K.inner - K.inner % 4;
+                        double p[4]{};
+                        for (i64 j = 0; j < nb; j += 4)
+                            for (int k = 0; k < 4; ++k) p[k] += double(xp[j + k]);
+                        for (i64 j = nb; j < K.inner; ++j) p[0] += double(xp[j]);
+                        acc[c] += (p[0] + p[1]) + (p[2] + p[3]);
+                    }
+                }
+        } else {
+            for_each_reduced<M>([&](i64 i, i64 o) { acc[o] += double(x[i]); });
+        }
         constexpr double scale = Mean ? 1.0 / double(M.n / (no > 0 ? no : 1)) : 1.0;
         float* y = io.output();
         for (i64 j = 0; j < no; ++j) y[j] = float(acc[j] * scale);
@@ -294,37 +352,78 @@ constexpr kata::cpu::detail::geometry conv_geometry_of(const op_instance& G, con
     return kata::cpu::detail::make_geometry(F, x.dims[cax], w.dims[0], G.attr.group, cl);
 }
 
-// Adds col (Cg * taps, out_sp) into channel-first dx of one item and group (the adjoint of im2col_cf).
+// Adds col (Cg * taps, out_sp) into channel-first dx of one item and group (the adjoint of im2col_cf):
+// channels [c0, c1) on the calling thread; im2col_adjoint_cf splits the channels over the pool.
 template <kata::cpu::detail::geometry g>
-inline void im2col_adjoint_cf(const float* col, float* dx) {
+inline void im2col_adjoint_cf_rows(const float* col, float* dx, i64 c0, i64 c1) {
     constexpr i64 IH = g.in[1], IW = g.in[2], ID = g.in[0];
     constexpr i64 OD = g.out[0], OH = g.out[1], OW = g.out[2];
-    parallel_for(
-        g.Cg,
-        [&](i64 c0, i64 c1) {
-            for (i64 c = c0; c < c1; ++c) {
-                float* xc = dx + c * g.in_sp;
-                for (i64 t = 0; t < g.taps; ++t) {
-                    const i64 kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
-                    const float* cr = col + (c * g.taps + t) * g.out_sp;
-                    for (i64 od = 0; od < OD; ++od) {
-                        const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
-                        if (id < 0 || id >= ID) continue;
-                        for (i64 oh = 0; oh < OH; ++oh) {
-                            const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
-                            if (ih < 0 || ih >= IH) continue;
-                            const float* cp = cr + (od * OH + oh) * OW;
-                            float* xr = xc + (id * IH + ih) * IW;
-                            for (i64 ow = 0; ow < OW; ++ow) {
-                                const i64 iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
-                                if (iw >= 0 && iw < IW) xr[iw] += cp[ow];
-                            }
-                        }
+    for (i64 c = c0; c < c1; ++c) {
+        float* xc = dx + c * g.in_sp;
+        for (i64 t = 0; t < g.taps; ++t) {
+            const i64 kd = t / (g.k[1] * g.k[2]), kh = (t / g.k[2]) % g.k[1], kw = t % g.k[2];
+            const float* cr = col + (c * g.taps + t) * g.out_sp;
+            for (i64 od = 0; od < OD; ++od) {
+                const i64 id = od * g.stride[0] - g.pad[0] + kd * g.dil[0];
+                if (id < 0 || id >= ID) continue;
+                for (i64 oh = 0; oh < OH; ++oh) {
+                    const i64 ih = oh * g.stride[1] - g.pad[1] + kh * g.dil[1];
+                    if (ih < 0 || ih >= IH) continue;
+                    const float* cp = cr + (od * OH + oh) * OW;
+                    float* xr = xc + (id * IH + ih) * IW;
+                    for (i64 ow = 0; ow < OW; ++ow) {
+                        const i64 iw = ow * g.stride[2] - g.pad[2] + kw * g.dil[2];
+                        if (iw >= 0 && iw < IW) xr[iw] += cp[ow];
                     }
                 }
             }
-        },
-        1);
+        }
+    }
+}
+
+template <kata::cpu::detail::geometry g>
+inline void im2col_adjoint_cf(const float* col, float* dx) {
+    parallel_for(
+        g.Cg, [&](i64 c0, i64 c1) { im2col_adjoint_cf_rows<g>(col, dx, c0, c1); }, 1);
+}
+
+// The data gradient of a stride-1 convolution is itself a stride-1 convolution, of dy, with W's
+// taps flipped and its two channel axes swapped per group, dilation kept and padding
+// dil * (k - 1) - pad:  dx[c][i] = sum_{o,t} W[o][c][t] dy[o][i + pad - t dil]. Taking that route
+// (channel-first, batch > 1, padding <= dil * (k - 1), e.g. 3x3 pad 1) turns col2im's scattered adds
+// into im2col's copies and the GEMM's reduction length from O into O * taps (e.g. 16 -> 144), where
+// OpenBLAS runs near its best; the flipped weights are packed into the workspace per call.
+constexpr bool data_grad_as_conv(const geometry& g) {
+    if (g.cl || g.B < 2) return false;
+    for (int d = 0; d < 3; ++d)
+        if (g.stride[d] != 1 || g.dil[d] * (g.k[d] - 1) - g.pad[d] < 0) return false;
+    return true;
+}
+constexpr geometry transposed_geometry(const geometry& g) {
+    geometry t = g;
+    t.C = g.O;
+    t.O = g.C;
+    t.Cg = g.Og;
+    t.Og = g.Cg;
+    for (int d = 0; d < 3; ++d) {
+        t.in[d] = g.out[d];
+        t.out[d] = g.in[d];
+        t.pad[d] = g.dil[d] * (g.k[d] - 1) - g.pad[d];
+    }
+    t.in_sp = g.out_sp;
+    t.out_sp = g.in_sp;
+    return t;
+}
+// wt[(gi Cg + c) Og + o][t] = w[(gi Og + o) Cg + c][taps - 1 - t]: the weights of transposed_geometry.
+template <geometry g>
+inline void pack_transposed_weights(const float* w, float* wt) {
+    for (i64 gi = 0; gi < g.G; ++gi)
+        for (i64 c = 0; c < g.Cg; ++c)
+            for (i64 o = 0; o < g.Og; ++o) {
+                const float* src = w + ((gi * g.Og + o) * g.Cg + c) * g.taps;
+                float* dst = wt + ((gi * g.Cg + c) * g.Og + o) * g.taps;
+                for (i64 t = 0; t < g.taps; ++t) dst[t] = src[g.taps - 1 - t];
+            }
 }
 
 // Adds col (out_sp, taps * Cg) into channel-last dx of one item at the group's channel offset.
@@ -363,7 +462,15 @@ struct kernel<op_kind::convolution_data_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
         constexpr detail::geometry g = geo<I>;
-        return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
+        if constexpr (detail::data_grad_as_conv(g)) {
+            constexpr detail::geometry t = detail::transposed_geometry(g);
+            return std::size_t(g.O * g.Cg * g.taps + detail::item_slots<t>() * detail::col_floats<t>()) *
+                   sizeof(float);
+        } else if constexpr (detail::batch_parallel_cf<g>()) {
+            return std::size_t(detail::item_slots<g>() * g.Cg * g.taps * g.out_sp) * sizeof(float);
+        } else {
+            return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
+        }
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
@@ -373,6 +480,31 @@ struct kernel<op_kind::convolution_data_grad> {
         const float* w = io.input(1);
         float* dx = io.output();
         float* col = reinterpret_cast<float*>(io.workspace);
+        if constexpr (detail::data_grad_as_conv(g)) {
+            // dx = conv(dy, flipped W): every element of dx written once, no zero fill.
+            constexpr detail::geometry t = detail::transposed_geometry(g);
+            float* wt = col;
+            float* cols = wt + g.O * K;
+            detail::pack_transposed_weights<g>(w, wt);
+            detail::for_items_by_slot<t>([&](std::int64_t s, std::int64_t b) {
+                detail::conv_item_cf<t>(dy + b * g.O * g.out_sp, wt, nullptr, dx + b * g.C * g.in_sp,
+                                        cols + s * detail::col_floats<t>());
+            });
+            return;
+        } else if constexpr (detail::batch_parallel_cf<g>()) {
+            // Per item: col = W_g^T dy_g (one single-threaded GEMM per group), then col2im into dx_b.
+            detail::for_items_by_slot<g>([&](std::int64_t s, std::int64_t b) {
+                float* cs = col + s * K * g.out_sp;
+                float* dxb = dx + b * g.C * g.in_sp;
+                std::fill_n(dxb, g.C * g.in_sp, 0.f);
+                for (std::int64_t gi = 0; gi < g.G; ++gi) {
+                    blas::detail::sgemm1(true, false, K, g.out_sp, g.Og, 1.f, w + gi * g.Og * K, K,
+                                         dy + (b * g.O + gi * g.Og) * g.out_sp, g.out_sp, 0.f, cs, g.out_sp);
+                    detail::im2col_adjoint_cf_rows<g>(cs, dxb + gi * g.Cg * g.in_sp, 0, g.Cg);
+                }
+            });
+            return;
+        }
         std::fill_n(dx, g.B * g.C * g.in_sp, 0.f);
         for (std::int64_t b = 0; b < g.B; ++b) {
             const float* dyb = dy + b * g.O * g.out_sp;
@@ -401,7 +533,11 @@ struct kernel<op_kind::convolution_filter_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
         constexpr detail::geometry g = geo<I>;
-        return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
+        if constexpr (detail::batch_parallel_cf<g>())
+            return std::size_t(detail::item_slots<g>() * (detail::col_floats<g>() + g.O * g.Cg * g.taps)) *
+                   sizeof(float);
+        else
+            return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
@@ -411,6 +547,40 @@ struct kernel<op_kind::convolution_filter_grad> {
         const float* dy = io.input(1);
         float* dw = io.output();
         float* col = reinterpret_cast<float*>(io.workspace);
+        if constexpr (detail::batch_parallel_cf<g>()) {
+            // Each slot sums its items' dW_g = dy_g im2col(x_g)^T into its own partial; the partials are
+            // then added in slot order (the same sums whichever thread ran which slot).
+            constexpr std::int64_t S = detail::item_slots<g>(), WK = g.O * K;
+            float* parts = col + S * detail::col_floats<g>();
+            constexpr std::int64_t rows = g.out[0] * g.out[1], R = detail::col_block_rows<g>();
+            detail::for_items_by_slot<g>([&](std::int64_t s, std::int64_t b) {
+                float* cs = col + s * detail::col_floats<g>();
+                const bool first = b == g.B * s / S;
+                for (std::int64_t gi = 0; gi < g.G; ++gi) {
+                    const float* xg = x + (b * g.C + gi * g.Cg) * g.in_sp;
+                    const float* dyg = dy + (b * g.O + gi * g.Og) * g.out_sp;
+                    float* pw = parts + s * WK + gi * g.Og * K;
+                    if constexpr (g.pointwise()) {
+                        blas::detail::sgemm1(false, true, g.Og, K, g.out_sp, 1.f, dyg, g.out_sp, xg, g.out_sp,
+                                             first ? 0.f : 1.f, pw, K);
+                    } else {
+                        // Column blocks of the forward's size (kept in L2 between im2col and GEMM).
+                        for (std::int64_t q0 = 0; q0 < rows; q0 += R) {
+                            const std::int64_t q1 = std::min(rows, q0 + R), n = (q1 - q0) * g.out[2];
+                            detail::im2col_cf_rows<g>(xg, cs, 0, K, q0, q1);
+                            blas::detail::sgemm1(false, true, g.Og, K, n, 1.f, dyg + q0 * g.out[2], g.out_sp,
+                                                 cs, n, first && q0 == 0 ? 0.f : 1.f, pw, K);
+                        }
+                    }
+                }
+            });
+            for (std::int64_t i = 0; i < WK; ++i) {
+                float v = parts[i];
+                for (std::int64_t s = 1; s < S; ++s) v += parts[s * WK + i];
+                dw[i] = v;
+            }
+            return;
+        }
         for (std::int64_t b = 0; b < g.B; ++b) {
             const float* xb = x + b * g.C * g.in_sp;
             const float* dyb = dy + b * g.O * g.out_sp;
@@ -633,36 +803,88 @@ struct kernel<op_kind::global_average_pooling_grad> {
 };
 
 // ---- BatchNormalization --------------------------------------------------------------------------
+// Per channel of the (outer, C, inner) view, over its `outer` runs of `inner` contiguous values (NCHW:
+// the H x W maps). Channels are split over the pool. Within a run, eight float partials (which the
+// compiler vectorises) are added into double at the end of the run, as the forward's blocked_sum does;
+// the batch statistics take one pass over x, summing x - x0 and (x - x0)^2 with the channel's first
+// value x0 as shift (no cancellation for large means; the forward's two-pass result to float rounding).
 
 namespace detail {
 
-// Per channel (outer, C, inner view around the normalised axis): the mean and 1/sqrt(var + eps) the
-// forward normalised with: batch statistics recomputed from x (biased variance), or the running ones.
+// s1 += sum (x - shift), s2 += sum (x - shift)^2 over n values.
+inline void shifted_sums(const float* xp, i64 n, float shift, double& s1, double& s2) {
+    const i64 nb = n - n % 8;
+    float a[8]{}, q[8]{};
+    for (i64 j = 0; j < nb; j += 8)
+        for (int k = 0; k < 8; ++k) {
+            const float d = xp[j + k] - shift;
+            a[k] += d;
+            q[k] += d * d;
+        }
+    double t1 = 0, t2 = 0;
+    for (int k = 0; k < 8; ++k) {
+        t1 += a[k];
+        t2 += q[k];
+    }
+    const float* tail = xp + nb;
+    for (i64 r = 0; r < n % 8; ++r) {
+        const double d = double(tail[r]) - double(shift);
+        t1 += d;
+        t2 += d * d;
+    }
+    s1 += t1;
+    s2 += t2;
+}
+
+// sdy += sum dy, sdyx += sum dy (x - m) over n values.
+inline void dy_sums(const float* dy, const float* xp, i64 n, float m, double& sdy, double& sdyx) {
+    const i64 nb = n - n % 8;
+    float a[8]{}, b[8]{};
+    for (i64 j = 0; j < nb; j += 8)
+        for (int k = 0; k < 8; ++k) {
+            a[k] += dy[j + k];
+            b[k] += dy[j + k] * (xp[j + k] - m);
+        }
+    double t1 = 0, t2 = 0;
+    for (int k = 0; k < 8; ++k) {
+        t1 += a[k];
+        t2 += b[k];
+    }
+    for (i64 r = nb; r < nb + n % 8; ++r) {
+        t1 += double(dy[r]);
+        t2 += double(dy[r]) * (double(xp[r]) - double(m));
+    }
+    sdy += t1;
+    sdyx += t2;
+}
+
+// Channel c's mean and 1/sqrt(var + eps) the forward normalised with: the batch mean and biased
+// variance of x, or the running statistics.
 template <op_instance I>
-inline void bn_stats(const float* x, const float* mean, const float* var, double* mu, double* inv) {
+inline void bn_channel_stats(const float* x, const float* mean, const float* var, i64 c, double& mu,
+                             double& inv) {
     constexpr axis_view V = make_axis_view(I.in[1], I.attr.axes[0]);
     constexpr double eps = I.attr.eps;
     if constexpr (I.attr.batch_stat) {
         constexpr double n = double(V.outer * V.inner);
-        for (i64 c = 0; c < V.C; ++c) {
-            double s = 0.0;
-            for (i64 o = 0; o < V.outer; ++o)
-                for (i64 j = 0; j < V.inner; ++j) s += double(x[(o * V.C + c) * V.inner + j]);
-            const double m = s / n;
-            double q = 0.0;
-            for (i64 o = 0; o < V.outer; ++o)
-                for (i64 j = 0; j < V.inner; ++j) {
-                    const double d = double(x[(o * V.C + c) * V.inner + j]) - m;
-                    q += d * d;
-                }
-            mu[c] = m;
-            inv[c] = 1.0 / std::sqrt(q / n + eps);
-        }
+        const float shift = x[c * V.inner];
+        double s1 = 0, s2 = 0;
+        for (i64 o = 0; o < V.outer; ++o) shifted_sums(x + (o * V.C + c) * V.inner, V.inner, shift, s1, s2);
+        const double d = s1 / n;
+        mu = double(shift) + d;
+        inv = 1.0 / std::sqrt(std::max(s2 / n - d * d, 0.0) + eps);
     } else {
-        for (i64 c = 0; c < V.C; ++c) {
-            mu[c] = double(mean[c]);
-            inv[c] = 1.0 / std::sqrt(double(var[c]) + eps);
-        }
+        mu = double(mean[c]);
+        inv = 1.0 / std::sqrt(double(var[c]) + eps);
+    }
+}
+
+// Channel c's sum dy and sum dy (x - mu).
+template <axis_view V>
+inline void bn_channel_dy_sums(const float* dy, const float* x, i64 c, float mu, double& sdy, double& sdyx) {
+    for (i64 o = 0; o < V.outer; ++o) {
+        const i64 at = (o * V.C + c) * V.inner;
+        dy_sums(dy + at, x + at, V.inner, mu, sdy, sdyx);
     }
 }
 
@@ -673,76 +895,85 @@ template <>
 struct kernel<op_kind::batch_normalization_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return 4 * std::size_t(I.in[1].dims[I.attr.axes[0]]) * sizeof(double);
+        return 0;
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
         const float* dy = io.input(0);
         const float* x = io.input(1);
+        const float* mean = io.input(2);
+        const float* var = io.input(3);
         const float* gamma = I.attr.no_scale ? nullptr : io.input(4);
-        double* mu = reinterpret_cast<double*>(io.workspace);
-        double* inv = mu + V.C;
-        double* sdy = inv + V.C;
-        double* sdyx = sdy + V.C;
-        detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
         float* dx = io.output();
-        for (std::int64_t c = 0; c < V.C; ++c) {
-            const double gm = gamma ? double(gamma[c]) : 1.0;
-            if constexpr (I.attr.batch_stat) {
-                double a = 0.0, b = 0.0;
-                for (std::int64_t o = 0; o < V.outer; ++o)
-                    for (std::int64_t j = 0; j < V.inner; ++j) {
-                        const std::int64_t i = (o * V.C + c) * V.inner + j;
-                        a += double(dy[i]);
-                        b += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+        parallel_for(
+            V.C,
+            [&](std::int64_t c0, std::int64_t c1) {
+                for (std::int64_t c = c0; c < c1; ++c) {
+                    double mu = 0, inv = 0;
+                    detail::bn_channel_stats<I>(x, mean, var, c, mu, inv);
+                    const double gm = gamma ? double(gamma[c]) : 1.0;
+                    if constexpr (I.attr.batch_stat) {
+                        // dx = gamma inv (dy - mean(dy) - xhat mean(dy xhat)), xhat = (x - mu) inv
+                        const float m = float(mu);
+                        double sdy = 0, sdyx = 0;
+                        detail::bn_channel_dy_sums<V>(dy, x, c, m, sdy, sdyx);
+                        constexpr double n = double(V.outer * V.inner);
+                        // sdyx was taken around the float mean m: shift it to mu.
+                        sdyx -= sdy * (mu - double(m));
+                        // In double per element (as the sums): dx of a channel must add up to ~0 (its
+                        // mean is subtracted), which a float mean(dy) or mean would break by n ulps.
+                        const double k1 = gm * inv, a = sdy / n;
+                        const double k2 = gm * inv * inv * inv * sdyx / n;
+                        for (std::int64_t o = 0; o < V.outer; ++o) {
+                            const std::int64_t at = (o * V.C + c) * V.inner;
+                            const float* dyp = dy + at;
+                            const float* xp = x + at;
+                            float* dxp = dx + at;
+                            for (std::int64_t j = 0; j < V.inner; ++j)
+                                dxp[j] = float(k1 * (double(dyp[j]) - a) - k2 * (double(xp[j]) - mu));
+                        }
+                    } else {
+                        const float k = float(gm * inv);
+                        for (std::int64_t o = 0; o < V.outer; ++o) {
+                            const std::int64_t at = (o * V.C + c) * V.inner;
+                            for (std::int64_t j = 0; j < V.inner; ++j) dx[at + j] = dy[at + j] * k;
+                        }
                     }
-                constexpr double n = double(V.outer * V.inner);
-                sdy[c] = a / n;
-                sdyx[c] = b / n;
-                for (std::int64_t o = 0; o < V.outer; ++o)
-                    for (std::int64_t j = 0; j < V.inner; ++j) {
-                        const std::int64_t i = (o * V.C + c) * V.inner + j;
-                        const double xh = (double(x[i]) - mu[c]) * inv[c];
-                        dx[i] = float(gm * inv[c] * (double(dy[i]) - sdy[c] - xh * sdyx[c]));
-                    }
-            } else {
-                const float s = float(gm * inv[c]);
-                for (std::int64_t o = 0; o < V.outer; ++o)
-                    for (std::int64_t j = 0; j < V.inner; ++j) {
-                        const std::int64_t i = (o * V.C + c) * V.inner + j;
-                        dx[i] = dy[i] * s;
-                    }
-            }
-        }
+                }
+            },
+            1);
     }
 };
 
-// Inputs (dy, x, mean, var), output dgamma (gamma's shape: C values).
+// Inputs (dy, x, mean, var), output dgamma (gamma's shape: C values) = sum of dy xhat per channel.
 template <>
 struct kernel<op_kind::batch_normalization_gamma_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return 2 * std::size_t(I.in[1].dims[I.attr.axes[0]]) * sizeof(double);
+        return 0;
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
         constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
         const float* dy = io.input(0);
         const float* x = io.input(1);
-        double* mu = reinterpret_cast<double*>(io.workspace);
-        double* inv = mu + V.C;
-        detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        const float* mean = io.input(2);
+        const float* var = io.input(3);
         float* dg = io.output();
-        for (std::int64_t c = 0; c < V.C; ++c) {
-            double s = 0.0;
-            for (std::int64_t o = 0; o < V.outer; ++o)
-                for (std::int64_t j = 0; j < V.inner; ++j) {
-                    const std::int64_t i = (o * V.C + c) * V.inner + j;
-                    s += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+        parallel_for(
+            V.C,
+            [&](std::int64_t c0, std::int64_t c1) {
+                for (std::int64_t c = c0; c < c1; ++c) {
+                    double mu = 0, inv = 0;
+                    detail::bn_channel_stats<I>(x, mean, var, c, mu, inv);
+                    const float m = float(mu);
+                    double sdy = 0, sdyx = 0;
+                    detail::bn_channel_dy_sums<V>(dy, x, c, m, sdy, sdyx);
+                    dg[c] = float((sdyx - sdy * (mu - double(m))) * inv);
                 }
-            dg[c] = float(s);
-        }
+            },
+            1);
     }
 };
 
