@@ -8,6 +8,9 @@
 //     resnet50_deploy_rss drop WEIGHTS.npz    one copy: apply_conversion(..., replaced_parameters::drop),
 //                                             frozen executor built with consume_parameters
 //
+// Built with -DKATA_DEPLOY_RSS_BASELINE against an older include/ (before the one-copy API), only
+// save and keep exist: the "before" of bench/RESULTS.md.
+//
 // Each run loads the .npz into an empty store (merge load: the deployed program needs no initializer
 // pass), converts (BN folded, NHWC, epilogues fused: the demo's network), builds the frozen executor
 // and runs one synthetic image. It prints, after each phase, the process's VmRSS and VmHWM (peak) from
@@ -49,8 +52,7 @@ std::pair<long, long> resident_kb() {
 
 double store_mib(const kata::parameter_store& store) {
     double bytes = 0;
-    for (const auto& [name, p] : store.get_parameters(false))
-        bytes += double(p->data.size() * sizeof(float)) + (p->has_grad() ? double(p->data.size() * 4) : 0.0);
+    for (const auto& [name, p] : store.get_parameters(false)) bytes += double(p->data.size() * sizeof(float));
     return bytes / (1 << 20);
 }
 
@@ -82,11 +84,22 @@ int main(int argc, char** argv) {
     phase("start", store);
     store.load(argv[2]);
     phase("loaded", store);
+    using Exec = kata::cpu::frozen_executor<Run>;
+    std::unique_ptr<Exec> run;
+#ifdef KATA_DEPLOY_RSS_BASELINE
+    if (one_copy) return 1;
+    kata::apply_conversion<Run>(store);
+    phase("converted", store);
+    run = std::make_unique<Exec>(store);
+#else
     kata::apply_conversion<Run>(store,
                                 one_copy ? kata::replaced_parameters::drop : kata::replaced_parameters::keep);
     phase("converted", store);
-    using Exec = kata::cpu::frozen_executor<Run>;
-    auto run = one_copy ? std::make_unique<Exec>(store, kata::cpu::consume_parameters) : std::make_unique<Exec>(store);
+    if (one_copy)
+        run = std::make_unique<Exec>(store, kata::cpu::consume_parameters);
+    else
+        run = std::make_unique<Exec>(store);
+#endif
     phase("frozen", store);
     xt::xarray<float> x = xt::zeros<float>({1, 224, 224, 3});
     kata::models::synthetic_input("x", x.data(), x.size());
@@ -99,9 +112,10 @@ int main(int argc, char** argv) {
         if (y.data()[i] > y.data()[top]) top = i;
     }
     phase("ran", store);
-    std::printf("executor storage %.1f MiB: activations %.1f, scratch %.1f, packed weights %.1f, staging %.1f\n",
-                Exec::storage_bytes / 1048576.0, Exec::arena_bytes / 1048576.0, Exec::workspace_bytes / 1048576.0,
-                Exec::prepared_bytes / 1048576.0, Exec::staging_bytes / 1048576.0);
+    std::printf(
+        "executor storage %.1f MiB: activations %.1f, scratch %.1f, packed weights %.1f, staging %.1f\n",
+        Exec::storage_bytes / 1048576.0, Exec::arena_bytes / 1048576.0, Exec::workspace_bytes / 1048576.0,
+        Exec::prepared_bytes / 1048576.0, Exec::staging_bytes / 1048576.0);
     std::printf("logits checksum %.9g %.9g argmax %zu\n", sum, sum_abs, top);
     const auto [hwm, rss] = resident_kb();
     std::printf("PEAK_KB %ld\n", hwm);

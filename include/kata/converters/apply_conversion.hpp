@@ -46,6 +46,7 @@
 
 #include "../converters.hpp"
 #include "../detail/xtensor_fix.hpp"
+#include "../io/file.hpp"
 #include "../io/parameter_store.hpp"
 #include "../parameters.hpp"
 #include "derivation.hpp"
@@ -190,6 +191,7 @@ std::size_t drop_replaced_parameters(parameter_store& store) {
              detail::drop_schedule(Converted::derivations, detail::parameters_read<Converted::graph>()))
             for (std::string_view n : names) erased += store.erase(n);
     }
+    if (erased) io::return_free_memory();
     return erased;
 }
 
@@ -206,7 +208,9 @@ void apply_conversion(parameter_store& store, replaced_parameters replaced = rep
             detail::drop_schedule(Converted::derivations, detail::parameters_read<Converted::graph>());
         for (std::size_t i = 0; i < rules.size(); ++i) {
             rules[i](Converted::derivations[i], store);
-            for (std::string_view n : drop[i]) store.erase(n);
+            bool erased = false;
+            for (std::string_view n : drop[i]) erased = store.erase(n) || erased;
+            if (erased) io::return_free_memory();  // kata/io/file.hpp: why
         }
     }
 }

@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "../exec/binding.hpp"
+#include "file.hpp"
 #include "parameter_store.hpp"
 
 namespace kata {
@@ -43,7 +44,13 @@ public:
     static void* data(handle h) noexcept { return h->data.data(); }
     // Lets a frozen executor drop the parameters it holds a prepared copy of (exec::consume_parameters,
     // executor::release_prepared_parameters): parameter_store::erase, relative to the current scope.
-    bool erase(std::string_view name) const noexcept { return store_->erase(name); }
+    // The freed pages go back to the system right away (io::return_free_memory): the executor packs
+    // the next layer into new pages meanwhile.
+    bool erase(std::string_view name) const noexcept {
+        const bool erased = store_->erase(name);
+        if (erased) io::return_free_memory();
+        return erased;
+    }
 
 private:
     parameter_store* store_;
