@@ -136,6 +136,7 @@ TEST_CASE("ResNet-50 deployed with one copy of the weights: dropped and consumed
     // Releasing after construction does the same.
     Frozen after(later);
     CHECK(after.release_prepared_parameters(later) == 2 * 53);
+    CHECK(after.release_prepared_parameters(later) == 0);  // nothing left to release
     CHECK(names_of(later) == left);
     kata::test::check_equal(after(x), want);
 }

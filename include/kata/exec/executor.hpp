@@ -521,7 +521,8 @@ public:
     // and, if the source can erase entries (kata::store_parameters: parameter_store::erase), erases
     // them from `source`, which must be the source bound (names are looked up the same way). Calls
     // then neither read nor check them; a later bind() needs them in the source again (it re-reads
-    // and re-prepares every parameter). Returns how many parameters were released.
+    // and re-prepares every parameter). Returns how many parameters were released by this call (0 when
+    // they already were).
     int release_prepared_parameters(Source source) {
         static_assert(Mode == parameter_mode::frozen,
                       "kata::exec::executor: only a frozen executor prepares (and can release) parameters");
@@ -529,7 +530,7 @@ public:
         int released = 0;
         for (int j = 0; j < sched::num_params; ++j) {
             const int id = sched::param_ids[std::size_t(j)];
-            if (!sched::bind_time_only[std::size_t(id)]) continue;
+            if (!sched::bind_time_only[std::size_t(id)] || !handles_[std::size_t(id)]) continue;  // released
             release(source, id);
             ++released;
         }
