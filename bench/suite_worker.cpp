@@ -5,8 +5,9 @@
 // Deploys one network the way a user would: the network as written (channel-first, test-mode batch
 // normalizations; examples/models/), its parameters created and then loaded from WEIGHTS.npz (exported
 // from the PyTorch twin by bench/suite_export.py; load_mode::strict, so a name or shape that does not
-// match fails), converted for inference (BN folded into the convolutions, channel-last) and run by
-// the frozen executor (weights packed once).
+// match fails), converted for inference (BN folded into the convolutions, channel-last; the replaced
+// parameters dropped) and run by the frozen executor (weights packed once, the store's copies of the
+// packed ones erased: one copy of the weights).
 //
 // Before anything is timed it runs IO.npz's input "x" (NCHW, transposed once to NHWC here) and compares
 // the output with "y" (PyTorch's float64 forward of the same network and weights, rounded to float32):
@@ -114,8 +115,10 @@ int main(int argc, char** argv) {
     kata::parameter_store store;
     kata::create_parameters<Net>(store);
     store.load(argv[1], kata::load_mode::strict);
-    kata::apply_conversion<Run>(store);
-    kata::cpu::frozen_executor<Run> run(store);
+    // One copy of the weights (issue #17 point 4): the conversion drops the trained parameters it
+    // replaced, the frozen executor erases the ones it packed from the store as it packs them.
+    kata::apply_conversion<Run>(store, kata::replaced_parameters::drop);
+    kata::cpu::frozen_executor<Run> run(store, kata::cpu::consume_parameters);
 
     // Input (NCHW in the file, like every other engine's) -> NHWC, the converted graph's layout.
     const std::vector<std::byte> io_bytes = kata::io::read_file_bytes(argv[2]);

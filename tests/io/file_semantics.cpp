@@ -288,3 +288,44 @@ TEST_CASE("save_npy writes expressions in their logical order, atomically, with 
     auto names = d.names();
     CHECK(names.size() == 2);
 }
+
+TEST_CASE("release_pages gives back only the whole pages inside the range; a load that used it reads right") {
+    // A 5-page buffer of 1s; releasing [100, 3 pages + 50) frees pages 1 and 2 only (they read as 0),
+    // the partial first and last pages keep their values.
+    const std::size_t page = 4096;
+    std::vector<std::byte> buf(5 * page + page, std::byte{1});
+    // start on a page boundary inside the vector
+    const auto base = (reinterpret_cast<std::uintptr_t>(buf.data()) + page - 1) / page * page;
+    std::byte* p = reinterpret_cast<std::byte*>(base);
+    const std::size_t got = kata::io::release_pages(std::span<const std::byte>(p + 100, 3 * page - 50));
+#if KATA_TEST_POSIX && defined(__linux__)
+    if (::sysconf(_SC_PAGESIZE) == long(page)) {
+        CHECK(got == 2 * page);
+        CHECK(p[page] == std::byte{0});
+        CHECK(p[3 * page - 1] == std::byte{0});
+        CHECK(p[99] == std::byte{1});
+        CHECK(p[page - 1] == std::byte{1});
+        CHECK(p[3 * page] == std::byte{1});
+    }
+#endif
+    CHECK(kata::io::release_pages(std::span<const std::byte>(p + 1, page - 2)) == 0);  // no whole page
+    CHECK(kata::io::release_pages({}) == 0);
+    // A file with arrays spanning many pages loads the same values into an empty store and into one
+    // that has the parameters (each array's pages are released after its copy).
+    temp_dir dir;
+    kata::parameter_store src;
+    auto& a = src.create_or_replace("a", {3, 5000}, kata::initializer::constant(0));
+    for (std::size_t i = 0; i < a.data.size(); ++i) a.data.data()[i] = float(i % 977) * 0.5f;
+    auto& b = src.create_or_replace("b", {7, 1111}, kata::initializer::constant(0));
+    for (std::size_t i = 0; i < b.data.size(); ++i) b.data.data()[i] = float(i % 13) - 6.f;
+    src.save(dir.path / "w.npz");
+    kata::parameter_store fresh, existing;
+    fresh.load(dir.path / "w.npz");
+    existing.create_or_replace("a", {3, 5000}, kata::initializer::constant(1));
+    existing.create_or_replace("b", {7, 1111}, kata::initializer::constant(1));
+    existing.load(dir.path / "w.npz", kata::load_mode::strict);
+    for (auto* s : {&fresh, &existing}) {
+        CHECK(s->at("a").data == a.data);
+        CHECK(s->at("b").data == b.data);
+    }
+}

@@ -22,18 +22,31 @@
 // run-time list through a table indexed by kind. It is a header of its own because it
 // needs xtensor and the store; kata/converters.hpp (the structural rewrites) does not.
 //
+// One copy of the weights (deploying): `apply_conversion<Converted>(store, replaced_parameters::drop)`
+// erases the parameters the conversion replaced and the converted graph no longer reads (the trained
+// W and BN statistics after folding, w-folded after its channel-last copy), each as soon as no later
+// derivation reads it, so converting never holds much more than one copy; `drop_replaced_parameters
+// <Converted>(store)` does the same after a conversion applied with the default, `keep` (nnabla's
+// behaviour: the converters only add parameters). Either way parameters of the store that no
+// derivation names are left alone, and a dropped store no longer feeds the original network.
+//
 // Throws kata::parameter_error when a source is missing or has an unexpected number of elements.
 #pragma once
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
+#include <map>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "../converters.hpp"
 #include "../detail/xtensor_fix.hpp"
+#include "../io/file.hpp"
 #include "../io/parameter_store.hpp"
 #include "../parameters.hpp"
 #include "derivation.hpp"
@@ -69,8 +82,10 @@ void apply_one(const derivation& d, parameter_store& store) {
     const store_sources src(store);
     xt::xarray<float> v(to_vector(d.shape));
     derivation_rule<K>::compute(d, src, std::span<float>(v.data(), v.size()));
-    parameter& p =
-        store.create_or_replace(d.target.view(), to_vector(d.shape), initializer::constant(0), d.need_grad);
+    // Created empty and given the computed array: creating it with its shape would allocate (and
+    // touch) a second, zero-filled array of the target's size for a moment (a 9 MiB transient at
+    // ResNet-50's largest layer, on top of the deploy path's peak).
+    parameter& p = store.create_or_replace(d.target.view(), {0}, initializer::constant(0), d.need_grad);
     p.data = std::move(v);
 }
 
@@ -123,12 +138,82 @@ constexpr std::array<apply_fn, sizeof...(I)> rules_of(std::index_sequence<I...>)
 }
 }  // namespace detail
 
+// What apply_conversion does with the parameters the conversion replaced: the derivations' sources
+// (trained W, b, BN statistics...) and intermediate targets (w-folded before its channel-last copy)
+// that the converted graph does not read.
+enum class replaced_parameters : std::uint8_t {
+    keep,  // default, as nnabla's converters (they add parameters, never remove any): the store still
+           // feeds the original network (training can go on, a second conversion works)
+    drop,  // erased, each right after the last derivation that reads it: the store ends with what the
+           // converted graph reads, and holds at most one layer's extra copy while converting
+};
+
+namespace detail {
+
+// Names (relative to the store's scope) a reachable function of G reads.
+template <const auto& G>
+std::set<std::string_view> parameters_read() {
+    std::set<std::string_view> read;
+    for (std::size_t i = 0; i < G.size(); ++i)
+        if (G.nodes[i].op == op_kind::parameter && G.num_consumers(int(i)) > 0)
+            read.insert(G.nodes[i].name.view());
+    return read;
+}
+
+// For each derivation i, the names to erase after it: every source or target of the list that the
+// converted graph does not read, after its last appearance (as a source or as a target).
+template <class Derivations>
+std::vector<std::vector<std::string_view>> drop_schedule(const Derivations& ds,
+                                                         const std::set<std::string_view>& read) {
+    std::map<std::string_view, std::size_t> last;
+    std::size_t i = 0;
+    for (const derivation& d : ds) {
+        for (const auto& src : d.sources)
+            if (!src.empty()) last[src.view()] = i;
+        last[d.target.view()] = i;
+        ++i;
+    }
+    std::vector<std::vector<std::string_view>> after(i);
+    for (const auto& [name, at] : last)
+        if (!read.count(name)) after[at].push_back(name);
+    return after;
+}
+
+}  // namespace detail
+
+// Erases from `store` the parameters the conversion replaced (see replaced_parameters::drop) and
+// returns how many it erased. For a store whose conversion was applied with the default `keep`:
+// after it, only the converted network can run from this store. Parameters that no derivation
+// names (other networks' in the same store) are never touched.
 template <graph_type Converted>
-void apply_conversion(parameter_store& store) {
+std::size_t drop_replaced_parameters(parameter_store& store) {
+    std::size_t erased = 0;
+    if constexpr (requires { Converted::derivations; }) {
+        for (const auto& names :
+             detail::drop_schedule(Converted::derivations, detail::parameters_read<Converted::graph>()))
+            for (std::string_view n : names) erased += store.erase(n);
+    }
+    if (erased) io::return_free_memory();
+    return erased;
+}
+
+template <graph_type Converted>
+void apply_conversion(parameter_store& store, replaced_parameters replaced = replaced_parameters::keep) {
     if constexpr (requires { Converted::derivations; }) {
         static constexpr auto rules = detail::rules_of<Converted::derivations>(
             std::make_index_sequence<Converted::derivations.size()>{});
-        for (std::size_t i = 0; i < rules.size(); ++i) rules[i](Converted::derivations[i], store);
+        if (replaced == replaced_parameters::keep) {
+            for (std::size_t i = 0; i < rules.size(); ++i) rules[i](Converted::derivations[i], store);
+            return;
+        }
+        const auto drop =
+            detail::drop_schedule(Converted::derivations, detail::parameters_read<Converted::graph>());
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            rules[i](Converted::derivations[i], store);
+            bool erased = false;
+            for (std::string_view n : drop[i]) erased = store.erase(n) || erased;
+            if (erased) io::return_free_memory();  // kata/io/file.hpp: why
+        }
     }
 }
 

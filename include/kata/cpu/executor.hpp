@@ -37,6 +37,13 @@
 // apply kata::FuseConvolutionEpilogueModifier (kata/converters/fuse_convolution_epilogue.hpp) to get
 // FusedConvolution nodes, as the ResNet-50 demo does. Other ops run the same kernels as in a live
 // executor. Changing a parameter's values without calling bind() again is not seen by a frozen executor.
+//
+// One copy of the weights (deploying): the packed convolutions never read the store's W and b after
+// bind time, so a frozen executor can let the store drop them:
+//     kata::cpu::frozen_executor<Net> run(store, kata::cpu::consume_parameters);  // erased as packed
+//     run.release_prepared_parameters(store);                                    // or afterwards
+// Parameters other kernels read at every call (Affine, unpacked convolutions) stay in the store.
+// bind() after a release needs the parameters in the store again.
 #pragma once
 
 #include "../exec/executor.hpp"
@@ -46,6 +53,7 @@
 
 namespace kata::cpu {
 
+using exec::consume_parameters;
 using exec::parameter_mode;
 
 #if defined(__cpp_exceptions)

@@ -88,6 +88,15 @@ enum class parameter_mode : std::uint8_t {
     frozen,  // parameters are read (and prepared) at construction and at every bind()
 };
 
+// Constructor tag of frozen executors that consume their parameters: each parameter that only
+// bind-time preparation reads is erased from the source (when the source can erase, like
+// kata::store_parameters) right after the last kernel that reads it has prepared its copy, so the
+// process never holds both copies of all the weights (see executor::release_prepared_parameters).
+struct consume_parameters_t {
+    explicit consume_parameters_t() = default;
+};
+inline constexpr consume_parameters_t consume_parameters{};
+
 // How executor results look to host code: declared here, defined by kata/io/xtensor_boundary.hpp
 // (xtensor views and xt::xtensor_fixed copies). Without it, use output_data<K>().
 template <class = void>
@@ -304,6 +313,67 @@ struct schedule {
             if (prepared[i]) ids[std::size_t(c++)] = int(i);
         return ids;
     }();
+
+    // Inputs that only bind-time preparation reads (frozen executors): bit k of consumed[Id] is set
+    // when node Id's kernel declares, through `template <op_instance I> static constexpr bool
+    // prepared_input(int k)`, that run() never reads input k (its values are in the prepared copy).
+    // Kernels without the declaration keep reading every input at run time.
+    template <int Id>
+    static constexpr std::uint32_t consumed_mask_of() {
+        using K = kernel_t<Backend, graph.nodes[Id].op>;
+        if constexpr (!runs_kernel<Id> || Mode != parameter_mode::frozen || prepared_of<Id>() == 0) {
+            return 0;
+        } else if constexpr (!requires { K::template prepared_input<instance<Id>>(0); }) {
+            return 0;
+        } else {
+            std::uint32_t m = 0;
+            for (int k = 0; k < graph.nodes[Id].num_inputs && k < max_kernel_inputs && k < 32; ++k)
+                if (instance<Id>.in_frozen[k] && K::template prepared_input<instance<Id>>(k))
+                    m |= std::uint32_t(1) << k;
+            return m;
+        }
+    }
+    template <std::size_t... T>
+    static constexpr std::array<std::uint32_t, num_nodes> consumed_masks(std::index_sequence<T...>) {
+        std::array<std::uint32_t, num_nodes> a{};
+        ((a[std::size_t(graph.order[T])] = consumed_mask_of<graph.order[T]>()), ...);
+        return a;
+    }
+    static constexpr std::array<std::uint32_t, num_nodes> consumed = consumed_masks(order_seq);
+
+    // Parameters read only at bind time: every reader is a prepared kernel that consumed it (so a
+    // frozen executor may let the source drop them once prepared), and none is a graph output.
+    static constexpr std::array<bool, num_nodes> bind_time_only = [] {
+        std::array<bool, num_nodes> b{};
+        for (int j = 0; j < num_params; ++j) {
+            const int p = param_ids[std::size_t(j)];
+            bool only = !graph.is_output(p);
+            for (int c = 0; only && c < graph.num_consumers(p); ++c) {
+                const int f = graph.consumer(p, c);
+                for (int k = 0; only && k < graph.nodes[std::size_t(f)].num_inputs; ++k)
+                    if (graph.input_of(f, k) == p) only = k < 32 && (consumed[std::size_t(f)] >> k & 1u);
+            }
+            b[std::size_t(p)] = only;
+        }
+        return b;
+    }();
+    static constexpr int num_bind_time_only = [] {
+        int c = 0;
+        for (bool v : bind_time_only) c += v;
+        return c;
+    }();
+    // The last node (in preparation order: ascending id) that prepares each bind-time-only parameter:
+    // a consuming bind may let the source drop the parameter right after that node is prepared.
+    static constexpr std::array<int, num_nodes> last_preparer = [] {
+        std::array<int, num_nodes> l{};
+        for (std::size_t i = 0; i < num_nodes; ++i) {
+            l[i] = -1;
+            if (!bind_time_only[i]) continue;
+            for (int c = 0; c < graph.num_consumers(int(i)); ++c)
+                l[i] = std::max(l[i], graph.consumer(int(i), c));
+        }
+        return l;
+    }();
 };
 
 // Sources whose parameters are known during compilation (constant tables): they provide check<G>(),
@@ -389,6 +459,11 @@ public:
     // Nodes whose kernel prepares its parameters at bind time, and how many (frozen executors).
     static constexpr const auto& prepared = sched::prepared;
     static constexpr int num_prepared = sched::num_prepared;
+    // Parameters only bind-time preparation reads (frozen executors; node ids in the graph): the
+    // executor runs on its prepared copy of them, so the source's copy may go
+    // (release_prepared_parameters, or the consume_parameters constructor).
+    static constexpr const auto& bind_time_only = sched::bind_time_only;
+    static constexpr int num_bind_time_only = sched::num_bind_time_only;
     template <int Id>
     static constexpr op_instance instance = sched::template instance<Id>;
 
@@ -403,6 +478,22 @@ public:
         bind(source);
     }
     executor() requires std::default_initializable<Source> : executor(Source{}) {}
+    // Frozen executors: binds and prepares like executor(source), erasing each bind-time-only
+    // parameter from the source as soon as it is prepared (a source without erase(name) keeps them;
+    // they are released all the same). Peak memory: the source's weights plus the prepared ones
+    // written so far, instead of both in full.
+    executor(Source source, consume_parameters_t) {
+        static_assert(Mode == parameter_mode::frozen,
+                      "kata::exec::executor: only a frozen executor can consume its parameters");
+        if constexpr (requires { Backend::initialize(); }) Backend::initialize();
+        std::byte* base = storage_.data();
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (plan.offset[i] >= 0) ptr_[i] = base + plan.offset[i];
+        workspace_ = base + arena_bytes;
+        const call_guard guard(busy_);
+        resolve_all(source);
+        prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{}, &source);
+    }
     executor(const executor&) = delete;
     executor& operator=(const executor&) = delete;
 
@@ -420,15 +511,30 @@ public:
                 prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
             return;
         }
-        // A run-time loop over the parameters (not one instantiation per parameter: ResNet-50 has 320).
-        std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
-        for (int j = 0; j < sched::num_params; ++j)
-            found[std::size_t(j)] =
-                resolve(source, graph.nodes[std::size_t(sched::param_ids[std::size_t(j)])]);
-        for (int j = 0; j < sched::num_params; ++j)
-            handles_[std::size_t(sched::param_ids[std::size_t(j)])] = found[std::size_t(j)];
+        resolve_all(source);
         if constexpr (Mode == parameter_mode::frozen)
             prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
+    }
+
+    // Frozen executors, after construction or bind(): stops reading the parameters that only
+    // bind-time preparation reads (bind_time_only; the executor runs on its prepared copy of them)
+    // and, if the source can erase entries (kata::store_parameters: parameter_store::erase), erases
+    // them from `source`, which must be the source bound (names are looked up the same way). Calls
+    // then neither read nor check them; a later bind() needs them in the source again (it re-reads
+    // and re-prepares every parameter). Returns how many parameters were released by this call (0 when
+    // they already were).
+    int release_prepared_parameters(Source source) {
+        static_assert(Mode == parameter_mode::frozen,
+                      "kata::exec::executor: only a frozen executor prepares (and can release) parameters");
+        const call_guard guard(busy_);
+        int released = 0;
+        for (int j = 0; j < sched::num_params; ++j) {
+            const int id = sched::param_ids[std::size_t(j)];
+            if (!sched::bind_time_only[std::size_t(id)] || !handles_[std::size_t(id)]) continue;  // released
+            release(source, id);
+            ++released;
+        }
+        return released;
     }
 
     // Binds the inputs (in the order the network created them) and runs the graph.
@@ -499,6 +605,25 @@ private:
             return Host::template view<T, std::size_t(output_desc<K>.shape.dims[D])...>(output_data<K>());
     }
 
+    // Looks every parameter up (all or nothing: a failure leaves the previous handles in place).
+    // A run-time loop over the parameters (not one instantiation per parameter: ResNet-50 has 320).
+    void resolve_all(Source& source) {
+        std::array<parameter_handle, std::size_t(sched::num_params) + 1> found{};
+        for (int j = 0; j < sched::num_params; ++j)
+            found[std::size_t(j)] =
+                resolve(source, graph.nodes[std::size_t(sched::param_ids[std::size_t(j)])]);
+        for (int j = 0; j < sched::num_params; ++j)
+            handles_[std::size_t(sched::param_ids[std::size_t(j)])] = found[std::size_t(j)];
+    }
+
+    // Forgets a bind-time-only parameter (null handle: calls skip it) and erases it from the source
+    // where the source can.
+    void release(Source& source, int id) {
+        handles_[std::size_t(id)] = parameter_handle{};
+        if constexpr (requires { source.erase(std::string_view{}); })
+            source.erase(graph.nodes[std::size_t(id)].name.view());
+    }
+
     static parameter_handle resolve(Source& source, const node& n) {
         binding_failure f{failure_kind::missing_parameter, detail::executor_name<Backend>(), n.name.view(),
                           detail::source_description<Source>(), buffer_desc{n.type, n.shape, n.lay}};
@@ -558,6 +683,8 @@ private:
         if constexpr (!requires { Source::template check<Net::graph>(); }) {
             for (int j = 0; j < sched::num_params; ++j) {
                 const int id = sched::param_ids[std::size_t(j)];
+                if (sched::bind_time_only[std::size_t(id)] && !handles_[std::size_t(id)])
+                    continue;  // released
                 const node& n = graph.nodes[std::size_t(id)];
                 const parameter_view v = Source::view(handles_[std::size_t(id)]);
                 if (v.type == n.type && v.rank == n.shape.rank && v.shape == n.shape) continue;
@@ -582,18 +709,28 @@ private:
         return false;
     }
 
+    // Prepares every preparing node; with `consume`, releases each bind-time-only parameter right
+    // after the last node that reads it (release()).
     template <std::size_t... J>
-    void prepare_all(std::index_sequence<J...>) {
-        (prepare_one<sched::prepared_ids[J]>(), ...);
+    void prepare_all(std::index_sequence<J...>, Source* consume = nullptr) {
+        (prepare_one<sched::prepared_ids[J]>(consume), ...);
     }
     template <int Id>
-    void prepare_one() {
+    void prepare_one(Source* consume) {
         constexpr node n = graph.nodes[Id];
         constexpr op_instance I = instance<Id>;
         void* ins[n.num_inputs > 0 ? n.num_inputs : 1]{};
         gather_params<Id>(ins, std::make_index_sequence<std::size_t(n.num_inputs)>{});
         detail::kernel_t<Backend, n.op>::template prepare<I>(
             prepare_io{ins, storage_.data() + sched::prepared_offset[std::size_t(Id)]});
+        if (consume) {
+            for (int k = 0; k < n.num_inputs; ++k) {
+                const int p = graph.input_of(Id, k);
+                if (sched::bind_time_only[std::size_t(p)] && sched::last_preparer[std::size_t(p)] == Id &&
+                    handles_[std::size_t(p)])
+                    release(*consume, p);
+            }
+        }
     }
     template <int Id, std::size_t... K>
     void gather_params(void** ins, std::index_sequence<K...>) {
@@ -703,9 +840,14 @@ private:
 #endif
         }
     }
+    // Inputs the kernel consumed at bind time (sched::consumed) are passed as null: run() does not
+    // read them, and a released parameter has no buffer any more.
     template <int Id, std::size_t... K>
     void gather_inputs(void** ins, std::index_sequence<K...>) {
-        ((ins[K] = node_ptr<graph.input_of(Id, int(K))>()), ...);
+        ((ins[K] = (K < 32 && (sched::consumed[std::size_t(Id)] >> (K % 32) & 1u))
+                       ? nullptr
+                       : node_ptr<graph.input_of(Id, int(K))>()),
+         ...);
     }
 
     storage_type storage_;

@@ -10,7 +10,10 @@
 // every bind(). The executor keeps the store's `parameter` objects (stable addresses) and, when live,
 // reads their data pointer at every call, so loading new values into the same store is picked up;
 // the kernels of a frozen executor that pack their weights read them at bind() only. Erasing a parameter from the store while an
-// executor uses it is undefined behaviour, as with any reference. A missing parameter or one whose
+// executor uses it is undefined behaviour, as with any reference, except for the ones a frozen
+// executor released: `frozen_executor<Net> run(store, kata::exec::consume_parameters)` (or
+// `run.release_prepared_parameters(store)` after construction) erases the parameters whose values
+// live in the executor's packed copy, so a deployed process keeps one copy of those weights. A missing parameter or one whose
 // shape differs from the graph's makes the executor throw kata::exec::binding_error (alias
 // kata::cpu::binding_error) naming the parameter and both shapes.
 #pragma once
@@ -18,6 +21,7 @@
 #include <string_view>
 
 #include "../exec/binding.hpp"
+#include "file.hpp"
 #include "parameter_store.hpp"
 
 namespace kata {
@@ -38,6 +42,15 @@ public:
         return v;
     }
     static void* data(handle h) noexcept { return h->data.data(); }
+    // Lets a frozen executor drop the parameters it holds a prepared copy of (exec::consume_parameters,
+    // executor::release_prepared_parameters): parameter_store::erase, relative to the current scope.
+    // The freed pages go back to the system right away (io::return_free_memory): the executor packs
+    // the next layer into new pages meanwhile.
+    bool erase(std::string_view name) const noexcept {
+        const bool erased = store_->erase(name);
+        if (erased) io::return_free_memory();
+        return erased;
+    }
 
 private:
     parameter_store* store_;

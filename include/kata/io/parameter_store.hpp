@@ -480,13 +480,20 @@ private:
             a.reshape(it.shape);
             return a;
         };
+        // Each entry's bytes in the file buffer are released once copied (io::release_pages): the
+        // buffer is ours and never read again, and the process then holds the file's arrays and their
+        // copies in the store together for one array at a time, not for the whole file.
+        auto done_with = [](const item& it) { io::release_pages(it.entry->array.data); };
         std::vector<xt::xarray<float>> moved(items.size());  // transposed data for existing parameters
         list_type fresh;
         index_type fresh_index;
         for (std::size_t i = 0; i < items.size(); ++i) {
             const item& it = items[i];
             if (it.target != list_.end()) {
-                if (!it.axes.empty()) moved[i] = values(it);
+                if (!it.axes.empty()) {
+                    moved[i] = values(it);
+                    done_with(it);
+                }
                 continue;
             }
             parameter p;
@@ -494,6 +501,7 @@ private:
             p.need_grad = true;
             auto pos = fresh.insert(fresh.end(), node{it.full, std::move(p)});
             fresh_index.emplace(it.full, pos);
+            done_with(it);
         }
 
         // Phase 3: commit; nothing below throws (memcpy into same-sized buffers, splice, node merge).
@@ -505,6 +513,7 @@ private:
                 if (moved[i].size()) std::memcpy(dst, moved[i].data(), moved[i].size() * sizeof(float));
             } else if (const auto& src = it.entry->array.data; !src.empty()) {
                 std::memcpy(dst, src.data(), src.size());
+                done_with(it);
             }
         }
         list_.splice(list_.end(), fresh);

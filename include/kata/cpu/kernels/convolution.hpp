@@ -681,6 +681,15 @@ struct kernel<op_kind::convolution> {
         else
             return 0;
     }
+    // The packed paths hold W and b in the prepared copy: run() never reads inputs 1 and 2 there, so
+    // a frozen executor may release the source's copies (exec::executor::release_prepared_parameters).
+    template <op_instance I>
+    static constexpr bool prepared_input(int k) {
+        if constexpr (detail::packed_path(I) || detail::dw_packed_path<I>())
+            return k == 1 || (k == 2 && I.attr.has_bias && I.nin >= 3);
+        else
+            return false;
+    }
     template <op_instance I>
     static void prepare(const prepare_io& io) {
         if constexpr (detail::dw_packed_path<I>()) {

@@ -62,6 +62,12 @@ struct kernel<op_kind::fused_convolution> {
     static void prepare(const prepare_io& io) {
         kernel<op_kind::convolution>::prepare<I>(io);
     }
+    // W and b (inputs 1 and 2 with a bias) live in the prepared copy on the packed paths; the
+    // residual (the next input) is read at every call.
+    template <op_instance I>
+    static constexpr bool prepared_input(int k) {
+        return kernel<op_kind::convolution>::prepared_input<I>(k);
+    }
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
         if constexpr (detail::packed_path(I))
