@@ -23,6 +23,7 @@
 //                               with the batch mean and biased variance recomputed from x in double;
 //                               test mode: dx = dy gamma / sqrt(running var + eps)
 //   BatchNormalizationGammaGrad sum over the non-channel axes of dy xhat
+//                               (both: any set of normalised axes, walked like the forward's bn_plan)
 //   AccumulateGrad              G += g into the parameter's gradient buffer (input 1; inputs are mutable
 //                               for this and for BatchNormalization's running statistics)
 // The convolution gradients use the GEMM path for every geometry (groups with one channel each
@@ -39,6 +40,7 @@
 #include "../gemm.hpp"
 #include "../kernel.hpp"
 #include "../parallel.hpp"
+#include "batch_normalization.hpp"
 #include "convolution.hpp"
 #include "pooling.hpp"
 
@@ -633,38 +635,50 @@ struct kernel<op_kind::global_average_pooling_grad> {
 };
 
 // ---- BatchNormalization --------------------------------------------------------------------------
+// Any set of normalised axes (nnabla's axes=[...]): the forward's walk (kernels/batch_normalization.hpp,
+// bn_plan) visits every element with its parameter ("channel") index c; per-channel sums in double.
 
 namespace detail {
 
-// Per channel (outer, C, inner view around the normalised axis): the mean and 1/sqrt(var + eps) the
-// forward normalised with: batch statistics recomputed from x (biased variance), or the running ones.
+// Calls f(i, c) for every element i of x (shape P was made from), c its parameter index.
+template <bn_plan P, class F>
+inline void bn_for_each_element(F&& f) {
+    for_each_run<P>([&](std::int64_t xo, std::int64_t po, std::int64_t n) {
+        if constexpr (P.is_axis[P.ngroups - 1])
+            for (std::int64_t j = 0; j < n; ++j) f(xo + j, po + j);
+        else
+            for (std::int64_t j = 0; j < n; ++j) f(xo + j, po);
+    });
+}
+
+// Per channel: the mean and 1/sqrt(var + eps) the forward normalised with: batch statistics recomputed
+// from x (biased variance, two passes), or the running ones.
 template <op_instance I>
 inline void bn_stats(const float* x, const float* mean, const float* var, double* mu, double* inv) {
-    constexpr axis_view V = make_axis_view(I.in[1], I.attr.axes[0]);
+    constexpr bn_plan P = make_plan(I.in[1], I.attr);
+    constexpr i64 C = P.channels;
     constexpr double eps = I.attr.eps;
     if constexpr (I.attr.batch_stat) {
-        constexpr double n = double(V.outer * V.inner);
-        for (i64 c = 0; c < V.C; ++c) {
-            double s = 0.0;
-            for (i64 o = 0; o < V.outer; ++o)
-                for (i64 j = 0; j < V.inner; ++j) s += double(x[(o * V.C + c) * V.inner + j]);
-            const double m = s / n;
-            double q = 0.0;
-            for (i64 o = 0; o < V.outer; ++o)
-                for (i64 j = 0; j < V.inner; ++j) {
-                    const double d = double(x[(o * V.C + c) * V.inner + j]) - m;
-                    q += d * d;
-                }
-            mu[c] = m;
-            inv[c] = 1.0 / std::sqrt(q / n + eps);
-        }
+        constexpr double n = double(P.reduce);
+        std::fill_n(mu, C, 0.0);
+        std::fill_n(inv, C, 0.0);
+        bn_for_each_element<P>([&](i64 i, i64 c) { mu[c] += double(x[i]); });
+        for (i64 c = 0; c < C; ++c) mu[c] /= n;
+        bn_for_each_element<P>([&](i64 i, i64 c) {
+            const double d = double(x[i]) - mu[c];
+            inv[c] += d * d;
+        });
+        for (i64 c = 0; c < C; ++c) inv[c] = 1.0 / std::sqrt(inv[c] / n + eps);
     } else {
-        for (i64 c = 0; c < V.C; ++c) {
+        for (i64 c = 0; c < C; ++c) {
             mu[c] = double(mean[c]);
             inv[c] = 1.0 / std::sqrt(double(var[c]) + eps);
         }
     }
 }
+
+template <op_instance I>
+inline constexpr std::int64_t bn_channels = make_plan(I.in[1], I.attr).channels;
 
 }  // namespace detail
 
@@ -673,76 +687,69 @@ template <>
 struct kernel<op_kind::batch_normalization_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return 4 * std::size_t(I.in[1].dims[I.attr.axes[0]]) * sizeof(double);
+        return 4 * std::size_t(detail::bn_channels<I>) * sizeof(double);
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
+        constexpr detail::bn_plan P = detail::make_plan(I.in[1], I.attr);
+        constexpr std::int64_t C = P.channels;
         const float* dy = io.input(0);
         const float* x = io.input(1);
         const float* gamma = I.attr.no_scale ? nullptr : io.input(4);
         double* mu = reinterpret_cast<double*>(io.workspace);
-        double* inv = mu + V.C;
-        double* sdy = inv + V.C;
-        double* sdyx = sdy + V.C;
+        double* inv = mu + C;
+        double* sdy = inv + C;   // batch_stat: mean(dy); test mode: gamma / sqrt(var + eps)
+        double* sdyx = sdy + C;  // batch_stat: mean(dy xhat)
         detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
         float* dx = io.output();
-        for (std::int64_t c = 0; c < V.C; ++c) {
-            const double gm = gamma ? double(gamma[c]) : 1.0;
-            if constexpr (I.attr.batch_stat) {
-                double a = 0.0, b = 0.0;
-                for (std::int64_t o = 0; o < V.outer; ++o)
-                    for (std::int64_t j = 0; j < V.inner; ++j) {
-                        const std::int64_t i = (o * V.C + c) * V.inner + j;
-                        a += double(dy[i]);
-                        b += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
-                    }
-                constexpr double n = double(V.outer * V.inner);
-                sdy[c] = a / n;
-                sdyx[c] = b / n;
-                for (std::int64_t o = 0; o < V.outer; ++o)
-                    for (std::int64_t j = 0; j < V.inner; ++j) {
-                        const std::int64_t i = (o * V.C + c) * V.inner + j;
-                        const double xh = (double(x[i]) - mu[c]) * inv[c];
-                        dx[i] = float(gm * inv[c] * (double(dy[i]) - sdy[c] - xh * sdyx[c]));
-                    }
-            } else {
-                const float s = float(gm * inv[c]);
-                for (std::int64_t o = 0; o < V.outer; ++o)
-                    for (std::int64_t j = 0; j < V.inner; ++j) {
-                        const std::int64_t i = (o * V.C + c) * V.inner + j;
-                        dx[i] = dy[i] * s;
-                    }
+        auto gm = [&](std::int64_t c) { return gamma ? double(gamma[c]) : 1.0; };
+        if constexpr (I.attr.batch_stat) {
+            std::fill_n(sdy, C, 0.0);
+            std::fill_n(sdyx, C, 0.0);
+            detail::bn_for_each_element<P>([&](std::int64_t i, std::int64_t c) {
+                sdy[c] += double(dy[i]);
+                sdyx[c] += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+            });
+            constexpr double n = double(P.reduce);
+            for (std::int64_t c = 0; c < C; ++c) {
+                sdy[c] /= n;
+                sdyx[c] /= n;
             }
+            detail::bn_for_each_element<P>([&](std::int64_t i, std::int64_t c) {
+                const double xh = (double(x[i]) - mu[c]) * inv[c];
+                dx[i] = float(gm(c) * inv[c] * (double(dy[i]) - sdy[c] - xh * sdyx[c]));
+            });
+        } else {
+            for (std::int64_t c = 0; c < C; ++c) sdy[c] = double(float(gm(c) * inv[c]));
+            detail::bn_for_each_element<P>(
+                [&](std::int64_t i, std::int64_t c) { dx[i] = dy[i] * float(sdy[c]); });
         }
     }
 };
 
-// Inputs (dy, x, mean, var), output dgamma (gamma's shape: C values).
+// Inputs (dy, x, mean, var), output dgamma (gamma's shape: one value per parameter element).
 template <>
 struct kernel<op_kind::batch_normalization_gamma_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return 2 * std::size_t(I.in[1].dims[I.attr.axes[0]]) * sizeof(double);
+        return 3 * std::size_t(detail::bn_channels<I>) * sizeof(double);
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
-        constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
+        constexpr detail::bn_plan P = detail::make_plan(I.in[1], I.attr);
+        constexpr std::int64_t C = P.channels;
         const float* dy = io.input(0);
         const float* x = io.input(1);
         double* mu = reinterpret_cast<double*>(io.workspace);
-        double* inv = mu + V.C;
+        double* inv = mu + C;
+        double* acc = inv + C;
         detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        std::fill_n(acc, C, 0.0);
+        detail::bn_for_each_element<P>([&](std::int64_t i, std::int64_t c) {
+            acc[c] += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+        });
         float* dg = io.output();
-        for (std::int64_t c = 0; c < V.C; ++c) {
-            double s = 0.0;
-            for (std::int64_t o = 0; o < V.outer; ++o)
-                for (std::int64_t j = 0; j < V.inner; ++j) {
-                    const std::int64_t i = (o * V.C + c) * V.inner + j;
-                    s += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
-                }
-            dg[c] = float(s);
-        }
+        for (std::int64_t c = 0; c < C; ++c) dg[c] = float(acc[c]);
     }
 };
 
