@@ -3,7 +3,8 @@
 // op for op; the case's "x" is a parameter, so the gradient of each chain's input is checked too. The
 // upstream gradient is made non-trivial by a random input r (loss = sum or mean of y * r).
 // TopNError (a metric, no gradient, ties included) and SigmoidCrossEntropy with float targets (read as
-// integers) against nnabla 1.39's own outputs (tools/fixtures/make_nnabla_loss_fixtures.py); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
+// integers) against nnabla 1.39's own outputs (tools/fixtures/make_nnabla_loss_fixtures.py); BatchNormalization
+// and FusedBatchNormalization over several axes against nnabla 1.39 (tools/fixtures/make_bn_axes_fixtures.py); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
 // backward with the forward's mask, fixed-seed determinism, test mode = TestModeModifier).
 #include "backward_support.hpp"
 
