@@ -6,7 +6,8 @@
 #include <cstdio>
 #include <type_traits>
 
-static_assert(std::is_base_of_v<kata::train::Communicator, kata::train::MultiProcessDataParallelCommunicator>);
+static_assert(
+    std::is_base_of_v<kata::train::Communicator, kata::train::MultiProcessDataParallelCommunicator>);
 
 int main() {
     int initialised = 1;
