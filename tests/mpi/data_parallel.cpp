@@ -11,6 +11,10 @@
 // Why 1e-6 holds and still discriminates: the two runs differ only by float32 rounding of the gradient
 // sums (half-batch means averaged vs one mean over the batch, about 1e-7 relative) times the learning
 // rate; the sum without division (the bug it guards against) ends farther than 1e-3 away (checked).
+// The same equivalence through the trainer classes: an Updater (Momentum, accum_grad 1 and 2) and a
+// DynamicLossScalingUpdater (Adam, scale 1024, N 2, an inf injected on one rank at iteration 3) whose comm
+// argument is this communicator end with the parameters (and loss scale) of one process without a
+// communicator on the whole batch, and an overflow on either rank skips that step on both.
 // Its own main (MPI before doctest): doctest's implementation lives in this TU, not kata_doctest_main.
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
@@ -19,6 +23,7 @@
 #include <kata/pf.hpp>
 #include <kata/train/backward.hpp>
 #include <kata/train/communicator.hpp>
+#include <kata/train/loss_scaling.hpp>
 #include <kata/train/mpi_communicator.hpp>
 #include <kata/train/solvers.hpp>
 #include <kata/train/updater.hpp>
@@ -405,6 +410,112 @@ TEST_CASE("inf or NaN on one rank skips the step on both") {
                 CHECK(train<half_net, full_batch / 2>(three, s4, world(), o3) == 1);
                 CHECK(max_abs_diff(three, before) == 0.0f);
             }
+}
+
+// ----- the Updater and DynamicLossScalingUpdater with comm = the MPI communicator -------------------------
+// The same equivalence through the trainer classes (kata/train/updater.hpp, loss_scaling.hpp): their comm
+// argument bound to MultiProcessDataParallelCommunicator, each rank's data feeder filling its half of
+// batch i, against one process whose updater has no communicator and feeds the whole batch.
+
+// Feeds sub-batch k (k = 0, 1, ...: accum_grad of them per update) of this rank's rows into x and t.
+template <int Batch>
+struct feeder {
+    xt::xarray<float> x = xt::zeros<float>({std::size_t(Batch), std::size_t(features)});
+    xt::xarray<std::int32_t> t = xt::zeros<std::int32_t>({std::size_t(Batch), std::size_t(1)});
+    int first = 0;
+    int feeds = 0;
+    void operator()() {
+        const batch<Batch> b(feeds++, first);
+        x = b.x;
+        for (int i = 0; i < Batch; ++i) t(std::size_t(i), 0) = b.t[std::size_t(i)];
+    }
+};
+
+// `steps` updates of an Updater (comm = the MPI communicator when mpi, else none).
+template <class Net, int Batch>
+void train_with_updater(parameter_store& store, train::solver& solver, bool mpi, int steps, int accum) {
+    using namespace kata::train::kw;
+    auto step = std::make_unique<train::cpu_executor<train::training_graph<Net>>>(store);
+    solver.set_parameters(store);
+    feeder<Batch> f;
+    f.first = mpi ? world().rank() * Batch : 0;
+    train::communicator_ref c = mpi ? train::communicator_ref(&world()) : train::communicator_ref();
+    train::Updater u(
+        solver, train::loss(*step, f.x, f.t), data_feeder = [&f] { f(); }, accum_grad = accum, comm = c);
+    for (int i = 0; i < steps; ++i) u.update(i);
+}
+
+TEST_CASE("Updater with comm = MultiProcessDataParallelCommunicator trains like one process, whole batch") {
+    for (const int accum : {1, 2}) {
+        CAPTURE(accum);
+        const parameter_store init = initial_parameters();
+        parameter_store reference = init, replica = init;
+        train::Momentum s1(0.2f), s2(0.2f);
+        train_with_updater<full_net, full_batch>(reference, s1, false, 5, accum);
+        train_with_updater<half_net, full_batch / 2>(replica, s2, true, 5, accum);
+        parameter_store start = init;
+        CHECK(max_abs_diff(reference, start) > 1e-2f);  // the updates did train
+        const float diff = max_abs_diff(reference, replica);
+        if (world().rank() == 0)
+            MESSAGE("Updater, accum_grad " << accum << ": max |2 processes - 1| = " << diff);
+        CHECK(diff <= 1e-6f);
+        CHECK(replicas_identical(replica));
+    }
+}
+
+// `steps` updates of a DynamicLossScalingUpdater (scale 1024, N 2: the scale changes during the run);
+// iteration `poison_at` gets an inf in one gradient on rank poison_rank (or, without MPI, in its own).
+struct scaling_result {
+    float scale;
+    std::int64_t skipped;
+};
+template <class Net, int Batch>
+scaling_result train_with_loss_scaling(parameter_store& store, train::solver& solver, bool mpi, int steps,
+                                       int poison_at, int poison_rank) {
+    using namespace kata::train::kw;
+    auto step =
+        std::make_unique<train::cpu_executor<train::training_graph<Net, train::loss_seed::scale>>>(store);
+    solver.set_parameters(store);
+    feeder<Batch> f;
+    f.first = mpi ? world().rank() * Batch : 0;
+    std::vector<xt::xarray<float>*> grads = train::grads_of(store);
+    auto poison = [&](std::int64_t i) {
+        if (i == poison_at && (!mpi || world().rank() == poison_rank))
+            grads[1]->data()[2] = std::numeric_limits<float>::infinity();
+    };
+    train::communicator_ref c = mpi ? train::communicator_ref(&world()) : train::communicator_ref();
+    train::DynamicLossScalingUpdater u(
+        solver, train::loss(*step, f.x, f.t), data_feeder = [&f] { f(); }, scale = 1024.0, N = 2,
+        backward_callback_on_finish = poison, comm = c);
+    for (int i = 0; i < steps; ++i) u.update(i);
+    return {u.scale(), u.skipped()};
+}
+
+TEST_CASE(
+    "DynamicLossScalingUpdater with the MPI communicator: same parameters and scale, an overflow on one "
+    "rank skips the step on both") {
+    for (const int poison_rank : {0, 1}) {
+        CAPTURE(poison_rank);
+        const parameter_store init = initial_parameters();
+        parameter_store reference = init, replica = init;
+        train::Adam s1(0.05f), s2(0.05f);
+        const scaling_result r =
+            train_with_loss_scaling<full_net, full_batch>(reference, s1, false, 6, 3, poison_rank);
+        CHECK(r.skipped == 1);
+        // 1024, x2 after updates 0-1, overflow at 3: / 2, then x2 after updates 4-5.
+        CHECK(r.scale == 2048.0f);
+        const scaling_result u =
+            train_with_loss_scaling<half_net, full_batch / 2>(replica, s2, true, 6, 3, poison_rank);
+        CHECK(u.skipped == 1);  // on each rank, whichever rank overflowed
+        CHECK(u.scale == r.scale);
+        parameter_store start = init;
+        CHECK(max_abs_diff(start, reference) > 1e-2f);  // start has no @loss_scale entry
+        const float diff = max_abs_diff(reference, replica);
+        if (world().rank() == 0)
+            MESSAGE("DynamicLossScalingUpdater: max |2 processes - 1| = " << diff << ", scale " << u.scale);
+        CHECK(diff <= 1e-6f);
+        CHECK(replicas_identical(replica));
+    }
 }
 
 }  // namespace

@@ -3,7 +3,8 @@
 // op for op; the case's "x" is a parameter, so the gradient of each chain's input is checked too. The
 // upstream gradient is made non-trivial by a random input r (loss = sum or mean of y * r).
 // TopNError (a metric, no gradient, ties included) and SigmoidCrossEntropy with float targets (read as
-// integers) against nnabla 1.39's own outputs (tools/fixtures/make_nnabla_loss_fixtures.py); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
+// integers) against nnabla 1.39's own outputs (tools/fixtures/make_nnabla_loss_fixtures.py); BatchNormalization
+// and FusedBatchNormalization over several axes against nnabla 1.39 (tools/fixtures/make_bn_axes_fixtures.py); Dropout against its closed form (kept values x / (1 - p), zeros within a binomial bound,
 // backward with the forward's mask, fixed-seed determinism, test mode = TestModeModifier).
 #include "backward_support.hpp"
 
@@ -434,6 +435,57 @@ TEST_CASE("backward: channel-last Deconvolution, FusedBatchNormalization, Unpool
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"), f.f32("input:r2"));
     check_case(step, store, f, "deconv_cl");
+}
+
+// bn_axes: BatchNormalization and FusedBatchNormalization over SEVERAL axes (nnabla's axes=[...]) against
+// nnabla 1.39 itself (tools/fixtures/make_bn_axes_fixtures.py, same network): bn1 axes [1,2] batch_stat
+// (decay 0.7, eps 1e-3), Tanh, bn2 axes [3,-3] test mode without beta; bn3 axes [0,2,4] on 5-D
+// batch_stat without gamma; relu(BN(u) + w) axes [1,3] batch_stat. nnabla updates the running statistics
+// of a several-axes BN in a transposed copy only (its parameters never change, an upstream bug); kata
+// updates the parameters with the values nnabla's kernel computed. nnabla's FusedBatchNormalization
+// rejects several axes, so fbn's reference is nnabla's relu(BN(u) + w) (docs/training.md).
+constexpr var bn_axes(builder& g) {
+    auto r1 = g.input("r1", {3, 4, 5, 3});
+    auto r2 = g.input("r2", {2, 3, 4, 3, 5});
+    auto r3 = g.input("r3", {2, 5, 3, 4});
+    auto stat = [&](const char* name, shape_t s) { return g.parameter(name, s, {}, false); };
+    auto x = g.parameter("x", {3, 4, 5, 3});
+    auto h = F::batch_normalization(
+        x, g.parameter("bn1/beta", {1, 4, 5, 1}), g.parameter("bn1/gamma", {1, 4, 5, 1}),
+        stat("bn1/mean", {1, 4, 5, 1}), stat("bn1/var", {1, 4, 5, 1}),
+        {.axes = {1, 2}, .naxes = 2, .decay_rate = 0.7, .eps = 1e-3, .batch_stat = true});
+    auto h2 = F::batch_normalization(F::tanh(h), none, g.parameter("bn2/gamma", {1, 4, 1, 3}),
+                                     stat("bn2/mean", {1, 4, 1, 3}), stat("bn2/var", {1, 4, 1, 3}),
+                                     {.axes = {3, -3}, .naxes = 2, .eps = 1e-4, .batch_stat = false});
+    auto z = g.parameter("z", {2, 3, 4, 3, 5});
+    auto h3 = F::batch_normalization(z, g.parameter("bn3/beta", {2, 1, 4, 1, 5}), none,
+                                     stat("bn3/mean", {2, 1, 4, 1, 5}), stat("bn3/var", {2, 1, 4, 1, 5}),
+                                     {.axes = {0, 2, 4}, .naxes = 3, .decay_rate = 0.6, .batch_stat = true});
+    auto u = g.parameter("u", {2, 5, 3, 4});
+    auto w = g.parameter("w", {2, 5, 3, 4});
+    auto h4 = F::fused_batch_normalization(
+        u, g.parameter("fbn/beta", {1, 5, 1, 4}), g.parameter("fbn/gamma", {1, 5, 1, 4}),
+        stat("fbn/mean", {1, 5, 1, 4}), stat("fbn/var", {1, 5, 1, 4}), w,
+        {.axes = {1, 3}, .naxes = 2, .decay_rate = 0.8, .batch_stat = true});
+    return F::sum(h2 * r1) + F::sum(h3 * r2) + F::sum(h4 * r3);
+}
+
+TEST_CASE("backward: BatchNormalization and FusedBatchNormalization over several axes vs nnabla 1.39") {
+    using Train = train::training_graph<network<bn_axes>>;
+    static_assert(Train::num_gradients ==
+                  10);  // x, z, u, w, bn1 beta/gamma, bn2 gamma, bn3 beta, fbn beta/gamma
+    backward_fixture f("bn_axes");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r1"), f.f32("input:r2"), f.f32("input:r3"));
+    check_case(step, store, f, "bn_axes");
+    for (const std::string s : {"bn1", "bn3", "fbn"})
+        for (const std::string k : {"/mean", "/var"})
+            check_close(store.find(s + k)->data, f.f32("running:" + s + k), "running " + s + k);
+    // Test mode leaves bn2's running statistics alone.
+    CHECK(store.find("bn2/mean")->data == f.f32("param:bn2/mean"));
+    CHECK(store.find("bn2/var")->data == f.f32("param:bn2/var"));
 }
 
 // TopNError against nnabla 1.39 (ties: the scores >= the target's, the target included, must not exceed n).

@@ -80,6 +80,8 @@ struct int8_rewrite {
             m.append(f.type_name()).append(" in scope '").append(f.name());
             m.append("' has no int8 form (int8 layers: Convolution, Affine, ReLU, MaxPooling, "
                      "AveragePooling, Reshape, Identity; test-mode BatchNormalization is folded first)");
+            if (f.type() == op_kind::batch_normalization && f.attr().naxes > 1)
+                m.append(": a BatchNormalization over several axes does not fold into a layer's weights");
             c.fail(m);
             return keep;
         }

@@ -57,6 +57,17 @@ constexpr axis_list all_but(int rank, int keep) {
     return l;
 }
 
+// Every axis of a rank-`rank` tensor except the `n` axes in `keep` (non-negative, any order).
+constexpr axis_list all_but(int rank, const int* keep, int n) {
+    axis_list l;
+    for (int i = 0; i < rank; ++i) {
+        bool kept = false;
+        for (int j = 0; j < n; ++j) kept = kept || keep[j] == i;
+        if (!kept) l.v[l.n++] = i;
+    }
+    return l;
+}
+
 }  // namespace detail
 
 #define KATA_BACKWARD_RULE(NAME)                                                                             \
@@ -146,11 +157,10 @@ KATA_BACKWARD_RULE(batch_normalization) {
     const std::size_t beta = a.no_bias ? n : i++;
     const std::size_t gamma = a.no_scale ? n : i++;
     const std::size_t mean = n - 2, variance = n - 1;
-    if (a.naxes != 1 || need[mean] || need[variance]) {
+    if (need[mean] || need[variance]) {
         auto m = g.prefix(op_kind::batch_normalization);
-        m.append(a.naxes != 1 ? "backward supports one normalised axis"
-                              : "no gradient for mean and var: create them with need_grad=false (as "
-                                "PF::batch_normalization does)");
+        m.append("no gradient for mean and var: create them with need_grad=false (as PF::batch_normalization "
+                 "does)");
         g.fail(m);
         return;
     }
@@ -163,7 +173,8 @@ KATA_BACKWARD_RULE(batch_normalization) {
             dx[0] = grad::make(op_kind::batch_normalization_grad, {dy, x, in[mean], in[variance]}, a,
                                x.shape(), x.lay());
     }
-    if (beta < n && need[beta]) dx[beta] = F::sum(dy, detail::all_but(x.ndim(), a.axes[0]), true);
+    // Any set of normalised axes (nnabla's axes=[...]): beta's gradient sums dy over all the other axes.
+    if (beta < n && need[beta]) dx[beta] = F::sum(dy, detail::all_but(x.ndim(), a.axes, a.naxes), true);
     if (gamma < n && need[gamma])
         dx[gamma] = grad::make(op_kind::batch_normalization_gamma_grad, {dy, x, in[mean], in[variance]}, a,
                                in[gamma].shape(), in[gamma].lay());

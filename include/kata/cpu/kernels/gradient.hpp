@@ -27,6 +27,7 @@
 //   BatchNormalizationGrad      batch_stat: dx = gamma/sqrt(v+eps) (dy - mean(dy) - xhat mean(dy xhat))
 //                               with the batch mean and biased variance recomputed from x (one shifted
 //                               pass, float partials per run, double across runs), channels over the pool;
+//                               several normalised axes: the forward's bn_plan walk, serial, in double
 //                               test mode: dx = dy gamma / sqrt(running var + eps)
 //   BatchNormalizationGammaGrad sum over the non-channel axes of dy xhat
 //   AccumulateGrad              G += g into the parameter's gradient buffer (input 1; inputs are mutable
@@ -45,6 +46,7 @@
 #include "../gemm.hpp"
 #include "../kernel.hpp"
 #include "../parallel.hpp"
+#include "batch_normalization.hpp"
 #include "convolution.hpp"
 #include "pooling.hpp"
 
@@ -888,6 +890,50 @@ inline void bn_channel_dy_sums(const float* dy, const float* x, i64 c, float mu,
     }
 }
 
+// Several normalised axes (nnabla's axes=[...] with more than one axis): the forward's walk
+// (kernels/batch_normalization.hpp, bn_plan) visits every element with its parameter ("channel") index c;
+// per-channel sums in double. Not parallel: several-axes BN is rare; one axis takes the paths above.
+
+// Calls f(i, c) for every element i of x (shape P was made from), c its parameter index.
+template <bn_plan P, class F>
+inline void bn_for_each_element(F&& f) {
+    for_each_run<P>([&](std::int64_t xo, std::int64_t po, std::int64_t n) {
+        if constexpr (P.is_axis[P.ngroups - 1])
+            for (std::int64_t j = 0; j < n; ++j) f(xo + j, po + j);
+        else
+            for (std::int64_t j = 0; j < n; ++j) f(xo + j, po);
+    });
+}
+
+// Per channel: the mean and 1/sqrt(var + eps) the forward normalised with: batch statistics recomputed
+// from x (biased variance, two passes), or the running ones.
+template <op_instance I>
+inline void bn_stats(const float* x, const float* mean, const float* var, double* mu, double* inv) {
+    constexpr bn_plan P = make_plan(I.in[1], I.attr);
+    constexpr i64 C = P.channels;
+    constexpr double eps = I.attr.eps;
+    if constexpr (I.attr.batch_stat) {
+        constexpr double n = double(P.reduce);
+        std::fill_n(mu, C, 0.0);
+        std::fill_n(inv, C, 0.0);
+        bn_for_each_element<P>([&](i64 i, i64 c) { mu[c] += double(x[i]); });
+        for (i64 c = 0; c < C; ++c) mu[c] /= n;
+        bn_for_each_element<P>([&](i64 i, i64 c) {
+            const double d = double(x[i]) - mu[c];
+            inv[c] += d * d;
+        });
+        for (i64 c = 0; c < C; ++c) inv[c] = 1.0 / std::sqrt(inv[c] / n + eps);
+    } else {
+        for (i64 c = 0; c < C; ++c) {
+            mu[c] = double(mean[c]);
+            inv[c] = 1.0 / std::sqrt(double(var[c]) + eps);
+        }
+    }
+}
+
+template <op_instance I>
+inline constexpr std::int64_t bn_channels = make_plan(I.in[1], I.attr).channels;
+
 }  // namespace detail
 
 // Inputs (dy, x, mean, var[, gamma]).
@@ -895,10 +941,56 @@ template <>
 struct kernel<op_kind::batch_normalization_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return 0;
+        if constexpr (I.attr.naxes > 1)
+            return 4 * std::size_t(detail::bn_channels<I>) * sizeof(double);
+        else
+            return 0;
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
+        if constexpr (I.attr.naxes > 1)
+            run_several_axes<I>(io);
+        else
+            run_one_axis<I>(io);
+    }
+    template <op_instance I>
+    static void run_several_axes(const kernel_io& io) {
+        constexpr detail::bn_plan P = detail::make_plan(I.in[1], I.attr);
+        constexpr std::int64_t C = P.channels;
+        const float* dy = io.input(0);
+        const float* x = io.input(1);
+        const float* gamma = I.attr.no_scale ? nullptr : io.input(4);
+        double* mu = reinterpret_cast<double*>(io.workspace);
+        double* inv = mu + C;
+        double* sdy = inv + C;   // batch_stat: mean(dy); test mode: gamma / sqrt(var + eps)
+        double* sdyx = sdy + C;  // batch_stat: mean(dy xhat)
+        detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        float* dx = io.output();
+        auto gm = [&](std::int64_t c) { return gamma ? double(gamma[c]) : 1.0; };
+        if constexpr (I.attr.batch_stat) {
+            std::fill_n(sdy, C, 0.0);
+            std::fill_n(sdyx, C, 0.0);
+            detail::bn_for_each_element<P>([&](std::int64_t i, std::int64_t c) {
+                sdy[c] += double(dy[i]);
+                sdyx[c] += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+            });
+            constexpr double n = double(P.reduce);
+            for (std::int64_t c = 0; c < C; ++c) {
+                sdy[c] /= n;
+                sdyx[c] /= n;
+            }
+            detail::bn_for_each_element<P>([&](std::int64_t i, std::int64_t c) {
+                const double xh = (double(x[i]) - mu[c]) * inv[c];
+                dx[i] = float(gm(c) * inv[c] * (double(dy[i]) - sdy[c] - xh * sdyx[c]));
+            });
+        } else {
+            for (std::int64_t c = 0; c < C; ++c) sdy[c] = double(float(gm(c) * inv[c]));
+            detail::bn_for_each_element<P>(
+                [&](std::int64_t i, std::int64_t c) { dx[i] = dy[i] * float(sdy[c]); });
+        }
+    }
+    template <op_instance I>
+    static void run_one_axis(const kernel_io& io) {
         constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
         const float* dy = io.input(0);
         const float* x = io.input(1);
@@ -951,10 +1043,37 @@ template <>
 struct kernel<op_kind::batch_normalization_gamma_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
-        return 0;
+        if constexpr (I.attr.naxes > 1)
+            return 3 * std::size_t(detail::bn_channels<I>) * sizeof(double);
+        else
+            return 0;
     }
     template <op_instance I>
     static void run(const kernel_io& io) {
+        if constexpr (I.attr.naxes > 1)
+            run_several_axes<I>(io);
+        else
+            run_one_axis<I>(io);
+    }
+    template <op_instance I>
+    static void run_several_axes(const kernel_io& io) {
+        constexpr detail::bn_plan P = detail::make_plan(I.in[1], I.attr);
+        constexpr std::int64_t C = P.channels;
+        const float* dy = io.input(0);
+        const float* x = io.input(1);
+        double* mu = reinterpret_cast<double*>(io.workspace);
+        double* inv = mu + C;
+        double* acc = inv + C;
+        detail::bn_stats<I>(x, io.input(2), io.input(3), mu, inv);
+        std::fill_n(acc, C, 0.0);
+        detail::bn_for_each_element<P>([&](std::int64_t i, std::int64_t c) {
+            acc[c] += double(dy[i]) * (double(x[i]) - mu[c]) * inv[c];
+        });
+        float* dg = io.output();
+        for (std::int64_t c = 0; c < C; ++c) dg[c] = float(acc[c]);
+    }
+    template <op_instance I>
+    static void run_one_axis(const kernel_io& io) {
         constexpr detail::axis_view V = detail::make_axis_view(I.in[1], I.attr.axes[0]);
         const float* dy = io.input(0);
         const float* x = io.input(1);
