@@ -24,6 +24,9 @@
 // binds the input pointers (gathering non-contiguous inputs into their staging buffer, where the backend
 // stages inputs) and runs the
 // kernels in order: no heap allocation per call. Outputs stay in the storage until the next call.
+// Kernels are instantiated once per distinct op_instance and run from a constexpr table of steps (one
+// function pointer per distinct instance): no template is instantiated per node, which is what kept
+// the compile time of large graphs up (issue 16; bench/RESULTS.md).
 //
 // Inputs (kata/exec/inputs.hpp): in the order the network created them, each a pointer to contiguous
 // values or a container/view with data() and shape(); fixed shapes are checked at compile time, the
