@@ -9,6 +9,8 @@
 // KATA_BENCH_MODEL 0: LeNet-5 with BatchNormalization, 1x28x28, batch 128 (the Fashion-MNIST model)
 //                  1: CIFAR ResNet-20 (3 stages x 3 basic blocks, 16/32/64 channels, 1x1 projection
 //                     shortcuts with BN where the shape changes), 3x32x32, batch 64
+//                  2: ResNet-50 (examples/models/resnet.hpp), 3x224x224, batch 8: the largest training
+//                     graph of issue #11 point 7 (its compile time is the budget: bench/compile_time.sh)
 // Both in training mode (BatchNormalization with batch statistics), softmax cross-entropy, mean.
 //
 // Built with -DKATA_CPU_PROFILE (targets train_profile_*), `train_profile_resnet20_b64 [steps]` instead
@@ -37,6 +39,9 @@
 
 #ifndef KATA_BENCH_MODEL
 #define KATA_BENCH_MODEL 0
+#endif
+#if KATA_BENCH_MODEL == 2
+#include "../examples/models/resnet.hpp"
 #endif
 
 using namespace kata;
@@ -91,12 +96,24 @@ constexpr var resnet20(builder& g) {
     return F::mean(F::softmax_cross_entropy(h, t));
 }
 
+#if KATA_BENCH_MODEL == 2
+constexpr var resnet50_train(builder& g) {
+    auto x = g.input("x", {8, 3, 224, 224});
+    auto t = g.input("t", {8, 1}, layout::none, dtype::i32);
+    var h = models::resnet50(x, /*test=*/false);
+    return F::mean(F::softmax_cross_entropy(h, t));
+}
+#endif
+
 #if KATA_BENCH_MODEL == 0
 using Net = network<lenet_bn>;
 constexpr std::size_t B = 128, C = 1, H = 28;
-#else
+#elif KATA_BENCH_MODEL == 1
 using Net = network<resnet20>;
 constexpr std::size_t B = 64, C = 3, H = 32;
+#else
+using Net = network<resnet50_train>;
+constexpr std::size_t B = 8, C = 3, H = 224;
 #endif
 using Train = train::training_graph<Net>;
 

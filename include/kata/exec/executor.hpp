@@ -24,6 +24,9 @@
 // binds the input pointers (gathering non-contiguous inputs into their staging buffer, where the backend
 // stages inputs) and runs the
 // kernels in order: no heap allocation per call. Outputs stay in the storage until the next call.
+// Kernels are instantiated once per distinct op_instance and run from a constexpr table of steps (one
+// function pointer per distinct instance): no template is instantiated per node, which is what kept
+// the compile time of large graphs up (issue 16; bench/RESULTS.md).
 //
 // Inputs (kata/exec/inputs.hpp): in the order the network created them, each a pointer to contiguous
 // values or a container/view with data() and shape(); fixed shapes are checked at compile time, the
@@ -143,24 +146,42 @@ struct schedule {
     static constexpr const auto& graph = Net::graph;
     static constexpr std::size_t num_nodes = graph.size();
     static constexpr auto plan = make_memory_plan(graph);
-    static constexpr auto order_seq = std::make_index_sequence<std::size_t(graph.num_order)>{};
 
-    template <int Id>
-    static constexpr bool runs_kernel = graph.nodes[Id].op != op_kind::sink && !plan.aliased[Id];
+    static constexpr bool runs_kernel(int id) {
+        return graph.nodes[std::size_t(id)].op != op_kind::sink && !plan.aliased[std::size_t(id)];
+    }
 
-    template <int Id>
-    static constexpr op_instance make_node_instance() {
-        constexpr op_kind k = graph.nodes[Id].op;
-        op_instance I = make_instance(graph, Id);
-        if constexpr (Mode == parameter_mode::frozen && preparing_kernel<kernel_t<Backend, k>>) {
+    // Per op kind (not per node): whether the backend has a kernel and whether it prepares parameters.
+    template <op_kind K>
+    static constexpr bool prepares() {
+        if constexpr (has_kernel<Backend, K>)
+            return preparing_kernel<kernel_t<Backend, K>>;
+        else
+            return false;
+    }
+    template <std::size_t... K>
+    static constexpr std::array<bool, op_kind_count> kind_has_kernel(std::index_sequence<K...>) {
+        return {has_kernel<Backend, op_kind(K)>...};
+    }
+    template <std::size_t... K>
+    static constexpr std::array<bool, op_kind_count> kind_prepares(std::index_sequence<K...>) {
+        return {prepares<op_kind(K)>()...};
+    }
+    static constexpr auto has_kernel_of = kind_has_kernel(std::make_index_sequence<op_kind_count>{});
+    static constexpr auto prepares_of = kind_prepares(std::make_index_sequence<op_kind_count>{});
+
+    // The op_instance the kernel of node `id` is instantiated with (a plain constexpr function: one
+    // evaluation per node, no template per node).
+    static constexpr op_instance instance_at(int id) {
+        op_instance I = make_instance(graph, id);
+        if (Mode == parameter_mode::frozen && prepares_of[std::size_t(I.op)]) {
             for (int j = 0; j < I.nin && j < max_kernel_inputs; ++j)
-                I.in_frozen[j] = graph.input_node(Id, j).op == op_kind::parameter;
+                I.in_frozen[j] = graph.input_node(id, j).op == op_kind::parameter;
         }
         return I;
     }
-    // The op_instance the kernel of node Id is instantiated with.
     template <int Id>
-    static constexpr op_instance instance = make_node_instance<Id>();
+    static constexpr op_instance instance = instance_at(Id);
 
     template <int Id>
     static constexpr bool check_kernel() {
@@ -178,44 +199,185 @@ struct schedule {
             return missing_kernel<m>::ok && false;
         }
     }
-
-    template <int Id>
-    static constexpr std::size_t workspace_of() {
-        if constexpr (!runs_kernel<Id>) {
-            return 0;
-        } else {
-            static_assert(check_kernel<Id>());
-            return kernel_t<Backend, graph.nodes[Id].op>::template workspace_bytes<instance<Id>>();
+    // The first node (in execution order) whose op the backend has no kernel for, or -1.
+    static constexpr int missing_kernel_node = [] {
+        for (int t = 0; t < graph.num_order; ++t) {
+            const int id = graph.order[t];
+            if (runs_kernel(id) && !has_kernel_of[std::size_t(graph.nodes[std::size_t(id)].op)]) return id;
         }
+        return -1;
+    }();
+    static constexpr bool kernels_exist() {
+        if constexpr (missing_kernel_node >= 0)
+            return check_kernel<missing_kernel_node>();
+        else
+            return true;
     }
-    template <int Id>
-    static constexpr std::size_t prepared_of() {
-        if constexpr (!runs_kernel<Id> || Mode != parameter_mode::frozen) {
-            return 0;
-        } else if constexpr (!preparing_kernel<kernel_t<Backend, graph.nodes[Id].op>>) {
-            return 0;
-        } else {
-            return kernel_t<Backend, graph.nodes[Id].op>::template prepared_bytes<instance<Id>>();
+
+    // Kernels are instantiated once per DISTINCT op_instance, not once per node (issue 16: ResNet-50's
+    // 442 nodes have about 130 distinct instances; repeated blocks share theirs). The nodes that run a
+    // kernel are grouped by instance with a hash table over the instances (O(N)); the executor then
+    // runs a table of steps (node, kernel, input buffers) with one function pointer per distinct
+    // instance, instead of one template per node.
+    static constexpr std::uint64_t instance_hash(const op_instance& I) {
+        std::uint64_t h = 1469598103934665603ull;
+        auto mix = [&h](std::int64_t v) { h = (h ^ std::uint64_t(v)) * 1099511628211ull; };
+        auto mix_shape = [&mix](const shape_t& s) {
+            mix(s.rank);
+            for (int d = 0; d < s.rank; ++d) mix(s.dims[d]);
+        };
+        mix(std::int64_t(I.op));
+        mix(std::int64_t(I.type));
+        mix(std::int64_t(I.out_layout));
+        mix_shape(I.out);
+        mix(I.nin);
+        for (int k = 0; k < I.nin && k < max_kernel_inputs; ++k) {
+            mix_shape(I.in[k]);
+            mix(std::int64_t(I.in_type[k]) * 4 + std::int64_t(I.in_layout[k]) * 2 +
+                std::int64_t(I.in_frozen[k]));
         }
+        return h;  // the attributes are left out: equal hashes are compared in full
+    }
+    static constexpr std::size_t hash_capacity = [] {
+        std::size_t c = 16;
+        while (c < 2 * num_nodes) c *= 2;
+        return c;
+    }();
+    struct kernel_grouping {
+        int num_kernels = 0;                          // distinct op_instances
+        std::array<int, num_nodes> kernel_of{};       // node id -> its distinct instance (-1: no kernel run)
+        std::array<int, num_nodes + 1> first_node{};  // distinct instance -> the first node using it
+    };
+    static constexpr kernel_grouping grouping = [] {
+        kernel_grouping g{};
+        for (auto& k : g.kernel_of) k = -1;
+        std::array<int, hash_capacity> slot{};  // distinct instance + 1 (0: empty)
+        std::array<std::uint64_t, num_nodes + 1> hash_of{};
+        for (int t = 0; t < graph.num_order; ++t) {
+            const int id = graph.order[t];
+            if (!runs_kernel(id)) continue;
+            const op_instance I = instance_at(id);
+            const std::uint64_t h = instance_hash(I);
+            std::size_t at = std::size_t(h) & (hash_capacity - 1);
+            while (true) {
+                const int j = slot[at] - 1;
+                if (j < 0) {
+                    slot[at] = g.num_kernels + 1;
+                    hash_of[std::size_t(g.num_kernels)] = h;
+                    g.first_node[std::size_t(g.num_kernels)] = id;
+                    g.kernel_of[std::size_t(id)] = g.num_kernels++;
+                    break;
+                }
+                if (hash_of[std::size_t(j)] == h && instance_at(g.first_node[std::size_t(j)]) == I) {
+                    g.kernel_of[std::size_t(id)] = j;
+                    break;
+                }
+                at = (at + 1) & (hash_capacity - 1);
+            }
+        }
+        return g;
+    }();
+    static constexpr int num_kernels = grouping.num_kernels;
+    static constexpr auto kernel_seq = std::make_index_sequence<std::size_t(num_kernels)>{};
+    template <std::size_t J>
+    static constexpr op_instance kernel_instance = instance_at(grouping.first_node[J]);
+
+    template <std::size_t J>
+    static constexpr std::size_t workspace_of() {
+        if constexpr (!has_kernel<Backend, kernel_instance<J>.op>)
+            return 0;
+        else
+            return kernel_t<Backend, kernel_instance<J>.op>::template workspace_bytes<kernel_instance<J>>();
+    }
+    template <std::size_t J>
+    static constexpr std::size_t prepared_of() {
+        if constexpr (Mode != parameter_mode::frozen || !prepares<kernel_instance<J>.op>())
+            return 0;
+        else
+            return kernel_t<Backend, kernel_instance<J>.op>::template prepared_bytes<kernel_instance<J>>();
     }
 
     static constexpr std::size_t align(std::size_t v) {
         return std::size_t(exec::detail::align_up(std::int64_t(v), std::int64_t(arena_alignment)));
     }
 
-    template <std::size_t... T>
-    static constexpr std::size_t max_workspace(std::index_sequence<T...>) {
+    template <std::size_t... J>
+    static constexpr std::size_t max_workspace(std::index_sequence<J...>) {
+        static_assert(kernels_exist());
         std::size_t m = 0;
-        ((m = std::max(m, workspace_of<graph.order[T]>())), ...);
+        ((m = std::max(m, workspace_of<J>())), ...);
         return m;
     }
-    template <std::size_t... T>
-    static constexpr std::array<std::size_t, num_nodes> prepared_sizes(std::index_sequence<T...>) {
-        std::array<std::size_t, num_nodes> a{};
-        ((a[std::size_t(graph.order[T])] = align(prepared_of<graph.order[T]>())), ...);
-        return a;
+    template <std::size_t... J>
+    static constexpr std::array<std::size_t, sizeof...(J) + 1>
+    kernel_prepared_sizes(std::index_sequence<J...>) {
+        return {align(prepared_of<J>())..., 0};
     }
-    static constexpr std::array<std::size_t, num_nodes> prepared_size = prepared_sizes(order_seq);
+    static constexpr auto kernel_prepared_size = kernel_prepared_sizes(kernel_seq);
+    static constexpr std::array<std::size_t, num_nodes> prepared_size = [] {
+        std::array<std::size_t, num_nodes> a{};
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (grouping.kernel_of[i] >= 0) a[i] = kernel_prepared_size[std::size_t(grouping.kernel_of[i])];
+        return a;
+    }();
+
+    // The run-time program: one step per node that runs a kernel, in execution order; a step's inputs
+    // and output are buffer references (the root node of the buffer, and whether that root is a
+    // parameter: read through the source at every call).
+    struct buffer_ref {
+        int root = 0;
+        bool parameter = false;
+    };
+    struct step {
+        int node = 0;
+        int kernel = 0;       // distinct instance (index into the executor's kernel table)
+        int first_input = 0;  // into step_inputs
+        int num_inputs = 0;
+        buffer_ref out{};
+    };
+    static constexpr buffer_ref buffer_of(int id) {
+        const int r = plan.root[std::size_t(id)];
+        return {r, graph.nodes[std::size_t(r)].op == op_kind::parameter};
+    }
+    static constexpr int num_steps = [] {
+        int c = 0;
+        for (int t = 0; t < graph.num_order; ++t) c += runs_kernel(graph.order[t]);
+        return c;
+    }();
+    static constexpr int num_step_inputs = [] {
+        int c = 0;
+        for (int t = 0; t < graph.num_order; ++t)
+            if (runs_kernel(graph.order[t])) c += graph.nodes[std::size_t(graph.order[t])].num_inputs;
+        return c;
+    }();
+    static constexpr int max_step_inputs = [] {
+        int m = 1;
+        for (std::size_t i = 0; i < num_nodes; ++i) m = std::max(m, int(graph.nodes[i].num_inputs));
+        return m;
+    }();
+    static constexpr std::array<step, std::size_t(num_steps)> steps = [] {
+        std::array<step, std::size_t(num_steps)> a{};
+        int s = 0, in = 0;
+        for (int t = 0; t < graph.num_order; ++t) {
+            const int id = graph.order[t];
+            if (!runs_kernel(id)) continue;
+            const int nin = graph.nodes[std::size_t(id)].num_inputs;
+            a[std::size_t(s++)] = step{id, grouping.kernel_of[std::size_t(id)], in, nin, buffer_of(id)};
+            in += nin;
+        }
+        return a;
+    }();
+    static constexpr std::array<buffer_ref, std::size_t(num_step_inputs) + 1> step_inputs = [] {
+        std::array<buffer_ref, std::size_t(num_step_inputs) + 1> a{};
+        std::size_t in = 0;
+        for (int t = 0; t < graph.num_order; ++t) {
+            const int id = graph.order[t];
+            if (!runs_kernel(id)) continue;
+            for (int k = 0; k < graph.nodes[std::size_t(id)].num_inputs; ++k)
+                a[in++] = buffer_of(graph.input_of(id, k));
+        }
+        return a;
+    }();
 
     // Graph input node ids in creation order.
     static constexpr auto input_ids = [] {
@@ -248,7 +410,7 @@ struct schedule {
 
     // Storage layout: [arena | workspace | prepared parameters | input staging], each 64-byte aligned.
     static constexpr std::size_t arena_bytes = align(std::size_t(plan.arena_bytes));
-    static constexpr std::size_t workspace_bytes = align(max_workspace(order_seq));
+    static constexpr std::size_t workspace_bytes = align(max_workspace(kernel_seq));
     static constexpr std::size_t prepared_bytes = [] {
         std::size_t s = 0;
         for (std::size_t b : prepared_size) s += b;
@@ -317,29 +479,35 @@ struct schedule {
     // Inputs that only bind-time preparation reads (frozen executors): bit k of consumed[Id] is set
     // when node Id's kernel declares, through `template <op_instance I> static constexpr bool
     // prepared_input(int k)`, that run() never reads input k (its values are in the prepared copy).
-    // Kernels without the declaration keep reading every input at run time.
-    template <int Id>
-    static constexpr std::uint32_t consumed_mask_of() {
-        using K = kernel_t<Backend, graph.nodes[Id].op>;
-        if constexpr (!runs_kernel<Id> || Mode != parameter_mode::frozen || prepared_of<Id>() == 0) {
+    // Kernels without the declaration keep reading every input at run time. Evaluated once per
+    // distinct op_instance (kernel_instance<J>), like the kernels themselves.
+    template <std::size_t J>
+    static constexpr std::uint32_t kernel_consumed_mask() {
+        constexpr op_instance I = kernel_instance<J>;
+        if constexpr (Mode != parameter_mode::frozen || prepared_of<J>() == 0) {
             return 0;
-        } else if constexpr (!requires { K::template prepared_input<instance<Id>>(0); }) {
+        } else if constexpr (!requires { kernel_t<Backend, I.op>::template prepared_input<I>(0); }) {
             return 0;
         } else {
             std::uint32_t m = 0;
-            for (int k = 0; k < graph.nodes[Id].num_inputs && k < max_kernel_inputs && k < 32; ++k)
-                if (instance<Id>.in_frozen[k] && K::template prepared_input<instance<Id>>(k))
+            for (int k = 0; k < I.nin && k < max_kernel_inputs && k < 32; ++k)
+                if (I.in_frozen[k] && kernel_t<Backend, I.op>::template prepared_input<I>(k))
                     m |= std::uint32_t(1) << k;
             return m;
         }
     }
-    template <std::size_t... T>
-    static constexpr std::array<std::uint32_t, num_nodes> consumed_masks(std::index_sequence<T...>) {
-        std::array<std::uint32_t, num_nodes> a{};
-        ((a[std::size_t(graph.order[T])] = consumed_mask_of<graph.order[T]>()), ...);
-        return a;
+    template <std::size_t... J>
+    static constexpr std::array<std::uint32_t, sizeof...(J) + 1>
+    kernel_consumed_masks(std::index_sequence<J...>) {
+        return {kernel_consumed_mask<J>()..., 0};
     }
-    static constexpr std::array<std::uint32_t, num_nodes> consumed = consumed_masks(order_seq);
+    static constexpr std::array<std::uint32_t, num_nodes> consumed = [] {
+        constexpr auto by_kernel = kernel_consumed_masks(kernel_seq);
+        std::array<std::uint32_t, num_nodes> a{};
+        for (std::size_t i = 0; i < num_nodes; ++i)
+            if (grouping.kernel_of[i] >= 0) a[i] = by_kernel[std::size_t(grouping.kernel_of[i])];
+        return a;
+    }();
 
     // Parameters read only at bind time: every reader is a prepared kernel that consumed it (so a
     // frozen executor may let the source drop them once prepared), and none is a graph output.
@@ -492,7 +660,7 @@ public:
         workspace_ = base + arena_bytes;
         const call_guard guard(busy_);
         resolve_all(source);
-        prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{}, &source);
+        prepare_all(&source);
     }
     executor(const executor&) = delete;
     executor& operator=(const executor&) = delete;
@@ -507,13 +675,11 @@ public:
             // the handles, not the graph (a run-time look-up would put the whole graph value, names
             // and attributes, into the binary: 19 KB of flash for LeNet on a Cortex-M).
             bind_constants(std::make_index_sequence<std::size_t(sched::num_params)>{});
-            if constexpr (Mode == parameter_mode::frozen)
-                prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
+            if constexpr (Mode == parameter_mode::frozen) prepare_all();
             return;
         }
         resolve_all(source);
-        if constexpr (Mode == parameter_mode::frozen)
-            prepare_all(std::make_index_sequence<std::size_t(sched::num_prepared)>{});
+        if constexpr (Mode == parameter_mode::frozen) prepare_all();
     }
 
     // Frozen executors, after construction or bind(): stops reading the parameters that only
@@ -546,7 +712,7 @@ public:
         check_bound_parameters();
         bind_inputs(std::index_sequence_for<X...>{}, xs...);
         ++calls_;
-        run_all(sched::order_seq);
+        run_all();
     }
     // Runs the graph and returns a view of output 0 (kata/io/xtensor_boundary.hpp; see output<K>()).
     template <class... X>
@@ -709,35 +875,58 @@ private:
         return false;
     }
 
+    // One function per distinct op_instance (sched::grouping), called through a table.
+    template <std::size_t J>
+    static void run_kernel(const kernel_io& io) {
+        constexpr op_kind k = sched::template kernel_instance<J>.op;
+        if constexpr (detail::has_kernel<Backend, k>)
+            detail::kernel_t<Backend, k>::template run<sched::template kernel_instance<J>>(io);
+    }
+    template <std::size_t J>
+    static void prepare_kernel(const prepare_io& io) {
+        constexpr op_kind k = sched::template kernel_instance<J>.op;
+        if constexpr (sched::kernel_prepared_size[J] > 0)
+            detail::kernel_t<Backend, k>::template prepare<sched::template kernel_instance<J>>(io);
+    }
+    using kernel_fn = void (*)(const kernel_io&);
+    using prepare_fn = void (*)(const prepare_io&);
+    template <std::size_t... J>
+    static constexpr std::array<kernel_fn, sizeof...(J) + 1> kernel_table(std::index_sequence<J...>) {
+        return {&run_kernel<J>..., nullptr};
+    }
+    template <std::size_t... J>
+    static constexpr std::array<prepare_fn, sizeof...(J) + 1> prepare_table(std::index_sequence<J...>) {
+        return {&prepare_kernel<J>..., nullptr};
+    }
+    static constexpr auto kernels = kernel_table(sched::kernel_seq);
+    static constexpr auto preparers = prepare_table(sched::kernel_seq);
+
+    // The buffer of a step's input or output now (see node_ptr).
+    void* buffer(typename sched::buffer_ref b) {
+        return b.parameter ? Source::data(handles_[std::size_t(b.root)]) : ptr_[std::size_t(b.root)];
+    }
+
     // Prepares every preparing node; with `consume`, releases each bind-time-only parameter right
     // after the last node that reads it (release()).
-    template <std::size_t... J>
-    void prepare_all(std::index_sequence<J...>, Source* consume = nullptr) {
-        (prepare_one<sched::prepared_ids[J]>(consume), ...);
-    }
-    template <int Id>
-    void prepare_one(Source* consume) {
-        constexpr node n = graph.nodes[Id];
-        constexpr op_instance I = instance<Id>;
-        void* ins[n.num_inputs > 0 ? n.num_inputs : 1]{};
-        gather_params<Id>(ins, std::make_index_sequence<std::size_t(n.num_inputs)>{});
-        detail::kernel_t<Backend, n.op>::template prepare<I>(
-            prepare_io{ins, storage_.data() + sched::prepared_offset[std::size_t(Id)]});
-        if (consume) {
+    void prepare_all(Source* consume = nullptr) {
+        for (int j = 0; j < sched::num_prepared; ++j) {
+            const int id = sched::prepared_ids[std::size_t(j)];
+            const node& n = graph.nodes[std::size_t(id)];
+            void* ins[sched::max_step_inputs]{};
             for (int k = 0; k < n.num_inputs; ++k) {
-                const int p = graph.input_of(Id, k);
-                if (sched::bind_time_only[std::size_t(p)] && sched::last_preparer[std::size_t(p)] == Id &&
+                const typename sched::buffer_ref b = sched::buffer_of(graph.input_of(id, k));
+                ins[k] = b.parameter ? buffer(b) : nullptr;
+            }
+            preparers[std::size_t(sched::grouping.kernel_of[std::size_t(id)])](
+                prepare_io{ins, storage_.data() + sched::prepared_offset[std::size_t(id)]});
+            if (!consume) continue;
+            for (int k = 0; k < n.num_inputs; ++k) {
+                const int p = graph.input_of(id, k);
+                if (sched::bind_time_only[std::size_t(p)] && sched::last_preparer[std::size_t(p)] == id &&
                     handles_[std::size_t(p)])
                     release(*consume, p);
             }
         }
-    }
-    template <int Id, std::size_t... K>
-    void gather_params(void** ins, std::index_sequence<K...>) {
-        ((ins[K] = graph.input_node(Id, int(K)).op == op_kind::parameter
-                       ? node_ptr<graph.input_of(Id, int(K))>()
-                       : nullptr),
-         ...);
     }
 
     template <std::size_t... K, class... X>
@@ -814,40 +1003,30 @@ private:
             return ptr_[std::size_t(r)];
     }
 
-    template <std::size_t... T>
-    void run_all(std::index_sequence<T...>) {
-        (run_node<graph.order[T]>(), ...);
-    }
-    template <int Id>
-    void run_node() {
-        if constexpr (sched::template runs_kernel<Id>) {
-            constexpr node n = graph.nodes[Id];
-            constexpr op_instance I = instance<Id>;
-            void* ins[n.num_inputs > 0 ? n.num_inputs : 1];
-            gather_inputs<Id>(ins, std::make_index_sequence<std::size_t(n.num_inputs)>{});
+    void run_all() {
+        for (const typename sched::step& st : sched::steps) {
+            void* ins[sched::max_step_inputs];
+            // Inputs the kernel consumed at bind time (sched::consumed) are passed as null: run() does
+            // not read them, and a released parameter has no buffer any more.
+            const std::uint32_t consumed = sched::consumed[std::size_t(st.node)];
+            for (int k = 0; k < st.num_inputs; ++k)
+                ins[k] = (k < 32 && (consumed >> k & 1u))
+                             ? nullptr
+                             : buffer(sched::step_inputs[std::size_t(st.first_input + k)]);
             const std::byte* prepared_at = nullptr;
-            if constexpr (sched::prepared[std::size_t(Id)])
-                prepared_at = storage_.data() + sched::prepared_offset[std::size_t(Id)];
+            if (sched::prepared[std::size_t(st.node)])
+                prepared_at = storage_.data() + sched::prepared_offset[std::size_t(st.node)];
 #ifdef KATA_CPU_PROFILE
             const auto t0 = std::chrono::steady_clock::now();
 #endif
-            detail::kernel_t<Backend, n.op>::template run<I>(
-                kernel_io{ins, node_ptr<Id>(), workspace_, prepared_at, calls_, Id});
+            kernels[std::size_t(st.kernel)](
+                kernel_io{ins, buffer(st.out), workspace_, prepared_at, calls_, st.node});
 #ifdef KATA_CPU_PROFILE
-            profile_ns_[std::size_t(Id)] += double(
+            profile_ns_[std::size_t(st.node)] += double(
                 std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
                     .count());
 #endif
         }
-    }
-    // Inputs the kernel consumed at bind time (sched::consumed) are passed as null: run() does not
-    // read them, and a released parameter has no buffer any more.
-    template <int Id, std::size_t... K>
-    void gather_inputs(void** ins, std::index_sequence<K...>) {
-        ((ins[K] = (K < 32 && (sched::consumed[std::size_t(Id)] >> (K % 32) & 1u))
-                       ? nullptr
-                       : node_ptr<graph.input_of(Id, int(K))>()),
-         ...);
     }
 
     storage_type storage_;
