@@ -30,6 +30,8 @@
 #include <numbers>
 #include <string>
 
+#include "models/lenet_bn_fashion.hpp"
+
 using namespace kata;
 
 namespace {
@@ -37,21 +39,9 @@ namespace {
 constexpr std::int64_t train_batch = 64;
 constexpr std::int64_t test_batch = 100;
 
-// LeNet with BatchNormalization after each convolution (wider than the 1998 LeNet: 32 and 64 maps).
-template <bool Test, std::int64_t Batch>
-constexpr var lenet_bn(builder& g) {
-    auto x = g.input("x", {Batch, 1, 28, 28});
-    auto h = PF::convolution(x, 32, {5, 5}, {.pad = {2, 2}, .name = "conv1"});
-    h = PF::batch_normalization(h, {.batch_stat = !Test, .name = "bn1"});
-    h = F::max_pooling(F::relu(h), {2, 2});
-    h = PF::convolution(h, 64, {5, 5}, {.name = "conv2"});
-    h = PF::batch_normalization(h, {.batch_stat = !Test, .name = "bn2"});
-    h = F::max_pooling(F::relu(h), {2, 2});
-    h = F::relu(PF::affine(h, 256, {.name = "fc1"}));
-    return PF::affine(h, 10, {.name = "fc2"});
-}
-constexpr var lenet_train(builder& g) { return lenet_bn<false, train_batch>(g); }
-constexpr var lenet_test(builder& g) { return lenet_bn<true, test_batch>(g); }
+// The network: examples/models/lenet_bn_fashion.hpp (shared with the epoch-time benchmark).
+constexpr var lenet_train(builder& g) { return models::lenet_bn_fashion<false, train_batch>(g); }
+constexpr var lenet_test(builder& g) { return models::lenet_bn_fashion<true, test_batch>(g); }
 
 using TestNet = network<lenet_test>;
 using Folded = convert<TestNet, BatchNormalizationFoldingModifier{}>;
