@@ -4,12 +4,12 @@
 // (issue 12, point 7; docs/training.md).
 //
 //   train_fashion_mnist [--epochs N] [--train-subset N] [--test-subset N] [--min-accuracy A]
-//                       [--out DIR] [--data DIR]
+//                       [--seed S] [--out DIR] [--data DIR]
 //
-// Defaults: 10 epochs over the 60000 training images, accuracy on the 10000 test images, output in
+// Defaults: 4 epochs (91.9 % measured; docs/training.md) over the 60000 training images, accuracy on the 10000 test images, output in
 // ./fashion_mnist_run (checkpoints, monitor files, the saved parameters). --train-subset N trains each
 // "epoch" on N images of the shuffled training stream, --test-subset N evaluates on the first N test
-// images. Exit status: 0 when the accuracy reaches --min-accuracy (default 0) and the folded network
+// images. --seed S (default 313, nnabla's) seeds the parameter initialisation and the shuffle. Exit status: 0 when the accuracy reaches --min-accuracy (default 0) and the folded network
 // agrees with the trained one; 1 otherwise; 77 when the dataset is not installed (Debian's
 // dataset-fashion-mnist package: /usr/share/datasets/fashion-mnist).
 #include <kata/converters.hpp>
@@ -51,8 +51,9 @@ std::int64_t argmax(const float* p, int n) { return std::max_element(p, p + n) -
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::int64_t epochs = 10, train_subset = 60000, test_subset = 10000;
+    std::int64_t epochs = 4, train_subset = 60000, test_subset = 10000;
     double min_accuracy = 0;
+    std::uint32_t seed = 313;
     std::filesystem::path out = "fashion_mnist_run", data_dir = data::fashion_mnist_default_dir();
     for (int k = 1; k + 1 < argc; k += 2) {
         const std::string a = argv[k], v = argv[k + 1];
@@ -64,6 +65,8 @@ int main(int argc, char** argv) {
             test_subset = std::stoll(v);
         else if (a == "--min-accuracy")
             min_accuracy = std::stod(v);
+        else if (a == "--seed")
+            seed = std::uint32_t(std::stoul(v));
         else if (a == "--out")
             out = v;
         else if (a == "--data")
@@ -82,10 +85,10 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(out);  // a fresh run (train() would resume from checkpoints here)
 
     auto train_it =
-        data::data_iterator_fashion_mnist(train_batch, true, data::RandomState{313}, true, data_dir);
+        data::data_iterator_fashion_mnist(train_batch, true, data::RandomState{seed}, true, data_dir);
     auto test_it = data::data_iterator_fashion_mnist(test_batch, false, data::RandomState{}, false, data_dir);
 
-    parameter_store store(313);
+    parameter_store store(seed);
     create_parameters<network<lenet_train>>(store);
     constexpr float base_learning_rate = 1e-3f;
     train::Adam solver(base_learning_rate);
