@@ -4,12 +4,12 @@
 // (issue 12, point 7; docs/training.md).
 //
 //   train_fashion_mnist [--epochs N] [--train-subset N] [--test-subset N] [--min-accuracy A]
-//                       [--out DIR] [--data DIR]
+//                       [--seed S] [--out DIR] [--data DIR]
 //
-// Defaults: 10 epochs over the 60000 training images, accuracy on the 10000 test images, output in
+// Defaults: 4 epochs (91.9 % measured; docs/training.md) over the 60000 training images, accuracy on the 10000 test images, output in
 // ./fashion_mnist_run (checkpoints, monitor files, the saved parameters). --train-subset N trains each
 // "epoch" on N images of the shuffled training stream, --test-subset N evaluates on the first N test
-// images. Exit status: 0 when the accuracy reaches --min-accuracy (default 0) and the folded network
+// images. --seed S (default 313, nnabla's) seeds the parameter initialisation and the shuffle. Exit status: 0 when the accuracy reaches --min-accuracy (default 0) and the folded network
 // agrees with the trained one; 1 otherwise; 77 when the dataset is not installed (Debian's
 // dataset-fashion-mnist package: /usr/share/datasets/fashion-mnist).
 #include <kata/converters.hpp>
@@ -27,7 +27,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <numbers>
 #include <string>
+
+#include "models/lenet_bn_fashion.hpp"
 
 using namespace kata;
 
@@ -36,21 +39,9 @@ namespace {
 constexpr std::int64_t train_batch = 64;
 constexpr std::int64_t test_batch = 100;
 
-// LeNet with BatchNormalization after each convolution (wider than the 1998 LeNet: 32 and 64 maps).
-template <bool Test, std::int64_t Batch>
-constexpr var lenet_bn(builder& g) {
-    auto x = g.input("x", {Batch, 1, 28, 28});
-    auto h = PF::convolution(x, 32, {5, 5}, {.pad = {2, 2}, .name = "conv1"});
-    h = PF::batch_normalization(h, {.batch_stat = !Test, .name = "bn1"});
-    h = F::max_pooling(F::relu(h), {2, 2});
-    h = PF::convolution(h, 64, {5, 5}, {.name = "conv2"});
-    h = PF::batch_normalization(h, {.batch_stat = !Test, .name = "bn2"});
-    h = F::max_pooling(F::relu(h), {2, 2});
-    h = F::relu(PF::affine(h, 256, {.name = "fc1"}));
-    return PF::affine(h, 10, {.name = "fc2"});
-}
-constexpr var lenet_train(builder& g) { return lenet_bn<false, train_batch>(g); }
-constexpr var lenet_test(builder& g) { return lenet_bn<true, test_batch>(g); }
+// The network: examples/models/lenet_bn_fashion.hpp (shared with the epoch-time benchmark).
+constexpr var lenet_train(builder& g) { return models::lenet_bn_fashion<false, train_batch>(g); }
+constexpr var lenet_test(builder& g) { return models::lenet_bn_fashion<true, test_batch>(g); }
 
 using TestNet = network<lenet_test>;
 using Folded = convert<TestNet, BatchNormalizationFoldingModifier{}>;
@@ -60,8 +51,9 @@ std::int64_t argmax(const float* p, int n) { return std::max_element(p, p + n) -
 }  // namespace
 
 int main(int argc, char** argv) {
-    std::int64_t epochs = 10, train_subset = 60000, test_subset = 10000;
+    std::int64_t epochs = 4, train_subset = 60000, test_subset = 10000;
     double min_accuracy = 0;
+    std::uint32_t seed = 313;
     std::filesystem::path out = "fashion_mnist_run", data_dir = data::fashion_mnist_default_dir();
     for (int k = 1; k + 1 < argc; k += 2) {
         const std::string a = argv[k], v = argv[k + 1];
@@ -73,6 +65,8 @@ int main(int argc, char** argv) {
             test_subset = std::stoll(v);
         else if (a == "--min-accuracy")
             min_accuracy = std::stod(v);
+        else if (a == "--seed")
+            seed = std::uint32_t(std::stoul(v));
         else if (a == "--out")
             out = v;
         else if (a == "--data")
@@ -91,19 +85,32 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(out);  // a fresh run (train() would resume from checkpoints here)
 
     auto train_it =
-        data::data_iterator_fashion_mnist(train_batch, true, data::RandomState{313}, true, data_dir);
+        data::data_iterator_fashion_mnist(train_batch, true, data::RandomState{seed}, true, data_dir);
     auto test_it = data::data_iterator_fashion_mnist(test_batch, false, data::RandomState{}, false, data_dir);
 
-    parameter_store store(313);
+    parameter_store store(seed);
     create_parameters<network<lenet_train>>(store);
-    train::Adam solver(1e-3f);
+    constexpr float base_learning_rate = 1e-3f;
+    train::Adam solver(base_learning_rate);
     solver.set_parameters(store);
+
+    // Cosine decay of Adam's alpha from 1e-3 to 0 over the whole run, set before every update: nnabla's
+    // CosineScheduler (nnabla.utils.learning_rate_scheduler), lr(i) = lr0 * (cos(pi * i / max_iter) + 1) / 2.
+    // With a constant alpha the test accuracy wanders by a point between epochs (docs/training.md: 91.3 %
+    // at epoch 6, 90.5 % at epoch 10); the decay lets the last epochs settle instead.
+    const std::int64_t iterations = epochs * (train_subset / train_batch);
+    auto cosine_schedule = [&solver, iterations](std::int64_t i) {
+        const double progress = double(i) / double(std::max<std::int64_t>(iterations, 1));
+        solver.set_learning_rate(
+            float(base_learning_rate * 0.5 * (std::cos(std::numbers::pi * progress) + 1.0)));
+    };
 
     using namespace kata::train::kw;
     train::NaiveClassificationTrainer<lenet_train, lenet_test> trainer(
         solver, store, tdata = &train_it, vdata = &test_it, monitor_path = (out / "monitor").string(),
         model_save_path = (out / "checkpoints").string(), max_epoch = epochs,
-        iter_per_epoch = train_subset / train_batch, val_iter = test_subset / test_batch);
+        iter_per_epoch = train_subset / train_batch, val_iter = test_subset / test_batch,
+        update_callback_on_start = cosine_schedule);
     std::printf("training %lld epochs x %lld iterations (batch %lld), evaluating on %lld test images\n",
                 static_cast<long long>(epochs), static_cast<long long>(trainer.iter_per_epoch()),
                 static_cast<long long>(train_batch), static_cast<long long>(trainer.val_iter() * test_batch));

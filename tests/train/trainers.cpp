@@ -535,3 +535,47 @@ TEST_CASE("NaiveRegressionTrainer resumes from its checkpoint bit for bit (data 
     CHECK(bitwise_equal(resumed, straight));
     std::filesystem::remove_all(root);
 }
+
+TEST_CASE("Naive trainers pass update_callback_on_start/_finish to their Trainer: a learning-rate schedule") {
+    // kata extension (examples/train_fashion_mnist.cpp's cosine decay): the callbacks see every iteration,
+    // start before and finish after its update. A schedule "0.2 for the first epoch, 0 afterwards" set
+    // on start must give, bit for bit, the parameters of one epoch at 0.2 (SGD with lr 0 leaves w as it
+    // is); set after the update (or not at all) the ninth update would still move them.
+    auto make = [](std::int64_t k, float* x, float* t) {
+        for (int j = 0; j < 3; ++j) x[j] = float(std::cos(0.9 * double(k) * (j + 1) - j));
+        t[0] = 0.7f * x[0] - x[1];
+        t[1] = 0.25f * x[2] + 0.3f;
+    };
+    using iterator = fake_iterator<float, decltype(make)>;
+    std::vector<std::string> log;
+    auto run = [&](std::int64_t epochs, bool schedule, parameter_store& out) {
+        iterator train_it{64, 8, make, {8, 3}, {8, 2}};
+        parameter_store store;
+        create_parameters<network<linear8>>(store);
+        train::Sgd solver(0.2f);
+        solver.set_parameters(store);
+        train::NaiveRegressionTrainer<linear8> trainer(
+            solver, store, tdata = &train_it, max_epoch = epochs,
+            update_callback_on_start =
+                [&](std::int64_t i) {
+                    if (schedule) solver.set_learning_rate(i < 8 ? 0.2f : 0.0f);
+                    log.push_back("start " + std::to_string(i));
+                },
+            update_callback_on_finish =
+                [&](std::int64_t i) { log.push_back("finish " + std::to_string(i)); });
+        trainer.train();
+        copy_parameters(store, out);
+    };
+    parameter_store one_epoch, scheduled, constant;
+    run(1, false, one_epoch);
+    log.clear();
+    run(3, true, scheduled);
+    REQUIRE(log.size() == 48);
+    for (std::size_t i = 0; i < 24; ++i) {
+        CHECK(log[2 * i] == "start " + std::to_string(i));
+        CHECK(log[2 * i + 1] == "finish " + std::to_string(i));
+    }
+    run(3, false, constant);
+    CHECK(bitwise_equal(scheduled, one_epoch));
+    CHECK_FALSE(bitwise_equal(constant, one_epoch));
+}

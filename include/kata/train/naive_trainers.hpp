@@ -24,7 +24,9 @@
 // buffers (default: buffers of the trainer's own); tdata, vdata -- pointers to data iterators (anything
 // with `auto [x, t] = it.next()`, `it.size()`, `it.batch_size()`); monitor_path, model_save_path,
 // max_epoch (1), iter_per_epoch (default tdata.size() / tdata.batch_size()), val_iter (default
-// vdata.size() / vdata.batch_size()).
+// vdata.size() / vdata.batch_size()); kata adds update_callback_on_start / _on_finish (the Trainer's,
+// called with the iteration number around every update: a learning-rate schedule, see
+// examples/train_fashion_mnist.cpp).
 //
 // Monitors (kata::monitor, nnabla's files in monitor_path, created if missing, truncated at
 // construction): "Training loss" (interval 10), "Training error" (10, classification), "Valid loss" and
@@ -133,14 +135,19 @@ struct naive_trainer_args {
     std::int64_t max_epoch = 1;
     std::int64_t iter_per_epoch = 0;  // 0: tdata.size() / tdata.batch_size()
     std::int64_t val_iter = 0;        // 0: vdata.size() / vdata.batch_size()
+    // kata: passed on to the Trainer (called with the iteration around every update), e.g. for a
+    // learning-rate schedule: upstream's naive trainers take no callbacks.
+    callbacks<std::int64_t> update_callback_on_start, update_callback_on_finish;
 };
 
 }  // namespace kata::train
 
 KATA_ADAPT_ARGS(kata::train::naive_trainer_args<std::int32_t>, tinput, tlabel, tdata, vinput, vlabel, vdata,
-                monitor_path, model_save_path, max_epoch, iter_per_epoch, val_iter);
+                monitor_path, model_save_path, max_epoch, iter_per_epoch, val_iter, update_callback_on_start,
+                update_callback_on_finish);
 KATA_ADAPT_ARGS(kata::train::naive_trainer_args<float>, tinput, tlabel, tdata, vinput, vlabel, vdata,
-                monitor_path, model_save_path, max_epoch, iter_per_epoch, val_iter);
+                monitor_path, model_save_path, max_epoch, iter_per_epoch, val_iter, update_callback_on_start,
+                update_callback_on_finish);
 
 namespace kata::train {
 
@@ -231,7 +238,9 @@ public:
             *updater_, evaluator_ ? one_or_list<Evaluator>(*evaluator_) : one_or_list<Evaluator>(nullptr),
             trainer_args{.model_save_path = a_.model_save_path,
                          .max_epoch = a_.max_epoch,
-                         .iter_per_epoch = a_.iter_per_epoch});
+                         .iter_per_epoch = a_.iter_per_epoch,
+                         .update_callback_on_start = a_.update_callback_on_start,
+                         .update_callback_on_finish = a_.update_callback_on_finish});
     }
 
     // Trains (resuming from the newest checkpoint under model_save_path, if any). On a resume the data
