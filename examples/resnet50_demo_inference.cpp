@@ -35,6 +35,11 @@ const float* inference_resnet50::operator()(const float* x_nhwc) {
     return impl_->run(x).data();
 }
 
+std::size_t inference_resnet50::keep_one_copy(kata::parameter_store& store) {
+    const std::size_t dropped = kata::drop_replaced_parameters<Inference>(store);
+    return dropped + std::size_t(impl_->run.release_prepared_parameters(store));
+}
+
 inference_resnet50::census inference_resnet50::describe() {
     constexpr const auto& g = Inference::graph;
     int cl = 0;

@@ -29,6 +29,12 @@ public:
     // x: (1, 224, 224, 3) NHWC floats. Returns the 1000 logits (valid until the next call).
     const float* operator()(const float* x_nhwc);
 
+    // One copy of the weights: erases from `store` every parameter the converted network no longer
+    // reads (the trained ones it was derived from: kata::drop_replaced_parameters) and those the
+    // executor packed at bind time (release_prepared_parameters). Nothing else may read the store's
+    // trained parameters afterwards. Returns how many parameters were erased.
+    std::size_t keep_one_copy(kata::parameter_store& store);
+
     // The converted graph's census, for the demo's report.
     struct census {
         int functions, convolutions, fused_convolutions, batch_normalizations, channel_last_layers,
