@@ -289,7 +289,8 @@ TEST_CASE("save_npy writes expressions in their logical order, atomically, with 
     CHECK(names.size() == 2);
 }
 
-TEST_CASE("release_pages gives back only the whole pages inside the range and a load that used it reads right") {
+TEST_CASE(
+    "release_pages gives back only the whole pages inside the range and a load that used it reads right") {
     // A 5-page buffer of 1s; releasing [100, 3 pages + 50) frees pages 1 and 2 only (they read as 0),
     // the partial first and last pages keep their values.
     const std::size_t page = 4096;
