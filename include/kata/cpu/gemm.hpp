@@ -10,8 +10,13 @@
 // driver (0.3.21 pthreads, level3_thread.c) mallocs its job table on every call, so the executor
 // would allocate at every forward pass (53 times per ResNet-50 forward); its single-threaded path
 // takes its packing buffers from a table that is filled once per concurrently active thread (mmap)
-// and reused, so after warm-up it allocates nothing, from any thread, whatever OPENBLAS_CORETYPE is
-// (checked with an allocation interposer, tests/ops/executor_allocations.cpp). Splitting ourselves
+// and reused, so after warm-up it allocates nothing, from any thread (checked with an allocation
+// interposer, tests/ops/executor_allocations.cpp). One exception, outside kata's control: on AVX-512
+// CPUs OpenBLAS 0.3.21 runs its SkylakeX/Cooperlake "small matrix" kernels for M*N*K <= 1e6, and the
+// no-transpose one mallocs a packing buffer per call when the column-major M leaves 1-8 rows after its
+// 16-row blocks and K >= 32 (measured: 33 calls of 12,800 B per LeNet training step on a Zen 4).
+// Starting the process with OPENBLAS_CORETYPE=Haswell avoids those kernels
+// (tests/train/training_step_allocations.cpp does). Splitting ourselves
 // also lets a busy core's blocks be claimed by the other one (the pool claims blocks dynamically),
 // where OpenBLAS's static partition waits for the slowest thread.
 //
