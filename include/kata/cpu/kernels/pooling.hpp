@@ -152,42 +152,21 @@ inline void pool(const float* x, float* y) {
                         if constexpr (M == mode::avg) acc = acc / float(cnt);
                         *yp = acc;
                     } else {
-                        // Channels in blocks of 32 accumulated in a local array (registers: the
-                        // compiler cannot keep yp[] there, as x and y may alias): a global average
-                        // pooling head (7x7 or 28x28 window, C = 512..2048) read and wrote yp[] once
-                        // per input pixel. Same operations per output in the same order as before.
-                        constexpr std::int64_t cb = 32;
-                        for (std::int64_t c0 = 0; c0 < C; c0 += cb) {
-                            const std::int64_t nc = C - c0 < cb ? C - c0 : cb;
-                            float acc[cb];
-                            for (std::int64_t c = 0; c < (nc == cb ? cb : nc); ++c)
-                                acc[c] = M == mode::max ? lowest : 0.0f;
-                            for (std::int64_t i0 = w0.s; i0 < w0.e; ++i0)
-                                for (std::int64_t i1 = w1.s; i1 < w1.e; ++i1)
-                                    for (std::int64_t i2 = w2.s; i2 < w2.e; ++i2) {
-                                        const float* xp = xb + ((i0 * L.X[1] + i1) * L.X[2] + i2) * C + c0;
-                                        if (nc == cb) {
-                                            for (std::int64_t c = 0; c < cb; ++c) {
-                                                if constexpr (M == mode::max)
-                                                    acc[c] = xp[c] > acc[c] ? xp[c] : acc[c];
-                                                else
-                                                    acc[c] += xp[c];
-                                            }
-                                        } else {
-                                            for (std::int64_t c = 0; c < nc; ++c) {
-                                                if constexpr (M == mode::max)
-                                                    acc[c] = xp[c] > acc[c] ? xp[c] : acc[c];
-                                                else
-                                                    acc[c] += xp[c];
-                                            }
-                                        }
+                        for (std::int64_t c = 0; c < C; ++c) yp[c] = M == mode::max ? lowest : 0.0f;
+                        for (std::int64_t i0 = w0.s; i0 < w0.e; ++i0)
+                            for (std::int64_t i1 = w1.s; i1 < w1.e; ++i1)
+                                for (std::int64_t i2 = w2.s; i2 < w2.e; ++i2) {
+                                    const float* xp = xb + ((i0 * L.X[1] + i1) * L.X[2] + i2) * C;
+                                    for (std::int64_t c = 0; c < C; ++c) {
+                                        if constexpr (M == mode::max)
+                                            yp[c] = xp[c] > yp[c] ? xp[c] : yp[c];
+                                        else
+                                            yp[c] += xp[c];
                                     }
-                            if constexpr (M == mode::avg) {
-                                const float fc = float(cnt);
-                                for (std::int64_t c = 0; c < nc; ++c) yp[c0 + c] = acc[c] / fc;
-                            } else {
-                                for (std::int64_t c = 0; c < nc; ++c) yp[c0 + c] = acc[c];
-                            }
+                                }
+                        if constexpr (M == mode::avg) {
+                            const float fc = float(cnt);
+                            for (std::int64_t c = 0; c < C; ++c) yp[c] = yp[c] / fc;
                         }
                     }
                 }
