@@ -5,7 +5,9 @@
 // A few MobileNetV2-like and LeNet layers follow ResNet-50's.
 //     OPENBLAS_CORETYPE=SkylakeX build-bench/bench/conv_layers [reps]
 //     build-bench/bench/conv_layers [reps] dw      MobileNetV2's depthwise 3x3 layers instead
+//     build-bench/bench/conv_layers [reps] grouped the suite's ResNeXt-style grouped 3x3 layers instead
 #include <kata/cpu.hpp>
+#include <kata/cpu/kernels/conv_grouped.hpp>
 #include <kata/cpu/kernels/conv_nhwc.hpp>
 
 #include <algorithm>
@@ -230,6 +232,103 @@ void bench_dw(const char* name, int reps) {
     std::free(packed);
 }
 
+// Grouped 3x3 (32 groups, ResNeXt): the im2col + OpenBLAS-per-group kernel (what a grouped layer ran on
+// before kernels/conv_grouped.hpp) against the direct grouped kernel with the CPU's variant (AVX2 + FMA)
+// and with the portable loop; for groups of 4 also the broadcast units (one group per vector, half the
+// lanes padding) against the two-groups-per-vector units. Interleaved, medians; bias + ReLU epilogue.
+template <std::int64_t H, std::int64_t C, std::int64_t G, std::int64_t s, std::int64_t d>
+constexpr var one_grouped(builder& g) {
+    auto x = g.input("x", {KATA_BENCH_BATCH, H, H, C}, layout::channel_last);
+    return F::convolution(
+        x, g.parameter("W", {C, 3, 3, C / G}), g.parameter("b", {C}),
+        {.pad = {d, d}, .stride = {s, s}, .dilation = {d, d}, .group = G, .channel_last = true});
+}
+
+constexpr cpu::detail::gparams as_bcast(cpu::detail::gparams q) {
+    q.pair = false;
+    q.units = q.G * q.vpg;
+    return q;
+}
+
+template <auto Fn>
+void bench_grouped(const char* name, int reps) {
+    using Net = network<Fn>;
+    constexpr auto& G = Net::graph;
+    constexpr cpu::op_instance I = cpu::instance_of<G>(G.order[0]);  // live instance: the GEMM path
+    constexpr cpu::detail::gparams q = cpu::detail::make_gparams(I);
+    constexpr cpu::detail::gparams qb = as_bcast(q);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> x(std::size_t(I.in[0].numel())), w(std::size_t(I.in[1].numel())),
+        b(std::size_t(q.g.O));
+    for (auto& v : x) v = std::max(0.f, nd(rng));
+    for (auto& v : w) v = nd(rng) * 0.05f;
+    for (auto& v : b) v = nd(rng);
+    const std::size_t ny = std::size_t(I.out.numel());
+    auto falloc = [](std::size_t n) {
+        return static_cast<float*>(std::aligned_alloc(64, (n * 4 + 127) / 64 * 64));
+    };
+    float* y0 = falloc(ny);
+    float* y1 = falloc(ny);
+    float* y2 = falloc(ny);
+    const std::size_t ws = cpu::kernel<op_kind::convolution>::workspace_bytes<I>() + 64;
+    std::byte* wsp = static_cast<std::byte*>(std::aligned_alloc(64, (ws + 63) / 64 * 64));
+    float* packed = falloc(std::size_t(cpu::detail::grouped_packed_floats(q)));
+    float* packed_b = falloc(std::size_t(cpu::detail::grouped_packed_floats(qb)));
+    float* scratch = falloc(std::size_t(cpu::detail::grouped_scratch_floats(q)));
+    cpu::detail::grouped_pack(q, w.data(), b.data(), packed);
+    cpu::detail::grouped_pack(qb, w.data(), b.data(), packed_b);
+    void* ins[3] = {x.data(), w.data(), b.data()};
+    auto t_gemm = [&] {
+        cpu::kernel<op_kind::convolution>::run<I>(cpu::kernel_io{ins, y0, wsp});
+        for (std::size_t i = 0; i < ny; ++i) y0[i] = y0[i] > 0.f ? y0[i] : 0.f;  // the separate ReLU pass
+    };
+    auto t_grp = [&] { cpu::detail::grouped_forward(q, x.data(), packed, nullptr, true, y1, scratch); };
+    auto t_bc = [&] { cpu::detail::grouped_forward(qb, x.data(), packed_b, nullptr, true, y2, scratch); };
+    auto t_port = [&] {
+        cpu::simd::force_generic(true);
+        cpu::detail::grouped_forward(q, x.data(), packed, nullptr, true, y2, scratch);
+        cpu::simd::force_generic(false);
+    };
+    auto time = [&](auto&& f) {
+        auto t0 = std::chrono::steady_clock::now();
+        f();
+        return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    };
+    for (int i = 0; i < 2; ++i) {
+        t_gemm();
+        t_grp();
+        t_bc();
+        t_port();
+    }
+    std::vector<double> tg, tn, tb, tp;
+    for (int i = 0; i < reps; ++i) {
+        tg.push_back(time(t_gemm));
+        tn.push_back(time(t_grp));
+        if (q.pair) tb.push_back(time(t_bc));
+        tp.push_back(time(t_port));
+    }
+    auto med = [](std::vector<double> v) {
+        if (v.empty()) return 0.0;
+        std::sort(v.begin(), v.end());
+        return v[v.size() / 2];
+    };
+    t_grp();
+    double diff = 0, mag = 0;
+    for (std::size_t i = 0; i < ny; ++i) {
+        diff = std::max(diff, double(std::abs(y0[i] - y1[i])));
+        mag = std::max(mag, double(std::abs(y0[i])));
+    }
+    const double gf = 2.0 * double(ny) * double(q.g.taps * q.Cg) / 1e6;
+    std::printf("%-26s gemm %7.3f ms (%5.1f GF/s)  %-13s %7.3f ms (%5.1f GF/s)  grouped/gemm %.2f", name,
+                med(tg), gf / med(tg), cpu::detail::grouped_path_name(q), med(tn), gf / med(tn),
+                med(tn) / med(tg));
+    if (q.pair) std::printf("  bcast units %7.3f ms (%5.1f GF/s)", med(tb), gf / med(tb));
+    std::printf("  portable %7.3f ms  maxdiff/max %.1e\n", med(tp), diff / mag);
+    for (float* f : {y0, y1, y2, packed, packed_b, scratch}) std::free(f);
+    std::free(wsp);
+}
+
 int main(int argc, char** argv) {
     const int reps = argc > 1 ? std::atoi(argv[1]) : 20;
     if (argc > 2 && std::string_view(argv[2]) == "dw") {
@@ -241,6 +340,13 @@ int main(int argc, char** argv) {
         bench_dw<one_dw<14, 384, 1>>("dw 14 3x3 384", reps);
         bench_dw<one_dw<14, 576, 2>>("dw 14 3x3/2 576", reps);
         bench_dw<one_dw<7, 960, 1>>("dw 7 3x3 960", reps);
+        return 0;
+    }
+    if (argc > 2 && std::string_view(argv[2]) == "grouped") {
+        bench_grouped<one_grouped<56, 128, 32, 1, 1>>("56 3x3 128 g32 (4 -> 4)", reps);
+        bench_grouped<one_grouped<56, 256, 32, 2, 1>>("56 3x3/2 256 g32 (8 -> 8)", reps);
+        bench_grouped<one_grouped<28, 256, 32, 1, 1>>("28 3x3 256 g32 (8 -> 8)", reps);
+        bench_grouped<one_grouped<28, 256, 32, 1, 2>>("28 3x3 d2 256 g32 (8 -> 8)", reps);
         return 0;
     }
     if (argc > 2 && std::string_view(argv[2]) == "ab") {

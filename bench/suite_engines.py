@@ -133,7 +133,7 @@ def onnxruntime_profile(model_dir, batch, passes):
         a = e["args"]
         kind = a.get("op_name", "?")
         shapes = [next(iter(s.values())) for s in a.get("input_type_shape", [])]
-        if kind == "Conv" and len(shapes) >= 2 and len(shapes[1]) == 4:
+        if kind in ("Conv", "FusedConv") and len(shapes) >= 2 and len(shapes[1]) == 4:
             xs, ws = shapes[0], shapes[1]
             cin = xs[1] if len(xs) == 4 and xs[1] > 0 else ws[1]
             kind += f" k{ws[2]}"

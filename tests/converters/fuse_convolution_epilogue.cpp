@@ -2,7 +2,7 @@
 // Convolution [-> Add2] [-> ReLU] becomes one FusedConvolution node that every backend sees.
 //
 // Structure (static_asserts on the converted graph type, counted independently of the modifier):
-// which nodes fused and with what, the ineligible cases kept as they were (channel-first, grouped, a
+// which nodes fused and with what (grouped convolutions too), the ineligible cases kept as they were (channel-first, a
 // computed weight, a convolution read twice or that is a graph output, a broadcasting Add2, a residual
 // computed after the convolution, Add2(c, c), a ReLU behind a graph-output Add2), and that the fused
 // graph passes through another converter (FusedConvolution rebuilds).
@@ -42,9 +42,6 @@ constexpr var block(builder& g) {
 // Nothing here may fuse.
 constexpr void ineligible(builder& g) {
     auto x = g.input("x", {1, 6, 5, 8}, layout::channel_last);
-    // grouped
-    g.output(F::relu(F::convolution(x, g.parameter("Wg", {8, 3, 3, 4}),
-                                    {.pad = {1, 1}, .group = 2, .channel_last = true})));
     // a computed weight
     g.output(F::relu(
         F::convolution(x, F::mul_scalar(g.parameter("Wc", {8, 1, 1, 8}), 0.5), {.channel_last = true})));
@@ -62,6 +59,17 @@ constexpr void ineligible(builder& g) {
     // Add2(c, c)
     auto d = F::convolution(x, g.parameter("Wd", {8, 1, 1, 8}), {.channel_last = true});
     g.output(F::relu(d + d));
+}
+
+// Grouped convolutions fuse like group-1 ones (kernels/conv_grouped.hpp): groups of 4 -> 4 channels (the
+// kernel's two-groups-per-vector units) with a bias, Add2 and ReLU; groups of 2 -> 3 channels with ReLU.
+constexpr void grouped(builder& g) {
+    auto x = g.input("x", {2, 6, 5, 8}, layout::channel_last);
+    auto h = F::convolution(x, g.parameter("W4", {8, 3, 3, 4}), g.parameter("b4", {8}),
+                            {.pad = {1, 1}, .group = 2, .channel_last = true});
+    h = F::relu(h + x);
+    g.output(F::relu(F::convolution(h, g.parameter("W2", {12, 3, 3, 2}),
+                                    {.pad = {1, 1}, .stride = {2, 1}, .group = 4, .channel_last = true})));
 }
 
 // Add2 of two convolutions: the one that runs second absorbs the Add2 (the other is its residual), and
@@ -170,9 +178,22 @@ TEST_CASE("FuseConvolutionEpilogue: ineligible patterns are kept") {
     using Net = network<ineligible>;
     using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
     static_assert(Fused::graph.count(op_kind::fused_convolution) == 0);
-    static_assert(Fused::graph.count(op_kind::convolution) == 6 && Fused::graph.count(op_kind::relu) == 6);
+    static_assert(Fused::graph.count(op_kind::convolution) == 5 && Fused::graph.count(op_kind::relu) == 5);
     static_assert(Fused::graph.num_functions() == Net::graph.num_functions());
     check_values<Net>(3);
+}
+
+TEST_CASE("FuseConvolutionEpilogue: grouped convolutions fuse") {
+    using Net = network<grouped>;
+    using Fused = convert<Net, FuseConvolutionEpilogueModifier{}>;
+    constexpr auto& G = Fused::graph;
+    static_assert(G.count(op_kind::fused_convolution) == 2 && G.count(op_kind::convolution) == 0);
+    static_assert(G.count(op_kind::relu) == 0 && G.count(op_kind::add2) == 0 && G.num_functions() == 2);
+    static_assert(count_nonlinearity(G, nonlinearity_kind::relu, true) == 1);
+    static_assert(count_nonlinearity(G, nonlinearity_kind::relu, false) == 1);
+    // The frozen executor runs both on the direct grouped kernel (packed at bind time).
+    static_assert(cpu::frozen_executor<Fused>::num_prepared == 2);
+    check_values<Net>(5);
 }
 
 TEST_CASE("FuseConvolutionEpilogue: execution order decides the residual, graph outputs stay") {

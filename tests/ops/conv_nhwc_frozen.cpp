@@ -549,3 +549,87 @@ TEST_CASE("Frozen executor reads parameter values at bind(), not at every call")
     // relu(0.5 a) = 0.5 relu(a)
     kt::check_close(run(x), xt::xarray<float>(y0 * 0.5f), 1e-5, 1e-5);
 }
+
+// ---- grouped convolutions (1 < group, not depthwise): kernels/conv_grouped.hpp -----------------------
+// PyTorch fixtures (tools/fixtures/make_op_fixtures.py, conv_nhwc_grouped_cases): y = conv(x) + b and
+// y_res_relu = max(conv(x) + b + z, 0), the second through FuseConvolutionEpilogueModifier's fused node.
+namespace {
+
+struct grouped_case {
+    i64 N, H, W, C, O, G, kh, kw, ph, pw, sh, sw, dh, dw;
+    bool bias;
+    constexpr i64 oh() const { return (H + 2 * ph - dh * (kh - 1) - 1) / sh + 1; }
+    constexpr i64 ow() const { return (W + 2 * pw - dw * (kw - 1) - 1) / sw + 1; }
+};
+// = the fixtures' shapes (N, H, W, C, O, group, kernel, pad, stride, dilation, bias)
+inline constexpr grouped_case grouped4{2, 9, 13, 24, 24, 6, 3, 3, 1, 1, 2, 2, 1, 1, true};
+inline constexpr grouped_case grouped4_odd_g{1, 8, 9, 12, 12, 3, 3, 3, 2, 2, 1, 1, 2, 2, true};
+inline constexpr grouped_case grouped_3to5{2, 7, 11, 9, 15, 3, 3, 2, 2, 1, 1, 2, 2, 1, false};
+inline constexpr grouped_case grouped8_to20{1, 5, 5, 16, 40, 2, 3, 3, 2, 2, 1, 1, 2, 2, true};
+
+template <grouped_case c, bool Res>
+constexpr var grouped_net(builder& g) {
+    auto x = g.input("x", {c.N, c.H, c.W, c.C}, layout::channel_last);
+    var z = Res ? g.input("z", {c.N, c.oh(), c.ow(), c.O}, layout::channel_last) : none;
+    const convolution_args a{.pad = {c.ph, c.pw},
+                             .stride = {c.sh, c.sw},
+                             .dilation = {c.dh, c.dw},
+                             .group = c.G,
+                             .channel_last = true};
+    auto w = g.parameter("W", {c.O, c.kh, c.kw, c.C / c.G});
+    var y = c.bias ? F::convolution(x, w, g.parameter("b", {c.O}), a) : F::convolution(x, w, a);
+    return Res ? F::relu(y + z) : y;
+}
+
+template <class Fused>
+constexpr const char* conv_path() {
+    return cpu::conv_path_name<cpu::frozen_executor<Fused>::template instance<first_conv<Fused::graph>()>>();
+}
+
+template <grouped_case c>
+void check_grouped_fixture(const char* file, const char* path) {
+    using Plain = convert<network<grouped_net<c, false>>, FuseConvolutionEpilogueModifier{}>;
+    using Fused = convert<network<grouped_net<c, true>>, FuseConvolutionEpilogueModifier{}>;
+    // One node each (the Add2 and ReLU absorbed), packed at bind time, on the grouped kernel.
+    static_assert(Fused::graph.count(op_kind::fused_convolution) == 1 && Fused::graph.num_functions() == 1);
+    static_assert(cpu::frozen_executor<Plain>::num_prepared == 1 &&
+                  cpu::frozen_executor<Fused>::num_prepared == 1);
+    CHECK(std::string_view(conv_path<Plain>()) == path);
+    CHECK(std::string_view(conv_path<Fused>()) == path);
+    const kt::fixture fx = kt::load_fixture(file);
+    parameter_store store;
+    kt::set_param(store, "W", fx["W"]);
+    if (c.bias) kt::set_param(store, "b", fx["b"]);
+    const xt::xarray<float> x = fx["x"], z = fx["z"];
+    for (int variant : {0, 1, 2}) {
+        INFO("variant (0 best, 1 AVX2 at most, 2 portable): " << variant);
+        set_variant(variant);
+        cpu::frozen_executor<Plain> plain(store);
+        kt::check_close(plain(x), fx["y"], 1e-5, 1e-5);
+        cpu::frozen_executor<Fused> fused(store);
+        kt::check_close(fused(x, z), fx["y_res_relu"], 1e-5, 1e-5);
+        kt::check_close(fused(x, z), fx["y_res_relu"], 1e-5, 1e-5);  // the packed weights are reused
+    }
+    cpu::simd::force_generic(false);
+    // The live executor (im2col + OpenBLAS per group) agrees with the same fixture.
+    cpu::executor<network<grouped_net<c, false>>> live(store);
+    kt::check_close(live(x), fx["y"], 1e-5, 1e-5);
+}
+
+}  // namespace
+
+TEST_CASE("Frozen NHWC grouped convolution, groups of 4: two groups per vector, stride 2, fused epilogue") {
+    check_grouped_fixture<grouped4>("ops/conv2d_cl_grouped4.npz", "nhwc-grouped4");
+}
+
+TEST_CASE("Frozen NHWC grouped convolution, groups of 4 with an odd group count, dilation 2") {
+    check_grouped_fixture<grouped4_odd_g>("ops/conv2d_cl_grouped4_odd_g.npz", "nhwc-grouped");
+}
+
+TEST_CASE("Frozen NHWC grouped convolution, groups of 3 to 5: odd widths, asymmetric pad, stride, dilation") {
+    check_grouped_fixture<grouped_3to5>("ops/conv2d_cl_grouped_3to5.npz", "nhwc-grouped");
+}
+
+TEST_CASE("Frozen NHWC grouped convolution, groups of 8 to 20: partial vectors, dilation 2, pad 2") {
+    check_grouped_fixture<grouped8_to20>("ops/conv2d_cl_grouped8_to20.npz", "nhwc-grouped");
+}

@@ -13,9 +13,9 @@
 //     using Inference = kata::convert<ResNet50, kata::BatchNormalizationFoldingModifier{},
 //                                     kata::ChannelLastModifier{}, kata::FuseConvolutionEpilogueModifier{}>;
 //
-// A Convolution heads a fused node when it is what the NHWC kernels run: channel-last, group 1 or
-// depthwise (group == input channels == output channels, MobileNet's 3x3 layers: kernels/convolution.hpp's
-// packed depthwise kernel), float32, 1 to 3 spatial axes, its weight (and bias, if any) a parameter. It then absorbs, in this
+// A Convolution heads a fused node when it is what the NHWC kernels run: channel-last, any group (group 1,
+// depthwise: group == input channels == output channels, MobileNet's 3x3 layers, kernels/convolution.hpp's
+// packed depthwise kernel; other groups, ResNeXt's 3x3 layers: kernels/conv_grouped.hpp), float32, 1 to 3 spatial axes, its weight (and bias, if any) a parameter. It then absorbs, in this
 // order:
 //   * Add2(conv, r) or Add2(r, conv): when the convolution's only consumer is that Add2, the
 //     convolution is not a graph output, both operands and the result have the same shape and are
@@ -44,13 +44,8 @@ struct FuseConvolutionEpilogueModifier {
         if (c.type() != op_kind::convolution) return false;
         const attributes& a = c.attr();
         if (!a.channel_last || c.num_inputs() < 2) return false;
-        if (a.group != 1) {  // depthwise (group == C == O) has a fused kernel too; other groups do not
-            const shape_t& xs = c.input_shape(0);
-            const shape_t& ys = c.shape();
-            if (xs.rank < 1 || ys.rank < 1 || xs.dims[xs.rank - 1] != a.group ||
-                ys.dims[ys.rank - 1] != a.group)
-                return false;
-        }
+        // Any group: group 1 (kernels/conv_nhwc.hpp), depthwise (group == C == O) and the other grouped
+        // convolutions (kernels/conv_grouped.hpp) all have a fused kernel.
         if (c.get().type != dtype::f32 || c.input(0).get().type != dtype::f32 ||
             c.input(1).get().type != dtype::f32)
             return false;

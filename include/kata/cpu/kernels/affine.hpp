@@ -48,6 +48,11 @@ void cols_generic(const float* x, i64 K, const float* W, i64 O, const float* b, 
 }
 
 #if KATA_CPU_X86
+// The kernels read W's rows (O floats apart: 4 KB for 1000 classes) 64 or 16 columns at a time, so every
+// k is another page, which the hardware prefetchers do not follow: the rows this many k ahead are
+// requested explicitly (a classifier head streams its weights from memory once per pass).
+inline constexpr i64 affine_prefetch_rows = 16;
+
 template <int R>
 KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i64 O, const float* b,
                                         float* y, i64 o0, int n) {
@@ -65,6 +70,12 @@ KATA_CPU_AVX512_TARGET void cols_avx512(const float* x, i64 K, const float* W, i
     }
     for (i64 k = 0; k < K; ++k) {
         const float* w = W + k * O + o0;
+        if (k + affine_prefetch_rows < K) {
+#pragma GCC unroll 4
+            for (int v = 0; v < (n + 15) / 16; ++v)
+                _mm_prefetch(reinterpret_cast<const char*>(w + affine_prefetch_rows * O + 16 * v),
+                             _MM_HINT_T0);
+        }
         __m512 wv[4];
 #pragma GCC unroll 4
         for (int v = 0; v < 4; ++v) wv[v] = _mm512_maskz_loadu_ps(m[v], w + 16 * v);
@@ -103,6 +114,8 @@ KATA_CPU_AVX2_TARGET void cols_avx2(const float* x, i64 K, const float* W, i64 O
         const float* w = W + o;
         if (nc == 16) {
             for (i64 k = 0; k < K; ++k, w += O) {
+                if (k + affine_prefetch_rows < K)
+                    _mm_prefetch(reinterpret_cast<const char*>(w + affine_prefetch_rows * O), _MM_HINT_T0);
                 const __m256 w0 = _mm256_loadu_ps(w), w1 = _mm256_loadu_ps(w + 8);
 #pragma GCC unroll 4
                 for (int r = 0; r < R; ++r) {

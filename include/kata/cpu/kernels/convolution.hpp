@@ -39,6 +39,7 @@
 #include "../kernel.hpp"
 #include "../parallel.hpp"
 #include "../simd.hpp"
+#include "conv_grouped.hpp"
 #include "conv_nhwc.hpp"
 
 namespace kata::cpu {
@@ -665,7 +666,8 @@ inline void conv_forward(const float* x, const float* w, const float* bias, floa
 }  // namespace detail
 
 // In a frozen executor, a channel-last group-1 convolution whose weight (and bias) are parameters runs
-// the direct NHWC kernel on weights packed at bind time (kernels/conv_nhwc.hpp); everything else, and
+// the direct NHWC kernel on weights packed at bind time (kernels/conv_nhwc.hpp), a grouped one
+// (1 < group, not depthwise) the direct grouped kernel (kernels/conv_grouped.hpp); everything else, and
 // every convolution of a live executor, runs the im2col / GEMM path above. The choice is
 // detail::packed_path(I): a compile-time property of the op instance.
 template <>
@@ -678,6 +680,8 @@ struct kernel<op_kind::convolution> {
             return std::size_t(detail::packed_floats(detail::make_params(I))) * sizeof(float);
         else if constexpr (detail::dw_packed_path<I>())
             return std::size_t(detail::dw_packed_floats<detail::conv_geometry<I>()>()) * sizeof(float);
+        else if constexpr (detail::grouped_path(I))
+            return std::size_t(detail::grouped_packed_floats(detail::make_gparams(I))) * sizeof(float);
         else
             return 0;
     }
@@ -685,7 +689,7 @@ struct kernel<op_kind::convolution> {
     // a frozen executor may release the source's copies (exec::executor::release_prepared_parameters).
     template <op_instance I>
     static constexpr bool prepared_input(int k) {
-        if constexpr (detail::packed_path(I) || detail::dw_packed_path<I>())
+        if constexpr (detail::packed_path(I) || detail::dw_packed_path<I>() || detail::grouped_path(I))
             return k == 1 || (k == 2 && I.attr.has_bias && I.nin >= 3);
         else
             return false;
@@ -695,6 +699,10 @@ struct kernel<op_kind::convolution> {
         if constexpr (detail::dw_packed_path<I>()) {
             detail::dw_pack<detail::conv_geometry<I>()>(io.input(1), I.attr.has_bias ? io.input(2) : nullptr,
                                                         reinterpret_cast<float*>(io.prepared));
+        } else if constexpr (detail::grouped_path(I)) {
+            constexpr detail::gparams Q = detail::make_gparams(I);
+            detail::grouped_pack(Q, io.input(1), Q.g.has_bias ? io.input(2) : nullptr,
+                                 reinterpret_cast<float*>(io.prepared));
         } else {
             constexpr detail::params P = detail::make_params(I);
             detail::pack(P, io.input(1), P.has_bias ? io.input(2) : nullptr,
@@ -707,6 +715,8 @@ struct kernel<op_kind::convolution> {
             return std::size_t(detail::scratch_floats(detail::make_params(I))) * sizeof(float);
         else if constexpr (detail::dw_packed_path<I>())
             return 0;
+        else if constexpr (detail::grouped_path(I))
+            return std::size_t(detail::grouped_scratch_floats(detail::make_gparams(I))) * sizeof(float);
         else
             return detail::conv_workspace<detail::conv_geometry<I>()>();
     }
@@ -719,6 +729,10 @@ struct kernel<op_kind::convolution> {
         } else if constexpr (detail::dw_packed_path<I>()) {
             detail::dw_nhwc_forward<detail::conv_geometry<I>()>(
                 io.input(0), reinterpret_cast<const float*>(io.prepared), nullptr, false, io.output());
+        } else if constexpr (detail::grouped_path(I)) {
+            detail::grouped_forward(detail::make_gparams(I), io.input(0),
+                                    reinterpret_cast<const float*>(io.prepared), nullptr, false, io.output(),
+                                    reinterpret_cast<float*>(io.workspace));
         } else {
             constexpr detail::geometry g = detail::conv_geometry<I>();
             detail::conv_forward<g>(io.input(0), io.input(1), I.attr.has_bias ? io.input(2) : nullptr,

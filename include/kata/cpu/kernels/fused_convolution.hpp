@@ -8,7 +8,10 @@
 //     residual z and the ReLU applied in the epilogue before the single store (kernels/conv_nhwc.hpp);
 //   * frozen executors, channel-last depthwise convolutions (group == C == O) with parameter weights:
 //     the depthwise kernel of kernels/convolution.hpp on weights packed at bind time, same epilogue;
-//   * otherwise (live executors, channel-first or grouped convolutions...): the Convolution kernel
+//   * frozen executors, channel-last grouped convolutions (1 < group, not depthwise) with parameter
+//     weights: the direct grouped kernel of kernels/conv_grouped.hpp on weights packed at bind time,
+//     same epilogue;
+//   * otherwise (live executors, channel-first convolutions...): the Convolution kernel
 //     (kernels/convolution.hpp) writes conv(x, W, b) into y, then one pass applies y = act(y + z).
 // Both give the values of the unfused graph bit for bit: the same float additions in the same order
 // ((conv + b) + z, then max(0, .)), IEEE addition being commutative for Add2(z, conv).
@@ -19,6 +22,7 @@
 #include <cstdint>
 
 #include "../kernel.hpp"
+#include "conv_grouped.hpp"
 #include "conv_nhwc.hpp"
 #include "convolution.hpp"
 #include "elementwise.hpp"
@@ -53,7 +57,7 @@ struct kernel<op_kind::fused_convolution> {
 
     template <op_instance I>
     static constexpr std::size_t prepared_bytes() {
-        if constexpr (detail::packed_path(I) || detail::dw_packed_path<I>())
+        if constexpr (detail::packed_path(I) || detail::dw_packed_path<I>() || detail::grouped_path(I))
             return kernel<op_kind::convolution>::prepared_bytes<I>();
         else
             return 0;
@@ -74,6 +78,8 @@ struct kernel<op_kind::fused_convolution> {
             return std::size_t(detail::scratch_floats(detail::make_params(I))) * sizeof(float);
         else if constexpr (detail::dw_packed_path<I>())
             return 0;
+        else if constexpr (detail::grouped_path(I))
+            return std::size_t(detail::grouped_scratch_floats(detail::make_gparams(I))) * sizeof(float);
         else
             return kernel<op_kind::convolution>::workspace_bytes<detail::conv_part(I)>();
     }
@@ -89,6 +95,10 @@ struct kernel<op_kind::fused_convolution> {
         } else if constexpr (detail::dw_packed_path<I>()) {
             detail::dw_nhwc_forward<detail::conv_geometry<I>()>(
                 io.input(0), reinterpret_cast<const float*>(io.prepared), z, relu, io.output());
+        } else if constexpr (detail::grouped_path(I)) {
+            detail::grouped_forward(detail::make_gparams(I), io.input(0),
+                                    reinterpret_cast<const float*>(io.prepared), z, relu, io.output(),
+                                    reinterpret_cast<float*>(io.workspace));
         } else {
             kernel<op_kind::convolution>::run<detail::conv_part(I)>(io);
             if constexpr (residual || relu) {
@@ -107,7 +117,8 @@ struct kernel<op_kind::fused_convolution> {
 };
 
 // The kernel a Convolution / FusedConvolution instance runs on (for profiles and tests): "nhwc..." (the
-// direct NHWC kernel; conv_nhwc.hpp's path_name: "nhwc-rows", "nhwc-prepad", "nhwc"), "depthwise-packed",
+// direct NHWC kernel; conv_nhwc.hpp's path_name: "nhwc-rows", "nhwc-prepad", "nhwc"), "nhwc-grouped" /
+// "nhwc-grouped4" (kernels/conv_grouped.hpp), "depthwise-packed",
 // "depthwise-direct", "gemm" (im2col or pointwise + OpenBLAS). A compile-time property of the instance.
 template <op_instance I>
 constexpr const char* conv_path_name() {
@@ -115,6 +126,8 @@ constexpr const char* conv_path_name() {
         return detail::path_name(detail::make_params(I));
     } else if constexpr (detail::dw_packed_path<I>()) {
         return "depthwise-packed";
+    } else if constexpr (detail::grouped_path(I)) {
+        return detail::grouped_path_name(detail::make_gparams(I));
     } else {
         constexpr op_instance C = I.op == op_kind::fused_convolution ? detail::conv_part(I) : I;
         if constexpr (detail::use_direct_depthwise<detail::conv_geometry<C>()>())
