@@ -222,6 +222,24 @@ TEST_CASE(
     check_case(step, store, f, "conv_direct");
 }
 
+// conv_direct_wide: the direct filter gradient on 48-wide rows read in place (one item per chunk).
+constexpr var conv_direct_wide(builder& g) {
+    auto x = g.parameter("x", {5, 2, 24, 48});
+    auto h = F::tanh(
+        F::convolution(x, g.parameter("c/W", {3, 2, 3, 3}), g.parameter("c/b", {3}), {.pad = {1, 1}}));
+    return F::sum(h * g.input("r", {5, 3, 24, 48}));
+}
+
+TEST_CASE("backward: direct channel-first convolution on wide rows at batch 5") {
+    using Train = train::training_graph<network<conv_direct_wide>>;
+    backward_fixture f("conv_direct_wide");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "conv_direct_wide");
+}
+
 // losses: mean(SoftmaxCrossEntropy(x, t)) + mean(sum(SquaredError(y, z), axes {1}, keep_dims)).
 constexpr var losses(builder& g) {
     auto t = g.input("t", {5, 1}, layout::none, dtype::i32);

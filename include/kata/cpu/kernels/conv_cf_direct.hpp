@@ -16,8 +16,9 @@
 //     so the loop has no bounds checks.
 //   filter gradient: a tile is MR (<= 4) output channels x one input channel x one kernel row (KW <= 3
 //     taps): MR x KW accumulators summed over all output positions of all the slot's batch items, then
-//     reduced across lanes once; the input is read in place, its row ends masked (maskload) instead of
-//     padded, rows outside the input skipped.
+//     reduced across lanes once per chunk of items; the input is read in place (or copied channel-major),
+//     the ends of its rows masked (maskload), or for 8-wide rows copied zero-padded; rows that fall in
+//     the padding are skipped.
 // Both need OW % 8 == 0 (whole vectors per output row); other shapes keep the GEMM path.
 // Summation order is fixed by the shapes only (deterministic, independent of threads).
 #pragma once
@@ -25,6 +26,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <utility>
 
 #include "../simd.hpp"
 
@@ -47,25 +49,29 @@ struct shape {
     constexpr bool forward_ok() const {
         return OW % 8 == 0 && PH() == IH + 2 * pad_h && PW() == IW + 2 * pad_w;
     }
-    // the masks of the filter gradient cover the first and last vector of a row only (pad_w <= 8),
-    // and MR x KW accumulators must fit in the 16 registers with the loads
-    constexpr bool filter_grad_ok() const { return forward_ok() && KW <= 3 && pad_w <= 8; }
+    // MR x KW accumulators must fit in the 16 registers with the loads; the masks of rows of several
+    // vectors cover their first and last vector only (pad_w <= 8)
+    constexpr bool filter_grad_ok() const { return forward_ok() && KW <= 3 && (OW == 8 || pad_w <= 8); }
 };
 
 // Items per chunk of filter_grad_items: a tile's dy block (4 output channels of the chunk's items) and
-// its input channel in ~20 KiB, so that they stay in the 32 KiB L1 across the 3 kernel rows and all
-// input channels that reuse them (one 32x32 item, 4 16x16 ones, 16 8x8 ones); the tile's lane sums are
-// then taken once per chunk (per item at 32x32: 12 reductions per 1536 FMAs). At most nb_max items.
+// its input channel (zero-padded when OW == 8) in ~20 KiB, so that they stay in the 32 KiB L1 across the
+// kernel rows and input channels that reuse them (one 32x32 item, 4 16x16 ones, 13 8x8 ones); the
+// tile's lane sums are then taken once per chunk (per item at 32x32: 12 reductions per ~1500 FMAs).
+// At most nb_max items.
 template <shape q>
 constexpr i64 filter_grad_chunk(i64 nb_max) {
-    const i64 n = (i64(5) << 10) / (4 * q.OH * q.OW + q.IH * q.IW);
+    const i64 xf = q.OW == 8 ? q.PH() * q.PW() : q.IH * q.IW;
+    const i64 n = (i64(5) << 10) / (4 * q.OH * q.OW + xf);
     return n < 1 ? 1 : n < nb_max ? n : nb_max;
 }
-// Floats of one slot's channel-major copy of a chunk (none for chunks of one item: read in place).
+// Floats of one slot's copies of a chunk: x channel-major (Cg, n, ..), zero-padded when OW == 8, and dy
+// channel-major (Og, n, OH, OW); chunks of one item are read in place (but the padded x).
 template <shape q>
 constexpr i64 filter_grad_pack_floats(i64 nb_max) {
     const i64 n = filter_grad_chunk<q>(nb_max);
-    return n == 1 ? 0 : n * (q.Cg * q.IH * q.IW + q.Og * q.OH * q.OW);
+    const i64 xf = q.OW == 8 ? q.PH() * q.PW() : n == 1 ? 0 : q.IH * q.IW;
+    return n * q.Cg * xf + (n == 1 ? 0 : n * q.Og * q.OH * q.OW);
 }
 
 #if KATA_CPU_X86
@@ -170,29 +176,49 @@ KATA_CPU_AVX2_TARGET inline __m256i column_mask(i64 j, i64 kw) {
     return _mm256_and_si256(ge0, ltw);
 }
 
-// One vector of output columns of filter_grad_tile: acc[m][kw] += dy[m] * x shifted by kw (masked
-// at a row's ends when mask is given).
-template <shape q, int MR>
+// Whether the input columns of a row's vector J for tap column kw all lie inside the row (no mask).
+template <shape q>
+constexpr bool columns_inside(i64 J, i64 kw) {
+    const i64 lo = 8 * J + kw * q.dil_w - q.pad_w;
+    return lo >= 0 && lo + 8 <= q.IW;
+}
+
+// Tap columns kw, kw + 1, .. of filter_grad_step_masked (a compile-time kw: which loads need a mask).
+template <shape q, int MR, i64 J, i64 kw>
 KATA_CPU_AVX2_TARGET __attribute__((always_inline)) inline void
-filter_grad_step(__m256 (&acc)[MR][q.KW], const float* xr, const float* dyr, i64 dcs, const __m256i* mask) {
+filter_grad_columns(__m256 (&acc)[MR][q.KW], const __m256 (&d)[MR], const float* xr, const __m256i* mask) {
+    if constexpr (kw < q.KW) {
+        const float* p = xr + kw * q.dil_w;
+        __m256 xv;
+        if constexpr (J < 0 || columns_inside<q>(J, kw))
+            xv = _mm256_loadu_ps(p);
+        else
+            xv = _mm256_maskload_ps(p, mask[kw]);
+#pragma GCC unroll 4
+        for (int m = 0; m < MR; ++m) acc[m][kw] = _mm256_fmadd_ps(d[m], xv, acc[m][kw]);
+        filter_grad_columns<q, MR, J, kw + 1>(acc, d, xr, mask);
+    }
+}
+
+// One vector of output columns of filter_grad_tile_masked: acc[m][kw] += dy[m] * x shifted by kw. J: the
+// vector's index in its row when it is the first or last (its loads that cross the row's ends masked
+// with mask[kw]), -1 for the vectors between (all inside: checked by filter_grad_ok's pad_w <= 8).
+template <shape q, int MR, i64 J>
+KATA_CPU_AVX2_TARGET __attribute__((always_inline)) inline void
+filter_grad_step_masked(__m256 (&acc)[MR][q.KW], const float* xr, const float* dyr, i64 dcs,
+                        const __m256i* mask) {
     __m256 d[MR];
 #pragma GCC unroll 4
     for (int m = 0; m < MR; ++m) d[m] = _mm256_loadu_ps(dyr + m * dcs);
-#pragma GCC unroll 3
-    for (int kw = 0; kw < q.KW; ++kw) {
-        const float* p = xr + kw * q.dil_w;
-        const __m256 xv = mask ? _mm256_maskload_ps(p, mask[kw]) : _mm256_loadu_ps(p);
-#pragma GCC unroll 4
-        for (int m = 0; m < MR; ++m) acc[m][kw] = _mm256_fmadd_ps(d[m], xv, acc[m][kw]);
-    }
+    filter_grad_columns<q, MR, J, 0>(acc, d, xr, mask);
 }
 
 // dW[o0 + m][c][kh][kw] (m < MR, kw < KW) = (add ? itself : 0) + the sum over items [0, nb) (strides xs,
 // dys) and all output positions. x: input channel c of item 0; dy: output channel o0 of item 0 (channel
 // stride dcs); dw: &dW[o0][c][kh][0].
 template <shape q, int MR>
-KATA_CPU_AVX2_TARGET inline void filter_grad_tile(const float* x, i64 xs, const float* dy, i64 dys, i64 dcs,
-                                                  i64 nb, i64 kh, float* dw, bool add) {
+KATA_CPU_AVX2_TARGET inline void filter_grad_tile_masked(const float* x, i64 xs, const float* dy, i64 dys,
+                                                         i64 dcs, i64 nb, i64 kh, float* dw, bool add) {
     constexpr i64 VW = q.OW / 8, KW = q.KW, K = q.Cg * q.taps();
     __m256i mfirst[KW], mlast[KW];
 #pragma GCC unroll 3
@@ -212,12 +238,13 @@ KATA_CPU_AVX2_TARGET inline void filter_grad_tile(const float* x, i64 xs, const 
             const float* xr = x + b * xs + (oh + dh) * q.IW - q.pad_w;  // column -pad_w of input row
             const float* dyr = dy + b * dys + oh * q.OW;
             if constexpr (VW == 1) {
-                filter_grad_step<q, MR>(acc, xr, dyr, dcs, mfirst);
+                filter_grad_step_masked<q, MR, 0>(acc, xr, dyr, dcs, mfirst);
             } else {
-                filter_grad_step<q, MR>(acc, xr, dyr, dcs, mfirst);
+                filter_grad_step_masked<q, MR, 0>(acc, xr, dyr, dcs, mfirst);
                 for (i64 j = 1; j < VW - 1; ++j)
-                    filter_grad_step<q, MR>(acc, xr + 8 * j, dyr + 8 * j, dcs, nullptr);
-                filter_grad_step<q, MR>(acc, xr + 8 * (VW - 1), dyr + 8 * (VW - 1), dcs, mlast);
+                    filter_grad_step_masked<q, MR, -1>(acc, xr + 8 * j, dyr + 8 * j, dcs, nullptr);
+                filter_grad_step_masked<q, MR, VW - 1>(acc, xr + 8 * (VW - 1), dyr + 8 * (VW - 1), dcs,
+                                                       mlast);
             }
         }
 #pragma GCC unroll 4
@@ -232,8 +259,8 @@ KATA_CPU_AVX2_TARGET inline void filter_grad_tile(const float* x, i64 xs, const 
 // and (Og, n, OH, OW): read in place, a tile's items sit a whole item apart (16-64 KiB), so all of them
 // map to the same L1 sets and evict each other.
 template <shape q>
-KATA_CPU_AVX2_TARGET inline void filter_grad_items(const float* x, i64 xs, const float* dy, i64 dys, i64 nb,
-                                                   i64 nb_max, float* pk, float* dw) {
+KATA_CPU_AVX2_TARGET inline void filter_grad_items_masked(const float* x, i64 xs, const float* dy, i64 dys,
+                                                          i64 nb, i64 nb_max, float* pk, float* dw) {
     constexpr i64 MR = 4, K = q.Cg * q.taps(), ISP = q.IH * q.IW, OSP = q.OH * q.OW, full = q.Og / MR * MR;
     const i64 chunk = filter_grad_chunk<q>(nb_max);
     for (i64 b0 = 0; b0 < nb; b0 += chunk) {
@@ -263,11 +290,106 @@ KATA_CPU_AVX2_TARGET inline void filter_grad_items(const float* x, i64 xs, const
                     const float* dyo = pd + o0 * dcs;
                     float* d = dw + o0 * K + c * q.taps() + kh * q.KW;
                     if (o0 < full)
-                        filter_grad_tile<q, MR>(xc, ISP, dyo, OSP, dcs, n, kh, d, add);
+                        filter_grad_tile_masked<q, MR>(xc, ISP, dyo, OSP, dcs, n, kh, d, add);
                     else if constexpr (q.Og % MR != 0)
-                        filter_grad_tile<q, q.Og % MR>(xc, ISP, dyo, OSP, dcs, n, kh, d, add);
+                        filter_grad_tile_masked<q, q.Og % MR>(xc, ISP, dyo, OSP, dcs, n, kh, d, add);
                 }
     }
+}
+
+// dW[o0 + m][c][kh][kw] (m < MR, kw < KW) = (add ? itself : 0) + the sum over items [0, nb) and all
+// output positions. xp: padded input channel c of item 0 (item stride PH PW); dy: output channel o0 of
+// item 0 (item stride dys, channel stride dcs); dw: &dW[o0][c][kh][0].
+template <shape q, int MR>
+KATA_CPU_AVX2_TARGET inline void filter_grad_tile_padded(const float* xp, const float* dy, i64 dys, i64 dcs,
+                                                         i64 nb, i64 kh, float* dw, bool add) {
+    constexpr i64 VW = q.OW / 8, KW = q.KW, K = q.Cg * q.taps(), PW = q.PW(), PHW = q.PH() * PW;
+    // padded row oh + kh dil holds input row oh + kh dil - pad_h: rows of padding add nothing
+    const i64 dh = kh * q.dil_h - q.pad_h;
+    const i64 oh0 = std::max<i64>(0, -dh), oh1 = std::min<i64>(q.OH, q.IH - dh);
+    __m256 acc[MR][KW];
+#pragma GCC unroll 4
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 3
+        for (int kw = 0; kw < KW; ++kw) acc[m][kw] = _mm256_setzero_ps();
+    for (i64 b = 0; b < nb; ++b)
+        for (i64 oh = oh0; oh < oh1; ++oh) {
+            const float* xr = xp + b * PHW + (oh + kh * q.dil_h) * PW;
+            const float* dyr = dy + b * dys + oh * q.OW;
+            for (i64 j = 0; j < VW; ++j) {
+                __m256 d[MR];
+#pragma GCC unroll 4
+                for (int m = 0; m < MR; ++m) d[m] = _mm256_loadu_ps(dyr + m * dcs + 8 * j);
+#pragma GCC unroll 3
+                for (int kw = 0; kw < KW; ++kw) {
+                    const __m256 xv = _mm256_loadu_ps(xr + 8 * j + kw * q.dil_w);
+#pragma GCC unroll 4
+                    for (int m = 0; m < MR; ++m) acc[m][kw] = _mm256_fmadd_ps(d[m], xv, acc[m][kw]);
+                }
+            }
+        }
+#pragma GCC unroll 4
+    for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 3
+        for (int kw = 0; kw < KW; ++kw) dw[m * K + kw] = (add ? dw[m * K + kw] : 0.f) + hsum(acc[m][kw]);
+}
+
+// dW_g (Og, Cg, KH, KW) of one group summed over items [0, nb): x points at the group's first input
+// channel of item 0, dy at its first output channel (item strides xs, dys). Chunk by chunk, the items'
+// input is copied zero-padded into pk (filter_grad_pack_floats<q>(nb_max) floats) channel-major,
+// (Cg, n, PH, PW), and for chunks of several items dy too, (Og, n, OH, OW): read in place, a tile's
+// items sit a whole item apart (16-64 KiB), so all of them map to the same L1 sets and evict each other.
+template <shape q>
+KATA_CPU_AVX2_TARGET inline void filter_grad_items_padded(const float* x, i64 xs, const float* dy, i64 dys,
+                                                          i64 nb, i64 nb_max, float* pk, float* dw) {
+    constexpr i64 MR = 4, K = q.Cg * q.taps(), ISP = q.IH * q.IW, OSP = q.OH * q.OW, full = q.Og / MR * MR;
+    constexpr i64 PHW = q.PH() * q.PW();
+    const i64 chunk = filter_grad_chunk<q>(nb_max);
+    for (i64 b0 = 0; b0 < nb; b0 += chunk) {
+        const i64 n = std::min(chunk, nb - b0);
+        float* px = pk;
+        for (i64 c = 0; c < q.Cg; ++c)
+            for (i64 b = 0; b < n; ++b)
+                pad_item<shape{1, 1, q.IH, q.IW, q.OH, q.OW, q.KH, q.KW, q.pad_h, q.pad_w, q.dil_h, q.dil_w}>(
+                    x + (b0 + b) * xs + c * ISP, px + (c * n + b) * PHW);
+        const float* pd = dy + b0 * dys;
+        i64 ds = dys, dcs = OSP;  // item and channel strides of dy (in place: one item)
+        if (chunk > 1) {
+            float* cd = pk + n * q.Cg * PHW;
+            for (i64 o = 0; o < q.Og; ++o)
+                for (i64 b = 0; b < n; ++b)
+                    std::memcpy(cd + (o * n + b) * OSP, dy + (b0 + b) * dys + o * OSP, sizeof(float) * OSP);
+            pd = cd;
+            ds = OSP;
+            dcs = n * OSP;
+        }
+        const bool add = b0 > 0;
+        for (i64 o0 = 0; o0 < q.Og; o0 += MR)
+            for (i64 c = 0; c < q.Cg; ++c)
+                for (i64 kh = 0; kh < q.KH; ++kh) {
+                    const float* xc = px + c * n * PHW;
+                    const float* dyo = pd + o0 * dcs;
+                    float* d = dw + o0 * K + c * q.taps() + kh * q.KW;
+                    if (o0 < full)
+                        filter_grad_tile_padded<q, MR>(xc, dyo, ds, dcs, n, kh, d, add);
+                    else if constexpr (q.Og % MR != 0)
+                        filter_grad_tile_padded<q, q.Og % MR>(xc, dyo, ds, dcs, n, kh, d, add);
+                }
+    }
+}
+
+// dW_g (Og, Cg, KH, KW) of one group summed over items [0, nb) (item strides xs, dys; pk:
+// filter_grad_pack_floats<q>(nb_max) floats). Rows of several vectors read the input in place (or
+// copied channel-major) and mask the first and last vector of each row; rows of one vector (OW == 8),
+// where every load would be masked, read a zero-padded copy instead (8x8: 80 against 57 GFLOP/s per
+// core in isolation, while at 32x32 the padded copy costs ~15 %).
+template <shape q>
+KATA_CPU_AVX2_TARGET inline void filter_grad_items(const float* x, i64 xs, const float* dy, i64 dys, i64 nb,
+                                                   i64 nb_max, float* pk, float* dw) {
+    if constexpr (q.OW == 8)
+        filter_grad_items_padded<q>(x, xs, dy, dys, nb, nb_max, pk, dw);
+    else
+        filter_grad_items_masked<q>(x, xs, dy, dys, nb, nb_max, pk, dw);
 }
 
 #endif  // KATA_CPU_X86
