@@ -194,6 +194,52 @@ TEST_CASE(
     check_case(step, store, f, "conv_paths");
 }
 
+// conv_direct: channel-first 2-D stride-1 convolutions with whole vectors of 8 per output row (the direct
+// AVX2 kernels of kata/cpu/kernels/conv_cf_direct.hpp: forward, data gradient as a forward of dy, filter
+// gradient) at batch 5, odd channel counts (3, 5, 7), 7 rows, a bias, pad 2 + dilation 2 in W, an 8-wide
+// map (one vector per row), and a stride-2 convolution (the GEMM path) between them.
+constexpr var conv_direct(builder& g) {
+    auto x = g.parameter("x", {5, 3, 7, 16});
+    auto h = F::tanh(
+        F::convolution(x, g.parameter("c1/W", {5, 3, 3, 3}), g.parameter("c1/b", {5}), {.pad = {1, 1}}));
+    h = F::tanh(
+        F::convolution(h, g.parameter("c2/W", {6, 5, 3, 3}), none, {.pad = {1, 2}, .dilation = {1, 2}}));
+    h = F::tanh(
+        F::convolution(h, g.parameter("c3/W", {4, 6, 3, 3}), none, {.pad = {1, 1}, .stride = {2, 2}}));
+    h = F::tanh(F::convolution(h, g.parameter("c4/W", {7, 4, 3, 3}), none, {.pad = {1, 1}}));
+    return F::sum(h * g.input("r", {5, 7, 4, 8}));
+}
+
+TEST_CASE(
+    "backward: direct channel-first convolutions at batch 5 (odd channels, bias, dilation, 8-wide rows)") {
+    using Train = train::training_graph<network<conv_direct>>;
+    static_assert(Train::graph.count(op_kind::convolution_filter_grad) == 4);
+    backward_fixture f("conv_direct");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "conv_direct");
+}
+
+// conv_direct_wide: the direct filter gradient on 48-wide rows read in place (one item per chunk).
+constexpr var conv_direct_wide(builder& g) {
+    auto x = g.parameter("x", {5, 2, 24, 48});
+    auto h = F::tanh(
+        F::convolution(x, g.parameter("c/W", {3, 2, 3, 3}), g.parameter("c/b", {3}), {.pad = {1, 1}}));
+    return F::sum(h * g.input("r", {5, 3, 24, 48}));
+}
+
+TEST_CASE("backward: direct channel-first convolution on wide rows at batch 5") {
+    using Train = train::training_graph<network<conv_direct_wide>>;
+    backward_fixture f("conv_direct_wide");
+    parameter_store store;
+    f.load_parameters(store);
+    train::cpu_executor<Train> step(store);
+    step.execute(f.f32("input:r"));
+    check_case(step, store, f, "conv_direct_wide");
+}
+
 // losses: mean(SoftmaxCrossEntropy(x, t)) + mean(sum(SquaredError(y, z), axes {1}, keep_dims)).
 constexpr var losses(builder& g) {
     auto t = g.input("t", {5, 1}, layout::none, dtype::i32);

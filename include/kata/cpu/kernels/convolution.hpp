@@ -39,6 +39,7 @@
 #include "../kernel.hpp"
 #include "../parallel.hpp"
 #include "../simd.hpp"
+#include "conv_cf_direct.hpp"
 #include "conv_grouped.hpp"
 #include "conv_nhwc.hpp"
 
@@ -219,10 +220,32 @@ constexpr i64 col_block_rows() {
     return (rows + nb - 1) / nb;
 }
 
-// Floats of one slot's column buffer: one block of col_block_rows (0 when im2col is the identity).
+// The direct AVX2 kernels of kernels/conv_cf_direct.hpp take channel-first 2-D stride-1 convolutions
+// whose output rows are whole vectors (not pointwise ones: those need no im2col and run one GEMM).
+template <geometry g>
+constexpr cfd::shape cf_direct_shape() {
+    return {g.Cg,   g.Og,   g.in[1],  g.in[2],  g.out[1], g.out[2],
+            g.k[1], g.k[2], g.pad[1], g.pad[2], g.dil[1], g.dil[2]};
+}
+template <geometry g>
+constexpr bool cf_direct_2d() {
+    return KATA_CPU_X86 && !g.cl && !g.pointwise() && g.in[0] == 1 && g.out[0] == 1 && g.k[0] == 1 &&
+           g.stride[0] == 1 && g.stride[1] == 1 && g.stride[2] == 1;
+}
+template <geometry g>
+constexpr bool cf_direct_forward() {
+    return cf_direct_2d<g>() && cf_direct_shape<g>().forward_ok();
+}
+
+// Floats of one slot's column buffer: one block of col_block_rows (0 when im2col is the identity),
+// or the direct kernel's zero-padded copy of one item and group, whichever is larger.
 template <geometry g>
 constexpr i64 col_floats() {
-    return g.pointwise() ? 0 : g.Cg * g.taps * col_block_rows<g>() * g.out[2];
+    const i64 cols = g.pointwise() ? 0 : g.Cg * g.taps * col_block_rows<g>() * g.out[2];
+    if constexpr (cf_direct_forward<g>())
+        return std::max(cols, cf_direct_shape<g>().padded_floats());
+    else
+        return cols;
 }
 
 // One item of a channel-first convolution on the calling thread: y_b = W . im2col(x_b) per group
@@ -230,6 +253,17 @@ constexpr i64 col_floats() {
 template <geometry g>
 inline void conv_item_cf(const float* xb, const float* w, const float* bias, float* yb, float* col) {
     constexpr i64 K = g.Cg * g.taps;
+#if KATA_CPU_X86
+    if constexpr (cf_direct_forward<g>()) {
+        if (simd::use_avx2_fma()) {
+            for (i64 gi = 0; gi < g.G; ++gi)
+                cfd::forward_item<cf_direct_shape<g>()>(xb + gi * g.Cg * g.in_sp, w + gi * g.Og * K,
+                                                        bias ? bias + gi * g.Og : nullptr,
+                                                        yb + gi * g.Og * g.out_sp, col);
+            return;
+        }
+    }
+#endif
     constexpr i64 rows = g.out[0] * g.out[1], R = col_block_rows<g>();
     if (bias) fill_rows(yb, g.O, g.out_sp, g.out_sp, bias);
     const float beta = bias ? 1.f : 0.f;

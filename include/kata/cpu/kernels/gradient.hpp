@@ -535,10 +535,13 @@ struct kernel<op_kind::convolution_filter_grad> {
     template <op_instance I>
     static constexpr std::size_t workspace_bytes() {
         constexpr detail::geometry g = geo<I>;
-        if constexpr (detail::batch_parallel_cf<g>())
-            return std::size_t(detail::item_slots<g>() * (detail::col_floats<g>() + g.O * g.Cg * g.taps)) *
-                   sizeof(float);
-        else
+        if constexpr (detail::batch_parallel_cf<g>()) {
+            constexpr std::int64_t S = detail::item_slots<g>();
+            std::int64_t pack = 0;  // the direct kernel's channel-major copies, one per slot
+            if constexpr (detail::cf_direct_2d<g>() && detail::cf_direct_shape<g>().filter_grad_ok())
+                pack = detail::cfd::filter_grad_pack_floats<detail::cf_direct_shape<g>()>((g.B + S - 1) / S);
+            return std::size_t(S * (detail::col_floats<g>() + g.O * g.Cg * g.taps + pack)) * sizeof(float);
+        } else
             return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
     }
     template <op_instance I>
@@ -549,6 +552,39 @@ struct kernel<op_kind::convolution_filter_grad> {
         const float* dy = io.input(1);
         float* dw = io.output();
         float* col = reinterpret_cast<float*>(io.workspace);
+#if KATA_CPU_X86
+        if constexpr (detail::batch_parallel_cf<g>() && detail::cf_direct_2d<g>() &&
+                      detail::cf_direct_shape<g>().filter_grad_ok()) {
+            if (simd::use_avx2_fma()) {
+                // Direct kernel (kernels/conv_cf_direct.hpp): each slot sums its items' dW in registers
+                // into its own partial, then the partials are added in slot order as below.
+                constexpr std::int64_t S = detail::item_slots<g>(), WK = g.O * K, NB = (g.B + S - 1) / S;
+                constexpr detail::cfd::shape q = detail::cf_direct_shape<g>();
+                constexpr std::int64_t PK = detail::cfd::filter_grad_pack_floats<q>(NB);
+                float* parts = col + S * detail::col_floats<g>();
+                float* packs = parts + S * WK;
+                parallel_for(
+                    S,
+                    [&](std::int64_t s0, std::int64_t s1) {
+                        for (std::int64_t s = s0; s < s1; ++s) {
+                            const std::int64_t b0 = g.B * s / S, b1 = g.B * (s + 1) / S;
+                            for (std::int64_t gi = 0; gi < g.G; ++gi)
+                                detail::cfd::filter_grad_items<q>(
+                                    x + (b0 * g.C + gi * g.Cg) * g.in_sp, g.C * g.in_sp,
+                                    dy + (b0 * g.O + gi * g.Og) * g.out_sp, g.O * g.out_sp, b1 - b0, NB,
+                                    packs + s * PK, parts + s * WK + gi * g.Og * K);
+                        }
+                    },
+                    1);
+                for (std::int64_t i = 0; i < WK; ++i) {
+                    float v = parts[i];
+                    for (std::int64_t s = 1; s < S; ++s) v += parts[s * WK + i];
+                    dw[i] = v;
+                }
+                return;
+            }
+        }
+#endif
         if constexpr (detail::batch_parallel_cf<g>()) {
             // Each slot sums its items' dW_g = dy_g im2col(x_g)^T into its own partial; the partials are
             // then added in slot order (the same sums whichever thread ran which slot).
