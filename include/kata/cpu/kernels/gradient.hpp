@@ -149,17 +149,13 @@ struct reduce_kernel {
         for (i64 j = 0; j < no; ++j) acc[j] = 0.0;
         const float* x = io.input(0);
         constexpr kept_block K = make_kept_block(J.in[0], J.attr);
-        if constexpr (K.ok && K.C == no && K.inner == 1) {
+        if constexpr (K.ok && K.C == no) {
             for (i64 o = 0; o < K.outer; ++o)
-                for (i64 c = 0; c < K.C; ++c) acc[c] += double(x[o * K.C + c]);
-        } else if constexpr (K.ok && K.C == no) {
-            // Channel by channel, its runs in order (each acc[c] adds the same terms in the same order
-            // on any split); large inputs (a bias or BN beta gradient of a training batch) split the
-            // channels over kata's pool.
-            auto channels = [&](i64 c0, i64 c1) {
-                for (i64 c = c0; c < c1; ++c)
-                    for (i64 o = 0; o < K.outer; ++o) {
-                        const float* xp = x + (o * K.C + c) * K.inner;
+                for (i64 c = 0; c < K.C; ++c) {
+                    const float* xp = x + (o * K.C + c) * K.inner;
+                    if constexpr (K.inner == 1) {
+                        acc[c] += double(xp[0]);
+                    } else {
                         // Four double partials: the sum is kept in double as the odometer keeps it
                         // (a gradient that sums to ~0, e.g. below a training-mode BN, needs it).
                         constexpr i64 nb = K.inner - K.inner % 4;
@@ -169,11 +165,7 @@ struct reduce_kernel {
                         for (i64 j = nb; j < K.inner; ++j) p[0] += double(xp[j]);
                         acc[c] += (p[0] + p[1]) + (p[2] + p[3]);
                     }
-            };
-            if constexpr (K.C > 1 && K.outer * K.C * K.inner >= (i64(1) << 18))
-                parallel_for(K.C, channels, 1);
-            else
-                channels(0, K.C);
+                }
         } else {
             for_each_reduced<M>([&](i64 i, i64 o) { acc[o] += double(x[i]); });
         }
