@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Fashion-MNIST epoch time: kata against PyTorch 1.13 on the same network, interleaved in one invocation.
 
-    /usr/bin/python3 bench/fashion_mnist_vs_torch.py build/bench [rounds] [reps] [steps] [batches]
+    /usr/bin/python3 bench/fashion_mnist_vs_torch.py build/bench [rounds] [reps] [steps] [batches] [threads]
 
 The network and the training of examples/train_fashion_mnist.cpp (issue #12, point 7): LeNet with BN
 (examples/models/lenet_bn_fashion.hpp), Adam lr 1e-3, batch 64, softmax cross-entropy, mean. An epoch is
@@ -13,7 +13,10 @@ The network and the training of examples/train_fashion_mnist.cpp (issue #12, poi
          PyTorch: eager autograd, torch.optim.Adam;
   eval:  a pass = `batches` test batches of 100, test-mode BN, top-1 count;
          PyTorch: model.eval() under torch.no_grad().
-Each engine in its own process, 2 threads (torch.set_num_threads(2); KATA_NUM_THREADS=2). Rounds
+Each engine in its own process, 2 threads (torch.set_num_threads(2); KATA_NUM_THREADS=2; `threads` sets
+another count: 1 compares the engines per core, which a loaded machine distorts less, since a 2-thread
+pass waits for whichever of its threads the other processes delay, and PyTorch's OpenMP threads suffer
+more from that than kata's pool). Rounds
 alternate A B, B A, ... (bench/ab.py); per round the median of `reps` passes. The report gives the
 median of the per-round medians, kata/torch (< 1: kata is faster) and the median of the per-round
 ratios, and the epoch estimate 937 / steps * train + 100 / batches * eval. Target of issue #12: <= 0.8.
@@ -112,11 +115,12 @@ def main():
     reps = int(sys.argv[3]) if len(sys.argv) > 3 else 3
     steps = int(sys.argv[4]) if len(sys.argv) > 4 else 50
     batches = int(sys.argv[5]) if len(sys.argv) > 5 else 20
-    torch.set_num_threads(2)
-    os.environ["KATA_NUM_THREADS"] = "2"
+    threads = int(sys.argv[6]) if len(sys.argv) > 6 else 2
+    torch.set_num_threads(threads)
+    os.environ["KATA_NUM_THREADS"] = str(threads)
     cpu = subprocess.run(["sh", "-c", "grep -m1 'model name' /proc/cpuinfo"], capture_output=True, text=True)
     print(f"# {cpu.stdout.strip() or platform.machine()}, {os.cpu_count()} cpus, torch {torch.__version__}, "
-          f"{rounds} interleaved rounds of {reps} passes; load average {os.getloadavg()[0]:.1f}")
+          f"{threads} threads, {rounds} interleaved rounds of {reps} passes; load average {os.getloadavg()[0]:.1f}")
     worker = os.path.join(bench_dir, "train_fashion_mnist_epoch")
     medians = {}
     for part, count, per_epoch, torch_side in [("train", steps, TRAIN_ITERS, torch_train),

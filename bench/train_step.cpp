@@ -11,6 +11,8 @@
 //                     shortcuts with BN where the shape changes), 3x32x32, batch 64
 //                  2: ResNet-50 (examples/models/resnet.hpp), 3x224x224, batch 8: the largest training
 //                     graph of issue #11 point 7 (its compile time is the budget: bench/compile_time.sh)
+//                  3: the LeNet with BN of examples/train_fashion_mnist.cpp (32/64 maps,
+//                     examples/models/lenet_bn_fashion.hpp), 1x28x28, batch 64 (issue #12 point 7)
 // Both in training mode (BatchNormalization with batch statistics), softmax cross-entropy, mean.
 //
 // Built with -DKATA_CPU_PROFILE (targets train_profile_*), `train_profile_resnet20_b64 [steps]` instead
@@ -42,6 +44,9 @@
 #endif
 #if KATA_BENCH_MODEL == 2
 #include "../examples/models/resnet.hpp"
+#endif
+#if KATA_BENCH_MODEL == 3
+#include "../examples/models/lenet_bn_fashion.hpp"
 #endif
 
 using namespace kata;
@@ -105,12 +110,24 @@ constexpr var resnet50_train(builder& g) {
 }
 #endif
 
+#if KATA_BENCH_MODEL == 3
+// The network of examples/train_fashion_mnist.cpp with the loss its NaiveClassificationTrainer adds.
+constexpr var fashion_train(builder& g) {
+    const var y = models::lenet_bn_fashion<false, 64>(g);
+    const var t = g.input("t", {64, 1}, layout::none, dtype::i32);
+    return F::mean(F::softmax_cross_entropy(y, t));
+}
+#endif
+
 #if KATA_BENCH_MODEL == 0
 using Net = network<lenet_bn>;
 constexpr std::size_t B = 128, C = 1, H = 28;
 #elif KATA_BENCH_MODEL == 1
 using Net = network<resnet20>;
 constexpr std::size_t B = 64, C = 3, H = 32;
+#elif KATA_BENCH_MODEL == 3
+using Net = network<fashion_train>;
+constexpr std::size_t B = 64, C = 1, H = 28;
 #else
 using Net = network<resnet50_train>;
 constexpr std::size_t B = 8, C = 3, H = 224;

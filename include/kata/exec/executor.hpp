@@ -73,6 +73,9 @@
 
 #ifdef KATA_CPU_PROFILE
 #include <chrono>
+#ifdef KATA_CPU_PROFILE_THREAD_TIME
+#include <time.h>
+#endif
 #endif
 
 #include "../core/graph.hpp"
@@ -1003,6 +1006,22 @@ private:
             return ptr_[std::size_t(r)];
     }
 
+#ifdef KATA_CPU_PROFILE
+    // Wall time; with KATA_CPU_PROFILE_THREAD_TIME the calling thread's CPU time instead (run with one
+    // thread, it gives per-node times that other processes on a loaded machine do not inflate).
+    static double profile_now_ns() {
+#ifdef KATA_CPU_PROFILE_THREAD_TIME
+        timespec ts{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+        return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+#else
+        return double(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                          std::chrono::steady_clock::now().time_since_epoch())
+                          .count());
+#endif
+    }
+#endif
+
     void run_all() {
         for (const typename sched::step& st : sched::steps) {
             void* ins[sched::max_step_inputs];
@@ -1017,14 +1036,12 @@ private:
             if (sched::prepared[std::size_t(st.node)])
                 prepared_at = storage_.data() + sched::prepared_offset[std::size_t(st.node)];
 #ifdef KATA_CPU_PROFILE
-            const auto t0 = std::chrono::steady_clock::now();
+            const double t0 = profile_now_ns();
 #endif
             kernels[std::size_t(st.kernel)](
                 kernel_io{ins, buffer(st.out), workspace_, prepared_at, calls_, st.node});
 #ifdef KATA_CPU_PROFILE
-            profile_ns_[std::size_t(st.node)] += double(
-                std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - t0)
-                    .count());
+            profile_ns_[std::size_t(st.node)] += profile_now_ns() - t0;
 #endif
         }
     }

@@ -30,9 +30,9 @@
 //
 // Unpooling (nnabla F.unpooling): out[.., i*k + r, ..] = in[.., i, ..] on each pooled axis.
 // GlobalAveragePooling: (N, C, ...) -> (N, C, 1, 1), mean over all axes after the channel.
-// All kernels are allocation-free; channel-last Max/Average/SumPooling with >= 64K outputs split their
-// output rows over kata's pool (each output is computed exactly as on one thread), the rest run on the
-// calling thread (memory-bound, small).
+// All kernels are allocation-free; Max/Average/SumPooling with >= 64K outputs split their output rows
+// over kata's pool (each output is computed exactly as on one thread), the rest run on the calling
+// thread (memory-bound, small).
 #pragma once
 
 #include <cstddef>
@@ -89,8 +89,9 @@ inline win window(std::int64_t o) {
     return w;
 }
 
-// Output rows (n, o0, o1) of at least this many outputs in total are split over kata's pool: only
-// channel-last layers (vectorised over C) are big enough to gain from a second core.
+// Output rows (n, o0, o1) of at least this many outputs in total are split over kata's pool (channel-last
+// layers, vectorised over C, and channel-first ones of a training batch: 64 x 32 maps of 14 x 14 outputs
+// per MaxPooling in examples/train_fashion_mnist.cpp, where the second core otherwise waits).
 inline constexpr std::int64_t parallel_outputs = std::int64_t(1) << 16;
 
 template <pool_plan L, mode M, bool IncludingPad>
@@ -173,8 +174,8 @@ inline void pool(const float* x, float* y) {
             }
         }
     };
-    if constexpr (C > 1 && L.outer * L.ysize >= parallel_outputs)
-        parallel_for(rows, body, 1);
+    if constexpr (L.outer * L.ysize >= parallel_outputs)
+        parallel_for(rows, body, C > 1 ? 1 : 64);
     else
         body(0, rows);
 }
