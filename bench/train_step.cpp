@@ -23,7 +23,7 @@
 #include <kata/create_parameters.hpp>
 #include <kata/pf.hpp>
 #include <kata/train/backward.hpp>
-#include <kata/train/solvers.hpp>
+#include <kata/train/solvers/adam.hpp>  // the solver it uses; no state files (kata/train/solver.hpp)
 
 #include <algorithm>
 #include <chrono>
