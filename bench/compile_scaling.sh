@@ -75,7 +75,12 @@ write_tu() {
     {
         echo "#include <$header>"
         if ((s >= 1)); then echo "#include <kata/converters.hpp>"; fi
-        if ((s >= 2)); then echo "#include <kata/cpu.hpp>"; fi
+        # The executors without parameter creation and .npz I/O (kata/cpu_executor.hpp, what a TU that
+        # only builds and runs a network includes); kata/cpu.hpp for an include directory without it.
+        if ((s >= 2)); then
+            if [[ -f $kata_inc/kata/cpu_executor.hpp ]]; then echo "#include <kata/cpu_executor.hpp>"
+            else echo "#include <kata/cpu.hpp>"; fi
+        fi
         if [[ $1 != headers ]]; then
             echo "using Net = kata::network<$def>;"
             echo "static_assert(Net::graph.size() == $nodes, \"node count\");"

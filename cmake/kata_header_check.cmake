@@ -40,7 +40,7 @@ endfunction()
 
 # Headers that need kata::io (xtensor) or kata::cpu (BLAS, threads); every other header is kata::core.
 set(kata_io_headers_regex
-    "^kata/(io/|cpu/|cpu\\.hpp|train/|train\\.hpp|parameters\\.hpp|detail/xtensor_fix\\.hpp|converters/apply_conversion\\.hpp|embedded/host/|cuda/|cuda\\.hpp|data/|data\\.hpp|monitor/|monitor\\.hpp)")
+    "^kata/(io/|cpu/|cpu\\.hpp|cpu_executor\\.hpp|train/|train\\.hpp|parameters\\.hpp|create_parameters\\.hpp|detail/xtensor_fix\\.hpp|converters/apply_conversion\\.hpp|embedded/host/|cuda/|cuda\\.hpp|data/|data\\.hpp|monitor/|monitor\\.hpp)")
 
 function(kata_add_core_header_check target poison_dir)
     file(GLOB_RECURSE headers CONFIGURE_DEPENDS RELATIVE "${PROJECT_SOURCE_DIR}/include"

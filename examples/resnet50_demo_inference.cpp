@@ -3,7 +3,7 @@
 
 #include <kata/converters.hpp>
 #include <kata/converters/apply_conversion.hpp>
-#include <kata/cpu.hpp>
+#include <kata/cpu_executor.hpp>  // executors only: the weights are loaded in resnet50_demo.cpp
 
 #include "models/resnet50.hpp"
 

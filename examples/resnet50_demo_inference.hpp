@@ -7,7 +7,9 @@
 // compile in parallel. The interface is deliberately plain (no graph types cross it).
 #pragma once
 
-#include <kata/io/parameter_store.hpp>
+// The store's core (lookup, no .npz I/O): this half builds and runs executors over weights the other
+// half loaded.
+#include <kata/io/parameter_store_core.hpp>
 
 #include <cstddef>
 #include <memory>

@@ -2,7 +2,5 @@
 // (kata/exec.hpp: storage policies, parameter sources, memory planning), xtensor at the executors'
 // boundary (kata/io/xtensor_boundary.hpp) and parameter creation.
 #pragma once
-#include "kata.hpp"
-#include "exec.hpp"
-#include "cpu/executor.hpp"
+#include "cpu_executor.hpp"  // the executors (kata.hpp, exec.hpp, cpu/executor.hpp)
 #include "parameters.hpp"

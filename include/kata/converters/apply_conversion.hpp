@@ -46,8 +46,8 @@
 
 #include "../converters.hpp"
 #include "../detail/xtensor_fix.hpp"
-#include "../io/file.hpp"
-#include "../io/parameter_store.hpp"
+#include "../io/free_memory.hpp"
+#include "../io/parameter_store_core.hpp"
 #include "../parameters.hpp"
 #include "derivation.hpp"
 
@@ -212,7 +212,7 @@ void apply_conversion(parameter_store& store, replaced_parameters replaced = rep
             rules[i](Converted::derivations[i], store);
             bool erased = false;
             for (std::string_view n : drop[i]) erased = store.erase(n) || erased;
-            if (erased) io::return_free_memory();  // kata/io/file.hpp: why
+            if (erased) io::return_free_memory();  // kata/io/free_memory.hpp: why
         }
     }
 }

@@ -28,7 +28,8 @@
 //   temporary lives there), and other hard links to the old file keep the old bytes.
 #pragma once
 
-#include "npy.hpp"  // kata::io_error
+#include "free_memory.hpp"  // io::return_free_memory (here before it had a header of its own)
+#include "npy.hpp"          // kata::io_error
 
 #include <atomic>
 #include <cerrno>
@@ -169,18 +170,6 @@ inline std::size_t release_pages(std::span<const std::byte> used) noexcept {
 #else
     (void)used;
     return 0;
-#endif
-}
-
-/// Hands the free memory of the C heap back to the system (glibc: malloc_trim(0); elsewhere a
-/// no-op). Why: glibc raises its mmap threshold up to 32 MiB each time a large block is freed, so the
-/// arrays a conversion creates after freeing trained weights come from the heap, and freeing them later
-/// (a frozen executor consuming the store) leaves their pages resident: ~60 MiB on ResNet-50. The
-/// deploy paths that erase parameters (apply_conversion's drop, consume_parameters) call this after
-/// erasing, so the process's resident memory follows what it holds.
-inline void return_free_memory() noexcept {
-#if defined(__GLIBC__) && __has_include(<malloc.h>)
-    ::malloc_trim(0);
 #endif
 }
 

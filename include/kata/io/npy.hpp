@@ -27,6 +27,7 @@
 #pragma once
 
 #include "../detail/xtensor_fix.hpp"
+#include "io_error.hpp"  // kata::io_error, io::shape_repr
 
 #include <algorithm>
 #include <bit>
@@ -44,14 +45,6 @@
 #include <xtensor/xbuilder.hpp>
 
 namespace kata {
-
-/// Thrown for every file-format / file-content problem (unreadable file, malformed NPY/ZIP, dtype or
-/// shape mismatch against a parameter store). The message names the file, the entry/parameter and,
-/// where relevant, expected and found shape/dtype.
-class io_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
 
 namespace io {
 
@@ -138,18 +131,6 @@ struct npy_dtype_of<bool> {
 };
 template <class T>
 inline constexpr npy_dtype npy_dtype_of_v = npy_dtype_of<T>::value;
-
-/// numpy's repr of a shape tuple: "()", "(5,)", "(4, 3, 3, 3)". Used in headers and messages.
-inline std::string shape_repr(std::span<const std::size_t> shape) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < shape.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(shape[i]);
-    }
-    if (shape.size() == 1) s += ",";
-    s += ")";
-    return s;
-}
 
 /// A parsed NPY array. `data` is a view into the buffer given to parse_npy (not owned).
 struct npy_view {

@@ -21,8 +21,9 @@
 #include <string_view>
 
 #include "../exec/binding.hpp"
-#include "file.hpp"
-#include "parameter_store.hpp"
+#include "free_memory.hpp"
+// The store's lookup core only: executors bind parameters by name and never read or write files.
+#include "parameter_store_core.hpp"
 
 namespace kata {
 

@@ -37,7 +37,7 @@
 #include "../cpu/executor.hpp"
 #include "../exec/binding.hpp"
 #include "../exec/half_precision.hpp"
-#include "../io/parameter_store.hpp"
+#include "../io/parameter_store_core.hpp"
 #include "../ops/descriptors.hpp"
 
 namespace kata::train {

@@ -38,7 +38,7 @@
 #pragma once
 
 #include "../detail/xtensor_fix.hpp"
-#include "../io/parameter_store.hpp"
+#include "../io/parameter_store_core.hpp"
 
 #include <concepts>
 #include <cstddef>

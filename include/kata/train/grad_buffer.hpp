@@ -2,7 +2,7 @@
 //
 // Purpose: the one place where the solvers look at how a parameter's gradient buffer is represented.
 //
-// Why a separate header: kata::parameter (kata/io/parameter_store.hpp) allocates its gradient lazily
+// Why a separate header: kata::parameter (kata/io/parameter_store_core.hpp) allocates its gradient lazily
 // (parameter::grad() on first use, has_grad() to ask); the solvers go through these three functions
 // only, so a change of that representation touches this file, not the ten solvers.
 //
@@ -18,7 +18,7 @@
 #pragma once
 
 #include "../detail/xtensor_fix.hpp"
-#include "../io/parameter_store.hpp"
+#include "../io/parameter_store_core.hpp"
 
 #include <algorithm>
 

@@ -49,7 +49,7 @@
 #include <utility>
 #include <vector>
 
-#include "../io/parameter_store.hpp"
+#include "../io/parameter_store_core.hpp"
 #include "../ops/keywords.hpp"
 #include "backward.hpp"
 #include "solver.hpp"

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "../../detail/xtensor_fix.hpp"
-#include "../solver.hpp"
+#include "../solver_core.hpp"
 
 #include <array>
 #include <string_view>

@@ -8,7 +8,7 @@
 #pragma once
 
 #include "../../detail/xtensor_fix.hpp"
-#include "../solver.hpp"
+#include "../solver_core.hpp"
 #include "adam.hpp"
 
 #include <array>
