@@ -148,7 +148,11 @@ template <graph_type Net, class Backend, parameter_mode Mode>
 struct schedule {
     static constexpr const auto& graph = Net::graph;
     static constexpr std::size_t num_nodes = graph.size();
-    static constexpr auto plan = make_memory_plan(graph);
+    // The memory plan in four constant evaluations (g++'s per-evaluation budget, memory_plan.hpp).
+    static constexpr auto plan_part0 = make_memory_plan_part(graph, memory_plan_part<num_nodes>{}, 0, 4);
+    static constexpr auto plan_part1 = make_memory_plan_part(graph, plan_part0, 1, 4);
+    static constexpr auto plan_part2 = make_memory_plan_part(graph, plan_part1, 2, 4);
+    static constexpr auto plan = make_memory_plan_part(graph, plan_part2, 3, 4).plan;
 
     static constexpr bool runs_kernel(int id) {
         return graph.nodes[std::size_t(id)].op != op_kind::sink && !plan.aliased[std::size_t(id)];

@@ -63,9 +63,27 @@ constexpr void stable_sort_ids(int* ids, int* tmp, int n, Before before) {
 // buffer's best fit looks only at the placed buffers alive during its own live range, swept in
 // offset order. Issue 16: the previous version re-scanned every node for every element-wise op and
 // every placed buffer for every candidate offset (O(N^2) and worse); this one computes the same plan.
+// The placement of the roots [0, placed_roots) in size order (see make_memory_plan_part).
+template <std::size_t N>
+struct memory_plan_part {
+    memory_plan<N> plan{};
+    std::array<int, N> by_offset{};  // the placed roots in offset order
+    int nsorted = 0;
+    int placed_roots = 0;
+};
+
+// Part `part` of `parts` of the plan: places the roots [nroots * part / parts, nroots * (part + 1) / parts)
+// of the size order, continuing from `prev` (the part before; ignored for part 0). Why parts: g++ bounds
+// each constant evaluation (-fconstexpr-ops-limit, 2^25 by default), and a training graph keeps its
+// forward activations alive across the backward pass, so hundreds of buffers overlap each one and the
+// best fit of ResNet-50's training graph alone needs ~2^26 operations. The executor evaluates the plan
+// as a few constants in a row (schedule::plan); each recomputes the cheap O(N + live area) bookkeeping
+// and places its share of the roots. The result is the same plan as one evaluation.
 template <std::size_t N, std::size_t E, std::size_t O>
-constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
-    memory_plan<N> p{};
+constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, const memory_plan_part<N>& prev,
+                                                    int part, int parts) {
+    memory_plan_part<N> out{};
+    memory_plan<N>& p = out.plan;
     const int* pos = g.position.data();  // position in execution order, -1 for leaves and dead nodes
     const int* order = g.order.data();
     const node* nd = g.nodes.data();
@@ -178,34 +196,98 @@ constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
     // range. Swept in offset order, the lowest candidate that fits is found in one pass: move past
     // every buffer that begins below the current candidate's end; a candidate skipped over collides
     // with the buffer that moved the sweep past it.
+    // starts_upto[t] = owned buffers starting at steps 0..t.
+    std::array<int, N + 1> starts_upto_a{};
+    int* starts_upto = starts_upto_a.data();
+    for (int t = 0; t < end; ++t)
+        starts_upto[t] = (t > 0 ? starts_upto[t - 1] : 0) + (starting[t] >= 0 ? 1 : 0);
     std::array<bool, N> placed_a{};
     bool* placed = placed_a.data();
     std::array<int, N> near_a{};
     int* near = near_a.data();
-    for (int i = 0; i < nroots; ++i) {
+    // The placed roots in offset order (by_offset[0, nsorted)) plus those placed since that list was
+    // last brought up to date (pending[0, npending)).
+    int* by_offset = out.by_offset.data();
+    std::array<int, N> pending_a{}, merged_a{};
+    int* pending = pending_a.data();
+    int* merged = merged_a.data();
+    int nsorted = 0, npending = 0;
+    const int i_begin = int(std::int64_t(nroots) * part / parts);
+    const int i_end = int(std::int64_t(nroots) * (part + 1) / parts);
+    if (part > 0) {
+        for (int i = 0; i < i_begin; ++i) {
+            offset[roots[i]] = prev.plan.offset[std::size_t(roots[i])];
+            placed[roots[i]] = true;
+        }
+        p.arena_bytes = prev.plan.arena_bytes;
+        nsorted = prev.nsorted;
+        for (int j = 0; j < nsorted; ++j) by_offset[j] = prev.by_offset[std::size_t(j)];
+    }
+    auto bring_up_to_date = [&] {
+        if (npending == 0) return;
+        stable_sort_ids(pending, tmp, npending, [&](int a, int b) { return offset[a] < offset[b]; });
+        int a = 0, b = 0, k = 0;
+        while (a < nsorted && b < npending)
+            merged[k++] = offset[pending[b]] < offset[by_offset[a]] ? pending[b++] : by_offset[a++];
+        while (a < nsorted) merged[k++] = by_offset[a++];
+        while (b < npending) merged[k++] = pending[b++];
+        for (int j = 0; j < k; ++j) by_offset[j] = merged[j];
+        nsorted = k;
+        npending = 0;
+    };
+    for (int i = i_begin; i < i_end; ++i) {
         const int f = roots[i];
         const std::int64_t sz = bytes[f];
-        int count = 0;
-        for (int j = live_first[first[f]]; j < live_first[first[f] + 1]; ++j) {
-            const int o = live[j];
-            if (placed[o] && first[o] < first[f]) near[count++] = o;
-        }
-        for (int t = first[f] + 1; t <= last[f] && t < end; ++t)
-            if (starting[t] >= 0 && placed[starting[t]]) near[count++] = starting[t];
-        stable_sort_ids(near, tmp, count, [&](int a, int b) { return offset[a] < offset[b]; });
+        // How many buffers may overlap this one (alive at its first step, or starting in its range).
+        const std::int64_t bound = std::int64_t(live_first[first[f] + 1] - live_first[first[f]]) +
+                                   (starts_upto[last[f] < end ? last[f] : end - 1] - starts_upto[first[f]]);
+        int log2_bound = 0;
+        while ((std::int64_t(1) << log2_bound) < bound) ++log2_bound;
         std::int64_t best = 0;
-        for (int j = 0; j < count; ++j) {
-            const int o = near[j];
-            if (offset[o] >= best + sz) break;
-            if (best < offset[o] + bytes[o]) best = offset[o] + bytes[o];
+        if (bound > 16 && bound * log2_bound > 2 * std::int64_t(i)) {
+            // Many overlapping buffers (a training graph's forward activations): sweep every placed
+            // buffer in offset order, skipping those whose live range misses this one's. Same
+            // candidates in the same order as sorting the overlapping ones, O(placed) instead of
+            // O(k log k) with a large k.
+            bring_up_to_date();
+            for (int j = 0; j < nsorted; ++j) {
+                const int o = by_offset[j];
+                if (first[o] > last[f] || last[o] < first[f]) continue;  // live ranges do not overlap
+                if (offset[o] >= best + sz) break;
+                if (best < offset[o] + bytes[o]) best = offset[o] + bytes[o];
+            }
+        } else {
+            int count = 0;
+            for (int j = live_first[first[f]]; j < live_first[first[f] + 1]; ++j) {
+                const int o = live[j];
+                if (placed[o] && first[o] < first[f]) near[count++] = o;
+            }
+            for (int t = first[f] + 1; t <= last[f] && t < end; ++t)
+                if (starting[t] >= 0 && placed[starting[t]]) near[count++] = starting[t];
+            stable_sort_ids(near, tmp, count, [&](int a, int b) { return offset[a] < offset[b]; });
+            for (int j = 0; j < count; ++j) {
+                const int o = near[j];
+                if (offset[o] >= best + sz) break;
+                if (best < offset[o] + bytes[o]) best = offset[o] + bytes[o];
+            }
         }
         offset[f] = best;
         placed[f] = true;
+        pending[npending++] = f;
         if (best + sz > p.arena_bytes) p.arena_bytes = best + sz;
     }
+    bring_up_to_date();
+    out.nsorted = nsorted;
+    out.placed_roots = i_end;
     delete[] live;
     delete[] live_first;
-    return p;
+    return out;
+}
+
+// The whole plan in one constant evaluation (small graphs, tests); executors evaluate it in parts.
+template <std::size_t N, std::size_t E, std::size_t O>
+constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
+    return make_memory_plan_part(g, memory_plan_part<N>{}, 0, 1).plan;
 }
 
 }  // namespace detail
