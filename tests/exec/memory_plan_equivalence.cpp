@@ -2,11 +2,15 @@
 // previous quadratic version, kept here as the reference: per node the root, alias and in-place
 // flags, offset and bytes, and the arena size, on graphs with aliases (Reshape), in-place element-wise
 // ops, residual additions, several outputs and buffers of equal size (ties in the size order):
-// LeNet, ResNet-50 (channel-first, and channel-last with folded BN), MobileNetV2, ResNeXt and a chain.
+// LeNet, ResNet-50 (channel-first, and channel-last with folded BN), MobileNetV2, ResNeXt and a chain;
+// and the training graph of a deep chain, where dozens of forward activations stay alive across the
+// backward pass (the plan's sweep over all placed buffers), evaluated in one piece and in the four
+// parts an executor uses.
 #include <doctest/doctest.h>
 
 #include <kata/converters.hpp>
 #include <kata/exec/memory_plan.hpp>
+#include <kata/train/backward.hpp>
 
 #include "../../examples/models/chain.hpp"
 #include "../../examples/models/lenet.hpp"
@@ -160,7 +164,20 @@ constexpr void two_outputs(builder& g) {
     g.output(a);
 }
 
+// 10 blocks of convolution + BN + ReLU on 16 x 8 x 8, a scalar loss: its training graph keeps every
+// block's activations alive until the block's backward.
+constexpr var chain_loss(builder& g) {
+    var h = g.input("x", {1, 16, 8, 8});
+    for (int b = 0; b < 10; ++b) {
+        name_string scope("block");
+        scope.append_int(b);
+        h = models::detail::conv_bn<false>(h, 16, 3, 1, scope.view());
+    }
+    return F::mean(h);
+}
+
 using LeNet = network<models::lenet<3>>;
+using ChainTraining = train::training_graph<network<chain_loss>>;
 using ResNet50 = network<models::resnet50_net<1>>;
 using ResNet50Folded = convert<ResNet50, BatchNormalizationFoldingModifier{}, ChannelLastModifier{}>;
 using MobileNet = network<models::mobilenet_v2_net<1>>;
@@ -178,4 +195,18 @@ TEST_CASE("the memory plan equals the quadratic reference plan") {
     CHECK(plan_matches<MobileNet>());
     CHECK(plan_matches<ResNeXt>());
     CHECK(plan_matches<Chain>());
+    CHECK(plan_matches<ChainTraining>());
+}
+
+TEST_CASE("the memory plan evaluated in four parts equals the plan in one piece") {
+    constexpr const auto& G = ChainTraining::graph;
+    constexpr std::size_t N = G.size();
+    constexpr auto one = exec::detail::make_memory_plan(G);
+    constexpr auto p0 = exec::detail::make_memory_plan_part(G, exec::detail::memory_plan_part<N>{}, 0, 4);
+    constexpr auto p1 = exec::detail::make_memory_plan_part(G, p0, 1, 4);
+    constexpr auto p2 = exec::detail::make_memory_plan_part(G, p1, 2, 4);
+    constexpr auto p3 = exec::detail::make_memory_plan_part(G, p2, 3, 4);
+    static_assert(p0.placed_roots < p1.placed_roots && p1.placed_roots < p2.placed_roots);
+    CHECK(same_plan(one, p3.plan));
+    CHECK(same_plan(reference_plan(G), p3.plan));
 }
