@@ -312,7 +312,7 @@ constexpr int memory_plan_parts(const graph<N, E, O>& g) {
     return area <= 8 * std::int64_t(end) && end <= 8192 ? 1 : 4;
 }
 
-// The whole plan in one constant evaluation (small graphs, tests); executors evaluate it in parts.
+// The whole plan in one constant evaluation (tests; executors: memory_plan_parts above).
 template <std::size_t N, std::size_t E, std::size_t O>
 constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
     return make_memory_plan_part(g, memory_plan_part<N>{}, 0, 1).plan;
