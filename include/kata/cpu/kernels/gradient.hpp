@@ -473,8 +473,7 @@ struct kernel<op_kind::convolution_data_grad> {
         constexpr detail::geometry g = geo<I>;
         if constexpr (detail::data_grad_as_conv(g)) {
             constexpr detail::geometry t = detail::transposed_geometry(g);
-            return std::size_t(g.O * g.Cg * g.taps + detail::item_slots<t>() * detail::col_floats<t>()) *
-                   sizeof(float);
+            return std::size_t(g.O * g.Cg * g.taps + detail::cf_forward_floats<t>()) * sizeof(float);
         } else if constexpr (detail::batch_parallel_cf<g>()) {
             return std::size_t(detail::item_slots<g>() * g.Cg * g.taps * g.out_sp) * sizeof(float);
         } else {
@@ -495,10 +494,7 @@ struct kernel<op_kind::convolution_data_grad> {
             float* wt = col;
             float* cols = wt + g.O * K;
             detail::pack_transposed_weights<g>(w, wt);
-            detail::for_items_by_slot<t>([&](std::int64_t s, std::int64_t b) {
-                detail::conv_item_cf<t>(dy + b * g.O * g.out_sp, wt, nullptr, dx + b * g.C * g.in_sp,
-                                        cols + s * detail::col_floats<t>());
-            });
+            detail::conv_forward_cf_items<t>(dy, wt, nullptr, dx, cols);
             return;
         } else if constexpr (detail::batch_parallel_cf<g>()) {
             // Per item: col = W_g^T dy_g (one single-threaded GEMM per group), then col2im into dx_b.
