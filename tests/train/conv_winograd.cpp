@@ -1,10 +1,11 @@
 // Winograd F(2x2, 3x3) for channel-first 3x3 stride-1 convolutions (kata/cpu/kernels/conv_cf_winograd.hpp):
-// forward and data gradient (a forward of dy with flipped weights) of whole training graphs against
+// forward, data gradient (a forward of dy with flipped weights) and filter gradient of whole training graphs against
 // PyTorch autograd in float64 (fixtures conv_winograd, conv_winograd_blocks by
 // tools/fixtures/make_backward_fixtures.py), with the tolerance of the other backward tests
 // (|error| <= 1e-4 max|reference| + 1e-6); the kernel alone against a float64 direct convolution on odd
 // shapes (channels not multiples of 4 or 8, odd output sizes, pad 0 / 1 / 2 / asymmetric, bias, one and
-// several blocks of tile vectors), with the same tolerance, and the layers' selection of the path.
+// several blocks of tile vectors), the filter gradient alone against a float64 sum, with the same
+// tolerance, and the layers' selection of the path.
 #include "backward_support.hpp"
 
 #include <kata/cpu.hpp>
@@ -51,7 +52,8 @@ template <cd::geometry g>
 void check_forward(bool bias, const char* what) {
     std::mt19937 rng(20261204);
     std::normal_distribution<float> nd(0.f, 1.f);
-    std::vector<float> x(std::size_t(g.B * g.C * g.in_sp)), w(std::size_t(g.O * g.C * 9)), b(std::size_t(g.O));
+    std::vector<float> x(std::size_t(g.B * g.C * g.in_sp)), w(std::size_t(g.O * g.C * 9)),
+        b(std::size_t(g.O));
     for (float& v : x) v = nd(rng);
     for (float& v : w) v = nd(rng) * 0.2f;
     for (float& v : b) v = nd(rng);
@@ -82,6 +84,53 @@ void check_forward(bool bias, const char* what) {
                     got(i) = y[i];
                 }
     check_close(got, want, what);
+}
+
+// The Winograd filter gradient of geometry g (kata/cpu/kernels/conv_cf_winograd.hpp's functions, with
+// the item slots of kernels/gradient.hpp) against a float64 sum over the same float32 data.
+template <cd::geometry g>
+void check_filter_grad(const char* what) {
+#if KATA_CPU_X86
+    if (!kata::cpu::simd::use_avx2_fma()) return;
+    constexpr cd::wino::shape q = cd::cf_winograd_shape<g>();
+    std::mt19937 rng(20261205);
+    std::normal_distribution<float> nd(0.f, 1.f);
+    std::vector<float> x(std::size_t(g.B * g.C * g.in_sp)), dy(std::size_t(g.B * g.O * g.out_sp));
+    for (float& v : x) v = nd(rng);
+    for (float& v : dy) v = nd(rng);
+    constexpr std::int64_t S = cd::item_slots<g>();
+    std::vector<float> parts(std::size_t(S * q.partial_floats()), 5.f), dw(std::size_t(g.O * g.C * 9), -1.f);
+    std::vector<float> scratch(std::size_t(q.fg_scratch_floats()), 9.f);
+    for (std::int64_t s = 0; s < S; ++s) {
+        const std::int64_t b0 = g.B * s / S, b1 = g.B * (s + 1) / S;
+        cd::wino::filter_grad_items<q>(x.data() + b0 * g.C * g.in_sp, g.C * g.in_sp,
+                                       dy.data() + b0 * g.O * g.out_sp, g.O * g.out_sp, b1 - b0,
+                                       scratch.data(), parts.data() + s * q.partial_floats());
+    }
+    cd::wino::filter_grad_finish<q>(parts.data(), S, dw.data());
+    xt::xarray<float> got = xt::zeros<float>({dw.size()}), want = xt::zeros<float>({dw.size()});
+    const std::int64_t IH = g.in[1], IW = g.in[2], OH = g.out[1], OW = g.out[2];
+    for (std::int64_t o = 0; o < g.O; ++o)
+        for (std::int64_t c = 0; c < g.C; ++c)
+            for (std::int64_t kh = 0; kh < 3; ++kh)
+                for (std::int64_t kw = 0; kw < 3; ++kw) {
+                    double s = 0;
+                    for (std::int64_t n = 0; n < g.B; ++n)
+                        for (std::int64_t oh = 0; oh < OH; ++oh)
+                            for (std::int64_t ow = 0; ow < OW; ++ow) {
+                                const std::int64_t ih = oh - g.pad[1] + kh, iw = ow - g.pad[2] + kw;
+                                if (ih < 0 || ih >= IH || iw < 0 || iw >= IW) continue;
+                                s += double(dy[std::size_t(((n * g.O + o) * OH + oh) * OW + ow)]) *
+                                     double(x[std::size_t(((n * g.C + c) * IH + ih) * IW + iw)]);
+                            }
+                    const std::size_t i = std::size_t(((o * g.C + c) * 3 + kh) * 3 + kw);
+                    want(i) = float(s);
+                    got(i) = dw[i];
+                }
+    check_close(got, want, what);
+#else
+    (void)what;
+#endif
 }
 
 }  // namespace
@@ -125,6 +174,21 @@ TEST_CASE("winograd: the forward kernel against a float64 direct convolution on 
     check_forward<geo(3, 64, 64, 8, 8, 1, 1)>(true, "64 -> 64, 8x8 (its last stage)");
     check_forward<geo(2, 8, 9, 3, 3, 0, 0)>(false, "8 -> 9, 3x3 input, one output");
     check_forward<geo(2, 8, 8, 2, 2, 1, 1)>(false, "8 -> 8, 2x2");
+}
+
+TEST_CASE("winograd: the filter gradient against a float64 sum on odd shapes") {
+    // blocks of several items (7x9 outputs: 4 vectors per item), dy zero-padded (odd sizes)
+    check_filter_grad<geo(5, 9, 11, 7, 9, 1, 1)>("9 -> 11, 7x9, pad 1");
+    check_filter_grad<geo(5, 11, 13, 7, 9, 0, 0)>("11 -> 13, 5x7 outputs, pad 0");
+    check_filter_grad<geo(3, 13, 10, 5, 7, 2, 2)>("13 -> 10, 7x9 outputs, pad 2");
+    check_filter_grad<geo(2, 10, 8, 5, 5, 1, 0)>("10 -> 8, pad (1, 0), an odd count of quads");
+    // dy read in place (even OH, OW a multiple of 8); one item split into blocks (32 vectors, blocks of 16)
+    static_assert(!cd::cf_winograd_shape<geo(2, 16, 16, 32, 32, 1, 1)>().dy_padded());
+    static_assert(cd::cf_winograd_shape<geo(2, 16, 16, 32, 32, 1, 1)>().fg_items() == 1);
+    static_assert(cd::cf_winograd_shape<geo(2, 16, 16, 32, 32, 1, 1)>().fg_block_vecs() == 16);
+    check_filter_grad<geo(3, 16, 16, 32, 32, 1, 1)>("16 -> 16, 32x32 (ResNet-20's first stage)");
+    check_filter_grad<geo(5, 64, 64, 8, 8, 1, 1)>("64 -> 64, 8x8 (4 items per block)");
+    check_filter_grad<geo(4, 20, 16, 12, 16, 2, 2)>("20 -> 16, 14x18 outputs, pad 2");
 }
 
 // The networks of make_backward_fixtures.py's conv_winograd cases, op for op: every convolution (and the

@@ -3,7 +3,7 @@
 // Winograd F(2x2, 3x3) for channel-first (NCHW) 2-D 3x3 stride-1 dilation-1 group-1 convolutions at
 // training shapes (CIFAR-size ResNets: 16-64 channels, 8x8 to 32x32 maps, batch > 1), used by
 // kernels/convolution.hpp for the forward and kernels/gradient.hpp for the stride-1 data gradient (a
-// forward convolution of dy with flipped weights). Chosen at compile time per layer
+// forward convolution of dy with flipped weights) and the filter gradient (below). Chosen at compile time per layer
 // (detail::cf_winograd<g>() in convolution.hpp); KATA_CPU_WINOGRAD=0 (before including kata) turns it
 // off, and the direct kernels of kernels/conv_cf_direct.hpp (or im2col + GEMM) run instead, with their
 // rounding.
@@ -60,7 +60,7 @@ struct shape {
     i64 IH = 1, IW = 1, OH = 1, OW = 1;
     i64 pad_h = 0, pad_w = 0;
 
-    constexpr i64 TH() const { return (OH + 1) / 2; }          // tile rows
+    constexpr i64 TH() const { return (OH + 1) / 2; }            // tile rows
     constexpr i64 QW() const { return ((OW + 1) / 2 + 3) / 4; }  // quads per tile row
     constexpr i64 quads() const { return TH() * QW(); }
     constexpr i64 vecs() const { return (quads() + 1) / 2; }  // vectors of 8 tiles (2 quads)
@@ -76,6 +76,30 @@ struct shape {
     }
     constexpr i64 scratch_floats() const { return padded_floats() + 16 * (Cg + Og) * 8 * block_vecs(); }
     constexpr i64 weight_floats() const { return 16 * Og * Cg; }
+
+    // Filter gradient. Vectors per block: V and the transformed dy of a block in ~256 KiB, at least 8
+    // (the lane sums of a GEMM tile are taken once per block); items of fewer vectors are put several to
+    // a block, longer ones split.
+    constexpr i64 fg_target() const {
+        const i64 n = 65536 / (128 * (Cg + Og));
+        return n < 8 ? 8 : n;
+    }
+    constexpr i64 fg_items() const { return vecs() >= fg_target() ? 1 : fg_target() / vecs(); }
+    constexpr i64 fg_block_vecs() const {
+        return fg_items() > 1 ? fg_items() * vecs() : vecs() < fg_target() ? vecs() : fg_target();
+    }
+    // dy is read in place when its tiles are whole (even OH, whole quads per row), else from a copy
+    // zero-padded to (Og, 2 TH, 8 QW): the outputs past OH / OW add nothing
+    constexpr bool dy_padded() const { return OH % 2 != 0 || OW % 8 != 0; }
+    constexpr i64 dy_padded_floats() const { return dy_padded() ? Og * 2 * TH() * 8 * QW() : 0; }
+    // a slot's partial sums of dU, in the order the GEMM tiles of 4 output x 2 input channels reduce them:
+    // (16, ceil(Og / 4), ceil(Cg / 2), 8)
+    constexpr i64 OB() const { return (Og + 3) / 4; }
+    constexpr i64 CB() const { return (Cg + 1) / 2; }
+    constexpr i64 partial_floats() const { return 16 * OB() * CB() * 8; }
+    constexpr i64 fg_scratch_floats() const {
+        return padded_floats() + dy_padded_floats() + 16 * (Cg + Og) * 8 * fg_block_vecs();
+    }
     // the padded copy holds every patch: stride 1, 3x3 taps
     constexpr bool ok() const {
         return OH >= 1 && OW >= 1 && pad_h >= 0 && pad_w >= 0 && OH == IH + 2 * pad_h - 2 &&
@@ -145,8 +169,8 @@ KATA_CPU_AVX2_TARGET inline __m256 load2(const float* lo, const float* hi) {
 
 // The 4 transformed columns of patch row r of 8 tiles (quad p0 in the low half, p1 in the high half):
 // t0 = d0 - d2, t1 = d1 + d2, t2 = d2 - d1, t3 = d1 - d3 where dj holds column 2 tw + j of each tile.
-KATA_CPU_AVX2_TARGET __attribute__((always_inline)) inline void row_transform(const float* p0, const float* p1,
-                                                                              __m256 (&t)[4]) {
+KATA_CPU_AVX2_TARGET __attribute__((always_inline)) inline void
+row_transform(const float* p0, const float* p1, __m256 (&t)[4]) {
     const __m256 a = load2(p0, p1), b = load2(p0 + 4, p1 + 4);
     const __m256 a2 = load2(p0 + 2, p1 + 2), b2 = load2(p0 + 6, p1 + 6);
     const __m256 d0 = _mm256_shuffle_ps(a, b, 0x88), d1 = _mm256_shuffle_ps(a, b, 0xDD);
@@ -190,7 +214,8 @@ KATA_CPU_AVX2_TARGET inline void input_transform(const float* xp, float* V, i64 
             }
             row_transform(p0 + 3 * PW, p1 + 3 * PW, t3);
 #pragma GCC unroll 4
-            for (int j = 0; j < 4; ++j) _mm256_storeu_ps(vc + (12 + j) * es * ldv, _mm256_sub_ps(t1[j], t3[j]));
+            for (int j = 0; j < 4; ++j)
+                _mm256_storeu_ps(vc + (12 + j) * es * ldv, _mm256_sub_ps(t1[j], t3[j]));
         }
     }
 }
@@ -242,8 +267,7 @@ KATA_CPU_AVX2_TARGET inline void gemms(const float* U, const float* V, float* M,
         const float* ve = V + e * q.Cg * ld;
         float* me = M + e * q.Og * ld;
         for (i64 o0 = 0; o0 < full; o0 += MR) gemm_rows<q, MR>(ue + o0 * q.Cg, ve, ld, me + o0 * ld, nv);
-        if constexpr (q.Og % MR != 0)
-            gemm_rows<q, q.Og % MR>(ue + full * q.Cg, ve, ld, me + full * ld, nv);
+        if constexpr (q.Og % MR != 0) gemm_rows<q, q.Og % MR>(ue + full * q.Cg, ve, ld, me + full * ld, nv);
     }
 }
 
@@ -323,6 +347,189 @@ KATA_CPU_AVX2_TARGET inline void forward_item(const float* x, const float* U, co
         gemms<q>(U, V, M, ld, v1 - v0);
         output_transform<q>(M, ld, bias, y, v0, v1);
     }
+}
+
+// ---- filter gradient -------------------------------------------------------------------------------
+// y = Aᵀ [U ⊙ V] A is linear in U = G w Gᵀ, so over all tiles t of all items
+//   dU[e][o][c] = sum_t D[e][o][t] V[e][c][t]    with D[o][t] = A dy[o][t] Aᵀ (4x4 from the 2x2 dy tile)
+//   dW[o][c]    = Gᵀ dU[o][c] G
+// (dy of the outputs past OH / OW is zero: padded copy). The products are 16 per tile and channel pair
+// instead of the direct kernel's 36; V is the forward's input transform.
+
+// dp (Og, 2 TH, 8 QW) = dy (Og, OH, OW) zero-padded (zeros written when fresh, as pad_item).
+template <shape q>
+inline void pad_dy(const float* dy, float* dp, bool fresh) {
+    constexpr i64 DH = 2 * q.TH(), DW = 8 * q.QW();
+    if (fresh) std::fill_n(dp, q.dy_padded_floats(), 0.f);
+    for (i64 o = 0; o < q.Og; ++o)
+        for (i64 oh = 0; oh < q.OH; ++oh)
+            std::memcpy(dp + (o * DH + oh) * DW, dy + (o * q.OH + oh) * q.OW, sizeof(float) * q.OW);
+}
+
+// D[e][o][8 (n - v0) ..] = (A dy[o] Aᵀ)[e] for the item's vectors n in [v0, v1). d: dy of the item,
+// (Og, OH, OW), or its padded copy when q.dy_padded(). The missing second quad of an odd count is zero.
+template <shape q>
+KATA_CPU_AVX2_TARGET inline void dy_transform(const float* d, float* D, i64 ld, i64 v0, i64 v1) {
+    constexpr bool P = q.dy_padded();
+    constexpr i64 DW = P ? 8 * q.QW() : q.OW, DSP = P ? 2 * q.TH() * DW : q.OH * q.OW, NQ = q.quads();
+    const i64 es = q.Og * ld;
+    const __m256 z = _mm256_setzero_ps();
+    for (i64 n = v0; n < v1; ++n) {
+        const i64 k0 = 2 * n, k1 = 2 * n + 1;
+        const bool second = k1 < NQ;
+        const i64 off0 = 2 * (k0 / q.QW()) * DW + 8 * (k0 % q.QW());
+        const i64 off1 = second ? 2 * (k1 / q.QW()) * DW + 8 * (k1 % q.QW()) : off0;
+        float* out = D + 8 * (n - v0);
+        for (i64 o = 0; o < q.Og; ++o) {
+            const float* p0 = d + o * DSP + off0;
+            const float* p1 = d + o * DSP + off1;
+            const __m256 a = load2(p0, p1), b = load2(p0 + 4, p1 + 4);
+            const __m256 c = load2(p0 + DW, p1 + DW), f = load2(p0 + DW + 4, p1 + DW + 4);
+            __m256 y00 = _mm256_shuffle_ps(a, b, 0x88), y01 = _mm256_shuffle_ps(a, b, 0xDD);
+            __m256 y10 = _mm256_shuffle_ps(c, f, 0x88), y11 = _mm256_shuffle_ps(c, f, 0xDD);
+            if (!second) {
+                y00 = _mm256_insertf128_ps(y00, _mm_setzero_ps(), 1);
+                y01 = _mm256_insertf128_ps(y01, _mm_setzero_ps(), 1);
+                y10 = _mm256_insertf128_ps(y10, _mm_setzero_ps(), 1);
+                y11 = _mm256_insertf128_ps(y11, _mm_setzero_ps(), 1);
+            }
+            // rows of A dy: (y00, y01), (y00 + y10, y01 + y11), (y00 - y10, y01 - y11), (-y10, -y11);
+            // each row (u, v) times Aᵀ: (u, u + v, u - v, -v)
+            const __m256 r[4][2] = {{y00, y01},
+                                    {_mm256_add_ps(y00, y10), _mm256_add_ps(y01, y11)},
+                                    {_mm256_sub_ps(y00, y10), _mm256_sub_ps(y01, y11)},
+                                    {_mm256_sub_ps(z, y10), _mm256_sub_ps(z, y11)}};
+            float* oo = out + o * ld;
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; ++i) {
+                _mm256_storeu_ps(oo + (4 * i + 0) * es, r[i][0]);
+                _mm256_storeu_ps(oo + (4 * i + 1) * es, _mm256_add_ps(r[i][0], r[i][1]));
+                _mm256_storeu_ps(oo + (4 * i + 2) * es, _mm256_sub_ps(r[i][0], r[i][1]));
+                _mm256_storeu_ps(oo + (4 * i + 3) * es, _mm256_sub_ps(z, r[i][1]));
+            }
+        }
+    }
+}
+
+// p[2 m + j] += sum over nv vectors of D[m][..] V[j][..] (m < MR <= 4 output channels, j < NC <= 2
+// input channels; the others stay 0): 8 accumulators, their lanes summed at once (hadd tree).
+template <shape q, int MR, int NC>
+KATA_CPU_AVX2_TARGET inline void fg_tile(const float* d, const float* v, i64 ld, i64 nv, float* p) {
+    __m256 acc[4][2];
+#pragma GCC unroll 4
+    for (int m = 0; m < 4; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+    for (i64 n = 0; n < nv; ++n) {
+        __m256 dv[MR], xv[NC];
+#pragma GCC unroll 4
+        for (int m = 0; m < MR; ++m) dv[m] = _mm256_loadu_ps(d + m * ld + 8 * n);
+#pragma GCC unroll 2
+        for (int j = 0; j < NC; ++j) xv[j] = _mm256_loadu_ps(v + j * ld + 8 * n);
+#pragma GCC unroll 4
+        for (int m = 0; m < MR; ++m)
+#pragma GCC unroll 2
+            for (int j = 0; j < NC; ++j) acc[m][j] = _mm256_fmadd_ps(dv[m], xv[j], acc[m][j]);
+    }
+    const __m256 h01 = _mm256_hadd_ps(acc[0][0], acc[0][1]), h23 = _mm256_hadd_ps(acc[1][0], acc[1][1]);
+    const __m256 h45 = _mm256_hadd_ps(acc[2][0], acc[2][1]), h67 = _mm256_hadd_ps(acc[3][0], acc[3][1]);
+    const __m256 lo = _mm256_hadd_ps(h01, h23), hi = _mm256_hadd_ps(h45, h67);
+    const __m256 r =
+        _mm256_add_ps(_mm256_permute2f128_ps(lo, hi, 0x20), _mm256_permute2f128_ps(lo, hi, 0x31));
+    _mm256_storeu_ps(p, _mm256_add_ps(_mm256_loadu_ps(p), r));
+}
+
+template <shape q, int MR>
+KATA_CPU_AVX2_TARGET inline void fg_rows(const float* d, const float* v, i64 ld, i64 nv, float* p) {
+    constexpr i64 fc = q.Cg / 2;
+    for (i64 cb = 0; cb < fc; ++cb) fg_tile<q, MR, 2>(d, v + 2 * cb * ld, ld, nv, p + 8 * cb);
+    if constexpr (q.Cg % 2 != 0) fg_tile<q, MR, 1>(d, v + 2 * fc * ld, ld, nv, p + 8 * fc);
+}
+
+// P (partial_floats) += the block's dU: D (16, Og, ld), V (16, Cg, ld), nv vectors.
+template <shape q>
+KATA_CPU_AVX2_TARGET inline void fg_gemms(const float* D, const float* V, i64 ld, i64 nv, float* P) {
+    constexpr i64 OB = q.OB(), CB = q.CB(), fo = q.Og / 4;
+    for (i64 e = 0; e < 16; ++e) {
+        const float* de = D + e * q.Og * ld;
+        const float* ve = V + e * q.Cg * ld;
+        float* pe = P + e * OB * CB * 8;
+        for (i64 ob = 0; ob < fo; ++ob) fg_rows<q, 4>(de + 4 * ob * ld, ve, ld, nv, pe + ob * CB * 8);
+        if constexpr (q.Og % 4 != 0) fg_rows<q, q.Og % 4>(de + 4 * fo * ld, ve, ld, nv, pe + fo * CB * 8);
+    }
+}
+
+// One slot's partial dU (P: partial_floats, overwritten) over items [0, nb): x points at item 0's input,
+// dy at its output gradient (item strides xs, dys). scratch: fg_scratch_floats().
+template <shape q>
+KATA_CPU_AVX2_TARGET inline void filter_grad_items(const float* x, i64 xs, const float* dy, i64 dys, i64 nb,
+                                                   float* scratch, float* P) {
+    constexpr i64 NV = q.vecs(), NI = q.fg_items(), NVB = q.fg_block_vecs(), ld = 8 * NVB;
+    float* xp = scratch;
+    float* dp = xp + q.padded_floats();
+    float* V = dp + q.dy_padded_floats();
+    float* D = V + 16 * q.Cg * ld;
+    std::fill_n(P, q.partial_floats(), 0.f);
+    bool fresh = true;
+    auto item_dy = [&](i64 b) {
+        const float* d = dy + b * dys;
+        if constexpr (q.dy_padded()) {
+            pad_dy<q>(d, dp, fresh);
+            d = dp;
+        }
+        return d;
+    };
+    for (i64 b0 = 0; b0 < nb; b0 += NI) {
+        const i64 b1 = std::min(nb, b0 + NI);
+        if constexpr (NI > 1) {
+            // several whole items per block
+            for (i64 b = b0; b < b1; ++b) {
+                pad_item<q>(x + b * xs, xp, fresh);
+                const float* d = item_dy(b);
+                fresh = false;
+                input_transform<q>(xp, V + 8 * NV * (b - b0), ld, 0, NV);
+                dy_transform<q>(d, D + 8 * NV * (b - b0), ld, 0, NV);
+            }
+            fg_gemms<q>(D, V, ld, (b1 - b0) * NV, P);
+        } else {
+            pad_item<q>(x + b0 * xs, xp, fresh);
+            const float* d = item_dy(b0);
+            fresh = false;
+            for (i64 v0 = 0; v0 < NV; v0 += NVB) {
+                const i64 v1 = std::min(NV, v0 + NVB);
+                input_transform<q>(xp, V, ld, v0, v1);
+                dy_transform<q>(d, D, ld, v0, v1);
+                fg_gemms<q>(D, V, ld, v1 - v0, P);
+            }
+        }
+    }
+}
+
+// dW (Og, Cg, 3, 3) = Gᵀ dU G with dU the sum of the S slots' partials (parts: S x partial_floats), added
+// in slot order.
+template <shape q>
+inline void filter_grad_finish(const float* parts, i64 S, float* dw) {
+    constexpr i64 PF = q.partial_floats(), OB = q.OB(), CB = q.CB();
+    for (i64 o = 0; o < q.Og; ++o)
+        for (i64 c = 0; c < q.Cg; ++c) {
+            float D[4][4];
+            for (i64 e = 0; e < 16; ++e) {
+                const i64 i = ((e * OB + o / 4) * CB + c / 2) * 8 + (o % 4) * 2 + c % 2;
+                float v = parts[i];
+                for (i64 s = 1; s < S; ++s) v += parts[s * PF + i];
+                D[e / 4][e % 4] = v;
+            }
+            float Z[3][4];  // Gᵀ D
+            for (int j = 0; j < 4; ++j) {
+                Z[0][j] = D[0][j] + 0.5f * (D[1][j] + D[2][j]);
+                Z[1][j] = 0.5f * (D[1][j] - D[2][j]);
+                Z[2][j] = 0.5f * (D[1][j] + D[2][j]) + D[3][j];
+            }
+            float* w = dw + (o * q.Cg + c) * 9;
+            for (int r = 0; r < 3; ++r) {
+                w[3 * r + 0] = Z[r][0] + 0.5f * (Z[r][1] + Z[r][2]);
+                w[3 * r + 1] = 0.5f * (Z[r][1] - Z[r][2]);
+                w[3 * r + 2] = 0.5f * (Z[r][1] + Z[r][2]) + Z[r][3];
+            }
+        }
 }
 
 #endif  // KATA_CPU_X86

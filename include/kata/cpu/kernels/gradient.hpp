@@ -543,7 +543,12 @@ struct kernel<op_kind::convolution_filter_grad> {
             std::int64_t pack = 0;  // the direct kernel's channel-major copies, one per slot
             if constexpr (detail::cf_direct_2d<g>() && detail::cf_direct_shape<g>().filter_grad_ok())
                 pack = detail::cfd::filter_grad_pack_floats<detail::cf_direct_shape<g>()>((g.B + S - 1) / S);
-            return std::size_t(S * (detail::col_floats<g>() + g.O * g.Cg * g.taps + pack)) * sizeof(float);
+            std::int64_t n = S * (detail::col_floats<g>() + g.O * g.Cg * g.taps + pack);
+            if constexpr (detail::cf_winograd<g>()) {  // per slot: dU's partial and the scratch
+                constexpr detail::wino::shape q = detail::cf_winograd_shape<g>();
+                n = std::max<std::int64_t>(n, S * (q.partial_floats() + q.fg_scratch_floats()));
+            }
+            return std::size_t(n) * sizeof(float);
         } else
             return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
     }
@@ -556,6 +561,30 @@ struct kernel<op_kind::convolution_filter_grad> {
         float* dw = io.output();
         float* col = reinterpret_cast<float*>(io.workspace);
 #if KATA_CPU_X86
+        if constexpr (detail::cf_winograd<g>()) {
+            if (simd::use_avx2_fma()) {
+                // Winograd (kernels/conv_cf_winograd.hpp): each slot sums its items' transformed dW into
+                // its own partial; the partials are added in slot order, then transformed back.
+                constexpr detail::wino::shape q = detail::cf_winograd_shape<g>();
+                constexpr std::int64_t S = detail::item_slots<g>(), PF = q.partial_floats();
+                constexpr std::int64_t SF = q.fg_scratch_floats();
+                float* parts = col;
+                float* scratch = parts + S * PF;
+                parallel_for(
+                    S,
+                    [&](std::int64_t s0, std::int64_t s1) {
+                        for (std::int64_t s = s0; s < s1; ++s) {
+                            const std::int64_t b0 = g.B * s / S, b1 = g.B * (s + 1) / S;
+                            detail::wino::filter_grad_items<q>(x + b0 * g.C * g.in_sp, g.C * g.in_sp,
+                                                               dy + b0 * g.O * g.out_sp, g.O * g.out_sp,
+                                                               b1 - b0, scratch + s * SF, parts + s * PF);
+                        }
+                    },
+                    1);
+                detail::wino::filter_grad_finish<q>(parts, S, dw);
+                return;
+            }
+        }
         if constexpr (detail::batch_parallel_cf<g>() && detail::cf_direct_2d<g>() &&
                       detail::cf_direct_shape<g>().filter_grad_ok()) {
             if (simd::use_avx2_fma()) {
