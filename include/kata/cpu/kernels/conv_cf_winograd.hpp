@@ -49,6 +49,13 @@
 #ifndef KATA_CPU_WINOGRAD
 #define KATA_CPU_WINOGRAD 1
 #endif
+// The filter gradient below is opt-in (KATA_CPU_WINOGRAD_FILTER_GRAD=1): measured on ResNet-20's layers
+// it was no faster than the direct kernel of conv_cf_direct.hpp (bench/RESULTS.md, 2026-12-04 17:25 UTC):
+// its GEMM reduces over tiles (6 loads per 8 FMAs, lanes summed per block) and both operands need a
+// transform written to and read back from memory, where the direct filter gradient runs at the FMA peak.
+#ifndef KATA_CPU_WINOGRAD_FILTER_GRAD
+#define KATA_CPU_WINOGRAD_FILTER_GRAD 0
+#endif
 
 namespace kata::cpu::detail::wino {
 

@@ -263,6 +263,11 @@ constexpr bool cf_winograd() {
            g.k[2] == 3 && g.dil[1] == 1 && g.dil[2] == 1 && g.Cg >= 8 && g.Og >= 8 &&
            cf_winograd_shape<g>().ok();
 }
+// The filter gradient's Winograd kernel is opt-in (see conv_cf_winograd.hpp).
+template <geometry g>
+constexpr bool cf_winograd_filter_grad() {
+    return KATA_CPU_WINOGRAD_FILTER_GRAD && cf_winograd<g>();
+}
 // Floats per slot of the batch-parallel forward: col_floats, or Winograd's scratch (padded copy and one
 // block of V and M) where it runs, whichever is larger.
 template <geometry g>

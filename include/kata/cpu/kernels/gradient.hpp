@@ -544,7 +544,7 @@ struct kernel<op_kind::convolution_filter_grad> {
             if constexpr (detail::cf_direct_2d<g>() && detail::cf_direct_shape<g>().filter_grad_ok())
                 pack = detail::cfd::filter_grad_pack_floats<detail::cf_direct_shape<g>()>((g.B + S - 1) / S);
             std::int64_t n = S * (detail::col_floats<g>() + g.O * g.Cg * g.taps + pack);
-            if constexpr (detail::cf_winograd<g>()) {  // per slot: dU's partial and the scratch
+            if constexpr (detail::cf_winograd_filter_grad<g>()) {  // per slot: dU's partial and the scratch
                 constexpr detail::wino::shape q = detail::cf_winograd_shape<g>();
                 n = std::max<std::int64_t>(n, S * (q.partial_floats() + q.fg_scratch_floats()));
             }
@@ -561,7 +561,7 @@ struct kernel<op_kind::convolution_filter_grad> {
         float* dw = io.output();
         float* col = reinterpret_cast<float*>(io.workspace);
 #if KATA_CPU_X86
-        if constexpr (detail::cf_winograd<g>()) {
+        if constexpr (detail::cf_winograd_filter_grad<g>()) {
             if (simd::use_avx2_fma()) {
                 // Winograd (kernels/conv_cf_winograd.hpp): each slot sums its items' transformed dW into
                 // its own partial; the partials are added in slot order, then transformed back.
