@@ -159,9 +159,9 @@ TEST_CASE("winograd: which channel-first convolutions take the Winograd path") {
     static_assert(cd::cf_winograd<geo(5, 11, 9, 7, 9, 1, 1)>() == on);   // its data gradient
     static_assert(cd::cf_winograd<geo(5, 13, 11, 5, 7, 2, 2)>() == on);  // c2's, pad 2
     static_assert(cd::cf_winograd<geo(3, 20, 20, 12, 16, 2, 2)>() == on);
-    // several blocks of tile vectors: 14x18 outputs, 11 vectors in blocks of 6
+    // several blocks of tile vectors: 14x18 outputs, 11 vectors in blocks of 3
     static_assert(cd::cf_winograd_shape<geo(3, 20, 16, 12, 16, 2, 2)>().vecs() == 11);
-    static_assert(cd::cf_winograd_shape<geo(3, 20, 16, 12, 16, 2, 2)>().block_vecs() == 6);
+    static_assert(cd::cf_winograd_shape<geo(3, 20, 16, 12, 16, 2, 2)>().block_vecs() == 3);
     static_assert(cd::cf_winograd_shape<geo(5, 10, 8, 5, 5, 1, 1)>().quads() % 2 == 1);
 }
 

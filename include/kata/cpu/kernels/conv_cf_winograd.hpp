@@ -26,7 +26,7 @@
 // outputs of the extra tiles are not stored. Tiles are taken in "quads" of 4 consecutive tiles of one
 // tile row; a vector of 8 tiles is two quads, one per 128-bit half, so that the stride-2 patch columns
 // are two in-lane shuffles (shufps) of two loads per patch row, and the output tile columns two in-lane
-// unpacks. The item's vectors are processed in blocks (V and M of a block ~128 KiB, in the core's L2);
+// unpacks. The item's vectors are processed in blocks (V and M of a block ~64 KiB);
 // the GEMM tile is 4 output channels x 3 vectors of 8 tiles (12 accumulators in registers over the
 // whole reduction over channels), like the direct forward tile.
 //
@@ -74,10 +74,11 @@ struct shape {
     constexpr i64 PH() const { return 2 * TH() + 2; }
     constexpr i64 PW() const { return 8 * QW() + 2; }
     constexpr i64 padded_floats() const { return Cg * PH() * PW(); }
-    // vectors per block: V and M of a block (16 (Cg + Og) 8 NVB floats) in ~128 KiB, a multiple of the
-    // GEMM tile's 3 vectors, at least 3
+    // vectors per block: V and M of a block (16 (Cg + Og) 8 NVB floats) in ~64 KiB, a multiple of the
+    // GEMM tile's 3 vectors, at least 3 (ResNet-20 b64, one thread: 3-vector blocks at 16 channels made
+    // the step 0.93x as long as 6-vector ones, 12-vector ones 1.04x; bench/RESULTS.md 2026-12-04 17:10)
     constexpr i64 block_vecs() const {
-        i64 n = 32768 / (128 * (Cg + Og)) / 3 * 3;
+        i64 n = 16384 / (128 * (Cg + Og)) / 3 * 3;
         if (n < 3) n = 3;
         return n < vecs() ? n : vecs();
     }
