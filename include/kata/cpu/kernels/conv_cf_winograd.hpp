@@ -30,13 +30,15 @@
 // the GEMM tile is 4 output channels x 3 vectors of 8 tiles (12 accumulators in registers over the
 // whole reduction over channels), like the direct forward tile.
 //
-// Error: the transforms add and subtract at most 4 (input: |Bᵀ d B| <= 4 max|d|) and 9 terms (output),
-// with coefficients 0, +-1 and +-1/2 (G: exact in binary), so each output is a sum of the same products
-// w d as the direct convolution, regrouped: with u the unit roundoff (2^-24) and n = 9 Cg products, the
-// rounding error is bounded by about (n + 8) u * sum |w| |d| (direct: n u * the same sum) up to the
-// transforms' amplification (|V| <= 4 max |d|, |U| <= 2.25 max |w|), i.e. a few 1e-6 relative to
-// sum |w| |d| for these sizes: well inside the 1e-4 of the tests' float64 comparisons
-// (tests/train/conv_winograd.cpp checks it against PyTorch and a float64 direct convolution).
+// Error: the transforms add and subtract with coefficients 0, +-1 and +-1/2 (exact in binary), so each
+// output is the direct convolution's sum of products w d, regrouped. Each of the 16 GEMM sums rounds like
+// a Cg-term dot product and the transforms add ~8 roundings, but on transformed values up to 4 (input:
+// |Bᵀ d B| <= 4 max|d|) and 2.25 (weights) times the data's magnitude, so the worst-case bound is about
+// 9 times the direct kernel's (Cg + 8) u sum |w| |d| (u = 2^-24). Measured (float64 reference,
+// unit-variance data, weights scaled 1/sqrt(9 Cg), 16-64 channels at ResNet-20's map sizes): max error
+// 2-5e-7 of max |y|, at most 1.6e-7 of sum |w d| per output, half a sequential float loop's; well inside
+// the 1e-4 max|reference| of the tests' float64 comparisons (tests/train/conv_winograd.cpp checks it
+// against PyTorch and a float64 direct convolution).
 // Summation order is fixed by the shapes only (deterministic, independent of threads).
 #pragma once
 
