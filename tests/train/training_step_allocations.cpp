@@ -86,4 +86,45 @@ TEST_CASE("training step allocates nothing in steady state: Adam") {
     check_steps_allocate_nothing(adam);
 }
 
+// 3x3 stride-1 convolutions of >= 8 channels at batch 4: the Winograd kernels (forward, data and filter
+// gradients; kata/cpu/kernels/conv_cf_winograd.hpp) take their transformed weights, padded copies and
+// tile blocks from the planned workspace.
+constexpr var conv3x3(builder& g) {
+    auto x = g.input("x", {4, 3, 12, 12});
+    auto t = g.input("t", {4, 1}, layout::none, dtype::i32);
+    auto h = F::relu(PF::batch_normalization(PF::convolution(x, 8, {3, 3}, {.pad = {1, 1}, .name = "c1"}),
+                                             {.name = "bn1"}));
+    h = F::relu(PF::batch_normalization(PF::convolution(h, 12, {3, 3}, {.pad = {1, 1}, .name = "c2"}),
+                                        {.name = "bn2"}));
+    h = F::relu(PF::convolution(h, 10, {3, 3}, {.name = "c3"}));
+    h = PF::affine(h, 10, {.name = "fc"});
+    return F::mean(F::softmax_cross_entropy(h, t));
+}
+
+TEST_CASE("training step allocates nothing in steady state: Adam on Winograd convolutions") {
+    using TrainConv = train::training_graph<network<conv3x3>>;
+    train::Adam adam(0.001f);
+    parameter_store store;
+    create_parameters<network<conv3x3>>(store);
+    auto step = std::make_unique<train::cpu_executor<TrainConv>>(store);
+    adam.set_parameters(store);
+    xt::xarray<float> x = xt::zeros<float>({4, 3, 12, 12});
+    for (std::size_t i = 0; i < x.size(); ++i) x.data()[i] = float((i * 7919) % 255) / 255.0f - 0.5f;
+    std::int32_t t[4] = {1, 4, 7, 2};
+    auto train_step = [&] {
+        adam.zero_grad();
+        step->execute(x, t);
+        adam.update();
+        return step->template output_data<0>()[0];
+    };
+    const float first_loss = train_step();
+    train_step();
+    const counts before = counts::now();
+    float last_loss = 0;
+    for (int i = 0; i < 3; ++i) last_loss = train_step();
+    const counts after = counts::now();
+    CHECK_MESSAGE(after.total() == before.total(), "allocations per 3 steps: " << describe(before, after));
+    CHECK(last_loss < first_loss);
+}
+
 }  // namespace

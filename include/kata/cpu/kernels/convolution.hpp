@@ -40,6 +40,7 @@
 #include "../parallel.hpp"
 #include "../simd.hpp"
 #include "conv_cf_direct.hpp"
+#include "conv_cf_winograd.hpp"
 #include "conv_grouped.hpp"
 #include "conv_nhwc.hpp"
 
@@ -248,6 +249,43 @@ constexpr i64 col_floats() {
         return cols;
 }
 
+// Winograd F(2x2, 3x3) (kernels/conv_cf_winograd.hpp) takes the channel-first 3x3 stride-1 dilation-1
+// group-1 convolutions at batch > 1 with at least 8 input and 8 output channels (below, the transforms
+// cost more than the products they save: ResNet's 3-channel stem keeps the direct kernel), unless
+// KATA_CPU_WINOGRAD is 0.
+template <geometry g>
+constexpr wino::shape cf_winograd_shape() {
+    return {g.Cg, g.Og, g.in[1], g.in[2], g.out[1], g.out[2], g.pad[1], g.pad[2]};
+}
+template <geometry g>
+constexpr bool cf_winograd() {
+    return KATA_CPU_WINOGRAD && cf_direct_2d<g>() && batch_parallel_cf<g>() && g.G == 1 && g.k[1] == 3 &&
+           g.k[2] == 3 && g.dil[1] == 1 && g.dil[2] == 1 && g.Cg >= 8 && g.Og >= 8 &&
+           cf_winograd_shape<g>().ok();
+}
+// The filter gradient's Winograd kernel is opt-in (see conv_cf_winograd.hpp).
+template <geometry g>
+constexpr bool cf_winograd_filter_grad() {
+    return KATA_CPU_WINOGRAD_FILTER_GRAD && cf_winograd<g>();
+}
+// Floats per slot of the batch-parallel forward: col_floats, or Winograd's scratch (padded copy and one
+// block of V and M) where it runs, whichever is larger.
+template <geometry g>
+constexpr i64 cf_slot_floats() {
+    if constexpr (cf_winograd<g>())
+        return std::max(col_floats<g>(), cf_winograd_shape<g>().scratch_floats());
+    else
+        return col_floats<g>();
+}
+// Workspace floats of the batch-parallel forward: the slots', then Winograd's transformed weights.
+template <geometry g>
+constexpr i64 cf_forward_floats() {
+    if constexpr (cf_winograd<g>())
+        return item_slots<g>() * cf_slot_floats<g>() + cf_winograd_shape<g>().weight_floats();
+    else
+        return item_slots<g>() * cf_slot_floats<g>();
+}
+
 // One item of a channel-first convolution on the calling thread: y_b = W . im2col(x_b) per group
 // (plus bias), im2col and GEMM block by block of output rows. col: col_floats<g>() floats.
 template <geometry g>
@@ -283,6 +321,30 @@ inline void conv_item_cf(const float* xb, const float* w, const float* bias, flo
             }
         }
     }
+}
+
+// The batch-parallel channel-first forward: Winograd where cf_winograd<g>() (weights transformed once
+// into the workspace after the slots'), else conv_item_cf per item. ws: cf_forward_floats<g>() floats.
+template <geometry g>
+inline void conv_forward_cf_items(const float* x, const float* w, const float* bias, float* y, float* ws) {
+#if KATA_CPU_X86
+    if constexpr (cf_winograd<g>()) {
+        if (simd::use_avx2_fma()) {
+            constexpr wino::shape q = cf_winograd_shape<g>();
+            constexpr i64 S = item_slots<g>();
+            float* u = ws + S * cf_slot_floats<g>();
+            wino::transform_weights<q>(w, u);
+            for_items_by_slot<g>([&](i64 s, i64 b) {
+                wino::forward_item<q>(x + b * g.C * g.in_sp, u, bias, y + b * g.O * g.out_sp,
+                                      ws + s * cf_slot_floats<g>(), b == g.B * s / S);
+            });
+            return;
+        }
+    }
+#endif
+    for_items_by_slot<g>([&](i64 s, i64 b) {
+        conv_item_cf<g>(x + b * g.C * g.in_sp, w, bias, y + b * g.O * g.out_sp, ws + s * cf_slot_floats<g>());
+    });
 }
 
 // Channel-last im2col for one batch item and one group: x points at the item's first element plus the
@@ -628,7 +690,7 @@ constexpr std::size_t conv_workspace() {
     else if constexpr (use_direct_depthwise<g>() || g.pointwise())
         return 0;
     else if constexpr (batch_parallel_cf<g>())
-        return std::size_t(item_slots<g>() * col_floats<g>()) * sizeof(float);
+        return std::size_t(cf_forward_floats<g>()) * sizeof(float);
     else
         return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
 }
@@ -651,10 +713,7 @@ inline void conv_forward(const float* x, const float* w, const float* bias, floa
         else
             depthwise_cf<g>(x, w, bias, y);
     } else if constexpr (batch_parallel_cf<g>()) {
-        for_items_by_slot<g>([&](i64 s, i64 b) {
-            conv_item_cf<g>(x + b * g.C * g.in_sp, w, bias, y + b * g.O * g.out_sp,
-                            reinterpret_cast<float*>(ws) + s * col_floats<g>());
-        });
+        conv_forward_cf_items<g>(x, w, bias, y, reinterpret_cast<float*>(ws));
     } else if constexpr (!g.cl) {
         float* col = reinterpret_cast<float*>(ws);
         for (i64 b = 0; b < g.B; ++b) {

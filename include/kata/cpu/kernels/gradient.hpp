@@ -473,8 +473,7 @@ struct kernel<op_kind::convolution_data_grad> {
         constexpr detail::geometry g = geo<I>;
         if constexpr (detail::data_grad_as_conv(g)) {
             constexpr detail::geometry t = detail::transposed_geometry(g);
-            return std::size_t(g.O * g.Cg * g.taps + detail::item_slots<t>() * detail::col_floats<t>()) *
-                   sizeof(float);
+            return std::size_t(g.O * g.Cg * g.taps + detail::cf_forward_floats<t>()) * sizeof(float);
         } else if constexpr (detail::batch_parallel_cf<g>()) {
             return std::size_t(detail::item_slots<g>() * g.Cg * g.taps * g.out_sp) * sizeof(float);
         } else {
@@ -495,10 +494,7 @@ struct kernel<op_kind::convolution_data_grad> {
             float* wt = col;
             float* cols = wt + g.O * K;
             detail::pack_transposed_weights<g>(w, wt);
-            detail::for_items_by_slot<t>([&](std::int64_t s, std::int64_t b) {
-                detail::conv_item_cf<t>(dy + b * g.O * g.out_sp, wt, nullptr, dx + b * g.C * g.in_sp,
-                                        cols + s * detail::col_floats<t>());
-            });
+            detail::conv_forward_cf_items<t>(dy, wt, nullptr, dx, cols);
             return;
         } else if constexpr (detail::batch_parallel_cf<g>()) {
             // Per item: col = W_g^T dy_g (one single-threaded GEMM per group), then col2im into dx_b.
@@ -547,7 +543,12 @@ struct kernel<op_kind::convolution_filter_grad> {
             std::int64_t pack = 0;  // the direct kernel's channel-major copies, one per slot
             if constexpr (detail::cf_direct_2d<g>() && detail::cf_direct_shape<g>().filter_grad_ok())
                 pack = detail::cfd::filter_grad_pack_floats<detail::cf_direct_shape<g>()>((g.B + S - 1) / S);
-            return std::size_t(S * (detail::col_floats<g>() + g.O * g.Cg * g.taps + pack)) * sizeof(float);
+            std::int64_t n = S * (detail::col_floats<g>() + g.O * g.Cg * g.taps + pack);
+            if constexpr (detail::cf_winograd_filter_grad<g>()) {  // per slot: dU's partial and the scratch
+                constexpr detail::wino::shape q = detail::cf_winograd_shape<g>();
+                n = std::max<std::int64_t>(n, S * (q.partial_floats() + q.fg_scratch_floats()));
+            }
+            return std::size_t(n) * sizeof(float);
         } else
             return std::size_t(g.Cg * g.taps * g.out_sp) * sizeof(float);
     }
@@ -560,6 +561,30 @@ struct kernel<op_kind::convolution_filter_grad> {
         float* dw = io.output();
         float* col = reinterpret_cast<float*>(io.workspace);
 #if KATA_CPU_X86
+        if constexpr (detail::cf_winograd_filter_grad<g>()) {
+            if (simd::use_avx2_fma()) {
+                // Winograd (kernels/conv_cf_winograd.hpp): each slot sums its items' transformed dW into
+                // its own partial; the partials are added in slot order, then transformed back.
+                constexpr detail::wino::shape q = detail::cf_winograd_shape<g>();
+                constexpr std::int64_t S = detail::item_slots<g>(), PF = q.partial_floats();
+                constexpr std::int64_t SF = q.fg_scratch_floats();
+                float* parts = col;
+                float* scratch = parts + S * PF;
+                parallel_for(
+                    S,
+                    [&](std::int64_t s0, std::int64_t s1) {
+                        for (std::int64_t s = s0; s < s1; ++s) {
+                            const std::int64_t b0 = g.B * s / S, b1 = g.B * (s + 1) / S;
+                            detail::wino::filter_grad_items<q>(x + b0 * g.C * g.in_sp, g.C * g.in_sp,
+                                                               dy + b0 * g.O * g.out_sp, g.O * g.out_sp,
+                                                               b1 - b0, scratch + s * SF, parts + s * PF);
+                        }
+                    },
+                    1);
+                detail::wino::filter_grad_finish<q>(parts, S, dw);
+                return;
+            }
+        }
         if constexpr (detail::batch_parallel_cf<g>() && detail::cf_direct_2d<g>() &&
                       detail::cf_direct_shape<g>().filter_grad_ok()) {
             if (simd::use_avx2_fma()) {
@@ -974,52 +999,105 @@ inline void dy_sums(const float* dy, const float* xp, i64 n, float m, double& sd
 #if defined(__GNUC__)
 typedef float bn_v4f __attribute__((vector_size(16)));
 #endif
+#if KATA_CPU_X86
+// The same eight float partials per sum as one 8-float vector each (lanes 0-3: the first 4-float vector's,
+// 4-7: the second's, added into double in the same order), with AVX2 + FMA: half the instructions (the
+// library's portable code is compiled for SSE2 only).
+KATA_CPU_AVX2_TARGET inline void fused_sums_avx2(const float* dy, const float* xp, i64 nb, float shift,
+                                                 double& t1, double& t2, double& t3, double& t4) {
+    __m256 a = _mm256_setzero_ps(), q = a, b = a, e = a;
+    const __m256 sh = _mm256_set1_ps(shift);
+    for (i64 j = 0; j < nb; j += 8) {
+        const __m256 d = _mm256_sub_ps(_mm256_loadu_ps(xp + j), sh), g = _mm256_loadu_ps(dy + j);
+        a = _mm256_add_ps(a, d);
+        q = _mm256_fmadd_ps(d, d, q);
+        b = _mm256_add_ps(b, g);
+        e = _mm256_fmadd_ps(g, d, e);
+    }
+    alignas(32) float va[8], vq[8], vb[8], ve[8];
+    _mm256_store_ps(va, a);
+    _mm256_store_ps(vq, q);
+    _mm256_store_ps(vb, b);
+    _mm256_store_ps(ve, e);
+    for (int k = 0; k < 4; ++k) {
+        t1 += double(va[k]) + double(va[k + 4]);
+        t2 += double(vq[k]) + double(vq[k + 4]);
+        t3 += double(vb[k]) + double(vb[k + 4]);
+        t4 += double(ve[k]) + double(ve[k + 4]);
+    }
+}
+
+// dx[j] = float(k1 (dy[j] - a) - k2 (x[j] - mu)) in double, 4 values per vector (the portable loop runs
+// 2 per SSE2 vector).
+KATA_CPU_AVX2_TARGET inline void bn_dx_avx2(const float* dy, const float* x, float* dx, i64 n, double k1,
+                                            double a, double k2, double mu) {
+    const __m256d K1 = _mm256_set1_pd(k1), A = _mm256_set1_pd(a), K2 = _mm256_set1_pd(k2),
+                  MU = _mm256_set1_pd(mu);
+    i64 j = 0;
+    for (; j + 4 <= n; j += 4) {
+        const __m256d d = _mm256_cvtps_pd(_mm_loadu_ps(dy + j)), v = _mm256_cvtps_pd(_mm_loadu_ps(x + j));
+        const __m256d r =
+            _mm256_sub_pd(_mm256_mul_pd(K1, _mm256_sub_pd(d, A)), _mm256_mul_pd(K2, _mm256_sub_pd(v, MU)));
+        _mm_storeu_ps(dx + j, _mm256_cvtpd_ps(r));
+    }
+    for (; j < n; ++j) dx[j] = float(k1 * (double(dy[j]) - a) - k2 * (double(x[j]) - mu));
+}
+#endif
+
 inline void fused_sums(const float* dy, const float* xp, i64 n, float shift, double& s1, double& s2,
                        double& sdy, double& sdyx) {
     const i64 nb = n - n % 8;
     double t1 = 0, t2 = 0, t3 = 0, t4 = 0;
-#if defined(__GNUC__)
-    bn_v4f a0{}, a1{}, q0{}, q1{}, b0{}, b1{}, e0{}, e1{};
-    const bn_v4f sh = {shift, shift, shift, shift};
-    for (i64 j = 0; j < nb; j += 8) {
-        bn_v4f x0, x1, g0, g1;
-        std::memcpy(&x0, xp + j, sizeof x0);
-        std::memcpy(&x1, xp + j + 4, sizeof x1);
-        std::memcpy(&g0, dy + j, sizeof g0);
-        std::memcpy(&g1, dy + j + 4, sizeof g1);
-        const bn_v4f d0 = x0 - sh, d1 = x1 - sh;
-        a0 += d0;
-        a1 += d1;
-        q0 += d0 * d0;
-        q1 += d1 * d1;
-        b0 += g0;
-        b1 += g1;
-        e0 += g0 * d0;
-        e1 += g1 * d1;
-    }
-    for (int k = 0; k < 4; ++k) {
-        t1 += double(a0[k]) + double(a1[k]);
-        t2 += double(q0[k]) + double(q1[k]);
-        t3 += double(b0[k]) + double(b1[k]);
-        t4 += double(e0[k]) + double(e1[k]);
-    }
-#else
-    float a[8]{}, q[8]{}, b[8]{}, e[8]{};
-    for (i64 j = 0; j < nb; j += 8)
-        for (int k = 0; k < 8; ++k) {
-            const float d = xp[j + k] - shift;
-            a[k] += d;
-            q[k] += d * d;
-            b[k] += dy[j + k];
-            e[k] += dy[j + k] * d;
-        }
-    for (int k = 0; k < 8; ++k) {
-        t1 += a[k];
-        t2 += q[k];
-        t3 += b[k];
-        t4 += e[k];
-    }
+#if KATA_CPU_X86
+    if (simd::use_avx2_fma()) {
+        fused_sums_avx2(dy, xp, nb, shift, t1, t2, t3, t4);
+    } else
 #endif
+#if defined(__GNUC__)
+    {
+        bn_v4f a0{}, a1{}, q0{}, q1{}, b0{}, b1{}, e0{}, e1{};
+        const bn_v4f sh = {shift, shift, shift, shift};
+        for (i64 j = 0; j < nb; j += 8) {
+            bn_v4f x0, x1, g0, g1;
+            std::memcpy(&x0, xp + j, sizeof x0);
+            std::memcpy(&x1, xp + j + 4, sizeof x1);
+            std::memcpy(&g0, dy + j, sizeof g0);
+            std::memcpy(&g1, dy + j + 4, sizeof g1);
+            const bn_v4f d0 = x0 - sh, d1 = x1 - sh;
+            a0 += d0;
+            a1 += d1;
+            q0 += d0 * d0;
+            q1 += d1 * d1;
+            b0 += g0;
+            b1 += g1;
+            e0 += g0 * d0;
+            e1 += g1 * d1;
+        }
+        for (int k = 0; k < 4; ++k) {
+            t1 += double(a0[k]) + double(a1[k]);
+            t2 += double(q0[k]) + double(q1[k]);
+            t3 += double(b0[k]) + double(b1[k]);
+            t4 += double(e0[k]) + double(e1[k]);
+        }
+#else
+    {
+        float a[8]{}, q[8]{}, b[8]{}, e[8]{};
+        for (i64 j = 0; j < nb; j += 8)
+            for (int k = 0; k < 8; ++k) {
+                const float d = xp[j + k] - shift;
+                a[k] += d;
+                q[k] += d * d;
+                b[k] += dy[j + k];
+                e[k] += dy[j + k] * d;
+            }
+        for (int k = 0; k < 8; ++k) {
+            t1 += a[k];
+            t2 += q[k];
+            t3 += b[k];
+            t4 += e[k];
+        }
+#endif
+    }
     for (i64 r = nb; r < n; ++r) {
         const double d = double(xp[r]) - double(shift);
         t1 += d;
@@ -1220,6 +1298,12 @@ struct kernel<op_kind::batch_normalization_grad> {
                             const float* dyp = dy + at;
                             const float* xp = x + at;
                             float* dxp = dx + at;
+#if KATA_CPU_X86
+                            if (simd::use_avx2_fma()) {
+                                detail::bn_dx_avx2(dyp, xp, dxp, V.inner, k1, a, k2, mu);
+                                continue;
+                            }
+#endif
                             for (std::int64_t j = 0; j < V.inner; ++j)
                                 dxp[j] = float(k1 * (double(dyp[j]) - a) - k2 * (double(xp[j]) - mu));
                         }
