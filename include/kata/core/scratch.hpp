@@ -13,8 +13,10 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
 #include <type_traits>
+// std::allocator and std::construct_at, which <vector> brings without what libstdc++'s <memory> also
+// pulls in (<string>, <stdexcept>: the execution layer stays free of them, ctest exec_freestanding).
+#include <vector>
 
 namespace kata::detail {
 
