@@ -104,11 +104,11 @@ struct pass_source {
 
     constexpr explicit pass_source(const builder& g)
         : nodes(g.nodes.data()), edges(g.edges.data()), n(g.nodes.size()) {
-        order_v.assign(n, 0);
+        order_v = scratch<int>(n);
         num_order = visit_order(g.nodes, g.edges, g.outputs, g.outputs.size(), order_v);
-        std::vector<int> position(n, 0);
-        first_v.assign(n + 1, 0);
-        cons_v.assign(g.edges.size() + 1, 0);
+        scratch<int> position(n);
+        first_v = scratch<int>(n + 1);
+        cons_v = scratch<int>(g.edges.size() + 1);
         index_graph(g.nodes, g.edges, order_v, num_order, position, first_v, cons_v);
         order = order_v.data();
         cons_first = first_v.data();
@@ -125,8 +125,8 @@ struct pass_source {
 
 private:
     constexpr void mark(const int* outputs, std::size_t num_outputs) {
-        reach_v.assign(n, 0);
-        out_v.assign(n, 0);
+        reach_v = scratch<char>(n);
+        out_v = scratch<char>(n);
         char* r = reach_v.data();
         for (std::size_t o = 0; o < num_outputs; ++o) out_v[std::size_t(outputs[o])] = 1;
         // reachable functions, and the leaves they read (carried over into the next graph)
@@ -140,8 +140,9 @@ private:
         out = out_v.data();
     }
 
-    std::vector<int> order_v, first_v, cons_v;
-    std::vector<char> reach_v, out_v;
+    // scratch, not std::vector: see scratch.hpp (clang's per-element evaluation steps).
+    scratch<int> order_v, first_v, cons_v;
+    scratch<char> reach_v, out_v;
 };
 
 }  // namespace detail
@@ -190,7 +191,7 @@ class modify_context {
 public:
     builder& g;  // the new graph
 
-    constexpr modify_context(builder& nb, const detail::pass_source& src, std::vector<int>& map,
+    constexpr modify_context(builder& nb, const detail::pass_source& src, detail::scratch<int>& map,
                              std::vector<derivation>& ders)
         : g(nb), src_(&src), map_(&map), ders_(&ders) {}
 
@@ -217,9 +218,14 @@ public:
         if (v.g != &g || v.id < 0) return {};
         const node& n = g.nodes[std::size_t(v.id)];
         if (n.op != op_kind::parameter) return {};
-        std::string_view s = n.name.view();
-        const auto p = s.rfind('/');
-        return p == std::string_view::npos ? name_string{} : name_string{s.substr(0, p)};
+        // The key copied whole and cut at its last '/': a character loop and string_view::rfind cost
+        // clang evaluation steps per character (-fconstexpr-steps, issue 16).
+        name_string r = n.name;
+        std::size_t p = r.length;
+        while (p > 0 && r.chars[p - 1] != '/') --p;
+        if (p == 0) return {};
+        r.truncate(p - 1);
+        return r;
     }
     // "<scope>/<name>" (or "<name>" at the root).
     static constexpr name_string join(std::string_view scope, std::string_view name) {
@@ -278,7 +284,7 @@ public:
 
 private:
     const detail::pass_source* src_;
-    std::vector<int>* map_;
+    detail::scratch<int>* map_;
     std::vector<derivation>* ders_;
     detail::hash_index own_;  // target name -> index in *ders_, for the derivations of this pass
 };
@@ -332,7 +338,7 @@ constexpr bn_input_slots bn_slots(const attributes& a) {
 // The name of the parameter at input k of f (empty when k < 0 or the input is not a parameter).
 constexpr name_string param_name(function_ref f, int k) {
     if (k < 0 || k >= f.num_inputs() || !f.input(k).is_parameter()) return {};
-    return name_string{f.input(k).name()};
+    return f.input(k).get().name;  // copied whole, not character by character (clang's step budget)
 }
 
 }  // namespace kata

@@ -118,7 +118,7 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
     const std::size_t n = src.n;
     // The new graph is about as large as the previous one; reserving avoids copying nodes on growth.
     builder out(n + n / 2 + 64, 2 * n + 64);
-    std::vector<int> map(n, -1);
+    scratch<int> map(n, -1);
     modify_context c(out, src, map, ders);
     const node* nd = src.nodes;
     int* mp = map.data();
@@ -142,7 +142,7 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
     if constexpr (requires { m.named_input(0); })
         if (!check_named_inputs(out, src, m)) return out;
     // 2. functions in nnabla's visit order
-    std::vector<var> ins_v(std::size_t(max_inputs), var{});
+    scratch<var> ins_v{std::size_t(max_inputs)};
     var* ins = ins_v.data();
     for (int t = 0; t < src.num_order; ++t) {
         const int f = src.order[t];
@@ -217,9 +217,9 @@ constexpr void run_item(conversion_state& st, const M& m) {
 // creation order. O(N + E), one copy of each kept node that moves down.
 constexpr void compact(builder& b) {
     const std::size_t n = b.nodes.size();
-    std::vector<int> order(n, 0);
+    scratch<int> order(n);
     const int num_order = visit_order(b.nodes, b.edges, b.outputs, b.outputs.size(), order);
-    std::vector<int> nid_v(n, -1);
+    scratch<int> nid_v(n, -1);
     int* nid = nid_v.data();
     node* nd = b.nodes.data();
     const int* ed = b.edges.data();
@@ -228,7 +228,7 @@ constexpr void compact(builder& b) {
         nid[order[std::size_t(t)]] = 0;
         for (int k = 0; k < f.num_inputs; ++k) nid[ed[f.first_input + k]] = 0;
     }
-    std::vector<int> edges;
+    growable<int> edges;
     edges.reserve(b.edges.size());
     int kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
@@ -241,7 +241,7 @@ constexpr void compact(builder& b) {
         ++kept;
     }
     b.nodes.erase(b.nodes.begin() + kept, b.nodes.end());
-    b.edges = static_cast<std::vector<int>&&>(edges);
+    b.edges = static_cast<growable<int>&&>(edges);
     for (int& o : b.outputs) o = nid[o];
     b.parameter_index_stale();
 }

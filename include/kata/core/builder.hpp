@@ -28,6 +28,7 @@
 #include "fixed_string.hpp"
 #include "hash_index.hpp"
 #include "node.hpp"
+#include "scratch.hpp"
 
 namespace kata {
 
@@ -47,9 +48,11 @@ struct var {
 
 class builder {
 public:
-    std::vector<node> nodes;
-    std::vector<int> edges;
-    std::vector<int> outputs;
+    // Not std::vector: detail::growable (scratch.hpp) costs a fraction of the constant-evaluation
+    // steps per push_back under clang's -fconstexpr-steps.
+    detail::growable<node> nodes;
+    detail::growable<int> edges;
+    detail::growable<int> outputs;
     message_string error{};
     bool failed = false;
 

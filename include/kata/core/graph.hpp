@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "builder.hpp"
+#include "scratch.hpp"
 
 namespace kata {
 
@@ -95,9 +96,9 @@ namespace detail {
 // nnabla's Variable.visit: depth-first post-order from the outputs, inputs in index order, each
 // function once (docs/nnabla-semantics.md §0.3). Several outputs behave like a Sink over them. An explicit
 // stack keeps deep graphs within constexpr limits and gives the same order as upstream's recursion. O(N + E);
-// raw pointers instead of container calls, which cost tens of evaluation steps each. Vectors of
-// trivial types are created with an explicit value, `v(n, 0)`: clang 14 rejects libstdc++ 12's
-// value-initialising `v(n)` / resize(n) in constant evaluation (it fills storage outside its lifetime).
+// raw pointers instead of container calls, which cost tens of evaluation steps each. Working arrays
+// are detail::scratch (scratch.hpp), not std::vector: a vector's fill costs ~24 clang evaluation steps
+// per element.
 template <class Nodes, class Edges, class Outs, class Order>
 constexpr int visit_order(const Nodes& nodes, const Edges& edges, const Outs& outs, std::size_t nouts,
                           Order& order) {
@@ -105,8 +106,8 @@ constexpr int visit_order(const Nodes& nodes, const Edges& edges, const Outs& ou
     const node* nd = nodes.data();
     const int* ed = edges.data();
     int* ord = order.data();
-    std::vector<char> seen_v(n, 0);
-    std::vector<int> stack_v(2 * n + 2, 0);  // (node, next input index) pairs; depth <= functions
+    scratch<char> seen_v(n);
+    scratch<int> stack_v(2 * n + 2);  // (node, next input index) pairs; depth <= functions
     char* seen = seen_v.data();
     int* stack = stack_v.data();
     int top = 0;  // number of ints on the stack
@@ -169,7 +170,7 @@ constexpr int index_graph(const Nodes& nodes, const Edges& edges, const Order& o
             if (!repeated(nd[f], k)) ++first[ed[nd[f].first_input + k] + 1];
     }
     for (std::size_t i = 0; i < n; ++i) first[i + 1] += first[i];
-    std::vector<int> fill_v(first, first + n);
+    scratch<int> fill_v(first, n);
     int* fill = fill_v.data();
     for (std::size_t f = 0; f < n; ++f) {
         if (pos[f] < 0) continue;
