@@ -210,20 +210,3 @@ TEST_CASE("the memory plan evaluated in four parts equals the plan in one piece"
     CHECK(same_plan(one, p3.plan));
     CHECK(same_plan(reference_plan(G), p3.plan));
 }
-
-// The executors evaluate the plan in exec::detail::memory_plan_parts(G) parts (kata/exec/executor.hpp,
-// schedule::plan): one for inference graphs, whose few simultaneous buffers keep the whole plan far
-// inside one constant evaluation's budget (issue 16: every extra part repeats the bookkeeping), four
-// for training graphs (g++'s default budget needs them for ResNet-50's training step). Either way the
-// plan is the one-piece plan (the cases above).
-TEST_CASE("executors split the memory plan into parts only for training graphs") {
-    static_assert(exec::detail::memory_plan_parts(Chain::graph) == 1);
-    static_assert(exec::detail::memory_plan_parts(ResNet50::graph) == 1);
-    static_assert(exec::detail::memory_plan_parts(ResNet50Folded::graph) == 1);
-    static_assert(exec::detail::memory_plan_parts(MobileNet::graph) == 1);
-    static_assert(exec::detail::memory_plan_parts(ChainTraining::graph) == 4);
-    constexpr const auto& G = ResNet50Folded::graph;
-    constexpr auto one_part =
-        exec::detail::make_memory_plan_part(G, exec::detail::memory_plan_part<G.size()>{}, 0, 1);
-    CHECK(same_plan(reference_plan(G), one_part.plan));
-}

@@ -148,20 +148,11 @@ template <graph_type Net, class Backend, parameter_mode Mode>
 struct schedule {
     static constexpr const auto& graph = Net::graph;
     static constexpr std::size_t num_nodes = graph.size();
-    // The memory plan in plan_parts constant evaluations (g++'s per-evaluation budget: one for inference
-    // graphs, four for training graphs; memory_plan_parts in memory_plan.hpp). Part P is a variable
-    // template, so the parts a graph does not need are never evaluated; the result is the same plan.
-    static constexpr int plan_parts = memory_plan_parts(graph);
-    template <int P>
-    static constexpr memory_plan_part<num_nodes> plan_part_value() {
-        if constexpr (P == 0)
-            return make_memory_plan_part(graph, memory_plan_part<num_nodes>{}, 0, plan_parts);
-        else
-            return make_memory_plan_part(graph, plan_part<P - 1>, P, plan_parts);
-    }
-    template <int P>
-    static constexpr memory_plan_part<num_nodes> plan_part = plan_part_value<P>();
-    static constexpr auto plan = plan_part_value<plan_parts - 1>().plan;
+    // The memory plan in four constant evaluations (g++'s per-evaluation budget, memory_plan.hpp).
+    static constexpr auto plan_part0 = make_memory_plan_part(graph, memory_plan_part<num_nodes>{}, 0, 4);
+    static constexpr auto plan_part1 = make_memory_plan_part(graph, plan_part0, 1, 4);
+    static constexpr auto plan_part2 = make_memory_plan_part(graph, plan_part1, 2, 4);
+    static constexpr auto plan = make_memory_plan_part(graph, plan_part2, 3, 4).plan;
 
     static constexpr bool runs_kernel(int id) {
         return graph.nodes[std::size_t(id)].op != op_kind::sink && !plan.aliased[std::size_t(id)];
@@ -235,48 +226,24 @@ struct schedule {
     // kernel are grouped by instance with a hash table over the instances (O(N)); the executor then
     // runs a table of steps (node, kernel, input buffers) with one function pointer per distinct
     // instance, instead of one template per node.
-    // The grouping compares nodes, not op_instances: instance_at builds a ~1.6 KB value (17 shapes and
-    // the attributes), and building two per node to hash and compare them was most of the schedule's
-    // constant evaluation on long graphs (issue 16). node_hash and same_instance read the same fields
-    // instance_at copies, so two nodes are grouped exactly when instance_at(a) == instance_at(b).
-    static constexpr bool input_frozen(int id, int k) {
-        return Mode == parameter_mode::frozen && prepares_of[std::size_t(graph.nodes[std::size_t(id)].op)] &&
-               graph.input_node(id, k).op == op_kind::parameter;
-    }
-    static constexpr std::uint64_t node_hash(int id) {
-        const node& n = graph.nodes[std::size_t(id)];
+    static constexpr std::uint64_t instance_hash(const op_instance& I) {
         std::uint64_t h = 1469598103934665603ull;
         auto mix = [&h](std::int64_t v) { h = (h ^ std::uint64_t(v)) * 1099511628211ull; };
         auto mix_shape = [&mix](const shape_t& s) {
             mix(s.rank);
             for (int d = 0; d < s.rank; ++d) mix(s.dims[d]);
         };
-        mix(std::int64_t(n.op));
-        mix(std::int64_t(n.type));
-        mix(std::int64_t(n.lay));
-        mix_shape(n.shape);
-        mix(n.num_inputs);
-        for (int k = 0; k < n.num_inputs && k < max_kernel_inputs; ++k) {
-            const node& in = graph.input_node(id, k);
-            mix_shape(in.shape);
-            mix(std::int64_t(in.type) * 4 + std::int64_t(in.lay) * 2 + std::int64_t(input_frozen(id, k)));
+        mix(std::int64_t(I.op));
+        mix(std::int64_t(I.type));
+        mix(std::int64_t(I.out_layout));
+        mix_shape(I.out);
+        mix(I.nin);
+        for (int k = 0; k < I.nin && k < max_kernel_inputs; ++k) {
+            mix_shape(I.in[k]);
+            mix(std::int64_t(I.in_type[k]) * 4 + std::int64_t(I.in_layout[k]) * 2 +
+                std::int64_t(I.in_frozen[k]));
         }
         return h;  // the attributes are left out: equal hashes are compared in full
-    }
-    static constexpr bool same_instance(int a, int b) {
-        const node& x = graph.nodes[std::size_t(a)];
-        const node& y = graph.nodes[std::size_t(b)];
-        if (x.op != y.op || x.type != y.type || x.lay != y.lay || x.num_inputs != y.num_inputs ||
-            !(x.shape == y.shape) || !(x.attr == y.attr))
-            return false;
-        for (int k = 0; k < x.num_inputs && k < max_kernel_inputs; ++k) {
-            const node& p = graph.input_node(a, k);
-            const node& q = graph.input_node(b, k);
-            if (p.type != q.type || p.lay != q.lay || !(p.shape == q.shape) ||
-                input_frozen(a, k) != input_frozen(b, k))
-                return false;
-        }
-        return true;
     }
     static constexpr std::size_t hash_capacity = [] {
         std::size_t c = 16;
@@ -296,7 +263,8 @@ struct schedule {
         for (int t = 0; t < graph.num_order; ++t) {
             const int id = graph.order[t];
             if (!runs_kernel(id)) continue;
-            const std::uint64_t h = node_hash(id);
+            const op_instance I = instance_at(id);
+            const std::uint64_t h = instance_hash(I);
             std::size_t at = std::size_t(h) & (hash_capacity - 1);
             while (true) {
                 const int j = slot[at] - 1;
@@ -307,7 +275,7 @@ struct schedule {
                     g.kernel_of[std::size_t(id)] = g.num_kernels++;
                     break;
                 }
-                if (hash_of[std::size_t(j)] == h && same_instance(g.first_node[std::size_t(j)], id)) {
+                if (hash_of[std::size_t(j)] == h && instance_at(g.first_node[std::size_t(j)]) == I) {
                     g.kernel_of[std::size_t(id)] = j;
                     break;
                 }

@@ -284,35 +284,7 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
     return out;
 }
 
-// How many constant evaluations (make_memory_plan_part) an executor spreads the plan over. The best fit's
-// work grows with the live area A (the sum of the buffers' live ranges in execution steps): where few
-// buffers are alive at once (inference graphs: chains, residual networks, A ~ 2-3 x the steps) the whole
-// plan is a fraction of one evaluation's budget, and every extra part repeats the O(N) bookkeeping and
-// copies the partial plan (issue 16: four parts cost chain-400's executor ~150 MB of compiler memory and
-// their time for nothing); a training graph keeps its forward activations alive across the backward pass
-// (A ~ steps^2 / 4) and needs four. A is bounded here without the aliasing and in-place grouping (each
-// node's own range, to its last reader; a group's range is covered by its members' ranges), in O(N + E).
-template <std::size_t N, std::size_t E, std::size_t O>
-constexpr int memory_plan_parts(const graph<N, E, O>& g) {
-    const int end = g.num_order;
-    const int* order = g.order.data();
-    const node* nd = g.nodes.data();
-    const int* ed = g.edges.data();
-    std::array<int, N> last_read_a{};
-    int* last_read = last_read_a.data();
-    for (std::size_t i = 0; i < N; ++i) last_read[i] = -1;
-    for (int t = 0; t < end; ++t) {
-        const node& f = nd[order[t]];
-        for (int k = 0; k < f.num_inputs; ++k) last_read[ed[f.first_input + k]] = t;
-    }
-    std::int64_t area = 0;
-    for (int t = 0; t < end; ++t) area += (last_read[order[t]] > t ? last_read[order[t]] : t) - t + 1;
-    for (std::size_t o = 0; o < O; ++o)
-        if (g.position[g.outputs[o]] >= 0) area += end - g.position[g.outputs[o]];
-    return area <= 8 * std::int64_t(end) && end <= 8192 ? 1 : 4;
-}
-
-// The whole plan in one constant evaluation (tests; executors: memory_plan_parts above).
+// The whole plan in one constant evaluation (small graphs, tests); executors evaluate it in parts.
 template <std::size_t N, std::size_t E, std::size_t O>
 constexpr memory_plan<N> make_memory_plan(const graph<N, E, O>& g) {
     return make_memory_plan_part(g, memory_plan_part<N>{}, 0, 1).plan;
