@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The compile-time budgets of issue 16 point 3: g++ -O2, one translation unit each, lift + BN folding +
-# channel-last + frozen executor (bench/compile_scaling.sh's `frozen` TU without its live-executor
-# function), against the budgets:
+# channel-last + frozen executor (stage `budget` of bench/compile_tu.sh: compile_scaling.sh's `frozen`
+# TU without its live-executor function), against the budgets:
 #
 #   ResNet-50   (442 nodes)    10 s / 1 GB
 #   ResNet-152  (1,292 nodes)  20 s / 1.5 GB
@@ -41,47 +41,17 @@ cxx=${CXX:-g++}
 work=$(mktemp -d /tmp/kata_budgets.XXXXXX)
 if [[ -z ${KATA_BUDGET_KEEP:-} ]]; then trap 'rm -rf "$work"' EXIT; fi
 
-# name -> "header|network|budget seconds|budget MB"
-net_info() {
+source "$repo/bench/compile_tu.sh"
+budget_of() {  # name -> "budget seconds|budget MB"
     case $1 in
-    resnet-50) echo "models/resnet.hpp|kata::models::resnet50_net<1>|10|1000" ;;
-    resnet-152) echo "models/resnet.hpp|kata::models::resnet152_net<1>|20|1500" ;;
-    chain-400) echo "models/chain.hpp|kata::models::chain_net<400>|30|2000" ;;
-    *) echo "compile_budgets.sh: unknown network '$1'" >&2; exit 2 ;;
+    resnet-50) echo "10|1000" ;;
+    resnet-152) echo "20|1500" ;;
+    chain-400) echo "30|2000" ;;
+    *) echo "compile_budgets.sh: '$1' has no budget (resnet-50, resnet-152, chain-400)" >&2; exit 2 ;;
     esac
 }
-
-write_tu() {  # net -> $work/<net>.cpp
-    local info header def
-    info=$(net_info "$1"); header=${info%%|*}; def=${info#*|}; def=${def%%|*}
-    cat > "$work/$1.cpp" <<EOF
-#include <$header>
-#include <kata/converters.hpp>
-#include <kata/cpu_executor.hpp>
-using Net = kata::network<$def>;
-using Inference = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
-static_assert(Inference::graph.count(kata::op_kind::batch_normalization) == 0, "every BN folded");
-// One forward pass on a frozen executor of the converted graph (its only input, NHWC).
-template <class Executor>
-float run_once(kata::parameter_store& store, const float* x) {
-    constexpr const auto& g = Inference::graph;
-    constexpr int in = [] {
-        for (std::size_t i = 0; i < g.size(); ++i)
-            if (g.nodes[i].op == kata::op_kind::input) return int(i);
-        return -1;
-    }();
-    constexpr kata::shape_t s = g.nodes[in].shape;
-    Executor run(store);
-    auto xin = xt::adapt(x, std::size_t(s.numel()), xt::no_ownership(),
-                         std::array<std::size_t, 4>{std::size_t(s.dims[0]), std::size_t(s.dims[1]),
-                                                    std::size_t(s.dims[2]), std::size_t(s.dims[3])});
-    return run(xin).data()[0];
-}
-float run_frozen(kata::parameter_store& store, const float* x) {
-    return run_once<kata::cpu::frozen_executor<Inference>>(store, x);
-}
-EOF
-}
+# The TU is written once, against A's include directory, and compiled against A and B.
+write_tu() { kata_write_tu "$1" budget "$inc_a" "$work/$1.cpp"; }
 
 compile_one() {  # include_dir tu -> "user_s peak_mb" or "FAIL"
     local tv=$work/time.txt
@@ -103,8 +73,8 @@ echo "# $($cxx --version | head -1); -std=gnu++20 -O2 -DNDEBUG -pthread; A = $in
 IFS=, read -r -a net_list <<< "$nets"
 summary=()
 for net in "${net_list[@]}"; do
+    info=$(budget_of "$net"); budget_s=${info%|*}; budget_mb=${info#*|}
     write_tu "$net"
-    info=$(net_info "$net"); budget_s=$(cut -d'|' -f3 <<< "$info"); budget_mb=$(cut -d'|' -f4 <<< "$info")
     ua=(); ub=(); ratios=(); ma=0; mb=0; fail=""
     for ((r = 0; r < runs; r++)); do
         order="a"

@@ -50,79 +50,9 @@ flags="-std=gnu++20 -O2 -DNDEBUG -pthread -I$kata_inc -I$repo/examples ${KATA_SC
 work=$(mktemp -d /tmp/kata_scaling.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 
-# name -> "header|network definition|nodes"
-net_info() {
-    case $1 in
-    headers) echo "kata/kata.hpp||-" ;;
-    chain-*) local n=${1#chain-}; echo "models/chain.hpp|kata::models::chain_net<$n>|$((8 * n + 1))" ;;
-    resnet-50) echo "models/resnet.hpp|kata::models::resnet50_net<1>|442" ;;
-    resnet-101) echo "models/resnet.hpp|kata::models::resnet101_net<1>|867" ;;
-    resnet-152) echo "models/resnet.hpp|kata::models::resnet152_net<1>|1292" ;;
-    *) echo "compile_scaling.sh: unknown network '$1'" >&2; exit 2 ;;
-    esac
-}
-stage_index() {
-    case $1 in lift) echo 0 ;; convert) echo 1 ;; live) echo 2 ;; frozen) echo 3 ;;
-    *) echo "compile_scaling.sh: unknown stage '$1'" >&2; exit 2 ;; esac
-}
-
-# The translation unit of network $1 at stage $2 (cumulative).
-# The translation unit of network $1 at stage $2 (cumulative).
-write_tu() {
-    local info header def nodes s
-    info=$(net_info "$1"); header=${info%%|*}; def=${info#*|}; def=${def%|*}; nodes=${info##*|}
-    s=$(stage_index "$2")
-    {
-        echo "#include <$header>"
-        if ((s >= 1)); then echo "#include <kata/converters.hpp>"; fi
-        # The executors without parameter creation and .npz I/O (kata/cpu_executor.hpp, what a TU that
-        # only builds and runs a network includes); kata/cpu.hpp for an include directory without it.
-        if ((s >= 2)); then
-            if [[ -f $kata_inc/kata/cpu_executor.hpp ]]; then echo "#include <kata/cpu_executor.hpp>"
-            else echo "#include <kata/cpu.hpp>"; fi
-        fi
-        if [[ $1 != headers ]]; then
-            echo "using Net = kata::network<$def>;"
-            echo "static_assert(Net::graph.size() == $nodes, \"node count\");"
-            if ((s >= 1)); then
-                cat <<'EOF'
-using Inference = kata::convert<Net, kata::BatchNormalizationFoldingModifier{}, kata::ChannelLastModifier{}>;
-static_assert(Inference::graph.count(kata::op_kind::batch_normalization) == 0, "every BN folded");
-EOF
-            fi
-            if ((s >= 2)); then
-                cat <<'EOF'
-// One forward pass on an executor of the converted graph (its only input, NHWC).
-template <class Executor>
-float run_once(kata::parameter_store& store, const float* x) {
-    constexpr const auto& g = Inference::graph;
-    constexpr int in = [] {
-        for (std::size_t i = 0; i < g.size(); ++i)
-            if (g.nodes[i].op == kata::op_kind::input) return int(i);
-        return -1;
-    }();
-    constexpr kata::shape_t s = g.nodes[in].shape;
-    Executor run(store);
-    auto xin = xt::adapt(x, std::size_t(s.numel()), xt::no_ownership(),
-                         std::array<std::size_t, 4>{std::size_t(s.dims[0]), std::size_t(s.dims[1]),
-                                                    std::size_t(s.dims[2]), std::size_t(s.dims[3])});
-    return run(xin).data()[0];
-}
-float run_live(kata::parameter_store& store, const float* x) {
-    return run_once<kata::cpu::executor<Inference>>(store, x);
-}
-EOF
-            fi
-            if ((s >= 3)); then
-                cat <<'EOF'
-float run_frozen(kata::parameter_store& store, const float* x) {
-    return run_once<kata::cpu::frozen_executor<Inference>>(store, x);
-}
-EOF
-            fi
-        fi
-    } > "$work/$1-$2.cpp"
-}
+source "$repo/bench/compile_tu.sh"
+net_info() { kata_tu_net_info "$1"; }
+write_tu() { kata_write_tu "$1" "$2" "$kata_inc" "$work/$1-$2.cpp"; }
 
 seconds_elapsed() {  # GNU time's "h:mm:ss" or "m:ss.ss" -> seconds
     awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s}' "$1"
