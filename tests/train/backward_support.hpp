@@ -81,4 +81,21 @@ inline void check_close(const xt::xarray<float>& got, const xt::xarray<float>& w
                   what << ": max error " << err << " (max |reference| " << ref << ")");
 }
 
+// A training step's loss (its first output) and every gradient the fixture holds ("grad:<name>") against
+// the fixture: the loss within 1e-4 relative + 1e-6, the gradients with check_close.
+template <class Step>
+void check_step_against_fixture(Step& step, parameter_store& store, const backward_fixture& f,
+                                const char* name) {
+    const float loss = step.template output_data<0>()[0];
+    const float want = f.f32("loss").data()[0];
+    CHECK_MESSAGE(std::fabs(loss - want) <= 1e-4 * std::fabs(want) + 1e-6,
+                  name << ": loss " << loss << " vs " << want);
+    for (const std::string& p : f.gradient_names()) {
+        const parameter* q = store.find(p);
+        REQUIRE(q);
+        REQUIRE_MESSAGE(q->has_grad(), name << ": no gradient for " << p);
+        check_close(const_cast<parameter*>(q)->grad(), f.f32("grad:" + p), std::string(name) + " d/d" + p);
+    }
+}
+
 }  // namespace kata::test

@@ -22,22 +22,9 @@
 using namespace kata;
 using kata::test::backward_fixture;
 using kata::test::check_close;
+using kata::test::check_step_against_fixture;
 
 namespace {
-
-template <class Step>
-void check_case(Step& step, parameter_store& store, const backward_fixture& f, const char* name) {
-    const float loss = step.template output_data<0>()[0];
-    const float want = f.f32("loss").data()[0];
-    CHECK_MESSAGE(std::fabs(loss - want) <= 1e-4 * std::fabs(want) + 1e-6,
-                  name << ": loss " << loss << " vs " << want);
-    for (const std::string& p : f.gradient_names()) {
-        const parameter* q = store.find(p);
-        REQUIRE(q);
-        REQUIRE_MESSAGE(q->has_grad(), name << ": no gradient for " << p);
-        check_close(const_cast<parameter*>(q)->grad(), f.f32("grad:" + p), std::string(name) + " d/d" + p);
-    }
-}
 
 // dense: Affine (with and without bias), LeakyReLU, Sigmoid, Tanh, ReLU, Mul2, Add2 broadcasting (1,6),
 // Sub2 broadcasting (6,), AddScalar, MulScalar, Reshape, Sum. FrozenC: "c" has need_grad=false.
@@ -64,7 +51,7 @@ TEST_CASE("backward: dense ops (Affine, activations, broadcasting arithmetic, sc
     train::cpu_executor<Train> step(store);
     const xt::xarray<float> r = f.f32("input:r");
     step.execute(r);
-    check_case(step, store, f, "dense");
+    check_step_against_fixture(step, store, f, "dense");
 
     SUBCASE("gradients accumulate until zero_grad, as in nnabla") {
         step.execute(r);
@@ -74,7 +61,7 @@ TEST_CASE("backward: dense ops (Affine, activations, broadcasting arithmetic, sc
         sgd.set_parameters(store);
         sgd.zero_grad();
         step.execute(r);
-        check_case(step, store, f, "after zero_grad");
+        check_step_against_fixture(step, store, f, "after zero_grad");
     }
 }
 
@@ -116,7 +103,7 @@ TEST_CASE("backward: channel-first convolution with groups, dilation, padding, s
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_cf");
+    check_step_against_fixture(step, store, f, "conv_cf");
 }
 
 // conv_cl: Convolution NHWC (group 3, pad 1, stride 2), MaxPooling NHWC, BatchNormalization test mode over
@@ -140,7 +127,7 @@ TEST_CASE("backward: channel-last convolution and pooling, BatchNormalization in
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_cl");
+    check_step_against_fixture(step, store, f, "conv_cl");
 }
 
 // bn_train: BatchNormalization with batch statistics (decay 0.8, eps 1e-3), Tanh.
@@ -160,7 +147,7 @@ TEST_CASE("backward: BatchNormalization in training mode (batch statistics, runn
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "bn_train");
+    check_step_against_fixture(step, store, f, "bn_train");
     check_close(store.find("bn/mean")->data, f.f32("running:bn/mean"), "running mean");
     check_close(store.find("bn/var")->data, f.f32("running:bn/var"), "running var");
 }
@@ -191,7 +178,7 @@ TEST_CASE(
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_paths");
+    check_step_against_fixture(step, store, f, "conv_paths");
 }
 
 // conv_direct: channel-first 2-D stride-1 convolutions with whole vectors of 8 per output row (the direct
@@ -219,7 +206,7 @@ TEST_CASE(
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_direct");
+    check_step_against_fixture(step, store, f, "conv_direct");
 }
 
 // conv_direct_wide: the direct filter gradient on 48-wide rows read in place (one item per chunk).
@@ -237,7 +224,7 @@ TEST_CASE("backward: direct channel-first convolution on wide rows at batch 5") 
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_direct_wide");
+    check_step_against_fixture(step, store, f, "conv_direct_wide");
 }
 
 // losses: mean(SoftmaxCrossEntropy(x, t)) + mean(sum(SquaredError(y, z), axes {1}, keep_dims)).
@@ -258,7 +245,7 @@ TEST_CASE("backward: losses (SoftmaxCrossEntropy, SquaredError) and reductions (
     train::cpu_executor<Train> step(store);
     const xt::xarray<std::int32_t> t = f.i32("input:t");
     step.execute(t, f.f32("input:z"));
-    check_case(step, store, f, "losses");
+    check_step_against_fixture(step, store, f, "losses");
 }
 
 // ranks: Convolution 1-D (pad 2, dilation 2), Affine with base_axis 2, BatchNormalization training mode over
@@ -290,7 +277,7 @@ TEST_CASE(
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r1"), f.f32("input:r2"));
-    check_case(step, store, f, "ranks");
+    check_step_against_fixture(step, store, f, "ranks");
 }
 
 // composite: Softmax (axis 1), Transpose (2, 0, 1), Div2 by a broadcast parameter and by an x-dependent
@@ -309,7 +296,7 @@ TEST_CASE("backward: Softmax, Transpose and Div2 (rules made of forward ops)") {
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "composite");
+    check_step_against_fixture(step, store, f, "composite");
 }
 
 // more_ops: DepthwiseConvolution (multiplier 2, pad 1, stride (2,1)), Deconvolution (group 3, stride 2, pad 1,
@@ -344,7 +331,7 @@ TEST_CASE(
     train::cpu_executor<Train> step(store);
     const xt::xarray<std::int32_t> idx = f.i32("input:idx");
     step.execute(f.f32("input:r1"), idx, f.f32("input:r2"));
-    check_case(step, store, f, "more_ops");
+    check_step_against_fixture(step, store, f, "more_ops");
 }
 
 // concat: Concatenate along axis 1 of (x, y, x), Tanh.
@@ -361,7 +348,7 @@ TEST_CASE("backward: Concatenate (one input twice)") {
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "concat");
+    check_step_against_fixture(step, store, f, "concat");
 }
 
 // lenet_bn: LeNet with BatchNormalization (training mode) written with PF::, end to end.
@@ -390,7 +377,7 @@ TEST_CASE("backward: LeNet with BatchNormalization end to end, and SimpleGraph d
     train::cpu_executor<Train> step(store);
     const xt::xarray<std::int32_t> t = f.i32("input:t");
     step.execute(f.f32("input:x"), t);
-    check_case(step, store, f, "lenet_bn");
+    check_step_against_fixture(step, store, f, "lenet_bn");
 
     SimpleGraph viewer;
     const std::string dot = viewer.create_graphviz_digraph(Train::graph);
@@ -424,7 +411,7 @@ TEST_CASE("backward: SigmoidCrossEntropy, LogSoftmax, and a TopNError off the lo
     const std::int32_t tw[5] = {0, 6, 3, 3, 1};
     const xt::xarray<std::int32_t> t = f.i32("input:t");
     step.execute(t, f.f32("input:r1"), f.f32("input:r2"), tw);
-    check_case(step, store, f, "new_losses");
+    check_step_against_fixture(step, store, f, "new_losses");
     const float* err = step.output_data<1>();
     for (int i = 0; i < 5; ++i) CHECK((err[i] == 0.0f || err[i] == 1.0f));
 }
@@ -451,7 +438,7 @@ TEST_CASE("backward: DepthwiseDeconvolution, FixedPointQuantize straight-through
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r1"), f.f32("input:r2"));
-    check_case(step, store, f, "fpq_dwdeconv");
+    check_step_against_fixture(step, store, f, "fpq_dwdeconv");
 }
 
 // deconv_cl: channel-last Deconvolution (group 2, stride 2, pad 1, output_padding 1), channel-last
@@ -480,7 +467,7 @@ TEST_CASE("backward: channel-last Deconvolution, FusedBatchNormalization, Unpool
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"), f.f32("input:r2"));
-    check_case(step, store, f, "deconv_cl");
+    check_step_against_fixture(step, store, f, "deconv_cl");
 }
 
 // bn_axes: BatchNormalization and FusedBatchNormalization over SEVERAL axes (nnabla's axes=[...]) against
@@ -525,7 +512,7 @@ TEST_CASE("backward: BatchNormalization and FusedBatchNormalization over several
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r1"), f.f32("input:r2"), f.f32("input:r3"));
-    check_case(step, store, f, "bn_axes");
+    check_step_against_fixture(step, store, f, "bn_axes");
     for (const std::string s : {"bn1", "bn3", "fbn"})
         for (const std::string k : {"/mean", "/var"})
             check_close(store.find(s + k)->data, f.f32("running:" + s + k), "running " + s + k);

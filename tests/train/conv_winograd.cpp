@@ -21,6 +21,7 @@
 using namespace kata;
 using kata::test::backward_fixture;
 using kata::test::check_close;
+using kata::test::check_step_against_fixture;
 
 namespace {
 
@@ -212,20 +213,6 @@ constexpr var conv_winograd_blocks(builder& g) {
     return F::sum(h * g.input("r", {3, 16, 14, 18}));
 }
 
-template <class Step>
-void check_case(Step& step, parameter_store& store, const backward_fixture& f, const char* name) {
-    const float loss = step.template output_data<0>()[0];
-    const float want = f.f32("loss").data()[0];
-    CHECK_MESSAGE(std::fabs(loss - want) <= 1e-4 * std::fabs(want) + 1e-6,
-                  name << ": loss " << loss << " vs " << want);
-    for (const std::string& p : f.gradient_names()) {
-        const parameter* q = store.find(p);
-        REQUIRE(q);
-        REQUIRE_MESSAGE(q->has_grad(), name << ": no gradient for " << p);
-        check_close(const_cast<parameter*>(q)->grad(), f.f32("grad:" + p), std::string(name) + " d/d" + p);
-    }
-}
-
 TEST_CASE("winograd: gradients of a chain of odd-shaped 3x3 convolutions against PyTorch") {
     using Train = train::training_graph<network<conv_winograd>>;
     static_assert(Train::graph.count(op_kind::convolution_data_grad) == 4);
@@ -234,7 +221,7 @@ TEST_CASE("winograd: gradients of a chain of odd-shaped 3x3 convolutions against
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_winograd");
+    check_step_against_fixture(step, store, f, "conv_winograd");
 }
 
 TEST_CASE("winograd: gradients over several blocks of tiles against PyTorch") {
@@ -244,5 +231,5 @@ TEST_CASE("winograd: gradients over several blocks of tiles against PyTorch") {
     f.load_parameters(store);
     train::cpu_executor<Train> step(store);
     step.execute(f.f32("input:r"));
-    check_case(step, store, f, "conv_winograd_blocks");
+    check_step_against_fixture(step, store, f, "conv_winograd_blocks");
 }
