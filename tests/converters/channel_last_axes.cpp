@@ -5,7 +5,9 @@
 //     Checked at compile time (the axis arguments of the converted functions) and by values;
 //   * a graph input read by six functions whose first consumer is a Convolution (upstream only rewires
 //     the first consumer, which must be single-input);
-//   * the w_bias = true parametrisation of small_bn_resnet (the bias is carried unchanged, W permuted).
+//   * the w_bias = true parametrisation of small_bn_resnet (the bias is carried unchanged, W permuted);
+//   * SquaredError between a converted activation and an unconverted target (only x converted): the
+//     target is permuted in the graph like an Add2 operand.
 // Parts 2 and 3: channel_last_lenet.cpp (cl_lenet), channel_last_clbn.cpp (small_clbn_resnet).
 // Values (trained, non-trivial BN statistics) against the original network, within 1e-5 relative
 // (exact rewrites: the same sums in another memory order). The axes nets read x directly (no / 255),
@@ -93,6 +95,35 @@ TEST_CASE_TEMPLATE("ChannelLast on small_bn_resnet with biases keeps the values"
                    std::false_type) {
     auto store = test::prepare<BnB<T::value>, BnBCl<T::value>>();
     CHECK(test::compare_layouts<BnB<T::value>, BnBCl<T::value>>(store) < tol);
+}
+
+// ---- SquaredError with an unconverted target --------------------------------------------------------
+// Only x is converted; the targets t and t2 keep their layout. The first convolution's output is a cube
+// (2, 5, 5, 5): NCHW and NHWC have the same shape, so pairing the NHWC activation with the NCHW target
+// element by element would compile and compute a wrong loss; the second pair (2, 4, 3, 5) would not
+// compile. Both targets must be permuted to the activation's layout.
+constexpr void cl_loss_net(builder& g) {
+    var x = g.input("x", {2, 3, 5, 5});
+    var y = PF::convolution(x, 5, {3, 3}, {.pad = {1, 1}, .name = "lc1"});  // (2, 5, 5, 5)
+    g.output(F::mean(F::squared_error(y, g.input("t", {2, 5, 5, 5}))));
+    var y2 = PF::convolution(x, 4, {3, 3}, {.pad = {0, 1}, .name = "lc2"});  // (2, 4, 3, 5)
+    g.output(F::squared_error(y2, g.input("t2", {2, 4, 3, 5})));
+}
+using Loss = network<cl_loss_net>;
+using LossCl = convert<Loss, ChannelLastModifier{{"x"}}>;
+// Two targets permuted to NHWC, and the mean reads its input back in NCHW (reductions take the fallback rule).
+static_assert(LossCl::graph.count(op_kind::transpose) == 3);
+static_assert(LossCl::graph.nodes[std::size_t(LossCl::graph.find(op_kind::input, "t2"))].shape ==
+              shape_t{2, 4, 3, 5});
+TEST_CASE("ChannelLast permutes an unconverted SquaredError target to the activation's layout") {
+    auto store = test::prepare<Loss, LossCl>();
+    CHECK(test::compare_layouts<Loss, LossCl, true, 1.0f>(store) < tol);
+}
+using LossBack = convert<LossCl, ChannelFirstModifier{}>;
+TEST_CASE("ChannelFirst of that network gives the original values") {
+    auto store = test::prepare<Loss, LossCl>();
+    apply_conversion<LossBack>(store);
+    CHECK(test::compare<Loss, LossBack, 1.0f>(store) < tol);
 }
 
 }  // namespace

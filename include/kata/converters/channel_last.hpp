@@ -33,8 +33,9 @@
 //                        first)
 //   permutation          Transpose: axes composed (an identity result removes the transpose)
 //   affine_flattening    Affine (base_axis 1): W's input rows re-ordered to the new flattening order
-//   broadcasting_binary  Add2/Sub2/Mul2/Div2: unconverted same-rank operands permuted (parameters by
-//                        derivation, activations by a Transpose node); single-element operands kept
+//   broadcasting_binary  Add2/Sub2/Mul2/Div2, SquaredError: unconverted same-rank operands permuted
+//                        (parameters by derivation, activations by a Transpose node); single-element
+//                        operands kept
 //   elementwise          element-wise unary ops, Sink: rebuilt unchanged
 //   fallback             anything else (Reshape, Embed, depthwise (de)convolutions), and any rule whose
 //                        preconditions fail (base_axis != 1, ...): converted inputs are transposed back

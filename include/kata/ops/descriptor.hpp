@@ -50,7 +50,7 @@ enum class layout_rule : std::uint8_t {
     axis_argument,        // `axis` mapped, unconverted same-rank inputs permuted (Concatenate, Softmax)
     permutation,          // axes composed, an identity result removes the op (Transpose)
     affine_flattening,    // W's input rows re-ordered to the new flattening order (Affine)
-    broadcasting_binary,  // unconverted same-rank operands permuted (Add2, Sub2, Mul2, Div2)
+    broadcasting_binary,  // unconverted same-rank operands permuted (Add2, Sub2, Mul2, Div2, SquaredError)
     elementwise,          // layout does not matter: rebuilt unchanged (element-wise ops, Sink)
 };
 

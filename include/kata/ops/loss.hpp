@@ -172,7 +172,9 @@ struct op_traits<op_kind::softmax_cross_entropy> {
 template <>
 struct op_traits<op_kind::squared_error> {
     using args = op_args::none;
-    static constexpr layout_rule channel_last = layout_rule::elementwise;
+    // Two operands of one shape: an unconverted one (a target that is not a converted graph input) is
+    // permuted like an Add2 operand; `elementwise` would pair an NHWC activation with an NCHW target.
+    static constexpr layout_rule channel_last = layout_rule::broadcasting_binary;
     static constexpr args from_attributes(const attributes&) { return {}; }
     static constexpr var rebuild(builder&, const attributes&, std::span<const var> in) {
         return F::squared_error(in[0], in[1]);
