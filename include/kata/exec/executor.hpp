@@ -126,6 +126,17 @@ concept has_kernel = requires {
     sizeof(kernel_t<Backend, K>);
 };
 
+// A backend may state which dtypes its kernels run: `static constexpr bool runs_dtype(op_kind k, int slot,
+// dtype t)` (slot -1: the node's output) and `static constexpr std::string_view dtype_rule` (the rule in
+// words, for the diagnostic). Without them the executor trusts the graph's dtypes: a kernel reads its
+// buffers as the element type it was written for, so an int32 tensor reaching a float32 kernel would be
+// read as float bit patterns, silently; the check makes that a compile error naming the node.
+template <class Backend>
+concept checks_dtypes = requires {
+    { Backend::runs_dtype(op_kind::relu, 0, dtype::f32) } -> std::convertible_to<bool>;
+    { Backend::dtype_rule } -> std::convertible_to<std::string_view>;
+};
+
 template <class Backend>
 constexpr std::string_view executor_name() {
     if constexpr (requires { Backend::executor_name; })
@@ -206,6 +217,48 @@ struct schedule {
             return missing_kernel<m>::ok && false;
         }
     }
+    // A node whose output or input `slot` has a dtype the backend's kernels do not run (checks_dtypes).
+    template <int Id>
+    static constexpr bool check_dtypes() {
+        constexpr message_string m = [] {
+            const node& n = graph.nodes[Id];
+            message_string s("the backend's kernels do not run ");
+            s.append(type_name(n.op));
+            if (!n.name.empty()) s.append(" in scope '").append(n.name.view()).append("'");
+            // The first input the kernels do not read, else the output they do not write.
+            int bad = -1;
+            for (int j = 0; j < n.num_inputs && bad < 0; ++j)
+                if (!Backend::runs_dtype(n.op, j, graph.input_node(Id, j).type)) bad = j;
+            if (bad >= 0) {
+                const node& in = graph.input_node(Id, bad);
+                s.append(" on its input ").append_int(bad).append(" ");
+                if (in.op == op_kind::input || in.op == op_kind::parameter)
+                    s.append("'").append(in.name.view()).append("' ");
+                else
+                    s.append("(a ").append(type_name(in.op)).append(" output) ");
+                s.append("of dtype ").append(dtype_name(in.type));
+            } else {
+                s.append(" with an output of dtype ").append(dtype_name(n.type));
+            }
+            s.append(": ").append(Backend::dtype_rule);
+            return s;
+        }();
+        return missing_kernel<m>::ok && false;
+    }
+    // The first node (in execution order) with a dtype the backend's kernels do not run, or -1.
+    static constexpr int wrong_dtype_node = [] {
+        if constexpr (checks_dtypes<Backend>) {
+            for (int t = 0; t < graph.num_order; ++t) {
+                const int id = graph.order[t];
+                if (!runs_kernel(id)) continue;
+                const node& n = graph.nodes[std::size_t(id)];
+                if (!Backend::runs_dtype(n.op, -1, n.type)) return id;
+                for (int j = 0; j < n.num_inputs; ++j)
+                    if (!Backend::runs_dtype(n.op, j, graph.input_node(id, j).type)) return id;
+            }
+        }
+        return -1;
+    }();
     // The first node (in execution order) whose op the backend has no kernel for, or -1.
     static constexpr int missing_kernel_node = [] {
         for (int t = 0; t < graph.num_order; ++t) {
@@ -217,6 +270,8 @@ struct schedule {
     static constexpr bool kernels_exist() {
         if constexpr (missing_kernel_node >= 0)
             return check_kernel<missing_kernel_node>();
+        else if constexpr (wrong_dtype_node >= 0)
+            return check_dtypes<wrong_dtype_node>();
         else
             return true;
     }

@@ -41,7 +41,15 @@ namespace grad {
 // A gradient node of kind k: output shape `out` (recorded in attributes::target), layout `l`.
 constexpr var make(op_kind k, std::initializer_list<var> ins, attributes a, const shape_t& out, layout l) {
     a.target = out;
-    return ins.begin()->g->function(k, ins, a, out, l);
+    const var r = ins.begin()->g->function(k, ins, a, out, l);
+    // A gradient has the dtype of the first floating-point input (the builder's default, the first
+    // input's, would make Embed's filter gradient an int32 tensor: its first input is the indices).
+    for (const var& v : ins)
+        if (v.type() != dtype::i32 && v.type() != dtype::i8 && v.type() != dtype::u8) {
+            r.g->nodes[std::size_t(r.id)].type = v.type();
+            break;
+        }
+    return r;
 }
 
 // The seed: a tensor of `s` filled with `value`.
