@@ -25,7 +25,8 @@ kata_install_embedded_deps() {
 # Benchmarks only (never the tests): Debian's oneDNN for bench/onednn_layers.cpp, the per-layer rate of a
 # production kernel library on the shapes of kata's profiles (issue #17 point 2; 18 s to install).
 kata_install_bench_deps() {
-    kata_install_packages libdnnl-dev
+    # ocl-icd-opencl-dev: Debian's oneDNN CMake config requires OpenCL's headers (a "Recommends:" of libdnnl-dev).
+    kata_install_packages libdnnl-dev ocl-icd-opencl-dev
 }
 
 # kata_install_packages <debian packages...>: installs those that are missing, in one apt-get call.
