@@ -57,11 +57,12 @@ constexpr void stable_sort_ids(int* ids, int* tmp, int n, Before before) {
     }
 }
 
-// The plan (see the header comment). O(N log N + A) where A = the sum over execution steps of the
-// buffers alive at that step (O(N) when a bounded number of buffers is alive at once, as in chains and
-// residual networks): group bookkeeping is incremental, the size order is a merge sort, and each
-// buffer's best fit looks only at the placed buffers alive during its own live range, swept in
-// offset order. Issue 16: the previous version re-scanned every node for every element-wise op and
+// The plan (see the header comment). O(N log N + L) plus the sweeps below, where L = the length of the
+// live lists read by list placements (small: a list placement is chosen only when few buffers overlap;
+// O(N) when a bounded number of buffers is alive at once, as in chains and residual networks): group
+// bookkeeping is incremental, live counts come from a difference array, the size order is a merge
+// sort, and each buffer's best fit looks only at the placed buffers alive during its own live range,
+// swept in offset order. Issue 16: the previous version re-scanned every node for every element-wise op and
 // every placed buffer for every candidate offset (O(N^2) and worse); this one computes the same plan.
 // The placement of the roots [0, placed_roots) in size order (see make_memory_plan_part).
 template <std::size_t N>
@@ -163,7 +164,6 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
     int* starting = starting_a.data();
     for (int t = 0; t <= end; ++t) starting[t] = -1;
     int nroots = 0;
-    std::int64_t area = 0;
     for (int t = 0; t < end; ++t) {
         const int f = order[t];
         const node& n = nd[f];
@@ -172,21 +172,14 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
         p.naive_bytes += bytes[f];
         roots[nroots++] = f;
         starting[t] = f;
-        area += last[f] - first[f] + 1;
     }
-    // The owned roots alive at each step (CSR over steps 0..end): at most `area` entries.
-    int* live_first = new int[std::size_t(end) + 2]();
-    int* live = new int[std::size_t(area) + 1]();
-    for (int i = 0; i < nroots; ++i)
-        for (int t = first[roots[i]]; t <= last[roots[i]]; ++t) ++live_first[t + 1];
-    for (int t = 0; t <= end; ++t) live_first[t + 1] += live_first[t];
-    {
-        int* fill = new int[std::size_t(end) + 1]();
-        for (int t = 0; t <= end; ++t) fill[t] = live_first[t];
-        for (int i = 0; i < nroots; ++i)  // in execution order: deterministic
-            for (int t = first[roots[i]]; t <= last[roots[i]]; ++t) live[fill[t]++] = roots[i];
-        delete[] fill;
+    // How many owned roots are alive at each step: a difference array, O(N + end).
+    int* alive = new int[std::size_t(end) + 2]();
+    for (int i = 0; i < nroots; ++i) {
+        ++alive[first[roots[i]]];
+        --alive[last[roots[i]] + 1];
     }
+    for (int t = 1; t <= end; ++t) alive[t] += alive[t - 1];
     // Largest first, stable (ties keep execution order: deterministic plans).
     stable_sort_ids(roots, tmp, nroots, [&](int a, int b) { return bytes[a] > bytes[b]; });
 
@@ -201,6 +194,49 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
     int* starts_upto = starts_upto_a.data();
     for (int t = 0; t < end; ++t)
         starts_upto[t] = (t > 0 ? starts_upto[t - 1] : 0) + (starting[t] >= 0 ? 1 : 0);
+    const int i_begin = int(std::int64_t(nroots) * part / parts);
+    const int i_end = int(std::int64_t(nroots) * (part + 1) / parts);
+    // How many buffers may overlap root f (alive at its first step, or starting in its range), and
+    // whether its best fit sweeps every placed buffer (many overlap: a training graph's forward
+    // activations) or looks at the list of those alive at its first step.
+    auto overlap_bound = [&](int f) {
+        return std::int64_t(alive[first[f]]) +
+               (starts_upto[last[f] < end ? last[f] : end - 1] - starts_upto[first[f]]);
+    };
+    auto sweeps_all = [&](int f, int i) {
+        const std::int64_t bound = overlap_bound(f);
+        int log2_bound = 0;
+        while ((std::int64_t(1) << log2_bound) < bound) ++log2_bound;
+        return bound > 16 && bound * log2_bound > 2 * std::int64_t(i);
+    };
+    // The lists of owned roots alive at a step (CSR over steps 0..end), built only at the steps where
+    // this part reads them: the first step of each root it places through its list. A full list at
+    // every step costs the sum of all live ranges, quadratic in a training graph (forward activations
+    // stay alive across the backward pass); these lists cost O(N + their own length).
+    int* next_read = new int[std::size_t(end) + 2]();  // smallest step >= t whose list is read, or end + 1
+    for (int t = 0; t <= end + 1; ++t) next_read[t] = end + 1;
+    for (int i = i_begin; i < i_end; ++i)
+        if (!sweeps_all(roots[i], i)) next_read[first[roots[i]]] = first[roots[i]];
+    for (int t = end; t >= 0; --t)
+        if (next_read[t] > end) next_read[t] = next_read[t + 1];
+    int* live_first = new int[std::size_t(end) + 2]();
+    for (int t = 0; t < end; ++t) {  // roots in execution order: deterministic lists
+        const int r = starting[t];
+        if (r < 0) continue;
+        for (int s = next_read[first[r]]; s <= last[r]; s = next_read[s + 1]) ++live_first[s + 1];
+    }
+    for (int t = 0; t <= end; ++t) live_first[t + 1] += live_first[t];
+    int* live = new int[std::size_t(live_first[end + 1]) + 1]();
+    {
+        int* fill = new int[std::size_t(end) + 1]();
+        for (int t = 0; t <= end; ++t) fill[t] = live_first[t];
+        for (int t = 0; t < end; ++t) {
+            const int r = starting[t];
+            if (r < 0) continue;
+            for (int s = next_read[first[r]]; s <= last[r]; s = next_read[s + 1]) live[fill[s]++] = r;
+        }
+        delete[] fill;
+    }
     std::array<bool, N> placed_a{};
     bool* placed = placed_a.data();
     std::array<int, N> near_a{};
@@ -208,12 +244,9 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
     // The placed roots in offset order (by_offset[0, nsorted)) plus those placed since that list was
     // last brought up to date (pending[0, npending)).
     int* by_offset = out.by_offset.data();
-    std::array<int, N> pending_a{}, merged_a{};
+    std::array<int, N> pending_a{};
     int* pending = pending_a.data();
-    int* merged = merged_a.data();
     int nsorted = 0, npending = 0;
-    const int i_begin = int(std::int64_t(nroots) * part / parts);
-    const int i_end = int(std::int64_t(nroots) * (part + 1) / parts);
     if (part > 0) {
         for (int i = 0; i < i_begin; ++i) {
             offset[roots[i]] = prev.plan.offset[std::size_t(roots[i])];
@@ -226,25 +259,20 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
     auto bring_up_to_date = [&] {
         if (npending == 0) return;
         stable_sort_ids(pending, tmp, npending, [&](int a, int b) { return offset[a] < offset[b]; });
-        int a = 0, b = 0, k = 0;
-        while (a < nsorted && b < npending)
-            merged[k++] = offset[pending[b]] < offset[by_offset[a]] ? pending[b++] : by_offset[a++];
-        while (a < nsorted) merged[k++] = by_offset[a++];
-        while (b < npending) merged[k++] = pending[b++];
-        for (int j = 0; j < k; ++j) by_offset[j] = merged[j];
-        nsorted = k;
+        // Merged in place from the back (by_offset has room for every root); on equal offsets the
+        // placed-earlier list comes first, as a stable merge from the front would give.
+        int a = nsorted - 1, b = npending - 1, k = nsorted + npending - 1;
+        while (b >= 0)
+            by_offset[k--] =
+                a >= 0 && offset[by_offset[a]] > offset[pending[b]] ? by_offset[a--] : pending[b--];
+        nsorted += npending;
         npending = 0;
     };
     for (int i = i_begin; i < i_end; ++i) {
         const int f = roots[i];
         const std::int64_t sz = bytes[f];
-        // How many buffers may overlap this one (alive at its first step, or starting in its range).
-        const std::int64_t bound = std::int64_t(live_first[first[f] + 1] - live_first[first[f]]) +
-                                   (starts_upto[last[f] < end ? last[f] : end - 1] - starts_upto[first[f]]);
-        int log2_bound = 0;
-        while ((std::int64_t(1) << log2_bound) < bound) ++log2_bound;
         std::int64_t best = 0;
-        if (bound > 16 && bound * log2_bound > 2 * std::int64_t(i)) {
+        if (sweeps_all(f, i)) {
             // Many overlapping buffers (a training graph's forward activations): sweep every placed
             // buffer in offset order, skipping those whose live range misses this one's. Same
             // candidates in the same order as sorting the overlapping ones, O(placed) instead of
@@ -281,6 +309,8 @@ constexpr memory_plan_part<N> make_memory_plan_part(const graph<N, E, O>& g, con
     out.placed_roots = i_end;
     delete[] live;
     delete[] live_first;
+    delete[] next_read;
+    delete[] alive;
     return out;
 }
 
