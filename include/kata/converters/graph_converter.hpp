@@ -48,6 +48,9 @@ struct conversion_state {
     bool has_graph = false;  // false: the current graph is still the source type's lifted graph
     graph_view source{};     // the source type's lifted graph
     std::vector<derivation> derivations;
+    // Copy kept functions whose inputs did not change instead of rebuilding them (see run_pass); false
+    // only in the test that checks the copy gives the same graphs as rebuilding.
+    bool copy_unchanged = true;
 };
 
 // Copies a lifted graph into a builder (nodes, edges and outputs keep their ids).
@@ -105,11 +108,35 @@ constexpr bool check_named_inputs(builder& out, const pass_source& src, const M&
     return true;
 }
 
+// A function that a modifier keeps, on new inputs that are the same kind of node with the same shape,
+// dtype and layout as its old inputs: rebuilding it (its F:: definition: shape inference and every
+// check) gives the node it was, so it is copied with its new input ids instead. Why: rebuilding costs
+// hundreds of constant-evaluation steps per function, and most functions of most passes are kept
+// unchanged (AddBias and BN folding touch a few kinds); clang bounds every evaluation at 2^20 steps
+// (issue 16). A function with any changed input (another shape, layout or kind) is rebuilt as before.
+constexpr bool inputs_unchanged(const builder& out, const pass_source& src, const node& fn, const var* ins) {
+    if (fn.num_inputs == 0) return false;  // rebuild reports it (a function needs an input)
+    for (int k = 0; k < fn.num_inputs; ++k) {
+        const node& now = out.nodes[std::size_t(ins[k].id)];
+        const node& was = src.nodes[src.edges[fn.first_input + k]];
+        if (now.op != was.op || now.type != was.type || now.lay != was.lay || !(now.shape == was.shape))
+            return false;
+    }
+    return true;
+}
+constexpr var copy_function(builder& out, const node& fn, const var* ins) {
+    const int first = int(out.edges.size());
+    for (int k = 0; k < fn.num_inputs; ++k) out.edges.push_back(ins[k].id);
+    out.nodes.push_back(fn);
+    out.nodes.back().first_input = first;
+    return var{&out, int(out.nodes.size()) - 1};
+}
+
 // One modifier over the previous graph `src` (a builder or the lifted source graph, see pass_source).
 // O(N + E) besides what the modifier itself does per function.
 template <class M>
 constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std::size_t num_outputs, M& m,
-                           std::vector<derivation>& ders) {
+                           std::vector<derivation>& ders, bool copy_unchanged = true) {
     int max_inputs = 1;
     for (int t = 0; t < src.num_order; ++t) {
         const int k = src.nodes[src.order[t]].num_inputs;
@@ -152,7 +179,9 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
         const function_ref fr(&src, f);
         const std::span<const var> sp(ins, std::size_t(nin));
         var r = m.modify(c, fr, sp);
-        if (is_keep(r)) r = c.rebuild(fr, sp);
+        if (is_keep(r))
+            r = copy_unchanged && inputs_unchanged(out, src, fn, ins) ? copy_function(out, fn, ins)
+                                                                      : c.rebuild(fr, sp);
         if (r.g != &out || r.id < 0) {
             message_string msg(
                 "a modifier returned an invalid variable (not kata::keep nor a variable of the new "
@@ -203,11 +232,13 @@ constexpr void run_item(conversion_state& st, const M& m) {
         M local = m;  // fresh state for every conversion
         if (st.has_graph) {
             const pass_source src(st.g);
-            builder next = run_pass(src, st.g.outputs.data(), st.g.outputs.size(), local, st.derivations);
+            builder next = run_pass(src, st.g.outputs.data(), st.g.outputs.size(), local, st.derivations,
+                                    st.copy_unchanged);
             st.g = static_cast<builder&&>(next);
         } else {
             const pass_source src(st.source);
-            st.g = run_pass(src, st.source.outputs, st.source.num_outputs, local, st.derivations);
+            st.g = run_pass(src, st.source.outputs, st.source.num_outputs, local, st.derivations,
+                            st.copy_unchanged);
             st.has_graph = true;
         }
     }
@@ -247,8 +278,9 @@ constexpr void compact(builder& b) {
 }
 
 template <class Net, auto... Mods>
-constexpr conversion_state run_conversion() {
+constexpr conversion_state run_conversion(bool copy_unchanged = true) {
     conversion_state st;
+    st.copy_unchanged = copy_unchanged;
     st.source = graph_view(Net::graph);
     if constexpr (requires { Net::derivations; }) {
         st.derivations.reserve(Net::derivations.size() + Net::graph.nodes.size() + 16);
