@@ -27,8 +27,8 @@ using namespace kata;
 namespace {
 
 // Both ways in one constant evaluation; 0 = the same graph, otherwise which part differs (1 failure
-// or sizes, 2 nodes, 3 edges, 4 outputs, 5 derivations) and, for 6, that nothing was copied at all
-// (the pipeline would not test the copy).
+// or sizes, 2 nodes, 3 edges, 4 outputs, 5 derivations), or 7 when both conversions failed alike (a
+// broken case, not a comparison).
 template <class Net, auto... Mods>
 constexpr int copy_vs_rebuild() {
     auto a = detail::run_conversion<Net, Mods...>(true);

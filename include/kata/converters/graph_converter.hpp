@@ -136,7 +136,7 @@ constexpr var copy_function(builder& out, const node& fn, const var* ins) {
 // O(N + E) besides what the modifier itself does per function.
 template <class M>
 constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std::size_t num_outputs, M& m,
-                           std::vector<derivation>& ders, bool copy_unchanged = true) {
+                           std::vector<derivation>& ders, bool copy_unchanged) {
     int max_inputs = 1;
     for (int t = 0; t < src.num_order; ++t) {
         const int k = src.nodes[src.order[t]].num_inputs;
