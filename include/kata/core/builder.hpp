@@ -64,6 +64,9 @@ public:
     constexpr builder(std::size_t node_capacity, std::size_t edge_capacity) {
         nodes.reserve(node_capacity);
         edges.reserve(edge_capacity);
+        // At most every node a parameter; zero-initialised slots cost no evaluation steps, each growth
+        // of the index re-inserts every entry (hash_index.hpp).
+        param_index_.reserve(node_capacity);
     }
 
     // ---- leaves -------------------------------------------------------------------------------
@@ -85,7 +88,8 @@ public:
     // parameter through here, so a scan over the earlier parameters made a pass O(P^2) (issue 16).
     constexpr var parameter(std::string_view name, shape_t shape, init_spec init = {},
                             bool need_grad = true) {
-        return parameter_key(scoped(name), shape, init, need_grad);
+        const name_string key = scoped(name);
+        return parameter_key(key, shape, init, need_grad, detail::hash_string(key.view()));
     }
     // parameter(key.view(), ...) for a key that is already a name_string (a parameter carried into a
     // new graph, a derived parameter): at the root scope the key is taken as a whole instead of
@@ -93,7 +97,22 @@ public:
     constexpr var parameter_at(const name_string& key, shape_t shape, init_spec init = {},
                                bool need_grad = true) {
         if (!scope_.empty() || key.overflowed) return parameter(key.view(), shape, init, need_grad);
-        return parameter_key(key, shape, init, need_grad);
+        return parameter_key(key, shape, init, need_grad, detail::hash_string(key.view()));
+    }
+
+    // parameter_at(key, ...) with key's detail::hash_string(key.view()) already computed (a converter
+    // that looked the key up in its own index first).
+    constexpr var parameter_hashed(const name_string& key, std::uint64_t key_hash, shape_t shape,
+                                   init_spec init = {}, bool need_grad = true) {
+        if (!scope_.empty() || key.overflowed) return parameter(key.view(), shape, init, need_grad);
+        return parameter_key(key, shape, init, need_grad, key_hash);
+    }
+    // parameter_at(p.name, p.shape, p.init, p.need_grad) for a parameter node `p` of another graph (a
+    // conversion pass carrying the previous graph's parameters): the same node, fewer evaluation steps.
+    constexpr var carry_parameter(const node& p) {
+        if (!scope_.empty() || p.name.overflowed)
+            return parameter(p.name.view(), p.shape, p.init, p.need_grad);
+        return parameter_key(p.name, p.shape, p.init, p.need_grad, detail::hash_string(p.name.view()));
     }
 
     // ---- functions ----------------------------------------------------------------------------
@@ -170,9 +189,8 @@ public:
 
 private:
     constexpr var parameter_key(const name_string& key, const shape_t& shape, const init_spec& init,
-                                bool need_grad) {
+                                bool need_grad, std::uint64_t h) {
         const std::string_view kv = key.view();
-        const std::uint64_t h = detail::hash_string(kv);
         if (!param_index_valid_) index_parameters();
         const node* nd = nodes.data();
         const std::size_t slot = param_index_.find(h, [&](int id) { return nd[id].name == kv; });
@@ -220,6 +238,7 @@ private:
     // parameter_index_stale()).
     constexpr void index_parameters() {
         param_index_.clear();
+        param_index_.reserve(nodes.capacity());
         const node* nd = nodes.data();
         for (std::size_t i = 0, n = nodes.size(); i < n; ++i) {
             if (nd[i].op != op_kind::parameter) continue;

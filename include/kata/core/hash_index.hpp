@@ -63,6 +63,18 @@ public:
         if (2 * ++size_ > ids_.size()) grow();
     }
 
+    // Room for `entries` entries without growing (a pass that knows how many names it will look up
+    // allocates once: every growth re-inserts the whole table, one evaluation step per slot).
+    constexpr void reserve(std::size_t entries) {
+        std::size_t slots = initial_slots;
+        while (slots < 2 * entries + 2) slots *= 2;
+        if (slots <= ids_.size()) return;
+        if (size_ == 0)
+            allocate(slots);
+        else
+            rehash(slots);
+    }
+
     constexpr std::size_t size() const { return size_; }
     constexpr void clear() {
         ids_ = scratch<int>();
@@ -77,10 +89,11 @@ private:
         ids_ = scratch<int>(slots);
         hashes_ = scratch<std::uint64_t>(slots);
     }
-    constexpr void grow() {
+    constexpr void grow() { rehash(2 * ids_.size()); }
+    constexpr void rehash(std::size_t slots) {
         scratch<int> old_ids(static_cast<scratch<int>&&>(ids_));
         scratch<std::uint64_t> old_hashes(static_cast<scratch<std::uint64_t>&&>(hashes_));
-        allocate(2 * old_ids.size());
+        allocate(slots);
         const std::size_t mask = ids_.size() - 1;
         int* ids = ids_.data();
         std::uint64_t* hashes = hashes_.data();
