@@ -46,11 +46,11 @@ struct BatchNormalizationFoldingModifierInner {
 
     constexpr var modify(modify_context& c, function_ref f, std::span<const var> inputs) const {
         using namespace detail;
-        if (f.type() == op_kind::batch_normalization) {
-            const function_ref p = f.input(0);
-            return (!p.is_leaf() && foldable(p)) ? inputs[0] : keep;
-        }
+        // The producer of a BN is visited before it, and marked when it was folded (foldable() is a
+        // property of the visited graph: the same answer, without evaluating it twice per fold).
+        if (f.type() == op_kind::batch_normalization) return c.marked(f.input(0)) ? inputs[0] : keep;
         if (!foldable(f)) return keep;
+        c.mark(f);
         const function_ref bn = f.consumer(0);
         const name_string scope = c.parameter_scope(inputs[1]);
         derivation w;
@@ -61,13 +61,14 @@ struct BatchNormalizationFoldingModifierInner {
         w.sources[src_w] = param_name(f, 1);
         set_bn_sources(w, bn);
         w.map = out_map(f);
-        derivation b;
+        derivation b = w;  // the same BN sources and eps
         b.kind = derivation_kind::bn_fold_bias_inner;
         b.target = modify_context::join(scope.view(), "b-folded");
         b.shape = bias_shape(f);
         b.need_grad = f.num_inputs() > 2 ? f.input(2).get().need_grad : w.need_grad;
+        b.sources[src_w] = name_string{};
         b.sources[src_b] = param_name(f, 2);
-        set_bn_sources(b, bn);
+        b.map = channel_map{};
         const var wv = c.derive(w);
         const var bv = c.derive(b);
         return c.rebuild(f, {inputs[0], wv, bv});

@@ -40,6 +40,8 @@
 //     c.derive(d)                 creates the parameter d.target (shape d.shape) in the new graph and
 //                                 records the value transform d (derivation.hpp); returns its var
 //     c.fail(message)             a compile-time error naming the layer (raised when the type is lifted)
+//     c.mark(ref), c.marked(ref)  a flag per node of the ORIGINAL graph, for decisions a later
+//                                 function of the same pass reads (clear when the pass starts)
 // function_ref (a node of the ORIGINAL graph): type(), attr() (nnabla's info.args), shape(), lay(),
 // name() (the function's parameter scope; for leaves the input name or full parameter key),
 // num_inputs(), input(k) (the original producer / leaf, a function_ref), num_consumers() and
@@ -145,6 +147,39 @@ private:
     scratch<char> reach_v, out_v;
 };
 
+// A function that a modifier keeps, on new inputs with the same shape, dtype and layout as its old ones
+// (functions where they were functions, the same kind of leaf where they were leaves): rebuilding it
+// (its F:: definition: shape inference and every check) gives the node it was, so it is copied with its
+// new input ids instead. Why: rebuilding costs
+// hundreds of constant-evaluation steps per function, and most functions of most passes are kept
+// unchanged (AddBias and BN folding touch a few kinds; a folded convolution reads a
+// folded weight of the weight's shape); clang bounds every evaluation at 2^20 steps
+// (issue 16). A function with any changed input (another shape, layout or kind) is rebuilt as before.
+constexpr bool inputs_unchanged(const builder& out, const pass_source& src, const node& fn,
+                                std::span<const var> ins) {
+    // none: rebuild reports it (a function needs an input); another count: another function
+    if (fn.num_inputs == 0 || ins.size() != std::size_t(fn.num_inputs)) return false;
+    for (int k = 0; k < fn.num_inputs; ++k) {
+        if (ins[k].g != &out || ins[k].id < 0) return false;  // rebuild reports it
+        const node& now = out.nodes[std::size_t(ins[k].id)];
+        const node& was = src.nodes[src.edges[fn.first_input + k]];
+        // The op of a FUNCTION input does not matter (F:: definitions read their inputs' shapes, dtypes
+        // and layouts only: a ReLU reading a folded convolution instead of its batch norm is copied);
+        // a leaf stays the same kind of leaf.
+        const bool same_kind = now.op == was.op || (!is_leaf(now.op) && !is_leaf(was.op));
+        if (!same_kind || now.type != was.type || now.lay != was.lay || !(now.shape == was.shape))
+            return false;
+    }
+    return true;
+}
+constexpr var copy_function(builder& out, const node& fn, const var* ins) {
+    const int first = int(out.edges.size());
+    for (int k = 0; k < fn.num_inputs; ++k) out.edges.push_back(ins[k].id);
+    out.nodes.push_back(fn);
+    out.nodes.back().first_input = first;
+    return var{&out, int(out.nodes.size()) - 1};
+}
+
 }  // namespace detail
 
 // A node (function or leaf) of the graph a modifier is visiting (the previous pass's result).
@@ -192,11 +227,19 @@ public:
     builder& g;  // the new graph
 
     constexpr modify_context(builder& nb, const detail::pass_source& src, detail::scratch<int>& map,
-                             std::vector<derivation>& ders)
-        : g(nb), src_(&src), map_(&map), ders_(&ders) {}
+                             detail::growable<derivation>& ders, bool copy_unchanged = true)
+        : g(nb), src_(&src), map_(&map), ders_(&ders), copy_unchanged_(copy_unchanged) {
+        own_.reserve(src.n / 2 + 16);  // derived parameters: about one per two nodes at most (no regrowth)
+        marks_ = detail::scratch<char>(src.n);
+    }
 
-    // f's function type with f's arguments (or `a`) on `inputs`, in f's parameter scope.
+    // f's function type with f's arguments (or `a`) on `inputs`, in f's parameter scope. On inputs
+    // that are the same kind of node with the same shape, dtype and layout as f's own (a folded weight
+    // replacing a weight), f is copied with the new input ids: the node rebuilding gives, for a
+    // fraction of the evaluation steps (see detail::inputs_unchanged).
     constexpr var rebuild(function_ref f, std::span<const var> inputs) {
+        if (copy_unchanged_ && detail::inputs_unchanged(g, *src_, f.get(), inputs))
+            return detail::copy_function(g, f.get(), inputs.data());
         return kata::rebuild(g, f.type(), f.attr(), inputs, f.name());
     }
     constexpr var rebuild(function_ref f, std::span<const var> inputs, const attributes& a) {
@@ -234,6 +277,12 @@ public:
         r.append(name);
         return r;
     }
+    // A literal name: its length is known (a string_view from a pointer counts characters, one clang
+    // evaluation step each).
+    template <std::size_t L>
+    static constexpr name_string join(std::string_view scope, const char (&name)[L]) {
+        return join(scope, std::string_view(name, L - 1));
+    }
 
     // Creates parameter d.target (shape d.shape, d.need_grad) in the new graph and records d. Deriving
     // the same target twice with the same record returns the same parameter (weight sharing);
@@ -259,7 +308,7 @@ public:
             return g.parameter_at(d.target, d.shape, {}, d.need_grad);
         }
         const std::size_t before = g.nodes.size();
-        var v = g.parameter_at(d.target, d.shape, {}, d.need_grad);
+        var v = g.parameter_hashed(d.target, h, d.shape, {}, d.need_grad);
         if (g.nodes.size() == before) {
             message_string m("derived parameter '");
             m.append(target).append("' collides with an existing parameter of the graph");
@@ -271,6 +320,12 @@ public:
     }
 
     constexpr void fail(const message_string& m) { g.fail(m); }
+
+    // One flag per node of the visited graph that a modifier may set and read during its pass (a
+    // decision taken at one function that a later one needs: BN folding marks the folded producer that
+    // the batch norm visited next must remove). All clear when the pass starts.
+    constexpr void mark(function_ref f) { marks_[std::size_t(f.id())] = 1; }
+    constexpr bool marked(function_ref f) const { return f.valid() && marks_[std::size_t(f.id())] != 0; }
 
     // Whether parameter `key` of the visited graph was created by a derivation of an earlier pass (a
     // converter before this one in the same conversion chain, or the converted network's own).
@@ -285,8 +340,10 @@ public:
 private:
     const detail::pass_source* src_;
     detail::scratch<int>* map_;
-    std::vector<derivation>* ders_;
-    detail::hash_index own_;  // target name -> index in *ders_, for the derivations of this pass
+    detail::growable<derivation>* ders_;
+    bool copy_unchanged_;
+    detail::scratch<char> marks_;  // mark() / marked()
+    detail::hash_index own_;       // target name -> index in *ders_, for the derivations of this pass
 };
 
 // The interface every (non-list) modifier satisfies.

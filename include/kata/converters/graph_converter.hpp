@@ -13,11 +13,13 @@
 // reachable functions in nnabla's visit order and builds a fresh graph (function_modifier.hpp) in a
 // kata::builder (std::vector, raw pointer loops: docs/toolchain.md §4), by constant evaluation.
 // Each pass is its own constant evaluation whose result is lifted into an intermediate graph type
-// (detail::conversion_step), like kata::network, except that the pass runs once: its result goes
-// into arrays of a capacity derived from its source graph and is copied into the exact-size type
-// (run again only if it outgrew them). Why one evaluation per pass: compilers bound the work of each
-// constant evaluation (g++ -fconstexpr-ops-limit, clang -fconstexpr-steps), and a multi-pass
-// pipeline over thousands of nodes exceeded the default bounds as a whole (issue 16). Every step is
+// (detail::conversion_step), like kata::network, except that the pass runs once: its result goes,
+// uncompacted, into arrays of a capacity derived from its source graph (run again only if it outgrew
+// them); two more evaluations count what the outputs reach and copy that into the exact-size type.
+// Why separate evaluations: compilers bound the work of each constant evaluation (g++
+// -fconstexpr-ops-limit, clang -fconstexpr-steps), and a multi-pass pipeline over thousands of nodes
+// exceeded the default bounds as a whole, then a single pass with its compaction did (issue 16;
+// bench/clang_steps.py measures clang's steps per evaluation). Every step is
 // O(N + E) in the graph besides what its modifier does per function. Errors recorded by a modifier or
 // by a rebuilt op's shape checks (c.g.fail) stop the compilation with kata::invalid_graph<"message">.
 //
@@ -44,10 +46,10 @@ namespace kata {
 namespace detail {
 
 struct conversion_state {
-    builder g;               // the current graph (the previous pass's result), once a pass has run
-    bool has_graph = false;  // false: the current graph is still the source type's lifted graph
-    graph_view source{};     // the source type's lifted graph
-    std::vector<derivation> derivations;
+    builder g;                         // the current graph (the previous pass's result), once a pass has run
+    bool has_graph = false;            // false: the current graph is still the source type's lifted graph
+    graph_view source{};               // the source type's lifted graph
+    growable<derivation> derivations;  // growable, not std::vector: see scratch.hpp
     // Copy kept functions whose inputs did not change instead of rebuilding them (see run_pass); false
     // only in the test that checks the copy gives the same graphs as rebuilding.
     bool copy_unchanged = true;
@@ -71,7 +73,7 @@ constexpr void load_graph(const G& src, builder& b) {
 // key become one node, as nnabla's registry does).
 constexpr var carry_leaf(builder& g, const node& n) {
     if (n.op == op_kind::input) return g.input(n.name.view(), n.shape, n.lay, n.type);
-    return g.parameter_at(n.name, n.shape, n.init, n.need_grad);
+    return g.carry_parameter(n);
 }
 
 // Modifiers naming graph inputs provide num_named_inputs(), named_input(i) (empty: unused slot) and
@@ -108,35 +110,11 @@ constexpr bool check_named_inputs(builder& out, const pass_source& src, const M&
     return true;
 }
 
-// A function that a modifier keeps, on new inputs that are the same kind of node with the same shape,
-// dtype and layout as its old inputs: rebuilding it (its F:: definition: shape inference and every
-// check) gives the node it was, so it is copied with its new input ids instead. Why: rebuilding costs
-// hundreds of constant-evaluation steps per function, and most functions of most passes are kept
-// unchanged (AddBias and BN folding touch a few kinds); clang bounds every evaluation at 2^20 steps
-// (issue 16). A function with any changed input (another shape, layout or kind) is rebuilt as before.
-constexpr bool inputs_unchanged(const builder& out, const pass_source& src, const node& fn, const var* ins) {
-    if (fn.num_inputs == 0) return false;  // rebuild reports it (a function needs an input)
-    for (int k = 0; k < fn.num_inputs; ++k) {
-        const node& now = out.nodes[std::size_t(ins[k].id)];
-        const node& was = src.nodes[src.edges[fn.first_input + k]];
-        if (now.op != was.op || now.type != was.type || now.lay != was.lay || !(now.shape == was.shape))
-            return false;
-    }
-    return true;
-}
-constexpr var copy_function(builder& out, const node& fn, const var* ins) {
-    const int first = int(out.edges.size());
-    for (int k = 0; k < fn.num_inputs; ++k) out.edges.push_back(ins[k].id);
-    out.nodes.push_back(fn);
-    out.nodes.back().first_input = first;
-    return var{&out, int(out.nodes.size()) - 1};
-}
-
 // One modifier over the previous graph `src` (a builder or the lifted source graph, see pass_source).
 // O(N + E) besides what the modifier itself does per function.
 template <class M>
 constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std::size_t num_outputs, M& m,
-                           std::vector<derivation>& ders, bool copy_unchanged) {
+                           growable<derivation>& ders, bool copy_unchanged) {
     int max_inputs = 1;
     for (int t = 0; t < src.num_order; ++t) {
         const int k = src.nodes[src.order[t]].num_inputs;
@@ -146,7 +124,7 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
     // The new graph is about as large as the previous one; reserving avoids copying nodes on growth.
     builder out(n + n / 2 + 64, 2 * n + 64);
     scratch<int> map(n, -1);
-    modify_context c(out, src, map, ders);
+    modify_context c(out, src, map, ders, copy_unchanged);
     const node* nd = src.nodes;
     int* mp = map.data();
     // 1. leaves: every input, and every parameter a reachable function reads, in creation order
@@ -179,9 +157,7 @@ constexpr builder run_pass(const pass_source& src, const int* prev_outputs, std:
         const function_ref fr(&src, f);
         const std::span<const var> sp(ins, std::size_t(nin));
         var r = m.modify(c, fr, sp);
-        if (is_keep(r))
-            r = copy_unchanged && inputs_unchanged(out, src, fn, ins) ? copy_function(out, fn, ins)
-                                                                      : c.rebuild(fr, sp);
+        if (is_keep(r)) r = c.rebuild(fr, sp);  // copied when its inputs are unchanged
         if (r.g != &out || r.id < 0) {
             message_string msg(
                 "a modifier returned an invalid variable (not kata::keep nor a variable of the new "
@@ -244,32 +220,46 @@ constexpr void run_item(conversion_state& st, const M& m) {
     }
 }
 
+// The nodes a compacted graph keeps: the reachable functions, the leaves they read and every graph
+// input. nid[i] (n entries, all -1 on entry) becomes node i's id in the compacted graph, in creation
+// order; returns the number kept. O(N + E).
+constexpr int number_kept(std::span<const node> nodes, std::span<const int> edges, std::span<const int> outs,
+                          int* nid) {
+    const std::size_t n = nodes.size();
+    scratch<int> order(n);
+    const int num_order = visit_order(nodes, edges, outs, outs.size(), order);
+    const node* nd = nodes.data();
+    const int* ed = edges.data();
+    const int* ord = order.data();
+    for (int t = 0; t < num_order; ++t) {
+        const node& f = nd[ord[t]];
+        nid[ord[t]] = 0;
+        for (int k = 0; k < f.num_inputs; ++k) nid[ed[f.first_input + k]] = 0;
+    }
+    int kept = 0;
+    for (std::size_t i = 0; i < n; ++i)
+        if (nid[i] == 0 || nd[i].op == op_kind::input) nid[i] = kept++;
+    return kept;
+}
+
 // Keeps reachable functions, the leaves they read and every graph input, in place; ids stay in
 // creation order. O(N + E), one copy of each kept node that moves down.
 constexpr void compact(builder& b) {
     const std::size_t n = b.nodes.size();
-    scratch<int> order(n);
-    const int num_order = visit_order(b.nodes, b.edges, b.outputs, b.outputs.size(), order);
     scratch<int> nid_v(n, -1);
     int* nid = nid_v.data();
+    const int kept = number_kept({b.nodes.data(), n}, {b.edges.data(), b.edges.size()},
+                                 {b.outputs.data(), b.outputs.size()}, nid);
     node* nd = b.nodes.data();
     const int* ed = b.edges.data();
-    for (int t = 0; t < num_order; ++t) {  // kept: reachable functions and the leaves they read
-        const node& f = nd[order[std::size_t(t)]];
-        nid[order[std::size_t(t)]] = 0;
-        for (int k = 0; k < f.num_inputs; ++k) nid[ed[f.first_input + k]] = 0;
-    }
     growable<int> edges;
     edges.reserve(b.edges.size());
-    int kept = 0;
     for (std::size_t i = 0; i < n; ++i) {
-        if (nid[i] < 0 && nd[i].op != op_kind::input) continue;
+        if (nid[i] < 0) continue;
         const int first = int(edges.size());
         for (int k = 0; k < nd[i].num_inputs; ++k) edges.push_back(nid[ed[nd[i].first_input + k]]);
-        nid[i] = kept;
-        if (std::size_t(kept) != i) nd[kept] = nd[i];
-        nd[kept].first_input = first;
-        ++kept;
+        if (std::size_t(nid[i]) != i) nd[nid[i]] = nd[i];
+        nd[nid[i]].first_input = first;
     }
     b.nodes.erase(b.nodes.begin() + kept, b.nodes.end());
     b.edges = static_cast<growable<int>&&>(edges);
@@ -277,20 +267,29 @@ constexpr void compact(builder& b) {
     b.parameter_index_stale();
 }
 
+// The passes of a conversion, without compacting the result (what the outputs do not reach is still
+// there: the previous graph's leaves that a folded function no longer reads, ...).
 template <class Net, auto... Mods>
-constexpr conversion_state run_conversion(bool copy_unchanged = true) {
+constexpr conversion_state run_passes(bool copy_unchanged = true) {
     conversion_state st;
     st.copy_unchanged = copy_unchanged;
     st.source = graph_view(Net::graph);
     if constexpr (requires { Net::derivations; }) {
-        st.derivations.reserve(Net::derivations.size() + Net::graph.nodes.size() + 16);
+        st.derivations.reserve(Net::derivations.size() + Net::graph.nodes.size() / 2 + 16);
         for (std::size_t i = 0; i < Net::derivations.size(); ++i)
             st.derivations.push_back(Net::derivations[i]);
     } else {
-        st.derivations.reserve(Net::graph.nodes.size() + 16);
+        st.derivations.reserve(Net::graph.nodes.size() / 2 + 16);
     }
     (run_item(st, Mods), ...);
     if (!st.has_graph) load_graph(Net::graph, st.g);  // no modifier ran
+    return st;
+}
+
+// The passes of a conversion and the compacted result (the graph the converted type lifts).
+template <class Net, auto... Mods>
+constexpr conversion_state run_conversion(bool copy_unchanged = true) {
+    conversion_state st = run_passes<Net, Mods...>(copy_unchanged);
     compact(st.g);
     return st;
 }
@@ -307,10 +306,8 @@ struct conversion_result {
     std::array<derivation, D> derivations{};
 };
 
-// A conversion step in ONE constant evaluation: the result in arrays of a generous capacity (derived
-// from the source graph), plus the exact sizes. When it fits (always, unless a modifier grows the
-// graph more than twofold), the exact-size type is copied out of it instead of running the pass a
-// second time: the pass is the expensive part, the copy is cheap.
+// The result of a conversion step's passes, uncompacted, in arrays of a given capacity, plus its
+// sizes (`fits`: whether they fit the capacity; otherwise only the sizes are set).
 template <std::size_t N, std::size_t E, std::size_t O, std::size_t D>
 struct conversion_buffer {
     conversion_sizes sizes{};
@@ -321,30 +318,69 @@ struct conversion_buffer {
     std::array<derivation, D> derivations{};
 };
 
+// Copies [from, from + n) to `to` (raw pointers: std::array's operator[] costs clang evaluation steps
+// per element).
+template <class T>
+constexpr void copy_n(const T* from, std::size_t n, T* to) {
+    for (std::size_t i = 0; i < n; ++i) to[i] = from[i];
+}
+
 template <std::size_t N, std::size_t E, std::size_t O, std::size_t D, class Net, auto... Mods>
 constexpr conversion_buffer<N, E, O, D> run_conversion_buffered() {
     conversion_buffer<N, E, O, D> r;
-    auto st = run_conversion<Net, Mods...>();
+    auto st = run_passes<Net, Mods...>();
     r.sizes = conversion_sizes{st.g.nodes.size(),     st.g.edges.size(), st.g.outputs.size(),
                                st.derivations.size(), st.g.error,        st.g.failed};
     r.fits = st.g.nodes.size() <= N && st.g.edges.size() <= E && st.g.outputs.size() <= O &&
              st.derivations.size() <= D;
     if (!r.fits || st.g.failed) return r;
-    for (std::size_t i = 0; i < st.g.nodes.size(); ++i) r.nodes[i] = st.g.nodes[i];
-    for (std::size_t i = 0; i < st.g.edges.size(); ++i) r.edges[i] = st.g.edges[i];
-    for (std::size_t i = 0; i < st.g.outputs.size(); ++i) r.outputs[i] = st.g.outputs[i];
-    for (std::size_t i = 0; i < st.derivations.size(); ++i) r.derivations[i] = st.derivations[i];
+    copy_n(st.g.nodes.data(), st.g.nodes.size(), r.nodes.data());
+    copy_n(st.g.edges.data(), st.g.edges.size(), r.edges.data());
+    copy_n(st.g.outputs.data(), st.g.outputs.size(), r.outputs.data());
+    copy_n(st.derivations.data(), st.derivations.size(), r.derivations.data());
     return r;
 }
 
+// The sizes of a pass's result once compacted (the exact sizes of the lifted type).
+template <class Buffer>
+constexpr conversion_sizes compacted_sizes(const Buffer& b) {
+    conversion_sizes s = b.sizes;
+    if (s.failed) return s;
+    scratch<int> nid_v(s.nodes, -1);
+    int* nid = nid_v.data();
+    const node* nd = b.nodes.data();
+    s.nodes = std::size_t(number_kept({nd, b.sizes.nodes}, {b.edges.data(), b.sizes.edges},
+                                      {b.outputs.data(), b.sizes.outputs}, nid));
+    s.edges = 0;
+    for (std::size_t i = 0; i < b.sizes.nodes; ++i)
+        if (nid[i] >= 0) s.edges += std::size_t(nd[i].num_inputs);
+    return s;
+}
+
+// The compacted graph of a pass's result, in its exact-size type.
 template <std::size_t N, std::size_t E, std::size_t O, std::size_t D, class Buffer>
-constexpr conversion_result<N, E, O, D> copy_conversion(const Buffer& b) {
+constexpr conversion_result<N, E, O, D> compacted_copy(const Buffer& b) {
     conversion_result<N, E, O, D> r;
-    for (std::size_t i = 0; i < N; ++i) r.graph.nodes[i] = b.nodes[i];
-    for (std::size_t i = 0; i < b.sizes.edges; ++i) r.graph.edges[i] = b.edges[i];
-    for (std::size_t i = 0; i < O; ++i) r.graph.outputs[i] = b.outputs[i];
+    const std::size_t n = b.sizes.nodes;
+    scratch<int> nid_v(n, -1);
+    int* nid = nid_v.data();
+    const node* nd = b.nodes.data();
+    const int* ed = b.edges.data();
+    number_kept({nd, n}, {ed, b.sizes.edges}, {b.outputs.data(), O}, nid);
+    node* to = r.graph.nodes.data();
+    int* to_edges = r.graph.edges.data();
+    int edges = 0;
+    for (std::size_t i = 0; i < n; ++i) {
+        if (nid[i] < 0) continue;
+        node& k = to[nid[i]];
+        k = nd[i];
+        k.first_input = edges;
+        for (int j = 0; j < k.num_inputs; ++j) to_edges[edges++] = nid[ed[nd[i].first_input + j]];
+    }
+    int* to_outputs = r.graph.outputs.data();
+    for (std::size_t o = 0; o < O; ++o) to_outputs[o] = nid[b.outputs[o]];
     finish_graph(r.graph);
-    for (std::size_t i = 0; i < D; ++i) r.derivations[i] = b.derivations[i];
+    copy_n(b.derivations.data(), D, r.derivations.data());
     return r;
 }
 
@@ -356,40 +392,52 @@ constexpr std::size_t source_derivations() {
         return 0;
 }
 
+// The uncompacted result of ONE conversion step's passes (see conversion_step), in a buffer: first
+// with capacities derived from the source graph, which fit unless a modifier grows the graph by more
+// than half (then the passes run once more, into a buffer of the exact sizes).
+template <graph_type Net, auto... Mod>
+struct conversion_pass {
+    static constexpr std::size_t nodes_ = Net::graph.nodes.size();
+    struct first {
+        static constexpr auto value =
+            run_conversion_buffered<nodes_ + nodes_ / 2 + 64, 2 * Net::graph.edges.size() + 128,
+                                    // + one per two nodes: a pass may add outputs (Int8CalibrationModifier:
+                                    // one per layer)
+                                    Net::graph.outputs.size() + nodes_ / 2 + 8,
+                                    source_derivations<Net>() + nodes_ / 2 + 16, Net, Mod...>();
+    };
+    template <conversion_sizes S>
+    struct exact {
+        static constexpr auto value = run_conversion_buffered<S.nodes, (S.edges ? S.edges : 1), S.outputs,
+                                                              S.derivations, Net, Mod...>();
+    };
+    using holder =
+        std::conditional_t<first::value.fits || first::value.sizes.failed, first, exact<first::value.sizes>>;
+};
+
 // One step of a conversion: the graph type `Net` after ONE modifier pass (or, without a modifier, just
-// compacted), lifted into a type by its own constant evaluations.
+// compacted), lifted into a type by its own constant evaluations: the passes (conversion_pass), the
+// compacted sizes, the compacted copy. Why three: compilers bound each constant evaluation (g++
+// -fconstexpr-ops-limit, clang -fconstexpr-steps), and compacting a 3,201-node graph costs ~0.15
+// million clang steps that the pass's own evaluation does not have to spare (issue 16).
 template <graph_type Net, auto... Mod>
 struct conversion_step {
     static_assert(sizeof...(Mod) <= 1);
 
 private:
-    static constexpr std::size_t cap_nodes_ = 2 * Net::graph.nodes.size() + 64;
-    static constexpr std::size_t cap_edges_ = 2 * Net::graph.edges.size() + 128;
-    // + one per two nodes: a pass may add outputs (Int8CalibrationModifier: one per layer).
-    static constexpr std::size_t cap_outputs_ = Net::graph.outputs.size() + Net::graph.nodes.size() / 2 + 8;
-    static constexpr std::size_t cap_derivations_ = source_derivations<Net>() + Net::graph.nodes.size() + 16;
-    static constexpr auto buffer_ =
-        run_conversion_buffered<cap_nodes_, cap_edges_, cap_outputs_, cap_derivations_, Net, Mod...>();
+    static constexpr const auto& pass_ = conversion_pass<Net, Mod...>::holder::value;
 
 public:
-    static constexpr conversion_sizes sizes = buffer_.sizes;
+    static constexpr conversion_sizes sizes = compacted_sizes(pass_);
     static_assert(invalid_graph<sizes.error>::ok);
 
 private:
     static constexpr std::size_t E_ = sizes.edges ? sizes.edges : 1;
     static constexpr auto result_ = [] {
-        if constexpr (sizes.failed) {
+        if constexpr (sizes.failed)
             return conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations>{};
-        } else if constexpr (buffer_.fits) {
-            return copy_conversion<sizes.nodes, E_, sizes.outputs, sizes.derivations>(buffer_);
-        } else {
-            // Grown beyond the buffer: run the pass again into the exact sizes.
-            conversion_result<sizes.nodes, E_, sizes.outputs, sizes.derivations> r;
-            auto st = run_conversion<Net, Mod...>();
-            r.graph = freeze<sizes.nodes, E_, sizes.outputs>(st.g);
-            for (std::size_t i = 0; i < sizes.derivations; ++i) r.derivations[i] = st.derivations[i];
-            return r;
-        }
+        else
+            return compacted_copy<sizes.nodes, E_, sizes.outputs, sizes.derivations>(pass_);
     }();
 
 public:
