@@ -3,7 +3,7 @@
 
 clang bounds every constant evaluation at -fconstexpr-steps (2^20 = 1,048,576 by default) and prints no
 count, so this script measures one: the smallest limit at which a translation unit still compiles
-(-fsyntax-only, bisection to ~0.3 %). To measure each stage alone, the graph that enters it is written
+(-fsyntax-only, bisection to ~0.1 %). To measure each stage alone, the graph that enters it is written
 as a literal (the g++-built dumper prints every lifted graph of the pipeline as std::bit_cast data),
 so a stage's TU evaluates nothing big besides that stage:
 
@@ -126,7 +126,7 @@ def main():
             lo, hi = hi, 2 * hi
             if hi > 1 << 30:
                 sys.exit(f"{src} does not compile at 2^30 steps:\n" + compile_at(src, hi)[1][-3000:])
-        while hi - lo > max(500, hi // 300):
+        while hi - lo > max(200, hi // 1000):
             mid = (lo + hi) // 2
             if compile_at(src, mid)[0]:
                 hi = mid
