@@ -2,7 +2,9 @@
 // limits (issue 16): lifted, converted (BN folding + channel-last) and run on the live and the frozen
 // executor, built with the flags this target gets from kata::kata (no -fconstexpr-ops-limit). Before
 // issue 16 the conversion, and then the executors' memory plan, stopped with "'constexpr' evaluation
-// operation count exceeds limit". (ResNet-152: ctest consumer_resnet152.)
+// operation count exceeds limit". ctest consumer_scaling_clang builds and runs this file with clang at its
+// default budget (-fconstexpr-steps) and the flags of find_package(kata). (ResNet-152: ctest
+// consumer_resnet152 and consumer_resnet152_clang.)
 // Checked: the converted graph node by node against what the modifiers' naming and folding rules say
 // it must be, and its outputs on both executors against the unconverted NCHW graph with batch
 // normalization on the live executor (other kernels, unfolded parameters).

@@ -1,9 +1,9 @@
 // ResNet-101 (867 nodes) through the whole pipeline with the compiler's default constant-evaluation
 // limits (issue 16 point 1): lifted, converted (BN folding + channel-last) and run on the live and the
 // frozen executor, built with the flags this target gets from kata::kata (no -fconstexpr-ops-limit or
-// -fconstexpr-steps). g++ builds and runs it here; ctest clang_resnet101_default_steps compiles this
-// file with clang at its default budget. (ResNet-152: ctest consumer_resnet152 and
-// consumer_resnet152_clang; 3,201 nodes: scaling.cpp.)
+// -fconstexpr-steps). g++ builds and runs it here; ctest consumer_scaling_clang builds and runs this
+// file with clang at its default budget and the flags of find_package(kata). (ResNet-152: ctest
+// consumer_resnet152 and consumer_resnet152_clang; 3,201 nodes: scaling.cpp.)
 // Checked: the converted graph's structure (no BN, no transpose, 104 NHWC convolutions), and its outputs on
 // both executors against the unconverted NCHW graph with batch normalization on the live executor (other
 // kernels, unfolded parameters), with the deterministic non-trivial weights and BN statistics of
